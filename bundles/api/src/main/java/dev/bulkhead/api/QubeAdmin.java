@@ -1,0 +1,81 @@
+package dev.bulkhead.api;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * The admin service: every operation the shell, the console and the Admin API offer. Every
+ * change is validated before anything happens; a refused change throws an {@link AdminException}
+ * and leaves the platform and its state file exactly as they were.
+ */
+@ProviderType
+public interface QubeAdmin {
+    /** Name of the management qube, always present with qid 0. */
+    String DOM0 = "dom0";
+
+    /** Every qube, dom0 first, then by name. */
+    List<Qube> list();
+
+    Optional<Qube> find(String name);
+
+    /** @throws NoSuchQubeException when there is none of that name */
+    Qube get(String name);
+
+    Qube create(QubeSpec spec);
+
+    /** Removes a halted qube and everything it had on the host. */
+    void remove(String name);
+
+    /** Creates {@code target} with the properties, features, tags and private data of {@code source}. */
+    Qube clone(String source, String target);
+
+    /** Starts the qube, and first every qube of its netvm chain that is not running. */
+    void start(String name);
+
+    /**
+     * Shuts a qube down gracefully. A qube that other running qubes use as netvm refuses unless
+     * {@code force}. With {@code wait}, returns when it is halted (killing it after {@code timeout}).
+     */
+    void shutdown(String name, boolean force, boolean wait, Duration timeout);
+
+    void kill(String name);
+
+    void pause(String name);
+
+    void unpause(String name);
+
+    /** Shuts down (waiting) and starts again. */
+    void restart(String name, Duration timeout);
+
+    /** Sets a property from its text form. */
+    void setProperty(String name, String property, String value);
+
+    /** Removes a qube's own value so that the default applies again. */
+    void resetProperty(String name, String property);
+
+    void setFeature(String name, String key, String value);
+
+    void removeFeature(String name, String key);
+
+    void addTag(String name, String tag);
+
+    void removeTag(String name, String tag);
+
+    /** Runs a command in the qube, starting it first if it is halted, and waits for it. */
+    ExecResult run(String name, List<String> command, byte[] stdin, Duration timeout);
+
+    /** What the qube's console printed, as far as the backend keeps it. */
+    String consoleLog(String name);
+
+    /** Global properties as {@code qubes-prefs} shows them ({@code default_netvm}, ...). */
+    Map<String, PropertyValue> globalProperties();
+
+    void setGlobalProperty(String property, String value);
+
+    /** The name of the hypervisor backend in use ({@code lite}, {@code qemu}, {@code xen}). */
+    String backendName();
+}

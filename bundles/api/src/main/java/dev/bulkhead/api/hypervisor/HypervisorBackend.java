@@ -1,0 +1,60 @@
+package dev.bulkhead.api.hypervisor;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.PowerState;
+
+/**
+ * A hypervisor: runs domains, one per qube, and links them. Registered as a service with the
+ * property {@value #BACKEND_PROPERTY} naming it; the core picks one by configuration. Every method
+ * throws {@link dev.bulkhead.api.AdminException} with a one-line reason when it cannot do its work,
+ * and leaves no half-made resources behind.
+ */
+@ConsumerType
+public interface HypervisorBackend {
+    /** Service property naming the backend ({@code lite}, {@code qemu}, {@code xen}). */
+    String BACKEND_PROPERTY = "bulkhead.backend";
+
+    /** The backend's name, as in {@value #BACKEND_PROPERTY}. */
+    String name();
+
+    /** Whether this host can run domains with this backend (tools present, kernel support). */
+    boolean isSupported();
+
+    /** Starts a domain from its spec. Throws if it is already running. */
+    void start(DomainSpec spec);
+
+    /** Asks the domain to shut down and waits up to {@code timeout}; kills it after that. */
+    void shutdown(String name, Duration timeout);
+
+    /** Stops the domain at once. */
+    void kill(String name);
+
+    void pause(String name);
+
+    void unpause(String name);
+
+    PowerState state(String name);
+
+    /** Runs a command in the running domain and waits for it, up to {@code timeout}. */
+    ExecResult exec(String name, List<String> command, byte[] stdin, Duration timeout);
+
+    /** Removes everything the backend holds on the host for this domain (runtime state, disks it owns). */
+    void destroy(String name);
+
+    /** Every domain this backend runs on the host now, including ones started by an earlier platform run. */
+    List<DomainStatus> domains();
+
+    /** The domain's console output, as far as it is kept. */
+    String consoleLog(String name);
+
+    /** Creates the link between a running client and its running netvm. */
+    LinkEndpoint connect(LinkSpec link);
+
+    /** Removes a link; a no-op when it does not exist. */
+    void disconnect(LinkSpec link);
+}

@@ -1,0 +1,36 @@
+package dev.bulkhead.api.role;
+
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+
+/**
+ * A VM role, registered as a service by a role bundle. The core calls it for every running qube
+ * whose {@value #ROLE_FEATURE} feature names {@link #id()}. A qube whose role is not registered does
+ * not start, and a running one is stopped when its role leaves: its clients lose their network
+ * rather than being routed around it.
+ */
+@org.osgi.annotation.versioning.ConsumerType
+public interface QubeRole {
+    /** The qube feature that names the role a qube carries. */
+    String ROLE_FEATURE = "role";
+
+    /** The role's id, e.g. {@code netvm} or {@code firewall}; what the feature holds. */
+    String id();
+
+    /** One line for listings. */
+    String description();
+
+    /** Whether qubes carrying this role give network to other qubes (their {@code provides_network}). */
+    boolean providesNetwork();
+
+    /** The qube has started; set it up. Throwing stops the qube again. */
+    void started(RoleContext context);
+
+    /** The qube is about to stop. */
+    void stopping(RoleContext context);
+
+    /** A client's link to this qube is up. Throwing detaches the client again. */
+    void clientAttached(RoleContext context, LinkEndpoint link);
+
+    /** A client's link is gone. */
+    void clientDetached(RoleContext context, LinkEndpoint link);
+}
