@@ -76,6 +76,12 @@ public interface QubeAdmin {
 
     void setGlobalProperty(String property, String value);
 
+    /**
+     * What was wrong in the state file when it was loaded (unknown fields, qubes that could not be
+     * read and are kept aside unchanged); empty when it loaded cleanly.
+     */
+    List<String> stateProblems();
+
     /** The name of the hypervisor backend in use ({@code lite}, {@code qemu}, {@code xen}). */
     String backendName();
 }

@@ -1,0 +1,972 @@
+package dev.bulkhead.core.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.metatype.annotations.Designate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.NoSuchQubeException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.PropertyValue;
+import dev.bulkhead.api.Qube;
+import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEventListener;
+import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.role.QubeRole;
+import dev.bulkhead.api.role.RoleContext;
+
+/**
+ * The registry and lifecycle of qubes. Every change is made on a copy of the model, validated
+ * whole, saved, and only then published; starts and stops are serialised by one lifecycle lock,
+ * as Qubes serialises domain starts.
+ */
+@Component(service = QubeAdmin.class, configurationPid = CoreConfig.PID, immediate = true)
+@Designate(ocd = CoreConfig.class)
+public final class QubeAdminService implements QubeAdmin {
+    private static final System.Logger LOG = System.getLogger(QubeAdminService.class.getName());
+    /** Framework property naming the data directory. */
+    public static final String DATA_PROPERTY = "bulkhead.data";
+    /** Name of the TemplateVM a fresh platform starts with, on the backend's built-in root. */
+    static final String FIRST_TEMPLATE = "minimal";
+    private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
+    private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+    private final Path dataDir;
+    private final StateStore store;
+    private final EventDispatcher events = new EventDispatcher();
+    private final BackendSelector backends = new BackendSelector();
+    private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
+    private final Object modelLock = new Object();
+    private final ReentrantLock lifecycle = new ReentrantLock();
+    private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
+    private final Map<String, LinkEndpoint> links = new ConcurrentHashMap<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "bulkhead-lifecycle");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Model model;
+    private volatile CoreConfig config;
+    /** The backend whose domains are reflected in {@link #runtime}; null while there is none. */
+    private volatile HypervisorBackend adopted;
+
+    @Activate
+    public QubeAdminService(BundleContext context, CoreConfig config) throws IOException {
+        this(dataDirectory(context.getProperty(DATA_PROPERTY)), config);
+    }
+
+    QubeAdminService(Path dataDir, CoreConfig config) throws IOException {
+        this.dataDir = dataDir;
+        this.config = config;
+        Files.createDirectories(dataDir);
+        this.store = new StateStore(dataDir, new ObjectMapper());
+        Model loaded = store.load();
+        store.problems().forEach(p -> LOG.log(Level.WARNING, p));
+        this.model = loaded;
+        if (!Files.exists(store.file())) {
+            seedFirstTemplate();
+        }
+    }
+
+    private static Path dataDirectory(String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException("the framework property " + DATA_PROPERTY + " must name the data directory");
+        }
+        return Paths.get(value).toAbsolutePath().normalize();
+    }
+
+    /** A fresh platform gets one TemplateVM on the backend's built-in root, so AppVMs can be made at once. */
+    private void seedFirstTemplate() {
+        synchronized (modelLock) {
+            Model m = model.copy();
+            m.qubes.put(FIRST_TEMPLATE, new QubeRecord(FIRST_TEMPLATE, 1, QubeClass.TemplateVM,
+                    Map.of(QubeProperty.LABEL.id(), "black"), Map.of(), List.of()));
+            m.global.put(PropertyRules.DEFAULT_TEMPLATE, FIRST_TEMPLATE);
+            createVolumes(FIRST_TEMPLATE);
+            store.save(m);
+            model = m;
+        }
+    }
+
+    @Modified
+    void modified(CoreConfig newConfig) {
+        String before = config.backend();
+        config = newConfig;
+        if (!before.equals(newConfig.backend())) {
+            adoptSelectedBackend();
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        worker.shutdownNow();
+        events.close();
+    }
+
+    // ---- dynamic references: backends, roles, listeners come and go -------------------------
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addBackend(HypervisorBackend backend) {
+        backends.add(backend);
+        adoptSelectedBackend();
+    }
+
+    void removeBackend(HypervisorBackend backend) {
+        backends.remove(backend);
+        if (adopted == backend) {
+            adoptSelectedBackend();
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addRole(QubeRole role) {
+        roles.put(role.id(), role);
+        LOG.log(Level.INFO, "role " + role.id() + " is available");
+        worker.execute(this::autostart);
+    }
+
+    /** A role that leaves takes its qubes down with it: their clients lose the network, never reroute. */
+    void removeRole(QubeRole role) {
+        if (!roles.remove(role.id(), role)) {
+            return;
+        }
+        LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
+        lifecycle.lock();
+        try {
+            for (QubeRecord q : model.qubes.values()) {
+                if (role.id().equals(q.features.get(QubeRole.ROLE_FEATURE)) && isActive(q.name)) {
+                    try {
+                        killLocked(q.name);
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.ERROR, "cannot stop " + q.name + " after its role left", e);
+                    }
+                }
+            }
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addListener(QubeEventListener listener) {
+        events.add(listener);
+    }
+
+    void removeListener(QubeEventListener listener) {
+        events.remove(listener);
+    }
+
+    /**
+     * Takes over the domains of the selected backend: running qubes are re-adopted as they are,
+     * and domains that belong to no qube, or are stopped, are cleaned away.
+     */
+    private void adoptSelectedBackend() {
+        lifecycle.lock();
+        try {
+            HypervisorBackend selected = backends.select(config.backend()).orElse(null);
+            if (selected == adopted) {
+                return;
+            }
+            adopted = null;
+            runtime.clear();
+            links.clear();
+            if (selected == null) {
+                return;
+            }
+            for (DomainStatus d : selected.domains()) {
+                QubeRecord q = model.qubes.get(d.name());
+                if (q != null && q.klass != QubeClass.AdminVM
+                        && (d.state() == PowerState.Running || d.state() == PowerState.Paused)) {
+                    runtime.put(d.name(), d.state());
+                } else {
+                    LOG.log(Level.INFO, "removing leftover domain " + d.name() + " (" + d.state() + ")");
+                    try {
+                        if (d.state().isActive()) {
+                            selected.kill(d.name());
+                        }
+                        selected.destroy(d.name());
+                    } catch (AdminException e) {
+                        LOG.log(Level.WARNING, "cannot remove leftover domain " + d.name() + ": " + e.getMessage());
+                    }
+                }
+            }
+            adopted = selected;
+            for (String client : List.copyOf(runtime.keySet())) {
+                QubeRecord q = model.qubes.get(client);
+                String netvm = PropertyRules.netvm(model, q);
+                if (!netvm.isEmpty() && runtime.containsKey(netvm)) {
+                    try {
+                        links.put(client, selected.connect(linkSpec(model, q, model.qubes.get(netvm))));
+                    } catch (AdminException e) {
+                        LOG.log(Level.WARNING, "cannot re-adopt the link of " + client + ": " + e.getMessage());
+                    }
+                }
+            }
+            LOG.log(Level.INFO, "backend " + selected.name() + " adopted with " + runtime.size() + " running qubes");
+        } finally {
+            lifecycle.unlock();
+        }
+        worker.execute(this::autostart);
+    }
+
+    /** Starts every autostart qube whose role (if it has one) is present. */
+    private void autostart() {
+        if (adopted == null) {
+            return;
+        }
+        for (QubeRecord q : model.qubes.values()) {
+            if (q.klass == QubeClass.AdminVM || isActive(q.name)
+                    || !"True".equals(PropertyRules.effective(model, q, QubeProperty.AUTOSTART).value())) {
+                continue;
+            }
+            String role = q.features.get(QubeRole.ROLE_FEATURE);
+            if (role != null && !roles.containsKey(role)) {
+                continue;
+            }
+            try {
+                start(q.name);
+            } catch (AdminException e) {
+                LOG.log(Level.WARNING, "autostart of " + q.name + " failed: " + e.getMessage());
+            }
+        }
+    }
+
+    // ---- queries ------------------------------------------------------------------------------
+
+    @Override
+    public List<Qube> list() {
+        Model m = model;
+        List<Qube> all = new ArrayList<>(m.qubes.size());
+        for (QubeRecord q : m.qubes.values()) {
+            all.add(snapshot(m, q));
+        }
+        all.sort(Comparator.comparing((Qube q) -> q.qid() != 0).thenComparing(Qube::name));
+        return all;
+    }
+
+    @Override
+    public Optional<Qube> find(String name) {
+        Model m = model;
+        return m.find(name).map(q -> snapshot(m, q));
+    }
+
+    @Override
+    public Qube get(String name) {
+        return find(name).orElseThrow(() -> new NoSuchQubeException(name));
+    }
+
+    private Qube snapshot(Model m, QubeRecord q) {
+        return new Qube(q.name, q.qid, q.klass, stateOf(q), PropertyRules.effectiveAll(m, q), q.features, q.tags);
+    }
+
+    private PowerState stateOf(QubeRecord q) {
+        if (q.klass == QubeClass.AdminVM) {
+            return PowerState.Running;
+        }
+        if (adopted == null) {
+            return PowerState.NA;
+        }
+        return runtime.getOrDefault(q.name, PowerState.Halted);
+    }
+
+    private boolean isActive(String name) {
+        return runtime.containsKey(name);
+    }
+
+    @Override
+    public Map<String, PropertyValue> globalProperties() {
+        Map<String, PropertyValue> all = new LinkedHashMap<>();
+        for (String g : PropertyRules.GLOBAL) {
+            String v = model.global.get(g);
+            all.put(g, v == null ? PropertyValue.byDefault("", "not set") : PropertyValue.set(v));
+        }
+        return all;
+    }
+
+    @Override
+    public List<String> stateProblems() {
+        return store.problems();
+    }
+
+    @Override
+    public String backendName() {
+        HypervisorBackend b = adopted;
+        return b == null ? "none" : b.name();
+    }
+
+    @Override
+    public String consoleLog(String name) {
+        require(model, name);
+        return backend().consoleLog(name);
+    }
+
+    // ---- changes to the model -----------------------------------------------------------------
+
+    /** A change to a copy of the model; returns the event to fire once it is saved. */
+    private interface Change {
+        Runnable apply(Model copy);
+    }
+
+    private void change(Change change) {
+        Runnable after;
+        synchronized (modelLock) {
+            Model copy = model.copy();
+            after = change.apply(copy);
+            PropertyRules.validate(copy);
+            store.save(copy);
+            model = copy;
+        }
+        after.run();
+    }
+
+    /** A change that creates the qube {@code name}: its volumes go again if the change is refused. */
+    private void change(Change change, String name) {
+        if (model.qubes.containsKey(name)) {
+            throw new InvalidValueException("name", name, "a qube of that name already exists");
+        }
+        try {
+            change(change);
+        } catch (RuntimeException e) {
+            deleteTree(qubeDir(name));
+            throw e;
+        }
+    }
+
+    private static QubeRecord require(Model m, String name) {
+        QubeRecord q = m.qubes.get(name);
+        if (q == null) {
+            throw new NoSuchQubeException(name);
+        }
+        return q;
+    }
+
+    private static QubeRecord requireNotDom0(Model m, String name, String what) {
+        QubeRecord q = require(m, name);
+        if (q.klass == QubeClass.AdminVM) {
+            throw new InvalidValueException("qube", name, "dom0 " + what);
+        }
+        return q;
+    }
+
+    @Override
+    public Qube create(QubeSpec spec) {
+        String name = QubeNames.validate(spec.name());
+        if (spec.klass() == QubeClass.AdminVM) {
+            throw new InvalidValueException("class", "AdminVM", "there is only one AdminVM, dom0");
+        }
+        change(m -> {
+            if (m.qubes.containsKey(name)) {
+                throw new InvalidValueException("name", name, "a qube of that name already exists");
+            }
+            QubeRecord q = new QubeRecord(name, freeQid(m), spec.klass(), Map.of(QubeProperty.LABEL.id(), spec.label().id()),
+                    Map.of(), List.of());
+            m.qubes.put(name, q);
+            for (Map.Entry<String, String> e : spec.properties().entrySet()) {
+                QubeProperty p = QubeProperty.parse(e.getKey());
+                q.properties.put(p.id(), PropertyRules.parse(m, q, p, e.getValue()));
+            }
+            if (spec.klass() == QubeClass.AppVM && !q.properties.containsKey(QubeProperty.TEMPLATE.id())) {
+                String template = m.global.getOrDefault(PropertyRules.DEFAULT_TEMPLATE, "");
+                if (template.isEmpty()) {
+                    throw new InvalidValueException("template", "", "an AppVM needs a template and no default_template is set");
+                }
+                q.properties.put(QubeProperty.TEMPLATE.id(), template);
+            }
+            createVolumes(name);
+            return () -> events.fire("domain-add", name);
+        }, name);
+        return get(name);
+    }
+
+    private static int freeQid(Model m) {
+        boolean[] used = new boolean[m.qubes.size() + 2];
+        for (QubeRecord q : m.qubes.values()) {
+            if (q.qid < used.length) {
+                used[q.qid] = true;
+            }
+        }
+        int qid = 1;
+        while (used[qid]) {
+            qid++;
+        }
+        return qid;
+    }
+
+    private Path qubeDir(String name) {
+        return dataDir.resolve("qubes").resolve(name);
+    }
+
+    private Path privateVolume(String name) {
+        return qubeDir(name).resolve(VolumeSpec.PRIVATE);
+    }
+
+    private void createVolumes(String name) {
+        try {
+            Files.createDirectories(privateVolume(name));
+        } catch (IOException e) {
+            throw new AdminException("cannot create the private volume of '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void remove(String name) {
+        lifecycle.lock();
+        try {
+            change(m -> {
+                QubeRecord q = requireNotDom0(m, name, "cannot be removed");
+                if (isActive(name)) {
+                    throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before removing it");
+                }
+                List<String> users = new ArrayList<>();
+                for (QubeRecord o : m.qubes.values()) {
+                    for (QubeProperty p : List.of(QubeProperty.NETVM, QubeProperty.TEMPLATE, QubeProperty.DEFAULT_DISPVM)) {
+                        if (o != q && name.equals(o.own(p.id()))) {
+                            users.add(o.name + "." + p.id());
+                        }
+                    }
+                }
+                m.global.forEach((k, v) -> {
+                    if (name.equals(v)) {
+                        users.add("global " + k);
+                    }
+                });
+                if (!users.isEmpty()) {
+                    throw new InvalidStateException("'" + name + "' is still used by " + String.join(", ", users));
+                }
+                m.qubes.remove(name);
+                return () -> events.fire("domain-delete", name);
+            });
+            HypervisorBackend b = adopted;
+            if (b != null) {
+                b.destroy(name);
+            }
+            deleteTree(qubeDir(name));
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public Qube clone(String source, String target) {
+        String name = QubeNames.validate(target);
+        Model before = model;
+        QubeRecord src = requireNotDom0(before, source, "cannot be cloned");
+        change(m -> {
+            if (m.qubes.containsKey(name)) {
+                throw new InvalidValueException("name", name, "a qube of that name already exists");
+            }
+            QubeRecord s = m.qubes.get(src.name);
+            m.qubes.put(name, new QubeRecord(name, freeQid(m), s.klass, s.properties, s.features, s.tags));
+            copyTree(privateVolume(source), privateVolume(name));
+            return () -> events.fire("domain-add", name);
+        }, name);
+        return get(name);
+    }
+
+    @Override
+    public void setProperty(String name, String property, String value) {
+        QubeProperty p = QubeProperty.parse(property);
+        String[] relink = new String[1];
+        change(m -> {
+            QubeRecord q = requireNotDom0(m, name, "properties cannot be changed");
+            String v = PropertyRules.parse(m, q, p, value);
+            checkChange(m, q, p, v);
+            String old = PropertyRules.effective(m, q, p).value();
+            q.properties.put(p.id(), v);
+            relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
+            return () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
+        });
+        if (relink[0] != null) {
+            relink(name);
+        }
+    }
+
+    @Override
+    public void resetProperty(String name, String property) {
+        QubeProperty p = QubeProperty.parse(property);
+        boolean[] relink = new boolean[1];
+        change(m -> {
+            QubeRecord q = requireNotDom0(m, name, "properties cannot be changed");
+            if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
+                throw new InvalidValueException("property", p.id(), "'" + p.id() + "' cannot be reset on " + q.klass + " '" + name + "'");
+            }
+            if (p == QubeProperty.LABEL) {
+                throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
+            }
+            String old = PropertyRules.effective(m, q, p).value();
+            q.properties.remove(p.id());
+            String now = PropertyRules.effective(m, q, p).value();
+            checkChange(m, q, p, now);
+            relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
+            return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
+        });
+        if (relink[0]) {
+            relink(name);
+        }
+    }
+
+    /** Rules that depend on the running state, checked before the whole model is validated. */
+    private void checkChange(Model m, QubeRecord q, QubeProperty p, String v) {
+        if (p == QubeProperty.TEMPLATE && isActive(q.name)) {
+            throw new InvalidStateException("the template of '" + q.name + "' can change only while it is halted");
+        }
+        if (p == QubeProperty.PROVIDES_NETWORK && "False".equals(v)) {
+            List<String> clients = PropertyRules.clientsOf(m, q.name);
+            if (!clients.isEmpty()) {
+                throw new InvalidStateException("cannot turn off provides_network of '" + q.name
+                        + "': it is the netvm of " + String.join(", ", clients));
+            }
+        }
+        if (p == QubeProperty.NETVM && isActive(q.name) && !v.isEmpty() && !isActive(v)) {
+            throw new InvalidStateException("'" + q.name + "' is running, so its new netvm '" + v + "' must be running too");
+        }
+    }
+
+    @Override
+    public void setFeature(String name, String key, String value) {
+        if (key == null || !FEATURE_KEY.matcher(key).matches()) {
+            throw new InvalidValueException("feature", String.valueOf(key), "1 to 64 letters, digits, '_', '.', ':' or '-'");
+        }
+        if (value == null || value.length() > 4096 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new InvalidValueException("feature value", String.valueOf(value), "at most 4096 printable characters");
+        }
+        change(m -> {
+            QubeRecord q = require(m, name);
+            checkRoleChange(q, key);
+            q.features.put(key, value);
+            return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
+        });
+    }
+
+    @Override
+    public void removeFeature(String name, String key) {
+        change(m -> {
+            QubeRecord q = require(m, name);
+            if (!q.features.containsKey(key)) {
+                throw new InvalidValueException("feature", key, "'" + name + "' has no such feature");
+            }
+            checkRoleChange(q, key);
+            q.features.remove(key);
+            return () -> events.fire("domain-feature-delete:" + key, name);
+        });
+    }
+
+    private void checkRoleChange(QubeRecord q, String key) {
+        if (QubeRole.ROLE_FEATURE.equals(key) && isActive(q.name)) {
+            throw new InvalidStateException("the role of '" + q.name + "' can change only while it is halted");
+        }
+    }
+
+    @Override
+    public void addTag(String name, String tag) {
+        if (tag == null || !TAG.matcher(tag).matches()) {
+            throw new InvalidValueException("tag", String.valueOf(tag), "1 to 64 letters, digits, '_' or '-'");
+        }
+        change(m -> {
+            require(m, name).tags.add(tag);
+            return () -> events.fire("domain-tag-add:" + tag, name);
+        });
+    }
+
+    @Override
+    public void removeTag(String name, String tag) {
+        change(m -> {
+            if (!require(m, name).tags.remove(tag)) {
+                throw new InvalidValueException("tag", tag, "'" + name + "' has no such tag");
+            }
+            return () -> events.fire("domain-tag-delete:" + tag, name);
+        });
+    }
+
+    @Override
+    public void setGlobalProperty(String property, String value) {
+        if (!PropertyRules.GLOBAL.contains(property)) {
+            throw new InvalidValueException("global property", property, "one of " + String.join(", ", PropertyRules.GLOBAL));
+        }
+        change(m -> {
+            String v = PropertyRules.parseQubeRef(m, property, value == null ? "" : value);
+            m.global.put(property, v);
+            return () -> events.fire("global-property-set:" + property, DOM0, Map.of("newvalue", v));
+        });
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------------
+
+    private HypervisorBackend backend() {
+        HypervisorBackend b = adopted;
+        if (b == null) {
+            return backends.require(config.backend());
+        }
+        return b;
+    }
+
+    private Duration defaultTimeout() {
+        return Duration.ofSeconds(config.shutdown_timeout());
+    }
+
+    @Override
+    public void start(String name) {
+        lifecycle.lock();
+        try {
+            Model m = model;
+            QubeRecord q = requireNotDom0(m, name, "is always running");
+            if (isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
+            }
+            List<String> chain = new ArrayList<>();
+            for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
+                chain.add(0, hop);
+            }
+            for (String hop : chain) {
+                if (!isActive(hop)) {
+                    startOne(m, m.qubes.get(hop));
+                }
+            }
+            startOne(m, q);
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private void startOne(Model m, QubeRecord q) {
+        HypervisorBackend b = backend();
+        String roleId = q.features.get(QubeRole.ROLE_FEATURE);
+        QubeRole role = roleId == null ? null : roles.get(roleId);
+        if (roleId != null && role == null) {
+            throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
+        }
+        events.fire("domain-pre-start", q.name);
+        runtime.put(q.name, PowerState.Transient);
+        boolean started = false;
+        try {
+            b.start(domainSpec(m, q));
+            started = true;
+            runtime.put(q.name, PowerState.Running);
+            attach(m, q);
+            if (role != null) {
+                role.started(roleContext(q.name));
+            }
+            reattachClients(m, q);
+        } catch (RuntimeException e) {
+            runtime.remove(q.name);
+            links.remove(q.name);
+            if (started) {
+                try {
+                    b.kill(q.name);
+                } catch (RuntimeException k) {
+                    LOG.log(Level.ERROR, "cannot kill " + q.name + " after its start failed", k);
+                }
+            }
+            events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
+        }
+        events.fire("domain-start", q.name);
+    }
+
+    private DomainSpec domainSpec(Model m, QubeRecord q) {
+        return new DomainSpec(q.name, q.qid, q.klass,
+                Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MEMORY).value()),
+                Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MAXMEM).value()),
+                Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.VCPUS).value()),
+                PropertyRules.effective(m, q, QubeProperty.KERNELOPTS).value(),
+                List.of(new VolumeSpec(VolumeSpec.PRIVATE, privateVolume(q.name), false, false, 0)));
+    }
+
+    private static LinkSpec linkSpec(Model m, QubeRecord client, QubeRecord netvm) {
+        return new LinkSpec(client.name, client.qid, netvm.name, Addressing.address(client.qid, client.klass),
+                Addressing.address(netvm.qid, netvm.klass));
+    }
+
+    /** Links a running qube to its netvm, if it has one that runs, and tells the netvm's role. */
+    private void attach(Model m, QubeRecord client) {
+        String netvm = PropertyRules.netvm(m, client);
+        if (netvm.isEmpty() || !isActive(netvm)) {
+            return;
+        }
+        HypervisorBackend b = backend();
+        LinkEndpoint endpoint = b.connect(linkSpec(m, client, m.qubes.get(netvm)));
+        links.put(client.name, endpoint);
+        QubeRole role = roleOf(m.qubes.get(netvm));
+        if (role != null) {
+            try {
+                role.clientAttached(roleContext(netvm), endpoint);
+            } catch (RuntimeException e) {
+                links.remove(client.name);
+                b.disconnect(endpoint.link());
+                throw e;
+            }
+        }
+    }
+
+    private void detach(String client) {
+        LinkEndpoint endpoint = links.remove(client);
+        if (endpoint == null) {
+            return;
+        }
+        backend().disconnect(endpoint.link());
+        QubeRole role = roleOf(model.qubes.get(endpoint.link().netvm()));
+        if (role != null) {
+            try {
+                role.clientDetached(roleContext(endpoint.link().netvm()), endpoint);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
+            }
+        }
+    }
+
+    /** When a netvm (re)starts, its running clients get their links back. */
+    private void reattachClients(Model m, QubeRecord netvm) {
+        for (String client : PropertyRules.clientsOf(m, netvm.name)) {
+            if (isActive(client) && !links.containsKey(client)) {
+                try {
+                    attach(m, m.qubes.get(client));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm.name + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void relink(String name) {
+        lifecycle.lock();
+        try {
+            detach(name);
+            attach(model, model.qubes.get(name));
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private QubeRole roleOf(QubeRecord q) {
+        String id = q == null ? null : q.features.get(QubeRole.ROLE_FEATURE);
+        return id == null ? null : roles.get(id);
+    }
+
+    private RoleContext roleContext(String name) {
+        return new RoleContext() {
+            @Override
+            public Qube qube() {
+                return get(name);
+            }
+
+            @Override
+            public ExecResult exec(List<String> command, byte[] stdin, Duration timeout) {
+                return backend().exec(name, command, stdin, timeout);
+            }
+
+            @Override
+            public List<LinkEndpoint> clients() {
+                return links.values().stream().filter(l -> l.link().netvm().equals(name)).toList();
+            }
+        };
+    }
+
+    @Override
+    public void shutdown(String name, boolean force, boolean wait, Duration timeout) {
+        Duration grace = timeout == null ? defaultTimeout() : timeout;
+        HypervisorBackend b;
+        lifecycle.lock();
+        try {
+            QubeRecord q = requireNotDom0(model, name, "cannot be shut down");
+            PowerState state = stateOf(q);
+            if (state != PowerState.Running && state != PowerState.Paused) {
+                throw new InvalidStateException("'" + name + "' is " + state + ", not running");
+            }
+            List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
+            if (!running.isEmpty() && !force) {
+                throw new InvalidStateException("'" + name + "' is the netvm of running qubes " + String.join(", ", running)
+                        + "; shut them down first or use --force");
+            }
+            b = backend();
+            events.fire("domain-pre-shutdown", name);
+            if (state == PowerState.Paused) {
+                b.unpause(name);
+            }
+            runtime.put(name, PowerState.Halting);
+            stopLinks(q, running);
+        } finally {
+            lifecycle.unlock();
+        }
+        Runnable finish = () -> {
+            try {
+                b.shutdown(name, grace);
+            } finally {
+                runtime.remove(name);
+                events.fire("domain-shutdown", name);
+            }
+        };
+        if (wait) {
+            finish.run();
+        } else {
+            worker.execute(finish);
+        }
+    }
+
+    /** Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm. */
+    private void stopLinks(QubeRecord q, List<String> runningClients) {
+        runningClients.forEach(this::detach);
+        QubeRole role = roleOf(q);
+        if (role != null) {
+            try {
+                role.stopping(roleContext(q.name));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
+            }
+        }
+        detach(q.name);
+    }
+
+    @Override
+    public void kill(String name) {
+        lifecycle.lock();
+        try {
+            QubeRecord q = requireNotDom0(model, name, "cannot be killed");
+            if (!isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is not running");
+            }
+            killLocked(q.name);
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private void killLocked(String name) {
+        QubeRecord q = model.qubes.get(name);
+        List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
+        stopLinks(q, running);
+        try {
+            backend().kill(name);
+        } finally {
+            runtime.remove(name);
+            events.fire("domain-shutdown", name);
+        }
+    }
+
+    @Override
+    public void pause(String name) {
+        lifecycle.lock();
+        try {
+            QubeRecord q = requireNotDom0(model, name, "cannot be paused");
+            if (stateOf(q) != PowerState.Running) {
+                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not Running");
+            }
+            backend().pause(name);
+            runtime.put(name, PowerState.Paused);
+        } finally {
+            lifecycle.unlock();
+        }
+        events.fire("domain-paused", name);
+    }
+
+    @Override
+    public void unpause(String name) {
+        lifecycle.lock();
+        try {
+            QubeRecord q = requireNotDom0(model, name, "cannot be paused");
+            if (stateOf(q) != PowerState.Paused) {
+                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not Paused");
+            }
+            backend().unpause(name);
+            runtime.put(name, PowerState.Running);
+        } finally {
+            lifecycle.unlock();
+        }
+        events.fire("domain-unpaused", name);
+    }
+
+    @Override
+    public void restart(String name, Duration timeout) {
+        shutdown(name, false, true, timeout);
+        start(name);
+    }
+
+    @Override
+    public ExecResult run(String name, List<String> command, byte[] stdin, Duration timeout) {
+        if (command == null || command.isEmpty()) {
+            throw new InvalidValueException("command", "", "a command to run is required");
+        }
+        QubeRecord q = requireNotDom0(model, name, "runs no commands through qvm-run");
+        PowerState state = stateOf(q);
+        if (state == PowerState.Halted) {
+            start(name);
+        } else if (state != PowerState.Running) {
+            throw new InvalidStateException("'" + name + "' is " + state + "; it must be running to run a command");
+        }
+        return backend().exec(name, command, stdin == null ? new byte[0] : stdin, timeout == null ? Duration.ofMinutes(10) : timeout);
+    }
+
+    // ---- files ----------------------------------------------------------------------------------
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new AdminException("cannot remove " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) {
+        if (!Files.isDirectory(from)) {
+            throw new AdminException("the private volume " + from + " is missing");
+        }
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path dest = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(p, dest, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
+                            java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            deleteTree(to);
+            throw new AdminException("cannot copy the private volume " + from + ": " + e.getMessage(), e);
+        }
+    }
+}

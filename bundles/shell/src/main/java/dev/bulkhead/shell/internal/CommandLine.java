@@ -1,0 +1,88 @@
+package dev.bulkhead.shell.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.bulkhead.api.InvalidValueException;
+
+/**
+ * Options then operands, as the {@code qvm-*} tools take them: {@code --opt value},
+ * {@code --opt=value}, repeatable options, flags, and {@code --} or the first operand ending the
+ * options so that a command run in a qube keeps its own options.
+ */
+final class CommandLine {
+    final Map<String, List<String>> options = new LinkedHashMap<>();
+    final List<String> operands = new ArrayList<>();
+
+    /**
+     * @param flags options without a value (long and short spellings)
+     * @param valued options that take a value
+     * @param aliases short spelling to long spelling
+     */
+    static CommandLine parse(String[] args, Set<String> flags, Set<String> valued, Map<String, String> aliases) {
+        CommandLine cl = new CommandLine();
+        int i = 0;
+        for (; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--")) {
+                i++;
+                break;
+            }
+            if (!a.startsWith("-") || a.equals("-")) {
+                break;
+            }
+            String name = a;
+            String value = null;
+            int eq = a.indexOf('=');
+            if (a.startsWith("--") && eq > 0) {
+                name = a.substring(0, eq);
+                value = a.substring(eq + 1);
+            }
+            name = aliases.getOrDefault(name, name);
+            if (flags.contains(name) && value == null) {
+                cl.options.computeIfAbsent(name, k -> new ArrayList<>()).add("true");
+            } else if (valued.contains(name)) {
+                if (value == null) {
+                    if (i + 1 >= args.length) {
+                        throw new InvalidValueException("option", name, "it needs a value");
+                    }
+                    value = args[++i];
+                }
+                cl.options.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+            } else {
+                List<String> known = new ArrayList<>(flags);
+                known.addAll(valued);
+                throw new InvalidValueException("option", a, known.isEmpty() ? "this command takes no options"
+                        : "known options: " + String.join(", ", known));
+            }
+        }
+        for (; i < args.length; i++) {
+            cl.operands.add(args[i]);
+        }
+        return cl;
+    }
+
+    boolean flag(String name) {
+        return options.containsKey(name);
+    }
+
+    String value(String name, String absent) {
+        List<String> v = options.get(name);
+        return v == null ? absent : v.get(v.size() - 1);
+    }
+
+    List<String> values(String name) {
+        return options.getOrDefault(name, List.of());
+    }
+
+    /** The operands, which must number between {@code min} and {@code max}. */
+    List<String> operands(int min, int max, String usage) {
+        if (operands.size() < min || operands.size() > max) {
+            throw new InvalidValueException("arguments", String.join(" ", operands), "usage: " + usage);
+        }
+        return operands;
+    }
+}

@@ -1,0 +1,310 @@
+package dev.bulkhead.shell.internal;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.felix.service.command.Descriptor;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PropertyValue;
+import dev.bulkhead.api.Qube;
+import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.QubeSpec;
+
+/**
+ * The {@code qvm:*} commands, named and behaving like Qubes' {@code qvm-*} tools. They are thin:
+ * every operation is one call of {@link QubeAdmin}, which the console and the Admin API use too.
+ */
+@Component(service = QvmCommands.class, property = {
+        "osgi.command.scope=qvm",
+        "osgi.command.function=ls", "osgi.command.function=create", "osgi.command.function=remove",
+        "osgi.command.function=clone", "osgi.command.function=start", "osgi.command.function=shutdown",
+        "osgi.command.function=kill", "osgi.command.function=pause", "osgi.command.function=unpause",
+        "osgi.command.function=restart", "osgi.command.function=prefs", "osgi.command.function=run",
+        "osgi.command.function=features", "osgi.command.function=tags", "osgi.command.function=log",
+        "osgi.command.function=globalprefs" })
+public final class QvmCommands {
+    private static final Map<String, String> NO_ALIASES = Map.of();
+    private final QubeAdmin admin;
+
+    @Activate
+    public QvmCommands(@Reference QubeAdmin admin) {
+        this.admin = admin;
+    }
+
+    private static PrintStream out() {
+        return System.out;
+    }
+
+    @Descriptor("List qubes as a table: NAME STATE CLASS LABEL TEMPLATE NETVM. Usage: qvm:ls [--running] [--halted] [NAME...]")
+    public void ls(@Descriptor("[--running] [--halted] [NAME...]") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of("--running", "--halted"), Set.of(), NO_ALIASES);
+        List<Qube> qubes = admin.list();
+        Table table = new Table("NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM");
+        for (Qube q : qubes) {
+            if (!cl.operands.isEmpty() && !cl.operands.contains(q.name())) {
+                continue;
+            }
+            if (cl.flag("--running") && !q.state().isActive() || cl.flag("--halted") && q.state().isActive()) {
+                continue;
+            }
+            table.row(q.name(), q.state().name(), q.klass().name(), q.value(QubeProperty.LABEL),
+                    dash(q.value(QubeProperty.TEMPLATE)), dash(q.value(QubeProperty.NETVM)));
+        }
+        for (String name : cl.operands) {
+            admin.get(name);
+        }
+        table.print(out());
+        for (String problem : admin.stateProblems()) {
+            System.err.println("warning: " + problem);
+        }
+    }
+
+    private static String dash(String s) {
+        return s == null || s.isEmpty() ? "-" : s;
+    }
+
+    @Descriptor("Create a qube. Usage: qvm:create --label LABEL [--class CLASS] [--template TEMPLATE]"
+            + " [--property NAME=VALUE]... NAME")
+    public void create(@Descriptor("--label LABEL [--class CLASS] [--template T] [--property K=V]... NAME") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--label", "--class", "--template", "--property"),
+                Map.of("-l", "--label", "-C", "--class", "-t", "--template", "-P", "--property", "--prop", "--property"));
+        String name = cl.operands(1, 1, "qvm:create --label LABEL [--class CLASS] [--template T] [--property K=V]... NAME").get(0);
+        String label = cl.value("--label", null);
+        if (label == null) {
+            throw new InvalidValueException("label", "", "--label is required: one of red, orange, yellow, green, gray, blue, purple, black");
+        }
+        Map<String, String> props = new LinkedHashMap<>();
+        for (String kv : cl.values("--property")) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidValueException("--property", kv, "NAME=VALUE");
+            }
+            if (props.put(kv.substring(0, eq), kv.substring(eq + 1)) != null) {
+                throw new InvalidValueException("--property", kv, "each property once");
+            }
+        }
+        String template = cl.value("--template", null);
+        if (template != null && props.put(QubeProperty.TEMPLATE.id(), template) != null) {
+            throw new InvalidValueException("--template", template, "give the template once, not also as --property template=");
+        }
+        admin.create(new QubeSpec(name, QubeClass.parse(cl.value("--class", "AppVM")), Label.parse(label), props));
+    }
+
+    @Descriptor("Remove halted qubes and everything they had on the host. Usage: qvm:remove NAME...")
+    public void remove(@Descriptor("NAME...") String... names) {
+        requireNames(names, "qvm:remove NAME...");
+        for (String name : names) {
+            admin.remove(name);
+        }
+    }
+
+    @Descriptor("Clone a qube: properties, features, tags and private data. Usage: qvm:clone SOURCE TARGET")
+    public void clone(@Descriptor("source qube") String source, @Descriptor("name of the new qube") String target) {
+        admin.clone(source, target);
+    }
+
+    @Descriptor("Start qubes, and first the netvms they need. Usage: qvm:start NAME...")
+    public void start(@Descriptor("NAME...") String... names) {
+        requireNames(names, "qvm:start NAME...");
+        for (String name : names) {
+            admin.start(name);
+        }
+    }
+
+    @Descriptor("Shut qubes down gracefully. Usage: qvm:shutdown [--force] [--wait] [--timeout SECONDS] NAME...")
+    public void shutdown(@Descriptor("[--force] [--wait] [--timeout SECONDS] NAME...") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of("--force", "--wait"), Set.of("--timeout"), Map.of("-f", "--force", "-w", "--wait"));
+        List<String> names = cl.operands(1, Integer.MAX_VALUE, "qvm:shutdown [--force] [--wait] [--timeout SECONDS] NAME...");
+        Duration timeout = timeout(cl);
+        for (String name : names) {
+            admin.shutdown(name, cl.flag("--force"), cl.flag("--wait"), timeout);
+        }
+    }
+
+    private static Duration timeout(CommandLine cl) {
+        String t = cl.value("--timeout", null);
+        if (t == null) {
+            return null;
+        }
+        try {
+            long seconds = Long.parseLong(t);
+            if (seconds > 0) {
+                return Duration.ofSeconds(seconds);
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the accepted form
+        }
+        throw new InvalidValueException("--timeout", t, "a positive number of seconds");
+    }
+
+    @Descriptor("Stop qubes at once. Usage: qvm:kill NAME...")
+    public void kill(@Descriptor("NAME...") String... names) {
+        requireNames(names, "qvm:kill NAME...");
+        for (String name : names) {
+            admin.kill(name);
+        }
+    }
+
+    @Descriptor("Pause running qubes. Usage: qvm:pause NAME...")
+    public void pause(@Descriptor("NAME...") String... names) {
+        requireNames(names, "qvm:pause NAME...");
+        for (String name : names) {
+            admin.pause(name);
+        }
+    }
+
+    @Descriptor("Resume paused qubes. Usage: qvm:unpause NAME...")
+    public void unpause(@Descriptor("NAME...") String... names) {
+        requireNames(names, "qvm:unpause NAME...");
+        for (String name : names) {
+            admin.unpause(name);
+        }
+    }
+
+    @Descriptor("Shut qubes down, wait, and start them again. Usage: qvm:restart [--timeout SECONDS] NAME...")
+    public void restart(@Descriptor("[--timeout SECONDS] NAME...") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--timeout"), NO_ALIASES);
+        for (String name : cl.operands(1, Integer.MAX_VALUE, "qvm:restart [--timeout SECONDS] NAME...")) {
+            admin.restart(name, timeout(cl));
+        }
+    }
+
+    @Descriptor("Show or change properties. Usage: qvm:prefs NAME | qvm:prefs NAME PROP | qvm:prefs NAME PROP VALUE"
+            + " | qvm:prefs --default NAME PROP")
+    public void prefs(@Descriptor("[--default] NAME [PROP [VALUE]]") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of("--default"), Set.of(), Map.of("-D", "--default"));
+        String usage = "qvm:prefs NAME [PROP [VALUE]] | qvm:prefs --default NAME PROP";
+        if (cl.flag("--default")) {
+            List<String> ops = cl.operands(2, 2, usage);
+            admin.resetProperty(ops.get(0), ops.get(1));
+            return;
+        }
+        List<String> ops = cl.operands(1, 3, usage);
+        Qube q = admin.get(ops.get(0));
+        if (ops.size() == 1) {
+            Table table = new Table();
+            for (Map.Entry<String, PropertyValue> e : q.properties().entrySet()) {
+                PropertyValue v = e.getValue();
+                table.row(e.getKey(), v.isDefault() ? "D" : "-",
+                        v.value() + (v.isDefault() ? "  (default: " + v.source() + ")" : ""));
+            }
+            table.print(out());
+        } else if (ops.size() == 2) {
+            PropertyValue v = q.properties().get(QubeProperty.parse(ops.get(1)).id());
+            if (v == null) {
+                throw new InvalidValueException("property", ops.get(1), q.klass() + " '" + q.name() + "' has no such property");
+            }
+            out().println(v.value());
+        } else {
+            admin.setProperty(ops.get(0), ops.get(1), ops.get(2));
+        }
+    }
+
+    @Descriptor("Show or change global properties (default_netvm, default_template, default_dispvm)."
+            + " Usage: qvm:globalprefs [PROP [VALUE]]")
+    public void globalprefs(@Descriptor("[PROP [VALUE]]") String... args) {
+        List<String> ops = CommandLine.parse(args, Set.of(), Set.of(), NO_ALIASES).operands(0, 2, "qvm:globalprefs [PROP [VALUE]]");
+        Map<String, PropertyValue> global = admin.globalProperties();
+        if (ops.isEmpty()) {
+            Table table = new Table();
+            global.forEach((k, v) -> table.row(k, v.isDefault() ? "D" : "-", dash(v.value())));
+            table.print(out());
+        } else if (ops.size() == 1) {
+            PropertyValue v = global.get(ops.get(0));
+            if (v == null) {
+                throw new InvalidValueException("global property", ops.get(0), "one of " + String.join(", ", global.keySet()));
+            }
+            out().println(v.value());
+        } else {
+            admin.setGlobalProperty(ops.get(0), ops.get(1));
+        }
+    }
+
+    @Descriptor("Run a command in a qube's shell (starting the qube if halted); prints its output and returns"
+            + " its exit status. Usage: qvm:run [--timeout SECONDS] NAME COMMAND...")
+    public void run(@Descriptor("NAME COMMAND [ARG...]") String... args) throws IOException {
+        CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--timeout"), NO_ALIASES);
+        List<String> ops = cl.operands(2, Integer.MAX_VALUE, "qvm:run [--timeout SECONDS] NAME COMMAND...");
+        // as qvm-run does, the words are joined and given to the qube's shell
+        List<String> command = List.of("/bin/sh", "-c", String.join(" ", ops.subList(1, ops.size())));
+        ExecResult r = admin.run(ops.get(0), command, new byte[0], timeout(cl));
+        out().write(r.stdout());
+        out().flush();
+        System.err.write(r.stderr());
+        System.err.flush();
+        if (r.exitStatus() != 0) {
+            throw new ExitStatusException(r.exitStatus(), "");
+        }
+    }
+
+    @Descriptor("Show or change a qube's features. Usage: qvm:features NAME [KEY [VALUE]] | qvm:features --unset NAME KEY")
+    public void features(@Descriptor("[--unset] NAME [KEY [VALUE]]") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of("--unset"), Set.of(), Map.of("-D", "--unset", "--delete", "--unset"));
+        String usage = "qvm:features NAME [KEY [VALUE]] | qvm:features --unset NAME KEY";
+        if (cl.flag("--unset")) {
+            List<String> ops = cl.operands(2, 2, usage);
+            admin.removeFeature(ops.get(0), ops.get(1));
+            return;
+        }
+        List<String> ops = cl.operands(1, 3, usage);
+        Qube q = admin.get(ops.get(0));
+        if (ops.size() == 1) {
+            Table table = new Table();
+            q.features().forEach(table::row);
+            table.print(out());
+        } else if (ops.size() == 2) {
+            String v = q.features().get(ops.get(1));
+            if (v == null) {
+                throw new InvalidValueException("feature", ops.get(1), "'" + q.name() + "' has no such feature");
+            }
+            out().println(v);
+        } else {
+            admin.setFeature(ops.get(0), ops.get(1), ops.get(2));
+        }
+    }
+
+    @Descriptor("List, add or remove a qube's tags. Usage: qvm:tags NAME [list | add TAG... | del TAG...]")
+    public void tags(@Descriptor("NAME [list | add TAG... | del TAG...]") String... args) {
+        List<String> ops = CommandLine.parse(args, Set.of(), Set.of(), NO_ALIASES)
+                .operands(1, Integer.MAX_VALUE, "qvm:tags NAME [list | add TAG... | del TAG...]");
+        String name = ops.get(0);
+        String action = ops.size() > 1 ? ops.get(1) : "list";
+        List<String> tags = ops.size() > 2 ? ops.subList(2, ops.size()) : List.of();
+        switch (action) {
+            case "list" -> admin.get(name).tags().forEach(out()::println);
+            case "add" -> tags.forEach(t -> admin.addTag(name, t));
+            case "del" -> tags.forEach(t -> admin.removeTag(name, t));
+            default -> throw new InvalidValueException("action", action, "list, add or del");
+        }
+    }
+
+    @Descriptor("Show what a qube's console printed. Usage: qvm:log NAME")
+    public void log(@Descriptor("qube name") String name) {
+        out().print(admin.consoleLog(name));
+    }
+
+    private static void requireNames(String[] names, String usage) {
+        if (names.length == 0) {
+            throw new InvalidValueException("arguments", "", "usage: " + usage);
+        }
+        Arrays.stream(names).forEach(n -> {
+            if (n.startsWith("-")) {
+                throw new InvalidValueException("option", n, "this command takes no options; usage: " + usage);
+            }
+        });
+    }
+}
