@@ -1,0 +1,343 @@
+package dev.bulkhead.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.NoSuchQubeException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.PropertyValue;
+import dev.bulkhead.api.Qube;
+import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
+import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.QubeSpec;
+
+class QubeAdminServiceTest {
+    @TempDir
+    Path data;
+    FakeBackend backend;
+    QubeAdminService admin;
+    final List<QubeEvent> events = new CopyOnWriteArrayList<>();
+
+    static CoreConfig config(String backend) {
+        return new CoreConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return CoreConfig.class;
+            }
+
+            @Override
+            public String backend() {
+                return backend;
+            }
+
+            @Override
+            public int shutdown_timeout() {
+                return 5;
+            }
+        };
+    }
+
+    @BeforeEach
+    void boot() throws IOException {
+        backend = new FakeBackend();
+        admin = newAdmin();
+    }
+
+    QubeAdminService newAdmin() throws IOException {
+        QubeAdminService a = new QubeAdminService(data, config("auto"));
+        a.addListener(events::add);
+        a.addBackend(backend);
+        return a;
+    }
+
+    @AfterEach
+    void close() {
+        admin.deactivate();
+    }
+
+    Qube create(String name, QubeClass klass, Map<String, String> props) {
+        return admin.create(new QubeSpec(name, klass, Label.RED, props));
+    }
+
+    byte[] stateBytes() throws IOException {
+        return Files.readAllBytes(data.resolve(StateStore.FILE_NAME));
+    }
+
+    @Test
+    void freshPlatformHasDom0AndAFirstTemplate() {
+        List<Qube> all = admin.list();
+        assertEquals("dom0", all.get(0).name());
+        assertEquals(0, all.get(0).qid());
+        assertEquals(QubeClass.AdminVM, all.get(0).klass());
+        assertEquals(PowerState.Running, all.get(0).state());
+        assertEquals(QubeClass.TemplateVM, admin.get("minimal").klass());
+        assertEquals("minimal", admin.globalProperties().get("default_template").value());
+    }
+
+    @Test
+    void createdAppVmTakesDefaultTemplateAndShowsDefaultsWithTheirSource() {
+        Qube work = create("work", QubeClass.AppVM, Map.of());
+        assertEquals("minimal", work.value(QubeProperty.TEMPLATE));
+        PropertyValue memory = work.property(QubeProperty.MEMORY);
+        assertTrue(memory.isDefault());
+        assertEquals("400", memory.value());
+        assertEquals("template minimal", memory.source());
+        assertEquals(Label.RED, work.label());
+        assertEquals(PowerState.Halted, work.state());
+        assertTrue(Files.isDirectory(data.resolve("qubes/work/private")));
+    }
+
+    @Test
+    void qidsAreAllocatedLowestFree() {
+        assertEquals(2, create("a", QubeClass.AppVM, Map.of()).qid());
+        assertEquals(3, create("b", QubeClass.AppVM, Map.of()).qid());
+        admin.remove("a");
+        assertEquals(2, create("c", QubeClass.AppVM, Map.of()).qid());
+    }
+
+    @Test
+    void everyRefusedChangeLeavesTheStateFileByteIdentical() throws IOException {
+        create("work", QubeClass.AppVM, Map.of());
+        create("sys-net", QubeClass.AppVM, Map.of("provides_network", "True"));
+        admin.setProperty("work", "netvm", "sys-net");
+        create("plain", QubeClass.AppVM, Map.of());
+        byte[] before = stateBytes();
+        List<Runnable> bad = List.of(
+                () -> create("1abc", QubeClass.AppVM, Map.of()),
+                () -> create("a b", QubeClass.AppVM, Map.of()),
+                () -> create("a".repeat(32), QubeClass.AppVM, Map.of()),
+                () -> create("none", QubeClass.AppVM, Map.of()),
+                () -> create("default", QubeClass.AppVM, Map.of()),
+                () -> create("Domain-0", QubeClass.AppVM, Map.of()),
+                () -> create("x-dm", QubeClass.AppVM, Map.of()),
+                () -> create("work", QubeClass.AppVM, Map.of()),
+                () -> create("new", QubeClass.AppVM, Map.of("memory", "abc")),
+                () -> create("new", QubeClass.AppVM, Map.of("template", "work")),
+                () -> create("new", QubeClass.AdminVM, Map.of()),
+                () -> admin.setProperty("work", "memory", "-1"),
+                () -> admin.setProperty("work", "memory", "0"),
+                () -> admin.setProperty("work", "vcpus", "0"),
+                () -> admin.setProperty("work", "maxmem", "100"),
+                () -> admin.setProperty("work", "netvm", "plain"),
+                () -> admin.setProperty("work", "netvm", "nosuch"),
+                () -> admin.setProperty("sys-net", "netvm", "work"),
+                () -> admin.setProperty("sys-net", "netvm", "sys-net"),
+                () -> admin.setProperty("sys-net", "provides_network", "False"),
+                () -> admin.setProperty("work", "template", "work"),
+                () -> admin.setProperty("work", "name", "other"),
+                () -> admin.setProperty("work", "qid", "9"),
+                () -> admin.setProperty("work", "klass", "TemplateVM"),
+                () -> admin.setProperty("work", "nosuch", "1"),
+                () -> admin.setProperty("work", "label", "pink"),
+                () -> admin.setProperty("work", "autostart", "maybe"),
+                () -> admin.setProperty("minimal", "template", "minimal"),
+                () -> admin.setProperty("dom0", "label", "red"),
+                () -> admin.setFeature("work", "bad key", "v"),
+                () -> admin.addTag("work", "bad/tag"),
+                () -> admin.remove("sys-net"),
+                () -> admin.remove("dom0"),
+                () -> admin.setGlobalProperty("default_netvm", "plain"),
+                () -> admin.setGlobalProperty("default_template", "work"));
+        for (Runnable r : bad) {
+            assertThrows(AdminException.class, r::run);
+            assertArrayEquals(before, stateBytes());
+        }
+        assertEquals(List.of("dom0", "minimal", "plain", "sys-net", "work"), admin.list().stream().map(Qube::name).toList());
+    }
+
+    @Test
+    void errorsNameTheOffendingValue() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> create("1abc", QubeClass.AppVM, Map.of()));
+        assertTrue(e.getMessage().contains("'1abc'"), e.getMessage());
+        create("work", QubeClass.AppVM, Map.of());
+        e = assertThrows(InvalidValueException.class, () -> admin.setProperty("work", "memory", "lots"));
+        assertTrue(e.getMessage().contains("'lots'") && e.getMessage().contains("whole number"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> admin.setProperty("work", "label", "pink"));
+        assertTrue(e.getMessage().contains("'pink'") && e.getMessage().contains("purple"), e.getMessage());
+    }
+
+    @Test
+    void netvmLoopIsRefusedNamingTheLoop() {
+        create("a", QubeClass.AppVM, Map.of("provides_network", "True"));
+        create("b", QubeClass.AppVM, Map.of("provides_network", "True", "netvm", "a"));
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> admin.setProperty("a", "netvm", "b"));
+        assertTrue(e.getMessage().contains("a -> b -> a"), e.getMessage());
+    }
+
+    @Test
+    void startingAQubeStartsItsNetvmChainFirstAndLinksIt() {
+        create("sys-net", QubeClass.AppVM, Map.of("provides_network", "True"));
+        create("sys-firewall", QubeClass.AppVM, Map.of("provides_network", "True", "netvm", "sys-net"));
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-firewall"));
+        admin.start("work");
+        assertEquals(List.of("start sys-net", "start sys-firewall", "connect sys-firewall sys-net", "start work",
+                "connect work sys-firewall"), backend.calls);
+        assertEquals("10.137.0.4", backend.links.get("work").clientAddress());
+        assertEquals("10.137.0.3", backend.links.get("work").gatewayAddress());
+        assertEquals(PowerState.Running, admin.get("sys-net").state());
+    }
+
+    @Test
+    void netvmWithRunningClientsRefusesShutdownUnlessForced() {
+        create("sys-net", QubeClass.AppVM, Map.of("provides_network", "True"));
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-net"));
+        admin.start("work");
+        InvalidStateException e = assertThrows(InvalidStateException.class,
+                () -> admin.shutdown("sys-net", false, true, Duration.ofSeconds(1)));
+        assertTrue(e.getMessage().contains("work"), e.getMessage());
+        assertEquals(PowerState.Running, admin.get("sys-net").state());
+        admin.shutdown("sys-net", true, true, Duration.ofSeconds(1));
+        assertEquals(PowerState.Halted, admin.get("sys-net").state());
+        assertFalse(backend.links.containsKey("work"));
+        admin.start("sys-net");
+        assertTrue(backend.links.containsKey("work"), "a restarted netvm gets its running clients back");
+    }
+
+    @Test
+    void templateChangesOnlyWhileHalted() {
+        create("work", QubeClass.AppVM, Map.of());
+        create("other", QubeClass.TemplateVM, Map.of());
+        admin.start("work");
+        assertThrows(InvalidStateException.class, () -> admin.setProperty("work", "template", "other"));
+        admin.shutdown("work", false, true, null);
+        admin.setProperty("work", "template", "other");
+        assertEquals("other", admin.get("work").value(QubeProperty.TEMPLATE));
+    }
+
+    @Test
+    void runStartsAHaltedQube() {
+        create("work", QubeClass.AppVM, Map.of());
+        assertEquals("work", admin.run("work", List.of("hostname"), null, null).stdoutText());
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    @Test
+    void restartOfThePlatformReadoptsRunningQubesAndCleansOrphans() throws IOException {
+        create("work", QubeClass.AppVM, Map.of());
+        admin.start("work");
+        backend.domains.put("ghost", PowerState.Running);
+        admin.deactivate();
+        backend.calls.clear();
+        admin = newAdmin();
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertFalse(backend.calls.contains("start work"));
+        assertTrue(backend.calls.containsAll(List.of("kill ghost", "destroy ghost")), backend.calls.toString());
+    }
+
+    @Test
+    void stateSurvivesAReload() throws IOException {
+        create("work", QubeClass.AppVM, Map.of("memory", "512"));
+        admin.setFeature("work", "role", "netvm");
+        admin.addTag("work", "banking");
+        admin.deactivate();
+        admin = newAdmin();
+        Qube work = admin.get("work");
+        assertEquals("512", work.value(QubeProperty.MEMORY));
+        assertEquals(Map.of("role", "netvm"), work.features());
+        assertEquals(List.of("banking"), List.copyOf(work.tags()));
+    }
+
+    @Test
+    void anUnreadableStateFileIsNeverOverwritten() throws IOException {
+        Files.writeString(data.resolve(StateStore.FILE_NAME), "{ not json");
+        admin.deactivate();
+        admin = newAdmin();
+        byte[] before = stateBytes();
+        AdminException e = assertThrows(AdminException.class, () -> create("work", QubeClass.TemplateVM, Map.of()));
+        assertTrue(e.getMessage().contains(StateStore.FILE_NAME), e.getMessage());
+        assertArrayEquals(before, stateBytes());
+        assertFalse(admin.stateProblems().isEmpty());
+    }
+
+    @Test
+    void oneBadQubeAndUnknownFieldsAreReportedTheRestLoads() throws IOException {
+        String json = """
+                {"version":1,"global":{"default_template":"minimal"},"qubes":[
+                 {"name":"minimal","qid":1,"klass":"TemplateVM","properties":{"label":"black"},"features":{},"tags":[]},
+                 {"name":"good","qid":2,"klass":"AppVM","properties":{"label":"red","template":"minimal"},"colour":"x"},
+                 {"name":"9bad","qid":3,"klass":"AppVM","properties":{"label":"red"}}]}
+                """;
+        Files.writeString(data.resolve(StateStore.FILE_NAME), json);
+        admin.deactivate();
+        admin = newAdmin();
+        assertTrue(admin.find("good").isPresent());
+        assertTrue(admin.find("9bad").isEmpty());
+        assertTrue(admin.stateProblems().stream().anyMatch(p -> p.contains("colour")), admin.stateProblems().toString());
+        assertTrue(admin.stateProblems().stream().anyMatch(p -> p.contains("9bad")), admin.stateProblems().toString());
+        admin.addTag("good", "kept");
+        String saved = new String(stateBytes(), StandardCharsets.UTF_8);
+        assertTrue(saved.contains("9bad"), "the unreadable entry is written back unchanged");
+    }
+
+    @Test
+    void aTornWriteLeavesTheStateFileLoadable() throws IOException {
+        create("work", QubeClass.AppVM, Map.of());
+        Files.writeString(data.resolve(StateStore.TEMP_PREFIX + "123"), "{\"version\":1,\"qu");
+        admin.deactivate();
+        admin = newAdmin();
+        assertTrue(admin.find("work").isPresent());
+        assertFalse(Files.exists(data.resolve(StateStore.TEMP_PREFIX + "123")));
+    }
+
+    @Test
+    void eventsArriveInOrder() throws Exception {
+        create("work", QubeClass.AppVM, Map.of());
+        admin.setProperty("work", "memory", "800");
+        admin.start("work");
+        admin.deactivate();
+        List<String> types = events.stream().map(QubeEvent::type).toList();
+        assertEquals(List.of("domain-add", "property-set:memory", "domain-pre-start", "domain-start"), types);
+        QubeEvent set = events.get(1);
+        assertEquals("800", set.data().get("newvalue"));
+        assertEquals("400", set.data().get("oldvalue"));
+        admin = newAdmin();
+    }
+
+    @Test
+    void unknownQubeIsNamed() {
+        NoSuchQubeException e = assertThrows(NoSuchQubeException.class, () -> admin.start("ghost"));
+        assertTrue(e.getMessage().contains("'ghost'"));
+    }
+
+    @Test
+    void removeDestroysHostResourcesAndPrivateData() {
+        create("work", QubeClass.AppVM, Map.of());
+        admin.remove("work");
+        assertTrue(backend.calls.contains("destroy work"));
+        assertFalse(Files.exists(data.resolve("qubes/work")));
+    }
+
+    @Test
+    void cloneCopiesPrivateData() throws IOException {
+        create("work", QubeClass.AppVM, Map.of("memory", "600"));
+        Files.writeString(data.resolve("qubes/work/private/note"), "hello");
+        Qube copy = admin.clone("work", "work2");
+        assertEquals("600", copy.value(QubeProperty.MEMORY));
+        assertEquals("hello", Files.readString(data.resolve("qubes/work2/private/note")));
+    }
+
+}
