@@ -1,0 +1,210 @@
+package dev.bulkhead.bench.internal;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeSpec;
+
+/**
+ * {@code bench:run}: measures the platform in the running instance and prints JSON. Each figure
+ * stands next to a floor measured in the same run, so the ratio means something on any host.
+ * It creates and removes qubes, so bin/bench runs it in a throwaway instance only.
+ */
+@Component(service = BenchCommand.class, property = { "osgi.command.scope=bench", "osgi.command.function=run" })
+public final class BenchCommand {
+    private static final String PREFIX = "bench-";
+    private final QubeAdmin admin;
+    private final CommandProcessor shell;
+
+    @Activate
+    public BenchCommand(@Reference QubeAdmin admin, @Reference CommandProcessor shell) {
+        this.admin = admin;
+        this.shell = shell;
+    }
+
+    @Descriptor("Measure qube start against bare runc, qvm:ls over many qubes; print JSON")
+    public void run(
+            @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
+            @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
+            @Descriptor("platform start to shell-ready, measured by bin/bench") @Parameter(names = "--boot-ms", absentValue = "-1") long bootMs,
+            @Descriptor("resident memory after start, measured by bin/bench") @Parameter(names = "--boot-rss-kb", absentValue = "-1") long bootRssKb)
+            throws Exception {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode out = json.createObjectNode();
+        out.put("backend", admin.backendName());
+
+        List<Long> floor = bareRuncStarts(rounds);
+        List<Long> starts = qubeStarts(rounds);
+        ObjectNode start = out.putObject("qube_start_ms");
+        start.put("p50", ms(percentile(starts, 50)));
+        start.put("p99", ms(percentile(starts, 99)));
+        start.put("floor_bare_runc_p50", ms(percentile(floor, 50)));
+        start.put("floor_bare_runc_p99", ms(percentile(floor, 99)));
+        start.put("ratio_p50", ratio(percentile(starts, 50), percentile(floor, 50)));
+        start.put("rounds", rounds);
+        start.put("target_p50", 30);
+
+        List<Long> listing = listings(qubes, rounds);
+        ObjectNode ls = out.putObject("qvm_ls_ms");
+        ls.put("qubes", qubes);
+        ls.put("p50", ms(percentile(listing, 50)));
+        ls.put("p99", ms(percentile(listing, 99)));
+        ls.put("target_p50", 50);
+
+        ObjectNode boot = out.putObject("platform");
+        boot.put("start_to_shell_ready_ms", bootMs);
+        boot.put("start_target_ms", 1000);
+        boot.put("rss_after_start_mb", bootRssKb < 0 ? -1 : bootRssKb / 1024);
+        boot.put("rss_after_bench_mb", rssKb() / 1024);
+        boot.put("rss_target_mb", 150);
+        System.out.println(json.writeValueAsString(out));
+    }
+
+    /** The floor: {@code ip netns add} plus {@code runc run -d} of a busybox container joined to it. */
+    private List<Long> bareRuncStarts(int rounds) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("bulkhead-bench-floor");
+        try {
+            Path rootfs = Files.createDirectories(dir.resolve("bundle/rootfs/bin"));
+            Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
+            exec(dir.resolve("bundle"), "runc", "spec");
+            Path config = dir.resolve("bundle/config.json");
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode spec = (ObjectNode) json.readTree(config.toFile());
+            ObjectNode process = (ObjectNode) spec.get("process");
+            process.put("terminal", false);
+            process.putArray("args").add("/bin/busybox").add("sleep").add("1000000");
+            String ns = "bhbench-" + ProcessHandle.current().pid();
+            spec.get("linux").get("namespaces").forEach(n -> {
+                if ("network".equals(n.get("type").asText())) {
+                    ((ObjectNode) n).put("path", "/run/netns/" + ns);
+                }
+            });
+            json.writeValue(config.toFile(), spec);
+            String root = dir.resolve("state").toString();
+            List<Long> times = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                String id = "floor" + i;
+                long t0 = System.nanoTime();
+                exec(dir, "ip", "netns", "add", ns);
+                exec(dir.resolve("bundle"), "runc", "--root", root, "run", "-d", id);
+                times.add(System.nanoTime() - t0);
+                exec(dir, "runc", "--root", root, "delete", "--force", id);
+                exec(dir, "ip", "netns", "del", ns);
+            }
+            return times;
+        } finally {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private List<Long> qubeStarts(int rounds) {
+        String name = PREFIX + "start";
+        admin.create(new QubeSpec(name, QubeClass.AppVM, Label.GRAY, Map.of()));
+        try {
+            List<Long> times = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                long t0 = System.nanoTime();
+                admin.start(name);
+                times.add(System.nanoTime() - t0);
+                admin.kill(name);
+            }
+            return times;
+        } finally {
+            admin.remove(name);
+        }
+    }
+
+    private List<Long> listings(int qubes, int rounds) throws Exception {
+        List<String> made = new ArrayList<>();
+        try {
+            for (int i = 0; i < qubes; i++) {
+                String name = PREFIX + i;
+                admin.create(new QubeSpec(name, QubeClass.AppVM, Label.values()[i % Label.values().length], Map.of()));
+                made.add(name);
+            }
+            List<Long> times = new ArrayList<>();
+            PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
+            CommandSession session = shell.createSession(InputStream.nullInputStream(), sink, sink);
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    long t0 = System.nanoTime();
+                    session.execute("qvm:ls");
+                    times.add(System.nanoTime() - t0);
+                }
+            } finally {
+                session.close();
+            }
+            return times;
+        } finally {
+            for (String name : made) {
+                admin.remove(name);
+            }
+        }
+    }
+
+    private static void exec(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        p.getInputStream().transferTo(output);
+        if (!p.waitFor(Duration.ofSeconds(30).toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new AdminException(String.join(" ", command) + " failed: " + output.toString(StandardCharsets.UTF_8).trim());
+        }
+    }
+
+    private static long percentile(List<Long> values, int pct) {
+        List<Long> sorted = values.stream().sorted().toList();
+        int index = (int) Math.ceil(pct / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 10_000.0) / 100.0;
+    }
+
+    private static double ratio(long value, long floor) {
+        return Math.round(100.0 * value / floor) / 100.0;
+    }
+
+    private static long rssKb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+}
