@@ -27,6 +27,27 @@ final class Model {
         return m;
     }
 
+    /** Names of the entries kept aside, as far as they can be read: they stay reserved. */
+    java.util.Set<String> unreadableNames() {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        unreadable.forEach(n -> {
+            if (n.path("name").isTextual()) {
+                names.add(n.path("name").asText());
+            }
+        });
+        return names;
+    }
+
+    java.util.Set<Integer> unreadableQids() {
+        java.util.Set<Integer> qids = new java.util.HashSet<>();
+        unreadable.forEach(n -> {
+            if (n.path("qid").canConvertToInt()) {
+                qids.add(n.path("qid").asInt());
+            }
+        });
+        return qids;
+    }
+
     Optional<QubeRecord> find(String name) {
         return Optional.ofNullable(qubes.get(name));
     }

@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -70,6 +71,8 @@ public final class QubeAdminService implements QubeAdmin {
     static final String FIRST_TEMPLATE = "minimal";
     private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    /** How often the core compares its view with the backend's, to notice qubes that stopped by themselves. */
+    private static final long WATCH_PERIOD_MS = 1000;
 
     private final Path dataDir;
     private final StateStore store;
@@ -80,7 +83,7 @@ public final class QubeAdminService implements QubeAdmin {
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
     private final Map<String, LinkEndpoint> links = new ConcurrentHashMap<>();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "bulkhead-lifecycle");
         t.setDaemon(true);
         return t;
@@ -106,6 +109,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (!Files.exists(store.file())) {
             seedFirstTemplate();
         }
+        worker.scheduleWithFixedDelay(this::syncStates, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
     }
 
     private static Path dataDirectory(String value) {
@@ -218,6 +222,9 @@ public final class QubeAdminService implements QubeAdmin {
                 if (q != null && q.klass != QubeClass.AdminVM
                         && (d.state() == PowerState.Running || d.state() == PowerState.Paused)) {
                     runtime.put(d.name(), d.state());
+                } else if (store.isUnreadable() || model.unreadableNames().contains(d.name())) {
+                    // the state file may still hold this qube: never destroy what could be a user's
+                    LOG.log(Level.WARNING, "leaving domain " + d.name() + " alone: the state file does not describe it readably");
                 } else {
                     LOG.log(Level.INFO, "removing leftover domain " + d.name() + " (" + d.state() + ")");
                     try {
@@ -247,6 +254,48 @@ public final class QubeAdminService implements QubeAdmin {
             lifecycle.unlock();
         }
         worker.execute(this::autostart);
+    }
+
+    /**
+     * Notices qubes that stopped without being asked (their init exited, the host killed them):
+     * they are cleaned up, their clients cut off, and {@code domain-shutdown} is fired.
+     */
+    void syncStates() {
+        HypervisorBackend b = adopted;
+        if (b == null || runtime.isEmpty() || !lifecycle.tryLock()) {
+            return;
+        }
+        try {
+            Map<String, PowerState> actual = new java.util.HashMap<>();
+            for (DomainStatus d : b.domains()) {
+                actual.put(d.name(), d.state());
+            }
+            for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
+                String name = e.getKey();
+                PowerState now = actual.getOrDefault(name, PowerState.Halted);
+                if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
+                    continue;
+                }
+                if (now.isActive()) {
+                    runtime.put(name, now);
+                    continue;
+                }
+                LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
+                QubeRecord q = model.qubes.get(name);
+                stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
+                try {
+                    b.kill(name);
+                } catch (AdminException k) {
+                    LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
+                }
+                runtime.remove(name);
+                events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
+        } finally {
+            lifecycle.unlock();
+        }
     }
 
     /** Starts every autostart qube whose role (if it has one) is present. */
@@ -364,6 +413,10 @@ public final class QubeAdminService implements QubeAdmin {
         if (model.qubes.containsKey(name)) {
             throw new InvalidValueException("name", name, "a qube of that name already exists");
         }
+        if (model.unreadableNames().contains(name)) {
+            throw new InvalidValueException("name", name,
+                    "the state file holds an unreadable qube of that name; fix or remove that entry first");
+        }
         try {
             change(change);
         } catch (RuntimeException e) {
@@ -419,10 +472,12 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private static int freeQid(Model m) {
-        boolean[] used = new boolean[m.qubes.size() + 2];
-        for (QubeRecord q : m.qubes.values()) {
-            if (q.qid < used.length) {
-                used[q.qid] = true;
+        java.util.Set<Integer> taken = new java.util.HashSet<>(m.unreadableQids());
+        m.qubes.values().forEach(q -> taken.add(q.qid));
+        boolean[] used = new boolean[taken.size() + 2];
+        for (int qid : taken) {
+            if (qid >= 0 && qid < used.length) {
+                used[qid] = true;
             }
         }
         int qid = 1;
@@ -650,6 +705,9 @@ public final class QubeAdminService implements QubeAdmin {
         try {
             Model m = model;
             QubeRecord q = requireNotDom0(m, name, "is always running");
+            if (isActive(name)) {
+                syncStates();
+            }
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
             }

@@ -57,6 +57,11 @@ final class StateStore {
         return file;
     }
 
+    /** Whether the file on disk could not be parsed at all (and so is never overwritten). */
+    boolean isUnreadable() {
+        return unreadableReason != null;
+    }
+
     /** What loading found wrong, for the user to see. */
     List<String> problems() {
         return List.copyOf(problems);

@@ -1,8 +1,9 @@
 package dev.bulkhead.core.internal;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -20,10 +21,10 @@ import dev.bulkhead.api.hypervisor.LinkSpec;
  * is exercised by the integration tests.
  */
 final class FakeBackend implements HypervisorBackend {
-    final Map<String, PowerState> domains = new LinkedHashMap<>();
-    final Map<String, DomainSpec> specs = new LinkedHashMap<>();
-    final Map<String, LinkSpec> links = new LinkedHashMap<>();
-    final List<String> calls = new ArrayList<>();
+    final Map<String, PowerState> domains = new ConcurrentHashMap<>();
+    final Map<String, DomainSpec> specs = new ConcurrentHashMap<>();
+    final Map<String, LinkSpec> links = new ConcurrentHashMap<>();
+    final List<String> calls = new CopyOnWriteArrayList<>();
 
     @Override
     public String name() {

@@ -340,4 +340,50 @@ class QubeAdminServiceTest {
         assertEquals("hello", Files.readString(data.resolve("qubes/work2/private/note")));
     }
 
+
+    @Test
+    void aQubeThatStopsByItselfIsNoticedAndItsClientsCutOff() {
+        create("sys-net", QubeClass.AppVM, Map.of("provides_network", "True"));
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-net"));
+        admin.start("work");
+        backend.domains.remove("sys-net");
+        admin.syncStates();
+        assertEquals(PowerState.Halted, admin.get("sys-net").state());
+        assertFalse(backend.links.containsKey("work"));
+        assertEquals(PowerState.Running, admin.get("work").state());
+        admin.start("sys-net");
+        assertTrue(backend.links.containsKey("work"));
+    }
+
+    @Test
+    void startOfAQubeThatDiedUnnoticedWorks() {
+        create("work", QubeClass.AppVM, Map.of());
+        admin.start("work");
+        backend.domains.remove("work");
+        admin.start("work");
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    @Test
+    void anUnreadableStateFileNeverCostsARunningQube() throws IOException {
+        create("work", QubeClass.AppVM, Map.of());
+        admin.start("work");
+        admin.deactivate();
+        Files.writeString(data.resolve(StateStore.FILE_NAME), "{ not json");
+        admin = newAdmin();
+        assertEquals(PowerState.Running, backend.domains.get("work"));
+        assertFalse(backend.calls.contains("kill work"));
+    }
+
+    @Test
+    void theNameAndQidOfAnEntryKeptAsideStayReserved() throws IOException {
+        Files.writeString(data.resolve(StateStore.FILE_NAME), """
+                {"version":1,"global":{},"qubes":[
+                 {"name":"odd","qid":1,"klass":"TemplateVM","properties":{"label":"pink"}}]}
+                """);
+        admin.deactivate();
+        admin = newAdmin();
+        assertThrows(InvalidValueException.class, () -> create("odd", QubeClass.TemplateVM, Map.of()));
+        assertEquals(2, create("other", QubeClass.TemplateVM, Map.of()).qid());
+    }
 }
