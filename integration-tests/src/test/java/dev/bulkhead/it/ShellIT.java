@@ -1,0 +1,73 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.util.List;
+
+import org.junit.Test;
+
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PropertyValue;
+import dev.bulkhead.api.Qube;
+import dev.bulkhead.api.QubeProperty;
+
+/** The qvm:* commands, driven through the Gogo command processor as the console drives them. */
+public class ShellIT extends BulkheadTestSupport {
+    private static final List<String> LS_HEADER = List.of("NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM");
+
+    @Test
+    public void createdQubeIsListedInAnAlignedTable() throws Exception {
+        shell("qvm:create --label red work");
+        Qube work = admin().get("work");
+        assertEquals(Label.RED, work.label());
+
+        List<String> lines = shell("qvm:ls").lines().toList();
+        String header = lines.get(0);
+        assertEquals("qvm:ls header", LS_HEADER, List.of(header.strip().split("\\s+")));
+        assertEquals("qvm:ls rows:\n" + String.join("\n", lines), admin().list().size(), lines.size() - 1);
+
+        String row = lines.stream().filter(l -> l.startsWith("work ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no row for work:\n" + String.join("\n", lines)));
+        List<String> expected = List.of("work", "Halted", "AppVM", "red", FIRST_TEMPLATE, "-");
+        for (int i = 0; i < LS_HEADER.size(); i++) {
+            int column = header.indexOf(LS_HEADER.get(i));
+            assertTrue("the row is shorter than the header:\n" + header + "\n" + row, row.length() >= column);
+            String cell = row.substring(column).split(" ")[0];
+            assertEquals(LS_HEADER.get(i) + " column, aligned under its header:\n" + header + "\n" + row, expected.get(i), cell);
+            if (column > 0) {
+                assertEquals("the cell under " + LS_HEADER.get(i) + " starts at the column:\n" + header + "\n" + row, ' ',
+                        row.charAt(column - 1));
+            }
+        }
+    }
+
+    @Test
+    public void prefsSetsShowsAndResetsAProperty() throws Exception {
+        shell("qvm:create --label red work");
+        String byDefault = admin().get("work").value(QubeProperty.MEMORY);
+
+        shell("qvm:prefs work memory 512");
+        assertEquals("512", shell("qvm:prefs work memory").strip());
+        PropertyValue set = admin().get("work").property(QubeProperty.MEMORY);
+        assertEquals("512", set.value());
+        assertFalse("memory is still a default after setting it", set.isDefault());
+
+        shell("qvm:prefs --default work memory");
+        assertEquals(byDefault, shell("qvm:prefs work memory").strip());
+        assertTrue("memory is a default again", admin().get("work").property(QubeProperty.MEMORY).isDefault());
+    }
+
+    @Test
+    public void invalidCommandThrowsNamingTheValue() throws Exception {
+        try {
+            shell("qvm:create --label pink x");
+            fail("qvm:create --label pink x was accepted");
+        } catch (Exception e) {
+            assertTrue("the error names pink: " + e, String.valueOf(e.getMessage()).contains("pink"));
+        }
+        assertFalse("x was created", admin().find("x").isPresent());
+    }
+}
