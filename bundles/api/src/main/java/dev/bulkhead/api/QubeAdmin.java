@@ -7,6 +7,8 @@ import java.util.Optional;
 
 import org.osgi.annotation.versioning.ProviderType;
 
+import dev.bulkhead.api.firewall.FirewallRule;
+
 /**
  * The admin service: every operation the shell, the console and the Admin API offer. Every
  * change is validated before anything happens; a refused change throws an {@link AdminException}
@@ -67,6 +69,15 @@ public interface QubeAdmin {
 
     /** Runs a command in the qube, starting it first if it is halted, and waits for it. */
     ExecResult run(String name, List<String> command, byte[] stdin, Duration timeout);
+
+    /** The qube's firewall rules in order; the first that matches decides, and what none matches is dropped. */
+    List<FirewallRule> firewallRules(String name);
+
+    /**
+     * Replaces the qube's firewall rules. They apply at once, to running qubes too: connections
+     * that the new rules forbid are cut.
+     */
+    void setFirewallRules(String name, List<FirewallRule> rules);
 
     /** What the qube's console printed, as far as the backend keeps it. */
     String consoleLog(String name);

@@ -9,10 +9,11 @@ import dev.bulkhead.api.QubeClass;
 /**
  * Everything a backend needs to run one qube. The domain is known to the backend by the qube's
  * name, which never changes. A spec without a {@code root} volume asks the backend for its
- * built-in minimal root.
+ * built-in minimal root. A {@code networkProvider} routes for other domains: it forwards packets
+ * and may manage its own network stack (addresses, routes, packet filter).
  */
 public record DomainSpec(String name, int qid, QubeClass klass, int memoryMiB, int maxmemMiB, int vcpus,
-        String kernelopts, List<VolumeSpec> volumes) {
+        String kernelopts, boolean networkProvider, List<VolumeSpec> volumes) {
     public DomainSpec {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(klass, "klass");

@@ -57,4 +57,14 @@ public interface HypervisorBackend {
 
     /** Removes a link; a no-op when it does not exist. */
     void disconnect(LinkSpec link);
+
+    /** Gives a running domain a host network interface as its uplink. */
+    default void attachUplink(String name, UplinkSpec uplink) {
+        throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
+    }
+
+    /** Takes an uplink away from a domain; a no-op when it does not have it. */
+    default void detachUplink(String name, UplinkSpec uplink) {
+        throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
+    }
 }

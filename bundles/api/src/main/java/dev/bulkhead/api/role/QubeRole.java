@@ -33,4 +33,7 @@ public interface QubeRole {
 
     /** A client's link is gone. */
     void clientDetached(RoleContext context, LinkEndpoint link);
+
+    /** Something that decides how a client's traffic is handled changed, e.g. its firewall rules. */
+    void clientChanged(RoleContext context, LinkEndpoint link);
 }

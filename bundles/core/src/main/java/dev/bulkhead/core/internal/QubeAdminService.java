@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -52,6 +53,8 @@ import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.UplinkSpec;
+import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
@@ -110,6 +113,7 @@ public final class QubeAdminService implements QubeAdmin {
             seedFirstTemplate();
         }
         worker.scheduleWithFixedDelay(this::syncStates, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
+        worker.scheduleWithFixedDelay(this::pruneExpiredRules, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
     }
 
     private static Path dataDirectory(String value) {
@@ -551,7 +555,9 @@ public final class QubeAdminService implements QubeAdmin {
                 throw new InvalidValueException("name", name, "a qube of that name already exists");
             }
             QubeRecord s = m.qubes.get(src.name);
-            m.qubes.put(name, new QubeRecord(name, freeQid(m), s.klass, s.properties, s.features, s.tags));
+            QubeRecord copy = new QubeRecord(name, freeQid(m), s.klass, s.properties, s.features, s.tags);
+            copy.firewall = s.firewall;
+            m.qubes.put(name, copy);
             copyTree(privateVolume(source), privateVolume(name));
             return () -> events.fire("domain-add", name);
         }, name);
@@ -685,6 +691,59 @@ public final class QubeAdminService implements QubeAdmin {
         });
     }
 
+    @Override
+    public List<FirewallRule> firewallRules(String name) {
+        Instant now = Instant.now();
+        return require(model, name).firewallRules().stream().filter(r -> !r.isExpired(now)).toList();
+    }
+
+    @Override
+    public void setFirewallRules(String name, List<FirewallRule> rules) {
+        if (rules == null || rules.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new InvalidValueException("firewall", String.valueOf(rules), "a list of rules");
+        }
+        change(m -> {
+            QubeRecord q = requireNotDom0(m, name, "has no firewall");
+            q.firewall = List.copyOf(rules);
+            return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
+        });
+        clientChanged(name);
+    }
+
+    /** Tells the role of a qube's netvm that something deciding the qube's traffic changed. */
+    private void clientChanged(String client) {
+        LinkEndpoint endpoint = links.get(client);
+        if (endpoint == null) {
+            return;
+        }
+        QubeRole role = roleOf(model.qubes.get(endpoint.link().netvm()));
+        if (role != null) {
+            role.clientChanged(roleContext(endpoint.link().netvm()), endpoint);
+        }
+    }
+
+    /** Expired rules leave the stored list, and the netvm of their qube hears of it. */
+    void pruneExpiredRules() {
+        Instant now = Instant.now();
+        List<String> changed = model.qubes.values().stream()
+                .filter(q -> q.firewall != null && q.firewall.stream().anyMatch(r -> r.isExpired(now)))
+                .map(q -> q.name).toList();
+        for (String name : changed) {
+            try {
+                change(m -> {
+                    QubeRecord q = m.qubes.get(name);
+                    if (q != null && q.firewall != null) {
+                        q.firewall = q.firewall.stream().filter(r -> !r.isExpired(now)).toList();
+                    }
+                    return () -> events.fire("firewall-changed", name, Map.of("reason", "expired rules removed"));
+                });
+                clientChanged(name);
+            } catch (AdminException e) {
+                LOG.log(Level.WARNING, "cannot remove expired firewall rules of " + name + ": " + e.getMessage());
+            }
+        }
+    }
+
     // ---- lifecycle ----------------------------------------------------------------------------
 
     private HypervisorBackend backend() {
@@ -767,6 +826,7 @@ public final class QubeAdminService implements QubeAdmin {
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MAXMEM).value()),
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.VCPUS).value()),
                 PropertyRules.effective(m, q, QubeProperty.KERNELOPTS).value(),
+                PropertyRules.providesNetwork(m, q),
                 List.of(new VolumeSpec(VolumeSpec.PRIVATE, privateVolume(q.name), false, false, 0)));
     }
 
@@ -855,6 +915,21 @@ public final class QubeAdminService implements QubeAdmin {
             @Override
             public List<LinkEndpoint> clients() {
                 return links.values().stream().filter(l -> l.link().netvm().equals(name)).toList();
+            }
+
+            @Override
+            public List<FirewallRule> firewallRules(String client) {
+                return QubeAdminService.this.firewallRules(client);
+            }
+
+            @Override
+            public void attachUplink(UplinkSpec uplink) {
+                backend().attachUplink(name, uplink);
+            }
+
+            @Override
+            public void detachUplink(UplinkSpec uplink) {
+                backend().detachUplink(name, uplink);
             }
         };
     }

@@ -1,13 +1,15 @@
 package dev.bulkhead.core.internal;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.firewall.FirewallRule;
 
-/** What is stored of one qube: identity, the properties set on it, features and tags. */
+/** What is stored of one qube: identity, the properties set on it, features, tags and firewall rules. */
 final class QubeRecord {
     final String name;
     final int qid;
@@ -16,6 +18,8 @@ final class QubeRecord {
     final Map<String, String> properties;
     final Map<String, String> features;
     final TreeSet<String> tags;
+    /** The firewall rules set on this qube; {@code null} means Qubes' default, accept everything. */
+    List<FirewallRule> firewall;
 
     QubeRecord(String name, int qid, QubeClass klass, Map<String, String> properties, Map<String, String> features,
             java.util.Collection<String> tags) {
@@ -28,7 +32,13 @@ final class QubeRecord {
     }
 
     QubeRecord copy() {
-        return new QubeRecord(name, qid, klass, properties, features, tags);
+        QubeRecord c = new QubeRecord(name, qid, klass, properties, features, tags);
+        c.firewall = firewall;
+        return c;
+    }
+
+    List<FirewallRule> firewallRules() {
+        return firewall == null ? List.of(FirewallRule.ACCEPT_ALL) : firewall;
     }
 
     String own(String property) {

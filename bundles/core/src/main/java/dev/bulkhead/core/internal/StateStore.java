@@ -28,6 +28,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.firewall.FirewallRule;
 
 /**
  * The one state file, {@code qubes.json} in the data directory. Saving is atomic (temporary file,
@@ -40,7 +41,8 @@ final class StateStore {
     static final String FILE_NAME = "qubes.json";
     static final String TEMP_PREFIX = ".qubes.json.tmp-";
     private static final int FORMAT_VERSION = 1;
-    private static final Set<String> QUBE_FIELDS = Set.of("name", "qid", "klass", "properties", "features", "tags");
+    private static final Set<String> QUBE_FIELDS = Set.of("name", "qid", "klass", "properties", "features", "tags",
+            "firewall");
     private static final Set<String> TOP_FIELDS = Set.of("version", "global", "qubes");
 
     private final Path file;
@@ -156,7 +158,13 @@ final class StateStore {
         node.path("features").fields().forEachRemaining(e -> features.put(e.getKey(), e.getValue().asText()));
         List<String> tags = new ArrayList<>();
         node.path("tags").forEach(t -> tags.add(t.asText()));
-        return new QubeRecord(name, node.path("qid").asInt(), klass, props, features, tags);
+        QubeRecord q = new QubeRecord(name, node.path("qid").asInt(), klass, props, features, tags);
+        if (node.has("firewall")) {
+            List<FirewallRule> rules = new ArrayList<>();
+            node.path("firewall").forEach(r -> rules.add(FirewallRule.parse(r.asText(), java.time.Instant.EPOCH)));
+            q.firewall = List.copyOf(rules);
+        }
+        return q;
     }
 
     /** A reference to a qube that was kept aside would break validation of every later change. */
@@ -205,6 +213,10 @@ final class StateStore {
             q.features.forEach(features::put);
             ArrayNode tags = n.putArray("tags");
             new TreeSet<>(q.tags).forEach(tags::add);
+            if (q.firewall != null) {
+                ArrayNode firewall = n.putArray("firewall");
+                q.firewall.forEach(r -> firewall.add(r.toString()));
+            }
         }
         model.unreadable.forEach(qubes::add);
         try {

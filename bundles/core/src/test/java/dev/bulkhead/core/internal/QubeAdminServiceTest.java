@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -34,6 +35,7 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.firewall.FirewallRule;
 
 class QubeAdminServiceTest {
     @TempDir
@@ -385,5 +387,24 @@ class QubeAdminServiceTest {
         admin = newAdmin();
         assertThrows(InvalidValueException.class, () -> create("odd", QubeClass.TemplateVM, Map.of()));
         assertEquals(2, create("other", QubeClass.TemplateVM, Map.of()).qid());
+    }
+
+    @Test
+    void firewallRulesDefaultToAcceptArePersistedAndExpire() throws IOException {
+        create("work", QubeClass.AppVM, Map.of());
+        assertEquals(List.of(FirewallRule.ACCEPT_ALL), admin.firewallRules("work"));
+        Instant now = Instant.now();
+        List<FirewallRule> rules = List.of(
+                FirewallRule.parse("action=accept proto=tcp dsthost=192.0.2.1 dstports=443", now),
+                FirewallRule.parse("action=accept specialtarget=dns expire=+1", now.minusSeconds(10)),
+                FirewallRule.parse("action=drop", now));
+        admin.setFirewallRules("work", rules);
+        assertEquals(List.of(rules.get(0), rules.get(2)), admin.firewallRules("work"), "an expired rule no longer applies");
+        admin.pruneExpiredRules();
+        admin.deactivate();
+        admin = newAdmin();
+        assertEquals(List.of(rules.get(0), rules.get(2)), admin.firewallRules("work"));
+        assertFalse(new String(stateBytes(), StandardCharsets.UTF_8).contains("specialtarget"), "pruned from the file");
+        assertTrue(events.stream().anyMatch(e -> e.type().equals("firewall-changed")));
     }
 }

@@ -3,6 +3,8 @@ package dev.bulkhead.shell.internal;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +25,7 @@ import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.firewall.FirewallRule;
 
 /**
  * The {@code qvm:*} commands, named and behaving like Qubes' {@code qvm-*} tools. They are thin:
@@ -35,7 +38,7 @@ import dev.bulkhead.api.QubeSpec;
         "osgi.command.function=kill", "osgi.command.function=pause", "osgi.command.function=unpause",
         "osgi.command.function=restart", "osgi.command.function=prefs", "osgi.command.function=run",
         "osgi.command.function=features", "osgi.command.function=tags", "osgi.command.function=log",
-        "osgi.command.function=globalprefs" })
+        "osgi.command.function=globalprefs", "osgi.command.function=firewall" })
 public final class QvmCommands {
     private static final Map<String, String> NO_ALIASES = Map.of();
     private final QubeAdmin admin;
@@ -290,6 +293,72 @@ public final class QvmCommands {
             case "del" -> tags.forEach(t -> admin.removeTag(name, t));
             default -> throw new InvalidValueException("action", action, "list, add or del");
         }
+    }
+
+    @Descriptor("Show or change a qube's firewall rules (first match wins, then drop)."
+            + " Usage: qvm:firewall [--raw] NAME [list | add [--before N] RULE... | del N | reset]")
+    public void firewall(@Descriptor("[--raw] NAME [list | add [--before N] RULE... | del N | reset]") String... args) {
+        String usage = "qvm:firewall [--raw] NAME [list | add [--before N] RULE... | del N | reset]";
+        CommandLine cl = CommandLine.parse(args, Set.of("--raw"), Set.of(), NO_ALIASES);
+        List<String> ops = cl.operands(1, Integer.MAX_VALUE, usage);
+        String name = ops.get(0);
+        String action = ops.size() > 1 ? ops.get(1) : "list";
+        List<FirewallRule> rules = new ArrayList<>(admin.firewallRules(name));
+        switch (action) {
+            case "list" -> {
+                cl.operands(1, 2, usage);
+                printRules(rules, cl.flag("--raw"));
+            }
+            case "add" -> {
+                CommandLine add = CommandLine.parse(ops.subList(2, ops.size()).toArray(String[]::new), Set.of(),
+                        Set.of("--before"), NO_ALIASES);
+                String text = String.join(" ", add.operands(1, Integer.MAX_VALUE, usage));
+                FirewallRule rule = FirewallRule.parse(text, Instant.now());
+                String before = add.value("--before", null);
+                rules.add(before == null ? rules.size() : ruleIndex(before, rules.size() + 1), rule);
+                admin.setFirewallRules(name, rules);
+            }
+            case "del" -> {
+                cl.operands(3, 3, usage);
+                rules.remove(ruleIndex(ops.get(2), rules.size()));
+                admin.setFirewallRules(name, rules);
+            }
+            case "reset" -> {
+                cl.operands(2, 2, usage);
+                admin.setFirewallRules(name, List.of(FirewallRule.ACCEPT_ALL));
+            }
+            default -> throw new InvalidValueException("action", action, "list, add, del or reset");
+        }
+    }
+
+    private static int ruleIndex(String text, int bound) {
+        try {
+            int n = Integer.parseInt(text);
+            if (n >= 0 && n < bound) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the accepted range
+        }
+        throw new InvalidValueException("rule number", text, bound == 0 ? "there are no rules" : "a number from 0 to " + (bound - 1));
+    }
+
+    private static void printRules(List<FirewallRule> rules, boolean raw) {
+        if (raw) {
+            rules.forEach(out()::println);
+            return;
+        }
+        Table table = new Table("NO", "ACTION", "HOST", "PROTOCOL", "PORT(S)", "SPECIAL TARGET", "ICMP TYPE", "EXPIRE", "COMMENT");
+        for (int i = 0; i < rules.size(); i++) {
+            FirewallRule r = rules.get(i);
+            table.row(Integer.toString(i), r.action().toString(), text(r.dsthost()), text(r.proto()), text(r.dstports()),
+                    text(r.specialtarget()), text(r.icmptype()), r.expire() == null ? "-" : r.expire().toString(), text(r.comment()));
+        }
+        table.print(out());
+    }
+
+    private static String text(Object value) {
+        return value == null ? "-" : value.toString();
     }
 
     @Descriptor("Show what a qube's console printed. Usage: qvm:log NAME")

@@ -1,0 +1,267 @@
+package dev.bulkhead.api.firewall;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+import dev.bulkhead.api.InvalidValueException;
+
+/**
+ * One firewall rule of a qube, as {@code qvm-firewall} writes it. Absent fields ({@code null})
+ * match anything. {@code dsthost} is a CIDR ({@code 192.0.2.0/24}, {@code 2001:db8::/32}; a bare
+ * address becomes /32 or /128) or a host name resolved when the rules are applied.
+ */
+public record FirewallRule(Action action, Proto proto, String dsthost, PortRange dstports, Integer icmptype,
+        SpecialTarget specialtarget, Instant expire, String comment) {
+
+    public enum Action {
+        ACCEPT, DROP;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public enum Proto {
+        TCP, UDP, ICMP;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public enum SpecialTarget {
+        /** The DNS servers the qube is given (Qubes' virtual DNS addresses). */
+        DNS;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** A port or an inclusive range of ports. */
+    public record PortRange(int first, int last) {
+        public PortRange {
+            if (first < 1 || last > 65535 || first > last) {
+                throw new InvalidValueException("dstports", first + "-" + last, "a port N or a range N-M within 1-65535, N <= M");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return first == last ? Integer.toString(first) : first + "-" + last;
+        }
+    }
+
+    /** The rule that Qubes gives a qube by default: accept everything. */
+    public static final FirewallRule ACCEPT_ALL = new FirewallRule(Action.ACCEPT, null, null, null, null, null, null, null);
+
+    private static final List<String> KEYS = List.of("action", "proto", "dsthost", "dstports", "icmptype", "specialtarget",
+            "expire", "comment");
+    private static final Pattern HOST_NAME = Pattern.compile(
+            "(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\\.?");
+    private static final Pattern IP_CHARS = Pattern.compile("[0-9a-fA-F:.]+");
+    private static final Pattern NUMBER = Pattern.compile("[0-9]{1,10}");
+
+    public FirewallRule {
+        Objects.requireNonNull(action, "action");
+        if (dstports != null && proto != Proto.TCP && proto != Proto.UDP) {
+            throw new InvalidValueException("dstports", dstports.toString(), "dstports needs proto=tcp or proto=udp");
+        }
+        if (icmptype != null && proto != Proto.ICMP) {
+            throw new InvalidValueException("icmptype", icmptype.toString(), "icmptype needs proto=icmp");
+        }
+        if (icmptype != null && (icmptype < 0 || icmptype > 255)) {
+            throw new InvalidValueException("icmptype", icmptype.toString(), "a number from 0 to 255");
+        }
+        if (specialtarget != null && dsthost != null) {
+            throw new InvalidValueException("specialtarget", specialtarget.toString(), "specialtarget and dsthost exclude each other");
+        }
+        if (comment != null && (comment.isEmpty() || comment.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
+            throw new InvalidValueException("comment", comment.replaceAll("\\p{Cntrl}", "?"), "printable characters only");
+        }
+    }
+
+    /** Whether {@code dsthost} is a host name rather than an address range. */
+    public boolean hasHostName() {
+        return dsthost != null && !dsthost.contains("/");
+    }
+
+    /** Whether the rule has expired at {@code now}. */
+    public boolean isExpired(Instant now) {
+        return expire != null && !expire.isAfter(now);
+    }
+
+    /**
+     * Parses the {@code qvm-firewall} text form. {@code comment=} takes the rest of the line. An
+     * {@code expire=+SECONDS} is taken relative to {@code now}.
+     *
+     * @throws InvalidValueException naming the offending key or value
+     */
+    public static FirewallRule parse(String text, Instant now) {
+        if (text == null || text.isBlank()) {
+            throw new InvalidValueException("rule", String.valueOf(text), "at least action=accept or action=drop");
+        }
+        Map<String, String> fields = new LinkedHashMap<>();
+        String rest = text.strip();
+        while (!rest.isEmpty()) {
+            int space = rest.indexOf(' ');
+            String token = space < 0 ? rest : rest.substring(0, space);
+            int eq = token.indexOf('=');
+            if (eq <= 0) {
+                throw new InvalidValueException("rule", token, "every part is KEY=VALUE with KEY one of " + String.join(", ", KEYS));
+            }
+            String key = token.substring(0, eq);
+            if (!KEYS.contains(key)) {
+                throw new InvalidValueException("rule key", key, "one of " + String.join(", ", KEYS));
+            }
+            if (fields.containsKey(key)) {
+                throw new InvalidValueException("rule key", key, "each key at most once");
+            }
+            if (key.equals("comment")) {
+                fields.put(key, rest.substring(eq + 1));
+                break;
+            }
+            fields.put(key, token.substring(eq + 1));
+            rest = space < 0 ? "" : rest.substring(space + 1).stripLeading();
+        }
+        String action = fields.get("action");
+        if (action == null) {
+            throw new InvalidValueException("rule", text, "action=accept or action=drop is required");
+        }
+        Proto proto = fields.containsKey("proto") ? parseEnum(Proto.class, "proto", fields.get("proto"), "tcp, udp or icmp") : null;
+        return new FirewallRule(parseEnum(Action.class, "action", action, "accept or drop"), proto,
+                fields.containsKey("dsthost") ? parseHost(fields.get("dsthost")) : null,
+                fields.containsKey("dstports") ? parsePorts(fields.get("dstports")) : null,
+                fields.containsKey("icmptype") ? parseInt("icmptype", fields.get("icmptype"), "a number from 0 to 255") : null,
+                fields.containsKey("specialtarget") ? parseEnum(SpecialTarget.class, "specialtarget", fields.get("specialtarget"), "dns") : null,
+                fields.containsKey("expire") ? parseExpire(fields.get("expire"), now) : null,
+                fields.get("comment"));
+    }
+
+    private static <E extends Enum<E>> E parseEnum(Class<E> type, String key, String value, String accepted) {
+        for (E e : type.getEnumConstants()) {
+            if (e.toString().equals(value)) {
+                return e;
+            }
+        }
+        throw new InvalidValueException(key, value, accepted);
+    }
+
+    private static int parseInt(String key, String value, String accepted) {
+        if (!NUMBER.matcher(value).matches()) {
+            throw new InvalidValueException(key, value, accepted);
+        }
+        long v = Long.parseLong(value);
+        if (v > Integer.MAX_VALUE) {
+            throw new InvalidValueException(key, value, accepted);
+        }
+        return (int) v;
+    }
+
+    private static PortRange parsePorts(String value) {
+        String accepted = "a port N or a range N-M within 1-65535, N <= M";
+        int dash = value.indexOf('-');
+        int first = parseInt("dstports", dash < 0 ? value : value.substring(0, dash), accepted);
+        int last = dash < 0 ? first : parseInt("dstports", value.substring(dash + 1), accepted);
+        if (first < 1 || last > 65535 || first > last) {
+            throw new InvalidValueException("dstports", value, accepted);
+        }
+        return new PortRange(first, last);
+    }
+
+    private static Instant parseExpire(String value, Instant now) {
+        String accepted = "seconds since the epoch, or +SECONDS from now";
+        if (value.startsWith("+")) {
+            return now.plusSeconds(parseInt("expire", value.substring(1), accepted));
+        }
+        return Instant.ofEpochSecond(parseInt("expire", value, accepted));
+    }
+
+    /** A CIDR in canonical form (network address, explicit prefix), or a host name in lower case. */
+    static String parseHost(String value) {
+        String accepted = "an IPv4 or IPv6 address with optional /prefix, or a host name";
+        int slash = value.indexOf('/');
+        String address = slash < 0 ? value : value.substring(0, slash);
+        boolean looksNumeric = IP_CHARS.matcher(address).matches() && (address.contains(":") || address.matches("[0-9.]+"));
+        if (!looksNumeric) {
+            if (slash >= 0 || !HOST_NAME.matcher(value).matches() || value.matches("[0-9.]+")) {
+                throw new InvalidValueException("dsthost", value, accepted);
+            }
+            return value.toLowerCase(Locale.ROOT);
+        }
+        byte[] bytes;
+        try {
+            if (!address.contains(":") && !isDottedQuad(address)) {
+                throw new UnknownHostException(address);
+            }
+            bytes = InetAddress.getByName(address).getAddress();
+        } catch (UnknownHostException e) {
+            throw new InvalidValueException("dsthost", value, accepted);
+        }
+        int max = bytes.length * 8;
+        int prefix = slash < 0 ? max : parseInt("dsthost", value.substring(slash + 1), accepted);
+        if (prefix > max) {
+            throw new InvalidValueException("dsthost", value, "a prefix of at most " + max);
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefix - i * 8));
+            bytes[i] &= (byte) (0xff << (8 - keep));
+        }
+        try {
+            return InetAddress.getByAddress(bytes).getHostAddress() + "/" + prefix;
+        } catch (UnknownHostException e) {
+            throw new InvalidValueException("dsthost", value, accepted);
+        }
+    }
+
+    private static boolean isDottedQuad(String address) {
+        String[] parts = address.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (!part.matches("[0-9]{1,3}") || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The {@code qvm-firewall} text form; parsing it gives this rule back. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("action=").append(action);
+        if (proto != null) {
+            sb.append(" proto=").append(proto);
+        }
+        if (dsthost != null) {
+            sb.append(" dsthost=").append(dsthost);
+        }
+        if (dstports != null) {
+            sb.append(" dstports=").append(dstports);
+        }
+        if (icmptype != null) {
+            sb.append(" icmptype=").append(icmptype);
+        }
+        if (specialtarget != null) {
+            sb.append(" specialtarget=").append(specialtarget);
+        }
+        if (expire != null) {
+            sb.append(" expire=").append(expire.getEpochSecond());
+        }
+        if (comment != null) {
+            sb.append(" comment=").append(comment);
+        }
+        return sb.toString();
+    }
+}
