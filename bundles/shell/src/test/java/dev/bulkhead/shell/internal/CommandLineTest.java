@@ -1,0 +1,69 @@
+package dev.bulkhead.shell.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.api.InvalidValueException;
+
+class CommandLineTest {
+    static CommandLine parse(String... args) {
+        return CommandLine.parse(args, Set.of("--force"), Set.of("--label", "--property"), Map.of("-l", "--label"));
+    }
+
+    @Test
+    void optionsThenOperands() {
+        CommandLine cl = parse("--label", "red", "--force", "work");
+        assertEquals("red", cl.value("--label", null));
+        assertTrue(cl.flag("--force"));
+        assertEquals(List.of("work"), cl.operands);
+    }
+
+    @Test
+    void repeatedOptionsAndEqualsForm() {
+        CommandLine cl = parse("--property=memory=512", "--property", "vcpus=1", "-l", "blue", "x");
+        assertEquals(List.of("memory=512", "vcpus=1"), cl.values("--property"));
+        assertEquals("blue", cl.value("--label", null));
+    }
+
+    @Test
+    void theFirstOperandEndsTheOptionsSoACommandKeepsItsOwn() {
+        CommandLine cl = parse("work", "ls", "--force");
+        assertEquals(List.of("work", "ls", "--force"), cl.operands);
+        assertTrue(!cl.flag("--force"));
+        assertEquals(List.of("--force", "x"), parse("--", "--force", "x").operands);
+    }
+
+    @Test
+    void unknownOptionAndMissingValueAreNamed() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("--colour", "red", "x"));
+        assertTrue(e.getMessage().contains("'--colour'") && e.getMessage().contains("--label"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> parse("--label"));
+        assertTrue(e.getMessage().contains("--label"), e.getMessage());
+    }
+
+    @Test
+    void operandCountIsChecked() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("a", "b").operands(1, 1, "cmd NAME"));
+        assertTrue(e.getMessage().contains("usage: cmd NAME"), e.getMessage());
+    }
+
+    @Test
+    void tableAlignsColumns() {
+        Table t = new Table("NAME", "STATE");
+        t.row("dom0", "Running");
+        t.row("a-long-name", "Halted");
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        t.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertEquals("NAME         STATE\ndom0         Running\na-long-name  Halted\n", bytes.toString(StandardCharsets.UTF_8));
+    }
+}
