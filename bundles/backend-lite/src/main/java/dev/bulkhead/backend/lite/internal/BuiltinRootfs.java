@@ -1,0 +1,109 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+
+import dev.bulkhead.api.AdminException;
+
+/**
+ * The minimal root a qube gets when its spec has no root volume: the host's static busybox with its
+ * applets, two users, and the init script. Built once; a half-built tree never takes the final name.
+ */
+final class BuiltinRootfs {
+    /** pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM. */
+    static final String INIT_SCRIPT = """
+            #!/bin/sh
+            trap 'exit 0' TERM INT
+            echo "qube $(hostname) up"
+            while :; do
+                sleep 2147483647 &
+                wait $!
+            done
+            """;
+    private static final String PASSWD = """
+            root:x:0:0:root:/root:/bin/sh
+            user:x:1000:1000:user:/home/user:/bin/sh
+            """;
+    private static final String GROUP = """
+            root:x:0:
+            user:x:1000:
+            """;
+    private static final List<String> DIRECTORIES = List.of("bin", "sbin", "dev", "etc", "home", "proc", "root", "run",
+            "rw", "sys", "tmp", "var");
+
+    private final Path target;
+    private final String busybox;
+    private final CommandExecutor executor;
+    private final Duration commandTimeout;
+
+    BuiltinRootfs(Path target, String busybox, CommandExecutor executor, Duration commandTimeout) {
+        this.target = target;
+        this.busybox = busybox;
+        this.executor = executor;
+        this.commandTimeout = commandTimeout;
+    }
+
+    /** The root directory, built now if it does not exist yet. */
+    synchronized Path ensure() {
+        if (Files.isDirectory(target)) {
+            return target;
+        }
+        List<String> applets = applets();
+        Path staging = target.resolveSibling(target.getFileName() + ".building");
+        try {
+            FileTrees.deleteRecursively(staging);
+            build(staging, applets);
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            FileTrees.deleteQuietly(staging);
+        } catch (AtomicMoveNotSupportedException e) {
+            FileTrees.deleteQuietly(staging);
+            throw new AdminException("cannot build the built-in root in " + target + ": its directory does not allow an atomic rename");
+        } catch (IOException | UncheckedIOException e) {
+            FileTrees.deleteQuietly(staging);
+            throw new AdminException("cannot build the built-in root in " + target + ": " + e.getMessage(), e);
+        }
+        return target;
+    }
+
+    private void build(Path root, List<String> applets) throws IOException {
+        for (String dir : DIRECTORIES) {
+            Files.createDirectories(root.resolve(dir));
+        }
+        Files.setPosixFilePermissions(root.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path bin = root.resolve("bin");
+        Files.copy(Path.of(busybox), bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
+        for (String applet : applets) {
+            if (!applet.equals("busybox")) {
+                Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+            }
+        }
+        Files.writeString(root.resolve("etc/passwd"), PASSWD, StandardCharsets.UTF_8);
+        Files.writeString(root.resolve("etc/group"), GROUP, StandardCharsets.UTF_8);
+        Path init = root.resolve(OciConfig.INIT.substring(1));
+        Files.writeString(init, INIT_SCRIPT, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private List<String> applets() {
+        Command list = Command.of(commandTimeout, List.of(busybox, "--list"));
+        CommandResult result = executor.runOrThrow(list);
+        List<String> applets = result.stdoutText().lines().map(String::strip).filter(a -> !a.isEmpty()).toList();
+        for (String applet : applets) {
+            if (applet.contains("/") || applet.startsWith(".")) {
+                throw new AdminException("'" + list.display() + "' listed an applet name that is not a file name: '" + applet + "'");
+            }
+        }
+        return applets;
+    }
+}

@@ -1,0 +1,85 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.bulkhead.api.AdminException;
+
+/**
+ * A cgroup path in every hierarchy mounted under the cgroup root: one per v1 controller plus the unified
+ * one on a hybrid host, or the root itself on a unified-only host. runc removes a container's cgroups when it deletes it; this removes what it left.
+ */
+final class CgroupDirectories {
+    private final Path root;
+
+    CgroupDirectories(Path root) {
+        this.root = root;
+    }
+
+    /** The directories of the cgroup that exist now, in any hierarchy. */
+    List<Path> existing(String cgroupPath) {
+        List<Path> found = new ArrayList<>();
+        for (Path hierarchy : hierarchies()) {
+            Path dir = hierarchy.resolve(relative(cgroupPath));
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                found.add(dir);
+            }
+        }
+        return found;
+    }
+
+    /** Removes the cgroup everywhere; it must hold no processes any more. */
+    void remove(String cgroupPath) {
+        for (Path dir : existing(cgroupPath)) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException e) {
+                throw new AdminException("cannot remove cgroup " + dir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Removes the cgroup where it has no child cgroups left, and keeps it where it has. */
+    void removeWhereEmpty(String cgroupPath) {
+        for (Path dir : existing(cgroupPath)) {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (FileSystemException e) {
+                // Still a parent of some other domain's cgroup: it stays.
+            } catch (IOException e) {
+                throw new AdminException("cannot remove cgroup " + dir + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private List<Path> hierarchies() {
+        if (Files.exists(root.resolve("cgroup.controllers"))) {
+            return List.of(root);
+        }
+        List<Path> hierarchies = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            for (Path entry : entries) {
+                // Skip the cpu,cpuacct style aliases: they are links to a hierarchy listed anyway.
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    hierarchies.add(entry);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new AdminException("cannot list cgroup hierarchies in " + root + ": " + e.getMessage(), e);
+        }
+        return hierarchies;
+    }
+
+    private static String relative(String cgroupPath) {
+        return cgroupPath.startsWith("/") ? cgroupPath.substring(1) : cgroupPath;
+    }
+}

@@ -1,0 +1,10 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.nio.file.Path;
+
+/** The host's kernel interfaces this backend reads directly: named network namespaces, cgroups, processes. */
+record HostPaths(Path netnsDirectory, Path cgroupRoot, Path proc) {
+    static HostPaths system() {
+        return new HostPaths(Path.of("/run/netns"), Path.of("/sys/fs/cgroup"), Path.of("/proc"));
+    }
+}

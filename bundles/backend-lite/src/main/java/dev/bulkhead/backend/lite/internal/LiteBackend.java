@@ -1,0 +1,415 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+
+/**
+ * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
+ * to a named network namespace, with a read-only root and its private volume at {@code /rw}. Containers
+ * outlive the platform: a new instance on the same data directory finds them again through
+ * {@link #domains()}.
+ */
+@Component(service = HypervisorBackend.class, configurationPid = LiteBackend.PID,
+        property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
+@Designate(ocd = LiteBackend.Config.class)
+public final class LiteBackend implements HypervisorBackend {
+    static final String NAME = "lite";
+    static final String PID = "dev.bulkhead.backend.lite";
+    /** Framework property naming the platform's data directory; this backend owns its {@code lite} subdirectory. */
+    static final String DATA_PROPERTY = "bulkhead.data";
+
+    @ObjectClassDefinition(name = "Bulkhead lite backend",
+            description = "Runs qubes as runc containers in their own Linux namespaces.")
+    @interface Config {
+        @AttributeDefinition(name = "runc", description = "The runc binary: a name looked up on PATH, or an absolute path.")
+        String runcPath() default "runc";
+
+        @AttributeDefinition(name = "busybox", description = "The static busybox the built-in root is made from.")
+        String busyboxPath() default "/bin/busybox";
+
+        @AttributeDefinition(name = "Command timeout (s)",
+                description = "How long a host command (runc, ip) may run before it is killed and the operation fails.",
+                min = "1")
+        int commandTimeoutSeconds() default 30;
+
+        @AttributeDefinition(name = "Shutdown grace (s)",
+                description = "How long a qube gets to stop after SIGTERM when shutdown is asked without a timeout.",
+                min = "0")
+        int shutdownGraceSeconds() default 10;
+    }
+
+    private static final String CREATED = "created";
+    private static final String RUNNING = "running";
+    private static final String PAUSING = "pausing";
+    private static final String PAUSED = "paused";
+    private static final String STOPPED = "stopped";
+    private static final int CONSOLE_LOG_LIMIT = 1024 * 1024;
+
+    private final InstanceLayout layout;
+    private final LiteSettings settings;
+    private final RuncRuntime runc;
+    private final NetnsManager netns;
+    private final CgroupDirectories cgroups;
+    private final HostProcesses processes;
+    private final OciConfig oci;
+    private final BuiltinRootfs builtinRoot;
+    private final Path procSelf;
+    /** Operations on one domain run one at a time; different domains proceed in parallel. */
+    private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
+    /**
+     * Starts hold this shared and removing the instance's cgroup parent holds it exclusively, so that runc
+     * never finds the parent removed between creating it and creating the domain's cgroup in it.
+     */
+    private final ReadWriteLock cgroupParent = new ReentrantReadWriteLock();
+
+    @Activate
+    public LiteBackend(BundleContext context, Config config) {
+        this(dataDirectory(context.getProperty(DATA_PROPERTY)), LiteSettings.of(config), new ProcessCommandExecutor(),
+                HostPaths.system());
+    }
+
+    LiteBackend(Path dataDirectory, LiteSettings settings, CommandExecutor executor, HostPaths host) {
+        ObjectMapper json = new ObjectMapper();
+        this.layout = new InstanceLayout(dataDirectory);
+        this.settings = settings;
+        this.runc = new RuncRuntime(executor, json, settings.runc(), layout.runcRoot(), settings.commandTimeout());
+        this.netns = new NetnsManager(executor, host.netnsDirectory(), settings.commandTimeout());
+        this.cgroups = new CgroupDirectories(host.cgroupRoot());
+        this.processes = new HostProcesses(host.proc());
+        this.oci = new OciConfig(json);
+        this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(), settings.busybox(), executor, settings.commandTimeout());
+        this.procSelf = host.proc().resolve("self");
+    }
+
+    static Path dataDirectory(String property) {
+        if (property == null || property.isBlank() || !Path.of(property).isAbsolute()) {
+            throw new IllegalStateException("framework property " + DATA_PROPERTY + " must name the platform's data"
+                    + " directory as an absolute path, found: " + property);
+        }
+        return Path.of(property);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean isSupported() {
+        return isRoot() && runc.isUsable() && netns.isUsable();
+    }
+
+    @Override
+    public void start(DomainSpec spec) {
+        String name = QubeNames.validate(spec.name());
+        synchronized (lockOf(name)) {
+            Optional<RuncRuntime.ContainerState> existing = runc.state(name);
+            if (existing.isPresent() && !existing.get().status().equals(STOPPED)) {
+                throw new InvalidStateException("domain '" + name + "' is already running (runc state: "
+                        + existing.get().status() + ")");
+            }
+            // What a stopped container or a crashed platform left behind would make the next steps fail.
+            removeRuntime(name);
+            Path bundle = writeBundle(spec, rootOf(spec));
+            String namespace = layout.netnsName(name);
+            netns.create(namespace);
+            Lock shared = cgroupParent.readLock();
+            shared.lock();
+            try {
+                runc.run(name, bundle, layout.consoleLog(name));
+            } catch (AdminException e) {
+                try {
+                    removeRuntime(name);
+                } catch (AdminException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            } finally {
+                shared.unlock();
+            }
+        }
+    }
+
+    @Override
+    public void shutdown(String name, Duration timeout) {
+        QubeNames.validate(name);
+        Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
+        synchronized (lockOf(name)) {
+            Optional<RuncRuntime.ContainerState> state = runc.state(name);
+            if (state.isPresent() && !state.get().status().equals(STOPPED)) {
+                RuncRuntime.ContainerState container = state.get();
+                String status = container.status();
+                if (status.equals(PAUSED) || status.equals(PAUSING)) {
+                    // A frozen init cannot act on SIGTERM.
+                    runc.resume(name);
+                }
+                // A created container has not started its init yet: the forced delete below ends it.
+                if (!status.equals(CREATED) && signalled(name, "TERM")) {
+                    processes.awaitExit(container.pid(), grace);
+                }
+            }
+            removeRuntime(name);
+        }
+    }
+
+    @Override
+    public void kill(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            removeRuntime(name);
+        }
+    }
+
+    @Override
+    public void pause(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            requireRunning(name);
+            runc.pause(name);
+        }
+    }
+
+    @Override
+    public void unpause(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            requireRunning(name);
+            runc.resume(name);
+        }
+    }
+
+    @Override
+    public PowerState state(String name) {
+        QubeNames.validate(name);
+        return runc.state(name).map(c -> powerState(c.status())).orElse(PowerState.Halted);
+    }
+
+    @Override
+    public ExecResult exec(String name, List<String> command, byte[] stdin, Duration timeout) {
+        QubeNames.validate(name);
+        if (command == null || command.isEmpty()) {
+            throw new InvalidValueException("command", String.valueOf(command), "a program and its arguments");
+        }
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
+        }
+        requireRunning(name);
+        Path pidFile = layout.domainDirectory(name).resolve("exec-" + UUID.randomUUID() + ".pid");
+        try {
+            CommandResult result = runc.exec(name, command, stdin, timeout, pidFile);
+            if (result.timedOut()) {
+                throw new AdminException("command " + command + " in '" + name + "' did not finish within "
+                        + timeout.toMillis() + " ms and was killed");
+            }
+            if (result.exitStatus() != 0 && !Files.exists(pidFile)) {
+                throw new AdminException("cannot run " + command + " in '" + name + "': " + result.stderrLine());
+            }
+            return new ExecResult(result.exitStatus(), result.stdout(), result.stderr());
+        } finally {
+            deleteIfExists(pidFile);
+        }
+    }
+
+    @Override
+    public void destroy(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            removeRuntime(name);
+            try {
+                // runc delete normally takes its state with it; an unreadable state it cannot delete.
+                FileTrees.deleteRecursively(layout.runcRoot().resolve(name));
+                FileTrees.deleteRecursively(layout.domainDirectory(name));
+            } catch (IOException e) {
+                throw new AdminException("cannot remove the files of domain '" + name + "': " + e.getMessage(), e);
+            }
+            cgroups.remove(layout.cgroupsPath(name));
+            Lock exclusive = cgroupParent.writeLock();
+            exclusive.lock();
+            try {
+                cgroups.removeWhereEmpty(layout.cgroupParent());
+            } finally {
+                exclusive.unlock();
+            }
+        }
+    }
+
+    @Override
+    public List<DomainStatus> domains() {
+        return runc.list().stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
+    }
+
+    @Override
+    public String consoleLog(String name) {
+        QubeNames.validate(name);
+        Path log = layout.consoleLog(name);
+        try (InputStream in = Files.newInputStream(log)) {
+            in.skipNBytes(Math.max(0, Files.size(log) - CONSOLE_LOG_LIMIT));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return "";
+        } catch (IOException e) {
+            throw new AdminException("cannot read the console log of '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public LinkEndpoint connect(LinkSpec link) {
+        QubeNames.validate(link.client());
+        QubeNames.validate(link.netvm());
+        if (link.client().equals(link.netvm())) {
+            throw new InvalidValueException("netvm", link.netvm(), "a qube other than the client itself");
+        }
+        String clientNetns = layout.netnsName(link.client());
+        String netvmNetns = layout.netnsName(link.netvm());
+        if (!netns.exists(clientNetns)) {
+            throw new InvalidStateException("cannot link '" + link.client() + "': it is not running");
+        }
+        if (!netns.exists(netvmNetns)) {
+            throw new InvalidStateException("cannot link '" + link.client() + "' to netvm '" + link.netvm()
+                    + "': the netvm is not running");
+        }
+        return netns.connect(link, clientNetns, netvmNetns);
+    }
+
+    @Override
+    public void disconnect(LinkSpec link) {
+        QubeNames.validate(link.netvm());
+        netns.disconnect(link, layout.netnsName(link.netvm()));
+    }
+
+    private Object lockOf(String name) {
+        return domainLocks.computeIfAbsent(name, n -> new Object());
+    }
+
+    private Path rootOf(DomainSpec spec) {
+        Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
+        if (root.isEmpty()) {
+            return builtinRoot.ensure();
+        }
+        Path source = root.get().source();
+        if (!source.isAbsolute() || !Files.isDirectory(source)) {
+            throw new InvalidValueException("root volume of '" + spec.name() + "'", source.toString(),
+                    "an existing directory, by absolute path");
+        }
+        try {
+            if (source.toRealPath().getNameCount() == 0) {
+                throw new InvalidValueException("root volume of '" + spec.name() + "'", source.toString(),
+                        "any directory but the host's root");
+            }
+        } catch (IOException e) {
+            throw new AdminException("cannot resolve root volume " + source + ": " + e.getMessage(), e);
+        }
+        return source;
+    }
+
+    /** Writes the domain's OCI bundle (config.json) and prepares its private volume; returns the bundle directory. */
+    private Path writeBundle(DomainSpec spec, Path rootfs) {
+        String name = spec.name();
+        try {
+            Optional<VolumeSpec> privateVolume = spec.volume(VolumeSpec.PRIVATE);
+            if (privateVolume.isPresent()) {
+                Path source = privateVolume.get().source();
+                if (!source.isAbsolute() || !Files.isDirectory(source)) {
+                    throw new InvalidValueException("private volume of '" + name + "'", source.toString(),
+                            "an existing directory, by absolute path");
+                }
+                Files.createDirectories(source.resolve("home"));
+            }
+            Path bundle = layout.domainDirectory(name);
+            Files.createDirectories(bundle);
+            Files.write(layout.configFile(name), oci.toJson(oci.forDomain(spec, rootfs,
+                    netns.path(layout.netnsName(name)), layout.cgroupsPath(name))));
+            return bundle;
+        } catch (IOException e) {
+            throw new AdminException("cannot write the bundle of domain '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Kills and deletes the container if runc holds one, and removes the domain's network namespace. */
+    private void removeRuntime(String name) {
+        if (runc.holds(name)) {
+            runc.delete(name);
+        }
+        netns.delete(layout.netnsName(name));
+    }
+
+    private void requireRunning(String name) {
+        if (!runc.holds(name)) {
+            throw new InvalidStateException("domain '" + name + "' is not running");
+        }
+    }
+
+    /** Sends a signal; false when the container stopped by itself in the meantime or runc refused. */
+    private boolean signalled(String name, String signal) {
+        try {
+            runc.signal(name, signal);
+            return true;
+        } catch (AdminException e) {
+            // removeRuntime's forced delete follows and reports if runc itself is broken.
+            return false;
+        }
+    }
+
+    private static PowerState powerState(String runcStatus) {
+        return switch (runcStatus) {
+            case RUNNING -> PowerState.Running;
+            case PAUSED -> PowerState.Paused;
+            case CREATED, PAUSING -> PowerState.Transient;
+            case STOPPED -> PowerState.Halted;
+            default -> PowerState.NA;
+        };
+    }
+
+    private boolean isRoot() {
+        try {
+            return Files.readAllLines(procSelf.resolve("status")).stream()
+                    .filter(line -> line.startsWith("Uid:"))
+                    .anyMatch(line -> line.split("\\s+")[2].equals("0"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void deleteIfExists(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // A stray pid file in the domain directory goes with destroy.
+        }
+    }
+}

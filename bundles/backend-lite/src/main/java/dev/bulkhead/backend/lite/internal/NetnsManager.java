@@ -1,0 +1,146 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
+
+/**
+ * Named network namespaces ({@code ip netns}) and the veth links between them. Every {@code ip} call is a
+ * process start, which dominates the cost, so each step is one call with a batch where it can be.
+ */
+final class NetnsManager {
+    static final String CLIENT_INTERFACE = "eth0";
+    private static final Pattern IPV4 = Pattern.compile(
+            "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+
+    private final CommandExecutor executor;
+    private final Path directory;
+    private final Duration timeout;
+
+    NetnsManager(CommandExecutor executor, Path directory, Duration timeout) {
+        this.executor = executor;
+        this.directory = directory;
+        this.timeout = timeout;
+    }
+
+    /** Whether {@code ip} runs at all. */
+    boolean isUsable() {
+        return executor.run(ip("-V")).succeeded();
+    }
+
+    boolean exists(String netns) {
+        return Files.exists(path(netns));
+    }
+
+    /** The file that names the namespace, for joining it. */
+    Path path(String netns) {
+        return directory.resolve(netns);
+    }
+
+    /** Creates the namespace with its loopback up, or leaves nothing. */
+    void create(String netns) {
+        executor.runOrThrow(ip("netns", "add", netns));
+        try {
+            executor.runOrThrow(ip("-n", netns, "link", "set", "lo", "up"));
+        } catch (AdminException e) {
+            deleteAfterFailure(netns, e);
+            throw e;
+        }
+    }
+
+    /** Removes the namespace and every interface in it; does nothing when it does not exist. */
+    void delete(String netns) {
+        if (exists(netns)) {
+            executor.runOrThrow(ip("netns", "delete", netns));
+        }
+    }
+
+    /**
+     * Links the client to its netvm with a veth pair. Each end is created directly inside its namespace, so
+     * neither name is ever taken in the host's namespace. Inside the client: {@code eth0} with the client's
+     * address and a default route via the gateway; inside the netvm: {@code vif<qid>.0} with the gateway
+     * address and a route to the client.
+     */
+    LinkEndpoint connect(LinkSpec link, String clientNetns, String netvmNetns) {
+        String client = ipv4("clientAddress", link.clientAddress());
+        String gateway = ipv4("gatewayAddress", link.gatewayAddress());
+        String vif = vifName(link);
+        executor.runOrThrow(ip("-n", netvmNetns, "-batch", "-").withStdin(batch(
+                "link add " + vif + " type veth peer name " + CLIENT_INTERFACE + " netns " + clientNetns,
+                "link set " + vif + " up",
+                "address add " + gateway + "/32 dev " + vif,
+                "route add " + client + "/32 dev " + vif + " scope link")));
+        try {
+            executor.runOrThrow(ip("-n", clientNetns, "-batch", "-").withStdin(batch(
+                    "link set " + CLIENT_INTERFACE + " up",
+                    "address add " + client + "/32 dev " + CLIENT_INTERFACE,
+                    "route add " + gateway + "/32 dev " + CLIENT_INTERFACE + " scope link",
+                    "route add default via " + gateway + " dev " + CLIENT_INTERFACE)));
+        } catch (AdminException e) {
+            try {
+                removeLink(vif, netvmNetns);
+            } catch (AdminException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        return new LinkEndpoint(link, vif, CLIENT_INTERFACE);
+    }
+
+    /** Removes the link by its netvm end, which takes the client end with it. */
+    void disconnect(LinkSpec link, String netvmNetns) {
+        if (exists(netvmNetns)) {
+            removeLink(vifName(link), netvmNetns);
+        }
+    }
+
+    private void removeLink(String vif, String netvmNetns) {
+        Command command = ip("-n", netvmNetns, "link", "delete", vif);
+        CommandResult result = executor.run(command);
+        if (!result.succeeded() && !result.stderrLine().startsWith("Cannot find device")) {
+            throw command.failure(result);
+        }
+    }
+
+    /** The netvm-side interface name, as Qubes names it; at most 15 characters for any qid. */
+    static String vifName(LinkSpec link) {
+        if (link.clientQid() < 0) {
+            throw new InvalidValueException("clientQid", Integer.toString(link.clientQid()), "a qid of 0 or more");
+        }
+        return "vif" + link.clientQid() + ".0";
+    }
+
+    private static String ipv4(String field, String value) {
+        if (value == null || !IPV4.matcher(value).matches()) {
+            throw new InvalidValueException(field, String.valueOf(value), "an IPv4 address in dotted form, e.g. 10.137.0.5");
+        }
+        return value;
+    }
+
+    private void deleteAfterFailure(String netns, AdminException failure) {
+        try {
+            delete(netns);
+        } catch (AdminException cleanup) {
+            failure.addSuppressed(cleanup);
+        }
+    }
+
+    private static byte[] batch(String... lines) {
+        return (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Command ip(String... args) {
+        List<String> argv = new ArrayList<>(List.of("ip"));
+        argv.addAll(List.of(args));
+        return Command.of(timeout, argv);
+    }
+}

@@ -1,0 +1,149 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+
+/**
+ * Writes the OCI runtime configuration (config.json) of a domain. The hardening follows what
+ * {@code runc spec} produces: reduced capabilities, no new privileges, masked and read-only kernel paths,
+ * a read-only root. The qube gets its own pid, mount, uts and ipc namespaces and joins the named network
+ * namespace the backend made for it.
+ */
+final class OciConfig {
+    /** pid 1 of every qube; a root volume must provide it at this path, as the built-in root does. */
+    static final String INIT = "/sbin/qube-init";
+    static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private static final List<String> CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
+    private static final List<String> MASKED_PATHS = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+            "/proc/scsi");
+    private static final List<String> READONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+            "/proc/sysrq-trigger");
+    private static final long MIB = 1024L * 1024L;
+
+    private final ObjectMapper json;
+
+    OciConfig(ObjectMapper json) {
+        this.json = json;
+    }
+
+    /**
+     * The configuration of one domain.
+     *
+     * @param rootfs      the directory that becomes the qube's read-only root
+     * @param netns       the network namespace the qube joins
+     * @param cgroupsPath the qube's cgroup, under its instance's parent
+     */
+    ObjectNode forDomain(DomainSpec spec, Path rootfs, Path netns, String cgroupsPath) {
+        ObjectNode config = json.createObjectNode();
+        config.put("ociVersion", "1.0.2");
+        config.set("process", process());
+        ObjectNode root = config.putObject("root");
+        root.put("path", rootfs.toString());
+        root.put("readonly", true);
+        config.put("hostname", spec.name());
+        config.set("mounts", mounts(spec.volume(VolumeSpec.PRIVATE)));
+        config.set("linux", linux(spec, netns, cgroupsPath));
+        return config;
+    }
+
+    byte[] toJson(ObjectNode config) {
+        try {
+            return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a tree of plain nodes always serializes", e);
+        }
+    }
+
+    private ObjectNode process() {
+        ObjectNode process = json.createObjectNode();
+        process.put("terminal", false);
+        ObjectNode user = process.putObject("user");
+        user.put("uid", 0);
+        user.put("gid", 0);
+        strings(process.putArray("args"), List.of("/bin/sh", INIT));
+        strings(process.putArray("env"), List.of(PATH));
+        process.put("cwd", "/");
+        ObjectNode capabilities = process.putObject("capabilities");
+        for (String set : List.of("bounding", "effective", "permitted", "ambient")) {
+            strings(capabilities.putArray(set), CAPABILITIES);
+        }
+        ObjectNode nofile = process.putArray("rlimits").addObject();
+        nofile.put("type", "RLIMIT_NOFILE");
+        nofile.put("hard", 1024);
+        nofile.put("soft", 1024);
+        process.put("noNewPrivileges", true);
+        return process;
+    }
+
+    private ArrayNode mounts(Optional<VolumeSpec> privateVolume) {
+        ArrayNode mounts = json.createArrayNode();
+        mount(mounts, "/proc", "proc", "proc");
+        mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
+        mount(mounts, "/dev/pts", "devpts", "devpts", "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
+                "gid=5");
+        mount(mounts, "/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k");
+        mount(mounts, "/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev");
+        mount(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
+        mount(mounts, "/tmp", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=1777");
+        mount(mounts, "/run", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
+        if (privateVolume.isPresent()) {
+            VolumeSpec volume = privateVolume.get();
+            String access = volume.readOnly() ? "ro" : "rw";
+            mount(mounts, "/rw", "bind", volume.source().toString(), "bind", access, "nosuid", "nodev");
+            mount(mounts, "/home", "bind", volume.source().resolve("home").toString(), "bind", access, "nosuid", "nodev");
+        } else {
+            // Nothing to keep: the qube still finds writable /rw and /home, and they vanish with it.
+            mount(mounts, "/rw", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
+            mount(mounts, "/home", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
+        }
+        return mounts;
+    }
+
+    private static void mount(ArrayNode mounts, String destination, String type, String source, String... options) {
+        ObjectNode mount = mounts.addObject();
+        mount.put("destination", destination);
+        mount.put("type", type);
+        mount.put("source", source);
+        if (options.length > 0) {
+            strings(mount.putArray("options"), List.of(options));
+        }
+    }
+
+    private ObjectNode linux(DomainSpec spec, Path netns, String cgroupsPath) {
+        ObjectNode linux = json.createObjectNode();
+        linux.put("cgroupsPath", cgroupsPath);
+        ObjectNode resources = linux.putObject("resources");
+        ObjectNode denyDevices = resources.putArray("devices").addObject();
+        denyDevices.put("allow", false);
+        denyDevices.put("access", "rwm");
+        if (spec.memoryMiB() > 0) {
+            resources.putObject("memory").put("limit", spec.memoryMiB() * MIB);
+        }
+        ArrayNode namespaces = linux.putArray("namespaces");
+        namespaces.addObject().put("type", "pid");
+        namespaces.addObject().put("type", "network").put("path", netns.toString());
+        namespaces.addObject().put("type", "ipc");
+        namespaces.addObject().put("type", "uts");
+        namespaces.addObject().put("type", "mount");
+        strings(linux.putArray("maskedPaths"), MASKED_PATHS);
+        strings(linux.putArray("readonlyPaths"), READONLY_PATHS);
+        // Host mounts made later under the qube's root or volumes must not appear inside it.
+        linux.put("rootfsPropagation", "rprivate");
+        return linux;
+    }
+
+    private static void strings(ArrayNode array, List<String> values) {
+        values.forEach(array::add);
+    }
+}

@@ -1,0 +1,153 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.AdminException;
+
+/** The containers of one runc state directory ({@code runc --root}), driven through the runc command line. */
+final class RuncRuntime {
+    /** A container as {@code runc state} and {@code runc list} report it; pid is the host pid of its init. */
+    record ContainerState(String id, String status, long pid) {
+    }
+
+    private final CommandExecutor executor;
+    private final ObjectMapper json;
+    private final String runc;
+    private final Path root;
+    private final Duration timeout;
+
+    RuncRuntime(CommandExecutor executor, ObjectMapper json, String runc, Path root, Duration timeout) {
+        this.executor = executor;
+        this.json = json;
+        this.runc = runc;
+        this.root = root;
+        this.timeout = timeout;
+    }
+
+    /** Whether the runc binary runs at all. */
+    boolean isUsable() {
+        return executor.run(Command.of(timeout, List.of(runc, "--version"))).succeeded();
+    }
+
+    /** Whether runc holds state for the container, without asking runc. */
+    boolean holds(String id) {
+        return Files.exists(root.resolve(id));
+    }
+
+    /** Creates and starts the container detached; its init's stdout and stderr go to the console log. */
+    void run(String id, Path bundle, Path consoleLog) {
+        long offset = sizeOf(consoleLog);
+        Command command = command("run", "-d", "--bundle", bundle.toString(), id).withOutputTo(consoleLog);
+        CommandResult result = executor.run(command);
+        if (!result.succeeded()) {
+            // runc reports into the same file as the container's console: take its words from there.
+            throw command.failure(new CommandResult(result.exitStatus(), new byte[0], readFrom(consoleLog, offset),
+                    result.timedOut()));
+        }
+    }
+
+    /** The container's state, or empty when runc does not know it. */
+    Optional<ContainerState> state(String id) {
+        if (!holds(id)) {
+            return Optional.empty();
+        }
+        Command command = command("state", id);
+        CommandResult result = executor.run(command);
+        if (!result.succeeded()) {
+            if (!result.timedOut() && result.stderrLine().contains("does not exist")) {
+                return Optional.empty();
+            }
+            throw command.failure(result);
+        }
+        return Optional.of(containerState(parse(command, result)));
+    }
+
+    /** Every container in this state directory. */
+    List<ContainerState> list() {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        Command command = command("list", "--format", "json");
+        JsonNode containers = parse(command, executor.runOrThrow(command));
+        List<ContainerState> states = new ArrayList<>();
+        containers.forEach(c -> states.add(containerState(c)));
+        return states;
+    }
+
+    /** Sends a signal to the container's init. */
+    void signal(String id, String signal) {
+        executor.runOrThrow(command("kill", id, signal));
+    }
+
+    /** Kills whatever still runs in the container and removes it; does nothing for an unknown container. */
+    void delete(String id) {
+        executor.runOrThrow(command("delete", "--force", id));
+    }
+
+    void pause(String id) {
+        executor.runOrThrow(command("pause", id));
+    }
+
+    void resume(String id) {
+        executor.runOrThrow(command("resume", id));
+    }
+
+    /**
+     * Runs a command in the container and returns what it did. {@code runc} writes the command's host pid
+     * to {@code pidFile} once it has started it, which tells runc's own failures from the command's.
+     */
+    CommandResult exec(String id, List<String> argv, byte[] stdin, Duration limit, Path pidFile) {
+        List<String> args = new ArrayList<>(List.of("exec", "--pid-file", pidFile.toString(), "--cwd", "/", "--env",
+                OciConfig.PATH, id));
+        args.addAll(argv);
+        return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit));
+    }
+
+    private Command command(String... args) {
+        List<String> argv = new ArrayList<>(List.of(runc, "--root", root.toString()));
+        argv.addAll(List.of(args));
+        return Command.of(timeout, argv);
+    }
+
+    private JsonNode parse(Command command, CommandResult result) {
+        try {
+            return json.readTree(result.stdout());
+        } catch (IOException e) {
+            throw new AdminException("'" + command.display() + "' printed something that is not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static ContainerState containerState(JsonNode node) {
+        return new ContainerState(node.path("id").asText(), node.path("status").asText(), node.path("pid").asLong());
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (NoSuchFileException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new AdminException("cannot read console log " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] readFrom(Path file, long offset) {
+        try (InputStream in = Files.newInputStream(file)) {
+            in.skipNBytes(offset);
+            return in.readAllBytes();
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Records host commands and answers them without running anything. By default it acts out the few
+ * effects the backend looks for on disk: {@code ip netns add/delete} create and remove the namespace file,
+ * {@code runc run} and {@code runc delete} create and remove the container's state directory. Scripted
+ * answers for commands containing a given text take precedence, the latest first.
+ */
+final class FakeCommandExecutor implements CommandExecutor {
+    private record Answer(String fragment, Function<Command, CommandResult> reply) {
+    }
+
+    private final Path netnsDirectory;
+    private final Path runcRoot;
+    private final List<Command> commands = new ArrayList<>();
+    private final List<Answer> answers = new ArrayList<>();
+
+    FakeCommandExecutor(Path netnsDirectory, Path runcRoot) {
+        this.netnsDirectory = netnsDirectory;
+        this.runcRoot = runcRoot;
+    }
+
+    static CommandResult ok(String stdout) {
+        return new CommandResult(0, stdout.getBytes(StandardCharsets.UTF_8), new byte[0], false);
+    }
+
+    static CommandResult failed(int exitStatus, String stderr) {
+        return new CommandResult(exitStatus, new byte[0], stderr.getBytes(StandardCharsets.UTF_8), false);
+    }
+
+    static CommandResult timedOut() {
+        return new CommandResult(137, new byte[0], new byte[0], true);
+    }
+
+    /** Answers every command whose command line contains the fragment. */
+    FakeCommandExecutor answer(String fragment, CommandResult result) {
+        return answer(fragment, c -> result);
+    }
+
+    FakeCommandExecutor answer(String fragment, Function<Command, CommandResult> reply) {
+        answers.add(0, new Answer(fragment, reply));
+        return this;
+    }
+
+    List<Command> commands() {
+        return List.copyOf(commands);
+    }
+
+    /** The command lines run so far, with the given directory shown as {@code D}. */
+    List<String> lines(Path directory) {
+        return commands.stream().map(c -> c.display().replace(directory.toString(), "D")).toList();
+    }
+
+    @Override
+    public CommandResult run(Command command) {
+        commands.add(command);
+        String line = command.display();
+        for (Answer a : answers) {
+            if (line.contains(a.fragment())) {
+                return a.reply().apply(command);
+            }
+        }
+        actOut(command.argv());
+        return ok("");
+    }
+
+    private void actOut(List<String> argv) {
+        try {
+            if (argv.size() == 4 && argv.subList(0, 3).equals(List.of("ip", "netns", "add"))) {
+                Files.createDirectories(netnsDirectory);
+                Files.createFile(netnsDirectory.resolve(argv.get(3)));
+            } else if (argv.size() == 4 && argv.subList(0, 3).equals(List.of("ip", "netns", "delete"))) {
+                Files.delete(netnsDirectory.resolve(argv.get(3)));
+            } else if (argv.contains("run")) {
+                Files.createDirectories(runcRoot.resolve(argv.get(argv.size() - 1)));
+            } else if (argv.contains("delete") && argv.contains("--force")) {
+                FileTrees.deleteRecursively(runcRoot.resolve(argv.get(argv.size() - 1)));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Appends text to the command's output file, as a detached runc writes its errors there. */
+    static void appendToOutput(Command command, String text) {
+        try {
+            Files.writeString(command.output(), text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,472 @@
+package dev.bulkhead.backend.lite.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+
+/**
+ * The backend against the real runc, ip and kernel: needs root. Every qube a test starts is destroyed
+ * afterwards, whether the test passed or not.
+ */
+class LiteBackendSystemTest {
+    static final LiteSettings SETTINGS = new LiteSettings("runc", "/bin/busybox", Duration.ofSeconds(30),
+            Duration.ofSeconds(10));
+    private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(10);
+    private static final byte[] NO_INPUT = new byte[0];
+
+    @TempDir
+    Path temp;
+    private Path data;
+    private LiteBackend backend;
+    private final List<Started> started = new ArrayList<>();
+
+    private record Started(LiteBackend backend, String name) {
+    }
+
+    @BeforeAll
+    static void requireRoot() throws IOException {
+        assertTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .anyMatch(line -> line.startsWith("Uid:") && line.split("\\s+")[2].equals("0")),
+                "the lite backend's system tests need root: run them as root (CI does)");
+    }
+
+    @BeforeEach
+    void createBackend() {
+        data = temp.resolve("data");
+        backend = backendOn(data);
+    }
+
+    @AfterEach
+    void destroyEverythingStarted() {
+        AssertionError failure = null;
+        for (Started s : started) {
+            try {
+                s.backend().destroy(s.name());
+            } catch (RuntimeException e) {
+                failure = failure == null ? new AssertionError("cleanup failed") : failure;
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Test
+    void isSupportedOnThisHost() {
+        assertTrue(backend.isSupported());
+    }
+
+    @Test
+    void startedQubeRunsWithItsNameAsHostnameAndWritesItsConsole() {
+        start(backend, spec("sys-a"));
+
+        assertEquals(PowerState.Running, backend.state("sys-a"));
+        assertEquals("sys-a\n", run("sys-a", "hostname").stdoutText());
+        assertEquals("root\n", run("sys-a", "id", "-un").stdoutText());
+        assertTrue(run("sys-a", "cat", "/etc/passwd").stdoutText().contains("user:x:1000:1000:"));
+        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "console log shows the init's greeting");
+    }
+
+    @Test
+    void qubeSeesOnlyItsOwnProcesses() {
+        start(backend, spec("sys-a"));
+
+        List<String> processes = run("sys-a", "ps", "-o", "pid,args").stdoutText().lines().skip(1).map(String::strip)
+                .toList();
+
+        assertTrue(processes.get(0).startsWith("1 /bin/sh " + OciConfig.INIT), processes.toString());
+        for (String p : processes) {
+            String args = p.substring(p.indexOf(' ') + 1);
+            assertTrue(args.startsWith("/bin/sh " + OciConfig.INIT) || args.startsWith("sleep ")
+                    || args.startsWith("ps "), "a process that is not the qube's: " + p);
+        }
+        List<String> procEntries = List.of(run("sys-a", "ls", "/proc").stdoutText().split("\\s+"));
+        long numeric = procEntries.stream().filter(e -> e.matches("[0-9]+")).count();
+        assertTrue(numeric <= 4, "only the qube's processes in /proc: " + procEntries);
+    }
+
+    @Test
+    void hostFilesAreInvisibleAndTheRootIsReadOnly() throws IOException {
+        start(backend, spec("sys-a"));
+
+        for (String hostPath : List.of(data.toString(), temp.toString(), "/usr/bin", "/etc/os-release")) {
+            assertEquals(1, run("sys-a", "test", "-e", hostPath).exitStatus(), hostPath + " is visible in the qube");
+        }
+        ExecResult write = run("sys-a", "touch", "/written");
+        assertNotEquals(0, write.exitStatus());
+        assertTrue(write.stderrText().contains("Read-only file system"), write.stderrText());
+        assertEquals(0, run("sys-a", "touch", "/tmp/scratch").exitStatus());
+        assertFalse(Files.exists(layoutOf(data).builtinRootfs().resolve("written")));
+    }
+
+    @Test
+    void privateVolumeIsWritableAtRwWithHomeAndSurvivesARestart() throws IOException {
+        DomainSpec spec = spec("sys-a");
+        start(backend, spec);
+
+        assertEquals(0, run("sys-a", "sh", "-c", "echo kept > /rw/note && mkdir /home/user && echo mine > /home/user/f")
+                .exitStatus());
+        backend.shutdown("sys-a", Duration.ofSeconds(5));
+        assertEquals(PowerState.Halted, backend.state("sys-a"));
+        start(backend, spec);
+
+        assertEquals("kept\n", run("sys-a", "cat", "/rw/note").stdoutText());
+        assertEquals("mine\n", run("sys-a", "cat", "/rw/home/user/f").stdoutText());
+        assertEquals("mine\n", Files.readString(privateOf("sys-a").resolve("home/user/f")));
+    }
+
+    @Test
+    void memoryLimitIsSetOnTheQubesCgroup() throws IOException {
+        start(backend, spec("sys-a"));
+
+        Path cgroup = Path.of("/sys/fs/cgroup/memory").resolve(layoutOf(data).cgroupsPath("sys-a").substring(1));
+        assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
+        List<String> members = Files.readString(cgroup.resolve("cgroup.procs")).lines().toList();
+        assertTrue(members.stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup: " + members);
+    }
+
+    @Test
+    void pauseFreezesAndUnpauseThaws() {
+        start(backend, spec("sys-a"));
+
+        backend.pause("sys-a");
+        assertEquals(PowerState.Paused, backend.state("sys-a"));
+        backend.unpause("sys-a");
+
+        assertEquals(PowerState.Running, backend.state("sys-a"));
+        assertEquals("sys-a\n", run("sys-a", "hostname").stdoutText());
+    }
+
+    @Test
+    void aPausedQubeCanBeKilledAndDestroyed() {
+        start(backend, spec("sys-a"));
+        start(backend, spec("sys-b"));
+        backend.pause("sys-a");
+        backend.pause("sys-b");
+
+        backend.kill("sys-a");
+        backend.destroy("sys-b");
+
+        assertEquals(PowerState.Halted, backend.state("sys-a"));
+        assertEquals(PowerState.Halted, backend.state("sys-b"));
+        assertEquals(List.of(), cgroupsOf(data, "sys-b"));
+    }
+
+    @Test
+    void execInAPausedQubeIsRefused() {
+        start(backend, spec("sys-a"));
+        backend.pause("sys-a");
+
+        assertThrows(AdminException.class, () -> run("sys-a", "true"));
+    }
+
+    @Test
+    void shutdownStopsTheInitOnSigtermAndRemovesTheRuntime() {
+        start(backend, spec("sys-a"));
+
+        long began = System.nanoTime();
+        backend.shutdown("sys-a", Duration.ofSeconds(5));
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+        assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, "init ignored SIGTERM: shutdown took " + took);
+        assertEquals(PowerState.Halted, backend.state("sys-a"));
+        assertFalse(Files.exists(netnsFile(data, "sys-a")));
+        assertFalse(Files.exists(layoutOf(data).runcRoot().resolve("sys-a")));
+        assertTrue(backend.consoleLog("sys-a").contains("qube sys-a up"), "the console log outlives the qube");
+    }
+
+    @Test
+    void shutdownKillsAQubeThatIgnoresSigtermAfterTheTimeout() throws IOException {
+        Path root = customRoot("trap '' TERM\nwhile :; do sleep 1000 & wait $!; done\n");
+        start(backend, spec("sys-a", new VolumeSpec(VolumeSpec.ROOT, root, true, false, 0)));
+
+        long began = System.nanoTime();
+        backend.shutdown("sys-a", Duration.ofMillis(300));
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+
+        assertTrue(took.compareTo(Duration.ofMillis(300)) >= 0, "killed before the timeout: " + took);
+        assertEquals(PowerState.Halted, backend.state("sys-a"));
+        assertFalse(Files.exists(netnsFile(data, "sys-a")));
+    }
+
+    @Test
+    void killStopsAtOnce() {
+        start(backend, spec("sys-a"));
+
+        backend.kill("sys-a");
+
+        assertEquals(PowerState.Halted, backend.state("sys-a"));
+        assertFalse(Files.exists(netnsFile(data, "sys-a")));
+    }
+
+    @Test
+    void startingARunningQubeIsRefusedAndLeavesItRunning() {
+        start(backend, spec("sys-a"));
+
+        assertThrows(InvalidStateException.class, () -> backend.start(spec("sys-a")));
+
+        assertEquals("sys-a\n", run("sys-a", "hostname").stdoutText());
+    }
+
+    @Test
+    void failedStartLeavesNothingBehind() throws IOException {
+        Path emptyRoot = Files.createDirectories(temp.resolve("empty-root"));
+
+        AdminException e = assertThrows(AdminException.class,
+                () -> start(backend, spec("sys-a", new VolumeSpec(VolumeSpec.ROOT, emptyRoot, true, false, 0))));
+
+        assertTrue(e.getMessage().contains(" run -d ") && e.getMessage().contains("/bin/sh"), e.getMessage());
+        assertEquals(PowerState.Halted, backend.state("sys-a"));
+        assertFalse(Files.exists(netnsFile(data, "sys-a")));
+        assertFalse(Files.exists(layoutOf(data).runcRoot().resolve("sys-a")));
+        assertEquals(List.of(), cgroupsOf(data, "sys-a"));
+    }
+
+    @Test
+    void destroyLeavesNothingOnTheHostAndCanBeRepeated() {
+        start(backend, spec("sys-a"));
+        InstanceLayout layout = layoutOf(data);
+        assertFalse(cgroupsOf(data, "sys-a").isEmpty());
+
+        backend.destroy("sys-a");
+
+        assertFalse(Files.exists(netnsFile(data, "sys-a")));
+        assertFalse(Files.exists(layout.runcRoot().resolve("sys-a")));
+        assertFalse(Files.exists(layout.domainDirectory("sys-a")));
+        assertEquals(List.of(), cgroupsOf(data, "sys-a"));
+        assertEquals(List.of(), new CgroupDirectories(Path.of("/sys/fs/cgroup")).existing(layout.cgroupParent()));
+        assertEquals("", backend.consoleLog("sys-a"));
+        backend.destroy("sys-a");
+    }
+
+    @Test
+    void aNewBackendOnTheSameDataDirectoryFindsRunningAndStoppedQubes() {
+        start(backend, spec("sys-a"));
+        start(backend, spec("sys-b"));
+        run("sys-b", "kill", "-TERM", "1");
+        awaitTrue(() -> backend.state("sys-b") == PowerState.Halted, "sys-b's init ends on SIGTERM from inside");
+
+        LiteBackend restarted = backendOn(data);
+        List<DomainStatus> domains = restarted.domains();
+
+        assertTrue(domains.contains(new DomainStatus("sys-a", PowerState.Running)), domains.toString());
+        assertTrue(domains.contains(new DomainStatus("sys-b", PowerState.Halted)), domains.toString());
+        assertEquals("sys-a\n", restarted.exec("sys-a", List.of("hostname"), NO_INPUT, EXEC_TIMEOUT).stdoutText());
+        restarted.start(spec("sys-b"));
+        assertEquals(PowerState.Running, restarted.state("sys-b"));
+    }
+
+    @Test
+    void twoInstancesRunTheSameQubeNameSideBySide() {
+        Path otherData = temp.resolve("other-data");
+        LiteBackend other = backendOn(otherData);
+        start(backend, spec("sys-a"));
+        start(other, spec("sys-a"));
+
+        assertNotEquals(layoutOf(data).netnsName("sys-a"), layoutOf(otherData).netnsName("sys-a"));
+        assertEquals(PowerState.Running, backend.state("sys-a"));
+        assertEquals(PowerState.Running, other.state("sys-a"));
+        other.destroy("sys-a");
+        assertEquals(PowerState.Running, backend.state("sys-a"));
+    }
+
+    @Test
+    void execPassesStdinAndReportsExitStatusAndStderr() {
+        start(backend, spec("sys-a"));
+
+        ExecResult cat = backend.exec("sys-a", List.of("cat"), "through stdin".getBytes(StandardCharsets.UTF_8),
+                EXEC_TIMEOUT);
+        ExecResult failing = run("sys-a", "sh", "-c", "echo oops >&2; exit 3");
+
+        assertEquals("through stdin", cat.stdoutText());
+        assertEquals(3, failing.exitStatus());
+        assertEquals("oops\n", failing.stderrText());
+    }
+
+    @Test
+    void execThatOverrunsItsTimeoutIsKilled() {
+        start(backend, spec("sys-a"));
+
+        AdminException e = assertThrows(AdminException.class,
+                () -> backend.exec("sys-a", List.of("sleep", "77"), NO_INPUT, Duration.ofMillis(300)));
+
+        assertTrue(e.getMessage().contains("sleep"), e.getMessage());
+        String processes = run("sys-a", "ps", "-o", "stat,args").stdoutText();
+        assertFalse(processes.contains("sleep 77"), processes);
+        assertFalse(processes.contains("Z "), "a zombie is left: " + processes);
+        long began = System.nanoTime();
+        backend.shutdown("sys-a", Duration.ofSeconds(5));
+        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        assertTrue(took.compareTo(Duration.ofSeconds(1)) < 0, "shutdown took " + took);
+    }
+
+    @Test
+    void initReapsOrphanedProcesses() {
+        start(backend, spec("sys-a"));
+
+        assertEquals(0, run("sys-a", "sh", "-c", "sleep 0.1 >/dev/null 2>&1 &").exitStatus());
+
+        awaitTrue(() -> {
+            String processes = run("sys-a", "ps", "-o", "stat,args").stdoutText();
+            return !processes.contains("sleep 0.1") && !processes.contains("Z ");
+        }, "the orphaned sleep has ended and was reaped");
+    }
+
+    @Test
+    void execOfAMissingProgramIsRefused() {
+        start(backend, spec("sys-a"));
+
+        AdminException e = assertThrows(AdminException.class,
+                () -> backend.exec("sys-a", List.of("no-such-program"), NO_INPUT, EXEC_TIMEOUT));
+
+        assertTrue(e.getMessage().contains("no-such-program"), e.getMessage());
+    }
+
+    @Test
+    void execInAHaltedQubeIsRefused() {
+        assertThrows(InvalidStateException.class, () -> backend.exec("sys-a", List.of("true"), NO_INPUT, EXEC_TIMEOUT));
+    }
+
+    @Test
+    void linkedClientReachesItsGatewayUntilDisconnected() {
+        start(backend, spec("sys-net"));
+        start(backend, spec("sys-c"));
+        LinkSpec link = new LinkSpec("sys-c", 12, "sys-net", "10.137.0.12", "10.138.0.1");
+
+        LinkEndpoint endpoint = backend.connect(link);
+
+        assertEquals("vif12.0", endpoint.backendInterface());
+        assertEquals("eth0", endpoint.clientInterface());
+        // The qube has no CAP_NET_RAW for ping: ping from its network namespace with the host's busybox.
+        assertTrue(pingFrom("sys-c", "10.138.0.1").succeeded());
+        assertTrue(pingFrom("sys-net", "10.137.0.12").succeeded());
+        String clientRoutes = run("sys-c", "ip", "route").stdoutText();
+        assertTrue(clientRoutes.contains("default via 10.138.0.1 dev eth0"), clientRoutes);
+        assertTrue(run("sys-c", "ip", "address", "show", "eth0").stdoutText().contains("inet 10.137.0.12/32"));
+        assertTrue(run("sys-net", "ip", "route").stdoutText().contains("10.137.0.12 dev vif12.0"));
+
+        backend.disconnect(link);
+
+        assertFalse(pingFrom("sys-c", "10.138.0.1").succeeded());
+        assertFalse(run("sys-net", "ip", "link").stdoutText().contains("vif12.0"));
+        assertFalse(run("sys-c", "ip", "link").stdoutText().contains("eth0"));
+        backend.disconnect(link);
+    }
+
+    @Test
+    void connectingAClientThatIsNotRunningIsRefused() {
+        start(backend, spec("sys-net"));
+
+        assertThrows(InvalidStateException.class,
+                () -> backend.connect(new LinkSpec("sys-c", 12, "sys-net", "10.137.0.12", "10.138.0.1")));
+    }
+
+    private static String cmdline(String pid) {
+        try {
+            return Files.readString(Path.of("/proc", pid, "cmdline"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private CommandResult pingFrom(String name, String address) {
+        return new ProcessCommandExecutor().run(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "exec",
+                layoutOf(data).netnsName(name), "/bin/busybox", "ping", "-c", "1", "-W", "1", address)));
+    }
+
+    private LiteBackend backendOn(Path dataDirectory) {
+        return new LiteBackend(dataDirectory, SETTINGS, new ProcessCommandExecutor(), HostPaths.system());
+    }
+
+    private void start(LiteBackend on, DomainSpec spec) {
+        started.add(new Started(on, spec.name()));
+        on.start(spec);
+    }
+
+    private DomainSpec spec(String name, VolumeSpec... extra) {
+        List<VolumeSpec> volumes = new ArrayList<>(List.of(extra));
+        volumes.add(new VolumeSpec(VolumeSpec.PRIVATE, privateOf(name), false, false, 0));
+        return new DomainSpec(name, 7, QubeClass.AppVM, 64, 64, 1, "", false, volumes);
+    }
+
+    private Path privateOf(String name) {
+        try {
+            return Files.createDirectories(temp.resolve("private").resolve(name));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A root volume with just busybox and the given init script body. */
+    private Path customRoot(String initBody) throws IOException {
+        Path root = temp.resolve("custom-root");
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.copy(Path.of("/bin/busybox"), bin.resolve("busybox"));
+        for (String applet : List.of("sh", "sleep")) {
+            Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
+        }
+        Path init = Files.createDirectories(root.resolve("sbin")).resolve("qube-init");
+        Files.writeString(init, "#!/bin/sh\n" + initBody);
+        Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return root;
+    }
+
+    private ExecResult run(String name, String... command) {
+        return backend.exec(name, List.of(command), NO_INPUT, EXEC_TIMEOUT);
+    }
+
+    static InstanceLayout layoutOf(Path dataDirectory) {
+        return new InstanceLayout(dataDirectory);
+    }
+
+    static Path netnsFile(Path dataDirectory, String name) {
+        return Path.of("/run/netns").resolve(layoutOf(dataDirectory).netnsName(name));
+    }
+
+    static List<Path> cgroupsOf(Path dataDirectory, String name) {
+        return new CgroupDirectories(Path.of("/sys/fs/cgroup")).existing(layoutOf(dataDirectory).cgroupsPath(name));
+    }
+
+    /** Polls until the condition holds, failing after a deadline; for what the qube does on its own time. */
+    static void awaitTrue(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("not within 5 s: " + what);
+            }
+            Thread.onSpinWait();
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.bulkhead.backend.lite.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+
+class OciConfigTest {
+    private static final Path ROOTFS = Path.of("/data/lite/rootfs");
+    private static final Path NETNS = Path.of("/run/netns/bh-abcdef-work");
+    private static final Path PRIVATE = Path.of("/data/qubes/work/private");
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final OciConfig oci = new OciConfig(json);
+
+    @Test
+    void theQubeGetsItsOwnNamespacesAndJoinsItsNamedNetns() {
+        JsonNode namespaces = config(spec(400)).path("linux").path("namespaces");
+
+        assertEquals(List.of("pid", "network", "ipc", "uts", "mount"), texts(namespaces, "type"));
+        assertEquals(NETNS.toString(), namespaces.get(1).path("path").asText());
+        assertTrue(namespaces.get(0).path("path").isMissingNode(), "a fresh pid namespace");
+    }
+
+    @Test
+    void theRootIsReadOnlyAndTheHostnameIsTheQubesName() {
+        JsonNode config = config(spec(400));
+
+        assertEquals(ROOTFS.toString(), config.path("root").path("path").asText());
+        assertTrue(config.path("root").path("readonly").asBoolean());
+        assertEquals("work", config.path("hostname").asText());
+    }
+
+    @Test
+    void theRootVolumeIsTheRootAndStaysReadOnlyEvenAsASnapshot() {
+        Path template = Path.of("/data/qubes/tpl/root");
+        DomainSpec spec = spec(400, new VolumeSpec(VolumeSpec.ROOT, template, true, true, 0));
+
+        JsonNode root = json.valueToTree(oci.forDomain(spec, template, NETNS, "/bulkhead-abcdef/work")).path("root");
+
+        assertEquals(template.toString(), root.path("path").asText());
+        assertTrue(root.path("readonly").asBoolean());
+    }
+
+    @Test
+    void thePrivateVolumeIsWritableAtRwAndItsHomeAtHome() {
+        JsonNode rw = mount(config(spec(400)), "/rw");
+        JsonNode home = mount(config(spec(400)), "/home");
+
+        assertEquals(PRIVATE.toString(), rw.path("source").asText());
+        assertEquals(List.of("bind", "rw", "nosuid", "nodev"), texts(rw.path("options")));
+        assertEquals(PRIVATE.resolve("home").toString(), home.path("source").asText());
+        assertEquals("bind", home.path("type").asText());
+    }
+
+    @Test
+    void aReadOnlyPrivateVolumeIsMountedReadOnly() {
+        DomainSpec spec = new DomainSpec("work", 5, QubeClass.DispVM, 400, 400, 1, "", false,
+                List.of(new VolumeSpec(VolumeSpec.PRIVATE, PRIVATE, true, false, 0)));
+
+        assertTrue(texts(mount(config(spec), "/rw").path("options")).contains("ro"));
+    }
+
+    @Test
+    void withoutAPrivateVolumeRwAndHomeAreThrowaway() {
+        DomainSpec spec = new DomainSpec("work", 5, QubeClass.DispVM, 400, 400, 1, "", false, List.of());
+
+        assertEquals("tmpfs", mount(config(spec), "/rw").path("type").asText());
+        assertEquals("tmpfs", mount(config(spec), "/home").path("type").asText());
+    }
+
+    @Test
+    void kernelFilesystemsAndScratchSpaceAreMountedAsRuncSpecDoes() {
+        JsonNode config = config(spec(400));
+
+        assertEquals(List.of("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/tmp", "/run", "/rw", "/home"),
+                texts(config.path("mounts"), "destination"));
+        assertTrue(texts(mount(config, "/sys").path("options")).contains("ro"));
+        assertEquals("tmpfs", mount(config, "/tmp").path("type").asText());
+        assertEquals("tmpfs", mount(config, "/run").path("type").asText());
+        assertEquals("devpts", mount(config, "/dev/pts").path("type").asText());
+    }
+
+    @Test
+    void memoryBecomesTheCgroupLimitInBytes() {
+        JsonNode linux = config(spec(400)).path("linux");
+
+        assertEquals(400L * 1024 * 1024, linux.path("resources").path("memory").path("limit").asLong());
+        assertEquals("/bulkhead-abcdef/work", linux.path("cgroupsPath").asText());
+    }
+
+    @Test
+    void noMemoryMeansNoLimit() {
+        assertTrue(config(spec(0)).path("linux").path("resources").path("memory").isMissingNode());
+    }
+
+    @Test
+    void theProcessIsTheInitWithFewCapabilitiesAndNoNewPrivileges() {
+        JsonNode process = config(spec(400)).path("process");
+
+        assertEquals(List.of("/bin/sh", OciConfig.INIT), texts(process.path("args")));
+        assertTrue(process.path("noNewPrivileges").asBoolean());
+        assertFalse(process.path("terminal").asBoolean());
+        for (String set : List.of("bounding", "effective", "permitted", "ambient")) {
+            assertEquals(List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"),
+                    texts(process.path("capabilities").path(set)));
+        }
+        assertEquals(List.of(OciConfig.PATH), texts(process.path("env")));
+    }
+
+    @Test
+    void kernelInterfacesAreMaskedOrReadOnly() {
+        JsonNode linux = config(spec(400)).path("linux");
+
+        assertTrue(texts(linux.path("maskedPaths")).containsAll(List.of("/proc/kcore", "/proc/keys", "/sys/firmware")));
+        assertTrue(texts(linux.path("readonlyPaths")).containsAll(List.of("/proc/sys", "/proc/sysrq-trigger")));
+        assertEquals("rprivate", linux.path("rootfsPropagation").asText());
+    }
+
+    @Test
+    void theJsonIsWhatRuncReads() throws Exception {
+        JsonNode parsed = json.readTree(oci.toJson(oci.forDomain(spec(400), ROOTFS, NETNS, "/bulkhead-abcdef/work")));
+
+        assertEquals("1.0.2", parsed.path("ociVersion").asText());
+        assertEquals("work", parsed.path("hostname").asText());
+    }
+
+    private JsonNode config(DomainSpec spec) {
+        return oci.forDomain(spec, ROOTFS, NETNS, "/bulkhead-abcdef/work");
+    }
+
+    private static DomainSpec spec(int memoryMiB, VolumeSpec... extra) {
+        List<VolumeSpec> volumes = new ArrayList<>(List.of(extra));
+        volumes.add(new VolumeSpec(VolumeSpec.PRIVATE, PRIVATE, false, false, 0));
+        return new DomainSpec("work", 5, QubeClass.AppVM, memoryMiB, memoryMiB, 1, "", false, volumes);
+    }
+
+    private static JsonNode mount(JsonNode config, String destination) {
+        for (JsonNode m : config.path("mounts")) {
+            if (m.path("destination").asText().equals(destination)) {
+                return m;
+            }
+        }
+        throw new AssertionError("no mount at " + destination);
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.asText()));
+        return values;
+    }
+
+    private static List<String> texts(JsonNode array, String field) {
+        List<String> values = new ArrayList<>();
+        array.forEach(v -> values.add(v.path(field).asText()));
+        return values;
+    }
+}
