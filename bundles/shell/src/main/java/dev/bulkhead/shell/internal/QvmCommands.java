@@ -203,7 +203,7 @@ public final class QvmCommands {
             for (Map.Entry<String, PropertyValue> e : q.properties().entrySet()) {
                 PropertyValue v = e.getValue();
                 table.row(e.getKey(), v.isDefault() ? "D" : "-",
-                        v.value() + (v.isDefault() ? "  (default: " + v.source() + ")" : ""));
+                        dash(v.value()) + (v.isDefault() ? "  (default: " + v.source() + ")" : ""));
             }
             table.print(out());
         } else if (ops.size() == 2) {
