@@ -56,4 +56,17 @@ public class LiteLifecycleIT extends BulkheadTestSupport {
         assertEquals("cgroups of work after removal", List.of(), cgroups.stream().filter(Files::exists).toList());
         assertEquals("mounts below " + dataDir() + " after removal", List.of(), mountsBelowDataDir());
     }
+
+    @Test
+    public void aQubeWhoseInitDiesIsSeenHaltedAndCanStartAgain() {
+        QubeAdmin admin = admin();
+        admin.create(new QubeSpec("fragile", QubeClass.AppVM, Label.ORANGE, Map.of()));
+        admin.start("fragile");
+        host("kill", "-KILL", Long.toString(containerInitPid("fragile")));
+        awaitTrue("fragile to be seen halted", QUBE_TIMEOUT, () -> admin.get("fragile").state() == PowerState.Halted,
+                () -> "state is " + admin.get("fragile").state());
+        assertEquals("network namespaces of fragile once it died", List.of(), netnsOf("fragile"));
+        admin.start("fragile");
+        assertEquals("fragile", runOk("fragile", "hostname").strip());
+    }
 }
