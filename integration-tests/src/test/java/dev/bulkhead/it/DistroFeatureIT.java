@@ -1,0 +1,60 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The distribution ships exactly what features/core.json describes: the same bundles at the same
+ * versions, and the same default configuration in etc/.
+ */
+public class DistroFeatureIT {
+    private final Path workspace = Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath();
+
+    private JsonNode feature() throws IOException {
+        return new ObjectMapper().readTree(workspace.resolve("features/core.json").toFile());
+    }
+
+    @Test
+    public void distroBundlesAreTheFeatureBundles() throws IOException {
+        Set<String> expected = new TreeSet<>();
+        for (JsonNode bundle : feature().path("bundles")) {
+            String[] gav = bundle.path("id").asText().split(":");
+            expected.add(gav[1] + "-" + gav[gav.length - 1] + ".jar");
+        }
+        Set<String> shipped = new TreeSet<>();
+        try (Stream<Path> files = Files.list(workspace.resolve("distro/target/bulkhead/bundle"))) {
+            files.forEach(f -> shipped.add(f.getFileName().toString()));
+        }
+        assertEquals(expected, shipped);
+    }
+
+    @Test
+    public void distroConfigurationIsTheFeatureConfiguration() throws IOException {
+        JsonNode configurations = feature().path("configurations");
+        for (Map.Entry<String, JsonNode> pid : (Iterable<Map.Entry<String, JsonNode>>) configurations::fields) {
+            Properties cfg = new Properties();
+            try (var in = Files.newInputStream(workspace.resolve("distro/target/bulkhead/etc/" + pid.getKey() + ".cfg"))) {
+                cfg.load(in);
+            }
+            Map<String, String> expected = new TreeMap<>();
+            pid.getValue().fields().forEachRemaining(e -> expected.put(e.getKey(), e.getValue().asText()));
+            Map<String, String> actual = new TreeMap<>();
+            cfg.stringPropertyNames().forEach(k -> actual.put(k, cfg.getProperty(k)));
+            assertEquals("configuration " + pid.getKey(), expected, actual);
+        }
+    }
+}
