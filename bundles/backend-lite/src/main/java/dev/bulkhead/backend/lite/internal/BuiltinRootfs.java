@@ -17,7 +17,9 @@ import dev.bulkhead.api.AdminException;
 
 /**
  * The minimal root a qube gets when its spec has no root volume: the host's static busybox with its
- * applets, two users, and the init script. Built once; a half-built tree never takes the final name.
+ * applets, the host's nftables and iproute2 tools with the libraries they load (what a network role
+ * needs inside its qube), two users, Qubes' virtual DNS servers, and the init script. Built once; a
+ * half-built tree never takes the final name.
  */
 final class BuiltinRootfs {
     /** pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM. */
@@ -38,17 +40,25 @@ final class BuiltinRootfs {
             root:x:0:
             user:x:1000:
             """;
+    /** Qubes' virtual DNS addresses; each netvm forwards them to its upstream. */
+    private static final String RESOLV_CONF = """
+            nameserver 10.139.1.1
+            nameserver 10.139.1.2
+            """;
     private static final List<String> DIRECTORIES = List.of("bin", "sbin", "dev", "etc", "home", "proc", "root", "run",
-            "rw", "sys", "tmp", "var");
+            "rw", "sys", "tmp", "var", "usr/sbin");
 
     private final Path target;
     private final String busybox;
+    /** Host tools copied into the root as /usr/sbin/NAME when the host has them. */
+    private final List<String> networkTools;
     private final CommandExecutor executor;
     private final Duration commandTimeout;
 
-    BuiltinRootfs(Path target, String busybox, CommandExecutor executor, Duration commandTimeout) {
+    BuiltinRootfs(Path target, String busybox, List<String> networkTools, CommandExecutor executor, Duration commandTimeout) {
         this.target = target;
         this.busybox = busybox;
+        this.networkTools = networkTools;
         this.executor = executor;
         this.commandTimeout = commandTimeout;
     }
@@ -88,11 +98,47 @@ final class BuiltinRootfs {
                 Files.createSymbolicLink(bin.resolve(applet), Path.of("busybox"));
             }
         }
+        for (String tool : networkTools) {
+            Path binary = Path.of(tool);
+            if (Files.isExecutable(binary)) {
+                copyWithLibraries(binary, root, root.resolve("usr/sbin").resolve(binary.getFileName()));
+            }
+        }
+        Files.writeString(root.resolve("etc/resolv.conf"), RESOLV_CONF, StandardCharsets.UTF_8);
         Files.writeString(root.resolve("etc/passwd"), PASSWD, StandardCharsets.UTF_8);
         Files.writeString(root.resolve("etc/group"), GROUP, StandardCharsets.UTF_8);
         Path init = root.resolve(OciConfig.INIT.substring(1));
         Files.writeString(init, INIT_SCRIPT, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(init, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    /** Copies a dynamically linked binary and every library {@code ldd} names, each at its host path. */
+    private void copyWithLibraries(Path binary, Path root, Path destination) throws IOException {
+        Files.copy(binary.toRealPath(), destination, StandardCopyOption.COPY_ATTRIBUTES);
+        CommandResult ldd = executor.runOrThrow(Command.of(commandTimeout, List.of("ldd", binary.toString())));
+        for (String line : ldd.stdoutText().lines().toList()) {
+            String library = libraryPath(line);
+            if (library == null) {
+                continue;
+            }
+            Path inRoot = root.resolve(library.substring(1));
+            if (!Files.exists(inRoot)) {
+                Files.createDirectories(inRoot.getParent());
+                Files.copy(Path.of(library).toRealPath(), inRoot, StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+    }
+
+    /** The absolute library path in a line of {@code ldd} output ({@code libx.so => /lib/libx.so (0x..)} or {@code /lib64/ld.so (0x..)}). */
+    static String libraryPath(String line) {
+        String text = line.strip();
+        int arrow = text.indexOf("=> ");
+        if (arrow >= 0) {
+            text = text.substring(arrow + 3);
+        }
+        int space = text.indexOf(' ');
+        String path = space < 0 ? text : text.substring(0, space);
+        return path.startsWith("/") && !path.contains("..") ? path : null;
     }
 
     private List<String> applets() {

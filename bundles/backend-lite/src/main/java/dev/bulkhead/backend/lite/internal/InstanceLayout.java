@@ -46,7 +46,8 @@ final class InstanceLayout {
 
     /** The built-in minimal root filesystem. */
     Path builtinRootfs() {
-        return home.resolve("rootfs");
+        // The number changes with the root's content, so an older root is never reused.
+        return home.resolve("rootfs-2");
     }
 
     /** The OCI bundle directory of a domain: config.json and the console log. */

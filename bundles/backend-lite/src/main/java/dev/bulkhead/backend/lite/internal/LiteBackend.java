@@ -36,6 +36,7 @@ import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 
 /**
@@ -71,6 +72,11 @@ public final class LiteBackend implements HypervisorBackend {
                 description = "How long a qube gets to stop after SIGTERM when shutdown is asked without a timeout.",
                 min = "0")
         int shutdownGraceSeconds() default 10;
+
+        @AttributeDefinition(name = "Network tools",
+                description = "Host programs copied, with the libraries they load, into the built-in root as /usr/sbin/NAME,"
+                        + " for network roles inside qubes; missing ones are skipped.")
+        String[] networkTools() default { "/usr/sbin/nft", "/bin/ip" };
     }
 
     private static final String CREATED = "created";
@@ -112,7 +118,8 @@ public final class LiteBackend implements HypervisorBackend {
         this.cgroups = new CgroupDirectories(host.cgroupRoot());
         this.processes = new HostProcesses(host.proc());
         this.oci = new OciConfig(json);
-        this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(), settings.busybox(), executor, settings.commandTimeout());
+        this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(), settings.busybox(), settings.networkTools(), executor,
+                settings.commandTimeout());
         this.procSelf = host.proc().resolve("self");
     }
 
@@ -310,6 +317,22 @@ public final class LiteBackend implements HypervisorBackend {
     public void disconnect(LinkSpec link) {
         QubeNames.validate(link.netvm());
         netns.disconnect(link, layout.netnsName(link.netvm()));
+    }
+
+    @Override
+    public void attachUplink(String name, UplinkSpec uplink) {
+        QubeNames.validate(name);
+        String domainNetns = layout.netnsName(name);
+        if (!netns.exists(domainNetns)) {
+            throw new InvalidStateException("cannot give '" + name + "' an uplink: it is not running");
+        }
+        netns.attachUplink(uplink, domainNetns);
+    }
+
+    @Override
+    public void detachUplink(String name, UplinkSpec uplink) {
+        QubeNames.validate(name);
+        netns.detachUplink(uplink, layout.netnsName(name));
     }
 
     private Object lockOf(String name) {

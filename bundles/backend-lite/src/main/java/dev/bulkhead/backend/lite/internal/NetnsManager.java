@@ -12,6 +12,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.UplinkSpec;
 
 /**
  * Named network namespaces ({@code ip netns}) and the veth links between them. Every {@code ip} call is a
@@ -74,6 +75,10 @@ final class NetnsManager {
         String client = ipv4("clientAddress", link.clientAddress());
         String gateway = ipv4("gatewayAddress", link.gatewayAddress());
         String vif = vifName(link);
+        if (executor.run(ip("-n", netvmNetns, "link", "show", vif)).succeeded()) {
+            // made by an earlier run of the platform: the link is re-adopted as it is
+            return new LinkEndpoint(link, vif, CLIENT_INTERFACE);
+        }
         executor.runOrThrow(ip("-n", netvmNetns, "-batch", "-").withStdin(batch(
                 "link add " + vif + " type veth peer name " + CLIENT_INTERFACE + " netns " + clientNetns,
                 "link set " + vif + " up",
@@ -94,6 +99,60 @@ final class NetnsManager {
             throw e;
         }
         return new LinkEndpoint(link, vif, CLIENT_INTERFACE);
+    }
+
+    /**
+     * Gives the domain's namespace a host interface: a new veth pair whose other end goes to a host
+     * namespace, an existing interface moved in, or a macvlan on one. Inside it is named
+     * {@code uplink.domainInterface()} and left down: addresses are the role's business.
+     */
+    void attachUplink(UplinkSpec uplink, String domainNetns) {
+        String inside = interfaceName("domainInterface", uplink.domainInterface());
+        String host = interfaceName("hostInterface", uplink.hostInterface());
+        String temporary = "bhup" + Integer.toHexString(domainNetns.hashCode() & 0xfffffff);
+        switch (uplink.mode()) {
+            case VETH -> {
+                String peerNetns = uplink.hostNamespace();
+                if (peerNetns != null && !exists(peerNetns)) {
+                    throw new InvalidValueException("uplink host namespace", peerNetns, "an existing network namespace (ip netns list)");
+                }
+                executor.runOrThrow(ip("-n", domainNetns, "link", "add", inside, "type", "veth", "peer", "name", host,
+                        "netns", peerNetns == null ? "1" : peerNetns));
+            }
+            case MOVE -> {
+                executor.runOrThrow(ip("link", "set", host, "down"));
+                executor.runOrThrow(ip("link", "set", host, "netns", domainNetns));
+                executor.runOrThrow(ip("-n", domainNetns, "link", "set", host, "name", inside));
+            }
+            case MACVLAN -> {
+                executor.runOrThrow(ip("link", "add", "link", host, "name", temporary, "type", "macvlan", "mode", "bridge"));
+                executor.runOrThrow(ip("link", "set", temporary, "netns", domainNetns));
+                executor.runOrThrow(ip("-n", domainNetns, "link", "set", temporary, "name", inside));
+            }
+        }
+    }
+
+    /** Takes the uplink out again; a moved interface goes back to the host's namespace under its own name. */
+    void detachUplink(UplinkSpec uplink, String domainNetns) {
+        String inside = interfaceName("domainInterface", uplink.domainInterface());
+        if (!exists(domainNetns) || !executor.run(ip("-n", domainNetns, "link", "show", inside)).succeeded()) {
+            return;
+        }
+        if (uplink.mode() == UplinkSpec.Mode.MOVE) {
+            executor.runOrThrow(ip("-n", domainNetns, "-batch", "-").withStdin(batch(
+                    "link set " + inside + " down",
+                    "link set " + inside + " name " + uplink.hostInterface(),
+                    "link set " + uplink.hostInterface() + " netns 1")));
+        } else {
+            executor.runOrThrow(ip("-n", domainNetns, "link", "delete", inside));
+        }
+    }
+
+    private static String interfaceName(String field, String name) {
+        if (name == null || !name.matches("[a-zA-Z0-9_.-]{1,15}")) {
+            throw new InvalidValueException(field, String.valueOf(name), "an interface name of 1 to 15 letters, digits, '_', '.' or '-'");
+        }
+        return name;
     }
 
     /** Removes the link by its netvm end, which takes the client end with it. */

@@ -24,6 +24,12 @@ final class OciConfig {
     static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
     private static final List<String> CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
+    /**
+     * A qube that routes for others manages its own network stack. The capabilities reach no further
+     * than its own network namespace.
+     */
+    private static final List<String> NETWORK_PROVIDER_CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL",
+            "CAP_NET_BIND_SERVICE", "CAP_NET_ADMIN", "CAP_NET_RAW");
     private static final List<String> MASKED_PATHS = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
             "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
             "/proc/scsi");
@@ -47,7 +53,7 @@ final class OciConfig {
     ObjectNode forDomain(DomainSpec spec, Path rootfs, Path netns, String cgroupsPath) {
         ObjectNode config = json.createObjectNode();
         config.put("ociVersion", "1.0.2");
-        config.set("process", process());
+        config.set("process", process(spec.networkProvider() ? NETWORK_PROVIDER_CAPABILITIES : CAPABILITIES));
         ObjectNode root = config.putObject("root");
         root.put("path", rootfs.toString());
         root.put("readonly", true);
@@ -65,7 +71,7 @@ final class OciConfig {
         }
     }
 
-    private ObjectNode process() {
+    private ObjectNode process(List<String> granted) {
         ObjectNode process = json.createObjectNode();
         process.put("terminal", false);
         ObjectNode user = process.putObject("user");
@@ -76,7 +82,7 @@ final class OciConfig {
         process.put("cwd", "/");
         ObjectNode capabilities = process.putObject("capabilities");
         for (String set : List.of("bounding", "effective", "permitted", "ambient")) {
-            strings(capabilities.putArray(set), CAPABILITIES);
+            strings(capabilities.putArray(set), granted);
         }
         ObjectNode nofile = process.putArray("rlimits").addObject();
         nofile.put("type", "RLIMIT_NOFILE");
@@ -136,6 +142,11 @@ final class OciConfig {
         namespaces.addObject().put("type", "ipc");
         namespaces.addObject().put("type", "uts");
         namespaces.addObject().put("type", "mount");
+        if (spec.networkProvider()) {
+            ObjectNode sysctl = linux.putObject("sysctl");
+            sysctl.put("net.ipv4.ip_forward", "1");
+            sysctl.put("net.ipv6.conf.all.forwarding", "1");
+        }
         strings(linux.putArray("maskedPaths"), MASKED_PATHS);
         strings(linux.putArray("readonlyPaths"), READONLY_PATHS);
         // Host mounts made later under the qube's root or volumes must not appear inside it.

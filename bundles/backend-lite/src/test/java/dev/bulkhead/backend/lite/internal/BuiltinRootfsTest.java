@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,6 @@ class BuiltinRootfsTest {
     }
 
     private BuiltinRootfs rootfs() {
-        return new BuiltinRootfs(target, busybox.toString(), executor, Duration.ofSeconds(5));
+        return new BuiltinRootfs(target, busybox.toString(), List.of(), executor, Duration.ofSeconds(5));
     }
 }

@@ -34,6 +34,7 @@ import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.hypervisor.UplinkSpec;
 
 /**
  * The backend against the real runc, ip and kernel: needs root. Every qube a test starts is destroyed
@@ -41,7 +42,7 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
  */
 class LiteBackendSystemTest {
     static final LiteSettings SETTINGS = new LiteSettings("runc", "/bin/busybox", Duration.ofSeconds(30),
-            Duration.ofSeconds(10));
+            Duration.ofSeconds(10), List.of("/usr/sbin/nft", "/bin/ip"));
     private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(10);
     private static final byte[] NO_INPUT = new byte[0];
 
@@ -399,6 +400,67 @@ class LiteBackendSystemTest {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    @Test
+    void aNetworkProviderForwardsAndManagesItsOwnFirewallAnAppVmCannot() {
+        start(backend, providerSpec("sys-net"));
+        start(backend, spec("sys-c"));
+
+        assertEquals("1", run("sys-net", "cat", "/proc/sys/net/ipv4/ip_forward").stdoutText().strip());
+        ExecResult load = backend.exec("sys-net", List.of("nft", "-f", "-"),
+                "table inet probe {\n chain input {\n type filter hook input priority 0; policy accept;\n }\n}\n".getBytes(),
+                EXEC_TIMEOUT);
+        assertEquals(0, load.exitStatus(), load.stderrText());
+        assertTrue(run("sys-net", "nft", "list", "ruleset").stdoutText().contains("table inet probe"));
+        ExecResult refused = backend.exec("sys-c", List.of("nft", "list", "ruleset"), NO_INPUT, EXEC_TIMEOUT);
+        assertTrue(refused.exitStatus() != 0, "an AppVM cannot touch its packet filter: " + refused.stdoutText());
+        assertEquals("nameserver 10.139.1.1\nnameserver 10.139.1.2\n", run("sys-c", "cat", "/etc/resolv.conf").stdoutText());
+    }
+
+    @Test
+    void aVethUplinkReachesItsHostNamespaceAndGoesAwayOnDetach() {
+        String outside = "bh-test-out-" + ProcessHandle.current().pid();
+        CommandExecutor host = new ProcessCommandExecutor();
+        host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "add", outside)));
+        try {
+            start(backend, providerSpec("sys-net"));
+            UplinkSpec uplink = new UplinkSpec(UplinkSpec.Mode.VETH, "bhtestup0", outside, "uplink0");
+            backend.attachUplink("sys-net", uplink);
+            host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "-n", outside, "-batch", "-"))
+                    .withStdin("address add 198.51.100.1/24 dev bhtestup0\nlink set bhtestup0 up\n".getBytes()));
+            ExecResult up = backend.exec("sys-net", List.of("sh", "-c",
+                    "ip address add 198.51.100.2/24 dev uplink0 && ip link set uplink0 up"), NO_INPUT, EXEC_TIMEOUT);
+            assertEquals(0, up.exitStatus(), up.stderrText());
+
+            assertTrue(pingFrom("sys-net", "198.51.100.1").succeeded());
+
+            backend.detachUplink("sys-net", uplink);
+            assertFalse(host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "-n", outside, "link", "show", "bhtestup0"))).succeeded(),
+                    "the host end goes with the uplink");
+            backend.detachUplink("sys-net", uplink);
+        } finally {
+            host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "delete", outside)));
+        }
+    }
+
+    @Test
+    void connectingAnExistingLinkAgainAdoptsIt() {
+        start(backend, providerSpec("sys-net"));
+        start(backend, spec("sys-c"));
+        LinkSpec link = new LinkSpec("sys-c", 12, "sys-net", "10.137.0.12", "10.138.0.1");
+        backend.connect(link);
+
+        LinkEndpoint again = backend.connect(link);
+
+        assertEquals("vif12.0", again.backendInterface());
+        assertTrue(pingFrom("sys-c", "10.138.0.1").succeeded());
+    }
+
+    private DomainSpec providerSpec(String name) {
+        DomainSpec plain = spec(name);
+        return new DomainSpec(name, plain.qid(), plain.klass(), plain.memoryMiB(), plain.maxmemMiB(), plain.vcpus(),
+                plain.kernelopts(), true, plain.volumes());
     }
 
     private CommandResult pingFrom(String name, String address) {

@@ -37,7 +37,7 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
 /** The backend's command sequences and bookkeeping, against a fake executor and fake host directories. */
 class LiteBackendTest {
     private static final LiteSettings SETTINGS = new LiteSettings("runc", "/bin/busybox", Duration.ofSeconds(30),
-            Duration.ofSeconds(10));
+            Duration.ofSeconds(10), List.of());
     private static final String APPLETS = "sh\nsleep\nhostname\n";
 
     @TempDir
@@ -58,7 +58,8 @@ class LiteBackendTest {
         cgroupRoot = Files.createDirectories(temp.resolve("cgroup"));
         proc = Files.createDirectories(temp.resolve("proc"));
         layout = new InstanceLayout(data);
-        executor = new FakeCommandExecutor(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS));
+        executor = new FakeCommandExecutor(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS))
+                .answer(" link show ", failed(1, "Device does not exist.\n"));
         backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc));
         runc = "runc --root D/lite/runc ";
     }
@@ -384,20 +385,20 @@ class LiteBackendTest {
         LinkEndpoint endpoint = backend.connect(new LinkSpec("app", 12, "net", "10.137.0.12", "10.138.0.1"));
 
         List<Command> link = executor.commands().subList(before, executor.commands().size());
-        assertEquals(List.of("ip -n " + layout.netnsName("net") + " -batch -", "ip -n " + layout.netnsName("app") + " -batch -"),
-                link.stream().map(Command::display).toList());
+        assertEquals(List.of("ip -n " + layout.netnsName("net") + " link show vif12.0", "ip -n " + layout.netnsName("net") + " -batch -",
+                "ip -n " + layout.netnsName("app") + " -batch -"), link.stream().map(Command::display).toList());
         assertEquals("""
                 link add vif12.0 type veth peer name eth0 netns %s
                 link set vif12.0 up
                 address add 10.138.0.1/32 dev vif12.0
                 route add 10.137.0.12/32 dev vif12.0 scope link
-                """.formatted(layout.netnsName("app")), new String(link.get(0).stdin(), StandardCharsets.UTF_8));
+                """.formatted(layout.netnsName("app")), new String(link.get(1).stdin(), StandardCharsets.UTF_8));
         assertEquals("""
                 link set eth0 up
                 address add 10.137.0.12/32 dev eth0
                 route add 10.138.0.1/32 dev eth0 scope link
                 route add default via 10.138.0.1 dev eth0
-                """, new String(link.get(1).stdin(), StandardCharsets.UTF_8));
+                """, new String(link.get(2).stdin(), StandardCharsets.UTF_8));
         assertEquals("vif12.0", endpoint.backendInterface());
         assertEquals("eth0", endpoint.clientInterface());
     }

@@ -3,6 +3,7 @@ package dev.bulkhead.backend.lite.internal;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -11,10 +12,10 @@ class LiteSettingsTest {
 
     @Test
     void refusesSettingsThatCannotWork() {
-        assertThrows(IllegalArgumentException.class, () -> new LiteSettings(" ", "/bin/busybox", SECOND, SECOND));
-        assertThrows(IllegalArgumentException.class, () -> new LiteSettings("runc", "busybox", SECOND, SECOND));
-        assertThrows(IllegalArgumentException.class, () -> new LiteSettings("runc", "/bin/busybox", Duration.ZERO, SECOND));
+        assertThrows(IllegalArgumentException.class, () -> new LiteSettings(" ", "/bin/busybox", SECOND, SECOND, List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new LiteSettings("runc", "busybox", SECOND, SECOND, List.of()));
+        assertThrows(IllegalArgumentException.class, () -> new LiteSettings("runc", "/bin/busybox", Duration.ZERO, SECOND, List.of()));
         assertThrows(IllegalArgumentException.class,
-                () -> new LiteSettings("runc", "/bin/busybox", SECOND, Duration.ofSeconds(-1)));
+                () -> new LiteSettings("runc", "/bin/busybox", SECOND, Duration.ofSeconds(-1), List.of()));
     }
 }
