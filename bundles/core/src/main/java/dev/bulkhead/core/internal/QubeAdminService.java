@@ -1017,34 +1017,27 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void pause(String name) {
-        lifecycle.lock();
-        try {
-            QubeRecord q = requireNotDom0(model, name, "cannot be paused");
-            if (stateOf(q) != PowerState.Running) {
-                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not Running");
-            }
-            backend().pause(name);
-            runtime.put(name, PowerState.Paused);
-        } finally {
-            lifecycle.unlock();
-        }
-        events.fire("domain-paused", name);
+        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), "domain-paused");
     }
 
     @Override
     public void unpause(String name) {
+        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), "domain-unpaused");
+    }
+
+    private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "cannot be paused");
-            if (stateOf(q) != PowerState.Paused) {
-                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not Paused");
+            if (stateOf(q) != from) {
+                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not " + from);
             }
-            backend().unpause(name);
-            runtime.put(name, PowerState.Running);
+            backendCall.run();
+            runtime.put(name, to);
         } finally {
             lifecycle.unlock();
         }
-        events.fire("domain-unpaused", name);
+        events.fire(event, name);
     }
 
     @Override

@@ -109,10 +109,7 @@ public final class QvmCommands {
 
     @Descriptor("Remove halted qubes and everything they had on the host. Usage: qvm:remove NAME...")
     public void remove(@Descriptor("NAME...") String... names) {
-        requireNames(names, "qvm:remove NAME...");
-        for (String name : names) {
-            admin.remove(name);
-        }
+        forEach(names, "qvm:remove NAME...", admin::remove);
     }
 
     @Descriptor("Clone a qube: properties, features, tags and private data. Usage: qvm:clone SOURCE TARGET")
@@ -122,10 +119,7 @@ public final class QvmCommands {
 
     @Descriptor("Start qubes, and first the netvms they need. Usage: qvm:start NAME...")
     public void start(@Descriptor("NAME...") String... names) {
-        requireNames(names, "qvm:start NAME...");
-        for (String name : names) {
-            admin.start(name);
-        }
+        forEach(names, "qvm:start NAME...", admin::start);
     }
 
     @Descriptor("Shut qubes down gracefully. Usage: qvm:shutdown [--force] [--wait] [--timeout SECONDS] NAME...")
@@ -156,26 +150,17 @@ public final class QvmCommands {
 
     @Descriptor("Stop qubes at once. Usage: qvm:kill NAME...")
     public void kill(@Descriptor("NAME...") String... names) {
-        requireNames(names, "qvm:kill NAME...");
-        for (String name : names) {
-            admin.kill(name);
-        }
+        forEach(names, "qvm:kill NAME...", admin::kill);
     }
 
     @Descriptor("Pause running qubes. Usage: qvm:pause NAME...")
     public void pause(@Descriptor("NAME...") String... names) {
-        requireNames(names, "qvm:pause NAME...");
-        for (String name : names) {
-            admin.pause(name);
-        }
+        forEach(names, "qvm:pause NAME...", admin::pause);
     }
 
     @Descriptor("Resume paused qubes. Usage: qvm:unpause NAME...")
     public void unpause(@Descriptor("NAME...") String... names) {
-        requireNames(names, "qvm:unpause NAME...");
-        for (String name : names) {
-            admin.unpause(name);
-        }
+        forEach(names, "qvm:unpause NAME...", admin::unpause);
     }
 
     @Descriptor("Shut qubes down, wait, and start them again. Usage: qvm:restart [--timeout SECONDS] NAME...")
@@ -364,6 +349,14 @@ public final class QvmCommands {
     @Descriptor("Show what a qube's console printed. Usage: qvm:log NAME")
     public void log(@Descriptor("qube name") String name) {
         out().print(admin.consoleLog(name));
+    }
+
+    /** Runs the operation on each named qube, in order; the first refusal ends the command. */
+    private static void forEach(String[] names, String usage, java.util.function.Consumer<String> operation) {
+        requireNames(names, usage);
+        for (String name : names) {
+            operation.accept(name);
+        }
     }
 
     private static void requireNames(String[] names, String usage) {
