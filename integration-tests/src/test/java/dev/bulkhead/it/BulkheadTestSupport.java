@@ -84,7 +84,7 @@ public abstract class BulkheadTestSupport {
             "org.apache.felix.configadmin", "org.apache.felix.metatype",
             "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.command",
             "jackson-core", "jackson-annotations", "jackson-databind",
-            API, CORE, BACKEND_LITE, SHELL);
+            API, CORE, BACKEND_LITE, SHELL, "dev.bulkhead.role.netvm", "dev.bulkhead.role.firewall");
 
     /** A network namespace of the lite backend: {@code bh-<instance tag>-<qube>}. */
     private static final Pattern LITE_NETNS = Pattern.compile("bh-[0-9a-f]+-(.+)");

@@ -5,6 +5,8 @@ import static org.junit.Assert.assertEquals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -18,22 +20,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * The distribution ships exactly what features/core.json describes: the same bundles at the same
+ * The distribution ships exactly what the feature files describe: the same bundles at the same
  * versions, and the same default configuration in etc/.
  */
 public class DistroFeatureIT {
     private final Path workspace = Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath();
 
-    private JsonNode feature() throws IOException {
-        return new ObjectMapper().readTree(workspace.resolve("features/core.json").toFile());
+    private List<JsonNode> features() throws IOException {
+        List<JsonNode> all = new ArrayList<>();
+        try (Stream<Path> files = Files.list(workspace.resolve("features"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
+                all.add(new ObjectMapper().readTree(f.toFile()));
+            }
+        }
+        return all;
     }
 
     @Test
     public void distroBundlesAreTheFeatureBundles() throws IOException {
         Set<String> expected = new TreeSet<>();
-        for (JsonNode bundle : feature().path("bundles")) {
-            String[] gav = bundle.path("id").asText().split(":");
-            expected.add(gav[1] + "-" + gav[gav.length - 1] + ".jar");
+        for (JsonNode feature : features()) {
+            for (JsonNode bundle : feature.path("bundles")) {
+                String[] gav = bundle.path("id").asText().split(":");
+                expected.add(gav[1] + "-" + gav[gav.length - 1] + ".jar");
+            }
         }
         Set<String> shipped = new TreeSet<>();
         try (Stream<Path> files = Files.list(workspace.resolve("distro/target/bulkhead/bundle"))) {
@@ -44,7 +54,12 @@ public class DistroFeatureIT {
 
     @Test
     public void distroConfigurationIsTheFeatureConfiguration() throws IOException {
-        JsonNode configurations = feature().path("configurations");
+        for (JsonNode feature : features()) {
+            checkConfigurations(feature.path("configurations"));
+        }
+    }
+
+    private void checkConfigurations(JsonNode configurations) throws IOException {
         for (Map.Entry<String, JsonNode> pid : (Iterable<Map.Entry<String, JsonNode>>) configurations::fields) {
             Properties cfg = new Properties();
             try (var in = Files.newInputStream(workspace.resolve("distro/target/bulkhead/etc/" + pid.getKey() + ".cfg"))) {

@@ -20,9 +20,22 @@ final class HostCommand {
     }
 
     static Result run(String... command) {
+        return runWithInput(null, command);
+    }
+
+    /** Runs the command with {@code stdin} (or nothing) as its input. */
+    static Result runWithInput(String stdin, String... command) {
         try {
-            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder(command);
+            if (stdin == null) {
+                builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            }
+            Process p = builder.start();
+            if (stdin != null) {
+                try (var in = p.getOutputStream()) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
             CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

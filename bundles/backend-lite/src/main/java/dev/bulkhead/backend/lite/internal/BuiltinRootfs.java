@@ -50,7 +50,7 @@ final class BuiltinRootfs {
 
     private final Path target;
     private final String busybox;
-    /** Host tools copied into the root as /usr/sbin/NAME when the host has them. */
+    /** Host tools copied into the root at their host paths when the host has them. */
     private final List<String> networkTools;
     private final CommandExecutor executor;
     private final Duration commandTimeout;
@@ -101,7 +101,7 @@ final class BuiltinRootfs {
         for (String tool : networkTools) {
             Path binary = Path.of(tool);
             if (Files.isExecutable(binary)) {
-                copyWithLibraries(binary, root, root.resolve("usr/sbin").resolve(binary.getFileName()));
+                copyWithLibraries(binary, root, root.resolve(tool.substring(1)));
             }
         }
         Files.writeString(root.resolve("etc/resolv.conf"), RESOLV_CONF, StandardCharsets.UTF_8);
@@ -114,6 +114,7 @@ final class BuiltinRootfs {
 
     /** Copies a dynamically linked binary and every library {@code ldd} names, each at its host path. */
     private void copyWithLibraries(Path binary, Path root, Path destination) throws IOException {
+        Files.createDirectories(destination.getParent());
         Files.copy(binary.toRealPath(), destination, StandardCopyOption.COPY_ATTRIBUTES);
         CommandResult ldd = executor.runOrThrow(Command.of(commandTimeout, List.of("ldd", binary.toString())));
         for (String line : ldd.stdoutText().lines().toList()) {

@@ -74,9 +74,9 @@ public final class LiteBackend implements HypervisorBackend {
         int shutdownGraceSeconds() default 10;
 
         @AttributeDefinition(name = "Network tools",
-                description = "Host programs copied, with the libraries they load, into the built-in root as /usr/sbin/NAME,"
+                description = "Host programs copied, with the libraries they load, into the built-in root at the same path,"
                         + " for network roles inside qubes; missing ones are skipped.")
-        String[] networkTools() default { "/usr/sbin/nft", "/bin/ip" };
+        String[] networkTools() default { "/usr/sbin/nft", "/sbin/ip" };
     }
 
     private static final String CREATED = "created";

@@ -42,7 +42,7 @@ import dev.bulkhead.api.hypervisor.UplinkSpec;
  */
 class LiteBackendSystemTest {
     static final LiteSettings SETTINGS = new LiteSettings("runc", "/bin/busybox", Duration.ofSeconds(30),
-            Duration.ofSeconds(10), List.of("/usr/sbin/nft", "/bin/ip"));
+            Duration.ofSeconds(10), List.of("/usr/sbin/nft", "/sbin/ip"));
     private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(10);
     private static final byte[] NO_INPUT = new byte[0];
 

@@ -13,10 +13,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     String uplink_mode() default "none";
 
     @AttributeDefinition(description = "veth: name of the host-side end to create; move and macvlan: the host interface")
-    String uplink_host_interface() default "";
+    String uplink_host__interface() default "";
 
     @AttributeDefinition(description = "veth only: the network namespace the host-side end goes into (empty: the host's own)")
-    String uplink_host_namespace() default "";
+    String uplink_host__namespace() default "";
 
     @AttributeDefinition(description = "Address of the NetVM on the uplink, as CIDR (e.g. 198.51.100.2/24)")
     String uplink_address() default "";

@@ -29,6 +29,8 @@ public final class NetvmRole implements QubeRole {
     private static final System.Logger LOG = System.getLogger(NetvmRole.class.getName());
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final byte[] NO_INPUT = new byte[0];
+    /** iproute2 by path: a busybox shell would run its own, smaller ip applet for a bare name. */
+    private static final String IP = "/sbin/ip";
 
     private volatile Uplink settings;
     private volatile String problem;
@@ -95,9 +97,11 @@ public final class NetvmRole implements QubeRole {
         }
         if (uplink.enabled()) {
             context.attachUplink(uplink.spec());
-            exec(context, "ip address add " + uplink.address() + " dev " + Uplink.INTERFACE
-                    + " && ip link set " + Uplink.INTERFACE + " up"
-                    + " && ip route add default via " + uplink.gateway() + " dev " + Uplink.INTERFACE);
+            // no IPv6 link-local address: the NetVM routes IPv4 only and sends nothing of its own upstream
+            exec(context, IP + " link set " + Uplink.INTERFACE + " addrgenmode none"
+                    + " && " + IP + " address add " + uplink.address() + " dev " + Uplink.INTERFACE
+                    + " && " + IP + " link set " + Uplink.INTERFACE + " up"
+                    + " && " + IP + " route add default via " + uplink.gateway() + " dev " + Uplink.INTERFACE);
         }
     }
 

@@ -34,11 +34,11 @@ record Uplink(UplinkSpec spec, String address, String gateway, List<String> dns)
         } catch (IllegalArgumentException e) {
             throw new InvalidValueException("uplink.mode", config.uplink_mode(), "none, veth, move or macvlan");
         }
-        String hostInterface = config.uplink_host_interface().strip();
+        String hostInterface = config.uplink_host__interface().strip();
         if (!INTERFACE_NAME.matcher(hostInterface).matches()) {
             throw new InvalidValueException("uplink.host_interface", hostInterface, "an interface name of 1 to 15 characters");
         }
-        String namespace = config.uplink_host_namespace().strip();
+        String namespace = config.uplink_host__namespace().strip();
         String address = config.uplink_address().strip();
         int slash = address.indexOf('/');
         if (slash < 0 || !address.substring(slash + 1).matches("[0-9]{1,2}") || Integer.parseInt(address.substring(slash + 1)) > 32) {

@@ -1,0 +1,221 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.firewall.FirewallRule;
+
+/**
+ * Real traffic through the Qubes chain AppVM → sys-firewall → sys-net → the outside, with the
+ * NetVM and FirewallVM role bundles: every packet is counted where it reaches the outside.
+ */
+public class NetworkIT extends BulkheadTestSupport {
+    private static final String FIREWALL_BUNDLE = "dev.bulkhead.role.firewall";
+    private OutsideNetwork outside;
+    private Configuration netvmConfig;
+
+    @Before
+    public void buildTheNetwork() throws IOException {
+        outside = new OutsideNetwork();
+        awaitService("(objectClass=" + ConfigurationAdmin.class.getName() + ")");
+        // held for the whole test: ConfigurationAdmin is a bundle-scoped service
+        ConfigurationAdmin configAdmin = context.getService(context.getServiceReference(ConfigurationAdmin.class));
+        netvmConfig = configAdmin.getConfiguration("dev.bulkhead.role.netvm", "?");
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("uplink.mode", "veth");
+        props.put("uplink.host_interface", OutsideNetwork.UPLINK);
+        props.put("uplink.host_namespace", outside.netns);
+        props.put("uplink.address", OutsideNetwork.NETVM_ADDRESS);
+        props.put("uplink.gateway", OutsideNetwork.GATEWAY);
+        props.put("dns", OutsideNetwork.DNS);
+        netvmConfig.update(props);
+        awaitService("(&(objectClass=dev.bulkhead.api.role.QubeRole)(uplink.host_namespace=" + outside.netns + "))");
+
+        QubeAdmin admin = admin();
+        admin.create(new QubeSpec("sys-net", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin.setFeature("sys-net", "role", "netvm");
+        admin.create(new QubeSpec("sys-firewall", QubeClass.AppVM, Label.GREEN,
+                Map.of("provides_network", "True", "netvm", "sys-net")));
+        admin.setFeature("sys-firewall", "role", "firewall");
+        admin.create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-firewall")));
+        admin.create(new QubeSpec("bank", QubeClass.AppVM, Label.GREEN, Map.of("netvm", "sys-firewall")));
+        admin.start("sys-net");
+        outside.uplinkUp();
+        admin.start("work");
+        admin.start("bank");
+    }
+
+    @After
+    public void tearDownTheNetwork() throws Exception {
+        installedBundle(FIREWALL_BUNDLE).start();
+        removeQubes();
+        try {
+            if (netvmConfig != null) {
+                netvmConfig.delete();
+            }
+        } finally {
+            if (outside != null) {
+                outside.close();
+            }
+        }
+    }
+
+    /**
+     * Fetches the outside's page by address, or by name through the qube's DNS first. The port is
+     * explicit (the built-in root's static busybox cannot look up service names), and the time limit
+     * comes from timeout(1) (its wget crashes on -T).
+     */
+    private ExecResult fetch(String qube, String host) {
+        String address = host;
+        if (!host.matches("[0-9.]+")) {
+            ExecResult lookup = run(qube, "nslookup", host);
+            String answer = lookup.stdoutText();
+            int name = answer.indexOf("Name:");
+            int at = name < 0 ? -1 : answer.indexOf("Address:", name);
+            if (at < 0) {
+                return lookup;
+            }
+            address = answer.substring(at + "Address:".length()).strip().split("\\s+")[0];
+        }
+        return run(qube, "timeout", "5", "wget", "-q", "-O", "-", "http://" + address + ":80/");
+    }
+
+    private void assertFetches(String qube, String host) {
+        ExecResult r = fetch(qube, host);
+        assertEquals(qube + " fetching " + host + " (exit " + r.exitStatus() + "): " + r.stderrText() + "\n" + networkState(),
+                OutsideNetwork.PAGE, r.stdoutText());
+    }
+
+    /** What the chain looks like, for a failure message. */
+    private String networkState() {
+        StringBuilder sb = new StringBuilder();
+        for (String q : List.of("sys-net", "sys-firewall", "work")) {
+            sb.append("--- ").append(q).append('\n')
+                    .append(HostCommand.run("ip", "netns", "exec", netnsOf(q).get(0), "ip", "-br", "addr").stdout())
+                    .append(HostCommand.run("ip", "netns", "exec", netnsOf(q).get(0), "ip", "route").stdout());
+        }
+        sb.append("--- outside\n").append(HostCommand.run("ip", "-n", outside.netns, "-br", "addr").stdout());
+        return sb.toString();
+    }
+
+    private void assertCannotFetch(String qube, String host) {
+        ExecResult r = fetch(qube, host);
+        assertNotEquals(qube + " fetched " + host + " although it must not", 0, r.exitStatus());
+    }
+
+    private void rules(String qube, String... texts) {
+        List<FirewallRule> rules = new ArrayList<>();
+        for (String t : texts) {
+            rules.add(FirewallRule.parse(t, Instant.now()));
+        }
+        admin().setFirewallRules(qube, rules);
+    }
+
+    @Test
+    public void anAppVmReachesTheOutsideThroughItsChainWithDns() {
+        assertFetches("work", OutsideNetwork.WEB);
+        assertFetches("work", OutsideNetwork.WEB_NAME);
+        assertTrue(outside.packetsFromUplink() > 0);
+    }
+
+    @Test
+    public void rulesMatchInOrderAndWhatNoneAcceptsIsDropped() {
+        rules("work", "action=accept proto=tcp dsthost=" + OutsideNetwork.WEB + " dstports=80", "action=accept specialtarget=dns");
+        assertFetches("work", OutsideNetwork.WEB);
+        assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
+        assertFetches("work", OutsideNetwork.WEB_NAME);
+        assertFetches("bank", OutsideNetwork.OTHER_WEB);
+
+        rules("work", "action=drop proto=tcp dsthost=" + OutsideNetwork.WEB, "action=accept");
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        assertFetches("work", OutsideNetwork.OTHER_WEB);
+
+        rules("work", "action=accept proto=tcp dsthost=" + OutsideNetwork.WEB + " dstports=80");
+        assertNotEquals("without specialtarget=dns no name resolves", 0, run("work", "nslookup", OutsideNetwork.WEB_NAME).exitStatus());
+    }
+
+    @Test
+    public void aHostNameRuleIsResolvedInTheFirewallAndAnUnresolvableOneBlocksTheQube() {
+        rules("work", "action=accept dsthost=" + OutsideNetwork.WEB_NAME, "action=accept specialtarget=dns");
+        assertFetches("work", OutsideNetwork.WEB);
+        assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
+
+        try {
+            rules("work", "action=accept dsthost=nowhere.test", "action=accept");
+            fail("a rule whose host name does not resolve must be reported");
+        } catch (AdminException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("nowhere.test"));
+        }
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        assertFetches("bank", OutsideNetwork.WEB);
+    }
+
+    @Test
+    public void appVmsCannotReachEachOtherNorForgeTheirAddress() {
+        assertEquals(0, run("bank", "sh", "-c", "echo bank > /tmp/index.html && httpd -p 8080 -h /tmp").exitStatus());
+        assertEquals("bank's server answers bank itself", "bank\n",
+                run("bank", "timeout", "5", "wget", "-q", "-O", "-", "http://127.0.0.1:8080/").stdoutText());
+        ExecResult across = run("work", "timeout", "5", "wget", "-q", "-O", "-", "http://10.137.0.5:8080/");
+        assertNotEquals("work reached bank: " + across.stdoutText(), 0, across.exitStatus());
+
+        // A qube whose root took over its kernel: it sends from an address that is not its own.
+        String workNetns = netnsOf("work").get(0);
+        host("ip", "-n", workNetns, "address", "add", "10.137.0.99/32", "dev", "eth0");
+        long before = outside.packetsFromUplink();
+        HostCommand.run("ip", "netns", "exec", workNetns, "busybox", "ping", "-c", "3", "-W", "1", "-I", "10.137.0.99",
+                OutsideNetwork.WEB);
+        assertEquals("packets from a forged address reached the outside", before, outside.packetsFromUplink());
+        HostCommand.run("ip", "netns", "exec", workNetns, "busybox", "ping", "-c", "1", "-W", "2", OutsideNetwork.WEB);
+        assertTrue("the same ping from work's own address does reach the outside", outside.packetsFromUplink() > before);
+    }
+
+    @Test
+    public void withTheFirewallVmDownNothingLeavesAndItsReturnReattachesItsClients() {
+        admin().kill("sys-firewall");
+        long before = outside.packetsFromUplink();
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        run("work", "nslookup", OutsideNetwork.WEB_NAME);
+        HostCommand.run("ip", "netns", "exec", netnsOf("work").get(0), "busybox", "ping", "-c", "2", "-W", "1", OutsideNetwork.WEB);
+        assertEquals("packets reached the outside with sys-firewall down", before, outside.packetsFromUplink());
+
+        admin().start("sys-firewall");
+        assertFetches("work", OutsideNetwork.WEB);
+    }
+
+    @Test
+    public void whenTheFirewallRoleBundleGoesItsClientsAreCutOff() throws Exception {
+        installedBundle(FIREWALL_BUNDLE).stop();
+        awaitTrue("sys-firewall to be stopped with its role", QUBE_TIMEOUT,
+                () -> !admin().get("sys-firewall").state().isActive(), () -> admin().get("sys-firewall").state().toString());
+        long before = outside.packetsFromUplink();
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        assertEquals("packets reached the outside without the firewall role", before, outside.packetsFromUplink());
+
+        installedBundle(FIREWALL_BUNDLE).start();
+        awaitService("(&(objectClass=dev.bulkhead.api.role.QubeRole)(component.name=*FirewallRole))");
+        admin().start("sys-firewall");
+        assertFetches("work", OutsideNetwork.WEB);
+    }
+}
