@@ -1,11 +1,13 @@
 package dev.bulkhead.it;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -217,5 +219,57 @@ public class NetworkIT extends BulkheadTestSupport {
         awaitService("(&(objectClass=dev.bulkhead.api.role.QubeRole)(component.name=*FirewallRole))");
         admin().start("sys-firewall");
         assertFetches("work", OutsideNetwork.WEB);
+    }
+
+    @Test
+    public void icmpAndUdpRulesMatchTheirProtocolOnly() {
+        rules("work", "action=accept proto=icmp icmptype=8 dsthost=" + OutsideNetwork.WEB,
+                "action=accept proto=udp dsthost=" + OutsideNetwork.DNS + " dstports=53");
+        String workNetns = netnsOf("work").get(0);
+        assertEquals("an allowed echo request", 0,
+                HostCommand.run("ip", "netns", "exec", workNetns, "busybox", "ping", "-c", "1", "-W", "2", OutsideNetwork.WEB).exitStatus());
+        assertNotEquals("icmp to another host", 0,
+                HostCommand.run("ip", "netns", "exec", workNetns, "busybox", "ping", "-c", "1", "-W", "2", OutsideNetwork.OTHER_WEB).exitStatus());
+        assertTrue("a DNS query over udp straight to the allowed server",
+                run("work", "nslookup", OutsideNetwork.WEB_NAME, OutsideNetwork.DNS).stdoutText().contains(OutsideNetwork.WEB));
+        assertCannotFetch("work", OutsideNetwork.WEB);
+    }
+
+    @Test
+    public void anExpiredRuleStopsApplyingByItself() {
+        rules("work", "action=accept proto=tcp dsthost=" + OutsideNetwork.WEB + " dstports=80 expire=+3");
+        assertFetches("work", OutsideNetwork.WEB);
+        awaitTrue("the rule to expire", Duration.ofSeconds(20), () -> fetch("work", OutsideNetwork.WEB).exitStatus() != 0,
+                () -> "work still fetches");
+        assertEquals(List.of(), admin().firewallRules("work"));
+    }
+
+    @Test
+    public void aRunningQubeChangesItsNetvmLive() {
+        rules("work", "action=drop");
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        admin().setProperty("work", "netvm", "sys-net");
+        assertFetches("work", OutsideNetwork.WEB);
+        admin().setProperty("work", "netvm", "sys-firewall");
+        assertCannotFetch("work", OutsideNetwork.WEB);
+    }
+
+    @Test
+    public void anInvalidRuleFromTheShellIsRefusedAndChangesNothing() throws Exception {
+        rules("work", "action=accept proto=tcp dstports=443", "action=drop");
+        byte[] before = stateBytes();
+        for (String bad : List.of("action=allow", "action=accept proto=tcp dstports=70000", "action=accept dstports=80",
+                "action=accept proto=icmp icmptype=300", "action=accept dsthost=bad_host", "action=accept colour=red",
+                "action=accept action=drop")) {
+            try {
+                shell("qvm:firewall work add " + bad);
+                fail("accepted: " + bad);
+            } catch (AdminException e) {
+                assertTrue(e.getMessage(), e.getMessage().startsWith("invalid "));
+            }
+            assertArrayEquals("state file after " + bad, before, stateBytes());
+        }
+        assertEquals(2, admin().firewallRules("work").size());
+        assertTrue(shell("qvm:firewall work list").contains("443"));
     }
 }
