@@ -272,4 +272,37 @@ public class NetworkIT extends BulkheadTestSupport {
         assertEquals(2, admin().firewallRules("work").size());
         assertTrue(shell("qvm:firewall work list").contains("443"));
     }
+
+    @Test
+    public void aRuleChangeCutsAnOpenConnection() {
+        outside.startStreamServer();
+        assertEquals(0, run("work", "sh", "-c",
+                "(sleep 600 | nc " + OutsideNetwork.WEB + " " + OutsideNetwork.STREAM_PORT + " > /tmp/stream 2>/dev/null) >/dev/null 2>&1 &")
+                .exitStatus());
+        awaitTrue("the stream to flow", QUBE_TIMEOUT, () -> streamed() > 20, () -> streamed() + " bytes");
+
+        rules("work", "action=drop");
+        awaitTrue("the stream to stop", QUBE_TIMEOUT, () -> {
+            long a = streamed();
+            long b = awaitChange(a);
+            return a == b;
+        }, () -> streamed() + " bytes and growing");
+        long stopped = streamed();
+        assertEquals("bytes arrived after the stream had stopped", stopped, awaitChange(stopped));
+    }
+
+    private long streamed() {
+        String size = run("work", "stat", "-c", "%s", "/tmp/stream").stdoutText().strip();
+        return size.isEmpty() ? 0 : Long.parseLong(size);
+    }
+
+    /** The stream's size once it differs from {@code size}, or {@code size} if it stays for a second. */
+    private long awaitChange(long size) {
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        long now = size;
+        while (now == size && System.nanoTime() < deadline) {
+            now = streamed();
+        }
+        return now;
+    }
 }

@@ -25,6 +25,8 @@ final class OutsideNetwork implements AutoCloseable {
     static final String WEB_NAME = "allowed.test";
     static final String OTHER_NAME = "other.test";
     static final String PAGE = "the outside\n";
+    /** A TCP server that sends a line every 100 ms, without end, to whoever connects. */
+    static final int STREAM_PORT = 9000;
 
     final String netns = "bh-it-outside-" + ProcessHandle.current().pid();
     private final List<Process> servers = new ArrayList<>();
@@ -47,6 +49,15 @@ final class OutsideNetwork implements AutoCloseable {
         servers.add(start("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=" + DNS, "--pid-file=", "--user=root", "--local=/test/",
                 "--address=/" + WEB_NAME + "/" + WEB, "--address=/" + OTHER_NAME + "/" + OTHER_WEB));
+    }
+
+    void startStreamServer() {
+        try {
+            servers.add(start("busybox", "nc", "-ll", "-p", Integer.toString(STREAM_PORT), "-e", "/bin/busybox", "sh", "-c",
+                    "while true; do echo tick; busybox usleep 100000; done"));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Once sys-net has its uplink, the outside end gets its address. */

@@ -47,7 +47,7 @@ final class InstanceLayout {
     /** The built-in minimal root filesystem. */
     Path builtinRootfs() {
         // The number changes with the root's content, so an older root is never reused.
-        return home.resolve("rootfs-2");
+        return home.resolve("rootfs-3");
     }
 
     /** The OCI bundle directory of a domain: config.json and the console log. */

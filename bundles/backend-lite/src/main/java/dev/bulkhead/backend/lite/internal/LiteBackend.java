@@ -76,7 +76,7 @@ public final class LiteBackend implements HypervisorBackend {
         @AttributeDefinition(name = "Network tools",
                 description = "Host programs copied, with the libraries they load, into the built-in root at the same path,"
                         + " for network roles inside qubes; missing ones are skipped.")
-        String[] networkTools() default { "/usr/sbin/nft", "/sbin/ip" };
+        String[] networkTools() default { "/usr/sbin/nft", "/sbin/ip", "/usr/sbin/conntrack" };
     }
 
     private static final String CREATED = "created";

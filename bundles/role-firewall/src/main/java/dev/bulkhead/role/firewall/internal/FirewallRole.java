@@ -62,9 +62,15 @@ public final class FirewallRole implements QubeRole {
         apply(context, null);
     }
 
+    /** New rules apply to connections already open too: the client's tracked connections are forgotten. */
     @Override
     public void clientChanged(RoleContext context, LinkEndpoint link) {
-        apply(context, link.link().client());
+        try {
+            apply(context, link.link().client());
+        } finally {
+            // exits 1 when there was nothing to forget
+            context.exec(List.of("conntrack", "-D", "-s", link.link().clientAddress()), new byte[0], TIMEOUT);
+        }
     }
 
     /**

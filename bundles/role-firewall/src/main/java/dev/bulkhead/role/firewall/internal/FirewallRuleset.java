@@ -13,7 +13,8 @@ import dev.bulkhead.api.firewall.FirewallRule.Proto;
  * client has a chain of its own with its rules in order and a final reject; the forward chain
  * jumps to it through a verdict map keyed by the client's link, so the cost per packet does not
  * grow with the number of clients. Every packet from a client goes through its chain (not just the
- * first of a connection), so a rule change cuts connections it no longer allows. Consecutive rules
+ * first of a connection), and answers come back only on connections the kernel tracks, so a rule
+ * change (which forgets the client's tracked connections) cuts the ones it no longer allows. Consecutive rules
  * that differ only in their address are merged into one rule with an anonymous set.
  */
 final class FirewallRuleset {

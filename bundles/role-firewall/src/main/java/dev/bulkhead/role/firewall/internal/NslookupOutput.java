@@ -1,11 +1,41 @@
 package dev.bulkhead.role.firewall.internal;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** Reads the answer addresses from busybox {@code nslookup} output (the server's own lines come before {@code Name:}). */
+/**
+ * Reads answer addresses from {@code nslookup} output (busybox's and bind's: the server's own
+ * {@code Address} lines come before the first {@code Name:}), and from the output of several
+ * lookups, each after a line {@code ### NAME}.
+ */
 final class NslookupOutput {
+    static final String SECTION = "### ";
+
     private NslookupOutput() {
+    }
+
+    /** Addresses per name, for output made of sections; a name without a section is absent. */
+    static Map<String, List<String>> sections(String output) {
+        Map<String, List<String>> byName = new LinkedHashMap<>();
+        String name = null;
+        StringBuilder section = new StringBuilder();
+        for (String line : output.lines().toList()) {
+            if (line.startsWith(SECTION)) {
+                if (name != null) {
+                    byName.put(name, addresses(section.toString()));
+                }
+                name = line.substring(SECTION.length()).strip();
+                section.setLength(0);
+            } else {
+                section.append(line).append('\n');
+            }
+        }
+        if (name != null) {
+            byName.put(name, addresses(section.toString()));
+        }
+        return byName;
     }
 
     static List<String> addresses(String output) {
@@ -16,7 +46,7 @@ final class NslookupOutput {
                 answer = true;
             } else if (answer && line.startsWith("Address")) {
                 String value = line.substring(line.indexOf(':') + 1).strip().split("\\s+")[0];
-                if (value.matches("[0-9a-fA-F:.]+") && !addresses.contains(value)) {
+                if (value.matches("[0-9a-fA-F:.]+") && (value.contains(".") || value.contains(":")) && !addresses.contains(value)) {
                     addresses.add(value);
                 }
             }
