@@ -57,7 +57,9 @@ public final class BenchCommand {
             @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
             @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
             @Descriptor("platform start to shell-ready, measured by bin/bench") @Parameter(names = "--boot-ms", absentValue = "-1") long bootMs,
-            @Descriptor("resident memory after start, measured by bin/bench") @Parameter(names = "--boot-rss-kb", absentValue = "-1") long bootRssKb)
+            @Descriptor("resident memory after start, measured by bin/bench") @Parameter(names = "--boot-rss-kb", absentValue = "-1") long bootRssKb,
+            @Descriptor("network namespace at the end of the NetVM uplink, made by bin/bench; empty: no network figures")
+            @Parameter(names = "--outside", absentValue = "") String outside)
             throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
@@ -81,6 +83,10 @@ public final class BenchCommand {
         ls.put("p99", ms(percentile(listing, 99)));
         ls.put("target_p50", 50);
 
+        if (!outside.isEmpty()) {
+            network(out.putObject("network"), outside);
+        }
+
         ObjectNode boot = out.putObject("platform");
         boot.put("start_to_shell_ready_ms", bootMs);
         boot.put("start_target_ms", 1000);
@@ -88,6 +94,105 @@ public final class BenchCommand {
         boot.put("rss_after_bench_mb", rssKb() / 1024);
         boot.put("rss_target_mb", 150);
         System.out.println(json.writeValueAsString(out));
+    }
+
+    private static final String UPLINK_GATEWAY = "198.51.100.1";
+    private static final String SINK = "busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
+    private static final int STREAM_MIB = 512;
+
+    /**
+     * Forwarded TCP throughput AppVM → sys-firewall → sys-net → outside against a bare veth pair
+     * between two namespaces, and the time to apply a 1,000-rule firewall policy.
+     */
+    private void network(ObjectNode out, String outside) throws Exception {
+        Map<String, String> net = Map.of("provides_network", "True");
+        admin.create(new QubeSpec(PREFIX + "net", QubeClass.AppVM, Label.RED, net));
+        admin.setFeature(PREFIX + "net", "role", "netvm");
+        admin.create(new QubeSpec(PREFIX + "fw", QubeClass.AppVM, Label.GREEN, Map.of("provides_network", "True", "netvm", PREFIX + "net")));
+        admin.setFeature(PREFIX + "fw", "role", "firewall");
+        admin.create(new QubeSpec(PREFIX + "app", QubeClass.AppVM, Label.BLUE, Map.of("netvm", PREFIX + "fw")));
+        Process sink = null;
+        try {
+            admin.start(PREFIX + "net");
+            exec(Path.of("/"), "ip", "-n", outside, "address", "add", UPLINK_GATEWAY + "/24", "dev", "bhbenchup0");
+            exec(Path.of("/"), "ip", "-n", outside, "link", "set", "bhbenchup0", "up");
+            admin.start(PREFIX + "app");
+            sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | nc " + UPLINK_GATEWAY + " 5001";
+            admin.run(PREFIX + "app", List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
+            long t0 = System.nanoTime();
+            var r = admin.run(PREFIX + "app", List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
+            long chain = System.nanoTime() - t0;
+            if (r.exitStatus() != 0) {
+                throw new AdminException("the stream through the chain failed: " + r.stderrText());
+            }
+            long floor = bareVethStream();
+            ObjectNode tp = out.putObject("tcp_throughput_mbit_s");
+            tp.put("chain_appvm_firewall_netvm", mbit(chain));
+            tp.put("floor_bare_veth", mbit(floor));
+            tp.put("ratio", Math.round(100.0 * floor / chain) / 100.0);
+            tp.put("target_ratio", 0.8);
+
+            List<Long> applies = new ArrayList<>();
+            for (int round = 0; round < 5; round++) {
+                List<dev.bulkhead.api.firewall.FirewallRule> rules = new ArrayList<>();
+                for (int i = 0; i < 1000; i++) {
+                    rules.add(dev.bulkhead.api.firewall.FirewallRule.parse("action=accept proto=tcp dsthost=198.18." + (i / 250) + "."
+                            + (i % 250 + 1) + " dstports=" + (443 + round), java.time.Instant.now()));
+                }
+                long a0 = System.nanoTime();
+                admin.setFirewallRules(PREFIX + "app", rules);
+                applies.add(System.nanoTime() - a0);
+            }
+            ObjectNode apply = out.putObject("apply_1000_rules_ms");
+            apply.put("p50", ms(percentile(applies, 50)));
+            apply.put("max", ms(percentile(applies, 100)));
+        } finally {
+            if (sink != null) {
+                sink.destroyForcibly();
+            }
+            for (String q : List.of(PREFIX + "app", PREFIX + "fw", PREFIX + "net")) {
+                if (admin.get(q).state().isActive()) {
+                    admin.kill(q);
+                }
+                admin.remove(q);
+            }
+        }
+    }
+
+    /** The same stream between two namespaces joined by a bare veth pair. */
+    private static long bareVethStream() throws IOException, InterruptedException {
+        String a = "bhbench-a-" + ProcessHandle.current().pid();
+        String b = "bhbench-b-" + ProcessHandle.current().pid();
+        Path root = Path.of("/");
+        exec(root, "ip", "netns", "add", a);
+        exec(root, "ip", "netns", "add", b);
+        Process sink = null;
+        try {
+            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
+            exec(root, "ip", "-n", a, "address", "add", "192.0.2.1/24", "dev", "veth0");
+            exec(root, "ip", "-n", b, "address", "add", "192.0.2.2/24", "dev", "veth0");
+            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
+            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
+            sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | busybox nc 192.0.2.2 5001";
+            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
+            long t0 = System.nanoTime();
+            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
+            return System.nanoTime() - t0;
+        } finally {
+            if (sink != null) {
+                sink.destroyForcibly();
+            }
+            exec(root, "ip", "netns", "del", a);
+            exec(root, "ip", "netns", "del", b);
+        }
+    }
+
+    private static double mbit(long nanos) {
+        return Math.round(STREAM_MIB * 8.0 * 1.048576 / (nanos / 1e9));
     }
 
     /** The floor: {@code ip netns add} plus {@code runc run -d} of a busybox container joined to it. */
