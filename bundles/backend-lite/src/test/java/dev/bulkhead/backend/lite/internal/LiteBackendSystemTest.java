@@ -445,6 +445,32 @@ class LiteBackendSystemTest {
     }
 
     @Test
+    void aMovedOrMacvlanUplinkComesFromAHostInterfaceAndAMovedOneGoesBack() {
+        // one end of a veth pair with no address stands for the machine's network card
+        String card = "bhcard" + (ProcessHandle.current().pid() % 100000);
+        CommandExecutor host = new ProcessCommandExecutor();
+        host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "add", card, "type", "veth", "peer", "name", card + "p")));
+        try {
+            start(backend, providerSpec("sys-net"));
+            UplinkSpec macvlan = new UplinkSpec(UplinkSpec.Mode.MACVLAN, card, null, "uplink1");
+            backend.attachUplink("sys-net", macvlan);
+            assertTrue(run("sys-net", "cat", "/sys/class/net/uplink1/type").stdoutText().strip().equals("1"));
+            backend.detachUplink("sys-net", macvlan);
+
+            UplinkSpec moved = new UplinkSpec(UplinkSpec.Mode.MOVE, card, null, "uplink0");
+            backend.attachUplink("sys-net", moved);
+            assertFalse(host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
+                    "a moved card leaves the host's namespace");
+            assertEquals(0, backend.exec("sys-net", List.of("/sbin/ip", "link", "show", "uplink0"), NO_INPUT, EXEC_TIMEOUT).exitStatus());
+            backend.detachUplink("sys-net", moved);
+            assertTrue(host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
+                    "the card is back on the host under its own name");
+        } finally {
+            host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "delete", card + "p")));
+        }
+    }
+
+    @Test
     void connectingAnExistingLinkAgainAdoptsIt() {
         start(backend, providerSpec("sys-net"));
         start(backend, spec("sys-c"));
