@@ -188,10 +188,11 @@ final class PropertyRules {
                 return PropertyValue.byDefault(effective(model, t, QubeProperty.NETVM).value(), "template " + template);
             }
         }
-        String global = model.global.getOrDefault(DEFAULT_NETVM, "");
-        if (global.equals(q.name)) {
-            return PropertyValue.byDefault("", "it is the global " + DEFAULT_NETVM);
+        if ("True".equals(q.own(QubeProperty.PROVIDES_NETWORK.id()))) {
+            // a netvm's own uplink is set explicitly, never taken from default_netvm (which may be itself)
+            return PropertyValue.byDefault("", "it provides network");
         }
+        String global = model.global.getOrDefault(DEFAULT_NETVM, "");
         return PropertyValue.byDefault(global, "global " + DEFAULT_NETVM);
     }
 

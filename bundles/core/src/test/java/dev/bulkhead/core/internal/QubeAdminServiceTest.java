@@ -407,4 +407,15 @@ class QubeAdminServiceTest {
         assertFalse(new String(stateBytes(), StandardCharsets.UTF_8).contains("specialtarget"), "pruned from the file");
         assertTrue(events.stream().anyMatch(e -> e.type().equals("firewall-changed")));
     }
+
+    @Test
+    void aQubeThatProvidesNetworkTakesNoNetvmFromTheGlobalDefault() {
+        create("sys-net", QubeClass.AppVM, Map.of("provides_network", "True"));
+        create("sys-firewall", QubeClass.AppVM, Map.of("provides_network", "True", "netvm", "sys-net"));
+        admin.setGlobalProperty("default_netvm", "sys-firewall");
+        Qube net = admin.get("sys-net");
+        assertEquals("", net.value(QubeProperty.NETVM));
+        assertEquals("it provides network", net.property(QubeProperty.NETVM).source());
+        assertEquals("sys-firewall", create("work", QubeClass.AppVM, Map.of()).value(QubeProperty.NETVM));
+    }
 }
