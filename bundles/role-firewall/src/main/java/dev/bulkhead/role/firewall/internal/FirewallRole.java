@@ -5,8 +5,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import org.osgi.service.component.annotations.Component;
 
@@ -20,12 +25,21 @@ import dev.bulkhead.api.role.RoleContext;
 /**
  * The FirewallVM role, as Qubes' sys-firewall: enforces each client's firewall rules in its qube.
  * Host names in rules are resolved inside the FirewallVM (dom0 has no network); a client with a
- * name that does not resolve gets no traffic at all until it does.
+ * name that does not resolve gets no traffic at all until it does. Every change reloads the whole
+ * filter in one transaction; only the client that changed has its names looked up again.
  */
 @Component(service = QubeRole.class)
 public final class FirewallRole implements QubeRole {
     private static final System.Logger LOG = System.getLogger(FirewallRole.class.getName());
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final byte[] NO_INPUT = new byte[0];
+
+    /** What each running FirewallVM has loaded; its monitor orders the reloads of that qube. */
+    private final Map<String, Loaded> firewalls = new ConcurrentHashMap<>();
+
+    private static final class Loaded {
+        Map<String, ClientPolicy> byClient = Map.of();
+    }
 
     @Override
     public String id() {
@@ -44,12 +58,14 @@ public final class FirewallRole implements QubeRole {
 
     @Override
     public void started(RoleContext context) {
+        firewalls.put(context.qube().name(), new Loaded());
         apply(context, null);
     }
 
     @Override
     public void stopping(RoleContext context) {
         // the qube's filter goes with it
+        firewalls.remove(context.qube().name());
     }
 
     @Override
@@ -62,14 +78,40 @@ public final class FirewallRole implements QubeRole {
         apply(context, null);
     }
 
-    /** New rules apply to connections already open too: the client's tracked connections are forgotten. */
+    /**
+     * New rules apply to connections already open too: the client's chain sees every packet it
+     * sends, and its tracked connections are forgotten, so answers to what the new rules refuse have
+     * no connection to come back on.
+     */
     @Override
     public void clientChanged(RoleContext context, LinkEndpoint link) {
+        AdminException problem = null;
         try {
             apply(context, link.link().client());
-        } finally {
-            // exits 1 when there was nothing to forget
-            context.exec(List.of("conntrack", "-D", "-s", link.link().clientAddress()), new byte[0], TIMEOUT);
+        } catch (AdminException e) {
+            problem = e;
+        }
+        try {
+            forgetConnections(context, link);
+        } catch (AdminException e) {
+            if (problem == null) {
+                problem = e;
+            } else {
+                problem.addSuppressed(e);
+            }
+        }
+        if (problem != null) {
+            throw problem;
+        }
+    }
+
+    private static void forgetConnections(RoleContext context, LinkEndpoint link) {
+        ExecResult r = context.exec(List.of("conntrack", "-D", "-s", link.link().clientAddress()), NO_INPUT, TIMEOUT);
+        // it exits 1 also when there was nothing to forget, and then says how many it deleted: 0
+        boolean done = r.exitStatus() == 0 || r.exitStatus() == 1 && r.stderrText().contains("flow entries have been deleted");
+        if (!done) {
+            throw new AdminException("the open connections of '" + link.link().client() + "' in '" + context.qube().name()
+                    + "' could not be cut: " + r.stderrText().strip());
         }
     }
 
@@ -77,49 +119,82 @@ public final class FirewallRole implements QubeRole {
      * Reloads the whole filter. When {@code concerned} is a client whose rules cannot be applied,
      * the filter is loaded with that client blocked and the reason is thrown to the caller.
      */
-    private static void apply(RoleContext context, String concerned) {
-        List<ClientPolicy> policies = new ArrayList<>();
-        String concernedProblem = null;
-        for (LinkEndpoint link : context.clients()) {
-            ClientPolicy policy = policy(context, link);
-            policies.add(policy);
+    private void apply(RoleContext context, String concerned) {
+        Loaded loaded = firewalls.computeIfAbsent(context.qube().name(), n -> new Loaded());
+        List<ClientPolicy> policies;
+        synchronized (loaded) {
+            policies = policies(context, loaded.byClient, concerned);
+            load(context, policies);
+            loaded.byClient = policies.stream().collect(Collectors.toMap(ClientPolicy::client, Function.identity()));
+        }
+        for (ClientPolicy policy : policies) {
             if (policy.blockedBecause() != null) {
                 LOG.log(Level.WARNING, policy.blockedBecause());
-                if (link.link().client().equals(concerned)) {
-                    concernedProblem = policy.blockedBecause();
+                if (policy.client().equals(concerned)) {
+                    throw new AdminException(policy.blockedBecause());
                 }
             }
         }
-        String ruleset = FirewallRuleset.render(policies);
+    }
+
+    /**
+     * The policy of every attached client. Names are looked up for the concerned client and for
+     * those whose rules changed or were blocked; the others keep what was loaded for them.
+     */
+    private static List<ClientPolicy> policies(RoleContext context, Map<String, ClientPolicy> before, String concerned) {
+        List<ClientPolicy> policies = new ArrayList<>();
+        Map<LinkEndpoint, List<FirewallRule>> fresh = new LinkedHashMap<>();
+        for (LinkEndpoint link : context.clients()) {
+            String client = link.link().client();
+            List<FirewallRule> rules;
+            try {
+                rules = context.firewallRules(client);
+            } catch (AdminException e) {
+                policies.add(ClientPolicy.blocked(link, List.of(), "firewall of '" + client + "': cannot read its rules: "
+                        + e.getMessage()));
+                continue;
+            }
+            ClientPolicy previous = before.get(client);
+            if (!client.equals(concerned) && previous != null && previous.holdsFor(link, rules)) {
+                policies.add(previous);
+            } else {
+                fresh.put(link, rules);
+            }
+        }
+        Set<String> names = new LinkedHashSet<>();
+        fresh.values().forEach(rules -> names.addAll(ClientPolicy.hostNames(rules)));
+        Map<String, List<String>> addresses = Map.of();
+        String lookupFailure = null;
+        try {
+            addresses = HostNameLookup.resolve(context, names);
+        } catch (AdminException e) {
+            lookupFailure = e.getMessage();
+        }
+        for (Map.Entry<LinkEndpoint, List<FirewallRule>> e : fresh.entrySet()) {
+            policies.add(ClientPolicy.of(e.getKey(), e.getValue(), addresses, lookupFailure));
+        }
+        return policies;
+    }
+
+    /**
+     * Loads the filter. Should the kernel refuse it, the filter that blocks every client is loaded
+     * instead, so that a failed change never leaves the previous, possibly wider, rules in force.
+     */
+    private static void load(RoleContext context, List<ClientPolicy> policies) {
+        String refused = nft(context, FirewallRuleset.render(policies));
+        if (refused == null) {
+            return;
+        }
+        String reason = "cannot load the firewall of '" + context.qube().name() + "': " + refused;
+        String closed = nft(context, FirewallRuleset.render(policies.stream()
+                .map(p -> ClientPolicy.blocked(p.link(), p.rules(), reason)).toList()));
+        throw new AdminException(reason + (closed == null ? "; all its clients are cut off"
+                : "; cutting its clients off failed too: " + closed));
+    }
+
+    /** Loads a ruleset; returns why the kernel refused it, or {@code null}. */
+    private static String nft(RoleContext context, String ruleset) {
         ExecResult r = context.exec(List.of("nft", "-f", "-"), ruleset.getBytes(StandardCharsets.UTF_8), TIMEOUT);
-        if (r.exitStatus() != 0) {
-            throw new AdminException("cannot load the firewall of " + context.qube().name() + ": " + r.stderrText().strip());
-        }
-        if (concernedProblem != null) {
-            throw new AdminException(concernedProblem);
-        }
-    }
-
-    private static ClientPolicy policy(RoleContext context, LinkEndpoint link) {
-        String client = link.link().client();
-        List<FirewallRule> rules = context.firewallRules(client);
-        Map<String, List<String>> resolved = new LinkedHashMap<>();
-        for (FirewallRule rule : rules) {
-            if (rule.hasHostName() && !resolved.containsKey(rule.dsthost())) {
-                List<String> addresses = resolve(context, rule.dsthost());
-                if (addresses.isEmpty()) {
-                    return new ClientPolicy(link, rules, Map.of(), "firewall of '" + client + "': host name '"
-                            + rule.dsthost() + "' does not resolve, so '" + client + "' gets no traffic until it does");
-                }
-                resolved.put(rule.dsthost(), addresses);
-            }
-        }
-        return new ClientPolicy(link, rules, resolved, null);
-    }
-
-    /** Addresses of a host name, looked up inside the FirewallVM; empty when it does not resolve. */
-    private static List<String> resolve(RoleContext context, String host) {
-        // the exit status also counts a failed AAAA query; the answers decide
-        return NslookupOutput.addresses(context.exec(List.of("nslookup", host), new byte[0], TIMEOUT).stdoutText());
+        return r.exitStatus() == 0 ? null : r.stderrText().strip();
     }
 }

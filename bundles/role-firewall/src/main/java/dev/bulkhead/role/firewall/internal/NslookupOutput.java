@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads answer addresses from {@code nslookup} output (busybox's and bind's: the server's own
@@ -12,6 +13,10 @@ import java.util.Map;
  */
 final class NslookupOutput {
     static final String SECTION = "### ";
+    /** What may go into the filter as an address: the forms nslookup prints, nothing else. */
+    private static final Pattern IPV4 = Pattern.compile(
+            "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}");
 
     private NslookupOutput() {
     }
@@ -46,7 +51,7 @@ final class NslookupOutput {
                 answer = true;
             } else if (answer && line.startsWith("Address")) {
                 String value = line.substring(line.indexOf(':') + 1).strip().split("\\s+")[0];
-                if (value.matches("[0-9a-fA-F:.]+") && (value.contains(".") || value.contains(":")) && !addresses.contains(value)) {
+                if ((IPV4.matcher(value).matches() || IPV6.matcher(value).matches()) && !addresses.contains(value)) {
                     addresses.add(value);
                 }
             }

@@ -1,31 +1,27 @@
 package dev.bulkhead.role.firewall.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 
-/** The rendered text, and its twin: the kernel accepts every shape (loaded into a scratch network namespace). */
+/** The text the FirewallVM loads; {@link FirewallRulesetKernelTest} has the kernel take each shape. */
 class FirewallRulesetTest {
     static final LinkEndpoint WORK = new LinkEndpoint(new LinkSpec("work", 4, "sys-firewall", "10.137.0.4", "10.137.0.3"),
             "vif4.0", "eth0");
     static final LinkEndpoint BANK = new LinkEndpoint(new LinkSpec("bank", 5, "sys-firewall", "10.137.0.5", "10.137.0.3"),
             "vif5.0", "eth0");
-    final String netns = "bh-test-fw-" + ProcessHandle.current().pid();
+    static final String REJECT = "reject with icmpx type admin-prohibited";
 
     static List<FirewallRule> rules(String... texts) {
         List<FirewallRule> rules = new ArrayList<>();
@@ -35,86 +31,142 @@ class FirewallRulesetTest {
         return rules;
     }
 
-    @BeforeEach
-    void scratchNamespace() throws Exception {
-        run(null, "ip", "netns", "add", netns);
+    static ClientPolicy policy(LinkEndpoint link, String... texts) {
+        return new ClientPolicy(link, rules(texts), Map.of(), null);
     }
 
-    @AfterEach
-    void removeNamespace() throws Exception {
-        run(null, "ip", "netns", "delete", netns);
-    }
-
-    @Test
-    void eachClientHasItsChainInOrderEndingInAReject() {
-        ClientPolicy work = new ClientPolicy(WORK, rules("action=accept proto=tcp dstports=443", "action=drop"), Map.of(), null);
-        List<String> statements = FirewallRuleset.rules(work);
-        assertEquals(List.of("meta l4proto tcp th dport 443 accept", "reject with icmpx type admin-prohibited"), statements);
-        String nft = FirewallRuleset.render(List.of(work));
-        assertTrue(nft.contains("chain client-4 {\n    meta l4proto tcp th dport 443 accept\n"
-                + "    reject with icmpx type admin-prohibited\n    reject with icmpx type admin-prohibited\n  }"), nft);
-        assertTrue(nft.contains("iifname vmap { \"vif4.0\" : jump client-4 }"), nft);
+    static List<String> chain(String... texts) {
+        return FirewallRuleset.chain(policy(WORK, texts));
     }
 
     @Test
-    void consecutiveRulesOfOneShapeShareASet() {
-        ClientPolicy work = new ClientPolicy(WORK, rules("action=accept proto=tcp dsthost=192.0.2.1 dstports=80",
-                "action=accept proto=tcp dsthost=192.0.2.0/28 dstports=80", "action=drop proto=tcp dsthost=192.0.2.9 dstports=80",
-                "action=accept specialtarget=dns", "action=accept dsthost=example.test"),
+    void oneClientWithTwoRules() {
+        assertEquals("""
+                table inet bulkhead {}
+                delete table inet bulkhead
+                table inet bulkhead {
+                  set clients {
+                    type ifname . ipv4_addr
+                    elements = { "vif4.0" . 10.137.0.4 }
+                  }
+                  map client_chains {
+                    type ifname . ipv4_addr : verdict
+                    elements = { "vif4.0" . 10.137.0.4 : jump client-4 }
+                  }
+                  chain client-4 {
+                    comment "work"
+                    tcp dport 443 accept
+                    reject with icmpx type admin-prohibited
+                  }
+                  chain forward {
+                    type filter hook forward priority filter; policy drop;
+                    ct state invalid drop
+                    iifname "eth0" oifname "vif*" ct state established,related accept
+                    iifname "vif*" oifname != "eth0" drop
+                    iifname "vif*" iifname . ip saddr vmap @client_chains
+                  }
+                  chain input {
+                    type filter hook input priority filter; policy drop;
+                    iif lo accept
+                    ct state established,related accept
+                    iifname "vif*" iifname . ip saddr @clients icmp type echo-request accept
+                  }
+                  chain postrouting {
+                    type nat hook postrouting priority srcnat; policy accept;
+                    oifname "eth0" masquerade
+                  }
+                }
+                """, FirewallRuleset.render(List.of(policy(WORK, "action=accept proto=tcp dstports=443", "action=drop"))));
+    }
+
+    @Test
+    void rulesKeepTheirOrderAndWhatNoneAcceptsIsRejected() {
+        assertEquals(List.of("ip daddr 192.0.2.1/32 tcp dport 22 " + REJECT, "ip daddr 192.0.2.0/24 accept", REJECT),
+                chain("action=drop proto=tcp dsthost=192.0.2.1 dstports=22", "action=accept dsthost=192.0.2.0/24"));
+        assertEquals(List.of(REJECT), chain(), "no rules: nothing is accepted");
+        assertEquals(List.of("accept"), FirewallRuleset.chain(new ClientPolicy(WORK, List.of(FirewallRule.ACCEPT_ALL), Map.of(), null)),
+                "the default list accepts everything");
+    }
+
+    @Test
+    void aRuleThatMatchesEverythingEndsTheChain() {
+        assertEquals(List.of("tcp dport 80 accept", REJECT), chain("action=accept proto=tcp dstports=80", "action=drop",
+                "action=accept proto=udp"));
+        assertEquals(List.of("udp dport 53 " + REJECT, "accept"), chain("action=drop proto=udp dstports=53", "action=accept",
+                "action=drop"));
+    }
+
+    @Test
+    void consecutiveRulesThatDifferInOneFieldShareOneStatement() {
+        assertEquals(List.of("ip daddr { 192.0.2.1/32, 198.51.100.0/24 } tcp dport 443 accept", REJECT),
+                chain("action=accept proto=tcp dsthost=192.0.2.1 dstports=443",
+                        "action=accept proto=tcp dsthost=198.51.100.0/24 dstports=443"));
+        assertEquals(List.of("ip daddr 192.0.2.1/32 tcp dport { 80, 443, 8000-8080 } accept", REJECT),
+                chain("action=accept proto=tcp dsthost=192.0.2.1 dstports=80", "action=accept proto=tcp dsthost=192.0.2.1 dstports=443",
+                        "action=accept proto=tcp dsthost=192.0.2.1 dstports=8000-8080"));
+        assertEquals(List.of("icmp type { 0, 8 } " + REJECT, "accept"),
+                chain("action=drop proto=icmp icmptype=0", "action=drop proto=icmp icmptype=8", "action=accept"));
+        assertEquals(List.of("tcp dport 22 accept", REJECT), chain("action=accept proto=tcp dstports=22",
+                "action=accept proto=tcp dstports=22"), "a repeated rule is one statement");
+    }
+
+    @Test
+    void rulesThatDifferInMoreThanOneFieldOrInActionStaySeparate() {
+        assertEquals(List.of("ip daddr 192.0.2.1/32 tcp dport 80 accept", "ip daddr 192.0.2.2/32 tcp dport 443 accept", REJECT),
+                chain("action=accept proto=tcp dsthost=192.0.2.1 dstports=80", "action=accept proto=tcp dsthost=192.0.2.2 dstports=443"));
+        assertEquals(List.of("ip daddr 192.0.2.1/32 accept", "ip daddr 192.0.2.2/32 " + REJECT, "ip daddr 192.0.2.3/32 accept", REJECT),
+                chain("action=accept dsthost=192.0.2.1", "action=drop dsthost=192.0.2.2", "action=accept dsthost=192.0.2.3"));
+        assertEquals(List.of("tcp dport 80 accept", "udp dport 80 accept", REJECT),
+                chain("action=accept proto=tcp dstports=80", "action=accept proto=udp dstports=80"));
+        assertEquals(List.of("meta l4proto tcp accept", "tcp dport 80 accept", REJECT),
+                chain("action=accept proto=tcp", "action=accept proto=tcp dstports=80"), "any port is not a set of ports");
+    }
+
+    @Test
+    void dnsIsTheVirtualServersOnPort53() {
+        assertEquals(List.of("ip daddr { 10.139.1.1, 10.139.1.2 } meta l4proto { tcp, udp } th dport 53 accept", REJECT),
+                chain("action=accept specialtarget=dns"));
+        assertEquals(List.of("ip daddr { 10.139.1.1, 10.139.1.2 } udp dport 53 accept", REJECT),
+                chain("action=accept specialtarget=dns proto=udp"));
+        assertEquals(List.of("ip daddr { 10.139.1.1, 10.139.1.2 } tcp dport 53 " + REJECT, "accept"),
+                chain("action=drop specialtarget=dns proto=tcp dstports=1-1024", "action=accept"));
+        assertEquals(List.of(REJECT), chain("action=accept specialtarget=dns proto=icmp", "action=accept specialtarget=dns proto=tcp dstports=80"),
+                "DNS is neither icmp nor port 80: such rules select nothing");
+    }
+
+    @Test
+    void hostNamesUseTheAddressesTheyResolvedToInBothFamilies() {
+        ClientPolicy work = new ClientPolicy(WORK, rules("action=accept dsthost=example.test proto=icmp icmptype=8",
+                "action=accept dsthost=2001:db8::/32 proto=tcp", "action=accept dsthost=example.test"),
                 Map.of("example.test", List.of("203.0.113.10", "2001:db8::10")), null);
-        assertEquals(List.of("ip daddr { 192.0.2.1/32, 192.0.2.0/28 } meta l4proto tcp th dport 80 accept",
-                "ip daddr 192.0.2.9/32 meta l4proto tcp th dport 80 reject with icmpx type admin-prohibited",
-                "ip daddr { 10.139.1.1, 10.139.1.2 } meta l4proto { tcp, udp } th dport 53 accept",
-                "ip daddr 203.0.113.10 accept", "ip6 daddr 2001:db8::10 accept"), FirewallRuleset.rules(work));
+        assertEquals(List.of("ip daddr 203.0.113.10 icmp type 8 accept", "ip6 daddr 2001:db8::10 icmpv6 type 8 accept",
+                "ip6 daddr 2001:db8:0:0:0:0:0:0/32 meta l4proto tcp accept", "ip daddr 203.0.113.10 accept", "ip6 daddr 2001:db8::10 accept",
+                REJECT), FirewallRuleset.chain(work));
     }
 
     @Test
-    void aBlockedClientHasOnlyTheReject() {
-        ClientPolicy blocked = new ClientPolicy(WORK, rules("action=accept dsthost=nowhere.test"), Map.of(), "no such host");
-        assertTrue(FirewallRuleset.render(List.of(blocked)).contains("chain client-4 {\n    reject with icmpx type admin-prohibited\n  }"));
+    void aBlockedClientHasOnlyTheRejectAndAnUnresolvedNameIsNeverRendered() {
+        ClientPolicy blocked = ClientPolicy.blocked(WORK, rules("action=accept dsthost=nowhere.test"), "no such host");
+        assertEquals(List.of(REJECT), FirewallRuleset.chain(blocked));
+        assertThrows(IllegalArgumentException.class, () -> policy(WORK, "action=drop dsthost=nowhere.test", "action=accept"));
+        ClientPolicy unresolved = ClientPolicy.of(WORK, rules("action=drop dsthost=nowhere.test", "action=accept"), Map.of(), null);
+        assertTrue(unresolved.blockedBecause().contains("'nowhere.test'"), unresolved.blockedBecause());
+        assertEquals(List.of(REJECT), FirewallRuleset.chain(unresolved));
     }
 
     @Test
-    void theKernelTakesEveryFieldAndAThousandRules() throws Exception {
-        List<FirewallRule> many = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
-            many.add(FirewallRule.parse("action=accept proto=tcp dsthost=198.18." + (i / 250) + "." + (i % 250 + 1)
-                    + " dstports=443", Instant.EPOCH));
-        }
-        many.addAll(rules("action=drop proto=icmp icmptype=8", "action=accept proto=udp dstports=1000-2000",
-                "action=accept dsthost=2001:db8::/32 proto=tcp", "action=accept specialtarget=dns proto=udp",
-                "action=drop dsthost=example.test", "action=accept"));
-        ClientPolicy work = new ClientPolicy(WORK, many, Map.of("example.test", List.of("203.0.113.10")), null);
-        ClientPolicy bank = new ClientPolicy(BANK, rules("action=accept"), Map.of(), null);
-        for (String nft : List.of(FirewallRuleset.render(List.of(work, bank)), FirewallRuleset.render(List.of()))) {
-            assertEquals("", run(nft, "ip", "netns", "exec", netns, "nft", "-f", "-"));
-        }
+    void everyClientIsKeyedByItsLinkAndAddress() {
+        String nft = FirewallRuleset.render(List.of(policy(BANK, "action=accept"), policy(WORK, "action=drop")));
+        assertTrue(nft.contains("elements = { \"vif4.0\" . 10.137.0.4, \"vif5.0\" . 10.137.0.5 }"), nft);
+        assertTrue(nft.contains("elements = { \"vif4.0\" . 10.137.0.4 : jump client-4, \"vif5.0\" . 10.137.0.5 : jump client-5 }"), nft);
+        assertTrue(nft.contains("chain client-5 {\n    comment \"bank\"\n    accept\n  }"), nft);
+        assertTrue(nft.contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"), nft);
     }
 
     @Test
-    void nslookupAnswersAreRead() {
-        String out = """
-                Server:		10.139.1.1
-                Address:	10.139.1.1:53
-
-                Non-authoritative answer:
-                Name:	example.test
-                Address: 203.0.113.10
-                Address 2: 2001:db8::10 example.test
-                """;
-        assertEquals(List.of("203.0.113.10", "2001:db8::10"), NslookupOutput.addresses(out));
-        assertEquals(List.of(), NslookupOutput.addresses("Server: 10.139.1.1\nAddress: 10.139.1.1:53\n** server can't find x: NXDOMAIN\n"));
-    }
-
-    private static String run(String stdin, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (stdin != null) {
-            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + out);
-        return out;
+    void withoutClientsNothingIsForwarded() {
+        String nft = FirewallRuleset.render(List.of());
+        assertTrue(nft.contains("  set clients {\n    type ifname . ipv4_addr\n  }\n"), nft);
+        assertTrue(!nft.contains("chain client-"), nft);
     }
 }

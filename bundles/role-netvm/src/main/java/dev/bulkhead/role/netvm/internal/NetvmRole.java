@@ -21,37 +21,54 @@ import dev.bulkhead.api.role.RoleContext;
 /**
  * The NetVM role, as Qubes' sys-net: it owns the uplink, masquerades its clients behind it,
  * forwards the virtual DNS addresses to the configured resolvers, and keeps clients apart. Every
- * change of clients or settings reloads the whole filter in one transaction.
+ * change of clients or settings reloads the whole filter in one transaction. Wrong settings give
+ * no uplink, with a message naming the setting; nothing falls back to another uplink.
  */
 @Component(service = QubeRole.class, configurationPid = NetvmConfig.PID)
 @Designate(ocd = NetvmConfig.class)
 public final class NetvmRole implements QubeRole {
     private static final System.Logger LOG = System.getLogger(NetvmRole.class.getName());
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final byte[] NO_INPUT = new byte[0];
     /** iproute2 by path: a busybox shell would run its own, smaller ip applet for a bare name. */
     private static final String IP = "/sbin/ip";
 
-    private volatile Uplink settings;
-    private volatile String problem;
-    /** The running NetVMs, to re-apply settings that change. */
-    private final Map<String, RoleContext> running = new ConcurrentHashMap<>();
+    /** The settings, or {@code null} when they are wrong, and then {@link #problem} says why. */
+    private Uplink settings;
+    private String problem;
+    /** The running NetVMs and the uplink each has in force ({@code null}: none, the settings were wrong). */
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    /** Orders the changes: settings, starts and stops, and client changes reload filters one at a time. */
+    private final Object lock = new Object();
+
+    private record Running(RoleContext context, Uplink uplink) {
+    }
 
     @Activate
     public NetvmRole(NetvmConfig config) {
         configure(config);
     }
 
+    /** New settings reach running NetVMs: the same link only has its filter reloaded, another one replaces it. */
     @Modified
     void modified(NetvmConfig config) {
-        Uplink before = settings;
-        configure(config);
-        for (RoleContext ctx : running.values()) {
-            try {
-                detachUplink(ctx, before);
-                setUp(ctx);
-            } catch (AdminException e) {
-                LOG.log(Level.ERROR, "NetVM " + ctx.qube().name() + " has no uplink: " + e.getMessage());
+        synchronized (lock) {
+            configure(config);
+            for (Map.Entry<String, Running> e : Map.copyOf(running).entrySet()) {
+                String name = e.getKey();
+                RoleContext context = e.getValue().context();
+                Uplink before = e.getValue().uplink();
+                try {
+                    if (before != null && before.sameLinkAs(settings)) {
+                        apply(context, settings);
+                        running.put(name, new Running(context, settings));
+                        continue;
+                    }
+                    running.put(name, new Running(context, null));
+                    detachQuietly(context, before);
+                    running.put(name, new Running(context, setUp(context, settings)));
+                } catch (AdminException failure) {
+                    LOG.log(Level.ERROR, failure.getMessage());
+                }
             }
         }
     }
@@ -84,47 +101,76 @@ public final class NetvmRole implements QubeRole {
 
     @Override
     public void started(RoleContext context) {
-        running.put(context.qube().name(), context);
-        setUp(context);
+        synchronized (lock) {
+            String name = context.qube().name();
+            running.put(name, new Running(context, null));
+            try {
+                running.put(name, new Running(context, setUp(context, settings)));
+            } catch (RuntimeException e) {
+                running.remove(name);
+                throw e;
+            }
+        }
     }
 
-    /** Loads the filter first, so that the uplink never carries anything the filter has not seen. */
-    private void setUp(RoleContext context) {
-        Uplink uplink = settings;
+    /**
+     * Loads the filter first, so that the uplink never carries anything the filter has not seen,
+     * then attaches and addresses the uplink. Returns the uplink in force.
+     *
+     * @throws AdminException naming the setting, when there can be no uplink; without one,
+     *         nothing is forwarded
+     */
+    private Uplink setUp(RoleContext context, Uplink uplink) {
+        String name = context.qube().name();
         apply(context, uplink);
         if (uplink == null) {
-            throw new AdminException("NetVM settings are wrong: " + problem);
+            throw new AdminException("'" + name + "' gets no uplink: the NetVM settings are wrong: " + problem);
         }
-        if (uplink.enabled()) {
+        if (!uplink.enabled()) {
+            return uplink;
+        }
+        try {
             context.attachUplink(uplink.spec());
-            // no IPv6 link-local address: the NetVM routes IPv4 only and sends nothing of its own upstream
-            exec(context, IP + " link set " + Uplink.INTERFACE + " addrgenmode none"
-                    + " && " + IP + " address add " + uplink.address() + " dev " + Uplink.INTERFACE
-                    + " && " + IP + " link set " + Uplink.INTERFACE + " up"
-                    + " && " + IP + " route add default via " + uplink.gateway() + " dev " + Uplink.INTERFACE);
+        } catch (AdminException e) {
+            throw new AdminException("'" + name + "' gets no uplink: cannot attach " + uplink.describe() + ": " + e.getMessage(), e);
         }
+        ExecResult r = context.exec(List.of(IP, "-batch", "-"), uplink.ipCommands().getBytes(StandardCharsets.UTF_8), TIMEOUT);
+        if (r.exitStatus() != 0) {
+            detachQuietly(context, uplink);
+            throw new AdminException("'" + name + "' gets no uplink: cannot give it uplink.address " + uplink.address()
+                    + " and uplink.gateway " + uplink.gateway() + ": " + r.stderrText().strip());
+        }
+        return uplink;
     }
 
     @Override
     public void stopping(RoleContext context) {
-        running.remove(context.qube().name());
-        detachUplink(context, settings);
+        synchronized (lock) {
+            Running r = running.remove(context.qube().name());
+            if (r != null) {
+                detachQuietly(context, r.uplink());
+            }
+        }
     }
 
-    private static void detachUplink(RoleContext context, Uplink uplink) {
+    private static void detachQuietly(RoleContext context, Uplink uplink) {
         if (uplink != null && uplink.enabled()) {
-            context.detachUplink(uplink.spec());
+            try {
+                context.detachUplink(uplink.spec());
+            } catch (AdminException e) {
+                LOG.log(Level.WARNING, "cannot take the uplink of " + context.qube().name() + " away: " + e.getMessage());
+            }
         }
     }
 
     @Override
     public void clientAttached(RoleContext context, LinkEndpoint link) {
-        apply(context, settings);
+        reload(context);
     }
 
     @Override
     public void clientDetached(RoleContext context, LinkEndpoint link) {
-        apply(context, settings);
+        reload(context);
     }
 
     @Override
@@ -132,21 +178,21 @@ public final class NetvmRole implements QubeRole {
         // a NetVM applies no per-client rules
     }
 
-    /** With wrong settings the filter still loads: clients are kept apart and reach nothing. */
+    private void reload(RoleContext context) {
+        synchronized (lock) {
+            Running r = running.get(context.qube().name());
+            apply(context, r == null ? null : r.uplink());
+        }
+    }
+
+    /** Loads the filter for {@code uplink}; without one, clients are kept apart and reach nothing. */
     private static void apply(RoleContext context, Uplink uplink) {
         boolean enabled = uplink != null && uplink.enabled();
         String ruleset = NetvmRuleset.render(enabled ? Uplink.INTERFACE : null, uplink == null ? List.of() : uplink.dns(),
                 context.clients());
         ExecResult r = context.exec(List.of("nft", "-f", "-"), ruleset.getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
-            throw new AdminException("cannot load the packet filter of " + context.qube().name() + ": " + r.stderrText().strip());
-        }
-    }
-
-    private static void exec(RoleContext context, String script) {
-        ExecResult r = context.exec(List.of("/bin/sh", "-c", script), NO_INPUT, TIMEOUT);
-        if (r.exitStatus() != 0) {
-            throw new AdminException("cannot set up the uplink of " + context.qube().name() + ": " + r.stderrText().strip());
+            throw new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip());
         }
     }
 }

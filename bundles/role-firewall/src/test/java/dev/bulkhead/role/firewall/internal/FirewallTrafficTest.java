@@ -1,0 +1,275 @@
+package dev.bulkhead.role.firewall.internal;
+
+import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.BANK;
+import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.WORK;
+import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.rules;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+
+/**
+ * The twin of {@link FirewallRoleTest}: the role drives a real FirewallVM, a namespace with the
+ * links of Qubes (vif4.0 to work, vif5.0 to bank, eth0 to its netvm), and real packets show what
+ * its rules let through. Behind it, one namespace plays the netvm and the outside: web servers on
+ * public documentation addresses, a DNS server on the virtual DNS address, a packet counter. No
+ * namespace has a way out to the machine's own network.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class FirewallTrafficTest {
+    static final String WEB = "203.0.113.10";
+    static final String OTHER_WEB = "203.0.113.20";
+    static final String PAGE = "the outside\n";
+    static final int STREAM_PORT = 9000;
+
+    private ScratchNetwork network;
+    private String fw;
+    private String work;
+    private String bank;
+    private String outside;
+    private Path files;
+    private FirewallRole role;
+    private TestRoleContext firewall;
+
+    @BeforeAll
+    void buildTheNetwork() throws IOException, URISyntaxException {
+        network = new ScratchNetwork("fwt");
+        fw = network.namespace("fw");
+        work = network.namespace("work");
+        bank = network.namespace("bank");
+        outside = network.namespace("out");
+        network.link(work, "eth0", fw, "vif4.0");
+        network.link(bank, "eth0", fw, "vif5.0");
+        network.link(fw, "eth0", outside, "vif3.0");
+        client(work, "10.137.0.4");
+        client(bank, "10.137.0.5");
+        network.ip(fw, "address add 10.137.0.3/32 dev vif4.0", "route add 10.137.0.4/32 dev vif4.0 scope link",
+                "address add 10.137.0.3/32 dev vif5.0", "route add 10.137.0.5/32 dev vif5.0 scope link",
+                "address add 10.137.0.3/32 dev eth0", "route add 10.137.0.2/32 dev eth0 scope link",
+                "route add default via 10.137.0.2 dev eth0");
+        ScratchNetwork.check(network.exec(fw, null, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"));
+        network.ip(outside, "address add 10.137.0.2/32 dev vif3.0", "route add 10.137.0.3/32 dev vif3.0 scope link",
+                "address add " + WEB + "/32 dev lo", "address add " + OTHER_WEB + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
+        ScratchNetwork.check(network.exec(outside, """
+                table inet count {
+                  counter from_firewall { }
+                  chain prerouting {
+                    type filter hook prerouting priority -300; policy accept;
+                    iifname "vif3.0" meta nfproto ipv4 counter name from_firewall
+                  }
+                }
+                """, "nft", "-f", "-"));
+        network.resolver(fw, "10.139.1.1");
+        network.resolver(work, "10.139.1.1");
+
+        files = Files.createTempDirectory("bulkhead-outside");
+        Files.writeString(files.resolve("index.html"), PAGE);
+        Path stream = files.resolve("stream");
+        Files.writeString(stream, "#!/bin/sh\nwhile :; do echo 0123456789abcdef; busybox usleep 10000; done\n");
+        Files.setPosixFilePermissions(stream, PosixFilePermissions.fromString("rwxr-xr-x"));
+        network.start(outside, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", files.toString());
+        network.start(outside, "busybox", "httpd", "-f", "-p", OTHER_WEB + ":80", "-h", files.toString());
+        network.start(outside, "busybox", "nc", "-ll", "-p", Integer.toString(STREAM_PORT), "-e", stream.toString());
+        Process dns = network.start(outside, ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                Path.of(TinyDnsServer.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
+                TinyDnsServer.class.getName(), "10.139.1.1", "a.test=" + WEB);
+        String ready = new BufferedReader(new InputStreamReader(dns.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertEquals("ready", ready, "the DNS server did not start");
+    }
+
+    private void client(String netns, String address) {
+        network.ip(netns, "address add " + address + "/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
+                "route add default via 10.137.0.3 dev eth0");
+    }
+
+    @AfterAll
+    void tearDown() throws IOException {
+        if (network != null) {
+            network.close();
+        }
+        if (files != null) {
+            try (var all = Files.walk(files)) {
+                all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    /** A fresh role on the FirewallVM, work and bank attached with the default rules (accept all). */
+    @BeforeEach
+    void freshRole() {
+        role = new FirewallRole();
+        firewall = TestRoleContext.inNamespace("sys-firewall", 3, fw);
+        role.started(firewall);
+        for (LinkEndpoint link : List.of(WORK, BANK)) {
+            firewall.clients.add(link);
+            role.clientAttached(firewall, link);
+        }
+    }
+
+    private void setRules(String client, String... texts) {
+        firewall.rules.put(client, rules(texts));
+        role.clientChanged(firewall, client.equals("work") ? WORK : BANK);
+    }
+
+    private ScratchNetwork.Result fetch(String netns, String address) {
+        return network.exec(netns, null, "timeout", "5", "busybox", "wget", "-q", "-O", "-", "http://" + address + "/");
+    }
+
+    private void assertFetches(String netns, String address) {
+        ScratchNetwork.Result r = fetch(netns, address);
+        assertEquals(PAGE, r.stdout(), netns + " fetching " + address + ": " + r.output());
+    }
+
+    /** Refused at once by the FirewallVM's reject, not left to time out. */
+    private void assertRefused(String netns, String address) {
+        long start = System.nanoTime();
+        ScratchNetwork.Result r = fetch(netns, address);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertNotEquals(0, r.exitStatus(), netns + " fetched " + address + " although it must not");
+        assertTrue(millis < 3000 && r.output().contains("No route to host"), "answered with admin-prohibited, not dropped: "
+                + millis + " ms, " + r.output());
+    }
+
+    private long packetsFromTheFirewall() {
+        String listed = ScratchNetwork.check(network.exec(outside, null, "nft", "list", "counter", "inet", "count", "from_firewall"))
+                .stdout();
+        Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
+        assertTrue(m.find(), listed);
+        return Long.parseLong(m.group(1));
+    }
+
+    @Test
+    void rulesMatchInOrderAndWhatNoneAcceptsIsRefused() {
+        assertFetches(work, WEB);
+        setRules("work", "action=accept proto=tcp dsthost=" + WEB + " dstports=80");
+        assertFetches(work, WEB);
+        assertRefused(work, OTHER_WEB);
+        assertFetches(bank, OTHER_WEB);
+
+        setRules("work", "action=drop proto=tcp dsthost=" + WEB, "action=accept");
+        assertRefused(work, WEB);
+        assertFetches(work, OTHER_WEB);
+
+        setRules("work", "action=accept proto=tcp dstports=443");
+        assertRefused(work, WEB);
+    }
+
+    @Test
+    void hostNamesAreResolvedInTheFirewallVmAndOneThatDoesNotCutsItsClientOff() {
+        setRules("work", "action=accept dsthost=a.test");
+        assertFetches(work, WEB);
+        assertRefused(work, OTHER_WEB);
+
+        AdminException e = assertThrows(AdminException.class, () -> setRules("work", "action=accept dsthost=nowhere.test", "action=accept"));
+        assertTrue(e.getMessage().contains("nowhere.test"), e.getMessage());
+        assertRefused(work, WEB);
+        assertRefused(work, OTHER_WEB);
+        assertFetches(bank, WEB);
+    }
+
+    @Test
+    void dnsReachesTheVirtualServersOnlyWhenARuleAllowsIt() {
+        setRules("work", "action=accept specialtarget=dns");
+        ScratchNetwork.Result lookup = network.exec(work, null, "busybox", "nslookup", "a.test");
+        assertTrue(lookup.stdout().contains("Address: " + WEB), lookup.output());
+        assertRefused(work, WEB);
+
+        setRules("work", "action=accept proto=tcp dstports=80");
+        assertNotEquals(0, network.exec(work, null, "busybox", "nslookup", "a.test").exitStatus());
+        assertFetches(work, WEB);
+    }
+
+    @Test
+    void aRuleChangeCutsAnOpenConnectionBothWays() throws Exception {
+        Process stream = network.start(work, "busybox", "nc", WEB, Integer.toString(STREAM_PORT));
+        AtomicLong received = new AtomicLong();
+        Thread reader = new Thread(() -> count(stream.getInputStream(), received));
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            await(() -> received.get() > 1000, "the stream to flow");
+            setRules("work", "action=drop");
+            Thread.sleep(500);
+            long cut = received.get();
+            Thread.sleep(1500);
+            assertEquals(cut, received.get(), "bytes arrived after the rule change");
+        } finally {
+            stream.destroyForcibly();
+        }
+    }
+
+    private static void count(InputStream in, AtomicLong received) {
+        byte[] buffer = new byte[4096];
+        try {
+            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+                received.addAndGet(n);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aForgedSourceAddressGetsNothingThroughAndClientsCannotReachEachOther() {
+        network.ip(work, "address add 10.137.0.99/32 dev eth0");
+        try {
+            long before = packetsFromTheFirewall();
+            network.exec(work, null, "busybox", "ping", "-c", "2", "-W", "1", "-I", "10.137.0.99", WEB);
+            assertEquals(before, packetsFromTheFirewall(), "packets from a forged address left the FirewallVM");
+            ScratchNetwork.check(network.exec(work, null, "busybox", "ping", "-c", "1", "-W", "2", WEB));
+            assertTrue(packetsFromTheFirewall() > before, "work's own address does get through");
+        } finally {
+            network.ip(work, "address del 10.137.0.99/32 dev eth0");
+        }
+
+        network.start(bank, "busybox", "httpd", "-f", "-p", "8080", "-h", files.toString());
+        ScratchNetwork.Result across = network.exec(work, null, "timeout", "2", "busybox", "wget", "-q", "-O", "-", "http://10.137.0.5:8080/");
+        assertNotEquals(0, across.exitStatus(), "work reached bank: " + across.output());
+        ScratchNetwork.check(network.exec(work, null, "busybox", "ping", "-c", "1", "-W", "2", "10.137.0.3"));
+    }
+
+    @Test
+    void nothingFromUpstreamConnectsIntoAClient() {
+        network.start(work, "busybox", "httpd", "-f", "-p", "8081", "-h", files.toString());
+        assertFetches(work, "127.0.0.1:8081");
+        network.ip(outside, "route replace 10.137.0.4/32 via 10.137.0.3 dev vif3.0");
+        ScratchNetwork.Result in = network.exec(outside, null, "timeout", "2", "busybox", "wget", "-q", "-O", "-", "http://10.137.0.4:8081/");
+        assertNotEquals(0, in.exitStatus(), "the outside reached work: " + in.output());
+    }
+}

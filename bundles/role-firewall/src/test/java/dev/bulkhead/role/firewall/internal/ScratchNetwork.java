@@ -1,0 +1,159 @@
+package dev.bulkhead.role.firewall.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Network namespaces made for one test and removed with everything in them when it closes. They
+ * are linked only to each other: no packet from them reaches the machine's own network.
+ */
+final class ScratchNetwork implements AutoCloseable {
+    private static final Path ETC_NETNS = Path.of("/etc/netns");
+    private final String prefix;
+    private final List<String> namespaces = new ArrayList<>();
+    private final List<Process> processes = new ArrayList<>();
+    /** Whether this network made /etc/netns, to take it away again when nothing else is in it. */
+    private boolean madeEtcNetns;
+
+    /** What a command left: its exit status and its output. */
+    record Result(int exitStatus, String stdout, String stderr) {
+        String output() {
+            return stdout + stderr;
+        }
+    }
+
+    /** @param tag a few letters naming the test, so a leftover namespace says where it came from */
+    ScratchNetwork(String tag) {
+        prefix = "bh-" + tag + "-" + ProcessHandle.current().pid() + "-";
+    }
+
+    /** A new namespace with its loopback up; returns its full name. */
+    String namespace(String name) {
+        String netns = prefix + name;
+        check(run(null, "ip", "netns", "add", netns));
+        namespaces.add(netns);
+        check(run(null, "ip", "-n", netns, "link", "set", "lo", "up"));
+        return netns;
+    }
+
+    /** A veth pair with one end in each namespace, both up. */
+    void link(String netnsA, String nameA, String netnsB, String nameB) {
+        check(run(null, "ip", "link", "add", nameA, "netns", netnsA, "type", "veth", "peer", "name", nameB, "netns", netnsB));
+        check(run(null, "ip", "-n", netnsA, "link", "set", nameA, "up"));
+        check(run(null, "ip", "-n", netnsB, "link", "set", nameB, "up"));
+    }
+
+    /** Runs {@code ip -batch} inside a namespace. */
+    void ip(String netns, String... lines) {
+        check(run(String.join("\n", lines) + "\n", "ip", "-n", netns, "-batch", "-"));
+    }
+
+    /** Gives a namespace its own resolv.conf ({@code ip netns exec} mounts it over /etc/resolv.conf). */
+    void resolver(String netns, String address) {
+        try {
+            madeEtcNetns |= !Files.exists(ETC_NETNS);
+            Path dir = Files.createDirectories(etcNetns(netns));
+            Files.writeString(dir.resolve("resolv.conf"), "nameserver " + address + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs a command inside a namespace and waits for it. */
+    Result exec(String netns, String stdin, String... command) {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        argv.addAll(List.of(command));
+        return run(stdin, argv.toArray(String[]::new));
+    }
+
+    /** Starts a command inside a namespace that runs until the network closes. */
+    Process start(String netns, String... command) {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        argv.addAll(List.of(command));
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            processes.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Result run(String stdin, String... command) {
+        try {
+            Process p = new ProcessBuilder(command).start();
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+            try (var in = p.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("did not finish in 60 s: " + String.join(" ", command));
+            }
+            return new Result(p.exitValue(), out.join(), err.join());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String read(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Result check(Result r) {
+        if (r.exitStatus() != 0) {
+            throw new AssertionError("exit " + r.exitStatus() + ": " + r.output());
+        }
+        return r;
+    }
+
+    private static Path etcNetns(String netns) {
+        return ETC_NETNS.resolve(netns);
+    }
+
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (String netns : namespaces) {
+            run(null, "ip", "netns", "delete", netns);
+            Path dir = etcNetns(netns);
+            if (Files.exists(dir)) {
+                try (Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        if (madeEtcNetns) {
+            try {
+                Files.deleteIfExists(ETC_NETNS);
+            } catch (IOException e) {
+                // another namespace has its files there now: it stays
+            }
+        }
+    }
+}

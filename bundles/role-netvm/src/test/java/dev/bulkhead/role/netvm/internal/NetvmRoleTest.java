@@ -1,0 +1,127 @@
+package dev.bulkhead.role.netvm.internal;
+
+import static dev.bulkhead.role.netvm.internal.NetvmRulesetTest.WORK;
+import static dev.bulkhead.role.netvm.internal.UplinkTest.VETH;
+import static dev.bulkhead.role.netvm.internal.UplinkTest.config;
+import static dev.bulkhead.role.netvm.internal.UplinkTest.veth;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.api.AdminException;
+
+/**
+ * The role against a NetVM that answers with canned output: what it loads and asks the backend
+ * for, in which order, and what it says when the settings are wrong. {@link NetvmTrafficTest} is
+ * its twin with real namespaces and packets.
+ */
+class NetvmRoleTest {
+    /** Programs that fail in the qube. */
+    final Set<String> failing = new HashSet<>();
+    final TestRoleContext sysNet = new TestRoleContext("sys-net", 2,
+            (argv, stdin) -> failing.contains(argv.get(0)) ? TestRoleContext.failed("Error: Nexthop has invalid gateway.")
+                    : TestRoleContext.ok());
+
+    private List<String> storySince(int calls) {
+        return sysNet.story().subList(calls, sysNet.calls.size());
+    }
+
+    @Test
+    void withoutSettingsANetvmHasAFilterAndNoUplink() {
+        NetvmRole role = new NetvmRole(config());
+        role.started(sysNet);
+        assertEquals(List.of("nft"), sysNet.story());
+        assertFalse(sysNet.lastLoaded().contains("masquerade") || sysNet.lastLoaded().contains("oifname \"uplink0\""),
+                sysNet.lastLoaded());
+    }
+
+    @Test
+    void theFilterIsInPlaceBeforeTheUplinkIsAttachedAndAddressed() {
+        NetvmRole role = new NetvmRole(config(VETH));
+        role.started(sysNet);
+        assertEquals(List.of("nft", "attach", "ip"), sysNet.story());
+        assertEquals(List.of("/sbin/ip", "-batch", "-"), sysNet.calls.get(2).argv());
+        assertEquals(Uplink.of(config(VETH)).ipCommands(), sysNet.calls.get(2).stdin());
+        String nft = sysNet.lastLoaded();
+        assertTrue(nft.contains("oifname \"uplink0\" masquerade") && nft.contains("dnat ip to 203.0.113.54"), nft);
+    }
+
+    @Test
+    void wrongSettingsGiveNoUplinkAndNameTheSetting() {
+        NetvmRole role = new NetvmRole(config(veth("uplink.address=198.51.100.2/33")));
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysNet));
+        assertTrue(e.getMessage().contains("uplink.address '198.51.100.2/33'"), e.getMessage());
+        assertEquals(List.of("nft"), sysNet.story(), "a filter that forwards nothing, and no uplink");
+        assertFalse(sysNet.lastLoaded().contains("masquerade"));
+    }
+
+    @Test
+    void anUplinkTheBackendCannotAttachNamesTheSettings() {
+        NetvmRole role = new NetvmRole(config(VETH));
+        sysNet.attach = spec -> {
+            throw new AdminException("host interface 'bhup0' exists already");
+        };
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysNet));
+        assertTrue(e.getMessage().contains("uplink.host_interface=bhup0") && e.getMessage().contains("exists already"), e.getMessage());
+        assertEquals(List.of("nft", "attach"), sysNet.story());
+    }
+
+    @Test
+    void anUplinkThatCannotBeAddressedIsTakenAwayAgain() {
+        NetvmRole role = new NetvmRole(config(VETH));
+        failing.add("/sbin/ip");
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysNet));
+        assertTrue(e.getMessage().contains("uplink.gateway 198.51.100.1") && e.getMessage().contains("invalid gateway"), e.getMessage());
+        assertEquals(List.of("nft", "attach", "ip", "detach"), sysNet.story());
+    }
+
+    @Test
+    void clientsComeAndGoInTheFilter() {
+        NetvmRole role = new NetvmRole(config(VETH));
+        role.started(sysNet);
+        sysNet.clients.add(WORK);
+        role.clientAttached(sysNet, WORK);
+        assertTrue(sysNet.lastLoaded().contains("elements = { \"vif4.0\" . 10.137.0.4 }"), sysNet.lastLoaded());
+        sysNet.clients.clear();
+        role.clientDetached(sysNet, WORK);
+        assertFalse(sysNet.lastLoaded().contains("vif4.0"), sysNet.lastLoaded());
+        assertEquals(List.of("nft", "attach", "ip", "nft", "nft"), sysNet.story(), "the uplink stays as it is");
+    }
+
+    @Test
+    void newSettingsReachRunningNetvms() {
+        NetvmRole role = new NetvmRole(config(VETH));
+        role.started(sysNet);
+
+        int calls = sysNet.calls.size();
+        role.modified(config(veth("dns=203.0.113.99")));
+        assertEquals(List.of("nft"), storySince(calls), "another resolver: the same uplink, a new filter");
+        assertTrue(sysNet.lastLoaded().contains("dnat ip to 203.0.113.99"));
+
+        calls = sysNet.calls.size();
+        role.modified(config(veth("uplink.address=198.51.100.3/24")));
+        assertEquals(List.of("detach", "nft", "attach", "ip"), storySince(calls), "another address: the uplink is replaced");
+
+        calls = sysNet.calls.size();
+        role.modified(config(veth("uplink.mode=bridge")));
+        assertEquals(List.of("detach", "nft"), storySince(calls), "wrong settings: no uplink, nothing forwarded");
+        assertFalse(sysNet.lastLoaded().contains("masquerade"));
+
+        calls = sysNet.calls.size();
+        role.modified(config(VETH));
+        assertEquals(List.of("nft", "attach", "ip"), storySince(calls));
+
+        calls = sysNet.calls.size();
+        role.stopping(sysNet);
+        assertEquals(List.of("detach"), storySince(calls));
+        role.modified(config());
+        assertEquals(calls + 1, sysNet.calls.size(), "a stopped NetVM is left alone");
+    }
+}
