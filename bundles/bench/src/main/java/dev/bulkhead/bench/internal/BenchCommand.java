@@ -97,7 +97,8 @@ public final class BenchCommand {
     }
 
     private static final String UPLINK_GATEWAY = "198.51.100.1";
-    private static final String SINK = "busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
+    /** exec: the shell becomes the server, so stopping the process stops the server. */
+    private static final String SINK = "exec busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
     private static final int STREAM_MIB = 512;
 
     /**
