@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.firewall.FirewallRule;
+import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * The twin of {@link FirewallRulesetTest}: every shape of ruleset passes {@code nft -c} and loads

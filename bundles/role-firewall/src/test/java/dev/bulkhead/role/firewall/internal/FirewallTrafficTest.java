@@ -33,6 +33,7 @@ import org.junit.jupiter.api.TestInstance;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * The twin of {@link FirewallRoleTest}: the role drives a real FirewallVM, a namespace with the

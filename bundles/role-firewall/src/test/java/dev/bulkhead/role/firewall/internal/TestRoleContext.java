@@ -17,6 +17,7 @@ import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * A FirewallVM as the core shows it to the role: its clients, their rules (the core's default is

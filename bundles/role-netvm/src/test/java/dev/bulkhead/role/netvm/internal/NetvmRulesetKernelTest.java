@@ -11,6 +11,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.bulkhead.testing.ScratchNetwork;
+
 /**
  * The twin of {@link NetvmRulesetTest}: every shape of ruleset passes {@code nft -c} and loads into
  * the kernel, in a namespace of the test's own, each load replacing the last.

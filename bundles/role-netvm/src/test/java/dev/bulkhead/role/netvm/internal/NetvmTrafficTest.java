@@ -25,6 +25,7 @@ import org.junit.jupiter.api.TestInstance;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * The twin of {@link NetvmRoleTest}: the role drives a real NetVM, a namespace linked to two

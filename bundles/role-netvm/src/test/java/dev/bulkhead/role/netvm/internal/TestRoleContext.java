@@ -17,6 +17,7 @@ import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * A NetVM as the core shows it to the role: its clients, a shell that runs commands in it, and the

@@ -1,4 +1,4 @@
-package dev.bulkhead.role.netvm.internal;
+package dev.bulkhead.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * Network namespaces made for one test and removed with everything in them when it closes. They
  * are linked only to each other: no packet from them reaches the machine's own network.
  */
-final class ScratchNetwork implements AutoCloseable {
+public final class ScratchNetwork implements AutoCloseable {
     private static final Path ETC_NETNS = Path.of("/etc/netns");
     private final String prefix;
     private final List<String> namespaces = new ArrayList<>();
@@ -26,19 +26,19 @@ final class ScratchNetwork implements AutoCloseable {
     private boolean madeEtcNetns;
 
     /** What a command left: its exit status and its output. */
-    record Result(int exitStatus, String stdout, String stderr) {
-        String output() {
+    public record Result(int exitStatus, String stdout, String stderr) {
+        public String output() {
             return stdout + stderr;
         }
     }
 
     /** @param tag a few letters naming the test, so a leftover namespace says where it came from */
-    ScratchNetwork(String tag) {
+    public ScratchNetwork(String tag) {
         prefix = "bh-" + tag + "-" + ProcessHandle.current().pid() + "-";
     }
 
     /** A new namespace with its loopback up; returns its full name. */
-    String namespace(String name) {
+    public String namespace(String name) {
         String netns = prefix + name;
         check(run(null, "ip", "netns", "add", netns));
         namespaces.add(netns);
@@ -47,19 +47,19 @@ final class ScratchNetwork implements AutoCloseable {
     }
 
     /** A veth pair with one end in each namespace, both up. */
-    void link(String netnsA, String nameA, String netnsB, String nameB) {
+    public void link(String netnsA, String nameA, String netnsB, String nameB) {
         check(run(null, "ip", "link", "add", nameA, "netns", netnsA, "type", "veth", "peer", "name", nameB, "netns", netnsB));
         check(run(null, "ip", "-n", netnsA, "link", "set", nameA, "up"));
         check(run(null, "ip", "-n", netnsB, "link", "set", nameB, "up"));
     }
 
     /** Runs {@code ip -batch} inside a namespace. */
-    void ip(String netns, String... lines) {
+    public void ip(String netns, String... lines) {
         check(run(String.join("\n", lines) + "\n", "ip", "-n", netns, "-batch", "-"));
     }
 
     /** Gives a namespace its own resolv.conf ({@code ip netns exec} mounts it over /etc/resolv.conf). */
-    void resolver(String netns, String address) {
+    public void resolver(String netns, String address) {
         try {
             madeEtcNetns |= !Files.exists(ETC_NETNS);
             Path dir = Files.createDirectories(etcNetns(netns));
@@ -70,14 +70,14 @@ final class ScratchNetwork implements AutoCloseable {
     }
 
     /** Runs a command inside a namespace and waits for it. */
-    Result exec(String netns, String stdin, String... command) {
+    public Result exec(String netns, String stdin, String... command) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
         argv.addAll(List.of(command));
         return run(stdin, argv.toArray(String[]::new));
     }
 
     /** Starts a command inside a namespace that runs until the network closes. */
-    Process start(String netns, String... command) {
+    public Process start(String netns, String... command) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
         argv.addAll(List.of(command));
         try {
@@ -89,7 +89,7 @@ final class ScratchNetwork implements AutoCloseable {
         }
     }
 
-    static Result run(String stdin, String... command) {
+    public static Result run(String stdin, String... command) {
         try {
             Process p = new ProcessBuilder(command).start();
             CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
@@ -120,7 +120,7 @@ final class ScratchNetwork implements AutoCloseable {
         }
     }
 
-    static Result check(Result r) {
+    public static Result check(Result r) {
         if (r.exitStatus() != 0) {
             throw new AssertionError("exit " + r.exitStatus() + ": " + r.output());
         }
