@@ -76,6 +76,12 @@ public final class ScratchNetwork implements AutoCloseable {
         return run(stdin, argv.toArray(String[]::new));
     }
 
+    /** Checks an nftables ruleset ({@code nft -c}), then loads it into the namespace; fails on either refusal. */
+    public void loadRuleset(String netns, String ruleset) {
+        check(run(ruleset, "nft", "-c", "-f", "-"));
+        check(exec(netns, ruleset, "nft", "-f", "-"));
+    }
+
     /** Starts a command inside a namespace that runs until the network closes. */
     public Process start(String netns, String... command) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));

@@ -39,8 +39,7 @@ class FirewallRulesetKernelTest {
     }
 
     private String load(String ruleset) {
-        ScratchNetwork.check(ScratchNetwork.run(ruleset, "nft", "-c", "-f", "-"));
-        ScratchNetwork.check(network.exec(netns, ruleset, "nft", "-f", "-"));
+        network.loadRuleset(netns, ruleset);
         return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "table", "inet", FirewallRuleset.TABLE)).stdout();
     }
 

@@ -33,8 +33,7 @@ class NetvmRulesetKernelTest {
     }
 
     private String load(String ruleset) {
-        ScratchNetwork.check(ScratchNetwork.run(ruleset, "nft", "-c", "-f", "-"));
-        ScratchNetwork.check(network.exec(netns, ruleset, "nft", "-f", "-"));
+        network.loadRuleset(netns, ruleset);
         return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "ruleset")).stdout();
     }
 
