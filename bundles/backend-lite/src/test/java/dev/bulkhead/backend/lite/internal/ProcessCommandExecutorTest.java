@@ -62,31 +62,9 @@ class ProcessCommandExecutorTest {
         assertTrue(result.timedOut());
         assertTrue(System.nanoTime() - began < Duration.ofSeconds(5).toNanos());
         long background = Long.parseLong(Files.readString(pids).strip());
-        assertTrue(endsWithin(background, Duration.ofSeconds(5)), "the background sleep lives");
-    }
-
-    /**
-     * Whether the process is gone or a zombie before the deadline. A SIGKILLed process is reaped by whoever
-     * adopted it, which in a container may be an init that never reaps: a zombie runs nothing, so it counts as
-     * ended. The kernel delivers the kill asynchronously, hence the bounded wait for the state to change.
-     */
-    private static boolean endsWithin(long pid, Duration limit) throws IOException {
-        Path stat = Path.of("/proc", Long.toString(pid), "stat");
-        long deadline = System.nanoTime() + limit.toNanos();
-        do {
-            String state;
-            try {
-                String line = Files.readString(stat);
-                state = line.substring(line.lastIndexOf(')') + 2, line.lastIndexOf(')') + 3);
-            } catch (java.nio.file.NoSuchFileException e) {
-                return true;
-            }
-            if (state.equals("Z") || state.equals("X")) {
-                return true;
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        } while (System.nanoTime() < deadline);
-        return false;
+        // Killed, it is gone or a zombie of whoever adopted it (an init that does not reap keeps zombies).
+        assertTrue(new HostProcesses(Path.of("/proc")).awaitExit(background, Duration.ofSeconds(5)),
+                "the background sleep lives");
     }
 
     @Test
