@@ -87,6 +87,9 @@ public interface QubeAdmin {
 
     void setGlobalProperty(String property, String value);
 
+    /** The VM roles present now (their bundles may come and go at any moment), sorted by id. */
+    List<RoleInfo> roles();
+
     /**
      * What was wrong in the state file when it was loaded (unknown fields, qubes that could not be
      * read and are kept aside unchanged); empty when it loaded cleanly.

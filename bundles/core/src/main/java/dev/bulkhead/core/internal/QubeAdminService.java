@@ -48,6 +48,7 @@ import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -170,6 +171,7 @@ public final class QubeAdminService implements QubeAdmin {
     void addRole(QubeRole role) {
         roles.put(role.id(), role);
         LOG.log(Level.INFO, "role " + role.id() + " is available");
+        events.fire("role-add", null, Map.of("role", role.id()));
         worker.execute(this::autostart);
     }
 
@@ -179,6 +181,7 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
+        events.fire("role-remove", null, Map.of("role", role.id()));
         lifecycle.lock();
         try {
             for (QubeRecord q : model.qubes.values()) {
@@ -379,6 +382,20 @@ public final class QubeAdminService implements QubeAdmin {
     @Override
     public List<String> stateProblems() {
         return store.problems();
+    }
+
+    @Override
+    public List<RoleInfo> roles() {
+        Model m = model;
+        List<RoleInfo> result = new ArrayList<>();
+        for (QubeRole role : roles.values()) {
+            List<String> carriers = m.qubes.values().stream()
+                    .filter(q -> role.id().equals(q.features.get(QubeRole.ROLE_FEATURE)))
+                    .map(q -> q.name).sorted().toList();
+            result.add(new RoleInfo(role.id(), role.description(), role.providesNetwork(), carriers));
+        }
+        result.sort(Comparator.comparing(RoleInfo::id));
+        return result;
     }
 
     @Override

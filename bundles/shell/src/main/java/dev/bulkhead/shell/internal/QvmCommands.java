@@ -24,6 +24,7 @@ import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.firewall.FirewallRule;
 
@@ -38,7 +39,7 @@ import dev.bulkhead.api.firewall.FirewallRule;
         "osgi.command.function=kill", "osgi.command.function=pause", "osgi.command.function=unpause",
         "osgi.command.function=restart", "osgi.command.function=prefs", "osgi.command.function=run",
         "osgi.command.function=features", "osgi.command.function=tags", "osgi.command.function=log",
-        "osgi.command.function=globalprefs", "osgi.command.function=firewall" })
+        "osgi.command.function=globalprefs", "osgi.command.function=firewall", "osgi.command.function=roles" })
 public final class QvmCommands {
     private static final Map<String, String> NO_ALIASES = Map.of();
     private final QubeAdmin admin;
@@ -349,6 +350,16 @@ public final class QvmCommands {
     @Descriptor("Show what a qube's console printed. Usage: qvm:log NAME")
     public void log(@Descriptor("qube name") String name) {
         out().print(admin.consoleLog(name));
+    }
+
+    @Descriptor("List the VM roles present now and the qubes that carry them (feature role=ID). Usage: qvm:roles")
+    public void roles() {
+        Table table = new Table("ROLE", "NETWORK", "QUBES", "DESCRIPTION");
+        for (RoleInfo role : admin.roles()) {
+            table.row(role.id(), role.providesNetwork() ? "yes" : "no",
+                    role.qubes().isEmpty() ? "-" : String.join(",", role.qubes()), role.description());
+        }
+        table.print(out());
     }
 
     /** Runs the operation on each named qube, in order; the first refusal ends the command. */
