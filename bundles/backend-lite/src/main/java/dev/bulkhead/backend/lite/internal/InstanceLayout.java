@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Where this backend instance keeps things, on disk and in host-wide namespaces. Everything on disk is
@@ -22,9 +23,13 @@ final class InstanceLayout {
     }
 
     private static String tagOf(Path data) {
+        return hexDigest(data.toString(), 3);
+    }
+
+    private static String hexDigest(String text, int bytes) {
         try {
-            byte[] hash = MessageDigest.getInstance("SHA-256").digest(data.toString().getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(hash, 0, 3);
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, bytes);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
@@ -44,10 +49,13 @@ final class InstanceLayout {
         return home.resolve("runc");
     }
 
-    /** The built-in minimal root filesystem. */
-    Path builtinRootfs() {
-        // The number changes with the root's content, so an older root is never reused.
-        return home.resolve("rootfs-3");
+    /**
+     * The built-in minimal root filesystem made from the given host programs. The number changes with the
+     * way the root is built and the digest with the programs it holds, so a root built from other settings
+     * or by an older version is never reused.
+     */
+    Path builtinRootfs(List<String> programs) {
+        return home.resolve("rootfs-4-" + hexDigest(String.join("\n", programs), 4));
     }
 
     /** The OCI bundle directory of a domain: config.json and the console log. */

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -75,8 +76,10 @@ public final class LiteBackend implements HypervisorBackend {
 
         @AttributeDefinition(name = "Network tools",
                 description = "Host programs copied, with the libraries they load, into the built-in root at the same path,"
-                        + " for network roles inside qubes; missing ones are skipped.")
-        String[] networkTools() default { "/usr/sbin/nft", "/sbin/ip", "/usr/sbin/conntrack" };
+                        + " for the service qubes of network roles (filtering, DNS, Tor, WireGuard); missing ones are"
+                        + " skipped, and a role whose program is missing refuses to start its qube.")
+        String[] networkTools() default { "/usr/sbin/nft", "/sbin/ip", "/usr/sbin/conntrack", "/usr/sbin/dnsmasq",
+                "/usr/bin/tor", "/usr/bin/wireguard-go", "/usr/bin/wg" };
     }
 
     private static final String CREATED = "created";
@@ -118,9 +121,17 @@ public final class LiteBackend implements HypervisorBackend {
         this.cgroups = new CgroupDirectories(host.cgroupRoot());
         this.processes = new HostProcesses(host.proc());
         this.oci = new OciConfig(json);
-        this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(), settings.busybox(), settings.networkTools(), executor,
+        this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
         this.procSelf = host.proc().resolve("self");
+    }
+
+    /** What the built-in root is made of: the busybox and the network tools present on this host. */
+    private static List<String> rootPrograms(LiteSettings settings) {
+        List<String> programs = new ArrayList<>();
+        programs.add(settings.busybox());
+        settings.networkTools().stream().filter(t -> Files.isExecutable(Path.of(t))).forEach(programs::add);
+        return programs;
     }
 
     static Path dataDirectory(String property) {
