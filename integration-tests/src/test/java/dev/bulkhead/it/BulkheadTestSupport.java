@@ -79,7 +79,7 @@ public abstract class BulkheadTestSupport {
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(30);
 
     /** Installed and started in this order, from the directory the build staged them in. */
-    private static final List<String> BUNDLES = List.of(
+    static final List<String> BUNDLES = List.of(
             "org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component", "org.apache.felix.scr",
             "org.apache.felix.configadmin", "org.apache.felix.metatype",
             "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.command",
@@ -99,7 +99,7 @@ public abstract class BulkheadTestSupport {
     public Option[] configuration() throws IOException {
         Path staged = Path.of(System.getProperty("bulkhead.it.bundles", "target/bundles")).toAbsolutePath();
         List<Option> options = new ArrayList<>();
-        for (String name : BUNDLES) {
+        for (String name : bundles()) {
             Path jar = staged.resolve(name + ".jar");
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalStateException(jar + " is missing: run the tests through Maven (mvn verify), which stages it");
@@ -110,6 +110,11 @@ public abstract class BulkheadTestSupport {
         options.add(frameworkProperty("bulkhead.data").value(TestDataDirectory.create(getClass()).toString()));
         options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
         return options(options.toArray(Option[]::new));
+    }
+
+    /** The bundles this test class runs, by their staged names; {@link #BUNDLES} unless a test needs others. */
+    protected List<String> bundles() {
+        return BUNDLES;
     }
 
     /** Every test needs the core to have taken over the lite backend. */

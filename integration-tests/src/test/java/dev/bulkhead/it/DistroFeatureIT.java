@@ -20,8 +20,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * The distribution ships exactly what the feature files describe: the same bundles at the same
- * versions, and the same default configuration in etc/.
+ * The distribution is assembled from the feature files: the launcher starts the base feature, the feature
+ * repository holds every feature's bundles at their versions, and etc/ holds every feature's default configuration.
  */
 public class DistroFeatureIT {
     private final Path workspace = Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath();
@@ -36,13 +36,17 @@ public class DistroFeatureIT {
         return all;
     }
 
+    private static String fileName(String coordinates) {
+        String[] gav = coordinates.split(":");
+        return gav[1] + "-" + gav[gav.length - 1] + ".jar";
+    }
+
     @Test
-    public void distroBundlesAreTheFeatureBundles() throws IOException {
+    public void theLauncherStartsExactlyTheBaseFeature() throws IOException {
         Set<String> expected = new TreeSet<>();
         for (JsonNode feature : features()) {
-            for (JsonNode bundle : feature.path("bundles")) {
-                String[] gav = bundle.path("id").asText().split(":");
-                expected.add(gav[1] + "-" + gav[gav.length - 1] + ".jar");
+            if (feature.path("id").asText().startsWith("dev.bulkhead:base:")) {
+                feature.path("bundles").forEach(b -> expected.add(fileName(b.path("id").asText())));
             }
         }
         Set<String> shipped = new TreeSet<>();
@@ -50,6 +54,33 @@ public class DistroFeatureIT {
             files.forEach(f -> shipped.add(f.getFileName().toString()));
         }
         assertEquals(expected, shipped);
+    }
+
+    @Test
+    public void theFeatureRepositoryHoldsEveryBundleOfEveryFeatureAndNothingElse() throws IOException {
+        Set<String> expected = new TreeSet<>();
+        for (JsonNode feature : features()) {
+            for (JsonNode bundle : feature.path("bundles")) {
+                String[] gav = bundle.path("id").asText().split(":");
+                expected.add(gav[0].replace('.', '/') + "/" + gav[1] + "/" + gav[gav.length - 1] + "/" + fileName(bundle.path("id").asText()));
+            }
+        }
+        Path system = workspace.resolve("distro/target/bulkhead/system");
+        Set<String> shipped = new TreeSet<>();
+        try (Stream<Path> files = Files.walk(system)) {
+            files.filter(Files::isRegularFile).forEach(f -> shipped.add(system.relativize(f).toString()));
+        }
+        assertEquals(expected, shipped);
+    }
+
+    @Test
+    public void theFeatureFilesShipAsTheyAre() throws IOException {
+        try (Stream<Path> files = Files.list(workspace.resolve("features"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+                assertEquals(f.toString(), Files.readString(f),
+                        Files.readString(workspace.resolve("distro/target/bulkhead/features").resolve(f.getFileName())));
+            }
+        }
     }
 
     @Test

@@ -54,7 +54,7 @@ import dev.bulkhead.api.feature.FeatureInfo;
  * already present (the launcher's base, or another feature's) is used as it is and never uninstalled by it.
  * Configurations it creates carry {@value #FEATURE_PROPERTY} so that an uninstall removes exactly those.
  */
-@Component(service = FeatureAdmin.class, configurationPid = FeatureService.PID,
+@Component(service = FeatureAdmin.class, immediate = true, configurationPid = FeatureService.PID,
         configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = FeatureService.Config.class)
 public final class FeatureService implements FeatureAdmin {
@@ -73,8 +73,9 @@ public final class FeatureService implements FeatureAdmin {
         String repository() default "";
 
         @AttributeDefinition(name = "Boot features",
-                description = "Installed at the first start; afterwards the platform remembers what the user installed.")
-        String[] boot() default {};
+                description = "Comma-separated feature names installed at the first start; afterwards the platform"
+                        + " remembers what the user installed and uninstalled.")
+        String boot() default "";
     }
 
     private final BundleContext context;
@@ -99,7 +100,8 @@ public final class FeatureService implements FeatureAdmin {
         }
         this.saved = new InstalledFeatures(Path.of(data).resolve("features.json"), mapper);
         Optional<List<String>> remembered = saved.load();
-        List<String> toInstall = remembered.orElse(List.of(config.boot()));
+        List<String> toInstall = remembered.orElse(java.util.Arrays.stream(config.boot().split(","))
+                .map(String::strip).filter(n -> !n.isEmpty()).toList());
         bootThread.execute(() -> installAtBoot(toInstall));
     }
 
