@@ -80,6 +80,7 @@ public abstract class BulkheadTestSupport {
 
     /** Installed and started in this order, from the directory the build staged them in. */
     static final List<String> BUNDLES = List.of(
+            "asm", "asm-tree", "asm-analysis", "asm-commons", "asm-util", "org.apache.aries.spifly.dynamic.bundle",
             "org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component", "org.apache.felix.scr",
             "org.apache.felix.configadmin", "org.apache.felix.metatype",
             "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.command",

@@ -32,6 +32,27 @@ public class PlatformIT extends BulkheadTestSupport {
         }
     }
 
+    /**
+     * The backend and role bundles are also ServiceLoader providers: Aries SPI Fly reads their osgi.serviceloader
+     * capability and registers each provider as a service, as the plain-Java embedding finds them on a class path.
+     */
+    @Test
+    public void spiFlyPublishesTheBackendAndRoleProviders() throws Exception {
+        Object backend = awaitService("(&(objectClass=dev.bulkhead.api.hypervisor.HypervisorBackendProvider)(serviceloader.mediator=*))");
+        assertEquals("lite", ((dev.bulkhead.api.hypervisor.HypervisorBackendProvider) backend).name());
+        awaitTrue("SPI Fly to register both role providers", QUBE_TIMEOUT, () -> roleProviders().equals(List.of("firewall", "netvm")),
+                () -> roleProviders().toString());
+    }
+
+    private List<String> roleProviders() {
+        try {
+            return context.getServiceReferences(dev.bulkhead.api.role.QubeRoleProvider.class, "(serviceloader.mediator=*)").stream()
+                    .map(r -> context.getService(r).id()).sorted().toList();
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     public void exactlyOneAdminServiceOnTheLiteBackend() throws Exception {
         QubeAdmin admin = admin();

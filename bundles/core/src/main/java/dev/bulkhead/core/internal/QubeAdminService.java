@@ -146,6 +146,26 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
+    /** The core outside a framework, for {@link dev.bulkhead.core.embed.EmbeddedPlatform}. */
+    public static QubeAdminService embedded(Path dataDir, Map<String, ?> settings) throws IOException {
+        return new QubeAdminService(dataDir, dev.bulkhead.api.Settings.of(CoreConfig.class, settings));
+    }
+
+    /** Adds a backend, as Declarative Services does in OSGi. */
+    public void embeddedBackend(HypervisorBackend backend) {
+        addBackend(backend);
+    }
+
+    /** Adds a role, as Declarative Services does in OSGi. */
+    public void embeddedRole(QubeRole role) {
+        addRole(role);
+    }
+
+    /** Stops the core, as Declarative Services does in OSGi. */
+    public void embeddedClose() {
+        deactivate();
+    }
+
     @Deactivate
     void deactivate() {
         worker.shutdownNow();

@@ -30,6 +30,7 @@ import dev.bulkhead.api.role.RoleContext;
  */
 @Component(service = QubeRole.class)
 public final class FirewallRole implements QubeRole {
+    static final String ID = "firewall";
     private static final System.Logger LOG = System.getLogger(FirewallRole.class.getName());
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final byte[] NO_INPUT = new byte[0];
@@ -43,7 +44,7 @@ public final class FirewallRole implements QubeRole {
 
     @Override
     public String id() {
-        return "firewall";
+        return ID;
     }
 
     @Override

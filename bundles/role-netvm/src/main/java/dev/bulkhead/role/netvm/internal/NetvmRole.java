@@ -27,6 +27,7 @@ import dev.bulkhead.api.role.RoleContext;
 @Component(service = QubeRole.class, configurationPid = NetvmConfig.PID)
 @Designate(ocd = NetvmConfig.class)
 public final class NetvmRole implements QubeRole {
+    static final String ID = "netvm";
     private static final System.Logger LOG = System.getLogger(NetvmRole.class.getName());
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** iproute2 by path: a busybox shell would run its own, smaller ip applet for a bare name. */
@@ -86,7 +87,7 @@ public final class NetvmRole implements QubeRole {
 
     @Override
     public String id() {
-        return "netvm";
+        return ID;
     }
 
     @Override
