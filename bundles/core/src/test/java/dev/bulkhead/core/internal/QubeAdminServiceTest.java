@@ -89,6 +89,46 @@ class QubeAdminServiceTest {
         return Files.readAllBytes(data.resolve(StateStore.FILE_NAME));
     }
 
+    /** Polls the condition until it holds or the deadline passes; the core's autostart runs on its own thread. */
+    static void eventually(String what, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+    @Test
+    void autostartQubesStartOnceTheirRoleIsPresentAndComeBackWithIt() throws IOException {
+        create("sys-relay", QubeClass.AppVM, Map.of("provides_network", "True", "autostart", "True"));
+        admin.setFeature("sys-relay", "role", "relay");
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-relay", "autostart", "True"));
+        admin.deactivate();
+        backend = new FakeBackend();
+        // A boot: nothing runs, and the role's bundle is not there yet.
+        admin = newAdmin();
+        dev.bulkhead.api.role.QubeRole relay = new RelayRoleProvider().create(Map.of());
+        assertEquals(PowerState.Halted, admin.get("sys-relay").state());
+
+        admin.addRole(relay);
+
+        eventually("sys-relay and work to start with the role", () -> admin.get("sys-relay").state() == PowerState.Running
+                && admin.get("work").state() == PowerState.Running);
+        assertEquals("sys-relay", backend.links.get("work").netvm());
+
+        admin.removeRole(relay);
+
+        assertEquals(PowerState.Halted, admin.get("sys-relay").state());
+        assertFalse(backend.links.containsKey("work"), "work kept a link to a netvm whose role left");
+
+        admin.addRole(relay);
+
+        eventually("sys-relay to come back and work to be linked to it again",
+                () -> admin.get("sys-relay").state() == PowerState.Running && backend.links.containsKey("work"));
+    }
+
     @Test
     void freshPlatformHasDom0AndAFirstTemplate() {
         List<Qube> all = admin.list();
