@@ -45,6 +45,19 @@ public class ShellIT extends BulkheadTestSupport {
     }
 
     @Test
+    public void rolesListsThePresentRolesAndTheQubesCarryingThem() throws Exception {
+        shell("qvm:create --label red --property provides_network=True sys-fw");
+        shell("qvm:features sys-fw role firewall");
+
+        List<String> lines = shell("qvm:roles").lines().toList();
+
+        assertEquals(List.of("ROLE", "NETWORK", "QUBES", "DESCRIPTION"), List.of(lines.get(0).strip().split("\\s+")));
+        assertTrue(String.join("\n", lines), lines.get(1).matches("firewall\\s+yes\\s+sys-fw\\s+\\S.*"));
+        assertTrue(String.join("\n", lines), lines.get(2).matches("netvm\\s+yes\\s+-\\s+\\S.*"));
+        assertEquals(String.join("\n", lines), 3, lines.size());
+    }
+
+    @Test
     public void prefsSetsShowsAndResetsAProperty() throws Exception {
         shell("qvm:create --label red work");
         String byDefault = admin().get("work").value(QubeProperty.MEMORY);
