@@ -55,12 +55,12 @@ final class Dnsmasq {
     /**
      * The configuration: answer only on client links (and loopback), never from the qube's own
      * hosts file or resolv.conf, forward to the virtual DNS of the qube's own netvm, and NXDOMAIN for
-     * every blocked name and every name under it. It runs as root because the qube's root has no
-     * other user to give it and no capability to change user; the qube is its sandbox.
+     * every blocked name and every name under it. It stays root with root's group: the qube grants
+     * no capability to change either, and is its sandbox.
      */
     String config(BlockList blocked) {
         StringBuilder conf = new StringBuilder();
-        conf.append("no-resolv\nno-hosts\ninterface=vif*\nuser=root\ngroup=root\n");
+        conf.append("no-resolv\nno-hosts\ninterface=vif*\nuser=root\ngroup=\n");
         conf.append("pid-file=").append(directory).append("/dnsmasq.pid\n");
         conf.append("log-facility=").append(directory).append("/dnsmasq.log\n");
         for (String upstream : DnsFilterRuleset.VIRTUAL_DNS) {

@@ -16,7 +16,7 @@ class DnsmasqTest {
     @Test
     void blockedNamesGetNoAddressAndTheRestGoesToTheVirtualDnsOfTheNetvm() {
         String conf = dnsmasq.config(BlockList.parse("ads.test,tracker.test"));
-        assertEquals(List.of("no-resolv", "no-hosts", "interface=vif*", "user=root", "group=root", "pid-file=/run/dns-filter/dnsmasq.pid",
+        assertEquals(List.of("no-resolv", "no-hosts", "interface=vif*", "user=root", "group=", "pid-file=/run/dns-filter/dnsmasq.pid",
                 "log-facility=/run/dns-filter/dnsmasq.log", "server=10.139.1.1", "server=10.139.1.2", "address=/ads.test/",
                 "address=/tracker.test/"), conf.lines().toList());
     }

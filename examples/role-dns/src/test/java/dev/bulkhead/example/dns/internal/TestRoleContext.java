@@ -49,13 +49,17 @@ final class TestRoleContext implements RoleContext {
         this.shell = shell;
     }
 
+    /** The capabilities the lite backend gives a qube that provides network; nothing else, as in the qube. */
+    static final String QUBE_CAPABILITIES = "-all,+audit_write,+kill,+net_bind_service,+net_admin,+net_raw";
+
     /**
-     * Commands run as in the qube's root: busybox applets first (its /bin is busybox), then the
-     * host's programs (nft, dnsmasq).
+     * Commands run as in the qube's root: with its capabilities, busybox applets first (its /bin is
+     * busybox), then the host's programs (nft, dnsmasq).
      */
     static TestRoleContext inNamespace(String name, int qid, String netns) {
         return new TestRoleContext(name, qid, (argv, stdin) -> {
-            List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "busybox", "sh", "-c", "exec \"$@\"", "sh"));
+            List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "setpriv", "--bounding-set=" + QUBE_CAPABILITIES,
+                    "--no-new-privs", "busybox", "sh", "-c", "exec \"$@\"", "sh"));
             String program = argv.get(0);
             command.add(program.startsWith("/bin/") ? program.substring("/bin/".length()) : program);
             command.addAll(argv.subList(1, argv.size()));
