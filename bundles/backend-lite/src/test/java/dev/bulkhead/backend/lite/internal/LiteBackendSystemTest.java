@@ -158,7 +158,12 @@ class LiteBackendSystemTest {
 
         Path cgroup = Path.of("/sys/fs/cgroup/memory").resolve(layoutOf(data).cgroupsPath("sys-a").substring(1));
         assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
-        List<String> members = Files.readString(cgroup.resolve("cgroup.procs")).lines().toList();
+        // runc returns once it has let the container's process go; its exec of the init may follow a moment later.
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        List<String> members;
+        do {
+            members = Files.readString(cgroup.resolve("cgroup.procs")).lines().toList();
+        } while (members.stream().noneMatch(pid -> cmdline(pid).contains(OciConfig.INIT)) && System.nanoTime() < deadline);
         assertTrue(members.stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup: " + members);
     }
 
