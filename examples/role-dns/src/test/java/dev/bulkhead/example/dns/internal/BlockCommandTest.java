@@ -9,8 +9,10 @@ import java.io.PrintStream;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.Dictionary;
+import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.osgi.service.cm.Configuration;
@@ -47,8 +49,8 @@ class BlockCommandTest {
                 });
     }
 
-    private static java.util.Map<String, Object> toMap(Dictionary<String, Object> d) {
-        java.util.Map<String, Object> m = new java.util.HashMap<>();
+    private static Map<String, Object> toMap(Dictionary<String, Object> d) {
+        Map<String, Object> m = new HashMap<>();
         for (var keys = d.keys(); keys.hasMoreElements();) {
             String k = keys.nextElement();
             m.put(k, d.get(k));
@@ -100,7 +102,7 @@ class BlockCommandTest {
 
     @Test
     void aWrongConfiguredListCanOnlyBeReplacedWhole() throws Exception {
-        stored = new Hashtable<>(java.util.Map.of("block", "ads.test,bad name"));
+        stored = new Hashtable<>(Map.of("block", "ads.test,bad name"));
         AdminException e = assertThrows(AdminException.class, () -> block("add", "more.test"));
         assertTrue(e.getMessage().contains("'bad name'") && e.getMessage().contains("dns:block set"), e.getMessage());
         block("set", "ads.test");
