@@ -11,16 +11,20 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -34,6 +38,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.RoleInfo;
 
 /**
  * {@code bench:run}: measures the platform in the running instance and prints JSON. Each figure
@@ -43,11 +48,13 @@ import dev.bulkhead.api.QubeSpec;
 @Component(service = BenchCommand.class, property = { "osgi.command.scope=bench", "osgi.command.function=run" })
 public final class BenchCommand {
     private static final String PREFIX = "bench-";
+    private final BundleContext context;
     private final QubeAdmin admin;
     private final CommandProcessor shell;
 
     @Activate
-    public BenchCommand(@Reference QubeAdmin admin, @Reference CommandProcessor shell) {
+    public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell) {
+        this.context = context;
         this.admin = admin;
         this.shell = shell;
     }
@@ -59,7 +66,12 @@ public final class BenchCommand {
             @Descriptor("platform start to shell-ready, measured by bin/bench") @Parameter(names = "--boot-ms", absentValue = "-1") long bootMs,
             @Descriptor("resident memory after start, measured by bin/bench") @Parameter(names = "--boot-rss-kb", absentValue = "-1") long bootRssKb,
             @Descriptor("network namespace at the end of the NetVM uplink, made by bin/bench; empty: no network figures")
-            @Parameter(names = "--outside", absentValue = "") String outside)
+            @Parameter(names = "--outside", absentValue = "") String outside,
+            @Descriptor("a role bundle jar to deploy for the hot-deploy figure; empty: no such figure")
+            @Parameter(names = "--role-jar", absentValue = "") String roleJar,
+            @Descriptor("the folder FileInstall watches for bundles (deploy/)") @Parameter(names = "--deploy", absentValue = "") String deploy,
+            @Descriptor("its poll interval, as configured, reported next to the figure")
+            @Parameter(names = "--deploy-poll-ms", absentValue = "-1") long deployPollMs)
             throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
@@ -85,6 +97,10 @@ public final class BenchCommand {
 
         if (!outside.isEmpty()) {
             network(out.putObject("network"), outside);
+        }
+
+        if (!roleJar.isEmpty()) {
+            roleDeploy(out.putObject("role_deploy_ms"), Path.of(roleJar), Path.of(deploy), deployPollMs);
         }
 
         ObjectNode boot = out.putObject("platform");
@@ -159,6 +175,97 @@ public final class BenchCommand {
                 }
                 admin.remove(q);
             }
+        }
+    }
+
+    private static final int DEPLOY_TRIES = 10;
+    private static final Duration DEPLOY_DEADLINE = Duration.ofSeconds(30);
+
+    /**
+     * A role bundle jar copied into the watched folder until its role is listed by
+     * {@link QubeAdmin#roles()}, against the same jar installed and started straight through the
+     * framework: the difference is what hot deployment adds (mostly waiting for FileInstall's poll).
+     */
+    private void roleDeploy(ObjectNode out, Path jar, Path deploy, long pollMs) throws Exception {
+        Path target = deploy.resolve(jar.getFileName());
+        Path part = deploy.resolve(jar.getFileName() + ".part");
+        String symbolicName;
+        try (JarFile file = new JarFile(jar.toFile())) {
+            symbolicName = file.getManifest().getMainAttributes().getValue("Bundle-SymbolicName").split(";")[0].strip();
+        }
+        List<String> before = roleIds();
+        String role = null;
+        List<Long> deployed = new ArrayList<>();
+        List<Long> floor = new ArrayList<>();
+        try {
+            for (int i = 0; i < DEPLOY_TRIES; i++) {
+                long t0 = System.nanoTime();
+                // renamed into place: FileInstall must not see half a jar
+                Files.copy(jar, part, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+                role = awaitNewRole(before);
+                deployed.add(System.nanoTime() - t0);
+                Files.delete(target);
+                awaitGone(before, symbolicName);
+
+                long f0 = System.nanoTime();
+                Bundle bundle;
+                try (InputStream in = Files.newInputStream(jar)) {
+                    bundle = context.installBundle("bench:" + jar.getFileName(), in);
+                }
+                try {
+                    bundle.start();
+                    awaitNewRole(before);
+                    floor.add(System.nanoTime() - f0);
+                } finally {
+                    bundle.uninstall();
+                }
+                awaitGone(before, symbolicName);
+            }
+        } finally {
+            Files.deleteIfExists(part);
+            Files.deleteIfExists(target);
+        }
+        out.put("role", role);
+        out.put("p50", ms(percentile(deployed, 50)));
+        out.put("max", ms(percentile(deployed, 100)));
+        out.put("floor_bundle_install_start_p50", ms(percentile(floor, 50)));
+        out.put("ratio_p50", ratio(percentile(deployed, 50), percentile(floor, 50)));
+        out.put("fileinstall_poll_ms", pollMs);
+        out.put("tries", DEPLOY_TRIES);
+        out.put("target_p50", 1000);
+    }
+
+    private List<String> roleIds() {
+        return admin.roles().stream().map(RoleInfo::id).toList();
+    }
+
+    /** Waits for a role that is not in {@code before}; returns its id. */
+    private String awaitNewRole(List<String> before) throws InterruptedException {
+        long deadline = System.nanoTime() + DEPLOY_DEADLINE.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (String id : roleIds()) {
+                if (!before.contains(id)) {
+                    return id;
+                }
+            }
+            Thread.sleep(1);
+        }
+        throw new AdminException("no new role within " + DEPLOY_DEADLINE.toSeconds() + " s; roles: " + roleIds());
+    }
+
+    /**
+     * Waits until the roles are {@code before} again and no bundle of that name is installed, so the
+     * next install is not refused as a duplicate.
+     */
+    private void awaitGone(List<String> before, String symbolicName) throws InterruptedException {
+        long deadline = System.nanoTime() + DEPLOY_DEADLINE.toNanos();
+        while (!roleIds().equals(before) || Arrays.stream(context.getBundles()).anyMatch(b -> symbolicName.equals(b.getSymbolicName()))) {
+            if (System.nanoTime() > deadline) {
+                throw new AdminException("the deployed role or bundle " + symbolicName + " did not leave within "
+                        + DEPLOY_DEADLINE.toSeconds() + " s; roles: " + roleIds());
+            }
+            Thread.sleep(1);
         }
     }
 

@@ -12,7 +12,8 @@ import dev.bulkhead.api.hypervisor.LinkEndpoint;
  * address on its own link out through the uplink, and the answers. Everything else (forged
  * addresses, client to client, IPv6, connections into a client, anything from the uplink that was
  * not asked for) meets the drop policy. Qubes' virtual DNS addresses go to the upstream resolvers,
- * the first to the first and the second to the second (or the first again), or nowhere.
+ * the first to the first and the second to the second (or the first again), or nowhere. The NetVM
+ * itself sends no IPv6 upstream: as a router its kernel would report multicast groups there.
  */
 final class NetvmRuleset {
     static final String TABLE = "bulkhead";
@@ -63,6 +64,8 @@ final class NetvmRuleset {
                   }
                 """);
         if (uplink != null) {
+            nft.append("  chain output {\n    type filter hook output priority filter; policy accept;\n");
+            nft.append("    oifname \"").append(uplink).append("\" meta nfproto ipv6 drop\n  }\n");
             nft.append("  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
             nft.append("    oifname \"").append(uplink).append("\" masquerade\n  }\n");
         }

@@ -45,6 +45,10 @@ class NetvmRulesetTest {
                     ct state established,related accept
                     iifname "vif*" iifname . ip saddr @clients icmp type echo-request accept
                   }
+                  chain output {
+                    type filter hook output priority filter; policy accept;
+                    oifname "uplink0" meta nfproto ipv6 drop
+                  }
                   chain postrouting {
                     type nat hook postrouting priority srcnat; policy accept;
                     oifname "uplink0" masquerade
@@ -70,6 +74,6 @@ class NetvmRulesetTest {
         String noUplink = NetvmRuleset.render(null, List.of("203.0.113.53"), List.of(WORK));
         assertTrue(noUplink.contains("  chain forward {\n    type filter hook forward priority filter; policy drop;\n"
                 + "    ct state invalid drop\n  }\n"), noUplink);
-        assertFalse(noUplink.contains("masquerade") || noUplink.contains("dnat"), noUplink);
+        assertFalse(noUplink.contains("masquerade") || noUplink.contains("dnat") || noUplink.contains("chain output"), noUplink);
     }
 }
