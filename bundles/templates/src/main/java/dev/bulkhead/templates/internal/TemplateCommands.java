@@ -138,11 +138,12 @@ public final class TemplateCommands {
         return p.isAbsolute() ? p : home.resolve(p).normalize();
     }
 
-    /** A one-line bar redrawn in place while a template is read and unpacked. */
+    /** A one-line bar redrawn in place, once per phase and whole percent, while a template is read and unpacked. */
     static final class ProgressBar implements InstallListener {
         private static final int WIDTH = 30;
         private final PrintStream out;
-        private String last = "";
+        private Phase lastPhase;
+        private int lastPercent = -1;
         private boolean drawn;
 
         ProgressBar(PrintStream out) {
@@ -151,17 +152,22 @@ public final class TemplateCommands {
 
         @Override
         public void progress(Phase phase, long done, long total) {
-            String line = line(phase, done, total);
-            if (!line.equals(last)) {
-                out.print("\r" + line);
+            int percent = percent(done, total);
+            if (phase != lastPhase || percent != lastPercent) {
+                out.print("\r" + line(phase, done, total));
                 out.flush();
-                last = line;
+                lastPhase = phase;
+                lastPercent = percent;
                 drawn = true;
             }
         }
 
+        private static int percent(long done, long total) {
+            return total <= 0 ? 100 : (int) Math.min(100, done * 100 / total);
+        }
+
         static String line(Phase phase, long done, long total) {
-            int percent = total <= 0 ? 100 : (int) Math.min(100, done * 100 / total);
+            int percent = percent(done, total);
             int filled = percent * WIDTH / 100;
             String label = String.format(Locale.ROOT, "%-9s", phase.name().toLowerCase(Locale.ROOT));
             String amount = phase == Phase.PAYLOAD || phase == Phase.UNPACK

@@ -34,14 +34,15 @@ import dev.bulkhead.templates.internal.PackageWriter;
 public final class TemplateTool {
     static final String USAGE = String.join("\n",
             "usage: template keygen PREFIX                     make PREFIX.key (private, keep it safe) and PREFIX.pub",
-            "       template rootfs [--busybox PATH] [--program PATH]... DIR",
+            "       template rootfs [--busybox PATH] [--program PATH]... [--optional-program PATH]... DIR",
             "                                                  build a busybox root from programs of this host",
+            "                                                  (an optional program this host lacks is left out)",
             "       template pack --name NAME --version VERSION --key KEY.key --root DIR [--summary TEXT]",
             "                     (KEY.pub must lie beside KEY.key)",
             "                     [--backend NAME]... [--private-size BYTES] FILE",
             "                                                  archive and sign a root directory as a template package",
             "       template sign --key KEY.key IN OUT        sign a package again with another key",
-            "       template verify [--keys DIR] [--backend NAME] FILE",
+            "       template verify [--keys DIR] [--backend NAME] FILE   (keys: etc/template-keys)",
             "                                                  check a package as qvm:template install does");
 
     private final PrintStream out;
@@ -113,6 +114,12 @@ public final class TemplateTool {
             }
             programs.add(program);
         }
+        for (String p : a.values("--optional-program")) {
+            Path program = Path.of(p);
+            if (program.isAbsolute() && Files.isExecutable(program)) {
+                programs.add(program);
+            }
+        }
         Path root = Path.of(a.operands(1).get(0));
         List<String> packages = new RootfsBuilder(root).build(Path.of(a.value("--busybox", "/bin/busybox")), programs);
         out.println("root " + root + " built from " + (packages.isEmpty() ? "files of this host" : String.join(", ", packages)));
@@ -177,7 +184,7 @@ public final class TemplateTool {
 
     private int verify(Arguments a) throws IOException, UsageException {
         Path file = Path.of(a.operands(1).get(0));
-        Path keys = Path.of(a.value("--keys", "etc/template-keys"));
+        Path keys = Path.of(a.value("--keys", Path.of(System.getProperty("bulkhead.etc", "etc"), "template-keys").toString()));
         Map<String, PublicKey> trusted = Ed25519Keys.trusted(keys);
         Path staging = Files.createTempDirectory(".template-verify-");
         try {
