@@ -153,12 +153,12 @@ public final class PackageReader {
         }
         if (manifest.payloadSize() > limits.maxPayloadBytes()) {
             throw new AdminException("the payload of " + manifest.payloadSize() + " bytes is more than the " + limits.maxPayloadBytes()
-                    + " allowed (max_payload_mb)");
+                    + " allowed (max.payload.mb)");
         }
         for (PayloadFile f : used) {
             if (f.unpackedSize() > limits.maxUnpackedBytes()) {
                 throw new AdminException("payload file " + f.name() + " unpacks to " + f.unpackedSize() + " bytes, more than the "
-                        + limits.maxUnpackedBytes() + " allowed (max_unpacked_mb)");
+                        + limits.maxUnpackedBytes() + " allowed (max.unpacked.mb)");
             }
         }
     }

@@ -166,7 +166,7 @@ public final class RootExtractor {
                 unpacked += n;
                 if (unpacked > limits.maxUnpackedBytes()) {
                     throw new AdminException("the root archive unpacks to more than " + limits.maxUnpackedBytes()
-                            + " bytes, the most allowed (max_unpacked_mb)");
+                            + " bytes, the most allowed (max.unpacked.mb)");
                 }
                 out.write(buffer, 0, n);
                 written += n;

@@ -81,6 +81,7 @@ public final class TemplateStoreService implements TemplateStore {
     private static final System.Logger LOG = System.getLogger(TemplateStoreService.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Properties: trusted.keys, max.payload.mb, max.unpacked.mb, max.entries (an underscore reads as a dot). */
     @ObjectClassDefinition(name = "Bulkhead template store", description = "Installs signed templates as TemplateVMs.")
     @interface Config {
         @AttributeDefinition(name = "Trusted keys", description = "Directory of the Ed25519 public keys (*.pub, PEM) that templates"

@@ -121,7 +121,7 @@ class PackageReaderTest {
         AdminException e = assertThrows(AdminException.class, () -> new PackageReader(Map.of(Ed25519Keys.id(key.getPublic()), key.getPublic()),
                 "test", new PackageReader.Limits(100, 1 << 20, 1000)).read(pkg, "lite", false, staging, InstallListener.NONE, true));
 
-        assertTrue(e.getMessage().contains("bytes is more than the 100 allowed (max_payload_mb)"), e.getMessage());
+        assertTrue(e.getMessage().contains("bytes is more than the 100 allowed (max.payload.mb)"), e.getMessage());
         assertFalse(Files.exists(staging.resolve("payload/root.tar.gz")));
     }
 
@@ -133,7 +133,7 @@ class PackageReaderTest {
         AdminException e = assertThrows(AdminException.class, () -> new PackageReader(Map.of(Ed25519Keys.id(key.getPublic()), key.getPublic()),
                 "test", new PackageReader.Limits(1 << 20, 10, 1000)).read(pkg, "lite", false, staging, InstallListener.NONE, true));
 
-        assertTrue(e.getMessage().contains("unpacks to 19 bytes, more than the 10 allowed (max_unpacked_mb)"), e.getMessage());
+        assertTrue(e.getMessage().contains("unpacks to 19 bytes, more than the 10 allowed (max.unpacked.mb)"), e.getMessage());
     }
 
     @Test

@@ -33,7 +33,7 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
  * The lite backend's volumes. In a volume's storage directory ({@link VolumeSpec#source()}) a root
  * volume is a directory tree {@code tree/}; any other volume is an ext4 image {@code NAME.img}, so
  * that its size is a hard limit. Kept states are in {@code revisions/}, named by the time in
- * milliseconds they were taken.
+ * milliseconds they were taken ({@code .img} added for an image).
  * <p>
  * While a domain runs, its volumes are mounted under its runtime directory: {@code volatile} (a
  * tmpfs of the volatile volume's size, which holds the writable layers of snapshot volumes),
@@ -192,7 +192,7 @@ final class LiteVolumes implements VolumeStorage {
         }
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.map(p -> p.getFileName().toString()).filter(n -> REVISION.matcher(n).matches())
-                    .map(n -> new VolumeRevision(n, Instant.ofEpochMilli(Long.parseLong(n.replace(".img", "")))))
+                    .map(n -> n.replace(".img", "")).map(n -> new VolumeRevision(n, Instant.ofEpochMilli(Long.parseLong(n))))
                     .sorted(Comparator.comparing(VolumeRevision::time).reversed()).toList();
         } catch (IOException e) {
             throw new AdminException("cannot list the revisions in " + dir + ": " + e.getMessage(), e);
@@ -210,7 +210,7 @@ final class LiteVolumes implements VolumeStorage {
             VolumeRevision chosen = revision == null ? kept.get(0)
                     : kept.stream().filter(r -> r.name().equals(revision)).findFirst().orElseThrow(() -> new InvalidValueException(
                             "revision", revision, "one of " + String.join(", ", kept.stream().map(VolumeRevision::name).toList())));
-            replaceCurrent(volume, volume.source().resolve(REVISIONS).resolve(chosen.name()));
+            replaceCurrent(volume, revisionFile(volume, chosen.name()));
         }
     }
 
@@ -358,11 +358,10 @@ final class LiteVolumes implements VolumeStorage {
                 for (VolumeRevision r : revisions(volume)) {
                     now = Math.max(now, r.time().toEpochMilli() + 1);
                 }
-                String name = now + (isTree(volume) ? "" : ".img");
                 Path temp = dir.resolve(".new-" + UUID.randomUUID());
                 try {
                     copyContent(current(volume), temp);
-                    move(temp, dir.resolve(name));
+                    move(temp, revisionFile(volume, Long.toString(now)));
                 } catch (AdminException e) {
                     FileTrees.deleteQuietly(temp);
                     throw e;
@@ -370,9 +369,14 @@ final class LiteVolumes implements VolumeStorage {
             }
             List<VolumeRevision> kept = revisions(volume);
             for (VolumeRevision old : kept.subList(Math.min(volume.revisionsToKeep(), kept.size()), kept.size())) {
-                deleteTree(dir.resolve(old.name()));
+                deleteTree(revisionFile(volume, old.name()));
             }
         }
+    }
+
+    /** A revision's tree or image: named by the milliseconds it was taken at. */
+    private static Path revisionFile(VolumeSpec volume, String revision) {
+        return volume.source().resolve(REVISIONS).resolve(revision + (isTree(volume) ? "" : ".img"));
     }
 
     /** Puts {@code replacement} (a revision or an imported tree) in place of the current content, which is dropped. */

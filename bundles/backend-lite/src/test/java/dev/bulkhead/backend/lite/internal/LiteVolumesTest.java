@@ -158,10 +158,10 @@ class LiteVolumesTest {
         List<VolumeRevision> kept = volumes.revisions(volume);
 
         assertEquals(2, kept.size(), kept.toString());
-        assertEquals(List.of("two", "one"), List.of(Files.readString(storage.resolve("revisions").resolve(kept.get(0).name())),
-                Files.readString(storage.resolve("revisions").resolve(kept.get(1).name()))));
+        assertEquals(List.of("two", "one"), List.of(Files.readString(storage.resolve("revisions").resolve(kept.get(0).name() + ".img")),
+                Files.readString(storage.resolve("revisions").resolve(kept.get(1).name() + ".img"))));
         assertTrue(kept.get(0).time().isAfter(kept.get(1).time()), "newest first: " + kept);
-        assertEquals(NOW.toEpochMilli() + 2 + ".img", kept.get(0).name(), "taken in the same millisecond: named apart");
+        assertEquals(Long.toString(NOW.toEpochMilli() + 2), kept.get(0).name(), "taken in the same millisecond: named apart");
     }
 
     @Test
