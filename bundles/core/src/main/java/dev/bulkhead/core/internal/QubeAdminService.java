@@ -81,6 +81,8 @@ public final class QubeAdminService implements QubeAdmin {
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
     static final String PRELOADED = "preload-dispvm";
     static final int MAX_PRELOAD = 16;
+    /** How long after a preloaded disposable is handed out its successor is started. */
+    private static final long REFILL_DELAY_MS = 1000;
     /** How often the core compares its view with the backend's, to notice qubes that stopped by themselves. */
     private static final long WATCH_PERIOD_MS = 1000;
 
@@ -1300,7 +1302,8 @@ public final class QubeAdminService implements QubeAdmin {
         String template = dispvmTemplate(dispvmTemplate);
         Qube ready = takePreloaded(template);
         if (ready != null) {
-            worker.execute(this::refillPreloaded);
+            // starting the next one at once would compete with the one just handed out, on the same lock and CPUs
+            worker.schedule(this::refillPreloaded, REFILL_DELAY_MS, TimeUnit.MILLISECONDS);
             return ready;
         }
         String name = newDisposable(template);

@@ -126,7 +126,7 @@ public final class LiteBackend implements HypervisorBackend {
         this.oci = new OciConfig(json);
         this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
-        this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), settings.commandTimeout(), Clock.systemUTC());
+        this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
     }
 
@@ -214,6 +214,11 @@ public final class LiteBackend implements HypervisorBackend {
     public void kill(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            // runc's forced delete of a running container polls for its end only every 100 ms
+            Optional<RuncRuntime.ContainerState> state = runc.state(name);
+            if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
+                processes.awaitExit(state.get().pid(), settings.commandTimeout());
+            }
             removeRuntime(name);
         }
     }

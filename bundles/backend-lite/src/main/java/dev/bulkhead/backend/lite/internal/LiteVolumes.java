@@ -59,13 +59,18 @@ final class LiteVolumes implements VolumeStorage {
 
     private final CommandExecutor executor;
     private final MountTable mounts;
+    private final Path sysBlock;
     private final Duration timeout;
     private final Clock clock;
     private final ConcurrentMap<Path, Object> storageLocks = new ConcurrentHashMap<>();
 
-    LiteVolumes(CommandExecutor executor, MountTable mounts, Duration timeout, Clock clock) {
+    /**
+     * @param sysBlock the host's {@code /sys/block}, where a loop device shows its backing file while it is attached
+     */
+    LiteVolumes(CommandExecutor executor, MountTable mounts, Path sysBlock, Duration timeout, Clock clock) {
         this.executor = executor;
         this.mounts = mounts;
+        this.sysBlock = sysBlock;
         this.timeout = timeout;
         this.clock = clock;
     }
@@ -298,17 +303,58 @@ final class LiteVolumes implements VolumeStorage {
         return mountPoint;
     }
 
-    /** Unmounts everything under the domain's runtime directory, latest first, and removes the directory. */
+    /**
+     * Unmounts everything under the domain's runtime directory and removes the directory: the images
+     * first, latest first, then, once their loop devices have let go of their files, the tmpfs.
+     */
     void release(Path runtime) {
-        for (MountTable.Mount m : mounts.below(runtime)) {
-            executor.runOrThrow(command("umount", m.mountPoint().toString()));
+        Path scratch = runtime.resolve(VOLATILE_MOUNT).toAbsolutePath().normalize();
+        List<MountTable.Mount> images = mounts.below(runtime).stream().filter(m -> !m.mountPoint().equals(scratch)).toList();
+        unmount(images);
+        for (MountTable.Mount m : images) {
+            if (m.source().startsWith("/dev/loop")) {
+                awaitDetached(m.source());
+            }
         }
+        unmount(mounts.below(runtime));
         List<MountTable.Mount> left = mounts.below(runtime);
         if (!left.isEmpty()) {
             // deleting through a mount would delete a volume's content
             throw new AdminException("still mounted after unmounting: " + left.stream().map(m -> m.mountPoint().toString()).toList());
         }
         deleteTree(runtime);
+    }
+
+    private void unmount(List<MountTable.Mount> mounted) {
+        if (!mounted.isEmpty()) {
+            List<String> argv = new ArrayList<>(List.of("umount"));
+            mounted.forEach(m -> argv.add(m.mountPoint().toString()));
+            executor.runOrThrow(command(argv.toArray(String[]::new)));
+        }
+    }
+
+    /**
+     * The kernel detaches a loop device from its file a moment after the file system on it is
+     * unmounted, not always at once; until then its file is in use: an image cannot be mounted
+     * again, a tmpfs holding it cannot be unmounted.
+     */
+    private void awaitDetached(String device) {
+        Path backingFile = sysBlock.resolve(Path.of(device).getFileName().toString()).resolve("loop").resolve("backing_file");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = 1;
+        while (Files.exists(backingFile)) {
+            if (System.nanoTime() > deadline) {
+                throw new AdminException("loop device " + device + " is still attached " + timeout.toSeconds() + " s after its"
+                        + " file system was unmounted");
+            }
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AdminException("interrupted waiting for loop device " + device + " to detach", e);
+            }
+            pause = Math.min(pause * 2, 20);
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ final class FakeCommandExecutor implements CommandExecutor {
                         + " " + argv.get(argv.size() - 2) + " rw\n", StandardOpenOption.APPEND);
             } else if (argv.get(0).equals("umount") && mountinfo != null) {
                 List<String> lines = new ArrayList<>(Files.readAllLines(mountinfo));
-                lines.removeIf(l -> l.split(" ")[4].equals(argv.get(1)));
+                lines.removeIf(l -> argv.subList(1, argv.size()).contains(l.split(" ")[4]));
                 Files.write(mountinfo, lines);
             } else if (argv.contains("run")) {
                 Files.createDirectories(runcRoot.resolve(argv.get(argv.size() - 1)));

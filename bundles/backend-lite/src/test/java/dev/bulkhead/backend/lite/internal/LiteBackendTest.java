@@ -60,7 +60,7 @@ class LiteBackendTest {
         layout = new InstanceLayout(data);
         executor = new FakeCommandExecutor(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS))
                 .answer(" link show ", failed(1, "Device does not exist.\n"));
-        backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc));
+        backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc, temp.resolve("sys-block")));
         runc = "runc --root D/lite/runc ";
     }
 
@@ -235,13 +235,23 @@ class LiteBackendTest {
     }
 
     @Test
-    void killDeletesByForceWithoutAskingFirst() throws IOException {
+    void killSignalsKillWaitsForTheInitToEndThenDeletes() throws IOException {
         running("work", 4242);
 
         backend.kill("work");
 
-        assertEquals(List.of(runc + "delete --force work", "ip netns delete " + layout.netnsName("work")),
-                executor.lines(data));
+        assertEquals(List.of(runc + "state work", runc + "kill work KILL", runc + "delete --force work",
+                "ip netns delete " + layout.netnsName("work")), executor.lines(data));
+    }
+
+    @Test
+    void killOfAContainerRuncNoLongerHoldsOnlyCleansUp() throws IOException {
+        Files.createDirectories(netnsDir);
+        Files.createFile(netnsDir.resolve(layout.netnsName("work")));
+
+        backend.kill("work");
+
+        assertEquals(List.of("ip netns delete " + layout.netnsName("work")), executor.lines(data));
     }
 
     @Test

@@ -176,6 +176,24 @@ class LiteVolumesSystemTest {
     }
 
     @Test
+    void disposableStartsAndKillsInARowLeaveNoMountAndNoLoopDevice() {
+        VolumeSpec dvmPrivate = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/dvm/private"), 32 * MIB, 0);
+        start(domain("dvm", dvmPrivate));
+        backend.kill("dvm");
+        DomainSpec disposable = domain("disp2", VolumeSpec.snapshotOf(VolumeSpec.ROOT, templateRoot, 0),
+                VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, dvmPrivate.source(), 32 * MIB),
+                VolumeSpec.fresh(VolumeSpec.VOLATILE, temp.resolve("qubes/disp2/volatile"), 128 * MIB));
+
+        for (int i = 0; i < 15; i++) {
+            start(disposable);
+            assertEquals(0, run("disp2", "sh", "-c", "echo " + i + " > /rw/round && sync").exitStatus());
+            backend.kill("disp2");
+            assertEquals(List.of(), mountsBelow(data), "round " + i);
+            assertEquals(List.of(), loopDevicesBelow(temp), "round " + i);
+        }
+    }
+
+    @Test
     void aCopiedVolumeHasTheContentAndStaysSparse() throws IOException {
         VolumeSpec from = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/a/private"), 512 * MIB, 0);
         VolumeSpec to = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/b/private"), 512 * MIB, 0);

@@ -16,6 +16,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -43,12 +44,14 @@ class LiteVolumesTest {
     private FakeCommandExecutor executor;
     private LiteVolumes volumes;
     private Path runtime;
+    private Path sysBlock;
 
     @BeforeEach
     void setUp() throws IOException {
         Path proc = Files.createDirectories(temp.resolve("proc"));
         executor = new FakeCommandExecutor(temp.resolve("netns"), temp.resolve("runc")).withMountTable(proc);
-        volumes = new LiteVolumes(executor, new MountTable(proc), Duration.ofSeconds(5), Clock.fixed(NOW, ZoneOffset.UTC));
+        sysBlock = Files.createDirectories(temp.resolve("sys/block"));
+        volumes = new LiteVolumes(executor, new MountTable(proc), sysBlock, Duration.ofSeconds(1), Clock.fixed(NOW, ZoneOffset.UTC));
         runtime = temp.resolve("domains/work/volumes");
     }
 
@@ -204,7 +207,7 @@ class LiteVolumesTest {
     }
 
     @Test
-    void releaseUnmountsLatestFirstAndRemovesTheRuntimeDirectory() throws IOException {
+    void releaseUnmountsTheImagesBeforeTheTmpfsAndRemovesTheRuntimeDirectory() throws IOException {
         Path origin = temp.resolve("qubes/dvm/private");
         Files.createDirectories(origin);
         Files.writeString(origin.resolve("private.img"), "x");
@@ -217,6 +220,51 @@ class LiteVolumesTest {
                 lines.subList(lines.size() - 2, lines.size()), "the image in the tmpfs goes before the tmpfs");
         assertTrue(executor.mountPoints().isEmpty());
         assertFalse(Files.exists(runtime));
+    }
+
+    @Test
+    void theTmpfsIsUnmountedOnlyOnceTheLoopDevicesOfItsImagesHaveDetached() throws IOException {
+        Path backingFile = Files.createDirectories(sysBlock.resolve("loop7/loop")).resolve("backing_file");
+        Files.writeString(backingFile, runtime.resolve("volatile/private.img") + "\n");
+        mount("tmpfs", "bulkhead-volatile", runtime.resolve("volatile"));
+        mount("ext4", "/dev/loop7", runtime.resolve("private"));
+        List<String> seenAttached = new ArrayList<>();
+        executor.answer("umount ", c -> {
+            seenAttached.add(c.argv().get(1) + " " + Files.exists(backingFile));
+            try {
+                List<String> lines = new ArrayList<>(Files.readAllLines(temp.resolve("proc/self/mountinfo")));
+                lines.removeIf(l -> c.argv().subList(1, c.argv().size()).contains(l.split(" ")[4]));
+                Files.write(temp.resolve("proc/self/mountinfo"), lines);
+                // the kernel lets go of the image a moment after its file system is unmounted
+                Files.deleteIfExists(backingFile);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return ok("");
+        });
+
+        volumes.release(runtime);
+
+        assertEquals(List.of(runtime.resolve("private") + " true", runtime.resolve("volatile") + " false"), seenAttached);
+        assertFalse(Files.exists(runtime));
+    }
+
+    @Test
+    void aLoopDeviceThatNeverDetachesKeepsTheTmpfsAndIsNamed() throws IOException {
+        Path backingFile = Files.createDirectories(sysBlock.resolve("loop7/loop")).resolve("backing_file");
+        Files.writeString(backingFile, "x\n");
+        mount("tmpfs", "bulkhead-volatile", runtime.resolve("volatile"));
+        mount("ext4", "/dev/loop7", runtime.resolve("private"));
+
+        AdminException e = assertThrows(AdminException.class, () -> volumes.release(runtime));
+
+        assertEquals("loop device /dev/loop7 is still attached 1 s after its file system was unmounted", e.getMessage());
+        assertEquals(List.of(runtime.resolve("volatile").toString()), executor.mountPoints());
+    }
+
+    private void mount(String type, String source, Path mountPoint) throws IOException {
+        Files.createDirectories(mountPoint);
+        executor.run(Command.of(Duration.ofSeconds(1), List.of("mount", "-t", type, source, mountPoint.toString())));
     }
 
     @Test
