@@ -220,7 +220,8 @@ class VolumesAndDisposablesTest {
         assertEquals(Optional.empty(), admin.find(disp.name()));
         assertTrue(backend.calls.contains("destroy " + disp.name()));
         assertFalse(Files.exists(data.resolve("qubes").resolve(disp.name())));
-        assertTrue(events.stream().anyMatch(e -> e.type().equals("domain-delete") && e.qube().equals(disp.name())), events.toString());
+        awaitTrue(() -> events.stream().anyMatch(e -> e.type().equals("domain-delete") && e.qube().equals(disp.name())),
+                "domain-delete of " + disp.name() + " is delivered");
     }
 
     @Test

@@ -233,6 +233,9 @@ final class LiteVolumes implements VolumeStorage {
             boolean needsScratch = spec.volumes().stream().anyMatch(VolumeSpec::snapshot);
             Path scratch = runtime.resolve(VOLATILE_MOUNT);
             Optional<VolumeSpec> volatileVolume = spec.volume(VolumeSpec.VOLATILE);
+            if (needsScratch || volatileVolume.isPresent() || privateVolume.isPresent()) {
+                shareUnmounts(runtime);
+            }
             if (needsScratch || volatileVolume.isPresent()) {
                 mountTmpfs(scratch, volatileVolume.map(VolumeSpec::sizeBytes).filter(s -> s > 0).orElse(DEFAULT_SCRATCH_BYTES));
             }
@@ -304,12 +307,26 @@ final class LiteVolumes implements VolumeStorage {
     }
 
     /**
+     * Makes the runtime directory a shared mount on itself, so that the volumes mounted below it are
+     * unmounted, when the domain stops, from every mount namespace made meanwhile that copied them
+     * as slaves ({@code ip netns exec} makes such copies). A private copy would keep an image's file
+     * system, and so its loop device, alive after the domain stopped.
+     */
+    private void shareUnmounts(Path runtime) {
+        String dir = createDirectories(runtime).toString();
+        executor.runOrThrow(command("mount", "--bind", "--make-shared", dir, dir));
+    }
+
+    /**
      * Unmounts everything under the domain's runtime directory and removes the directory: the images
-     * first, latest first, then, once their loop devices have let go of their files, the tmpfs.
+     * first, latest first, then, once their loop devices have let go of their files, the tmpfs and
+     * the runtime directory's own mount.
      */
     void release(Path runtime) {
         Path scratch = runtime.resolve(VOLATILE_MOUNT).toAbsolutePath().normalize();
-        List<MountTable.Mount> images = mounts.below(runtime).stream().filter(m -> !m.mountPoint().equals(scratch)).toList();
+        Path own = runtime.toAbsolutePath().normalize();
+        List<MountTable.Mount> images = mounts.below(runtime).stream()
+                .filter(m -> !m.mountPoint().equals(scratch) && !m.mountPoint().equals(own)).toList();
         unmount(images);
         for (MountTable.Mount m : images) {
             if (m.source().startsWith("/dev/loop")) {

@@ -109,7 +109,7 @@ final class FakeCommandExecutor implements CommandExecutor {
             } else if (argv.get(0).equals("cp")) {
                 copy(Path.of(argv.get(argv.size() - 2)), Path.of(argv.get(argv.size() - 1)));
             } else if (argv.get(0).equals("mount") && mountinfo != null) {
-                String type = argv.get(argv.indexOf("-t") + 1);
+                String type = argv.contains("-t") ? argv.get(argv.indexOf("-t") + 1) : "none";
                 Files.writeString(mountinfo, (mountIds++) + " 22 0:99 / " + argv.get(argv.size() - 1) + " rw shared:9 - " + type
                         + " " + argv.get(argv.size() - 2) + " rw\n", StandardOpenOption.APPEND);
             } else if (argv.get(0).equals("umount") && mountinfo != null) {

@@ -194,6 +194,31 @@ class LiteVolumesSystemTest {
     }
 
     @Test
+    void aMountNamespaceCopiedWhileTheQubeRanDoesNotKeepItsImageAttached() throws Exception {
+        VolumeSpec privateVolume = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 32 * MIB, 0);
+        start(domain("work", privateVolume));
+        String ns = "bh-vol-test-" + ProcessHandle.current().pid();
+        ProcessCommandExecutor host = new ProcessCommandExecutor();
+        host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "add", ns)));
+        // a process in a mount namespace of its own, copied from the host's while the image is mounted
+        Process holder = new ProcessBuilder("ip", "netns", "exec", ns, "sleep", "60").start();
+        try {
+            Path holderProc = Path.of("/proc", Long.toString(holder.pid()));
+            String privateMount = new InstanceLayout(data).volumesDirectory("work").resolve("private").toString();
+            LiteBackendSystemTest.awaitTrue(() -> holdsCopy(holderProc, privateMount), "the holder has a copy of the private mount");
+
+            backend.shutdown("work", Duration.ofSeconds(5));
+
+            assertEquals(List.of(), loopDevicesBelow(temp.resolve("qubes/work")));
+            start(domain("work", privateVolume));
+            assertEquals(0, run("work", "true").exitStatus());
+        } finally {
+            holder.destroyForcibly().waitFor();
+            host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "delete", ns)));
+        }
+    }
+
+    @Test
     void aCopiedVolumeHasTheContentAndStaysSparse() throws IOException {
         VolumeSpec from = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/a/private"), 512 * MIB, 0);
         VolumeSpec to = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/b/private"), 512 * MIB, 0);
@@ -206,6 +231,16 @@ class LiteVolumesSystemTest {
 
         assertEquals("copied\n", run("b", "cat", "/rw/note").stdoutText());
         assertTrue(backend.volumes().usage(to) < 64 * MIB, "a 512 MiB image with a note takes little: " + backend.volumes().usage(to));
+    }
+
+    /** Whether the process is in a mount namespace of its own that has the mount point. */
+    private static boolean holdsCopy(Path proc, String mountPoint) {
+        try {
+            return !Files.readSymbolicLink(proc.resolve("ns/mnt")).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")))
+                    && Files.readString(proc.resolve("mountinfo")).contains(" " + mountPoint + " ");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private DomainSpec domain(String name, VolumeSpec... volumes) {

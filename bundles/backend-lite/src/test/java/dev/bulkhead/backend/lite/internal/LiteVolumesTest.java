@@ -71,7 +71,7 @@ class LiteVolumesTest {
         assertEquals(runtime.resolve("private"), prepared.privateMount());
         assertTrue(Files.isDirectory(runtime.resolve("private/home")));
         assertNull(prepared.root(), "no root volume: the built-in root");
-        assertEquals(List.of(runtime.resolve("private").toString()), executor.mountPoints());
+        assertEquals(List.of(runtime.toString(), runtime.resolve("private").toString()), executor.mountPoints());
     }
 
     @Test
@@ -96,6 +96,7 @@ class LiteVolumesTest {
                 VolumeSpec.fresh(VolumeSpec.VOLATILE, temp.resolve("qubes/work/volatile"), 256 * MIB)), runtime);
 
         assertEquals(List.of(
+                "mount --bind --make-shared D/domains/work/volumes D/domains/work/volumes",
                 "mount -t tmpfs -o size=268435456,mode=0700,nosuid,nodev bulkhead-volatile D/domains/work/volumes/volatile",
                 "mount -t overlay -o lowerdir=D/qubes/tpl/root/tree,upperdir=D/domains/work/volumes/volatile/root-upper,"
                         + "workdir=D/domains/work/volumes/volatile/root-work bulkhead-root D/domains/work/volumes/root"),
@@ -111,7 +112,7 @@ class LiteVolumesTest {
 
         volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0)), runtime);
 
-        assertTrue(executor.lines(temp).get(0).contains("size=" + LiteVolumes.DEFAULT_SCRATCH_BYTES + ","));
+        assertTrue(executor.lines(temp).get(1).contains("size=" + LiteVolumes.DEFAULT_SCRATCH_BYTES + ","));
     }
 
     @Test
@@ -216,7 +217,7 @@ class LiteVolumesTest {
         volumes.release(runtime);
 
         List<String> lines = executor.lines(temp);
-        assertEquals(List.of("umount D/domains/work/volumes/private", "umount D/domains/work/volumes/volatile"),
+        assertEquals(List.of("umount D/domains/work/volumes/private", "umount D/domains/work/volumes/volatile D/domains/work/volumes"),
                 lines.subList(lines.size() - 2, lines.size()), "the image in the tmpfs goes before the tmpfs");
         assertTrue(executor.mountPoints().isEmpty());
         assertFalse(Files.exists(runtime));
@@ -226,6 +227,7 @@ class LiteVolumesTest {
     void theTmpfsIsUnmountedOnlyOnceTheLoopDevicesOfItsImagesHaveDetached() throws IOException {
         Path backingFile = Files.createDirectories(sysBlock.resolve("loop7/loop")).resolve("backing_file");
         Files.writeString(backingFile, runtime.resolve("volatile/private.img") + "\n");
+        mount("none", runtime.toString(), runtime);
         mount("tmpfs", "bulkhead-volatile", runtime.resolve("volatile"));
         mount("ext4", "/dev/loop7", runtime.resolve("private"));
         List<String> seenAttached = new ArrayList<>();
@@ -245,7 +247,8 @@ class LiteVolumesTest {
 
         volumes.release(runtime);
 
-        assertEquals(List.of(runtime.resolve("private") + " true", runtime.resolve("volatile") + " false"), seenAttached);
+        assertEquals(List.of(runtime.resolve("private") + " true", runtime.resolve("volatile") + " false"), seenAttached,
+                "the images, then the tmpfs and the runtime directory's own mount");
         assertFalse(Files.exists(runtime));
     }
 
@@ -253,13 +256,14 @@ class LiteVolumesTest {
     void aLoopDeviceThatNeverDetachesKeepsTheTmpfsAndIsNamed() throws IOException {
         Path backingFile = Files.createDirectories(sysBlock.resolve("loop7/loop")).resolve("backing_file");
         Files.writeString(backingFile, "x\n");
+        mount("none", runtime.toString(), runtime);
         mount("tmpfs", "bulkhead-volatile", runtime.resolve("volatile"));
         mount("ext4", "/dev/loop7", runtime.resolve("private"));
 
         AdminException e = assertThrows(AdminException.class, () -> volumes.release(runtime));
 
         assertEquals("loop device /dev/loop7 is still attached 1 s after its file system was unmounted", e.getMessage());
-        assertEquals(List.of(runtime.resolve("volatile").toString()), executor.mountPoints());
+        assertEquals(List.of(runtime.toString(), runtime.resolve("volatile").toString()), executor.mountPoints());
     }
 
     private void mount(String type, String source, Path mountPoint) throws IOException {
