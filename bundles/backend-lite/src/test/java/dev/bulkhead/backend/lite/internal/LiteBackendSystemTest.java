@@ -157,8 +157,8 @@ class LiteBackendSystemTest {
 
         Path cgroup = Path.of("/sys/fs/cgroup/memory").resolve(layoutOf(data).cgroupsPath("sys-a").substring(1));
         assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
-        List<String> members = Files.readString(cgroup.resolve("cgroup.procs")).lines().toList();
-        assertTrue(members.stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup: " + members);
+        // runc returns once it has told the init to start, which may not have exec'd the script yet
+        awaitTrue(() -> members(cgroup).stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup");
     }
 
     @Test
@@ -396,6 +396,14 @@ class LiteBackendSystemTest {
 
         assertThrows(InvalidStateException.class,
                 () -> backend.connect(new LinkSpec("sys-c", 12, "sys-net", "10.137.0.12", "10.138.0.1")));
+    }
+
+    private static List<String> members(Path cgroup) {
+        try {
+            return Files.readString(cgroup.resolve("cgroup.procs")).lines().toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static String cmdline(String pid) {
