@@ -42,6 +42,7 @@ import dev.bulkhead.api.template.TemplateStore;
 public class TemplatesIT extends BulkheadTestSupport {
     static final String BASE = "bulkhead-base";
 
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private KeyPair testKey;
     private Path scratch;
 
@@ -75,7 +76,6 @@ public class TemplatesIT extends BulkheadTestSupport {
         return events;
     }
 
-    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
 
     @After
     public void unregisterAndRemoveScratch() throws IOException {
