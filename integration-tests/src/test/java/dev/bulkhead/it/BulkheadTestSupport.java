@@ -55,6 +55,8 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.template.TemplateInfo;
+import dev.bulkhead.api.template.TemplateStore;
 
 /**
  * What every integration test shares: a Felix framework running the real Bulkhead bundles on a
@@ -69,6 +71,7 @@ public abstract class BulkheadTestSupport {
     static final String CORE = "dev.bulkhead.core";
     static final String BACKEND_LITE = "dev.bulkhead.backend.lite";
     static final String SHELL = "dev.bulkhead.shell";
+    static final String TEMPLATES = "dev.bulkhead.templates";
 
     /** The TemplateVM the core creates on a fresh data directory; it stays across tests. */
     static final String FIRST_TEMPLATE = "minimal";
@@ -85,7 +88,7 @@ public abstract class BulkheadTestSupport {
             "org.apache.felix.configadmin", "org.apache.felix.metatype",
             "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.command",
             "jackson-core", "jackson-annotations", "jackson-databind",
-            API, CORE, BACKEND_LITE, SHELL, "dev.bulkhead.role.netvm", "dev.bulkhead.role.firewall");
+            API, CORE, BACKEND_LITE, SHELL, "dev.bulkhead.role.netvm", "dev.bulkhead.role.firewall", TEMPLATES);
 
     /** A network namespace of the lite backend: {@code bh-<instance tag>-<qube>}. */
     private static final Pattern LITE_NETNS = Pattern.compile("bh-[0-9a-f]+-(.+)");
@@ -109,6 +112,7 @@ public abstract class BulkheadTestSupport {
         }
         options.add(junitBundles());
         options.add(frameworkProperty("bulkhead.data").value(TestDataDirectory.create(getClass()).toString()));
+        options.add(frameworkProperty("bulkhead.etc").value(TestDataDirectory.createEtc(getClass(), workspace()).toString()));
         options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
         return options(options.toArray(Option[]::new));
     }
@@ -148,7 +152,14 @@ public abstract class BulkheadTestSupport {
                 }
             }
         }
-        List<String> left = leftovers(admin);
+        List<String> made = leftovers(admin);
+        // a global default naming a qube would keep it from being removed
+        admin.globalProperties().forEach((global, value) -> {
+            if (made.contains(value.value())) {
+                admin.setGlobalProperty(global, "");
+            }
+        });
+        List<String> left = made;
         while (!left.isEmpty()) {
             List<String> refused = new ArrayList<>();
             for (String name : left) {
@@ -165,9 +176,22 @@ public abstract class BulkheadTestSupport {
             }
             left = now;
         }
+        TemplateStore templates = service(TemplateStore.class, null);
+        for (TemplateInfo t : templates.list()) {
+            try {
+                templates.remove(t.name());
+            } catch (AdminException e) {
+                problems.add("remove template " + t.name() + ": " + e.getMessage());
+            }
+        }
         if (!problems.isEmpty()) {
             fail("cleaning up after the test failed: " + problems);
         }
+    }
+
+    /** The repository this build runs in, where distro/ holds the built distribution. */
+    static Path workspace() {
+        return Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath().normalize();
     }
 
     private static List<String> leftovers(QubeAdmin admin) {
@@ -246,6 +270,11 @@ public abstract class BulkheadTestSupport {
 
     protected Path dataDir() {
         return Path.of(context.getProperty("bulkhead.data"));
+    }
+
+    /** The platform's etc directory; its template-keys/ holds the keys templates may be signed with. */
+    protected Path etcDir() {
+        return Path.of(context.getProperty("bulkhead.etc"));
     }
 
     protected Path stateFile() {

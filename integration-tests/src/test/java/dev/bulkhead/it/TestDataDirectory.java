@@ -28,6 +28,21 @@ final class TestDataDirectory {
     }
 
     /**
+     * A fresh etc directory for one test class whose template-keys/ trusts what the distribution
+     * trusts: the public half of the development key the build signed the default template with.
+     */
+    static Path createEtc(Class<?> testClass, Path workspace) throws IOException {
+        Path dir = Files.createTempDirectory("bulkhead-it-etc-" + testClass.getSimpleName() + "-");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> remove(dir), "remove " + dir));
+        Path keys = Files.createDirectory(dir.resolve("template-keys"));
+        Path devKey = workspace.resolve("distro/target/bulkhead/etc/template-keys/dev.pub");
+        if (Files.isRegularFile(devKey)) {
+            Files.copy(devKey, keys.resolve("dev.pub"));
+        }
+        return dir;
+    }
+
+    /**
      * Stops what the platform may have left running (the tests remove their qubes, but a test JVM
      * can end before they do), then deletes the directory unless something is still mounted below
      * it: a mount's contents must not be deleted through the data directory.

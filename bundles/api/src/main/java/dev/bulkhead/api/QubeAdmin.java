@@ -1,5 +1,6 @@
 package dev.bulkhead.api;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -98,4 +99,47 @@ public interface QubeAdmin {
 
     /** The name of the hypervisor backend in use ({@code lite}, {@code qemu}, {@code xen}). */
     String backendName();
+
+    // ---- volumes, as qvm-volume --------------------------------------------------------------
+
+    /** The qube's volumes: {@code root}, {@code private}, {@code volatile}; none for dom0. */
+    List<VolumeInfo> volumes(String name);
+
+    /** One volume of the qube; the error names the volumes it has. */
+    VolumeInfo volume(String name, String volume);
+
+    /**
+     * Puts a halted qube's volume back to a kept revision: {@code revision} names one of
+     * {@link VolumeInfo#revisions()}, or is {@code null} for the newest. The revision is used up.
+     */
+    void revertVolume(String name, String volume, String revision);
+
+    /** Grows a volume to {@code sizeBytes}; a running qube sees the new size at once where the backend can. Never shrinks. */
+    void resizeVolume(String name, String volume, long sizeBytes);
+
+    /** How many earlier states of the volume are kept for revert; 0 keeps none. Fewer apply from the next start. */
+    void setVolumeRevisionsToKeep(String name, String volume, int revisions);
+
+    /**
+     * Replaces the content of a halted TemplateVM's or StandaloneVM's volume with {@code content}: a
+     * directory tree for the lite backend's root, an image file for VM backends. The content is
+     * taken over (moved when it is on the same file system as the data directory).
+     */
+    void importVolume(String name, String volume, Path content);
+
+    // ---- disposables ---------------------------------------------------------------------------
+
+    /**
+     * Creates and starts a disposable {@code disp<N>} based on {@code dispvmTemplate} (an AppVM
+     * with {@code template_for_dispvms=True}; {@code null} for the global {@code default_dispvm}),
+     * taking a preloaded one when the template has one ready. It is removed, with everything it
+     * wrote, when it stops.
+     */
+    Qube createDisposable(String dispvmTemplate);
+
+    /**
+     * Runs a command in a new disposable and waits for it; the disposable is destroyed afterwards,
+     * whatever the command did.
+     */
+    ExecResult runDisposable(String dispvmTemplate, List<String> command, byte[] stdin, Duration timeout);
 }

@@ -10,7 +10,11 @@ import java.util.Objects;
  * {@code domain-pre-shutdown}, {@code domain-shutdown}, {@code domain-paused},
  * {@code domain-unpaused}, {@code property-set:<name>}, {@code property-reset:<name>},
  * {@code domain-feature-set:<key>}, {@code domain-feature-delete:<key>}, {@code domain-tag-add:<tag>},
- * {@code domain-tag-delete:<tag>}, {@code global-property-set:<name>}.
+ * {@code domain-tag-delete:<tag>}, {@code global-property-set:<name>}; for volumes
+ * {@code volume-resize:<volume>}, {@code volume-revert:<volume>}, {@code volume-config:<volume>},
+ * {@code volume-import:<volume>}. The template store fires {@code template-install-progress} (data
+ * {@code template}, {@code phase}, {@code done}, {@code total}), {@code template-install},
+ * {@code template-install-failed} and {@code template-remove}, with dom0 as the qube.
  */
 public final class QubeEvent {
     private final String type;

@@ -17,7 +17,8 @@ public enum QubeProperty {
     AUTOSTART("autostart", PropertyType.BOOL, "Start this qube when the platform starts"),
     KERNELOPTS("kernelopts", PropertyType.STRING, "Extra kernel command line options"),
     DEFAULT_DISPVM("default_dispvm", PropertyType.QUBE, "Qube whose disposables this qube starts; empty for none"),
-    TEMPLATE_FOR_DISPVMS("template_for_dispvms", PropertyType.BOOL, "Whether disposables may be based on this qube");
+    TEMPLATE_FOR_DISPVMS("template_for_dispvms", PropertyType.BOOL, "Whether disposables may be based on this qube"),
+    AUTO_CLEANUP("auto_cleanup", PropertyType.BOOL, "DispVM: remove the qube and everything it had when it stops");
 
     private final String id;
     private final PropertyType type;

@@ -43,7 +43,10 @@ public interface HypervisorBackend {
     /** Runs a command in the running domain and waits for it, up to {@code timeout}. */
     ExecResult exec(String name, List<String> command, byte[] stdin, Duration timeout);
 
-    /** Removes everything the backend holds on the host for this domain (runtime state, disks it owns). */
+    /**
+     * Removes everything the backend holds on the host for this domain outside its volumes' storage
+     * directories (runtime state, writable layers, mounts).
+     */
     void destroy(String name);
 
     /** Every domain this backend runs on the host now, including ones started by an earlier platform run. */
@@ -66,5 +69,10 @@ public interface HypervisorBackend {
     /** Takes an uplink away from a domain; a no-op when it does not have it. */
     default void detachUplink(String name, UplinkSpec uplink) {
         throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
+    }
+
+    /** How this backend keeps volumes, for copying, importing, resizing and reverting them. */
+    default VolumeStorage volumes() {
+        throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot copy, import, resize or revert volumes");
     }
 }

@@ -39,6 +39,8 @@ import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.RoleInfo;
+import dev.bulkhead.api.template.InstallListener;
+import dev.bulkhead.api.template.TemplateStore;
 
 /**
  * {@code bench:run}: measures the platform in the running instance and prints JSON. Each figure
@@ -51,15 +53,18 @@ public final class BenchCommand {
     private final BundleContext context;
     private final QubeAdmin admin;
     private final CommandProcessor shell;
+    private final TemplateStore templates;
 
     @Activate
-    public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell) {
+    public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell,
+            @Reference TemplateStore templates) {
         this.context = context;
         this.admin = admin;
         this.shell = shell;
+        this.templates = templates;
     }
 
-    @Descriptor("Measure qube start against bare runc, qvm:ls over many qubes; print JSON")
+    @Descriptor("Measure qube start and disposables against bare runc, qvm:ls over many qubes; print JSON")
     public void run(
             @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
             @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
@@ -71,7 +76,9 @@ public final class BenchCommand {
             @Parameter(names = "--role-jar", absentValue = "") String roleJar,
             @Descriptor("the folder FileInstall watches for bundles (deploy/)") @Parameter(names = "--deploy", absentValue = "") String deploy,
             @Descriptor("its poll interval, as configured, reported next to the figure")
-            @Parameter(names = "--deploy-poll-ms", absentValue = "-1") long deployPollMs)
+            @Parameter(names = "--deploy-poll-ms", absentValue = "-1") long deployPollMs,
+            @Descriptor("template package the disposables are based on; empty: the built-in root")
+            @Parameter(names = "--template", absentValue = "") String template)
             throws Exception {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
@@ -95,6 +102,8 @@ public final class BenchCommand {
         ls.put("p99", ms(percentile(listing, 99)));
         ls.put("target_p50", 50);
 
+        disposables(out, rounds, template);
+
         if (!outside.isEmpty()) {
             network(out.putObject("network"), outside);
         }
@@ -110,6 +119,105 @@ public final class BenchCommand {
         boot.put("rss_after_bench_mb", rssKb() / 1024);
         boot.put("rss_target_mb", 150);
         System.out.println(json.writeValueAsString(out));
+    }
+
+    /**
+     * Disposable create, run {@code true}, destroyed, one after the other, fresh and preloaded, next
+     * to a bare {@code runc run} of {@code true} in a fresh network namespace, deleted after.
+     */
+    private void disposables(ObjectNode out, int rounds, String templateFile) throws Exception {
+        ObjectNode figures = out.putObject("disposable_ms");
+        String rootTemplate = null;
+        if (!templateFile.isEmpty()) {
+            long t0 = System.nanoTime();
+            rootTemplate = templates.install(Path.of(templateFile), InstallListener.NONE, false).name();
+            figures.put("template_install_ms", ms(System.nanoTime() - t0));
+        }
+        String dvm = PREFIX + "dvm";
+        Map<String, String> props = new java.util.HashMap<>(Map.of("template_for_dispvms", "True"));
+        if (rootTemplate != null) {
+            props.put("template", rootTemplate);
+        }
+        admin.create(new QubeSpec(dvm, QubeClass.AppVM, Label.ORANGE, props));
+        try {
+            admin.run(dvm, List.of("true"), new byte[0], Duration.ofSeconds(30));
+            admin.shutdown(dvm, false, true, Duration.ofSeconds(30));
+            List<Long> fresh = new ArrayList<>();
+            for (int i = 0; i <= rounds; i++) {
+                long t0 = System.nanoTime();
+                admin.runDisposable(dvm, List.of("true"), new byte[0], Duration.ofSeconds(30));
+                if (i > 0) {
+                    fresh.add(System.nanoTime() - t0);
+                }
+            }
+            admin.setFeature(dvm, "preload-dispvm-max", "1");
+            List<Long> preloaded = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                awaitPreloaded(dvm);
+                long t0 = System.nanoTime();
+                admin.runDisposable(dvm, List.of("true"), new byte[0], Duration.ofSeconds(30));
+                preloaded.add(System.nanoTime() - t0);
+            }
+            admin.removeFeature(dvm, "preload-dispvm-max");
+            List<Long> floor = bareRuncRuns(rounds);
+            figures.put("root", rootTemplate == null ? "built-in" : rootTemplate);
+            figures.put("p50", ms(percentile(fresh, 50)));
+            figures.put("p99", ms(percentile(fresh, 99)));
+            figures.put("preloaded_p50", ms(percentile(preloaded, 50)));
+            figures.put("floor_bare_runc_p50", ms(percentile(floor, 50)));
+            figures.put("ratio_p50", ratio(percentile(fresh, 50), percentile(floor, 50)));
+            figures.put("rounds", rounds);
+            figures.put("target_p50", 150);
+        } finally {
+            awaitNoDisposables();
+            admin.remove(dvm);
+            if (rootTemplate != null) {
+                templates.remove(rootTemplate);
+            }
+        }
+    }
+
+    /** Waits, with a deadline, for the template's preloaded disposable to be ready. */
+    private void awaitPreloaded(String dvm) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (admin.get(dvm).features().getOrDefault("preload-dispvm", "").isBlank()) {
+            if (System.nanoTime() > deadline) {
+                throw new AdminException("no disposable of " + dvm + " was preloaded within 30 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private void awaitNoDisposables() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (admin.list().stream().anyMatch(q -> q.klass() == QubeClass.DispVM) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    /** The floor: {@code ip netns add}, {@code runc run} of busybox {@code true} joined to it, and both removed. */
+    private List<Long> bareRuncRuns(int rounds) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("bulkhead-bench-disposable-floor");
+        try {
+            String ns = "bhbench-d-" + ProcessHandle.current().pid();
+            writeBusyboxBundle(dir, ns, List.of("/bin/busybox", "true"));
+            String state = dir.resolve("state").toString();
+            List<Long> times = new ArrayList<>();
+            for (int i = 0; i <= rounds; i++) {
+                long t0 = System.nanoTime();
+                exec(dir, "ip", "netns", "add", ns);
+                exec(dir.resolve("bundle"), "runc", "--root", state, "run", "floor" + i);
+                exec(dir, "ip", "netns", "del", ns);
+                if (i > 0) {
+                    times.add(System.nanoTime() - t0);
+                }
+            }
+            return times;
+        } finally {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 
     private static final String UPLINK_GATEWAY = "198.51.100.1";
@@ -303,26 +411,31 @@ public final class BenchCommand {
         return Math.round(STREAM_MIB * 8.0 * 1.048576 / (nanos / 1e9));
     }
 
+    /** A runc bundle of a busybox root in {@code dir/bundle} that runs {@code args} in the named network namespace. */
+    private static void writeBusyboxBundle(Path dir, String ns, List<String> args) throws IOException, InterruptedException {
+        Path rootfs = Files.createDirectories(dir.resolve("bundle/rootfs/bin"));
+        Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
+        exec(dir.resolve("bundle"), "runc", "spec");
+        Path config = dir.resolve("bundle/config.json");
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode spec = (ObjectNode) json.readTree(config.toFile());
+        ObjectNode process = (ObjectNode) spec.get("process");
+        process.put("terminal", false);
+        args.forEach(process.putArray("args")::add);
+        spec.get("linux").get("namespaces").forEach(n -> {
+            if ("network".equals(n.get("type").asText())) {
+                ((ObjectNode) n).put("path", "/run/netns/" + ns);
+            }
+        });
+        json.writeValue(config.toFile(), spec);
+    }
+
     /** The floor: {@code ip netns add} plus {@code runc run -d} of a busybox container joined to it. */
     private List<Long> bareRuncStarts(int rounds) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("bulkhead-bench-floor");
         try {
-            Path rootfs = Files.createDirectories(dir.resolve("bundle/rootfs/bin"));
-            Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
-            exec(dir.resolve("bundle"), "runc", "spec");
-            Path config = dir.resolve("bundle/config.json");
-            ObjectMapper json = new ObjectMapper();
-            ObjectNode spec = (ObjectNode) json.readTree(config.toFile());
-            ObjectNode process = (ObjectNode) spec.get("process");
-            process.put("terminal", false);
-            process.putArray("args").add("/bin/busybox").add("sleep").add("1000000");
             String ns = "bhbench-" + ProcessHandle.current().pid();
-            spec.get("linux").get("namespaces").forEach(n -> {
-                if ("network".equals(n.get("type").asText())) {
-                    ((ObjectNode) n).put("path", "/run/netns/" + ns);
-                }
-            });
-            json.writeValue(config.toFile(), spec);
+            writeBusyboxBundle(dir, ns, List.of("/bin/busybox", "sleep", "1000000"));
             String root = dir.resolve("state").toString();
             List<Long> times = new ArrayList<>();
             for (int i = 0; i < rounds; i++) {

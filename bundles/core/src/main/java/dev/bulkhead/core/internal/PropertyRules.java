@@ -46,6 +46,8 @@ final class PropertyRules {
                 return true;
             case TEMPLATE:
                 return klass == QubeClass.AppVM || klass == QubeClass.DispVM;
+            case AUTO_CLEANUP:
+                return klass == QubeClass.DispVM;
             default:
                 return klass != QubeClass.AdminVM;
         }

@@ -1,7 +1,6 @@
 package dev.bulkhead.core.internal;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +48,7 @@ import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.RoleInfo;
+import dev.bulkhead.api.VolumeInfo;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -57,6 +57,7 @@ import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.hypervisor.VolumeStorage;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
@@ -75,10 +76,18 @@ public final class QubeAdminService implements QubeAdmin {
     static final String FIRST_TEMPLATE = "minimal";
     private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+    /** Feature of a disposable template: how many of its disposables are kept started and ready, as in Qubes 4.3. */
+    static final String PRELOAD_MAX = "preload-dispvm-max";
+    /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
+    static final String PRELOADED = "preload-dispvm";
+    static final int MAX_PRELOAD = 16;
+    /** How long after a preloaded disposable is handed out its successor is started. */
+    private static final long REFILL_DELAY_MS = 1000;
     /** How often the core compares its view with the backend's, to notice qubes that stopped by themselves. */
     private static final long WATCH_PERIOD_MS = 1000;
 
     private final Path dataDir;
+    private final VolumeRules volumeRules;
     private final StateStore store;
     private final EventDispatcher events = new EventDispatcher();
     private final BackendSelector backends = new BackendSelector();
@@ -104,6 +113,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     QubeAdminService(Path dataDir, CoreConfig config) throws IOException {
         this.dataDir = dataDir;
+        this.volumeRules = new VolumeRules(dataDir.resolve("qubes"));
         this.config = config;
         Files.createDirectories(dataDir);
         this.store = new StateStore(dataDir, new ObjectMapper());
@@ -131,7 +141,6 @@ public final class QubeAdminService implements QubeAdmin {
             m.qubes.put(FIRST_TEMPLATE, new QubeRecord(FIRST_TEMPLATE, 1, QubeClass.TemplateVM,
                     Map.of(QubeProperty.LABEL.id(), "black"), Map.of(), List.of()));
             m.global.put(PropertyRules.DEFAULT_TEMPLATE, FIRST_TEMPLATE);
-            createVolumes(FIRST_TEMPLATE);
             store.save(m);
             model = m;
         }
@@ -317,6 +326,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
                 runtime.remove(name);
                 events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
+                discardIfDisposable(name);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
@@ -325,10 +335,16 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    /** Starts every autostart qube whose role (if it has one) is present. */
+    /**
+     * Removes disposables that stopped while nobody watched, starts every autostart qube whose role
+     * (if it has one) is present, and preloads disposables.
+     */
     private void autostart() {
         if (adopted == null) {
             return;
+        }
+        for (QubeRecord q : model.qubes.values()) {
+            discardIfDisposable(q.name);
         }
         for (QubeRecord q : model.qubes.values()) {
             if (q.klass == QubeClass.AdminVM || isActive(q.name)
@@ -345,6 +361,7 @@ public final class QubeAdminService implements QubeAdmin {
                 LOG.log(Level.WARNING, "autostart of " + q.name + " failed: " + e.getMessage());
             }
         }
+        refillPreloaded();
     }
 
     // ---- queries ------------------------------------------------------------------------------
@@ -506,7 +523,6 @@ public final class QubeAdminService implements QubeAdmin {
                 }
                 q.properties.put(QubeProperty.TEMPLATE.id(), template);
             }
-            createVolumes(name);
             return () -> events.fire("domain-add", name);
         }, name);
         return get(name);
@@ -532,17 +548,6 @@ public final class QubeAdminService implements QubeAdmin {
         return dataDir.resolve("qubes").resolve(name);
     }
 
-    private Path privateVolume(String name) {
-        return qubeDir(name).resolve(VolumeSpec.PRIVATE);
-    }
-
-    private void createVolumes(String name) {
-        try {
-            Files.createDirectories(privateVolume(name));
-        } catch (IOException e) {
-            throw new AdminException("cannot create the private volume of '" + name + "': " + e.getMessage(), e);
-        }
-    }
 
     @Override
     public void remove(String name) {
@@ -570,6 +575,9 @@ public final class QubeAdminService implements QubeAdmin {
                     throw new InvalidStateException("'" + name + "' is still used by " + String.join(", ", users));
                 }
                 m.qubes.remove(name);
+                for (QubeRecord o : m.qubes.values()) {
+                    updatePreloaded(o, list -> list.remove(name));
+                }
                 return () -> events.fire("domain-delete", name);
             });
             HypervisorBackend b = adopted;
@@ -594,8 +602,19 @@ public final class QubeAdminService implements QubeAdmin {
             QubeRecord s = m.qubes.get(src.name);
             QubeRecord copy = new QubeRecord(name, freeQid(m), s.klass, s.properties, s.features, s.tags);
             copy.firewall = s.firewall;
+            copy.volumes.putAll(s.volumes);
+            copy.features.remove(PRELOADED);
             m.qubes.put(name, copy);
-            copyTree(privateVolume(source), privateVolume(name));
+            for (String volume : List.of(VolumeSpec.ROOT, VolumeSpec.PRIVATE)) {
+                if (VolumeRules.plan(m, s, volume, this::hasOwnRoot).kind() == VolumeRules.Kind.KEPT
+                        && Files.exists(volumeRules.storage(s.name, volume))) {
+                    VolumeStorage storage = backend().volumes();
+                    VolumeSpec from = volumeRules.keptSpec(s, volume);
+                    if (storage.exists(from)) {
+                        storage.copy(from, volumeRules.keptSpec(copy, volume));
+                    }
+                }
+            }
             return () -> events.fire("domain-add", name);
         }, name);
         return get(name);
@@ -668,16 +687,28 @@ public final class QubeAdminService implements QubeAdmin {
         if (value == null || value.length() > 4096 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw new InvalidValueException("feature value", String.valueOf(value), "at most 4096 printable characters");
         }
+        if (PRELOAD_MAX.equals(key) && !value.matches("[0-9]{1,2}") || PRELOAD_MAX.equals(key) && Integer.parseInt(value) > MAX_PRELOAD) {
+            throw new InvalidValueException(PRELOAD_MAX, value, "a number of disposables from 0 to " + MAX_PRELOAD);
+        }
+        if (PRELOADED.equals(key)) {
+            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
+        }
         change(m -> {
             QubeRecord q = require(m, name);
             checkRoleChange(q, key);
             q.features.put(key, value);
             return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
         });
+        if (PRELOAD_MAX.equals(key)) {
+            worker.execute(this::refillPreloaded);
+        }
     }
 
     @Override
     public void removeFeature(String name, String key) {
+        if (PRELOADED.equals(key)) {
+            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
+        }
         change(m -> {
             QubeRecord q = require(m, name);
             if (!q.features.containsKey(key)) {
@@ -687,6 +718,9 @@ public final class QubeAdminService implements QubeAdmin {
             q.features.remove(key);
             return () -> events.fire("domain-feature-delete:" + key, name);
         });
+        if (PRELOAD_MAX.equals(key)) {
+            worker.execute(this::refillPreloaded);
+        }
     }
 
     private void checkRoleChange(QubeRecord q, String key) {
@@ -852,6 +886,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
         }
         events.fire("domain-start", q.name);
@@ -863,8 +898,31 @@ public final class QubeAdminService implements QubeAdmin {
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MAXMEM).value()),
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.VCPUS).value()),
                 PropertyRules.effective(m, q, QubeProperty.KERNELOPTS).value(),
-                PropertyRules.providesNetwork(m, q),
-                List.of(new VolumeSpec(VolumeSpec.PRIVATE, privateVolume(q.name), false, false, 0)));
+                PropertyRules.providesNetwork(m, q), volumeSpecs(m, q));
+    }
+
+    private List<VolumeSpec> volumeSpecs(Model m, QubeRecord q) {
+        List<VolumeSpec> volumes = new ArrayList<>();
+        for (String volume : VolumeRules.NAMES) {
+            VolumeSpec spec = volumeRules.spec(q, VolumeRules.plan(m, q, volume, this::hasOwnRoot));
+            if (spec != null) {
+                volumes.add(spec);
+            }
+        }
+        return volumes;
+    }
+
+    /** Whether a template or standalone qube has a root of its own, rather than the backend's built-in one. */
+    private boolean hasOwnRoot(QubeRecord q) {
+        HypervisorBackend b = adopted;
+        if (b == null || (q.klass != QubeClass.TemplateVM && q.klass != QubeClass.StandaloneVM)) {
+            return false;
+        }
+        try {
+            return b.volumes().exists(volumeRules.keptSpec(q, VolumeSpec.ROOT));
+        } catch (AdminException e) {
+            return false;
+        }
     }
 
     private static LinkSpec linkSpec(Model m, QubeRecord client, QubeRecord netvm) {
@@ -1003,6 +1061,7 @@ public final class QubeAdminService implements QubeAdmin {
             } finally {
                 runtime.remove(name);
                 events.fire("domain-shutdown", name);
+                discardIfDisposable(name);
             }
         };
         if (wait) {
@@ -1049,6 +1108,7 @@ public final class QubeAdminService implements QubeAdmin {
         } finally {
             runtime.remove(name);
             events.fire("domain-shutdown", name);
+            discardIfDisposable(name);
         }
     }
 
@@ -1098,6 +1158,352 @@ public final class QubeAdminService implements QubeAdmin {
         return backend().exec(name, command, stdin == null ? new byte[0] : stdin, timeout == null ? Duration.ofMinutes(10) : timeout);
     }
 
+    // ---- volumes ------------------------------------------------------------------------------
+
+    @Override
+    public List<VolumeInfo> volumes(String name) {
+        Model m = model;
+        QubeRecord q = require(m, name);
+        if (q.klass == QubeClass.AdminVM) {
+            return List.of();
+        }
+        List<VolumeInfo> all = new ArrayList<>();
+        for (String volume : VolumeRules.NAMES) {
+            all.add(volumeInfo(m, q, volume));
+        }
+        return all;
+    }
+
+    @Override
+    public VolumeInfo volume(String name, String volume) {
+        Model m = model;
+        QubeRecord q = requireNotDom0(m, name, "has no volumes");
+        return volumeInfo(m, q, VolumeRules.requireName(volume));
+    }
+
+    private VolumeInfo volumeInfo(Model m, QubeRecord q, String volume) {
+        VolumeRules.Plan plan = VolumeRules.plan(m, q, volume, this::hasOwnRoot);
+        String pool = backendName();
+        long size = VolumeRules.size(plan.owner(), volume);
+        String origin = plan.owner().name + ":" + volume;
+        switch (plan.kind()) {
+            case KEPT -> {
+                VolumeSpec spec = volumeRules.keptSpec(q, volume);
+                VolumeStorage storage = storageIfAny();
+                boolean stored = storage != null && Files.isDirectory(spec.source());
+                return new VolumeInfo(q.name, volume, pool, spec.source().toString(), true, "", true, false, size,
+                        stored ? storage.usage(spec) : 0, spec.revisionsToKeep(), stored ? storage.revisions(spec) : List.of());
+            }
+            case SNAPSHOT -> {
+                return new VolumeInfo(q.name, volume, pool, "", true, origin, false, true, size, 0, 0, List.of());
+            }
+            case FRESH -> {
+                return new VolumeInfo(q.name, volume, pool, "", true, "", false, false, size, 0, 0, List.of());
+            }
+            default -> {
+                // the backend's built-in root: read-only, no storage of the qube's own
+                return new VolumeInfo(q.name, volume, pool, "", false, plan.owner() == q ? "" : origin, false, false, 0, 0, 0,
+                        List.of());
+            }
+        }
+    }
+
+    private VolumeStorage storageIfAny() {
+        HypervisorBackend b = adopted;
+        try {
+            return b == null ? null : b.volumes();
+        } catch (AdminException e) {
+            return null;
+        }
+    }
+
+    /** The plan of a volume the qube keeps itself; refused, naming where the volume comes from, otherwise. */
+    private QubeRecord requireKeptVolume(Model m, String name, String volume, String what) {
+        QubeRecord q = requireNotDom0(m, name, "has no volumes");
+        VolumeRules.Plan plan = VolumeRules.plan(m, q, VolumeRules.requireName(volume), this::hasOwnRoot);
+        if (plan.kind() != VolumeRules.Kind.KEPT) {
+            String why = switch (plan.kind()) {
+                case SNAPSHOT -> "it starts afresh from " + plan.owner().name + ":" + volume + " at each start";
+                case FRESH -> "it is volatile: empty at each start";
+                default -> "it is the backend's built-in root";
+            };
+            throw new InvalidValueException("volume", name + ":" + volume, "cannot " + what + ": " + why);
+        }
+        return q;
+    }
+
+    @Override
+    public void revertVolume(String name, String volume, String revision) {
+        lifecycle.lock();
+        try {
+            QubeRecord q = requireKeptVolume(model, name, volume, "be reverted");
+            if (isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before reverting " + name + ":" + volume);
+            }
+            backend().volumes().revert(volumeRules.keptSpec(q, volume), revision);
+        } finally {
+            lifecycle.unlock();
+        }
+        events.fire("volume-revert:" + volume, name, Map.of("revision", revision == null ? "latest" : revision));
+    }
+
+    @Override
+    public void resizeVolume(String name, String volume, long sizeBytes) {
+        lifecycle.lock();
+        try {
+            Model m = model;
+            QubeRecord q = requireNotDom0(m, name, "has no volumes");
+            VolumeRules.Plan plan = VolumeRules.plan(m, q, VolumeRules.requireName(volume), this::hasOwnRoot);
+            if (plan.kind() == VolumeRules.Kind.SNAPSHOT || plan.kind() == VolumeRules.Kind.BUILTIN) {
+                throw new InvalidValueException("volume", name + ":" + volume, plan.kind() == VolumeRules.Kind.SNAPSHOT
+                        ? "its size is that of " + plan.owner().name + ":" + volume + "; resize that one"
+                        : "the backend's built-in root has no size to change");
+            }
+            long present = VolumeRules.size(q, volume);
+            if (sizeBytes < present) {
+                throw new InvalidValueException("size of " + name + ":" + volume, Long.toString(sizeBytes),
+                        "at least its present size " + present + ": volumes only grow, as in Qubes");
+            }
+            if (plan.kind() == VolumeRules.Kind.KEPT && Files.exists(volumeRules.storage(name, volume))) {
+                VolumeStorage storage = backend().volumes();
+                VolumeSpec spec = volumeRules.keptSpec(q, volume);
+                if (storage.exists(spec)) {
+                    storage.resize(name, spec, sizeBytes);
+                }
+            }
+            change(c -> {
+                QubeRecord r = c.qubes.get(name);
+                r.volumes.put(volume, r.volume(volume).withSize(sizeBytes));
+                return () -> events.fire("volume-resize:" + volume, name, Map.of("size", Long.toString(sizeBytes)));
+            });
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public void setVolumeRevisionsToKeep(String name, String volume, int revisions) {
+        if (revisions < 0 || revisions > VolumeRules.MAX_REVISIONS) {
+            throw new InvalidValueException("revisions_to_keep", Integer.toString(revisions), "a number from 0 to " + VolumeRules.MAX_REVISIONS);
+        }
+        change(m -> {
+            QubeRecord q = requireKeptVolume(m, name, volume, "keep revisions");
+            q.volumes.put(volume, q.volume(volume).withRevisionsToKeep(revisions));
+            return () -> events.fire("volume-config:" + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
+        });
+    }
+
+    @Override
+    public void importVolume(String name, String volume, Path content) {
+        lifecycle.lock();
+        try {
+            QubeRecord q = requireNotDom0(model, name, "has no volumes");
+            VolumeRules.requireName(volume);
+            boolean keeps = volume.equals(VolumeSpec.ROOT) ? q.klass == QubeClass.TemplateVM || q.klass == QubeClass.StandaloneVM
+                    : volume.equals(VolumeSpec.PRIVATE) && q.klass != QubeClass.DispVM;
+            if (!keeps) {
+                throw new InvalidValueException("volume", name + ":" + volume, "only a volume the qube keeps itself can be imported"
+                        + " (the root of a TemplateVM or StandaloneVM, the private volume of any qube but a DispVM)");
+            }
+            if (isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before importing " + name + ":" + volume);
+            }
+            backend().volumes().importContent(volumeRules.keptSpec(q, volume), content);
+        } finally {
+            lifecycle.unlock();
+        }
+        events.fire("volume-import:" + volume, name);
+    }
+
+    // ---- disposables --------------------------------------------------------------------------
+
+    @Override
+    public Qube createDisposable(String dispvmTemplate) {
+        String template = dispvmTemplate(dispvmTemplate);
+        Qube ready = takePreloaded(template);
+        if (ready != null) {
+            // starting the next one at once would compete with the one just handed out, on the same lock and CPUs
+            worker.schedule(this::refillPreloaded, REFILL_DELAY_MS, TimeUnit.MILLISECONDS);
+            return ready;
+        }
+        String name = newDisposable(template);
+        start(name);
+        return get(name);
+    }
+
+    @Override
+    public ExecResult runDisposable(String dispvmTemplate, List<String> command, byte[] stdin, Duration timeout) {
+        if (command == null || command.isEmpty()) {
+            throw new InvalidValueException("command", "", "a command to run is required");
+        }
+        String name = createDisposable(dispvmTemplate).name();
+        try {
+            return backend().exec(name, command, stdin == null ? new byte[0] : stdin, timeout == null ? Duration.ofMinutes(10) : timeout);
+        } finally {
+            try {
+                kill(name);
+            } catch (AdminException e) {
+                // it stopped by itself meanwhile; it goes all the same
+                discardIfDisposable(name);
+            }
+        }
+    }
+
+    /** The disposable template asked for, or the global default; refused unless it is an AppVM with template_for_dispvms=True. */
+    private String dispvmTemplate(String asked) {
+        Model m = model;
+        String template = asked == null || asked.isBlank() ? m.global.getOrDefault(PropertyRules.DEFAULT_DISPVM, "") : asked;
+        if (template.isEmpty()) {
+            throw new InvalidValueException("default_dispvm", "", "no disposable template was given and the global default_dispvm"
+                    + " is not set; name one, or set it with qvm:globalprefs default_dispvm");
+        }
+        QubeRecord t = m.qubes.get(template);
+        if (t == null || !PropertyRules.isDispvmTemplate(m, t)) {
+            throw new InvalidValueException("disposable template", template, "an AppVM with template_for_dispvms=True");
+        }
+        return template;
+    }
+
+    /** Adds {@code disp<N>}, a DispVM of the template that goes when it stops; N is free and random, as Qubes' dispid. */
+    private String newDisposable(String template) {
+        String[] made = new String[1];
+        change(m -> {
+            QubeRecord t = m.qubes.get(template);
+            if (t == null || !PropertyRules.isDispvmTemplate(m, t)) {
+                throw new InvalidValueException("disposable template", template, "an AppVM with template_for_dispvms=True");
+            }
+            String name = freeDisposableName(m);
+            QubeRecord d = new QubeRecord(name, freeQid(m), QubeClass.DispVM,
+                    Map.of(QubeProperty.LABEL.id(), PropertyRules.effective(m, t, QubeProperty.LABEL).value(),
+                            QubeProperty.TEMPLATE.id(), template, QubeProperty.AUTO_CLEANUP.id(), "True"),
+                    Map.of(), List.of());
+            m.qubes.put(name, d);
+            made[0] = name;
+            return () -> events.fire("domain-add", name, Map.of("template", template));
+        });
+        return made[0];
+    }
+
+    private String freeDisposableName(Model m) {
+        java.util.Set<String> taken = new java.util.HashSet<>(m.qubes.keySet());
+        taken.addAll(m.unreadableNames());
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            String name = "disp" + random.nextInt(1, 10_000);
+            if (!taken.contains(name)) {
+                return name;
+            }
+        }
+        for (int n = 1; n < 10_000; n++) {
+            if (!taken.contains("disp" + n)) {
+                return "disp" + n;
+            }
+        }
+        throw new InvalidStateException("every disposable name disp1 to disp9999 is taken");
+    }
+
+    /** Removes a halted disposable that goes when it stops, with everything it had; logs what it cannot. */
+    private void discardIfDisposable(String name) {
+        QubeRecord q = model.qubes.get(name);
+        if (q == null || q.klass != QubeClass.DispVM || !"True".equals(q.own(QubeProperty.AUTO_CLEANUP.id())) || isActive(name)) {
+            return;
+        }
+        try {
+            remove(name);
+        } catch (AdminException e) {
+            LOG.log(Level.WARNING, "cannot remove the disposable " + name + ": " + e.getMessage());
+        }
+    }
+
+    private static List<String> preloadedOf(QubeRecord q) {
+        String list = q.features.getOrDefault(PRELOADED, "");
+        return list.isBlank() ? List.of() : List.of(list.strip().split(" +"));
+    }
+
+    /** Changes the list of a template's ready disposables within a change of the model. */
+    private static void updatePreloaded(QubeRecord t, java.util.function.Consumer<List<String>> update) {
+        List<String> list = new ArrayList<>(preloadedOf(t));
+        update.accept(list);
+        if (list.isEmpty()) {
+            t.features.remove(PRELOADED);
+        } else {
+            t.features.put(PRELOADED, String.join(" ", list));
+        }
+    }
+
+    /** Hands out one of the template's ready disposables, running; {@code null} when it has none. */
+    private Qube takePreloaded(String template) {
+        lifecycle.lock();
+        try {
+            for (String name : preloadedOf(model.qubes.get(template))) {
+                change(m -> {
+                    updatePreloaded(m.qubes.get(template), list -> list.remove(name));
+                    return () -> events.fire("domain-feature-set:" + PRELOADED, template);
+                });
+                QubeRecord d = model.qubes.get(name);
+                if (d == null || d.klass != QubeClass.DispVM || !isActive(name)) {
+                    continue;
+                }
+                if (stateOf(d) == PowerState.Paused) {
+                    unpause(name);
+                }
+                return get(name);
+            }
+            return null;
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    /**
+     * Keeps as many disposables of each template ready, started and paused, as its
+     * {@value #PRELOAD_MAX} feature asks, and no more. Runs on the platform's worker thread.
+     */
+    void refillPreloaded() {
+        if (adopted == null) {
+            return;
+        }
+        for (QubeRecord t : model.qubes.values()) {
+            int max = preloadMax(t);
+            List<String> ready = preloadedOf(t).stream().filter(n -> model.qubes.containsKey(n) && isActive(n)).toList();
+            if (!ready.equals(preloadedOf(t))) {
+                change(m -> {
+                    updatePreloaded(m.qubes.get(t.name), list -> list.retainAll(ready));
+                    return () -> events.fire("domain-feature-set:" + PRELOADED, t.name);
+                });
+            }
+            if (max > 0 && !PropertyRules.isDispvmTemplate(model, t)) {
+                continue;
+            }
+            for (int missing = max - ready.size(); missing > 0; missing--) {
+                try {
+                    String name = newDisposable(t.name);
+                    start(name);
+                    pause(name);
+                    change(m -> {
+                        updatePreloaded(m.qubes.get(t.name), list -> list.add(name));
+                        return () -> events.fire("domain-feature-set:" + PRELOADED, t.name, Map.of("value", name));
+                    });
+                } catch (AdminException e) {
+                    LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());
+                    break;
+                }
+            }
+            for (String extra : ready.subList(Math.min(max, ready.size()), ready.size())) {
+                try {
+                    kill(extra);
+                } catch (AdminException e) {
+                    LOG.log(Level.WARNING, "cannot stop the preloaded disposable " + extra + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static int preloadMax(QubeRecord q) {
+        String value = q.features.get(PRELOAD_MAX);
+        return value == null || !value.matches("[0-9]{1,2}") ? 0 : Math.min(MAX_PRELOAD, Integer.parseInt(value));
+    }
+
     // ---- files ----------------------------------------------------------------------------------
 
     private static void deleteTree(Path root) {
@@ -1110,26 +1516,6 @@ public final class QubeAdminService implements QubeAdmin {
             }
         } catch (IOException e) {
             throw new AdminException("cannot remove " + root + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static void copyTree(Path from, Path to) {
-        if (!Files.isDirectory(from)) {
-            throw new AdminException("the private volume " + from + " is missing");
-        }
-        try (Stream<Path> walk = Files.walk(from)) {
-            for (Path p : walk.toList()) {
-                Path dest = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    Files.createDirectories(dest);
-                } else {
-                    Files.copy(p, dest, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
-                            java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            deleteTree(to);
-            throw new AdminException("cannot copy the private volume " + from + ": " + e.getMessage(), e);
         }
     }
 }

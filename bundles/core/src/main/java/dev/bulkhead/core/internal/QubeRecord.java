@@ -9,7 +9,7 @@ import java.util.TreeSet;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.firewall.FirewallRule;
 
-/** What is stored of one qube: identity, the properties set on it, features, tags and firewall rules. */
+/** What is stored of one qube: identity, the properties set on it, features, tags, firewall rules and volume settings. */
 final class QubeRecord {
     final String name;
     final int qid;
@@ -20,6 +20,8 @@ final class QubeRecord {
     final TreeSet<String> tags;
     /** The firewall rules set on this qube; {@code null} means Qubes' default, accept everything. */
     List<FirewallRule> firewall;
+    /** What is set on its volumes, by volume name; a volume not here has its defaults. */
+    final Map<String, VolumeConfig> volumes = new TreeMap<>();
 
     QubeRecord(String name, int qid, QubeClass klass, Map<String, String> properties, Map<String, String> features,
             java.util.Collection<String> tags) {
@@ -34,6 +36,7 @@ final class QubeRecord {
     QubeRecord copy() {
         QubeRecord c = new QubeRecord(name, qid, klass, properties, features, tags);
         c.firewall = firewall;
+        c.volumes.putAll(volumes);
         return c;
     }
 
@@ -43,5 +46,9 @@ final class QubeRecord {
 
     String own(String property) {
         return properties.get(property);
+    }
+
+    VolumeConfig volume(String volume) {
+        return volumes.getOrDefault(volume, VolumeConfig.NONE);
     }
 }

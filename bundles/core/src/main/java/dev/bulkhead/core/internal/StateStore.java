@@ -42,7 +42,7 @@ final class StateStore {
     static final String TEMP_PREFIX = ".qubes.json.tmp-";
     private static final int FORMAT_VERSION = 1;
     private static final Set<String> QUBE_FIELDS = Set.of("name", "qid", "klass", "properties", "features", "tags",
-            "firewall");
+            "firewall", "volumes");
     private static final Set<String> TOP_FIELDS = Set.of("version", "global", "qubes");
 
     private final Path file;
@@ -164,7 +164,18 @@ final class StateStore {
             node.path("firewall").forEach(r -> rules.add(FirewallRule.parse(r.asText(), java.time.Instant.EPOCH)));
             q.firewall = List.copyOf(rules);
         }
+        node.path("volumes").fields().forEachRemaining(e -> q.volumes.put(VolumeRules.requireName(e.getKey()), readVolume(e.getKey(), e.getValue())));
         return q;
+    }
+
+    private static VolumeConfig readVolume(String volume, JsonNode node) {
+        JsonNode size = node.path("size");
+        JsonNode revisions = node.path("revisions_to_keep");
+        if (!size.isMissingNode() && (!size.canConvertToLong() || size.asLong() <= 0)
+                || !revisions.isMissingNode() && (!revisions.canConvertToInt() || revisions.asInt() < 0)) {
+            throw new AdminException("volume " + volume + " has settings that are not a positive size and a count: " + node);
+        }
+        return new VolumeConfig(size.isMissingNode() ? null : size.asLong(), revisions.isMissingNode() ? null : revisions.asInt());
     }
 
     /** A reference to a qube that was kept aside would break validation of every later change. */
@@ -216,6 +227,18 @@ final class StateStore {
             if (q.firewall != null) {
                 ArrayNode firewall = n.putArray("firewall");
                 q.firewall.forEach(r -> firewall.add(r.toString()));
+            }
+            if (!q.volumes.isEmpty()) {
+                ObjectNode volumes = n.putObject("volumes");
+                q.volumes.forEach((name, config) -> {
+                    ObjectNode v = volumes.putObject(name);
+                    if (config.size() != null) {
+                        v.put("size", config.size());
+                    }
+                    if (config.revisionsToKeep() != null) {
+                        v.put("revisions_to_keep", config.revisionsToKeep());
+                    }
+                });
             }
         }
         model.unreadable.forEach(qubes::add);

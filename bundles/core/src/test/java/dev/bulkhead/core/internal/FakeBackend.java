@@ -1,6 +1,11 @@
 package dev.bulkhead.core.internal;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -10,18 +15,27 @@ import java.util.Map;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.VolumeRevision;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.hypervisor.VolumeStorage;
 
 /**
  * An in-memory hypervisor for fast tests of the core's logic. Its twin, the real lite backend,
- * is exercised by the integration tests.
+ * is exercised by the integration tests. A volume's storage is a directory {@code current} in the
+ * volume's storage directory (made at the first start of a kept volume, as the real backend does),
+ * and its revisions are entries of {@code revisions}.
  */
 final class FakeBackend implements HypervisorBackend {
     final Map<String, PowerState> domains = new ConcurrentHashMap<>();
+    /** When set, exec fails with it. */
+    volatile AdminException execFailure;
+    /** When set, start fails with it. */
+    volatile AdminException startFailure;
     final Map<String, DomainSpec> specs = new ConcurrentHashMap<>();
     final Map<String, LinkSpec> links = new ConcurrentHashMap<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
@@ -39,8 +53,19 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void start(DomainSpec spec) {
         calls.add("start " + spec.name());
+        if (startFailure != null) {
+            throw startFailure;
+        }
         if (domains.get(spec.name()) == PowerState.Running) {
             throw new AdminException(spec.name() + " already runs");
+        }
+        for (VolumeSpec v : spec.volumes()) {
+            if (v.saveOnStop() && !volumes.exists(v)) {
+                if (v.name().equals(VolumeSpec.ROOT)) {
+                    throw new AdminException("root volume " + v.source() + " has no content");
+                }
+                createDirectories(v.source().resolve("current"));
+            }
         }
         domains.put(spec.name(), PowerState.Running);
         specs.put(spec.name(), spec);
@@ -76,6 +101,9 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public ExecResult exec(String name, List<String> command, byte[] stdin, Duration timeout) {
         calls.add("exec " + name + " " + String.join(" ", command));
+        if (execFailure != null) {
+            throw execFailure;
+        }
         return new ExecResult(0, name.getBytes(), new byte[0]);
     }
 
@@ -106,5 +134,83 @@ final class FakeBackend implements HypervisorBackend {
     public void disconnect(LinkSpec link) {
         calls.add("disconnect " + link.client() + " " + link.netvm());
         links.remove(link.client());
+    }
+
+    @Override
+    public VolumeStorage volumes() {
+        return volumes;
+    }
+
+    final VolumeStorage volumes = new VolumeStorage() {
+        @Override
+        public boolean exists(VolumeSpec volume) {
+            return Files.isDirectory(volume.source().resolve("current"));
+        }
+
+        @Override
+        public void copy(VolumeSpec from, VolumeSpec to) {
+            calls.add("copy " + from.source() + " " + to.source());
+            copyTree(from.source().resolve("current"), to.source().resolve("current"));
+        }
+
+        @Override
+        public void importContent(VolumeSpec volume, Path content) {
+            calls.add("import " + volume.source());
+            createDirectories(volume.source());
+            try {
+                Files.move(content, volume.source().resolve("current"));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void resize(String domain, VolumeSpec volume, long sizeBytes) {
+            calls.add("resize " + volume.source() + " " + sizeBytes);
+        }
+
+        @Override
+        public long usage(VolumeSpec volume) {
+            return exists(volume) ? 4096 : 0;
+        }
+
+        @Override
+        public List<VolumeRevision> revisions(VolumeSpec volume) {
+            Path dir = volume.source().resolve("revisions");
+            if (!Files.isDirectory(dir)) {
+                return List.of();
+            }
+            try (var entries = Files.list(dir)) {
+                return entries.map(p -> new VolumeRevision(p.getFileName().toString(), Instant.ofEpochMilli(Long.parseLong(p.getFileName().toString()))))
+                        .sorted((a, b) -> b.time().compareTo(a.time())).toList();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void revert(VolumeSpec volume, String revision) {
+            calls.add("revert " + volume.source() + " " + revision);
+        }
+    };
+
+    private static void createDirectories(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void copyTree(Path from, Path to) {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path dest = to.resolve(from.relativize(p).toString());
+                Files.createDirectories(dest.getParent());
+                Files.copy(p, dest);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

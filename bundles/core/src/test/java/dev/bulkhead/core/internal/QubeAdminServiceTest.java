@@ -150,7 +150,6 @@ class QubeAdminServiceTest {
         assertEquals("template minimal", memory.source());
         assertEquals(Label.RED, work.label());
         assertEquals(PowerState.Halted, work.state());
-        assertTrue(Files.isDirectory(data.resolve("qubes/work/private")));
     }
 
     @Test
@@ -368,18 +367,32 @@ class QubeAdminServiceTest {
     @Test
     void removeDestroysHostResourcesAndPrivateData() {
         create("work", QubeClass.AppVM, Map.of());
+        admin.start("work");
+        admin.kill("work");
+        assertTrue(Files.isDirectory(data.resolve("qubes/work/private/current")), "made at the first start");
         admin.remove("work");
         assertTrue(backend.calls.contains("destroy work"));
         assertFalse(Files.exists(data.resolve("qubes/work")));
     }
 
     @Test
-    void cloneCopiesPrivateData() throws IOException {
+    void cloneCopiesPrivateDataAndVolumeSettings() throws IOException {
         create("work", QubeClass.AppVM, Map.of("memory", "600"));
-        Files.writeString(data.resolve("qubes/work/private/note"), "hello");
+        admin.start("work");
+        admin.kill("work");
+        Files.writeString(data.resolve("qubes/work/private/current/note"), "hello");
+        admin.setVolumeRevisionsToKeep("work", "private", 2);
         Qube copy = admin.clone("work", "work2");
         assertEquals("600", copy.value(QubeProperty.MEMORY));
-        assertEquals("hello", Files.readString(data.resolve("qubes/work2/private/note")));
+        assertEquals("hello", Files.readString(data.resolve("qubes/work2/private/current/note")));
+        assertEquals(2, admin.volume("work2", "private").revisionsToKeep());
+    }
+
+    @Test
+    void cloneOfAQubeNeverStartedCopiesNoStorage() {
+        create("work", QubeClass.AppVM, Map.of());
+        admin.clone("work", "work2");
+        assertTrue(backend.calls.stream().noneMatch(c -> c.startsWith("copy ")), backend.calls.toString());
     }
 
 

@@ -26,6 +26,7 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.VolumeInfo;
 import dev.bulkhead.api.firewall.FirewallRule;
 
 /**
@@ -39,7 +40,8 @@ import dev.bulkhead.api.firewall.FirewallRule;
         "osgi.command.function=kill", "osgi.command.function=pause", "osgi.command.function=unpause",
         "osgi.command.function=restart", "osgi.command.function=prefs", "osgi.command.function=run",
         "osgi.command.function=features", "osgi.command.function=tags", "osgi.command.function=log",
-        "osgi.command.function=globalprefs", "osgi.command.function=firewall", "osgi.command.function=roles" })
+        "osgi.command.function=globalprefs", "osgi.command.function=firewall", "osgi.command.function=roles",
+        "osgi.command.function=volume" })
 public final class QvmCommands {
     private static final Map<String, String> NO_ALIASES = Map.of();
     private final QubeAdmin admin;
@@ -223,20 +225,167 @@ public final class QvmCommands {
         }
     }
 
-    @Descriptor("Run a command in a qube's shell (starting the qube if halted); prints its output and returns"
-            + " its exit status. Usage: qvm:run [--timeout SECONDS] NAME COMMAND...")
-    public void run(@Descriptor("NAME COMMAND [ARG...]") String... args) throws IOException {
-        CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--timeout"), NO_ALIASES);
-        List<String> ops = cl.operands(2, Integer.MAX_VALUE, "qvm:run [--timeout SECONDS] NAME COMMAND...");
-        // as qvm-run does, the words are joined and given to the qube's shell
-        List<String> command = List.of("/bin/sh", "-c", String.join(" ", ops.subList(1, ops.size())));
-        ExecResult r = admin.run(ops.get(0), command, new byte[0], timeout(cl));
+    @Descriptor("Run a command in a qube's shell (starting the qube if halted), or in a new disposable that is destroyed"
+            + " afterwards; prints its output and returns its exit status."
+            + " Usage: qvm:run [--timeout SECONDS] NAME COMMAND... | qvm:run --dispvm[=TEMPLATE] [--timeout SECONDS] [TEMPLATE] COMMAND...")
+    public void run(@Descriptor("NAME COMMAND [ARG...] | --dispvm[=TEMPLATE] [TEMPLATE] COMMAND [ARG...]") String... args)
+            throws IOException {
+        String usage = "qvm:run [--timeout SECONDS] NAME COMMAND... | qvm:run --dispvm[=TEMPLATE] [--timeout SECONDS] [TEMPLATE] COMMAND...";
+        // --dispvm takes its value only after '=', as in qvm-run; it is taken out before the other options are read
+        List<String> rest = new ArrayList<>();
+        boolean disposable = false;
+        String template = null;
+        boolean inOptions = true;
+        boolean optionValue = false;
+        for (String a : args) {
+            if (inOptions && !optionValue && (a.equals("--dispvm") || a.startsWith("--dispvm="))) {
+                disposable = true;
+                template = a.startsWith("--dispvm=") ? a.substring("--dispvm=".length()) : template;
+                continue;
+            }
+            inOptions &= optionValue || a.startsWith("-") && !a.equals("--");
+            optionValue = a.equals("--timeout");
+            rest.add(a);
+        }
+        CommandLine cl = CommandLine.parse(rest.toArray(String[]::new), Set.of(), Set.of("--timeout"), NO_ALIASES);
+        List<String> ops = cl.operands(disposable ? 1 : 2, Integer.MAX_VALUE, usage);
+        ExecResult r;
+        if (disposable) {
+            if (template == null && ops.size() > 1 && isDispvmTemplate(ops.get(0))) {
+                template = ops.get(0);
+                ops = ops.subList(1, ops.size());
+            }
+            r = admin.runDisposable(template, shellCommand(ops), new byte[0], timeout(cl));
+        } else {
+            r = admin.run(ops.get(0), shellCommand(ops.subList(1, ops.size())), new byte[0], timeout(cl));
+        }
         out().write(r.stdout());
         out().flush();
         System.err.write(r.stderr());
         System.err.flush();
         if (r.exitStatus() != 0) {
             throw new ExitStatusException(r.exitStatus(), "");
+        }
+    }
+
+    /** As qvm-run does, the words are joined and given to the qube's shell. */
+    private static List<String> shellCommand(List<String> words) {
+        return List.of("/bin/sh", "-c", String.join(" ", words));
+    }
+
+    private boolean isDispvmTemplate(String name) {
+        return admin.find(name).map(q -> q.klass() == QubeClass.AppVM && "True".equals(q.value(QubeProperty.TEMPLATE_FOR_DISPVMS)))
+                .orElse(false);
+    }
+
+    @Descriptor("Volumes of qubes, as qvm-volume. Usage: qvm:volume list [NAME...] | qvm:volume info NAME:VOLUME [PROPERTY]"
+            + " | qvm:volume revert NAME:VOLUME [REVISION] | qvm:volume resize NAME:VOLUME SIZE"
+            + " | qvm:volume config NAME:VOLUME revisions_to_keep N")
+    public void volume(@Descriptor("list [NAME...] | info NAME:VOLUME [PROPERTY] | revert NAME:VOLUME [REVISION]"
+            + " | resize NAME:VOLUME SIZE | config NAME:VOLUME revisions_to_keep N") String... args) {
+        String usage = "qvm:volume list [NAME...] | info NAME:VOLUME [PROPERTY] | revert NAME:VOLUME [REVISION]"
+                + " | resize NAME:VOLUME SIZE | config NAME:VOLUME revisions_to_keep N";
+        List<String> ops = CommandLine.parse(args, Set.of(), Set.of(), NO_ALIASES).operands(0, Integer.MAX_VALUE, usage);
+        String action = ops.isEmpty() ? "list" : ops.get(0);
+        switch (action) {
+            case "list", "ls" -> listVolumes(ops.size() > 1 ? ops.subList(1, ops.size()) : List.of());
+            case "info" -> {
+                if (ops.size() < 2 || ops.size() > 3) {
+                    throw new InvalidValueException("arguments", String.join(" ", ops), "usage: " + usage);
+                }
+                String[] v = volumeRef(ops.get(1));
+                printVolume(admin.volume(v[0], v[1]), ops.size() == 3 ? ops.get(2) : null);
+            }
+            case "revert" -> {
+                if (ops.size() < 2 || ops.size() > 3) {
+                    throw new InvalidValueException("arguments", String.join(" ", ops), "usage: " + usage);
+                }
+                String[] v = volumeRef(ops.get(1));
+                admin.revertVolume(v[0], v[1], ops.size() == 3 ? ops.get(2) : null);
+            }
+            case "resize", "extend" -> {
+                if (ops.size() != 3) {
+                    throw new InvalidValueException("arguments", String.join(" ", ops), "usage: " + usage);
+                }
+                String[] v = volumeRef(ops.get(1));
+                admin.resizeVolume(v[0], v[1], Sizes.parse(ops.get(2)));
+            }
+            case "config", "set" -> {
+                if (ops.size() != 4) {
+                    throw new InvalidValueException("arguments", String.join(" ", ops), "usage: " + usage);
+                }
+                String[] v = volumeRef(ops.get(1));
+                if (!ops.get(2).equals("revisions_to_keep")) {
+                    throw new InvalidValueException("volume property", ops.get(2), "revisions_to_keep is the one that can be set");
+                }
+                admin.setVolumeRevisionsToKeep(v[0], v[1], number("revisions_to_keep", ops.get(3)));
+            }
+            default -> throw new InvalidValueException("action", action, "list, info, revert, resize or config");
+        }
+    }
+
+    private void listVolumes(List<String> names) {
+        names.forEach(admin::get);
+        Table table = new Table("POOL:VOLUME", "QUBE", "VOLUME", "SIZE", "USAGE", "REVERT_POSSIBLE");
+        for (Qube q : admin.list()) {
+            if (!names.isEmpty() && !names.contains(q.name())) {
+                continue;
+            }
+            for (VolumeInfo v : admin.volumes(q.name())) {
+                String where = v.vid().isEmpty() ? (v.source().isEmpty() ? "-" : "from " + v.source()) : v.vid();
+                table.row(v.pool() + ":" + where, q.name(), v.name(), Sizes.human(v.size()), Sizes.human(v.usage()),
+                        v.revertPossible() ? "Yes" : "No");
+            }
+        }
+        table.print(out());
+    }
+
+    private static void printVolume(VolumeInfo v, String property) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("pool", v.pool());
+        props.put("vid", v.vid());
+        props.put("rw", pyBool(v.rw()));
+        props.put("source", v.source());
+        props.put("save_on_stop", pyBool(v.saveOnStop()));
+        props.put("snap_on_start", pyBool(v.snapOnStart()));
+        props.put("size", Long.toString(v.size()));
+        props.put("usage", Long.toString(v.usage()));
+        props.put("revisions_to_keep", Integer.toString(v.revisionsToKeep()));
+        if (property != null) {
+            String value = props.get(property);
+            if (value == null) {
+                throw new InvalidValueException("volume property", property, "one of " + String.join(", ", props.keySet()));
+            }
+            out().println(value);
+            return;
+        }
+        Table table = new Table();
+        props.forEach(table::row);
+        table.print(out());
+        out().println("Available revisions (for revert):");
+        for (var r : v.revisions()) {
+            out().println("  " + r.name() + "  " + r.time());
+        }
+    }
+
+    private static String pyBool(boolean b) {
+        return b ? "True" : "False";
+    }
+
+    /** {@code NAME:VOLUME}, as qvm-volume takes it. */
+    private static String[] volumeRef(String text) {
+        int colon = text.indexOf(':');
+        if (colon <= 0 || colon == text.length() - 1) {
+            throw new InvalidValueException("volume", text, "NAME:VOLUME, e.g. work:private");
+        }
+        return new String[] { text.substring(0, colon), text.substring(colon + 1) };
+    }
+
+    private static int number(String what, String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new InvalidValueException(what, text, "a whole number");
         }
     }
 

@@ -2,9 +2,9 @@ package dev.bulkhead.backend.lite.internal;
 
 import java.nio.file.Path;
 
-/** The host's kernel interfaces this backend reads directly: named network namespaces, cgroups, processes. */
-record HostPaths(Path netnsDirectory, Path cgroupRoot, Path proc) {
+/** The host's kernel interfaces this backend reads directly: named network namespaces, cgroups, processes, block devices. */
+record HostPaths(Path netnsDirectory, Path cgroupRoot, Path proc, Path sysBlock) {
     static HostPaths system() {
-        return new HostPaths(Path.of("/run/netns"), Path.of("/sys/fs/cgroup"), Path.of("/proc"));
+        return new HostPaths(Path.of("/run/netns"), Path.of("/sys/fs/cgroup"), Path.of("/proc"), Path.of("/sys/block"));
     }
 }

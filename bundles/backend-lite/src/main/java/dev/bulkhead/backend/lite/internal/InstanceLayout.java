@@ -63,6 +63,11 @@ final class InstanceLayout {
         return home.resolve("domains").resolve(name);
     }
 
+    /** Where a running domain's volumes are mounted; nothing is left there once it stops. */
+    Path volumesDirectory(String name) {
+        return domainDirectory(name).resolve("volumes");
+    }
+
     Path configFile(String name) {
         return domainDirectory(name).resolve("config.json");
     }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,11 +39,12 @@ import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
-import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.hypervisor.VolumeStorage;
 
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
- * to a named network namespace, with a read-only root and its private volume at {@code /rw}. Containers
+ * to a named network namespace, with its root (read-only, kept, or a snapshot whose writes vanish at stop)
+ * and its private volume (a loop-mounted ext4 image) at {@code /rw}. Containers
  * outlive the platform: a new instance on the same data directory finds them again through
  * {@link #domains()}.
  */
@@ -97,6 +99,7 @@ public final class LiteBackend implements HypervisorBackend {
     private final HostProcesses processes;
     private final OciConfig oci;
     private final BuiltinRootfs builtinRoot;
+    private final LiteVolumes volumes;
     private final Path procSelf;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
@@ -123,6 +126,7 @@ public final class LiteBackend implements HypervisorBackend {
         this.oci = new OciConfig(json);
         this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
+        this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
     }
 
@@ -163,12 +167,13 @@ public final class LiteBackend implements HypervisorBackend {
             }
             // What a stopped container or a crashed platform left behind would make the next steps fail.
             removeRuntime(name);
-            Path bundle = writeBundle(spec, rootOf(spec));
-            String namespace = layout.netnsName(name);
-            netns.create(namespace);
+            LiteVolumes.Prepared prepared = volumes.prepare(spec, layout.volumesDirectory(name));
             Lock shared = cgroupParent.readLock();
             shared.lock();
             try {
+                Path rootfs = prepared.root() == null ? builtinRoot.ensure() : prepared.root();
+                Path bundle = writeBundle(spec, rootfs, prepared);
+                netns.create(layout.netnsName(name));
                 runc.run(name, bundle, layout.consoleLog(name));
             } catch (AdminException e) {
                 try {
@@ -209,6 +214,11 @@ public final class LiteBackend implements HypervisorBackend {
     public void kill(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            // runc's forced delete of a running container polls for its end only every 100 ms
+            Optional<RuncRuntime.ContainerState> state = runc.state(name);
+            if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
+                processes.awaitExit(state.get().pid(), settings.commandTimeout());
+            }
             removeRuntime(name);
         }
     }
@@ -287,6 +297,11 @@ public final class LiteBackend implements HypervisorBackend {
     }
 
     @Override
+    public VolumeStorage volumes() {
+        return volumes;
+    }
+
+    @Override
     public List<DomainStatus> domains() {
         return runc.list().stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
     }
@@ -350,56 +365,30 @@ public final class LiteBackend implements HypervisorBackend {
         return domainLocks.computeIfAbsent(name, n -> new Object());
     }
 
-    private Path rootOf(DomainSpec spec) {
-        Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
-        if (root.isEmpty()) {
-            return builtinRoot.ensure();
-        }
-        Path source = root.get().source();
-        if (!source.isAbsolute() || !Files.isDirectory(source)) {
-            throw new InvalidValueException("root volume of '" + spec.name() + "'", source.toString(),
-                    "an existing directory, by absolute path");
-        }
-        try {
-            if (source.toRealPath().getNameCount() == 0) {
-                throw new InvalidValueException("root volume of '" + spec.name() + "'", source.toString(),
-                        "any directory but the host's root");
-            }
-        } catch (IOException e) {
-            throw new AdminException("cannot resolve root volume " + source + ": " + e.getMessage(), e);
-        }
-        return source;
-    }
-
-    /** Writes the domain's OCI bundle (config.json) and prepares its private volume; returns the bundle directory. */
-    private Path writeBundle(DomainSpec spec, Path rootfs) {
+    /** Writes the domain's OCI bundle (config.json); returns the bundle directory. */
+    private Path writeBundle(DomainSpec spec, Path rootfs, LiteVolumes.Prepared volumes) {
         String name = spec.name();
         try {
-            Optional<VolumeSpec> privateVolume = spec.volume(VolumeSpec.PRIVATE);
-            if (privateVolume.isPresent()) {
-                Path source = privateVolume.get().source();
-                if (!source.isAbsolute() || !Files.isDirectory(source)) {
-                    throw new InvalidValueException("private volume of '" + name + "'", source.toString(),
-                            "an existing directory, by absolute path");
-                }
-                Files.createDirectories(source.resolve("home"));
-            }
             Path bundle = layout.domainDirectory(name);
             Files.createDirectories(bundle);
-            Files.write(layout.configFile(name), oci.toJson(oci.forDomain(spec, rootfs,
-                    netns.path(layout.netnsName(name)), layout.cgroupsPath(name))));
+            Files.write(layout.configFile(name), oci.toJson(oci.forDomain(spec, rootfs, volumes.rootReadOnly(),
+                    volumes.privateMount(), netns.path(layout.netnsName(name)), layout.cgroupsPath(name))));
             return bundle;
         } catch (IOException e) {
             throw new AdminException("cannot write the bundle of domain '" + name + "': " + e.getMessage(), e);
         }
     }
 
-    /** Kills and deletes the container if runc holds one, and removes the domain's network namespace. */
+    /**
+     * Kills and deletes the container if runc holds one, removes the domain's network namespace, and
+     * unmounts its volumes: what it wrote outside its kept volumes goes with them.
+     */
     private void removeRuntime(String name) {
         if (runc.holds(name)) {
             runc.delete(name);
         }
         netns.delete(layout.netnsName(name));
+        volumes.release(layout.volumesDirectory(name));
     }
 
     private void requireRunning(String name) {

@@ -2,7 +2,6 @@ package dev.bulkhead.backend.lite.internal;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +18,7 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
  * namespace the backend made for it.
  */
 final class OciConfig {
-    /** pid 1 of every qube; a root volume must provide it at this path, as the built-in root does. */
+    /** pid 1 of every qube, run by /bin/sh; a root volume must provide both, as the built-in root does. */
     static final String INIT = "/sbin/qube-init";
     static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -46,19 +45,22 @@ final class OciConfig {
     /**
      * The configuration of one domain.
      *
-     * @param rootfs      the directory that becomes the qube's read-only root
-     * @param netns       the network namespace the qube joins
-     * @param cgroupsPath the qube's cgroup, under its instance's parent
+     * @param rootfs       the directory that becomes the qube's root
+     * @param rootReadOnly whether the qube sees its root read-only
+     * @param privateMount where the private volume is mounted on the host, or {@code null} for none
+     * @param netns        the network namespace the qube joins
+     * @param cgroupsPath  the qube's cgroup, under its instance's parent
      */
-    ObjectNode forDomain(DomainSpec spec, Path rootfs, Path netns, String cgroupsPath) {
+    ObjectNode forDomain(DomainSpec spec, Path rootfs, boolean rootReadOnly, Path privateMount, Path netns, String cgroupsPath) {
         ObjectNode config = json.createObjectNode();
         config.put("ociVersion", "1.0.2");
         config.set("process", process(spec.networkProvider() ? NETWORK_PROVIDER_CAPABILITIES : CAPABILITIES));
         ObjectNode root = config.putObject("root");
         root.put("path", rootfs.toString());
-        root.put("readonly", true);
+        root.put("readonly", rootReadOnly);
         config.put("hostname", spec.name());
-        config.set("mounts", mounts(spec.volume(VolumeSpec.PRIVATE)));
+        boolean privateReadOnly = spec.volume(VolumeSpec.PRIVATE).map(VolumeSpec::readOnly).orElse(false);
+        config.set("mounts", mounts(privateMount, privateReadOnly));
         config.set("linux", linux(spec, netns, cgroupsPath));
         return config;
     }
@@ -92,7 +94,7 @@ final class OciConfig {
         return process;
     }
 
-    private ArrayNode mounts(Optional<VolumeSpec> privateVolume) {
+    private ArrayNode mounts(Path privateMount, boolean privateReadOnly) {
         ArrayNode mounts = json.createArrayNode();
         mount(mounts, "/proc", "proc", "proc");
         mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
@@ -103,11 +105,10 @@ final class OciConfig {
         mount(mounts, "/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro");
         mount(mounts, "/tmp", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=1777");
         mount(mounts, "/run", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
-        if (privateVolume.isPresent()) {
-            VolumeSpec volume = privateVolume.get();
-            String access = volume.readOnly() ? "ro" : "rw";
-            mount(mounts, "/rw", "bind", volume.source().toString(), "bind", access, "nosuid", "nodev");
-            mount(mounts, "/home", "bind", volume.source().resolve("home").toString(), "bind", access, "nosuid", "nodev");
+        if (privateMount != null) {
+            String access = privateReadOnly ? "ro" : "rw";
+            mount(mounts, "/rw", "bind", privateMount.toString(), "bind", access, "nosuid", "nodev");
+            mount(mounts, "/home", "bind", privateMount.resolve("home").toString(), "bind", access, "nosuid", "nodev");
         } else {
             // Nothing to keep: the qube still finds writable /rw and /home, and they vanish with it.
             mount(mounts, "/rw", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");

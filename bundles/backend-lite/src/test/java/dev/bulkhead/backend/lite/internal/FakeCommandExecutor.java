@@ -13,8 +13,10 @@ import java.util.function.Function;
 /**
  * Records host commands and answers them without running anything. By default it acts out the few
  * effects the backend looks for on disk: {@code ip netns add/delete} create and remove the namespace file,
- * {@code runc run} and {@code runc delete} create and remove the container's state directory. Scripted
- * answers for commands containing a given text take precedence, the latest first.
+ * {@code runc run} and {@code runc delete} create and remove the container's state directory, {@code cp}
+ * copies, and, given a proc directory, {@code mount} and {@code umount} add and remove lines of its
+ * {@code self/mountinfo}. Scripted answers for commands containing a given text take precedence, the
+ * latest first.
  */
 final class FakeCommandExecutor implements CommandExecutor {
     private record Answer(String fragment, Function<Command, CommandResult> reply) {
@@ -24,10 +26,33 @@ final class FakeCommandExecutor implements CommandExecutor {
     private final Path runcRoot;
     private final List<Command> commands = new ArrayList<>();
     private final List<Answer> answers = new ArrayList<>();
+    private Path mountinfo;
+    private int mountIds = 100;
 
     FakeCommandExecutor(Path netnsDirectory, Path runcRoot) {
         this.netnsDirectory = netnsDirectory;
         this.runcRoot = runcRoot;
+    }
+
+    /** Keeps a mount table in {@code proc/self/mountinfo} that {@code mount} and {@code umount} change. */
+    FakeCommandExecutor withMountTable(Path proc) {
+        mountinfo = proc.resolve("self").resolve("mountinfo");
+        try {
+            Files.createDirectories(mountinfo.getParent());
+            Files.writeString(mountinfo, "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** The mount points in the fake mount table, in mount order. */
+    List<String> mountPoints() {
+        try {
+            return Files.readAllLines(mountinfo).stream().map(l -> l.split(" ")[4]).skip(1).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static CommandResult ok(String stdout) {
@@ -81,6 +106,16 @@ final class FakeCommandExecutor implements CommandExecutor {
                 Files.createFile(netnsDirectory.resolve(argv.get(3)));
             } else if (argv.size() == 4 && argv.subList(0, 3).equals(List.of("ip", "netns", "delete"))) {
                 Files.delete(netnsDirectory.resolve(argv.get(3)));
+            } else if (argv.get(0).equals("cp")) {
+                copy(Path.of(argv.get(argv.size() - 2)), Path.of(argv.get(argv.size() - 1)));
+            } else if (argv.get(0).equals("mount") && mountinfo != null) {
+                String type = argv.contains("-t") ? argv.get(argv.indexOf("-t") + 1) : "none";
+                Files.writeString(mountinfo, (mountIds++) + " 22 0:99 / " + argv.get(argv.size() - 1) + " rw shared:9 - " + type
+                        + " " + argv.get(argv.size() - 2) + " rw\n", StandardOpenOption.APPEND);
+            } else if (argv.get(0).equals("umount") && mountinfo != null) {
+                List<String> lines = new ArrayList<>(Files.readAllLines(mountinfo));
+                lines.removeIf(l -> argv.subList(1, argv.size()).contains(l.split(" ")[4]));
+                Files.write(mountinfo, lines);
             } else if (argv.contains("run")) {
                 Files.createDirectories(runcRoot.resolve(argv.get(argv.size() - 1)));
             } else if (argv.contains("delete") && argv.contains("--force")) {
@@ -88,6 +123,14 @@ final class FakeCommandExecutor implements CommandExecutor {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Files.copy(p, to.resolve(from.relativize(p).toString()), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
         }
     }
 

@@ -60,7 +60,7 @@ class LiteBackendTest {
         layout = new InstanceLayout(data);
         executor = new FakeCommandExecutor(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS))
                 .answer(" link show ", failed(1, "Device does not exist.\n"));
-        backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc));
+        backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc, temp.resolve("sys-block")));
         runc = "runc --root D/lite/runc ";
     }
 
@@ -77,7 +77,6 @@ class LiteBackendTest {
         Command run = executor.commands().get(3);
         assertEquals(layout.consoleLog("work"), run.output());
         assertTrue(Files.readString(layout.configFile("work")).contains("\"hostname\" : \"work\""));
-        assertTrue(Files.isDirectory(privateOf("work").resolve("home")));
     }
 
     @Test
@@ -155,22 +154,26 @@ class LiteBackendTest {
     }
 
     @Test
-    void startRefusesTheHostsRootAsRootVolume() {
-        DomainSpec spec = spec("work", new VolumeSpec(VolumeSpec.ROOT, Path.of("/"), true, false, 0));
+    void aRootVolumeWithoutItsTreeIsRefusedAndNothingIsStarted() throws IOException {
+        Path root = Files.createDirectories(temp.resolve("template-root"));
 
-        InvalidValueException e = assertThrows(InvalidValueException.class, () -> backend.start(spec));
+        InvalidStateException e = assertThrows(InvalidStateException.class,
+                () -> backend.start(spec("work", new VolumeSpec(VolumeSpec.ROOT, root, true, false, 0))));
 
-        assertTrue(e.getMessage().contains("host's root"), e.getMessage());
-        assertTrue(executor.lines(data).isEmpty());
+        assertTrue(e.getMessage().contains(root.resolve("tree").toString()), e.getMessage());
+        assertTrue(executor.lines(data).stream().noneMatch(l -> l.contains(" run ") || l.contains("netns add")));
     }
 
     @Test
-    void aRootVolumeIsUsedAsGivenAndNoBuiltinRootIsBuilt() throws IOException {
+    void aKeptRootVolumeIsItsTreeAsGivenAndNoBuiltinRootIsBuilt() throws IOException {
         Path root = Files.createDirectories(temp.resolve("template-root"));
+        Files.createDirectories(root.resolve("tree"));
 
         backend.start(spec("work", new VolumeSpec(VolumeSpec.ROOT, root, true, false, 0)));
 
-        assertTrue(Files.readString(layout.configFile("work")).contains("\"path\" : \"" + root + "\""));
+        String config = Files.readString(layout.configFile("work"));
+        assertTrue(config.contains("\"path\" : \"" + root.resolve("tree") + "\""), config);
+        assertTrue(config.contains("\"readonly\" : true"), config);
         assertTrue(executor.lines(data).stream().noneMatch(l -> l.contains("--list")));
     }
 
@@ -232,13 +235,23 @@ class LiteBackendTest {
     }
 
     @Test
-    void killDeletesByForceWithoutAskingFirst() throws IOException {
+    void killSignalsKillWaitsForTheInitToEndThenDeletes() throws IOException {
         running("work", 4242);
 
         backend.kill("work");
 
-        assertEquals(List.of(runc + "delete --force work", "ip netns delete " + layout.netnsName("work")),
-                executor.lines(data));
+        assertEquals(List.of(runc + "state work", runc + "kill work KILL", runc + "delete --force work",
+                "ip netns delete " + layout.netnsName("work")), executor.lines(data));
+    }
+
+    @Test
+    void killOfAContainerRuncNoLongerHoldsOnlyCleansUp() throws IOException {
+        Files.createDirectories(netnsDir);
+        Files.createFile(netnsDir.resolve(layout.netnsName("work")));
+
+        backend.kill("work");
+
+        assertEquals(List.of("ip netns delete " + layout.netnsName("work")), executor.lines(data));
     }
 
     @Test
@@ -362,7 +375,6 @@ class LiteBackendTest {
         assertFalse(Files.exists(layout.domainDirectory("work")));
         assertFalse(Files.exists(memory.getParent()));
         assertFalse(Files.exists(pids.getParent()));
-        assertTrue(Files.isDirectory(privateOf("work")), "the private volume is the core's, not the backend's");
     }
 
     @Test
@@ -500,18 +512,9 @@ class LiteBackendTest {
         }
     }
 
-    private DomainSpec spec(String name, VolumeSpec... extra) {
-        List<VolumeSpec> volumes = new java.util.ArrayList<>(List.of(extra));
-        volumes.add(new VolumeSpec(VolumeSpec.PRIVATE, privateOf(name), false, false, 0));
-        return new DomainSpec(name, 5, QubeClass.AppVM, 400, 400, 1, "", false, volumes);
-    }
-
-    private Path privateOf(String name) {
-        try {
-            return Files.createDirectories(temp.resolve("private").resolve(name.replace("/", "_").replace(".", "_")));
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+    /** A domain with the given volumes only: the volumes' own commands are in LiteVolumesTest. */
+    private static DomainSpec spec(String name, VolumeSpec... volumes) {
+        return new DomainSpec(name, 5, QubeClass.AppVM, 400, 400, 1, "", false, List.of(volumes));
     }
 
     private static List<String> fileNames(Path dir) throws IOException {

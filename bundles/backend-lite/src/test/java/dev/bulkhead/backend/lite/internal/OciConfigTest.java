@@ -21,6 +21,8 @@ class OciConfigTest {
     private static final Path ROOTFS = Path.of("/data/lite/rootfs");
     private static final Path NETNS = Path.of("/run/netns/bh-abcdef-work");
     private static final Path PRIVATE = Path.of("/data/qubes/work/private");
+    /** Where the backend mounts the private volume's image while the qube runs. */
+    private static final Path PRIVATE_MOUNT = Path.of("/data/lite/domains/work/volumes/private");
 
     private final ObjectMapper json = new ObjectMapper();
     private final OciConfig oci = new OciConfig(json);
@@ -44,14 +46,15 @@ class OciConfigTest {
     }
 
     @Test
-    void theRootVolumeIsTheRootAndStaysReadOnlyEvenAsASnapshot() {
-        Path template = Path.of("/data/qubes/tpl/root");
-        DomainSpec spec = spec(400, new VolumeSpec(VolumeSpec.ROOT, template, true, true, 0));
+    void aWritableRootIsGivenWritable() {
+        Path overlay = Path.of("/data/lite/domains/work/volumes/root");
+        DomainSpec spec = spec(400, VolumeSpec.snapshotOf(VolumeSpec.ROOT, Path.of("/data/qubes/tpl/root"), 0));
 
-        JsonNode root = json.valueToTree(oci.forDomain(spec, template, NETNS, "/bulkhead-abcdef/work")).path("root");
+        JsonNode root = json.valueToTree(oci.forDomain(spec, overlay, false, PRIVATE_MOUNT, NETNS, "/bulkhead-abcdef/work"))
+                .path("root");
 
-        assertEquals(template.toString(), root.path("path").asText());
-        assertTrue(root.path("readonly").asBoolean());
+        assertEquals(overlay.toString(), root.path("path").asText());
+        assertFalse(root.path("readonly").asBoolean());
     }
 
     @Test
@@ -59,9 +62,9 @@ class OciConfigTest {
         JsonNode rw = mount(config(spec(400)), "/rw");
         JsonNode home = mount(config(spec(400)), "/home");
 
-        assertEquals(PRIVATE.toString(), rw.path("source").asText());
+        assertEquals(PRIVATE_MOUNT.toString(), rw.path("source").asText());
         assertEquals(List.of("bind", "rw", "nosuid", "nodev"), texts(rw.path("options")));
-        assertEquals(PRIVATE.resolve("home").toString(), home.path("source").asText());
+        assertEquals(PRIVATE_MOUNT.resolve("home").toString(), home.path("source").asText());
         assertEquals("bind", home.path("type").asText());
     }
 
@@ -76,9 +79,10 @@ class OciConfigTest {
     @Test
     void withoutAPrivateVolumeRwAndHomeAreThrowaway() {
         DomainSpec spec = new DomainSpec("work", 5, QubeClass.DispVM, 400, 400, 1, "", false, List.of());
+        JsonNode config = oci.forDomain(spec, ROOTFS, true, null, NETNS, "/bulkhead-abcdef/work");
 
-        assertEquals("tmpfs", mount(config(spec), "/rw").path("type").asText());
-        assertEquals("tmpfs", mount(config(spec), "/home").path("type").asText());
+        assertEquals("tmpfs", mount(config, "/rw").path("type").asText());
+        assertEquals("tmpfs", mount(config, "/home").path("type").asText());
     }
 
     @Test
@@ -131,14 +135,15 @@ class OciConfigTest {
 
     @Test
     void theJsonIsWhatRuncReads() throws Exception {
-        JsonNode parsed = json.readTree(oci.toJson(oci.forDomain(spec(400), ROOTFS, NETNS, "/bulkhead-abcdef/work")));
+        JsonNode parsed = json.readTree(oci.toJson(oci.forDomain(spec(400), ROOTFS, true, PRIVATE_MOUNT, NETNS,
+                "/bulkhead-abcdef/work")));
 
         assertEquals("1.0.2", parsed.path("ociVersion").asText());
         assertEquals("work", parsed.path("hostname").asText());
     }
 
     private JsonNode config(DomainSpec spec) {
-        return oci.forDomain(spec, ROOTFS, NETNS, "/bulkhead-abcdef/work");
+        return oci.forDomain(spec, ROOTFS, true, PRIVATE_MOUNT, NETNS, "/bulkhead-abcdef/work");
     }
 
     private static DomainSpec spec(int memoryMiB, VolumeSpec... extra) {

@@ -2,7 +2,6 @@ package dev.bulkhead.backend.lite.internal;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.hypervisor.DomainSpec;
-import dev.bulkhead.api.hypervisor.VolumeSpec;
 
 /**
  * Start latency of a qube against a bare {@code runc run -d} of the same bundle in a fresh netns, measured
@@ -42,9 +40,8 @@ class StartLatencyBenchmark {
         ProcessCommandExecutor executor = new ProcessCommandExecutor();
         backend = new LiteBackend(data, LiteBackendSystemTest.SETTINGS, executor, HostPaths.system());
         InstanceLayout layout = new InstanceLayout(data);
-        Path privateVolume = Files.createDirectories(temp.resolve("private"));
-        DomainSpec spec = new DomainSpec("bench", 9, QubeClass.AppVM, 256, 256, 1, "", false,
-                List.of(new VolumeSpec(VolumeSpec.PRIVATE, privateVolume, false, false, 0)));
+        // No volumes: the bare run below reuses the qube's config.json, which must not name mounts made for a start.
+        DomainSpec spec = new DomainSpec("bench", 9, QubeClass.AppVM, 256, 256, 1, "", false, List.of());
         String netns = layout.netnsName("bench");
         Duration timeout = Duration.ofSeconds(30);
         Command bareRun = Command.of(timeout, List.of("runc", "--root", layout.runcRoot().toString(), "run", "-d",
