@@ -29,6 +29,7 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
@@ -160,6 +161,21 @@ class LiteBackendSystemTest {
         assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
         List<String> members = Files.readString(cgroup.resolve("cgroup.procs")).lines().toList();
         assertTrue(members.stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup: " + members);
+    }
+
+    @Test
+    void statsCountTheQubesCpuAndMemoryWhileItRuns() {
+        assertTrue(backend.stats("sys-a").isEmpty(), "a qube that never ran has no stats");
+        start(backend, spec("sys-a"));
+        QubeStats before = backend.stats("sys-a").orElseThrow();
+        assertTrue(before.memoryBytes() > 0, "memory in use: " + before);
+
+        run("sys-a", "sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done");
+
+        QubeStats after = backend.stats("sys-a").orElseThrow();
+        assertTrue(after.cpuNanos() - before.cpuNanos() > 10_000_000L, "a busy loop adds CPU time: " + before + " -> " + after);
+        backend.kill("sys-a");
+        assertTrue(backend.stats("sys-a").isEmpty(), "a killed qube has no stats");
     }
 
     @Test
