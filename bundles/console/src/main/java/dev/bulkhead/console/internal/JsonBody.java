@@ -42,8 +42,9 @@ final class JsonBody {
         try {
             tree = json.readTree(bytes);
         } catch (JsonProcessingException e) {
-            throw ApiException.malformed("the body is not valid JSON: " + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw ApiException.malformed("the body is not valid JSON: " + e.getOriginalMessage() + where);
         } catch (IOException e) {
             throw ApiException.malformed("the body cannot be read: " + e.getMessage());
         }
