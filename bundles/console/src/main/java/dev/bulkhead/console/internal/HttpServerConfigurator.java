@@ -72,17 +72,11 @@ public final class HttpServerConfigurator {
         props.put(PORT, Integer.toString(config.port()));
         props.put(HTTP_ENABLE, Boolean.TRUE);
         props.put(HTTPS_ENABLE, Boolean.FALSE);
-        if (http.updateIfDifferent(props)) {
-            LOG.log(Level.INFO, "console on http://" + hostInUrl(config.host().strip()) + ":" + config.port() + "/");
-        }
+        http.updateIfDifferent(props);
     }
 
     private Configuration httpConfiguration() throws IOException {
         // "?": bound to whichever bundle registers the HTTP service, not to this one.
         return configAdmin.getConfiguration(HTTP_PID, "?");
-    }
-
-    static String hostInUrl(String host) {
-        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 }

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.util.Arrays;
 import java.util.Dictionary;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -32,6 +33,7 @@ import org.osgi.service.servlet.runtime.HttpServiceRuntimeConstants;
 public final class LoopbackGuard implements ConfigurationPlugin {
     private static final System.Logger LOG = System.getLogger(LoopbackGuard.class.getName());
     private final BundleContext context;
+    private final AtomicReference<String> lastAnnounced = new AtomicReference<>();
 
     @Activate
     public LoopbackGuard(BundleContext context) {
@@ -59,8 +61,14 @@ public final class LoopbackGuard implements ConfigurationPlugin {
     }
 
     void runtimeChanged(ServiceReference<HttpServiceRuntime> runtime) {
-        List<String> foreign = endpointsOffLoopback(runtime.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT));
+        Object endpoints = runtime.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
+        List<String> foreign = endpointsOffLoopback(endpoints);
         if (foreign.isEmpty()) {
+            String shown = endpoints instanceof String[] a ? String.join(" ", a) : String.valueOf(endpoints);
+            // The runtime's properties change with every servlet registered; say where it is once.
+            if (!shown.equals(lastAnnounced.getAndSet(shown))) {
+                LOG.log(Level.INFO, "the console is at " + shown + "; its login secret is in the platform's etc/" + SecretFile.FILE_NAME);
+            }
             return;
         }
         Bundle bundle = runtime.getBundle();
