@@ -216,6 +216,8 @@ class LiteBackendSystemTest {
     @Test
     void shutdownStopsTheInitOnSigtermAndRemovesTheRuntime() {
         start(backend, spec("sys-a"));
+        // The init greets once its TERM trap is set; a signal before that is ignored, as by any pid 1.
+        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "init is up");
 
         long began = System.nanoTime();
         backend.shutdown("sys-a", Duration.ofSeconds(5));
