@@ -156,6 +156,8 @@ class LiteBackendSystemTest {
     @Test
     void memoryLimitIsSetOnTheQubesCgroup() throws IOException {
         start(backend, spec("sys-a"));
+        // Until the init greets, the cgroup may still hold runc's own process that is about to become it.
+        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "init is up");
 
         Path cgroup = Path.of("/sys/fs/cgroup/memory").resolve(layoutOf(data).cgroupsPath("sys-a").substring(1));
         assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
