@@ -80,6 +80,14 @@ public interface QubeAdmin {
      */
     void setFirewallRules(String name, List<FirewallRule> rules);
 
+    /**
+     * The CPU time and memory a running qube uses now; empty when it is not running (dom0 included)
+     * or its backend does not count them.
+     *
+     * @throws NoSuchQubeException when there is none of that name
+     */
+    Optional<QubeStats> stats(String name);
+
     /** What the qube's console printed, as far as the backend keeps it. */
     String consoleLog(String name);
 

@@ -2,11 +2,13 @@ package dev.bulkhead.api.hypervisor;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeStats;
 
 /**
  * A hypervisor: runs domains, one per qube, and links them. Registered as a service with the
@@ -60,6 +62,14 @@ public interface HypervisorBackend {
 
     /** Removes a link; a no-op when it does not exist. */
     void disconnect(LinkSpec link);
+
+    /**
+     * The CPU time and memory the running domain uses now; empty when it is not running or this
+     * backend does not count them.
+     */
+    default Optional<QubeStats> stats(String name) {
+        return Optional.empty();
+    }
 
     /** Gives a running domain a host network interface as its uplink. */
     default void attachUplink(String name, UplinkSpec uplink) {

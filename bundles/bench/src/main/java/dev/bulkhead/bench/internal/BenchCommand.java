@@ -5,6 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +29,8 @@ import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -64,7 +70,7 @@ public final class BenchCommand {
         this.templates = templates;
     }
 
-    @Descriptor("Measure qube start and disposables against bare runc, qvm:ls over many qubes; print JSON")
+    @Descriptor("Measure qube start and disposables against bare runc, qvm:ls and the console's qube list over many qubes; print JSON")
     public void run(
             @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
             @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
@@ -95,12 +101,7 @@ public final class BenchCommand {
         start.put("rounds", rounds);
         start.put("target_p50", 30);
 
-        List<Long> listing = listings(qubes, rounds);
-        ObjectNode ls = out.putObject("qvm_ls_ms");
-        ls.put("qubes", qubes);
-        ls.put("p50", ms(percentile(listing, 50)));
-        ls.put("p99", ms(percentile(listing, 99)));
-        ls.put("target_p50", 50);
+        listings(qubes, rounds, out);
 
         disposables(out, rounds, template);
 
@@ -472,7 +473,8 @@ public final class BenchCommand {
         }
     }
 
-    private List<Long> listings(int qubes, int rounds) throws Exception {
+    /** {@code qvm:ls} and the console's {@code GET /api/qubes} over the same {@code qubes} defined qubes. */
+    private void listings(int qubes, int rounds, ObjectNode out) throws Exception {
         List<String> made = new ArrayList<>();
         try {
             for (int i = 0; i < qubes; i++) {
@@ -480,35 +482,115 @@ public final class BenchCommand {
                 admin.create(new QubeSpec(name, QubeClass.AppVM, Label.values()[i % Label.values().length], Map.of()));
                 made.add(name);
             }
-            // A thread of its own: the shell routes System.out per thread, and this one's goes to the caller.
-            List<Long> times = new ArrayList<>();
-            Exception[] failure = new Exception[1];
-            Thread lister = new Thread(() -> {
-                PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
-                CommandSession session = shell.createSession(InputStream.nullInputStream(), sink, sink);
-                try {
-                    for (int i = 0; i < rounds; i++) {
-                        long t0 = System.nanoTime();
-                        session.execute("qvm:ls");
-                        times.add(System.nanoTime() - t0);
-                    }
-                } catch (Exception e) {
-                    failure[0] = e;
-                } finally {
-                    session.close();
-                }
-            }, "bench-qvm-ls");
-            lister.start();
-            lister.join();
-            if (failure[0] != null) {
-                throw failure[0];
-            }
-            return times;
+            List<Long> listing = shellListings(rounds);
+            ObjectNode ls = out.putObject("qvm_ls_ms");
+            ls.put("qubes", qubes);
+            ls.put("p50", ms(percentile(listing, 50)));
+            ls.put("p99", ms(percentile(listing, 99)));
+            ls.put("target_p50", 50);
+            consoleListings(qubes, out.putObject("console_get_qubes_ms"));
         } finally {
             for (String name : made) {
                 admin.remove(name);
             }
         }
+    }
+
+    private static final int HTTP_SAMPLES = 100;
+
+    /**
+     * {@code GET /api/qubes} with every qube and its properties, through the console on loopback, next
+     * to a floor measured in the same run: a tiny static file from the same server with the same
+     * headers, so that the ratio is what listing the qubes costs.
+     */
+    private void consoleListings(int qubes, ObjectNode out) throws IOException, InterruptedException {
+        String endpoint = consoleEndpoint();
+        if (endpoint == null) {
+            out.put("error", "no HTTP service with a loopback endpoint: is the console feature installed and configured?");
+            return;
+        }
+        String secret = Files.readString(Path.of(context.getProperty("bulkhead.etc"), "console.secret")).strip();
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest list = HttpRequest.newBuilder(URI.create(endpoint + "api/qubes")).header("Authorization", "Bearer " + secret).build();
+        HttpRequest floor = HttpRequest.newBuilder(URI.create(endpoint + "favicon.svg")).header("Authorization", "Bearer " + secret).build();
+        long bytes = 0;
+        for (int i = 0; i < 10; i++) {
+            bytes = fetch(client, list);
+            fetch(client, floor);
+        }
+        List<Long> lists = new ArrayList<>();
+        List<Long> floors = new ArrayList<>();
+        // Interleaved, so that both see the same conditions.
+        for (int i = 0; i < HTTP_SAMPLES; i++) {
+            long t0 = System.nanoTime();
+            fetch(client, list);
+            long t1 = System.nanoTime();
+            fetch(client, floor);
+            long t2 = System.nanoTime();
+            lists.add(t1 - t0);
+            floors.add(t2 - t1);
+        }
+        out.put("qubes", qubes);
+        out.put("response_bytes", bytes);
+        out.put("p50", ms(percentile(lists, 50)));
+        out.put("p99", ms(percentile(lists, 99)));
+        out.put("floor_static_get_p50", ms(percentile(floors, 50)));
+        out.put("ratio_p50", ratio(percentile(lists, 50), percentile(floors, 50)));
+        out.put("samples", HTTP_SAMPLES);
+        out.put("target_p50", 20);
+    }
+
+    private static long fetch(HttpClient client, HttpRequest request) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+            throw new AdminException("GET " + request.uri() + " answered " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        }
+        return r.body().length;
+    }
+
+    /** The console's base URL, from the HTTP runtime's advertised endpoints. */
+    private String consoleEndpoint() {
+        try {
+            ServiceReference<?>[] runtimes = context.getServiceReferences("org.osgi.service.servlet.runtime.HttpServiceRuntime", null);
+            for (ServiceReference<?> runtime : runtimes == null ? new ServiceReference<?>[0] : runtimes) {
+                Object endpoints = runtime.getProperty("osgi.http.endpoint");
+                for (String e : endpoints instanceof String[] a ? a : new String[] { String.valueOf(endpoints) }) {
+                    if (e.startsWith("http://127.")) {
+                        return e.endsWith("/") ? e : e + "/";
+                    }
+                }
+            }
+            return null;
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private List<Long> shellListings(int rounds) throws Exception {
+        // A thread of its own: the shell routes System.out per thread, and this one's goes to the caller.
+        List<Long> times = new ArrayList<>();
+        Exception[] failure = new Exception[1];
+        Thread lister = new Thread(() -> {
+            PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
+            CommandSession session = shell.createSession(InputStream.nullInputStream(), sink, sink);
+            try {
+                for (int i = 0; i < rounds; i++) {
+                    long t0 = System.nanoTime();
+                    session.execute("qvm:ls");
+                    times.add(System.nanoTime() - t0);
+                }
+            } catch (Exception e) {
+                failure[0] = e;
+            } finally {
+                session.close();
+            }
+        }, "bench-qvm-ls");
+        lister.start();
+        lister.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return times;
     }
 
     /** Output goes to a file, not a pipe: a detached container keeps runc's stdout open for its lifetime. */

@@ -47,6 +47,7 @@ import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.VolumeInfo;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -439,6 +440,16 @@ public final class QubeAdminService implements QubeAdmin {
     public String backendName() {
         HypervisorBackend b = adopted;
         return b == null ? "none" : b.name();
+    }
+
+    @Override
+    public Optional<QubeStats> stats(String name) {
+        QubeRecord q = require(model, name);
+        HypervisorBackend b = adopted;
+        if (b == null || q.klass == QubeClass.AdminVM || stateOf(q) != PowerState.Running && stateOf(q) != PowerState.Paused) {
+            return Optional.empty();
+        }
+        return b.stats(name);
     }
 
     @Override

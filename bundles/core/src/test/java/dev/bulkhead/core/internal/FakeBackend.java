@@ -11,10 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.VolumeRevision;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
@@ -39,6 +41,8 @@ final class FakeBackend implements HypervisorBackend {
     final Map<String, DomainSpec> specs = new ConcurrentHashMap<>();
     final Map<String, LinkSpec> links = new ConcurrentHashMap<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
+    /** What {@link #stats} reports for each running domain. */
+    final Map<String, QubeStats> stats = new ConcurrentHashMap<>();
 
     @Override
     public String name() {
@@ -121,6 +125,11 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public String consoleLog(String name) {
         return "";
+    }
+
+    @Override
+    public Optional<QubeStats> stats(String name) {
+        return domains.containsKey(name) ? Optional.ofNullable(stats.get(name)) : Optional.empty();
     }
 
     @Override

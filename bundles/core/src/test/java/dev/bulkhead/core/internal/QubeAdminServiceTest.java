@@ -35,6 +35,7 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.firewall.FirewallRule;
 
 class QubeAdminServiceTest {
@@ -470,5 +471,19 @@ class QubeAdminServiceTest {
         assertEquals("", net.value(QubeProperty.NETVM));
         assertEquals("it provides network", net.property(QubeProperty.NETVM).source());
         assertEquals("sys-firewall", create("work", QubeClass.AppVM, Map.of()).value(QubeProperty.NETVM));
+    }
+
+    @Test
+    void statsComeFromTheBackendWhileTheQubeRuns() {
+        admin.create(new QubeSpec("work", QubeClass.AppVM, Label.RED, Map.of()));
+        QubeStats sample = new QubeStats(1_500_000_000L, 64L << 20, Instant.EPOCH);
+        backend.stats.put("work", sample);
+        assertTrue(admin.stats("work").isEmpty(), "a halted qube has no stats");
+        admin.start("work");
+        assertEquals(sample, admin.stats("work").orElseThrow());
+        admin.kill("work");
+        assertTrue(admin.stats("work").isEmpty(), "a killed qube has no stats");
+        assertTrue(admin.stats(QubeAdmin.DOM0).isEmpty(), "dom0 has none");
+        assertThrows(NoSuchQubeException.class, () -> admin.stats("nothing"));
     }
 }

@@ -9,6 +9,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 import dev.bulkhead.api.AdminException;
 
@@ -33,6 +35,62 @@ final class CgroupDirectories {
             }
         }
         return found;
+    }
+
+    /** CPU time and memory of one cgroup. */
+    record Usage(long cpuNanos, long memoryBytes) {
+    }
+
+    /**
+     * What the cgroup uses, read from whichever hierarchy counts it: {@code cpuacct.usage} and
+     * {@code memory.usage_in_bytes} on v1, {@code cpu.stat} and {@code memory.current} on v2. Empty when
+     * the cgroup is gone (its qube stopped meanwhile) or no hierarchy counts CPU or memory for it.
+     */
+    Optional<Usage> usage(String cgroupPath) {
+        OptionalLong cpu = OptionalLong.empty();
+        OptionalLong memory = OptionalLong.empty();
+        for (Path dir : existing(cgroupPath)) {
+            if (cpu.isEmpty()) {
+                cpu = readNumber(dir.resolve("cpuacct.usage"));
+            }
+            if (cpu.isEmpty()) {
+                cpu = readStat(dir.resolve("cpu.stat"), "usage_usec");
+                cpu = cpu.isPresent() ? OptionalLong.of(cpu.getAsLong() * 1000) : cpu;
+            }
+            if (memory.isEmpty()) {
+                memory = readNumber(dir.resolve("memory.usage_in_bytes"));
+            }
+            if (memory.isEmpty()) {
+                memory = readNumber(dir.resolve("memory.current"));
+            }
+        }
+        return cpu.isPresent() && memory.isPresent() ? Optional.of(new Usage(cpu.getAsLong(), memory.getAsLong()))
+                : Optional.empty();
+    }
+
+    private static OptionalLong readNumber(Path file) {
+        try {
+            return OptionalLong.of(Long.parseLong(Files.readString(file).strip()));
+        } catch (NoSuchFileException | NumberFormatException e) {
+            return OptionalLong.empty();
+        } catch (IOException e) {
+            // The cgroup went away between listing and reading: its qube just stopped.
+            return OptionalLong.empty();
+        }
+    }
+
+    private static OptionalLong readStat(Path file, String key) {
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String[] parts = line.split(" ");
+                if (parts.length == 2 && parts[0].equals(key)) {
+                    return OptionalLong.of(Long.parseLong(parts[1]));
+                }
+            }
+            return OptionalLong.empty();
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
     }
 
     /** Removes the cgroup everywhere; it must hold no processes any more. */

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -33,6 +34,7 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -318,6 +320,15 @@ public final class LiteBackend implements HypervisorBackend {
         } catch (IOException e) {
             throw new AdminException("cannot read the console log of '" + name + "': " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public Optional<QubeStats> stats(String name) {
+        QubeNames.validate(name);
+        if (!runc.holds(name)) {
+            return Optional.empty();
+        }
+        return cgroups.usage(layout.cgroupsPath(name)).map(u -> new QubeStats(u.cpuNanos(), u.memoryBytes(), Instant.now()));
     }
 
     @Override

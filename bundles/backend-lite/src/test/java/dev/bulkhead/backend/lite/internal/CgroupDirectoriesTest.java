@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,5 +49,34 @@ class CgroupDirectoriesTest {
 
         assertTrue(Files.isDirectory(root.resolve("memory/bulkhead-abc")));
         assertFalse(Files.exists(root.resolve("pids/bulkhead-abc")));
+    }
+
+    @Test
+    void usageOnAV1HostComesFromCpuacctAndMemory() throws IOException {
+        Files.writeString(Files.createDirectories(root.resolve("cpuacct/bulkhead-abc/work")).resolve("cpuacct.usage"), "1500000000\n");
+        Files.writeString(Files.createDirectories(root.resolve("memory/bulkhead-abc/work")).resolve("memory.usage_in_bytes"), "4096\n");
+        Files.createDirectories(root.resolve("unified/bulkhead-abc/work"));
+
+        assertEquals(Optional.of(new CgroupDirectories.Usage(1_500_000_000L, 4096)),
+                new CgroupDirectories(root).usage("/bulkhead-abc/work"));
+    }
+
+    @Test
+    void usageOnAUnifiedHostComesFromCpuStatAndMemoryCurrent() throws IOException {
+        Files.createFile(root.resolve("cgroup.controllers"));
+        Path cgroup = Files.createDirectories(root.resolve("bulkhead-abc/work"));
+        Files.writeString(cgroup.resolve("cpu.stat"), "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n");
+        Files.writeString(cgroup.resolve("memory.current"), "8192\n");
+
+        assertEquals(Optional.of(new CgroupDirectories.Usage(2_500_000L, 8192)),
+                new CgroupDirectories(root).usage("/bulkhead-abc/work"));
+    }
+
+    @Test
+    void aGoneOrUncountedCgroupHasNoUsage() throws IOException {
+        Files.createDirectories(root.resolve("memory/bulkhead-abc/work"));
+
+        assertEquals(Optional.empty(), new CgroupDirectories(root).usage("/bulkhead-abc/work"));
+        assertEquals(Optional.empty(), new CgroupDirectories(root).usage("/bulkhead-abc/gone"));
     }
 }

@@ -29,6 +29,7 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
@@ -154,11 +155,28 @@ class LiteBackendSystemTest {
     @Test
     void memoryLimitIsSetOnTheQubesCgroup() throws IOException {
         start(backend, spec("sys-a"));
+        // Until the init greets, the cgroup may still hold runc's own process that is about to become it.
+        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "init is up");
 
         Path cgroup = Path.of("/sys/fs/cgroup/memory").resolve(layoutOf(data).cgroupsPath("sys-a").substring(1));
         assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
         // runc returns once it has told the init to start, which may not have exec'd the script yet
         awaitTrue(() -> members(cgroup).stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup");
+    }
+
+    @Test
+    void statsCountTheQubesCpuAndMemoryWhileItRuns() {
+        assertTrue(backend.stats("sys-a").isEmpty(), "a qube that never ran has no stats");
+        start(backend, spec("sys-a"));
+        QubeStats before = backend.stats("sys-a").orElseThrow();
+        assertTrue(before.memoryBytes() > 0, "memory in use: " + before);
+
+        run("sys-a", "sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done");
+
+        QubeStats after = backend.stats("sys-a").orElseThrow();
+        assertTrue(after.cpuNanos() - before.cpuNanos() > 10_000_000L, "a busy loop adds CPU time: " + before + " -> " + after);
+        backend.kill("sys-a");
+        assertTrue(backend.stats("sys-a").isEmpty(), "a killed qube has no stats");
     }
 
     @Test
@@ -199,6 +217,8 @@ class LiteBackendSystemTest {
     @Test
     void shutdownStopsTheInitOnSigtermAndRemovesTheRuntime() {
         start(backend, spec("sys-a"));
+        // The init greets once its TERM trap is set; a signal before that is ignored, as by any pid 1.
+        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "init is up");
 
         long began = System.nanoTime();
         backend.shutdown("sys-a", Duration.ofSeconds(5));

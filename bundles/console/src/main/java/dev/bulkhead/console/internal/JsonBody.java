@@ -1,0 +1,158 @@
+package dev.bulkhead.console.internal;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A request body: one JSON object, read strictly. Text that is not JSON is a 400; a field of the
+ * wrong type, a missing one or one that is not accepted is a 422 naming the field and what it takes.
+ */
+final class JsonBody {
+    private final String what;
+    private final ObjectNode node;
+
+    private JsonBody(String what, ObjectNode node) {
+        this.what = what;
+        this.node = node;
+    }
+
+    /**
+     * @param what     what the body describes, for messages ({@code "a new qube"})
+     * @param required whether an empty body is refused; otherwise it reads as {@code {}}
+     */
+    static JsonBody parse(ObjectMapper json, byte[] bytes, String what, boolean required) {
+        if (bytes.length == 0 || new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) {
+            if (required) {
+                throw ApiException.malformed("the body must be a JSON object describing " + what + "; it is empty");
+            }
+            return new JsonBody(what, json.createObjectNode());
+        }
+        JsonNode tree;
+        try {
+            tree = json.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+            throw ApiException.malformed("the body is not valid JSON: " + e.getOriginalMessage() + where);
+        } catch (IOException e) {
+            throw ApiException.malformed("the body cannot be read: " + e.getMessage());
+        }
+        if (!(tree instanceof ObjectNode object)) {
+            throw ApiException.malformed("the body must be a JSON object describing " + what + ", found " + kind(tree));
+        }
+        return new JsonBody(what, object);
+    }
+
+    /** Refuses fields that are not among those given. */
+    JsonBody accept(String... fields) {
+        Set<String> accepted = Set.of(fields);
+        Iterator<String> names = node.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!accepted.contains(name)) {
+                throw ApiException.invalid("unknown field '" + name + "' in " + what + "; accepted: " + String.join(", ", fields));
+            }
+        }
+        return this;
+    }
+
+    String text(String field) {
+        return optionalText(field).orElseThrow(() -> ApiException.invalid("field '" + field + "' is required in " + what));
+    }
+
+    Optional<String> optionalText(String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return Optional.empty();
+        }
+        if (!v.isTextual()) {
+            throw wrongType(field, "a string", v);
+        }
+        return Optional.of(v.textValue());
+    }
+
+    boolean bool(String field, boolean absent) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return absent;
+        }
+        if (!v.isBoolean()) {
+            throw wrongType(field, "true or false", v);
+        }
+        return v.booleanValue();
+    }
+
+    Optional<Integer> optionalInt(String field, int min, int max) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return Optional.empty();
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < min || v.intValue() > max) {
+            throw wrongType(field, "a whole number from " + min + " to " + max, v);
+        }
+        return Optional.of(v.intValue());
+    }
+
+    /** An object whose values are all strings; absent reads as empty. */
+    Map<String, String> stringMap(String field) {
+        JsonNode v = node.get(field);
+        Map<String, String> map = new LinkedHashMap<>();
+        if (v == null || v.isNull()) {
+            return map;
+        }
+        if (!v.isObject()) {
+            throw wrongType(field, "an object of strings", v);
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw wrongType(field + "." + e.getKey(), "a string", e.getValue());
+            }
+            map.put(e.getKey(), e.getValue().textValue());
+        }
+        return map;
+    }
+
+    /** An array of strings; required. */
+    List<String> stringList(String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            throw ApiException.invalid("field '" + field + "' is required in " + what);
+        }
+        if (!v.isArray()) {
+            throw wrongType(field, "an array of strings", v);
+        }
+        List<String> list = new ArrayList<>();
+        for (int i = 0; i < v.size(); i++) {
+            if (!v.get(i).isTextual()) {
+                throw wrongType(field + "[" + i + "]", "a string", v.get(i));
+            }
+            list.add(v.get(i).textValue());
+        }
+        return list;
+    }
+
+    private ApiException wrongType(String field, String expected, JsonNode found) {
+        String shown = found.toString();
+        if (shown.length() > 60) {
+            shown = shown.substring(0, 57) + "...";
+        }
+        return ApiException.invalid("field '" + field + "' in " + what + " must be " + expected + ", found " + shown);
+    }
+
+    private static String kind(JsonNode tree) {
+        return tree.isArray() ? "an array" : tree.isTextual() ? "a string" : tree.isNumber() ? "a number"
+                : tree.isBoolean() ? "a boolean" : "null";
+    }
+}

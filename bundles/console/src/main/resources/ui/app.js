@@ -1,0 +1,342 @@
+// The Bulkhead console: plain JavaScript, talking to the Admin API on the same origin only.
+import { drawTopology } from './topology.js';
+
+const LABELS = ['red', 'orange', 'yellow', 'green', 'gray', 'blue', 'purple', 'black'];
+const STATS_PERIOD_MS = 2000;
+const HISTORY = 30;
+
+const $ = id => document.getElementById(id);
+const state = { csrf: null, qubes: [], selected: null, stats: new Map(), events: null, timer: null, refreshTimer: null };
+
+function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  const res = await fetch('/api' + path, { method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const type = res.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await res.json() : null;
+  if (!res.ok) {
+    const err = new Error(data && data.detail ? data.detail : `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+function say(text, error = false) {
+  const s = $('status');
+  s.textContent = text;
+  s.classList.toggle('error', error);
+}
+
+async function attempt(what, fn) {
+  try {
+    await fn();
+    say(what);
+  } catch (e) {
+    if (e.status === 401) return showLogin();
+    say(e.message, true);
+  }
+}
+
+// ---- login ------------------------------------------------------------------------------------
+
+function showLogin() {
+  stopLive();
+  $('app').hidden = true;
+  $('logout').hidden = true;
+  $('login').hidden = false;
+  $('secret').focus();
+}
+
+$('login-form').addEventListener('submit', async ev => {
+  ev.preventDefault();
+  try {
+    const r = await api('POST', '/login', { secret: $('secret').value });
+    $('secret').value = '';
+    $('login-error').textContent = '';
+    state.csrf = r.csrf_token;
+    await showApp();
+  } catch (e) {
+    $('login-error').textContent = e.message;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  await api('POST', '/logout').catch(() => {});
+  state.csrf = null;
+  showLogin();
+});
+
+async function showApp() {
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('logout').hidden = false;
+  const index = await api('GET', '');
+  $('backend').textContent = `· backend ${index.backend}`;
+  if (index.state_problems.length) say('State file: ' + index.state_problems.join('; '), true);
+  await refresh();
+  startLive();
+  $('qubes-title').focus();
+}
+
+// ---- live updates -------------------------------------------------------------------------------
+
+function startLive() {
+  stopLive();
+  const es = new EventSource('/api/events');
+  state.events = es;
+  es.onopen = () => { $('live').textContent = 'live'; $('live').classList.add('on'); scheduleRefresh(); };
+  es.onerror = () => { $('live').textContent = 'reconnecting…'; $('live').classList.remove('on'); };
+  es.onmessage = m => {
+    const e = JSON.parse(m.data);
+    const list = $('events');
+    list.prepend(h('li', {}, `${e.time.slice(11, 19)} ${e.type} ${e.qube || ''}`));
+    while (list.children.length > 50) list.lastChild.remove();
+    scheduleRefresh();
+  };
+  state.timer = setInterval(pollStats, STATS_PERIOD_MS);
+  pollStats();
+}
+
+function stopLive() {
+  if (state.events) state.events.close();
+  state.events = null;
+  clearInterval(state.timer);
+  $('live').textContent = 'offline';
+  $('live').classList.remove('on');
+}
+
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(() => refresh().catch(e => e.status === 401 ? showLogin() : say(e.message, true)), 100);
+}
+
+async function refresh() {
+  const r = await api('GET', '/qubes');
+  state.qubes = r.qubes;
+  renderQubes();
+  renderCreateChoices();
+  drawTopology($('topology'), state.qubes);
+  if (state.selected) {
+    if (state.qubes.some(q => q.name === state.selected)) await renderDetails();
+    else { state.selected = null; $('details').hidden = true; }
+  }
+}
+
+async function pollStats() {
+  try {
+    const r = await api('GET', '/stats');
+    const now = Date.parse(r.time);
+    for (const [name, s] of Object.entries(r.qubes)) {
+      const hist = state.stats.get(name) || [];
+      const prev = hist[hist.length - 1];
+      const cpu = prev && s.cpu_ns >= prev.cpu_ns && now > prev.t ? (s.cpu_ns - prev.cpu_ns) / ((now - prev.t) * 1e6) * 100 : null;
+      hist.push({ t: now, cpu_ns: s.cpu_ns, cpu, mem: s.memory_bytes / 1048576 });
+      while (hist.length > HISTORY) hist.shift();
+      state.stats.set(name, hist);
+    }
+    for (const name of [...state.stats.keys()]) if (!(name in r.qubes)) state.stats.delete(name);
+    renderStats();
+  } catch (e) {
+    if (e.status === 401) showLogin();
+  }
+}
+
+// ---- the qube table ---------------------------------------------------------------------------------
+
+function value(q, p) {
+  return q.properties[p] ? q.properties[p].value : '';
+}
+
+function actionButtons(q) {
+  const act = (label, action, body, cls) => h('button', { type: 'button', class: cls, 'aria-label': `${label} ${q.name}`,
+    onclick: () => attempt(`${label}: ${q.name}`, async () => {
+      await api('POST', `/qubes/${q.name}/actions/${action}`, body || {});
+      scheduleRefresh();
+    }) }, label);
+  if (q.qid === 0) return [];
+  switch (q.state) {
+    case 'Running': return [act('Shut down', 'shutdown'), act('Kill', 'kill', undefined, 'danger'), act('Pause', 'pause')];
+    case 'Paused': return [act('Unpause', 'unpause'), act('Kill', 'kill', undefined, 'danger')];
+    case 'Halted': return [act('Start', 'start'), h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${q.name}`,
+      onclick: () => {
+        if (confirm(`Remove ${q.name} and everything it holds?`)) {
+          attempt(`Removed ${q.name}`, async () => { await api('DELETE', `/qubes/${q.name}`); scheduleRefresh(); });
+        }
+      } }, 'Remove')];
+    default: return [act('Kill', 'kill', undefined, 'danger')];
+  }
+}
+
+function renderQubes() {
+  const focused = document.activeElement && document.activeElement.getAttribute('aria-label');
+  const rows = state.qubes.map(q => {
+    const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' });
+    swatch.style.backgroundColor = q.color;
+    return h('tr', { 'data-qube': q.name, 'data-state': q.state },
+      h('td', {}, swatch, h('button', { type: 'button', class: 'link', 'aria-label': `Details of ${q.name}`, title: `label ${q.label}`,
+        onclick: () => select(q.name) }, q.name)),
+      h('td', { class: `state state-${q.state}` }, q.state),
+      h('td', {}, q.klass),
+      h('td', {}, value(q, 'template') || '-'),
+      h('td', {}, value(q, 'netvm') || '-'),
+      h('td', { class: 'cpu' }),
+      h('td', { class: 'mem' }),
+      h('td', {}, h('div', { class: 'actions' }, ...actionButtons(q))));
+  });
+  $('qubes').tBodies[0].replaceChildren(...rows);
+  if (focused) {
+    const again = document.querySelector(`[aria-label="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
+  renderStats();
+}
+
+function spark(values, max) {
+  const w = 60, hgt = 18;
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('width', w);
+  svg.setAttribute('height', hgt);
+  svg.setAttribute('aria-hidden', 'true');
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  const top = Math.max(max, ...values, 1e-9);
+  line.setAttribute('points', values.map((v, i) => `${(i * w / (HISTORY - 1)).toFixed(1)},${(hgt - 1 - v / top * (hgt - 2)).toFixed(1)}`).join(' '));
+  svg.append(line);
+  return svg;
+}
+
+function renderStats() {
+  for (const row of $('qubes').tBodies[0].rows) {
+    const hist = state.stats.get(row.dataset.qube);
+    const cpuCell = row.querySelector('.cpu'), memCell = row.querySelector('.mem');
+    if (!hist || !hist.length) { cpuCell.replaceChildren(); memCell.replaceChildren(); continue; }
+    const cpus = hist.map(x => x.cpu).filter(x => x !== null);
+    const last = hist[hist.length - 1];
+    cpuCell.replaceChildren(h('span', { class: 'figure' }, cpus.length ? `${cpus[cpus.length - 1].toFixed(1)} %` : '…'), spark(cpus, 100));
+    memCell.replaceChildren(h('span', { class: 'figure' }, `${last.mem.toFixed(1)} MiB`), spark(hist.map(x => x.mem), 0));
+  }
+}
+
+// ---- create -------------------------------------------------------------------------------------------
+
+function options(select, items, keep) {
+  const before = keep ? select.value : null;
+  select.replaceChildren(...items.map(([v, t]) => h('option', { value: v }, t)));
+  if (before !== null && items.some(([v]) => v === before)) select.value = before;
+}
+
+function renderCreateChoices() {
+  if ($('create-label').options.length === 0) options($('create-label'), LABELS.map(l => [l, l]), false);
+  const templates = state.qubes.filter(q => q.klass === 'TemplateVM').map(q => [q.name, q.name]);
+  options($('create-template'), [['', 'default'], ...templates], true);
+  const netvms = state.qubes.filter(q => value(q, 'provides_network') === 'True').map(q => [q.name, q.name]);
+  options($('create-netvm'), [['', 'default'], ['none', 'none'], ...netvms], true);
+}
+
+$('create-form').addEventListener('submit', ev => {
+  ev.preventDefault();
+  const name = $('create-name').value.trim();
+  const properties = {};
+  if ($('create-template').value && $('create-klass').value === 'AppVM') properties.template = $('create-template').value;
+  if ($('create-netvm').value) properties.netvm = $('create-netvm').value === 'none' ? '' : $('create-netvm').value;
+  attempt(`Created ${name}`, async () => {
+    await api('POST', '/qubes', { name, label: $('create-label').value, klass: $('create-klass').value, properties });
+    $('create-name').value = '';
+    await refresh();
+    await select(name);
+  });
+});
+
+// ---- details: properties and firewall -----------------------------------------------------------------
+
+async function select(name) {
+  state.selected = name;
+  $('details').hidden = false;
+  await renderDetails();
+  $('details-title').focus();
+}
+
+async function renderDetails() {
+  const q = state.qubes.find(x => x.name === state.selected);
+  if (!q) return;
+  $('details-name').textContent = q.name;
+  $('props').tBodies[0].replaceChildren(...Object.entries(q.properties).map(([k, v]) =>
+    h('tr', { 'data-property': k }, h('td', {}, k), h('td', {}, v.value || '-'), h('td', {}, v.default ? `default: ${v.source}` : 'set'))));
+  options($('prop-name'), Object.keys(q.properties).map(k => [k, k]), true);
+  if (document.activeElement !== $('prop-value')) $('prop-value').value = q.properties[$('prop-name').value].value;
+  if (q.qid === 0) {
+    $('rules').replaceChildren(h('li', {}, 'dom0 has no network and no firewall'));
+    return;
+  }
+  const r = await api('GET', `/qubes/${q.name}/firewall`);
+  $('rules').replaceChildren(...r.rules.map(rule => h('li', { 'data-rule': rule.text },
+    h('code', {}, rule.text),
+    h('button', { type: 'button', 'aria-label': `Delete rule ${rule.index}`,
+      onclick: () => attempt(`Deleted rule ${rule.index} of ${q.name}`, async () => {
+        await api('DELETE', `/qubes/${q.name}/firewall/${rule.index}`);
+        await renderDetails();
+      }) }, 'Delete'))));
+}
+
+$('prop-name').addEventListener('change', () => {
+  const q = state.qubes.find(x => x.name === state.selected);
+  const p = q && q.properties[$('prop-name').value];
+  $('prop-value').value = p ? p.value : '';
+});
+
+$('prop-form').addEventListener('submit', ev => {
+  ev.preventDefault();
+  const name = state.selected, prop = $('prop-name').value;
+  attempt(`${name}: ${prop} set`, async () => {
+    await api('PUT', `/qubes/${name}/properties/${prop}`, { value: $('prop-value').value });
+    await refresh();
+  });
+});
+
+$('prop-reset').addEventListener('click', () => {
+  const name = state.selected, prop = $('prop-name').value;
+  attempt(`${name}: ${prop} reset to its default`, async () => {
+    await api('DELETE', `/qubes/${name}/properties/${prop}`);
+    await refresh();
+  });
+});
+
+$('rule-form').addEventListener('submit', ev => {
+  ev.preventDefault();
+  const name = state.selected;
+  attempt(`Rule added to ${name}`, async () => {
+    await api('POST', `/qubes/${name}/firewall`, { rule: $('rule-text').value.trim() });
+    $('rule-text').value = '';
+    await renderDetails();
+  });
+});
+
+// ---- start --------------------------------------------------------------------------------------------
+
+(async () => {
+  try {
+    const s = await api('GET', '/session');
+    if (s.authenticated && s.csrf_token) {
+      state.csrf = s.csrf_token;
+      await showApp();
+    } else {
+      showLogin();
+    }
+  } catch (e) {
+    showLogin();
+    $('login-error').textContent = e.message;
+  }
+})();

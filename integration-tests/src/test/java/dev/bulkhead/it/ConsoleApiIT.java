@@ -1,0 +1,304 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+import org.junit.Before;
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeSpec;
+
+/**
+ * The Admin API as a client meets it, over real HTTP on loopback: who gets in, what a change needs,
+ * what a refusal looks like, and the event stream. Every refused change is checked to have changed
+ * nothing.
+ */
+public class ConsoleApiIT extends ConsoleTestSupport {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private int port;
+
+    @Before
+    public void startConsole() {
+        port = startConsoleOnLoopback();
+    }
+
+    private HttpExchange http(String method, String path) {
+        return new HttpExchange("127.0.0.1", port).request(method, path);
+    }
+
+    private HttpExchange bearer(String method, String path) {
+        return http(method, path).header("Authorization", "Bearer " + secret());
+    }
+
+    private String origin() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    private static JsonNode json(HttpExchange.Response r) {
+        try {
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + r, e);
+        }
+    }
+
+    private static void assertProblem(int status, HttpExchange.Response r) {
+        assertEquals(r.toString(), status, r.status());
+        assertEquals(r.toString(), "application/problem+json", r.header("Content-Type").split(";")[0]);
+        JsonNode p = json(r);
+        assertEquals(status, p.path("status").asInt());
+        assertFalse("a problem names what is wrong: " + r, p.path("detail").asText().isBlank());
+    }
+
+    /** A browser session: the cookie and the CSRF token a login gives. */
+    private record Login(String cookie, String csrf) {
+    }
+
+    private Login login() {
+        HttpExchange.Response r = http("POST", "/api/login").header("Origin", origin())
+                .json("{\"secret\": \"" + secret() + "\"}").send();
+        assertEquals(r.toString(), 200, r.status());
+        String setCookie = r.header("Set-Cookie");
+        assertNotNull("a login sets a cookie: " + r, setCookie);
+        return new Login(setCookie.split(";")[0], json(r).path("csrf_token").asText());
+    }
+
+    @Test
+    public void theSecretIsMadeAtFirstStartReadableByItsOwnerOnly() throws IOException {
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile())));
+        assertTrue("a long random secret: " + secret().length(), secret().length() >= 40);
+    }
+
+    @Test
+    public void withoutCredentialsTheApiAnswers401AndChangesNothing() {
+        HttpExchange.Response list = http("GET", "/api/qubes").send();
+        assertProblem(401, list);
+        assertTrue(list.toString(), list.header("WWW-Authenticate").startsWith("Bearer"));
+
+        assertProblem(401, http("POST", "/api/qubes").header("Origin", origin())
+                .json("{\"name\": \"nologin\", \"label\": \"red\"}").send());
+        assertProblem(401, http("GET", "/api/qubes").header("Authorization", "Bearer wrong-secret").send());
+        assertProblem(401, http("GET", "/api/events").send());
+        assertProblem(401, http("POST", "/api/login").header("Origin", origin()).json("{\"secret\": \"wrong\"}").send());
+        assertTrue(admin().find("nologin").isEmpty());
+    }
+
+    @Test
+    public void theBearerSecretOpensTheApiAndAnswersCarryTheSecurityHeaders() {
+        HttpExchange.Response r = bearer("GET", "/api/qubes").send();
+        assertEquals(r.toString(), 200, r.status());
+        JsonNode qubes = json(r).path("qubes");
+        assertEquals("dom0", qubes.get(0).path("name").asText());
+        assertEquals(admin().list().size(), qubes.size());
+        assertEquals("no-store", r.header("Cache-Control"));
+        assertEquals("nosniff", r.header("X-Content-Type-Options"));
+        assertTrue(r.header("Content-Security-Policy"), r.header("Content-Security-Policy").contains("frame-ancestors 'none'"));
+        assertTrue(r.header("Content-Security-Policy"), r.header("Content-Security-Policy").contains("script-src 'self'"));
+        assertFalse("no inline script is allowed", r.header("Content-Security-Policy").contains("unsafe-inline"));
+
+        HttpExchange.Response page = http("GET", "/").send();
+        assertEquals(page.toString(), 200, page.status());
+        assertTrue(page.header("Content-Type"), page.header("Content-Type").startsWith("text/html"));
+        assertTrue(page.header("Content-Security-Policy").contains("frame-ancestors 'none'"));
+    }
+
+    @Test
+    public void aLoginGivesAStrictHttpOnlyCookieAndChangesNeedTheCsrfTokenAndTheOwnOrigin() {
+        HttpExchange.Response r = http("POST", "/api/login").header("Origin", origin())
+                .json("{\"secret\": \"" + secret() + "\"}").send();
+        String setCookie = r.header("Set-Cookie");
+        assertTrue(setCookie, setCookie.contains("HttpOnly"));
+        assertTrue(setCookie, setCookie.contains("SameSite=Strict"));
+        Login login = new Login(setCookie.split(";")[0], json(r).path("csrf_token").asText());
+        String create = "{\"name\": \"csrf-probe\", \"label\": \"red\"}";
+        byte[] state = stateBytes();
+
+        assertProblem(403, http("POST", "/api/qubes").header("Cookie", login.cookie()).header("Origin", origin()).json(create).send());
+        assertProblem(403, http("POST", "/api/qubes").header("Cookie", login.cookie()).header("Origin", origin())
+                .header("X-CSRF-Token", "not-the-token").json(create).send());
+        assertProblem(403, http("POST", "/api/qubes").header("Cookie", login.cookie()).header("X-CSRF-Token", login.csrf())
+                .header("Origin", "http://evil.example").json(create).send());
+        assertProblem(403, http("POST", "/api/qubes").header("Cookie", login.cookie()).header("X-CSRF-Token", login.csrf())
+                .json(create).send());
+        assertProblem(403, bearer("POST", "/api/qubes").header("Origin", "http://evil.example").json(create).send());
+        assertProblem(403, http("POST", "/api/login").header("Origin", "http://evil.example")
+                .json("{\"secret\": \"" + secret() + "\"}").send());
+        assertTrue("nothing was created", admin().find("csrf-probe").isEmpty());
+        assertArrayEquals("the state file is untouched", state, stateBytes());
+
+        HttpExchange.Response created = http("POST", "/api/qubes").header("Cookie", login.cookie())
+                .header("X-CSRF-Token", login.csrf()).header("Origin", origin()).json(create).send();
+        assertEquals(created.toString(), 201, created.status());
+        assertEquals("/api/qubes/csrf-probe", created.header("Location"));
+        assertEquals(Label.RED, admin().get("csrf-probe").label());
+
+        HttpExchange.Response session = http("GET", "/api/session").header("Cookie", login.cookie()).send();
+        assertEquals(login.csrf(), json(session).path("csrf_token").asText());
+        assertEquals(204, http("POST", "/api/logout").header("Cookie", login.cookie()).header("X-CSRF-Token", login.csrf())
+                .header("Origin", origin()).send().status());
+        assertProblem(401, http("GET", "/api/qubes").header("Cookie", login.cookie()).send());
+    }
+
+    @Test
+    public void aHostHeaderNamingAnythingElseIsRefused() {
+        for (String host : List.of("evil.example:" + port, "evil.example", "127.0.0.1:" + (port == 1 ? 2 : port - 1), "10.0.0.1:" + port)) {
+            assertProblem(421, http("GET", "/").header("Host", host).send());
+            assertProblem(421, bearer("GET", "/api/qubes").header("Host", host).send());
+        }
+        assertProblem(421, http("GET", "/").header("Host", null).send());
+        assertProblem(421, bearer("POST", "/api/qubes").header("Host", "rebound.example:" + port)
+                .json("{\"name\": \"rebound\", \"label\": \"red\"}").send());
+        assertTrue(admin().find("rebound").isEmpty());
+        for (String host : List.of("localhost:" + port, "127.0.0.1:" + port, "[::1]:" + port)) {
+            assertEquals(host, 200, bearer("GET", "/api/qubes").header("Host", host).send().status());
+        }
+    }
+
+    @Test
+    public void malformedJsonIs400AndChangesNothing() {
+        admin().create(new QubeSpec("intact", QubeClass.AppVM, Label.BLUE, java.util.Map.of()));
+        byte[] state = stateBytes();
+        int qubes = admin().list().size();
+
+        assertProblem(400, bearer("POST", "/api/qubes").json("{\"name\": \"half").send());
+        assertProblem(400, bearer("POST", "/api/qubes").json("[\"name\", \"label\"]").send());
+        assertProblem(400, bearer("POST", "/api/qubes").json("{\"name\": \"x\", \"label\": \"red\"} trailing").send());
+        assertProblem(400, bearer("PUT", "/api/qubes/intact/properties/label").json("{value: green}").send());
+        assertProblem(400, bearer("PUT", "/api/qubes/intact/firewall").json("{\"rules\": [").send());
+
+        assertEquals(qubes, admin().list().size());
+        assertEquals(Label.BLUE, admin().get("intact").label());
+        assertArrayEquals("the state file is untouched", state, stateBytes());
+    }
+
+    @Test
+    public void refusalsAreProblemDetailsWithTheRightStatus() {
+        admin().create(new QubeSpec("halted", QubeClass.AppVM, Label.GRAY, java.util.Map.of()));
+        byte[] state = stateBytes();
+
+        HttpExchange.Response missing = bearer("GET", "/api/qubes/nothing-here").send();
+        assertProblem(404, missing);
+        assertTrue(missing.body(), json(missing).path("detail").asText().contains("nothing-here"));
+
+        HttpExchange.Response badLabel = bearer("POST", "/api/qubes").json("{\"name\": \"pinkish\", \"label\": \"pink\"}").send();
+        assertProblem(422, badLabel);
+        assertEquals("pink", json(badLabel).path("value").asText());
+        assertProblem(422, bearer("POST", "/api/qubes").json("{\"name\": \"9starts-with-digit\", \"label\": \"red\"}").send());
+        assertProblem(422, bearer("POST", "/api/qubes").json("{\"name\": \"x\", \"label\": \"red\", \"colour\": \"red\"}").send());
+        assertProblem(422, bearer("PUT", "/api/qubes/halted/properties/memory").json("{\"value\": \"lots\"}").send());
+        assertProblem(422, bearer("POST", "/api/qubes/halted/firewall").json("{\"rule\": \"action=maybe\"}").send());
+        assertProblem(409, bearer("POST", "/api/qubes/halted/actions/shutdown").json("{}").send());
+        assertProblem(409, bearer("GET", "/api/qubes/halted/stats").send());
+        assertProblem(404, bearer("POST", "/api/qubes/halted/actions/explode").json("{}").send());
+        HttpExchange.Response wrongMethod = bearer("PATCH", "/api/qubes").send();
+        assertProblem(405, wrongMethod);
+        assertEquals("GET, POST", wrongMethod.header("Allow"));
+        assertProblem(415, bearer("POST", "/api/qubes").json("{\"name\": \"x\", \"label\": \"red\"}")
+                .header("Content-Type", "text/plain").send());
+
+        assertTrue(admin().find("pinkish").isEmpty());
+        assertArrayEquals("the state file is untouched", state, stateBytes());
+    }
+
+    @Test
+    public void propertiesFeaturesTagsAndFirewallRulesChangeThroughTheApi() {
+        String work = "/api/qubes/apiwork";
+        assertEquals(201, bearer("POST", "/api/qubes").json("{\"name\": \"apiwork\", \"label\": \"green\","
+                + " \"properties\": {\"memory\": \"200\"}}").send().status());
+        assertEquals("200", admin().get("apiwork").value(dev.bulkhead.api.QubeProperty.MEMORY));
+
+        HttpExchange.Response label = bearer("PUT", work + "/properties/label").json("{\"value\": \"purple\"}").send();
+        assertEquals(label.toString(), 200, label.status());
+        assertEquals("purple", json(label).path("value").asText());
+        assertEquals(Label.PURPLE, admin().get("apiwork").label());
+        assertEquals(200, bearer("DELETE", work + "/properties/memory").send().status());
+        assertTrue(admin().get("apiwork").property(dev.bulkhead.api.QubeProperty.MEMORY).isDefault());
+
+        assertEquals(200, bearer("PUT", work + "/features/service.cups").json("{\"value\": \"1\"}").send().status());
+        assertEquals("1", admin().get("apiwork").features().get("service.cups"));
+        assertEquals(200, bearer("PUT", work + "/tags/audited").send().status());
+        assertTrue(admin().get("apiwork").tags().contains("audited"));
+
+        assertEquals(List.of("action=accept"), admin().firewallRules("apiwork").stream().map(Object::toString).toList());
+        HttpExchange.Response replaced = bearer("PUT", work + "/firewall")
+                .json("{\"rules\": [\"action=accept proto=tcp dsthost=192.0.2.0/24 dstports=443\"]}").send();
+        assertEquals(replaced.toString(), 200, replaced.status());
+        HttpExchange.Response added = bearer("POST", work + "/firewall")
+                .json("{\"rule\": \"action=accept specialtarget=dns\", \"before\": 0}").send();
+        assertEquals(added.toString(), 201, added.status());
+        assertEquals(List.of("action=accept specialtarget=dns", "action=accept proto=tcp dsthost=192.0.2.0/24 dstports=443"),
+                admin().firewallRules("apiwork").stream().map(Object::toString).toList());
+        HttpExchange.Response removed = bearer("DELETE", work + "/firewall/0").send();
+        assertEquals(1, json(removed).path("rules").size());
+        assertProblem(404, bearer("DELETE", work + "/firewall/7").send());
+        assertEquals(1, admin().firewallRules("apiwork").size());
+
+        HttpExchange.Response roles = bearer("GET", "/api/roles").send();
+        assertEquals(admin().roles().size(), json(roles).path("roles").size());
+        assertEquals(204, bearer("DELETE", work).send().status());
+        assertTrue(admin().find("apiwork").isEmpty());
+    }
+
+    @Test
+    public void theEventStreamDeliversAStateChangeAndStatsFollowTheRunningQube() throws IOException {
+        admin().create(new QubeSpec("streamed", QubeClass.AppVM, Label.ORANGE, java.util.Map.of()));
+        try (Socket stream = bearer("GET", "/api/events").open()) {
+            BufferedReader in = new BufferedReader(new InputStreamReader(stream.getInputStream(), StandardCharsets.UTF_8));
+            assertTrue(in.readLine().contains(" 200 "));
+            String line;
+            while (!(line = in.readLine()).isEmpty()) {
+                if (line.toLowerCase().startsWith("content-type:")) {
+                    assertTrue(line, line.contains("text/event-stream"));
+                }
+            }
+            HttpExchange.Response started = bearer("POST", "/api/qubes/streamed/actions/start").json("{}").send();
+            assertEquals(started.toString(), 200, started.status());
+            assertEquals("Running", json(started).path("state").asText());
+
+            JsonNode event = null;
+            while ((line = in.readLine()) != null) {
+                if (line.startsWith("data: ")) {
+                    JsonNode e = JSON.readTree(line.substring(6));
+                    if ("domain-start".equals(e.path("type").asText()) && "streamed".equals(e.path("qube").asText())) {
+                        event = e;
+                        break;
+                    }
+                }
+            }
+            assertNotNull("the stream delivers domain-start of the started qube", event);
+        }
+        assertEquals(PowerState.Running, admin().get("streamed").state());
+        HttpExchange.Response stats = bearer("GET", "/api/qubes/streamed/stats").send();
+        assertEquals(stats.toString(), 200, stats.status());
+        assertTrue(stats.body(), json(stats).path("memory_bytes").asLong() > 0);
+        assertTrue(json(bearer("GET", "/api/stats").send()).path("qubes").has("streamed"));
+    }
+
+    @Test
+    public void theOpenApiDocumentIsServed() {
+        HttpExchange.Response r = http("GET", "/api/openapi.json").send();
+        assertEquals(200, r.status());
+        JsonNode doc = json(r);
+        assertTrue(doc.path("openapi").asText().startsWith("3."));
+        assertTrue(doc.path("paths").has("/api/qubes"));
+        assertTrue(doc.path("paths").has("/api/events"));
+    }
+}
