@@ -1,6 +1,8 @@
 package dev.bulkhead.role.tor.internal;
 
 import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
 
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
@@ -17,7 +19,8 @@ import dev.bulkhead.api.role.RoleContext;
 
 /**
  * {@code qvm:tor-status NAME}: tor's bootstrap progress and circuits in a running TorVM. Gogo finds
- * no method for a name with a hyphen, so the command is this object's {@code _main}.
+ * no method for a name with a hyphen, so the command is this object's {@code _main}, which Gogo
+ * gives the command's name first.
  */
 @Component(service = TorStatusCommand.class, property = { "osgi.command.scope=qvm", "osgi.command.function=tor-status" })
 public final class TorStatusCommand {
@@ -33,10 +36,11 @@ public final class TorStatusCommand {
 
     @Descriptor("Show tor's bootstrap progress and circuits in a running TorVM. Usage: " + USAGE)
     public void _main(@Descriptor("NAME") String... args) {
-        if (args.length != 1) {
-            throw new InvalidValueException("arguments", String.join(" ", args), "one qube name: " + USAGE);
+        List<String> operands = Arrays.asList(args).subList(1, args.length);
+        if (operands.size() != 1) {
+            throw new InvalidValueException("arguments", String.join(" ", operands), "one qube name: " + USAGE);
         }
-        String name = args[0];
+        String name = operands.get(0);
         TorStatus status = TorControl.query(shell(name), qubes.layout());
         print(name, status, System.out);
     }

@@ -100,8 +100,9 @@ public final class TorStatusPublisher {
         }
     }
 
+    /** {@value #STATE} goes last: whoever sees it set finds the others set with it. */
     private void update(Qube qube, Map<String, String> wanted) {
-        for (String key : new String[] { STATE, BOOTSTRAP, CIRCUITS }) {
+        for (String key : new String[] { BOOTSTRAP, CIRCUITS, STATE }) {
             String now = qube.features().get(key);
             String value = wanted.get(key);
             if (value == null && now != null) {
