@@ -111,10 +111,15 @@ public class TorIT extends GatewayTestSupport {
 
     @Test
     public void withTheTorRoleBundleGoneSysTorStopsAndNothingLeavesUntilItIsBack() throws Exception {
+        awaitTrue("tor's status in sys-tor's features", QUBE_TIMEOUT, () -> admin().get("sys-tor").features().containsKey("tor.state"),
+                () -> admin().get("sys-tor").features().toString());
         installedBundle(TOR_BUNDLE).stop();
         try {
             awaitTrue("sys-tor to stop with its role", QUBE_TIMEOUT, () -> !admin().get("sys-tor").state().isActive(),
                     () -> admin().get("sys-tor").state().toString());
+            awaitTrue("sys-tor's tor status to go with the role", QUBE_TIMEOUT,
+                    () -> admin().get("sys-tor").features().keySet().stream().noneMatch(k -> k.startsWith("tor.")),
+                    () -> admin().get("sys-tor").features().toString());
             assertNothingLeaves("anon", OutsideNetwork.KINDS);
         } finally {
             installedBundle(TOR_BUNDLE).start();

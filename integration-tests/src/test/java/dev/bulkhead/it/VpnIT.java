@@ -141,10 +141,14 @@ public class VpnIT extends GatewayTestSupport {
 
     @Test
     public void withTheVpnRoleBundleGoneSysVpnStopsAndNothingLeavesUntilItIsBack() throws Exception {
+        awaitTrue("the tunnel state in sys-vpn's features", QUBE_TIMEOUT, () -> admin().get("sys-vpn").features().containsKey("vpn.tunnel"),
+                () -> admin().get("sys-vpn").features().toString());
         installedBundle(VPN_BUNDLE).stop();
         try {
             awaitTrue("sys-vpn to stop with its role", QUBE_TIMEOUT, () -> !admin().get("sys-vpn").state().isActive(),
                     () -> admin().get("sys-vpn").state().toString());
+            awaitTrue("sys-vpn's tunnel state to go with the role", QUBE_TIMEOUT,
+                    () -> !admin().get("sys-vpn").features().containsKey("vpn.tunnel"), () -> admin().get("sys-vpn").features().toString());
             assertNothingLeaves("work", OutsideNetwork.KINDS);
         } finally {
             installedBundle(VPN_BUNDLE).start();

@@ -58,9 +58,25 @@ public final class TorStatusPublisher {
         polling = timer.scheduleWithFixedDelay(this::publish, 0, Math.max(1, config.status_interval()), TimeUnit.SECONDS);
     }
 
+    /** Without the role, tor's status is no longer watched: a stale one would mislead, so it goes. */
     @Deactivate
     void stop() {
         timer.shutdownNow();
+        try {
+            // a round under way finishes first, so that it cannot set what is removed here
+            timer.awaitTermination(TorControl.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            for (Qube qube : admin.list()) {
+                if ("tor".equals(qube.features().get(QubeRole.ROLE_FEATURE))) {
+                    update(qube, Map.of());
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot remove the TorVMs' status: " + e);
+        }
     }
 
     /**

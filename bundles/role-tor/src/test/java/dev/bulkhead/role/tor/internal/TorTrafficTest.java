@@ -44,6 +44,7 @@ class TorTrafficTest {
     private ScratchNetwork network;
     private String gw;
     private String work;
+    private String bank;
     private String outside;
     private Path files;
     private TorLayout layout;
@@ -55,7 +56,7 @@ class TorTrafficTest {
         network = new ScratchNetwork("tor");
         gw = network.namespace("gw");
         work = network.namespace("work");
-        String bank = network.namespace("bank");
+        bank = network.namespace("bank");
         outside = network.namespace("out");
         network.link(work, "eth0", gw, "vif4.0");
         network.link(bank, "eth0", gw, "vif5.0");
@@ -136,15 +137,22 @@ class TorTrafficTest {
         Files.deleteIfExists(pidFile);
     }
 
+    /**
+     * Each client's connection reaches tor from the client's own address, which is what tor keeps
+     * the clients' streams apart by (IsolateClientAddr): nothing between them and tor hides it.
+     */
     @Test
-    void aClientsTcpLandsOnTorsTransPortAndItsDnsOnTheDnsPort() throws Exception {
+    void eachClientsTcpLandsOnTorsTransPortFromItsOwnAddressAndItsDnsOnTheDnsPort() throws Exception {
         Map<String, Long> before = counters();
-        Process fetch = network.start(work, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
+        Process fromWork = network.start(work, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
+        Process fromBank = network.start(bank, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
         try {
-            await(() -> transPortConnections().contains("10.137.0.4"), "work's connection on tor's TransPort");
-            assertTrue(transPortConnections().contains("\"tor\""), "tor holds it: " + transPortConnections());
+            await(() -> transPortConnections().contains("10.137.0.4:") && transPortConnections().contains("10.137.0.5:"),
+                    "work's and bank's connections on tor's TransPort");
+            assertTrue(transPortConnections().lines().allMatch(l -> l.contains("\"tor\"")), "tor holds them: " + transPortConnections());
         } finally {
-            fetch.destroyForcibly();
+            fromWork.destroyForcibly();
+            fromBank.destroyForcibly();
         }
 
         ScratchNetwork.Result lookup = network.exec(work, null, "busybox", "nslookup", ONION, "10.139.1.1");

@@ -56,9 +56,25 @@ public final class VpnStatusPublisher {
         timer.scheduleWithFixedDelay(this::publish, 0, Math.max(1, config.status_interval()), TimeUnit.SECONDS);
     }
 
+    /** Without the role, the tunnel is no longer watched: a stale state would mislead, so it goes. */
     @Deactivate
     void stop() {
         timer.shutdownNow();
+        try {
+            // a round under way finishes first, so that it cannot set what is removed here
+            timer.awaitTermination(VpnControl.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            for (Qube qube : admin.list()) {
+                if ("vpn".equals(qube.features().get(QubeRole.ROLE_FEATURE)) && qube.features().containsKey(TUNNEL)) {
+                    admin.removeFeature(qube.name(), TUNNEL);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot remove the VPN-VMs' tunnel state: " + e);
+        }
     }
 
     /** One round; nothing escapes, so that a failed round does not end the rounds that follow. */
