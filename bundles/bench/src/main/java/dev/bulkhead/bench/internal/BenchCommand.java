@@ -120,6 +120,7 @@ public final class BenchCommand {
             admin.start(PREFIX + "app");
             sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | nc " + UPLINK_GATEWAY + " 5001";
             admin.run(PREFIX + "app", List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -193,6 +194,7 @@ public final class BenchCommand {
             admin.start(app);
             sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | nc " + VPN_SERVER + " 5001";
             admin.run(app, List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -246,6 +248,7 @@ public final class BenchCommand {
             wireGuard(b, wgB, keyB, dir, 51820, output(keyA + "\n", "wg", "pubkey"), "10.202.0.1/32", "192.0.2.1:51820", "10.202.0.2/24");
             sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(b);
             String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | busybox nc 10.202.0.2 5001";
             exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
             long t0 = System.nanoTime();
@@ -301,6 +304,17 @@ public final class BenchCommand {
         }
     }
 
+    /** Waits until the sink in the namespace listens: a stream sent before would be refused. */
+    private static void awaitSink(String netns) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (output(null, "ip", "netns", "exec", netns, "ss", "-Hltn", "sport = :5001").isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new AdminException("the sink in " + netns + " did not listen on port 5001 within 10 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** A command's standard output, stripped; fails unless it exits with 0. */
     private static String output(String stdin, String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -333,6 +347,7 @@ public final class BenchCommand {
             exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
             sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(b);
             String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | busybox nc 192.0.2.2 5001";
             exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
             long t0 = System.nanoTime();
