@@ -88,7 +88,8 @@ public abstract class BulkheadTestSupport {
             "org.apache.felix.configadmin", "org.apache.felix.metatype",
             "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.command",
             "jackson-core", "jackson-annotations", "jackson-databind",
-            API, CORE, BACKEND_LITE, SHELL, "dev.bulkhead.role.netvm", "dev.bulkhead.role.firewall", TEMPLATES);
+            API, CORE, BACKEND_LITE, SHELL, "dev.bulkhead.role.netvm", "dev.bulkhead.role.firewall", TEMPLATES, "dev.bulkhead.role.tor",
+            "dev.bulkhead.role.vpn");
 
     /** A network namespace of the lite backend: {@code bh-<instance tag>-<qube>}. */
     private static final Pattern LITE_NETNS = Pattern.compile("bh-[0-9a-f]+-(.+)");
@@ -351,6 +352,14 @@ public abstract class BulkheadTestSupport {
     protected List<String> netnsOf(String qube) {
         return liteNetns().stream().filter(n -> !foreignNetns.contains(n))
                 .filter(n -> qube.equals(LITE_NETNS.matcher(n).replaceFirst("$1"))).toList();
+    }
+
+    /**
+     * The network namespace a running qube of this platform is in, found from its init process, so
+     * that a qube of the same name on another platform of this host is never taken for it.
+     */
+    protected String netnsOfRunning(String qube) {
+        return host("ip", "netns", "identify", Long.toString(containerInitPid(qube))).strip();
     }
 
     /** This platform's network namespaces that appeared during the test. */

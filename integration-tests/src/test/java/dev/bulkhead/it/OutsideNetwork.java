@@ -3,15 +3,20 @@ package dev.bulkhead.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The "internet" for network tests: a network namespace of its own with public-range documentation
- * addresses, an HTTP server, a DNS server and a packet counter on the link from sys-net. It has no
- * route anywhere else, so nothing can leave the machine.
+ * addresses, an HTTP server, a DNS server and packet counters on the link from sys-net, in all and
+ * by kind. On demand it also runs a WireGuard server, behind which are a web server and a DNS
+ * server that nothing else reaches. It has no route anywhere else, so nothing can leave the machine.
  */
 final class OutsideNetwork implements AutoCloseable {
     /** The host-side end of sys-net's uplink, inside this namespace. */
@@ -27,8 +32,28 @@ final class OutsideNetwork implements AutoCloseable {
     static final String PAGE = "the outside\n";
     /** A TCP server that sends a line every 100 ms, without end, to whoever connects. */
     static final int STREAM_PORT = 9000;
+    /** A Tor bridge address: nothing listens there, but tor's attempts to reach it are counted. */
+    static final String BRIDGE = "203.0.113.30";
+    static final int BRIDGE_PORT = 443;
+    /** Where the WireGuard server listens. */
+    static final String WG_ENDPOINT = "203.0.113.51";
+    static final int WG_PORT = 51820;
+    /** The WireGuard server's address in its tunnel, with a web and a DNS server reachable only through the tunnel. */
+    static final String TUNNEL_SERVER = "10.200.0.1";
+    /** The one client's address in the tunnel. */
+    static final String TUNNEL_CLIENT = "10.200.0.2";
+    static final String TUNNEL_PAGE = "behind the tunnel\n";
+    /**
+     * What the packet counters sort IPv4 packets from sys-net's link into: {@code tor} to the
+     * bridge, {@code wireguard} to the WireGuard server, {@code dns} to port 53, and all other
+     * {@code tcp}, {@code udp} and {@code icmp}. IPv6 is left out: sys-net's uplink sends its own
+     * multicast listener reports when it comes up, and no role forwards IPv6.
+     */
+    static final List<String> KINDS = List.of("tor", "wireguard", "dns", "tcp", "udp", "icmp");
 
     final String netns = "bh-it-outside-" + ProcessHandle.current().pid();
+    /** The WireGuard server's interface: wireguard-go's control socket is host-wide, so is its name. */
+    final String wgInterface = "bhwgit" + ProcessHandle.current().pid() % 100000;
     private final List<Process> servers = new ArrayList<>();
     private final Path webRoot;
 
@@ -39,11 +64,39 @@ final class OutsideNetwork implements AutoCloseable {
         batch("link set lo up",
                 "address add " + WEB + "/32 dev lo",
                 "address add " + OTHER_WEB + "/32 dev lo",
-                "address add " + DNS + "/32 dev lo");
-        nft("table inet count {\n"
-                + " counter from_uplink { }\n"
-                + " chain prerouting {\n  type filter hook prerouting priority -300; policy accept;\n"
-                + "  iifname \"" + UPLINK + "\" counter name from_uplink\n }\n}\n");
+                "address add " + DNS + "/32 dev lo",
+                "address add " + WG_ENDPOINT + "/32 dev lo");
+        nft("""
+                table inet count {
+                  counter from_uplink { }
+                  counter tor_packets { }
+                  counter wireguard_packets { }
+                  counter dns_packets { }
+                  counter tcp_packets { }
+                  counter udp_packets { }
+                  counter icmp_packets { }
+                  counter tunnel_tor_packets { }
+                  chain prerouting {
+                    type filter hook prerouting priority -300; policy accept;
+                    iifname "%1$s" jump by_kind
+                    iifname "%2$s" ip daddr %3$s tcp dport %4$d counter name tunnel_tor_packets
+                  }
+                  chain by_kind {
+                    counter name from_uplink
+                    meta nfproto ipv6 return
+                    ip daddr %3$s tcp dport %4$d counter name tor_packets return
+                    ip daddr %5$s udp dport %6$d counter name wireguard_packets return
+                    meta l4proto { tcp, udp } th dport 53 counter name dns_packets return
+                    meta l4proto tcp counter name tcp_packets return
+                    meta l4proto udp counter name udp_packets return
+                    meta l4proto icmp counter name icmp_packets return
+                  }
+                  chain input {
+                    type filter hook input priority filter; policy accept;
+                    iifname "%1$s" ip daddr %7$s/24 drop
+                  }
+                }
+                """.formatted(UPLINK, wgInterface, BRIDGE, BRIDGE_PORT, WG_ENDPOINT, WG_PORT, TUNNEL_SERVER));
         servers.add(start("busybox", "httpd", "-f", "-p", WEB + ":80", "-h", webRoot.toString()));
         servers.add(start("busybox", "httpd", "-f", "-p", OTHER_WEB + ":80", "-h", webRoot.toString()));
         servers.add(start("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
@@ -60,6 +113,35 @@ final class OutsideNetwork implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the WireGuard server, whose one peer is the client with the given public key at
+     * {@value #TUNNEL_CLIENT}, with a web server and a DNS server behind it; returns the server's
+     * public key. Its DNS server answers {@value #WEB_NAME} with {@value #TUNNEL_SERVER}.
+     */
+    String startWireGuardServer(String clientPublicKey) throws IOException {
+        String serverKey = host("wg", "genkey").strip();
+        Path key = Files.createTempFile("bulkhead-wg-server", ".key",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(key, serverKey + "\n");
+        try {
+            host("sh", "-c", "ip netns exec " + netns + " wireguard-go " + wgInterface + " </dev/null >/dev/null 2>&1");
+            host("ip", "netns", "exec", netns, "wg", "set", wgInterface, "private-key", key.toString(), "listen-port",
+                    Integer.toString(WG_PORT), "peer", clientPublicKey, "allowed-ips", TUNNEL_CLIENT + "/32");
+        } finally {
+            Files.delete(key);
+        }
+        batch("address add " + TUNNEL_SERVER + "/24 dev " + wgInterface, "link set " + wgInterface + " up");
+        Path tunnelRoot = Files.createDirectories(webRoot.resolve("tunnel"));
+        Files.writeString(tunnelRoot.resolve("index.html"), TUNNEL_PAGE);
+        servers.add(start("busybox", "httpd", "-f", "-p", TUNNEL_SERVER + ":80", "-h", tunnelRoot.toString()));
+        servers.add(start("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                "--listen-address=" + TUNNEL_SERVER, "--pid-file=", "--user=root", "--local=/test/",
+                "--address=/" + WEB_NAME + "/" + TUNNEL_SERVER));
+        BulkheadTestSupport.awaitTrue("the tunnel's DNS server to listen", Duration.ofSeconds(10),
+                () -> !host("ip", "netns", "exec", netns, "ss", "-Hlun", "src", TUNNEL_SERVER + ":53").isBlank(), () -> "not listening");
+        return HostCommand.runWithInput(serverKey + "\n", "wg", "pubkey").stdout().strip();
+    }
+
     /** Once sys-net has its uplink, the outside end gets its address. */
     void uplinkUp() {
         batch("address add " + GATEWAY + "/24 dev " + UPLINK, "link set " + UPLINK + " up");
@@ -67,12 +149,34 @@ final class OutsideNetwork implements AutoCloseable {
 
     /** Packets that reached the outside from sys-net so far. */
     long packetsFromUplink() {
-        String listed = BulkheadTestSupport.host("ip", "netns", "exec", netns, "nft", "list", "counter", "inet", "count", "from_uplink");
+        return counter("from_uplink");
+    }
+
+    /** Packets that reached the outside from sys-net so far, by kind (see {@link #KINDS}). */
+    Map<String, Long> packetsByKind() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String kind : KINDS) {
+            counts.put(kind, counter(kind + "_packets"));
+        }
+        return counts;
+    }
+
+    /** Packets to the Tor bridge that came out of the WireGuard server's tunnel. */
+    long torPacketsFromTunnel() {
+        return counter("tunnel_tor_packets");
+    }
+
+    private long counter(String name) {
+        String listed = host("ip", "netns", "exec", netns, "nft", "list", "counter", "inet", "count", name);
         Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
         if (!m.find()) {
             throw new AssertionError("no packet count in: " + listed);
         }
         return Long.parseLong(m.group(1));
+    }
+
+    private static String host(String... command) {
+        return BulkheadTestSupport.host(command);
     }
 
     private void batch(String... lines) {
@@ -100,6 +204,8 @@ final class OutsideNetwork implements AutoCloseable {
         for (Process p : servers) {
             p.destroyForcibly();
         }
+        // the server's wireguard-go ends with its interface
+        HostCommand.run("ip", "-n", netns, "link", "delete", wgInterface);
         HostCommand.run("ip", "netns", "delete", netns);
         try (var files = Files.walk(webRoot)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

@@ -245,6 +245,7 @@ public final class BenchCommand {
             admin.start(PREFIX + "app");
             sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | nc " + UPLINK_GATEWAY + " 5001";
             admin.run(PREFIX + "app", List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -274,6 +275,8 @@ public final class BenchCommand {
             ObjectNode apply = out.putObject("apply_1000_rules_ms");
             apply.put("p50", ms(percentile(applies, 50)));
             apply.put("max", ms(percentile(applies, 100)));
+
+            vpnThroughput(out.putObject("vpn_throughput_mbit_s"), outside);
         } finally {
             if (sink != null) {
                 sink.destroyForcibly();
@@ -378,6 +381,173 @@ public final class BenchCommand {
         }
     }
 
+
+    private static final int VPN_STREAM_MIB = 256;
+    private static final String VPN_SERVER = "10.201.0.1";
+
+    /**
+     * TCP throughput AppVM → sys-vpn → sys-firewall → sys-net → a WireGuard server in the outside
+     * namespace, to a sink that only the tunnel reaches, against bare wireguard-go between two
+     * namespaces joined by a veth pair.
+     */
+    private void vpnThroughput(ObjectNode out, String outside) throws Exception {
+        String vpn = PREFIX + "vpn";
+        String app = PREFIX + "vapp";
+        String serverInterface = "bhbwgs" + ProcessHandle.current().pid() % 100000;
+        admin.create(new QubeSpec(vpn, QubeClass.AppVM, Label.PURPLE, Map.of("provides_network", "True", "netvm", PREFIX + "fw")));
+        admin.setFeature(vpn, "role", "vpn");
+        admin.create(new QubeSpec(app, QubeClass.AppVM, Label.BLUE, Map.of("netvm", vpn)));
+        Path dir = Files.createTempDirectory("bulkhead-bench-vpn");
+        Process sink = null;
+        try {
+            String clientKey = output(null, "wg", "genkey");
+            String serverKey = output(null, "wg", "genkey");
+            wireGuard(outside, serverInterface, serverKey, dir, 51820, output(clientKey + "\n", "wg", "pubkey"), "10.201.0.2/32", null,
+                    VPN_SERVER + "/24");
+            Path config = dir.resolve("bench-vpn.conf");
+            Files.writeString(config, "[Interface]\nPrivateKey = " + clientKey + "\nAddress = 10.201.0.2/32\n[Peer]\nPublicKey = "
+                    + output(serverKey + "\n", "wg", "pubkey") + "\nAllowedIPs = 0.0.0.0/0\nEndpoint = " + UPLINK_GATEWAY + ":51820\n");
+            shellCommand("qvm:vpn-import " + vpn + " " + config);
+            admin.start(app);
+            sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(outside);
+            String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | nc " + VPN_SERVER + " 5001";
+            admin.run(app, List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
+            long t0 = System.nanoTime();
+            var r = admin.run(app, List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
+            long chain = System.nanoTime() - t0;
+            if (r.exitStatus() != 0) {
+                throw new AdminException("the stream through the VPN chain failed: " + r.stderrText());
+            }
+            long floor = bareWireGuardStream(dir);
+            out.put("chain_appvm_vpn_firewall_netvm", Math.round(VPN_STREAM_MIB * 8.0 * 1.048576 / (chain / 1e9)));
+            out.put("floor_bare_wireguard_go", Math.round(VPN_STREAM_MIB * 8.0 * 1.048576 / (floor / 1e9)));
+            out.put("ratio", Math.round(100.0 * floor / chain) / 100.0);
+        } finally {
+            if (sink != null) {
+                sink.destroyForcibly();
+            }
+            // wireguard-go ends with its interface
+            new ProcessBuilder("ip", "-n", outside, "link", "del", serverInterface).start().waitFor();
+            for (String q : List.of(app, vpn)) {
+                if (admin.get(q).state().isActive()) {
+                    admin.kill(q);
+                }
+                admin.remove(q);
+            }
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The same stream through wireguard-go between two namespaces joined by a bare veth pair. */
+    private static long bareWireGuardStream(Path dir) throws IOException, InterruptedException {
+        long pid = ProcessHandle.current().pid();
+        String a = "bhbench-wa-" + pid;
+        String b = "bhbench-wb-" + pid;
+        String wgA = "bhbwga" + pid % 100000;
+        String wgB = "bhbwgb" + pid % 100000;
+        Path root = Path.of("/");
+        exec(root, "ip", "netns", "add", a);
+        exec(root, "ip", "netns", "add", b);
+        Process sink = null;
+        try {
+            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
+            exec(root, "ip", "-n", a, "address", "add", "192.0.2.1/24", "dev", "veth0");
+            exec(root, "ip", "-n", b, "address", "add", "192.0.2.2/24", "dev", "veth0");
+            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
+            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
+            String keyA = output(null, "wg", "genkey");
+            String keyB = output(null, "wg", "genkey");
+            wireGuard(a, wgA, keyA, dir, 51820, output(keyB + "\n", "wg", "pubkey"), "10.202.0.2/32", "192.0.2.2:51820", "10.202.0.1/24");
+            wireGuard(b, wgB, keyB, dir, 51820, output(keyA + "\n", "wg", "pubkey"), "10.202.0.1/32", "192.0.2.1:51820", "10.202.0.2/24");
+            sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(b);
+            String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | busybox nc 10.202.0.2 5001";
+            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
+            long t0 = System.nanoTime();
+            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
+            return System.nanoTime() - t0;
+        } finally {
+            if (sink != null) {
+                sink.destroyForcibly();
+            }
+            // wireguard-go ends with its interface; while it runs, it would keep its namespace alive
+            new ProcessBuilder("ip", "-n", a, "link", "del", wgA).start().waitFor();
+            new ProcessBuilder("ip", "-n", b, "link", "del", wgB).start().waitFor();
+            exec(root, "ip", "netns", "del", a);
+            exec(root, "ip", "netns", "del", b);
+        }
+    }
+
+    /** A wireguard-go interface in a namespace with one peer, addressed and up. */
+    private static void wireGuard(String netns, String name, String privateKey, Path dir, int port, String peer, String peerAllowed,
+            String peerEndpoint, String address) throws IOException, InterruptedException {
+        Path root = Path.of("/");
+        Path key = dir.resolve(name + ".key");
+        Files.writeString(key, privateKey + "\n");
+        exec(root, "sh", "-c", "ip netns exec " + netns + " wireguard-go " + name + " </dev/null >/dev/null 2>&1");
+        List<String> set = new ArrayList<>(List.of("ip", "netns", "exec", netns, "wg", "set", name, "private-key", key.toString(),
+                "listen-port", Integer.toString(port), "peer", peer, "allowed-ips", peerAllowed));
+        if (peerEndpoint != null) {
+            set.addAll(List.of("endpoint", peerEndpoint));
+        }
+        exec(root, set.toArray(String[]::new));
+        exec(root, "ip", "-n", netns, "address", "add", address, "dev", name);
+        exec(root, "ip", "-n", netns, "link", "set", name, "up");
+    }
+
+    /** Runs a shell command in a session of its own, on a thread of its own (the shell routes System.out per thread). */
+    private void shellCommand(String line) throws Exception {
+        Exception[] failure = new Exception[1];
+        Thread t = new Thread(() -> {
+            PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
+            CommandSession session = shell.createSession(InputStream.nullInputStream(), sink, sink);
+            try {
+                session.execute(line);
+            } catch (Exception e) {
+                failure[0] = e;
+            } finally {
+                session.close();
+            }
+        }, "bench-shell");
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    /** Waits until the sink in the namespace listens: a stream sent before would be refused. */
+    private static void awaitSink(String netns) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (output(null, "ip", "netns", "exec", netns, "ss", "-Hltn", "sport = :5001").isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new AdminException("the sink in " + netns + " did not listen on port 5001 within 10 s");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** A command's standard output, stripped; fails unless it exits with 0. */
+    private static String output(String stdin, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try (OutputStream in = p.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new AdminException(String.join(" ", command) + " failed");
+        }
+        return out;
+    }
+
     /** The same stream between two namespaces joined by a bare veth pair. */
     private static long bareVethStream() throws IOException, InterruptedException {
         String a = "bhbench-a-" + ProcessHandle.current().pid();
@@ -394,6 +564,7 @@ public final class BenchCommand {
             exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
             sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            awaitSink(b);
             String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | busybox nc 192.0.2.2 5001";
             exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
             long t0 = System.nanoTime();

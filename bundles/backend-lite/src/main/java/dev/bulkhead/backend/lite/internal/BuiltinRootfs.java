@@ -18,8 +18,8 @@ import dev.bulkhead.api.AdminException;
 /**
  * The minimal root a qube gets when its spec has no root volume: the host's static busybox with its
  * applets, the host's nftables and iproute2 tools with the libraries they load (what a network role
- * needs inside its qube), two users, Qubes' virtual DNS servers, and the init script. Built once; a
- * half-built tree never takes the final name.
+ * needs inside its qube), three users, Qubes' virtual DNS servers, {@code /var/run} as {@code /run},
+ * and the init script. Built once; a half-built tree never takes the final name.
  */
 final class BuiltinRootfs {
     /** pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM. */
@@ -32,13 +32,16 @@ final class BuiltinRootfs {
                 wait $!
             done
             """;
+    /** {@code tor}: the user a TorVM's tor runs as, so that its packet filter lets tor's traffic out and nothing else. */
     private static final String PASSWD = """
             root:x:0:0:root:/root:/bin/sh
             user:x:1000:1000:user:/home/user:/bin/sh
+            tor:x:60101:60101:tor:/nonexistent:/bin/false
             """;
     private static final String GROUP = """
             root:x:0:
             user:x:1000:
+            tor:x:60101:
             """;
     /** Qubes' virtual DNS addresses; each netvm forwards them to its upstream. */
     private static final String RESOLV_CONF = """
@@ -91,6 +94,8 @@ final class BuiltinRootfs {
             Files.createDirectories(root.resolve(dir));
         }
         Files.setPosixFilePermissions(root.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        // /var/run is /run, where daemons put their sockets (wireguard-go: /var/run/wireguard); /run is a tmpfs per qube
+        Files.createSymbolicLink(root.resolve("var/run"), Path.of("../run"));
         Path bin = root.resolve("bin");
         Files.copy(Path.of(busybox), bin.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
         for (String applet : applets) {

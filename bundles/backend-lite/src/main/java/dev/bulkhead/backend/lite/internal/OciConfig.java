@@ -24,11 +24,16 @@ final class OciConfig {
 
     private static final List<String> CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
     /**
-     * A qube that routes for others manages its own network stack. The capabilities reach no further
-     * than its own network namespace.
+     * A qube that routes for others manages its own network stack. The network capabilities reach no
+     * further than its own network namespace; changing user and group lets it run its daemons (tor)
+     * under a user of their own, so that its packet filter can tell their traffic from anything else.
      */
     private static final List<String> NETWORK_PROVIDER_CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL",
-            "CAP_NET_BIND_SERVICE", "CAP_NET_ADMIN", "CAP_NET_RAW");
+            "CAP_NET_BIND_SERVICE", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SETUID", "CAP_SETGID");
+    /** The TUN device: a network provider may run a userspace tunnel (wireguard-go). */
+    static final String TUN = "/dev/net/tun";
+    private static final int TUN_MAJOR = 10;
+    private static final int TUN_MINOR = 200;
     private static final List<String> MASKED_PATHS = List.of("/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
             "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
             "/proc/scsi");
@@ -131,9 +136,26 @@ final class OciConfig {
         ObjectNode linux = json.createObjectNode();
         linux.put("cgroupsPath", cgroupsPath);
         ObjectNode resources = linux.putObject("resources");
-        ObjectNode denyDevices = resources.putArray("devices").addObject();
+        ArrayNode allowedDevices = resources.putArray("devices");
+        ObjectNode denyDevices = allowedDevices.addObject();
         denyDevices.put("allow", false);
         denyDevices.put("access", "rwm");
+        if (spec.networkProvider()) {
+            ObjectNode tun = linux.putArray("devices").addObject();
+            tun.put("path", TUN);
+            tun.put("type", "c");
+            tun.put("major", TUN_MAJOR);
+            tun.put("minor", TUN_MINOR);
+            tun.put("fileMode", 0600);
+            tun.put("uid", 0);
+            tun.put("gid", 0);
+            ObjectNode allowTun = allowedDevices.addObject();
+            allowTun.put("allow", true);
+            allowTun.put("type", "c");
+            allowTun.put("major", TUN_MAJOR);
+            allowTun.put("minor", TUN_MINOR);
+            allowTun.put("access", "rwm");
+        }
         if (spec.memoryMiB() > 0) {
             resources.putObject("memory").put("limit", spec.memoryMiB() * MIB);
         }

@@ -47,11 +47,14 @@ class BuiltinRootfsTest {
         assertFalse(Files.isSymbolicLink(root.resolve("bin/busybox")));
         assertTrue(Files.readString(root.resolve("etc/passwd")).contains("user:x:1000:1000:user:/home/user:/bin/sh"));
         assertTrue(Files.readString(root.resolve("etc/group")).contains("user:x:1000:"));
+        assertTrue(Files.readString(root.resolve("etc/passwd")).contains("tor:x:60101:60101:"));
+        assertTrue(Files.readString(root.resolve("etc/group")).contains("tor:x:60101:"));
         assertEquals(BuiltinRootfs.INIT_SCRIPT, Files.readString(root.resolve("sbin/qube-init")));
         assertTrue(Files.isExecutable(root.resolve("sbin/qube-init")));
         for (String mountPoint : new String[] { "proc", "sys", "dev", "tmp", "run", "rw", "home" }) {
             assertTrue(Files.isDirectory(root.resolve(mountPoint)), mountPoint);
         }
+        assertEquals(Path.of("../run"), Files.readSymbolicLink(root.resolve("var/run")));
     }
 
     @Test

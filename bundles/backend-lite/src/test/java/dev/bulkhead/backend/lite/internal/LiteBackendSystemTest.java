@@ -451,6 +451,28 @@ class LiteBackendSystemTest {
     }
 
     @Test
+    void aNetworkProviderMakesTunDevicesAndRunsDaemonsAsAnotherUserAndAnAppVmCannot() {
+        start(backend, providerSpec("sys-vpn"));
+        start(backend, spec("sys-c"));
+        List<String> makeTun = List.of("/sbin/ip", "tuntap", "add", "mode", "tun", "name", "tun0");
+        List<String> asOtherUser = List.of("start-stop-daemon", "-S", "-c", "tor:tor", "-x", "/bin/id", "--", "-u");
+
+        ExecResult tun = backend.exec("sys-vpn", makeTun, NO_INPUT, EXEC_TIMEOUT);
+        assertEquals(0, tun.exitStatus(), tun.stderrText());
+        assertTrue(run("sys-vpn", "/sbin/ip", "-br", "link", "show", "tun0").stdoutText().startsWith("tun0"));
+        ExecResult other = run("sys-vpn", asOtherUser.toArray(String[]::new));
+        assertEquals("60101", other.stdoutText().strip(), other.exitStatus() + " " + other.stderrText());
+        assertEquals(0, run("sys-vpn", "mkdir", "/var/run/wireguard").exitStatus(), "/var/run is the qube's writable /run");
+        assertTrue(run("sys-vpn", "ls", "-d", "/run/wireguard").stdoutText().contains("/run/wireguard"));
+
+        ExecResult noTun = backend.exec("sys-c", makeTun, NO_INPUT, EXEC_TIMEOUT);
+        assertNotEquals(0, noTun.exitStatus(), "an AppVM has no tun device: " + noTun.stdoutText());
+        ExecResult noOtherUser = backend.exec("sys-c", asOtherUser, NO_INPUT, EXEC_TIMEOUT);
+        assertNotEquals("60101", noOtherUser.stdoutText().strip(), "an AppVM cannot change its user");
+        assertNotEquals(0, noOtherUser.exitStatus());
+    }
+
+    @Test
     void aVethUplinkReachesItsHostNamespaceAndGoesAwayOnDetach() {
         String outside = "bh-test-out-" + ProcessHandle.current().pid();
         CommandExecutor host = new ProcessCommandExecutor();

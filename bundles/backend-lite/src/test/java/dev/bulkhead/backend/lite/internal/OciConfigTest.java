@@ -125,6 +125,33 @@ class OciConfigTest {
     }
 
     @Test
+    void aNetworkProviderMayChangeUserAndGetsTheTunDeviceAndAnAppVmNeither() {
+        JsonNode provider = config(providerSpec());
+        for (String set : List.of("bounding", "effective", "permitted", "ambient")) {
+            assertEquals(List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SETUID",
+                    "CAP_SETGID"), texts(provider.path("process").path("capabilities").path(set)));
+        }
+        JsonNode devices = provider.path("linux").path("devices");
+        assertEquals(1, devices.size());
+        assertEquals(OciConfig.TUN, devices.get(0).path("path").asText());
+        assertEquals("c", devices.get(0).path("type").asText());
+        assertEquals(10, devices.get(0).path("major").asInt());
+        assertEquals(200, devices.get(0).path("minor").asInt());
+        JsonNode rules = provider.path("linux").path("resources").path("devices");
+        assertEquals(2, rules.size());
+        assertFalse(rules.get(0).path("allow").asBoolean(), "everything is denied first");
+        assertTrue(rules.get(1).path("allow").asBoolean());
+        assertEquals("c", rules.get(1).path("type").asText());
+        assertEquals(10, rules.get(1).path("major").asInt());
+        assertEquals(200, rules.get(1).path("minor").asInt());
+        assertEquals("rwm", rules.get(1).path("access").asText());
+
+        JsonNode appVm = config(spec(400));
+        assertTrue(appVm.path("linux").path("devices").isMissingNode());
+        assertEquals(1, appVm.path("linux").path("resources").path("devices").size());
+    }
+
+    @Test
     void kernelInterfacesAreMaskedOrReadOnly() {
         JsonNode linux = config(spec(400)).path("linux");
 
@@ -150,6 +177,11 @@ class OciConfigTest {
         List<VolumeSpec> volumes = new ArrayList<>(List.of(extra));
         volumes.add(new VolumeSpec(VolumeSpec.PRIVATE, PRIVATE, false, false, 0));
         return new DomainSpec("work", 5, QubeClass.AppVM, memoryMiB, memoryMiB, 1, "", false, volumes);
+    }
+
+    private static DomainSpec providerSpec() {
+        DomainSpec plain = spec(400);
+        return new DomainSpec("sys-vpn", 6, QubeClass.AppVM, 400, 400, 1, "", true, plain.volumes());
     }
 
     private static JsonNode mount(JsonNode config, String destination) {

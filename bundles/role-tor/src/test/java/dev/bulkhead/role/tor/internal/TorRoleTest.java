@@ -1,0 +1,122 @@
+package dev.bulkhead.role.tor.internal;
+
+import static dev.bulkhead.role.tor.internal.TestRoleContext.BANK;
+import static dev.bulkhead.role.tor.internal.TestRoleContext.WORK;
+import static dev.bulkhead.role.tor.internal.TestRoleContext.failed;
+import static dev.bulkhead.role.tor.internal.TestRoleContext.ok;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.annotation.Annotation;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.api.AdminException;
+
+class TorRoleTest {
+    static TorConfig config(String bridges) {
+        return new TorConfig() {
+            @Override
+            public String bridges() {
+                return bridges;
+            }
+
+            @Override
+            public int status_interval() {
+                return 1;
+            }
+
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return TorConfig.class;
+            }
+        };
+    }
+
+    private static TestRoleContext answering(TestRoleContext.Shell shell) {
+        return new TestRoleContext("sys-tor", shell);
+    }
+
+    @Test
+    void theFilterIsLoadedBeforeTorStartsAndThePasswordTravelsOnStandardInputOnly() {
+        TorRole role = new TorRole(config("203.0.113.30:443"));
+        TestRoleContext sysTor = answering((argv, stdin) -> ok(""));
+
+        role.started(sysTor);
+
+        assertEquals(2, sysTor.commands.size());
+        assertEquals(List.of("nft", "-f", "-"), sysTor.commands.get(0).argv());
+        assertTrue(sysTor.commands.get(0).stdin().contains("redirect to :9040"));
+        assertEquals(TorScripts.start(TorLayout.QUBE), sysTor.commands.get(1).argv());
+        String stdin = sysTor.commands.get(1).stdin();
+        String password = stdin.lines().findFirst().orElseThrow();
+        String torrc = stdin.substring(password.length() + 1);
+        assertTrue(torrc.lines().anyMatch(l -> l.equals("Bridge 203.0.113.30:443")), torrc);
+        String hashed = torrc.lines().filter(l -> l.startsWith("HashedControlPassword ")).findFirst().orElseThrow().substring(22);
+        assertEquals(hashed, ControlPassword.hash(password, HexFormat.of().parseHex(hashed.substring(3, 19))),
+                "the torrc holds the hash of the password given to the qube");
+        assertFalse(String.join(" ", sysTor.commands.get(1).argv()).contains(password), "the password is not an argument");
+        assertEquals(Set.of("sys-tor"), role.running());
+    }
+
+    @Test
+    void aTorThatDoesNotStartFailsTheStartWithTorsWords() {
+        TorRole role = new TorRole(config(""));
+        TestRoleContext sysTor = answering((argv, stdin) -> argv.get(0).equals("nft") ? ok("")
+                : failed(4, "tor exited:\nNov 27 [err] Reading config failed\n"));
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
+
+        assertEquals("cannot start tor in 'sys-tor': tor exited: Nov 27 [err] Reading config failed", e.getMessage());
+        assertEquals(Set.of(), role.running());
+    }
+
+    @Test
+    void aFilterTheKernelRefusesStopsTheStartBeforeTorRuns() {
+        TorRole role = new TorRole(config(""));
+        TestRoleContext sysTor = answering((argv, stdin) -> failed(1, "Error: Could not process rule"));
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
+
+        assertTrue(e.getMessage().contains("cannot load the packet filter of 'sys-tor'"), e.getMessage());
+        assertEquals(1, sysTor.commands.size(), "tor was not started");
+    }
+
+    @Test
+    void wrongBridgesStartNoTorVmUntilTheyAreRight() {
+        TorRole role = new TorRole(config("bridge.test:443"));
+        TestRoleContext sysTor = answering((argv, stdin) -> ok(""));
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
+        assertTrue(e.getMessage().contains("invalid bridges 'bridge.test:443'"), e.getMessage());
+        assertEquals(List.of(), sysTor.commands);
+
+        role.configure(config("203.0.113.30:443"));
+        role.started(sysTor);
+        assertEquals(2, sysTor.commands.size());
+    }
+
+    @Test
+    void clientsComeAndGoFromTheFilterAndATorVmFromBeforeBecomesKnown() {
+        TorRole role = new TorRole(config(""));
+        TestRoleContext sysTor = answering((argv, stdin) -> ok(""));
+
+        sysTor.clients.add(WORK);
+        role.clientAttached(sysTor, WORK);
+        assertEquals(Set.of("sys-tor"), role.running(), "a TorVM running from before is known once a client comes");
+        sysTor.clients.add(BANK);
+        role.clientAttached(sysTor, BANK);
+        assertTrue(sysTor.loaded().get(1).contains("\"vif4.0\" . 10.137.0.4, \"vif5.0\" . 10.137.0.5"));
+        sysTor.clients.remove(WORK);
+        role.clientDetached(sysTor, WORK);
+        assertTrue(sysTor.loaded().get(2).contains("elements = { \"vif5.0\" . 10.137.0.5 }"));
+
+        role.stopping(sysTor);
+        assertEquals(Set.of(), role.running());
+    }
+}

@@ -1,0 +1,56 @@
+package dev.bulkhead.role.tor.internal;
+
+import static dev.bulkhead.role.tor.internal.TestRoleContext.BANK;
+import static dev.bulkhead.role.tor.internal.TestRoleContext.WORK;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.testing.ScratchNetwork;
+
+/** The twin of {@link TorRulesetTest}: every shape of the ruleset passes {@code nft -c} and loads, in a namespace of the test's own. */
+class TorRulesetKernelTest {
+    private ScratchNetwork network;
+    private String netns;
+
+    @BeforeEach
+    void scratchNamespace() {
+        network = new ScratchNetwork("tork");
+        netns = network.namespace("tor");
+    }
+
+    @AfterEach
+    void removeNamespace() {
+        network.close();
+    }
+
+    private String load(String ruleset) {
+        network.loadRuleset(netns, ruleset);
+        return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "table", "inet", TorRuleset.TABLE)).stdout();
+    }
+
+    @Test
+    void withAndWithoutClientsItLoadsAndEachLoadReplacesTheLast() {
+        String listed = load(TorRuleset.render(List.of(WORK, BANK), "nobody"));
+        assertTrue(listed.contains("redirect to :9040"), listed);
+        assertTrue(listed.contains("udp dport 53 redirect to :5353"), listed);
+        assertTrue(listed.contains("\"vif4.0\" . 10.137.0.4"), listed);
+        assertTrue(listed.contains("meta skuid 65534"), "the user's name became its uid: " + listed);
+        listed = load(TorRuleset.render(List.of(), "nobody"));
+        assertTrue(!listed.contains("vif4.0"), listed);
+        assertEquals(1, ScratchNetwork.check(network.exec(netns, null, "nft", "list", "tables")).stdout().lines().count(), "one table, replaced");
+    }
+
+    @Test
+    void aUserTheQubeDoesNotHaveIsRefused() {
+        ScratchNetwork.Result r = ScratchNetwork.run(TorRuleset.render(List.of(WORK), "no-such-user-here"), "nft", "-c", "-f", "-");
+        assertNotEquals(0, r.exitStatus());
+        assertTrue(r.stderr().contains("User does not exist"), r.stderr());
+    }
+}

@@ -1,0 +1,69 @@
+package dev.bulkhead.role.vpn.internal;
+
+import static dev.bulkhead.role.vpn.internal.TestRoleContext.BANK;
+import static dev.bulkhead.role.vpn.internal.TestRoleContext.WORK;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.testing.ScratchNetwork;
+
+/**
+ * The twin of {@link VpnRulesetTest}: every shape of the ruleset passes {@code nft -c} and loads, and
+ * the routing lines load, in a namespace of the test's own.
+ */
+class VpnRulesetKernelTest {
+    private ScratchNetwork network;
+    private String netns;
+
+    @BeforeEach
+    void scratchNamespace() {
+        network = new ScratchNetwork("vpnk");
+        netns = network.namespace("vpn");
+    }
+
+    @AfterEach
+    void removeNamespace() {
+        network.close();
+    }
+
+    private String load(String ruleset) {
+        network.loadRuleset(netns, ruleset);
+        return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "table", "inet", VpnRuleset.TABLE)).stdout();
+    }
+
+    @Test
+    void withAndWithoutDnsAndClientsItLoadsAndEachLoadReplacesTheLast() {
+        String listed = load(VpnRuleset.render(List.of(WORK, BANK), List.of("10.64.0.1", "10.64.0.2"), "wg0"));
+        assertTrue(listed.contains("dnat ip to 10.64.0.2"), listed);
+        assertTrue(listed.contains("tcp option maxseg size set rt mtu"), listed);
+        assertTrue(listed.contains("meta mark 0x0000ca6c"), listed);
+        listed = load(VpnRuleset.render(List.of(), List.of(), "wg0"));
+        assertFalse(listed.contains("dnat") || listed.contains("vif4.0"), listed);
+        assertEquals(1, ScratchNetwork.check(network.exec(netns, null, "nft", "list", "tables")).stdout().lines().count(), "one table, replaced");
+    }
+
+    /** With no tunnel, only the tunnel's own (marked) packets have the way to the netvm; the rest meet the unreachable route. */
+    @Test
+    void theRoutingSendsWhatIsNotTheTunnelsOwnToTheTunnelsTable() {
+        network.ip(netns, "link add eth0 type veth peer name eth1", "address add 10.137.0.3/32 dev eth0", "link set eth0 up",
+                "route add default dev eth0");
+        network.ip(netns, VpnScripts.routing().strip().split("\n"));
+        String rules = ScratchNetwork.check(network.exec(netns, null, "ip", "rule", "show")).stdout();
+        assertTrue(rules.contains("10:\tfrom all lookup main suppress_prefixlength 0"), rules);
+        assertTrue(rules.contains("11:\tnot from all fwmark 0xca6c lookup 51820"), rules);
+        String table = ScratchNetwork.check(network.exec(netns, null, "ip", "route", "show", "table", "51820")).stdout();
+        assertTrue(table.contains("unreachable default"), table);
+        ScratchNetwork.Result route = network.exec(netns, null, "ip", "route", "get", "198.51.100.7");
+        assertTrue(route.exitStatus() != 0 && route.output().contains("No route to host"), "without a tunnel, nothing has a way out: "
+                + route.output());
+        String marked = ScratchNetwork.check(network.exec(netns, null, "ip", "route", "get", "198.51.100.7", "mark", "51820")).stdout();
+        assertTrue(marked.contains("dev eth0"), "the tunnel's own packets go to the netvm: " + marked);
+    }
+}
