@@ -45,11 +45,11 @@ public class FeatureIT extends BulkheadTestSupport {
     private static final String NETVM_BUNDLE = "dev.bulkhead.role.netvm";
     private static final String FIREWALL_BUNDLE = "dev.bulkhead.role.firewall";
 
-    /** The platform without the networking feature, plus the feature service. */
+    /** The platform without any role bundle, plus the feature service. */
     @Override
     protected List<String> bundles() {
         List<String> bundles = new java.util.ArrayList<>(BUNDLES);
-        bundles.removeAll(List.of(NETVM_BUNDLE, FIREWALL_BUNDLE));
+        bundles.removeAll(List.of(NETVM_BUNDLE, FIREWALL_BUNDLE, "dev.bulkhead.role.tor", "dev.bulkhead.role.vpn"));
         bundles.add("dev.bulkhead.features");
         return bundles.stream().distinct().toList();
     }
