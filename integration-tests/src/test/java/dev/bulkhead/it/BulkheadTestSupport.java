@@ -311,6 +311,14 @@ public abstract class BulkheadTestSupport {
         return admin().run(qube, List.of(command), new byte[0], RUN_TIMEOUT);
     }
 
+    /** Field 22 of /proc/1/stat: when the qube's init started, in clock ticks since the host booted. */
+    protected String initStartTime(String qube) {
+        String stat = runOk(qube, "cat", "/proc/1/stat");
+        // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
+        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return after[22 - 3];
+    }
+
     /** Runs a command in the qube and returns its output; fails unless it exits with 0. */
     protected String runOk(String qube, String... command) {
         ExecResult r = run(qube, command);

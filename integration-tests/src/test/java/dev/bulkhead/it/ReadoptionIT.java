@@ -51,12 +51,4 @@ public class ReadoptionIT extends BulkheadTestSupport {
         assertEquals("this platform's network namespaces", netnsOf(qube), ownNetns());
         assertEquals("network namespaces of " + qube, 1, netnsOf(qube).size());
     }
-
-    /** Field 22 of /proc/1/stat: when the qube's init started, in clock ticks since the host booted. */
-    private String initStartTime(String qube) {
-        String stat = runOk(qube, "cat", "/proc/1/stat");
-        // The command name (field 2) is in parentheses and may hold spaces: count fields after it.
-        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return after[22 - 3];
-    }
 }

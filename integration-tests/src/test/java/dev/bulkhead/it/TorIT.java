@@ -129,6 +129,41 @@ public class TorIT extends GatewayTestSupport {
         assertTrue(VIRTUAL_ADDRESS.matcher(runOk("anon", "nslookup", ONION)).find());
     }
 
+    /**
+     * The core restarts with the chain running: no qube of it is stopped or restarted, each role
+     * takes its qube back (tor answers its status again), and the client still reaches tor alone.
+     */
+    @Test
+    public void aRestartOfTheCoreKeepsTheChainRunningAndItsRolesTakeTheirQubesBack() throws Exception {
+        awaitTrue("tor to try its bridge through the chain", QUBE_TIMEOUT, () -> outside.packetsByKind().get("tor") > 0,
+                () -> outside.packetsByKind().toString());
+        List<String> chain = List.of("sys-net", "sys-firewall", "sys-tor", "anon");
+        Map<String, String> started = new java.util.LinkedHashMap<>();
+        for (String qube : chain) {
+            started.put(qube, initStartTime(qube));
+        }
+
+        restartBundles(CORE);
+        awaitLiteBackend();
+
+        for (String qube : chain) {
+            assertEquals(qube + " after the restart", dev.bulkhead.api.PowerState.Running, admin().get(qube).state());
+            assertEquals("start time of pid 1 inside " + qube + ": it was restarted", started.get(qube), initStartTime(qube));
+        }
+        awaitTrue("tor in sys-tor to answer its status again", QUBE_TIMEOUT, () -> {
+            try {
+                return shell("qvm:tor-status sys-tor").startsWith("sys-tor: tor 0.");
+            } catch (Exception e) {
+                return false;
+            }
+        }, () -> "no answer");
+        assertTrue(VIRTUAL_ADDRESS.matcher(runOk("anon", "nslookup", ONION)).find());
+        long tor = outside.packetsByKind().get("tor");
+        awaitTrue("tor to reach its bridge through sys-firewall and sys-net again", QUBE_TIMEOUT,
+                () -> outside.packetsByKind().get("tor") > tor, () -> outside.packetsByKind().toString());
+        assertNothingLeaves("anon", List.of("dns", "tcp", "udp", "icmp"));
+    }
+
     @Test
     public void wrongBridgesKeepSysTorFromStartingAndNameTheSetting() throws Exception {
         admin().kill("anon");

@@ -25,6 +25,19 @@ public interface QubeRole {
     /** The qube has started; set it up. Throwing stops the qube again. */
     void started(RoleContext context);
 
+    /**
+     * The qube was already running when the core took it over, after the platform or its backend
+     * restarted: bring what the role keeps in it back to what {@link #started} makes, without
+     * stopping it. The core then calls {@link #clientAttached} for each running client. Throwing
+     * stops the qube. By default this calls {@link #started}, which must then be safe to call again
+     * on a qube it already set up.
+     *
+     * @since 1.2
+     */
+    default void adopted(RoleContext context) {
+        started(context);
+    }
+
     /** The qube is about to stop. */
     void stopping(RoleContext context);
 

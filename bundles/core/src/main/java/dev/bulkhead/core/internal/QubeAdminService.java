@@ -97,6 +97,12 @@ public final class QubeAdminService implements QubeAdmin {
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
     private final Map<String, LinkEndpoint> links = new ConcurrentHashMap<>();
+    /** Running qubes taken over from the backend whose role has not yet been handed them. */
+    private final java.util.Set<String> unclaimed = ConcurrentHashMap.newKeySet();
+    /** Counts take-overs of a backend, so that a late wait for roles ends only its own. */
+    private long adoptions;
+    /** Set once deactivated. */
+    private volatile boolean closing;
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "bulkhead-lifecycle");
         t.setDaemon(true);
@@ -178,6 +184,9 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Deactivate
     void deactivate() {
+        // Declarative Services unbinds roles and backends after this: the qubes keep running, to be
+        // taken over by the next activation, rather than being stopped as if their roles had left.
+        closing = true;
         worker.shutdownNow();
         events.close();
     }
@@ -192,6 +201,9 @@ public final class QubeAdminService implements QubeAdmin {
 
     void removeBackend(HypervisorBackend backend) {
         backends.remove(backend);
+        if (closing) {
+            return;
+        }
         if (adopted == backend) {
             adoptSelectedBackend();
         }
@@ -202,12 +214,13 @@ public final class QubeAdminService implements QubeAdmin {
         roles.put(role.id(), role);
         LOG.log(Level.INFO, "role " + role.id() + " is available");
         events.fire("role-add", null, Map.of("role", role.id()));
+        worker.execute(this::handOverAdopted);
         worker.execute(this::autostart);
     }
 
     /** A role that leaves takes its qubes down with it: their clients lose the network, never reroute. */
     void removeRole(QubeRole role) {
-        if (!roles.remove(role.id(), role)) {
+        if (!roles.remove(role.id(), role) || closing) {
             return;
         }
         LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
@@ -251,6 +264,8 @@ public final class QubeAdminService implements QubeAdmin {
             adopted = null;
             runtime.clear();
             links.clear();
+            unclaimed.clear();
+            adoptions++;
             if (selected == null) {
                 return;
             }
@@ -259,6 +274,9 @@ public final class QubeAdminService implements QubeAdmin {
                 if (q != null && q.klass != QubeClass.AdminVM
                         && (d.state() == PowerState.Running || d.state() == PowerState.Paused)) {
                     runtime.put(d.name(), d.state());
+                    if (q.features.containsKey(QubeRole.ROLE_FEATURE)) {
+                        unclaimed.add(d.name());
+                    }
                 } else if (store.isUnreadable() || model.unreadableNames().contains(d.name())) {
                     // the state file may still hold this qube: never destroy what could be a user's
                     LOG.log(Level.WARNING, "leaving domain " + d.name() + " alone: the state file does not describe it readably");
@@ -290,7 +308,76 @@ public final class QubeAdminService implements QubeAdmin {
         } finally {
             lifecycle.unlock();
         }
+        worker.execute(this::handOverAdopted);
+        long adoption = adoptions;
+        worker.schedule(() -> stopUnclaimed(adoption), config.adopted_role_wait(), TimeUnit.SECONDS);
         worker.execute(this::autostart);
+    }
+
+    /**
+     * Hands each running qube taken over from the backend to its role, once the role is there, and
+     * then the links of its running clients. A role that cannot take its qube back stops it.
+     */
+    private void handOverAdopted() {
+        lifecycle.lock();
+        try {
+            for (String name : List.copyOf(unclaimed)) {
+                QubeRecord q = model.qubes.get(name);
+                if (q == null || !isActive(name)) {
+                    unclaimed.remove(name);
+                    continue;
+                }
+                QubeRole role = roleOf(q);
+                if (role == null) {
+                    continue;
+                }
+                unclaimed.remove(name);
+                try {
+                    role.adopted(roleContext(name));
+                    for (LinkEndpoint link : List.copyOf(links.values())) {
+                        if (link.link().netvm().equals(name)) {
+                            role.clientAttached(roleContext(name), link);
+                        }
+                    }
+                    LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", e);
+                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(e.getMessage())));
+                    killQuietly(name);
+                }
+            }
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    /** A qube found running whose role has not come back in time is stopped: its clients are cut off. */
+    private void stopUnclaimed(long adoption) {
+        lifecycle.lock();
+        try {
+            if (adoption != adoptions) {
+                return;
+            }
+            for (String name : List.copyOf(unclaimed)) {
+                unclaimed.remove(name);
+                QubeRecord q = model.qubes.get(name);
+                if (q != null && isActive(name) && roleOf(q) == null) {
+                    LOG.log(Level.WARNING, "the role '" + q.features.get(QubeRole.ROLE_FEATURE) + "' of the running qube " + name
+                            + " did not come back; stopping it");
+                    killQuietly(name);
+                }
+            }
+        } finally {
+            lifecycle.unlock();
+        }
+    }
+
+    private void killQuietly(String name) {
+        try {
+            killLocked(name);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "cannot stop " + name, e);
+        }
     }
 
     /**

@@ -46,6 +46,10 @@ class QubeAdminServiceTest {
     final List<QubeEvent> events = new CopyOnWriteArrayList<>();
 
     static CoreConfig config(String backend) {
+        return config(backend, 30);
+    }
+
+    static CoreConfig config(String backend, int adoptedRoleWait) {
         return new CoreConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -60,6 +64,11 @@ class QubeAdminServiceTest {
             @Override
             public int shutdown_timeout() {
                 return 5;
+            }
+
+            @Override
+            public int adopted_role_wait() {
+                return adoptedRoleWait;
             }
         };
     }
@@ -128,6 +137,109 @@ class QubeAdminServiceTest {
 
         eventually("sys-relay to come back and work to be linked to it again",
                 () -> admin.get("sys-relay").state() == PowerState.Running && backend.links.containsKey("work"));
+    }
+
+    /** A role that records what the core hands it, and can refuse to take a qube back. */
+    static final class RecordingRole implements dev.bulkhead.api.role.QubeRole {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        volatile boolean refuseAdoption;
+
+        @Override
+        public String id() {
+            return "relay";
+        }
+
+        @Override
+        public String description() {
+            return "records";
+        }
+
+        @Override
+        public boolean providesNetwork() {
+            return true;
+        }
+
+        @Override
+        public void started(dev.bulkhead.api.role.RoleContext context) {
+            calls.add("started " + context.qube().name());
+        }
+
+        @Override
+        public void adopted(dev.bulkhead.api.role.RoleContext context) {
+            calls.add("adopted " + context.qube().name());
+            if (refuseAdoption) {
+                throw new AdminException("cannot take it back");
+            }
+        }
+
+        @Override
+        public void stopping(dev.bulkhead.api.role.RoleContext context) {
+            calls.add("stopping " + context.qube().name());
+        }
+
+        @Override
+        public void clientAttached(dev.bulkhead.api.role.RoleContext context, dev.bulkhead.api.hypervisor.LinkEndpoint link) {
+            calls.add("attached " + link.link().client() + " to " + context.qube().name());
+        }
+
+        @Override
+        public void clientDetached(dev.bulkhead.api.role.RoleContext context, dev.bulkhead.api.hypervisor.LinkEndpoint link) {
+            calls.add("detached " + link.link().client());
+        }
+
+        @Override
+        public void clientChanged(dev.bulkhead.api.role.RoleContext context, dev.bulkhead.api.hypervisor.LinkEndpoint link) {
+            calls.add("changed " + link.link().client());
+        }
+    }
+
+    /** sys-relay (role relay) with work behind it, both running, then the core restarts with the backend's domains still up. */
+    private RecordingRole restartWithARunningRoleQube(int adoptedRoleWait) throws IOException {
+        RecordingRole before = new RecordingRole();
+        admin.addRole(before);
+        create("sys-relay", QubeClass.AppVM, Map.of("provides_network", "True"));
+        admin.setFeature("sys-relay", "role", "relay");
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-relay"));
+        admin.start("work");
+        assertEquals(List.of("started sys-relay", "attached work to sys-relay"), before.calls);
+        admin.deactivate();
+        admin = new QubeAdminService(data, config("auto", adoptedRoleWait));
+        admin.addListener(events::add);
+        admin.addBackend(backend);
+        return new RecordingRole();
+    }
+
+    @Test
+    void aRunningQubeFoundAtStartIsHandedToItsRoleWithItsClientsWhenTheRoleArrives() throws IOException {
+        RecordingRole role = restartWithARunningRoleQube(30);
+        assertEquals(PowerState.Running, admin.get("sys-relay").state());
+
+        admin.addRole(role);
+
+        eventually("the role to take sys-relay back", () -> role.calls.size() == 2);
+        assertEquals(List.of("adopted sys-relay", "attached work to sys-relay"), role.calls);
+        assertEquals(PowerState.Running, admin.get("sys-relay").state());
+        assertEquals("sys-relay", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void aRoleThatCannotTakeItsQubeBackStopsItAndCutsItsClientsOff() throws IOException {
+        RecordingRole role = restartWithARunningRoleQube(30);
+        role.refuseAdoption = true;
+
+        admin.addRole(role);
+
+        eventually("sys-relay to stop", () -> admin.get("sys-relay").state() == PowerState.Halted);
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm its role refused");
+    }
+
+    @Test
+    void aRunningQubeWhoseRoleDoesNotComeBackIsStopped() throws IOException {
+        restartWithARunningRoleQube(0);
+
+        eventually("sys-relay to stop without its role", () -> admin.get("sys-relay").state() == PowerState.Halted);
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm without its role");
     }
 
     @Test

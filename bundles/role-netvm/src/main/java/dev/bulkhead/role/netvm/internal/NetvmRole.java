@@ -115,6 +115,38 @@ public final class NetvmRole implements QubeRole {
     }
 
     /**
+     * A NetVM found running when the platform starts keeps the uplink it has, as whatever is on its
+     * other end (a host interface the user set up, say) would not survive being made anew: its filter
+     * is loaded again and its address and route are set to what the settings say. One without an
+     * uplink is set up as at start.
+     */
+    @Override
+    public void adopted(RoleContext context) {
+        synchronized (lock) {
+            Uplink uplink = settings;
+            String name = context.qube().name();
+            boolean hasOne = context.exec(List.of(IP, "link", "show", Uplink.INTERFACE), new byte[0], TIMEOUT).exitStatus() == 0;
+            if (uplink == null || !uplink.enabled() || !hasOne) {
+                started(context);
+                return;
+            }
+            running.put(name, new Running(context, null));
+            try {
+                apply(context, uplink);
+                ExecResult r = context.exec(List.of(IP, "-batch", "-"), uplink.ipCommands().getBytes(StandardCharsets.UTF_8), TIMEOUT);
+                if (r.exitStatus() != 0) {
+                    throw new AdminException("'" + name + "' keeps no uplink: cannot give it uplink.address " + uplink.address()
+                            + " and uplink.gateway " + uplink.gateway() + ": " + r.stderrText().strip());
+                }
+            } catch (RuntimeException e) {
+                running.remove(name);
+                throw e;
+            }
+            running.put(name, new Running(context, uplink));
+        }
+    }
+
+    /**
      * Loads the filter first, so that the uplink never carries anything the filter has not seen,
      * then attaches and addresses the uplink. Returns the uplink in force.
      *

@@ -117,7 +117,8 @@ record Uplink(UplinkSpec spec, String address, String gateway, List<String> dns)
      * IPv6 link-local address: the NetVM routes IPv4 only and sends nothing of its own upstream.
      */
     String ipCommands() {
-        return String.join("\n", "link set " + INTERFACE + " addrgenmode none", "address add " + address + " dev " + INTERFACE,
-                "link set " + INTERFACE + " up", "route add default via " + gateway + " dev " + INTERFACE) + "\n";
+        return String.join("\n", "link set " + INTERFACE + " addrgenmode none", "address flush dev " + INTERFACE,
+                "address replace " + address + " dev " + INTERFACE, "link set " + INTERFACE + " up",
+                "route replace default via " + gateway + " dev " + INTERFACE) + "\n";
     }
 }

@@ -53,6 +53,29 @@ class NetvmRoleTest {
         assertTrue(nft.contains("oifname \"uplink0\" masquerade") && nft.contains("dnat ip to 203.0.113.54"), nft);
     }
 
+    /** After a restart of the platform: the uplink the running NetVM has stays, its filter and address are set again. */
+    @Test
+    void aNetvmTakenOverKeepsTheUplinkItHas() {
+        NetvmRole role = new NetvmRole(config(VETH));
+        role.adopted(sysNet);
+        assertEquals(List.of("ip", "nft", "ip"), sysNet.story(), "no uplink attached anew");
+        assertEquals(List.of("/sbin/ip", "link", "show", "uplink0"), sysNet.calls.get(0).argv());
+        assertEquals(Uplink.of(config(VETH)).ipCommands(), sysNet.calls.get(2).stdin());
+        assertTrue(sysNet.lastLoaded().contains("oifname \"uplink0\" masquerade"), sysNet.lastLoaded());
+        sysNet.clients.add(WORK);
+        role.clientAttached(sysNet, WORK);
+        assertTrue(sysNet.lastLoaded().contains("oifname \"uplink0\" masquerade"), "the uplink is known: " + sysNet.lastLoaded());
+    }
+
+    @Test
+    void aNetvmTakenOverWithoutAnUplinkGetsOneAsAtStart() {
+        TestRoleContext bare = new TestRoleContext("sys-net", 2, (argv, stdin) -> argv.contains("show")
+                ? TestRoleContext.failed("Device \"uplink0\" does not exist.") : TestRoleContext.ok());
+        NetvmRole role = new NetvmRole(config(VETH));
+        role.adopted(bare);
+        assertEquals(List.of("ip", "nft", "attach", "ip"), bare.story());
+    }
+
     @Test
     void wrongSettingsGiveNoUplinkAndNameTheSetting() {
         NetvmRole role = new NetvmRole(config(veth("uplink.address=198.51.100.2/33")));

@@ -60,8 +60,8 @@ class UplinkTest {
         Uplink uplink = Uplink.of(config(VETH));
         assertEquals(new UplinkSpec(UplinkSpec.Mode.VETH, "bhup0", "outside", "uplink0"), uplink.spec());
         assertEquals(List.of("203.0.113.53", "203.0.113.54"), uplink.dns());
-        assertEquals("link set uplink0 addrgenmode none\naddress add 198.51.100.2/24 dev uplink0\nlink set uplink0 up\n"
-                + "route add default via 198.51.100.1 dev uplink0\n", uplink.ipCommands());
+        assertEquals("link set uplink0 addrgenmode none\naddress flush dev uplink0\naddress replace 198.51.100.2/24 dev uplink0\n"
+                + "link set uplink0 up\nroute replace default via 198.51.100.1 dev uplink0\n", uplink.ipCommands());
         Uplink moved = Uplink.of(config("uplink.mode=MOVE", "uplink.host_interface=eth1", "uplink.address=192.0.2.10/30",
                 "uplink.gateway=192.0.2.9"));
         assertEquals(new UplinkSpec(UplinkSpec.Mode.MOVE, "eth1", null, "uplink0"), moved.spec());

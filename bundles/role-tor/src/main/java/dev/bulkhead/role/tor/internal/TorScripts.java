@@ -28,6 +28,18 @@ final class TorScripts {
                     echo "there is no tor in this qube: %1$s is missing (install the Debian package tor on the host)" >&2
                     exit %6$d
                 fi
+                if [ -s %8$s ] && pid=$(cat %8$s) && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = tor ] && kill "$pid" 2>/dev/null; then
+                    tries=0
+                    while kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' /proc/"$pid"/status 2>/dev/null; do
+                        tries=$((tries + 1))
+                        if [ "$tries" -gt 200 ]; then
+                            echo "the tor already running (pid $pid) did not stop within 20 s" >&2
+                            exit 5
+                        fi
+                        usleep 100000
+                    done
+                fi
+                rm -f %8$s
                 mkdir -p %2$s %3$s
                 chmod 1777 %2$s %3$s
                 umask 077

@@ -71,7 +71,7 @@ public final class VpnRole implements QubeRole, VpnQubes {
             running.put(name, new Running(context, config));
             try {
                 load(context, config);
-                run(context, List.of(VpnScripts.IP, "-batch", "-"), VpnScripts.routing(), "route its clients through the tunnel");
+                run(context, VpnScripts.route(), VpnScripts.routing(), "route its clients through the tunnel");
                 if (config != null) {
                     up(context, config);
                 }

@@ -26,7 +26,20 @@ final class VpnScripts {
     static String routing() {
         return String.join("\n", "rule add pref 10 table main suppress_prefixlength 0",
                 "rule add pref 11 not fwmark " + VpnLayout.TABLE + " table " + VpnLayout.TABLE,
-                "route add unreachable default metric 4096 table " + VpnLayout.TABLE) + "\n";
+                "route replace unreachable default metric 4096 table " + VpnLayout.TABLE) + "\n";
+    }
+
+    /**
+     * Runs the {@link #routing} lines read from standard input after taking away the rules an
+     * earlier run left, so that a qube that already has them (one taken over after a restart of
+     * the platform) ends with each rule once.
+     */
+    static List<String> route() {
+        return List.of("/bin/sh", "-c", """
+                while %1$s rule del pref 10 2>/dev/null; do :; done
+                while %1$s rule del pref 11 2>/dev/null; do :; done
+                exec %1$s -batch -
+                """.formatted(IP));
     }
 
     /**

@@ -41,7 +41,7 @@ class VpnRoleTest {
         assertEquals(4, c.size(), c.toString());
         assertEquals(NFT, c.get(0).argv());
         assertTrue(c.get(0).stdin().contains("dnat ip to 10.64.0.1"), c.get(0).stdin());
-        assertEquals(IP_BATCH, c.get(1).argv());
+        assertEquals(VpnScripts.route(), c.get(1).argv());
         assertEquals(VpnScripts.routing(), c.get(1).stdin());
         assertEquals(VpnScripts.tunnelUp(VpnLayout.QUBE), c.get(2).argv());
         assertTrue(c.get(2).stdin().contains("PrivateKey = " + WgQuickConfigTest.PRIVATE));
@@ -61,7 +61,7 @@ class VpnRoleTest {
 
         role.started(sysVpn);
 
-        assertEquals(List.of(NFT, IP_BATCH), sysVpn.commands.stream().map(TestRoleContext.Command::argv).toList());
+        assertEquals(List.of(NFT, VpnScripts.route()), sysVpn.commands.stream().map(TestRoleContext.Command::argv).toList());
         assertFalse(sysVpn.commands.get(0).stdin().contains("dnat"), "no DNS for clients");
     }
 

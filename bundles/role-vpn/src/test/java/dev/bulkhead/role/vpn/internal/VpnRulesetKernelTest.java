@@ -66,4 +66,17 @@ class VpnRulesetKernelTest {
         String marked = ScratchNetwork.check(network.exec(netns, null, "ip", "route", "get", "198.51.100.7", "mark", "51820")).stdout();
         assertTrue(marked.contains("dev eth0"), "the tunnel's own packets go to the netvm: " + marked);
     }
+
+    /** A VPN-VM taken over after a restart of the platform is routed again: each rule stays there once. */
+    @Test
+    void routingAgainLeavesEachRuleOnce() {
+        for (int i = 0; i < 2; i++) {
+            ScratchNetwork.check(network.exec(netns, VpnScripts.routing(), VpnScripts.route().toArray(String[]::new)));
+        }
+        List<String> rules = ScratchNetwork.check(network.exec(netns, null, "ip", "rule", "show")).stdout().lines().toList();
+        assertEquals(1, rules.stream().filter(r -> r.startsWith("10:")).count(), rules.toString());
+        assertEquals(1, rules.stream().filter(r -> r.startsWith("11:")).count(), rules.toString());
+        String table = ScratchNetwork.check(network.exec(netns, null, "ip", "route", "show", "table", "51820")).stdout();
+        assertEquals(1, table.lines().filter(l -> l.startsWith("unreachable default")).count(), table);
+    }
 }
