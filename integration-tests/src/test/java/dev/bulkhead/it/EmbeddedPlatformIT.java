@@ -23,7 +23,8 @@ import dev.bulkhead.core.embed.EmbeddedPlatform;
 
 /**
  * The same bundle jars in plain Java, without a framework: {@link java.util.ServiceLoader} finds the lite backend and
- * the NetVM and FirewallVM roles on the class path, and the embedded core runs a real qube on them.
+ * the roles on the class path (NetVM, FirewallVM and the example DNS filter), and the embedded core runs a real qube
+ * on them.
  */
 public class EmbeddedPlatformIT {
     private Path data;
@@ -47,7 +48,7 @@ public class EmbeddedPlatformIT {
     @Test
     public void theServiceLoaderFindsTheRealBackendAndRolesAndAQubeRunsOnThem() {
         assertEquals(List.of("lite"), platform.backends());
-        assertEquals(List.of("firewall", "netvm"), platform.roles().stream().sorted().toList());
+        assertEquals(List.of("dns-filter", "firewall", "netvm"), platform.roles().stream().sorted().toList());
         assertEquals("lite", platform.admin().backendName());
 
         platform.admin().create(new QubeSpec("work", QubeClass.AppVM, Label.RED, Map.of()));

@@ -103,6 +103,7 @@ public final class QubeAdminService implements QubeAdmin {
     private long adoptions;
     /** Set once deactivated. */
     private volatile boolean closing;
+    private final java.util.function.BooleanSupplier platformStopping;
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "bulkhead-lifecycle");
         t.setDaemon(true);
@@ -115,10 +116,17 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Activate
     public QubeAdminService(BundleContext context, CoreConfig config) throws IOException {
-        this(dataDirectory(context.getProperty(DATA_PROPERTY)), config);
+        this(dataDirectory(context.getProperty(DATA_PROPERTY)), config,
+                () -> context.getBundle(org.osgi.framework.Constants.SYSTEM_BUNDLE_LOCATION).getState() == org.osgi.framework.Bundle.STOPPING);
     }
 
     QubeAdminService(Path dataDir, CoreConfig config) throws IOException {
+        this(dataDir, config, () -> false);
+    }
+
+    /** @param platformStopping whether the whole platform is stopping, so that roles leaving with it leave their qubes running */
+    QubeAdminService(Path dataDir, CoreConfig config, java.util.function.BooleanSupplier platformStopping) throws IOException {
+        this.platformStopping = platformStopping;
         this.dataDir = dataDir;
         this.volumeRules = new VolumeRules(dataDir.resolve("qubes"));
         this.config = config;
@@ -221,6 +229,12 @@ public final class QubeAdminService implements QubeAdmin {
     /** A role that leaves takes its qubes down with it: their clients lose the network, never reroute. */
     void removeRole(QubeRole role) {
         if (!roles.remove(role.id(), role) || closing) {
+            return;
+        }
+        if (platformStopping.getAsBoolean()) {
+            // Its qubes keep running, as every qube does while the platform is down, and are handed
+            // back to the role at the next start.
+            LOG.log(Level.INFO, "role " + role.id() + " stops with the platform; the qubes that carry it keep running");
             return;
         }
         LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");

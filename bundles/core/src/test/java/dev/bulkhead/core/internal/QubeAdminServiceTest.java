@@ -210,6 +210,27 @@ class QubeAdminServiceTest {
     }
 
     @Test
+    void rolesThatStopWithThePlatformLeaveTheirQubesRunning() throws IOException {
+        admin.deactivate();
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        admin = new QubeAdminService(data, config("auto"), stopping::get);
+        admin.addBackend(backend);
+        RecordingRole role = new RecordingRole();
+        admin.addRole(role);
+        create("sys-relay", QubeClass.AppVM, Map.of("provides_network", "True"));
+        admin.setFeature("sys-relay", "role", "relay");
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-relay"));
+        admin.start("work");
+
+        stopping.set(true);
+        admin.removeRole(role);
+
+        assertEquals(PowerState.Running, admin.get("sys-relay").state());
+        assertEquals("sys-relay", backend.links.get("work").netvm());
+        assertFalse(role.calls.contains("stopping sys-relay"), role.calls.toString());
+    }
+
+    @Test
     void aRunningQubeFoundAtStartIsHandedToItsRoleWithItsClientsWhenTheRoleArrives() throws IOException {
         RecordingRole role = restartWithARunningRoleQube(30);
         assertEquals(PowerState.Running, admin.get("sys-relay").state());

@@ -1,0 +1,106 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+
+/**
+ * The distribution as a user runs it, stopped with {@code bin/stop} and started again with its service
+ * qubes running: a FirewallVM and the AppVM behind it keep running through the restart (the same init,
+ * the same loaded filter), and the firewall role takes its qube back, so a rule changed afterwards is
+ * enforced in it.
+ */
+public class DistroRestartIT {
+    private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
+            .toAbsolutePath();
+
+    private Path home;
+
+    @Before
+    public void copyTheDistribution() throws IOException {
+        home = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-restart-");
+        for (String part : List.of("bin", "etc", "lib", "bundle", "system", "features")) {
+            check(HostCommand.run("cp", "-a", DISTRO.resolve(part).toString(), home.toString()));
+        }
+        Files.createDirectories(home.resolve("deploy"));
+        Files.createDirectories(home.resolve("data"));
+        // a secret of its own, and a free loopback port for its console
+        Files.deleteIfExists(home.resolve("etc/console.secret"));
+        Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
+    }
+
+    @After
+    public void removeIt() throws IOException {
+        try {
+            if (Files.exists(home.resolve("data/run/bulkhead.pid"))) {
+                for (String qube : List.of("work", "sys-firewall")) {
+                    HostCommand.run(bin("client"), "qvm:kill " + qube);
+                    HostCommand.run(bin("client"), "qvm:remove " + qube);
+                }
+                HostCommand.run(bin("stop"));
+            }
+        } finally {
+            try (Stream<Path> walk = Files.walk(home)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private String bin(String name) {
+        return home.resolve("bin").resolve(name).toString();
+    }
+
+    private static HostCommand.Result check(HostCommand.Result r) {
+        assertEquals("exit status; stdout: " + r.stdout() + " stderr: " + r.stderr(), 0, r.exitStatus());
+        return r;
+    }
+
+    private String client(String commandLine) {
+        return check(HostCommand.run(bin("client"), commandLine)).stdout();
+    }
+
+    /** Field 22 of /proc/1/stat inside the qube: when its init started. */
+    private String initStartTime(String qube) {
+        String stat = client("qvm:run " + qube + " cat /proc/1/stat");
+        String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return after[22 - 3];
+    }
+
+    @Test
+    public void serviceQubesKeepRunningThroughAStopAndStartAndTheirRoleTakesThemBack() {
+        check(HostCommand.run(bin("start")));
+        client("qvm:create --label green --property provides_network=True sys-firewall");
+        client("qvm:features sys-firewall role firewall");
+        client("qvm:create --label red --property netvm=sys-firewall work");
+        client("qvm:start work");
+        client("qvm:firewall work add --before 0 action=drop dsthost=192.0.2.7");
+        String firewallInit = initStartTime("sys-firewall");
+        String workInit = initStartTime("work");
+        assertTrue(client("qvm:run sys-firewall nft list ruleset").contains("192.0.2.7"));
+
+        check(HostCommand.run(bin("stop")));
+        check(HostCommand.run(bin("start")));
+
+        String ls = client("qvm:ls --running");
+        assertTrue(ls, ls.lines().anyMatch(l -> l.startsWith("sys-firewall ") && l.contains("Running")));
+        assertTrue(ls, ls.lines().anyMatch(l -> l.startsWith("work ") && l.contains("Running")));
+        assertEquals("sys-firewall was restarted", firewallInit, initStartTime("sys-firewall"));
+        assertEquals("work was restarted", workInit, initStartTime("work"));
+        String kept = client("qvm:run sys-firewall nft list ruleset");
+        assertTrue("the filter loaded before the restart: " + kept, kept.contains("192.0.2.7"));
+
+        client("qvm:firewall work add --before 0 action=drop dsthost=192.0.2.8");
+        String after = client("qvm:run sys-firewall nft list ruleset");
+        assertTrue("a rule changed after the restart is loaded: " + after, after.contains("192.0.2.8") && after.contains("192.0.2.7"));
+    }
+}
