@@ -33,7 +33,7 @@ public class GatewayChainIT extends GatewayTestSupport {
     @Test
     public void torBehindAVpnReachesItsBridgeOnlyThroughTheTunnel() throws Exception {
         createGateway("sys-vpn", "vpn", "sys-firewall");
-        shell("qvm:vpn-import sys-vpn " + wgQuick("sys-vpn.conf", vpnKey, serverPublicKey));
+        shell("qvm:vpn import sys-vpn " + wgQuick("sys-vpn.conf", vpnKey, serverPublicKey));
         createGateway("sys-tor", "tor", "sys-vpn");
         admin().create(new QubeSpec("anon", QubeClass.AppVM, Label.BLACK, Map.of("netvm", "sys-tor")));
         startChain("anon");
@@ -52,12 +52,12 @@ public class GatewayChainIT extends GatewayTestSupport {
     public void aVpnBehindTorGetsNoTunnelAndNothingOfItsClientsLeaves() throws Exception {
         createGateway("sys-tor", "tor", "sys-firewall");
         createGateway("sys-vpn", "vpn", "sys-tor");
-        shell("qvm:vpn-import sys-vpn " + wgQuick("sys-vpn.conf", vpnKey, serverPublicKey));
+        shell("qvm:vpn import sys-vpn " + wgQuick("sys-vpn.conf", vpnKey, serverPublicKey));
         admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-vpn")));
         startChain("work");
 
         assertNothingLeaves("work", List.of("wireguard", "dns", "tcp", "udp", "icmp"));
-        String status = shell("qvm:vpn-status sys-vpn");
+        String status = shell("qvm:vpn status sys-vpn");
         assertTrue("WireGuard's UDP does not pass Tor: " + status, status.contains("latest handshake never"));
         assertEquals("no WireGuard packet got past sys-tor", 0L, (long) outside.packetsByKind().get("wireguard"));
     }

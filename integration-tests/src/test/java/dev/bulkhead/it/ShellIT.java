@@ -18,6 +18,23 @@ import dev.bulkhead.api.QubeProperty;
 public class ShellIT extends BulkheadTestSupport {
     private static final List<String> LS_HEADER = List.of("NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM");
 
+    /** {@code help qvm:NAME} prints the usage of every qvm command, whichever bundle registers it. */
+    @Test
+    public void everyQvmCommandPrintsItsUsage() throws Exception {
+        awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=tor))");
+        awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=vpn))");
+        java.util.Set<String> functions = new java.util.TreeSet<>();
+        for (org.osgi.framework.ServiceReference<?> ref : context.getServiceReferences((String) null, "(osgi.command.scope=qvm)")) {
+            Object value = ref.getProperty("osgi.command.function");
+            functions.addAll(value instanceof String[] names ? List.of(names) : List.of(String.valueOf(value)));
+        }
+        assertTrue(functions.toString(), functions.containsAll(List.of("ls", "firewall", "template", "tor", "vpn")));
+        for (String function : functions) {
+            String help = shell("help qvm:" + function);
+            assertTrue("help qvm:" + function + " printed: " + help, help.contains("Usage: qvm:" + function));
+        }
+    }
+
     @Test
     public void createdQubeIsListedInAnAlignedTable() throws Exception {
         shell("qvm:create --label red work");

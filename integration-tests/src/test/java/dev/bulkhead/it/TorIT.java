@@ -75,7 +75,7 @@ public class TorIT extends GatewayTestSupport {
 
     @Test
     public void theShellAndTheFeaturesShowBootstrapAndCircuits() throws Exception {
-        String status = shell("qvm:tor-status sys-tor");
+        String status = shell("qvm:tor status sys-tor");
         assertTrue(status, status.startsWith("sys-tor: tor 0."));
         assertTrue(status, status.matches("(?s).*bootstrap  [0-9]+% .*"));
         assertTrue(status, status.contains("circuits   0 built of"));
@@ -92,7 +92,7 @@ public class TorIT extends GatewayTestSupport {
         runOk("sys-tor", "sh", "-c", "kill $(cat /run/tor/tor.pid)");
         awaitTrue("tor to be gone", QUBE_TIMEOUT, () -> {
             try {
-                return shell("qvm:tor-status sys-tor").contains("tor is not running");
+                return shell("qvm:tor status sys-tor").contains("tor is not running");
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -152,7 +152,7 @@ public class TorIT extends GatewayTestSupport {
         }
         awaitTrue("tor in sys-tor to answer its status again", QUBE_TIMEOUT, () -> {
             try {
-                return shell("qvm:tor-status sys-tor").startsWith("sys-tor: tor 0.");
+                return shell("qvm:tor status sys-tor").startsWith("sys-tor: tor 0.");
             } catch (Exception e) {
                 return false;
             }

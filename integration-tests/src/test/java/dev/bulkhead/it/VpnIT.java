@@ -41,7 +41,7 @@ public class VpnIT extends GatewayTestSupport {
         serverPublicKey = outside.startWireGuardServer(publicKey(clientKey));
         createGateway("sys-vpn", "vpn", "sys-firewall");
         admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-vpn")));
-        String imported = shell("qvm:vpn-import sys-vpn " + wgQuick("good.conf", clientKey));
+        String imported = shell("qvm:vpn import sys-vpn " + wgQuick("good.conf", clientKey));
         assertTrue(imported, imported.contains("it applies when sys-vpn starts"));
         startChain("work");
     }
@@ -67,7 +67,7 @@ public class VpnIT extends GatewayTestSupport {
         assertFalse("sys-firewall alone does not reach the tunnel's server", fetch("sys-firewall", OutsideNetwork.TUNNEL_SERVER)
                 .stdoutText().equals(OutsideNetwork.TUNNEL_PAGE));
 
-        String status = shell("qvm:vpn-status sys-vpn");
+        String status = shell("qvm:vpn status sys-vpn");
         assertTrue(status, status.startsWith("sys-vpn: tunnel up (wireguard-go, interface up)"));
         assertTrue(status, status.matches("(?s).*latest handshake [0-9]+ s ago.*"));
         assertFalse("the private key is never shown", status.contains(clientKey));
@@ -107,7 +107,7 @@ public class VpnIT extends GatewayTestSupport {
     @Test
     public void withAKeyTheServerDoesNotKnowNothingOfTheAppVmLeaves() throws Exception {
         String otherKey = host("wg", "genkey").strip();
-        String imported = shell("qvm:vpn-import sys-vpn " + wgQuick("other.conf", otherKey));
+        String imported = shell("qvm:vpn import sys-vpn " + wgQuick("other.conf", otherKey));
         assertTrue(imported, imported.contains("its new tunnel is in place"));
         assertFalse(imported.contains(otherKey));
         long tries = outside.packetsByKind().get("wireguard");
@@ -122,14 +122,14 @@ public class VpnIT extends GatewayTestSupport {
         Path bad = Path.of(wgQuick("bad.conf", clientKey));
         Files.writeString(bad, Files.readString(bad).replace("Endpoint = ", "PostUp = iptables -F\nEndpoint = "));
         try {
-            shell("qvm:vpn-import sys-vpn " + bad);
+            shell("qvm:vpn import sys-vpn " + bad);
             fail("a file with a PostUp hook was imported");
         } catch (AdminException e) {
             assertTrue(e.getMessage(), e.getMessage().startsWith("invalid wg-quick line 10 'PostUp = iptables -F'"));
         }
         Path badKey = Path.of(wgQuick("badkey.conf", clientKey.substring(0, 40) + "AA="));
         try {
-            shell("qvm:vpn-import sys-vpn " + badKey);
+            shell("qvm:vpn import sys-vpn " + badKey);
             fail("a file with a broken key was imported");
         } catch (AdminException e) {
             assertTrue(e.getMessage(), e.getMessage().startsWith("invalid wg-quick line 3 'PrivateKey = (hidden)'"));
@@ -169,7 +169,7 @@ public class VpnIT extends GatewayTestSupport {
 
     private String status() {
         try {
-            return shell("qvm:vpn-status sys-vpn");
+            return shell("qvm:vpn status sys-vpn");
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -407,7 +407,7 @@ public final class BenchCommand {
             Path config = dir.resolve("bench-vpn.conf");
             Files.writeString(config, "[Interface]\nPrivateKey = " + clientKey + "\nAddress = 10.201.0.2/32\n[Peer]\nPublicKey = "
                     + output(serverKey + "\n", "wg", "pubkey") + "\nAllowedIPs = 0.0.0.0/0\nEndpoint = " + UPLINK_GATEWAY + ":51820\n");
-            shellCommand("qvm:vpn-import " + vpn + " " + config);
+            shellCommand("qvm:vpn import " + vpn + " " + config);
             admin.start(app);
             sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

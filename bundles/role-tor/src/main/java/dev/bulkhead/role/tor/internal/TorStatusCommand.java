@@ -17,14 +17,10 @@ import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
-/**
- * {@code qvm:tor-status NAME}: tor's bootstrap progress and circuits in a running TorVM. Gogo finds
- * no method for a name with a hyphen, so the command is this object's {@code _main}, which Gogo
- * gives the command's name first.
- */
-@Component(service = TorStatusCommand.class, property = { "osgi.command.scope=qvm", "osgi.command.function=tor-status" })
+/** {@code qvm:tor status NAME}: tor's bootstrap progress and circuits in a running TorVM. */
+@Component(service = TorStatusCommand.class, property = { "osgi.command.scope=qvm", "osgi.command.function=tor" })
 public final class TorStatusCommand {
-    static final String USAGE = "qvm:tor-status NAME";
+    static final String USAGE = "qvm:tor status NAME";
     private final QubeAdmin admin;
     private final TorQubes qubes;
 
@@ -34,13 +30,13 @@ public final class TorStatusCommand {
         this.qubes = qubes;
     }
 
-    @Descriptor("Show tor's bootstrap progress and circuits in a running TorVM. Usage: " + USAGE)
-    public void _main(@Descriptor("NAME") String... args) {
-        List<String> operands = Arrays.asList(args).subList(1, args.length);
-        if (operands.size() != 1) {
-            throw new InvalidValueException("arguments", String.join(" ", operands), "one qube name: " + USAGE);
+    @Descriptor("A TorVM's tor. Usage: " + USAGE + ": its bootstrap progress and circuits, while it runs")
+    public void tor(@Descriptor("status NAME") String... args) {
+        List<String> operands = Arrays.asList(args);
+        if (operands.size() != 2 || !"status".equals(operands.get(0))) {
+            throw new InvalidValueException("arguments", String.join(" ", operands), "status and one qube name: " + USAGE);
         }
-        String name = operands.get(0);
+        String name = operands.get(1);
         TorStatus status = TorControl.query(shell(name), qubes.layout());
         print(name, status, System.out);
     }

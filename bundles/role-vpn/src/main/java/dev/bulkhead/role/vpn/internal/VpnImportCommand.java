@@ -8,42 +8,34 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
-import org.apache.felix.service.command.Descriptor;
-import org.osgi.service.component.annotations.Activate;
-import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeAdmin;
 
 /**
- * {@code qvm:vpn-import NAME FILE}: takes a wg-quick file for a VPN-VM, checks it whole, stores it
+ * {@code qvm:vpn import NAME FILE}: takes a wg-quick file for a VPN-VM, checks it whole, stores it
  * (private key included, readable by the platform's user only) and puts it in force if the qube
  * runs. A file with any wrong line is refused, naming the line, and changes nothing. The private
  * key is never printed; the public key that belongs to it is, for the VPN server.
  */
-@Component(service = VpnImportCommand.class, property = { "osgi.command.scope=qvm", "osgi.command.function=vpn-import" })
-public final class VpnImportCommand {
-    static final String USAGE = "qvm:vpn-import NAME FILE";
+final class VpnImportCommand {
+    static final String USAGE = "qvm:vpn import NAME FILE";
     private static final int MAX_BYTES = 64 * 1024;
     private final QubeAdmin admin;
     private final VpnQubes qubes;
     private final VpnStore store;
 
-    @Activate
-    public VpnImportCommand(@Reference QubeAdmin admin, @Reference VpnQubes qubes, @Reference VpnStore store) {
+    VpnImportCommand(QubeAdmin admin, VpnQubes qubes, VpnStore store) {
         this.admin = admin;
         this.qubes = qubes;
         this.store = store;
     }
 
-    @Descriptor("Import a wg-quick configuration file into a VPN-VM. Usage: " + USAGE)
-    public void _main(@Descriptor("NAME FILE") String... args) {
-        List<String> operands = Arrays.asList(args).subList(1, args.length);
+    /** @param operands what follows {@code import} */
+    void run(List<String> operands) {
         if (operands.size() != 2) {
             throw new InvalidValueException("arguments", String.join(" ", operands), "a qube name and a file: " + USAGE);
         }

@@ -55,7 +55,7 @@ class VpnStatusTest {
         out.reset();
         VpnStatusCommand.print("sys-vpn", null, VpnStatus.unavailable("no tunnel: there is no interface wg0"),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals("sys-vpn: no WireGuard configuration imported (qvm:vpn-import sys-vpn FILE); clients get nothing through\n"
+        assertEquals("sys-vpn: no WireGuard configuration imported (qvm:vpn import sys-vpn FILE); clients get nothing through\n"
                 + "sys-vpn: tunnel down: no tunnel: there is no interface wg0\n", out.toString(StandardCharsets.UTF_8));
     }
 }
