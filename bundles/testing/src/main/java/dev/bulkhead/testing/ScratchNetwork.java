@@ -11,6 +11,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -19,9 +21,11 @@ import java.util.stream.Stream;
  */
 public final class ScratchNetwork implements AutoCloseable {
     private static final Path ETC_NETNS = Path.of("/etc/netns");
+    private static final Pattern PACKETS = Pattern.compile("packets ([0-9]+)");
     private final String prefix;
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
+    private final List<Path> directories = new ArrayList<>();
     /** Whether this network made /etc/netns, to take it away again when nothing else is in it. */
     private boolean madeEtcNetns;
 
@@ -37,13 +41,32 @@ public final class ScratchNetwork implements AutoCloseable {
         prefix = "bh-" + tag + "-" + ProcessHandle.current().pid() + "-";
     }
 
-    /** A new namespace with its loopback up; returns its full name. */
+    /**
+     * A new namespace with its loopback up; returns its full name. One it cannot finish it removes
+     * again: made in a test's field initializer, it would have no close to take it away.
+     */
     public String namespace(String name) {
         String netns = prefix + name;
         check(run(null, "ip", "netns", "add", netns));
+        Result lo = run(null, "ip", "-n", netns, "link", "set", "lo", "up");
+        if (lo.exitStatus() != 0) {
+            run(null, "ip", "netns", "delete", netns);
+            check(lo);
+        }
         namespaces.add(netns);
-        check(run(null, "ip", "-n", netns, "link", "set", "lo", "up"));
         return netns;
+    }
+
+    /**
+     * Links a client qube to its netvm as Qubes does: eth0 in the client, {@code vif} in the netvm,
+     * each end with its own /32 address and a route to the other, the client's default route through
+     * the netvm.
+     */
+    public void qubesLink(String client, String clientAddress, String netvm, String vif, String netvmAddress) {
+        link(client, "eth0", netvm, vif);
+        ip(client, "address add " + clientAddress + "/32 dev eth0", "route add " + netvmAddress + "/32 dev eth0 scope link",
+                "route add default via " + netvmAddress + " dev eth0");
+        ip(netvm, "address add " + netvmAddress + "/32 dev " + vif, "route add " + clientAddress + "/32 dev " + vif + " scope link");
     }
 
     /** A veth pair with one end in each namespace, both up. */
@@ -76,10 +99,38 @@ public final class ScratchNetwork implements AutoCloseable {
         return run(stdin, argv.toArray(String[]::new));
     }
 
+    /** Runs nft inside a namespace; returns what it printed, fails on a refusal. */
+    public String nft(String netns, String... arguments) {
+        List<String> command = new ArrayList<>(List.of("nft"));
+        command.addAll(List.of(arguments));
+        return check(exec(netns, null, command.toArray(String[]::new))).stdout();
+    }
+
+    /** The packets a named counter of the nftables table {@code inet table} has counted. */
+    public long packets(String netns, String table, String counter) {
+        String listed = nft(netns, "list", "counter", "inet", table, counter);
+        Matcher m = PACKETS.matcher(listed);
+        if (!m.find()) {
+            throw new AssertionError("no packet count in: " + listed);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     /** Checks an nftables ruleset ({@code nft -c}), then loads it into the namespace; fails on either refusal. */
     public void loadRuleset(String netns, String ruleset) {
         check(run(ruleset, "nft", "-c", "-f", "-"));
         check(exec(netns, ruleset, "nft", "-f", "-"));
+    }
+
+    /** A new directory for the test's files (those of its servers, say), removed with all in it when the network closes. */
+    public Path directory(String name) {
+        try {
+            Path dir = Files.createTempDirectory(prefix + name);
+            directories.add(dir);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Starts a command inside a namespace that runs until the network closes. */
@@ -133,6 +184,16 @@ public final class ScratchNetwork implements AutoCloseable {
         return r;
     }
 
+    private static void delete(Path dir) {
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
     private static Path etcNetns(String netns) {
         return ETC_NETNS.resolve(netns);
     }
@@ -145,15 +206,9 @@ public final class ScratchNetwork implements AutoCloseable {
         }
         for (String netns : namespaces) {
             run(null, "ip", "netns", "delete", netns);
-            Path dir = etcNetns(netns);
-            if (Files.exists(dir)) {
-                try (Stream<Path> files = Files.walk(dir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
+            delete(etcNetns(netns));
         }
+        directories.forEach(ScratchNetwork::delete);
         if (madeEtcNetns) {
             try {
                 Files.deleteIfExists(ETC_NETNS);

@@ -4,6 +4,8 @@ import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.BANK;
 import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.REJECT;
 import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.WORK;
 import static dev.bulkhead.role.firewall.internal.FirewallRulesetTest.rules;
+import static dev.bulkhead.testing.RecordingRoleContext.failed;
+import static dev.bulkhead.testing.RecordingRoleContext.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
-import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.testing.RecordingRoleContext;
 
 /**
  * The role against a FirewallVM that answers with canned output: what it loads, what it looks up
@@ -30,25 +32,25 @@ class FirewallRoleTest {
     final Map<String, String> dns = new ConcurrentHashMap<>(Map.of("a.test", "203.0.113.10", "b.test", "203.0.113.20"));
     final AtomicInteger nftRefusals = new AtomicInteger();
     boolean lookupBroken;
-    ExecResult forgetting = TestRoleContext.failed(1, "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.");
+    ExecResult forgetting = failed(1, "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.");
     final FirewallRole role = new FirewallRole();
-    TestRoleContext firewall;
+    RecordingRoleContext firewall;
 
     @BeforeEach
     void firewallVm() {
-        firewall = new TestRoleContext("sys-firewall", 3, this::answer);
+        firewall = new RecordingRoleContext("sys-firewall", 3, "firewall", this::answer);
     }
 
     private ExecResult answer(List<String> argv, String stdin) {
         if (argv.equals(List.of("nft", "-f", "-"))) {
-            return nftRefusals.getAndDecrement() > 0 ? TestRoleContext.failed(1, "Error: syntax error") : TestRoleContext.ok("");
+            return nftRefusals.getAndDecrement() > 0 ? failed(1, "Error: syntax error") : ok("");
         }
         if (argv.get(0).equals("conntrack")) {
             return forgetting;
         }
         if (argv.get(0).equals("/bin/sh") && argv.get(2).equals(HostNameLookup.SCRIPT)) {
             if (lookupBroken) {
-                return TestRoleContext.failed(1, "mktemp: No space left on device");
+                return failed(1, "mktemp: No space left on device");
             }
             StringBuilder out = new StringBuilder();
             for (String name : argv.subList(4, argv.size())) {
@@ -56,7 +58,7 @@ class FirewallRoleTest {
                 String address = dns.get(name);
                 out.append(address == null ? "** server can't find " + name + ": NXDOMAIN\n" : "Name:\t" + name + "\nAddress: " + address + "\n");
             }
-            return TestRoleContext.ok(out.toString());
+            return ok(out.toString());
         }
         throw new AssertionError("unexpected command " + argv);
     }
@@ -67,16 +69,11 @@ class FirewallRoleTest {
                 .toList();
     }
 
-    private void attach(TestRoleContext context, LinkEndpoint link) {
-        context.clients.add(link);
-        role.clientAttached(context, link);
-    }
-
     @Test
     void startingLoadsAFilterWithoutClientsAndAClientGetsItsChain() {
         role.started(firewall);
         assertFalse(firewall.lastLoaded().contains("chain client-"));
-        attach(firewall, WORK);
+        firewall.attachClient(role, WORK);
         assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    accept\n  }"),
                 "the core's default rule list accepts all: " + firewall.lastLoaded());
         firewall.rules.put("work", rules("action=accept proto=tcp dstports=443"));
@@ -90,8 +87,8 @@ class FirewallRoleTest {
         role.started(firewall);
         firewall.rules.put("work", rules("action=accept dsthost=a.test"));
         firewall.rules.put("bank", rules("action=accept dsthost=b.test"));
-        attach(firewall, WORK);
-        attach(firewall, BANK);
+        firewall.attachClient(role, WORK);
+        firewall.attachClient(role, BANK);
         dns.put("b.test", "203.0.113.99");
         firewall.rules.put("work", rules("action=accept dsthost=a.test proto=tcp"));
         role.clientChanged(firewall, WORK);
@@ -106,8 +103,8 @@ class FirewallRoleTest {
     @Test
     void aNameThatDoesNotResolveCutsOnlyItsClientOffAndSaysWhich() {
         role.started(firewall);
-        attach(firewall, WORK);
-        attach(firewall, BANK);
+        firewall.attachClient(role, WORK);
+        firewall.attachClient(role, BANK);
         firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=drop dsthost=nowhere.test", "action=accept"));
         AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
         assertTrue(e.getMessage().contains("'nowhere.test'") && e.getMessage().contains("'work'"), e.getMessage());
@@ -126,8 +123,7 @@ class FirewallRoleTest {
     void aClientAttachedWithANameThatDoesNotResolveIsRefusedWithTheName() {
         role.started(firewall);
         firewall.rules.put("work", rules("action=accept dsthost=nowhere.test"));
-        firewall.clients.add(WORK);
-        AdminException e = assertThrows(AdminException.class, () -> role.clientAttached(firewall, WORK));
+        AdminException e = assertThrows(AdminException.class, () -> firewall.attachClient(role, WORK));
         assertTrue(e.getMessage().contains("nowhere.test"), e.getMessage());
         assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
     }
@@ -137,8 +133,7 @@ class FirewallRoleTest {
         role.started(firewall);
         lookupBroken = true;
         firewall.rules.put("work", rules("action=accept dsthost=a.test"));
-        firewall.clients.add(WORK);
-        AdminException e = assertThrows(AdminException.class, () -> role.clientAttached(firewall, WORK));
+        AdminException e = assertThrows(AdminException.class, () -> firewall.attachClient(role, WORK));
         assertTrue(e.getMessage().contains("No space left on device") && e.getMessage().contains("a.test"), e.getMessage());
         assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
     }
@@ -146,7 +141,7 @@ class FirewallRoleTest {
     @Test
     void whenTheKernelRefusesAFilterEveryClientIsCutOffRatherThanLeftOnTheOldRules() {
         role.started(firewall);
-        attach(firewall, WORK);
+        firewall.attachClient(role, WORK);
         nftRefusals.set(1);
         firewall.rules.put("work", rules("action=drop proto=tcp dstports=25", "action=accept"));
         AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
@@ -158,10 +153,9 @@ class FirewallRoleTest {
     @Test
     void aClientThatLeavesLeavesTheFilter() {
         role.started(firewall);
-        attach(firewall, WORK);
-        attach(firewall, BANK);
-        firewall.clients.remove(WORK);
-        role.clientDetached(firewall, WORK);
+        firewall.attachClient(role, WORK);
+        firewall.attachClient(role, BANK);
+        firewall.detachClient(role, WORK);
         String nft = firewall.lastLoaded();
         assertFalse(nft.contains("vif4.0") || nft.contains("client-4"), nft);
         assertTrue(nft.contains("\"vif5.0\" . 10.137.0.5 : jump client-5"), nft);
@@ -170,8 +164,8 @@ class FirewallRoleTest {
     @Test
     void openConnectionsThatCannotBeCutAreReportedAfterTheNewRulesAreLoaded() {
         role.started(firewall);
-        attach(firewall, WORK);
-        forgetting = TestRoleContext.failed(1, "conntrack v1.4.7 (conntrack-tools): Operation failed: Permission denied");
+        firewall.attachClient(role, WORK);
+        forgetting = failed(1, "conntrack v1.4.7 (conntrack-tools): Operation failed: Permission denied");
         firewall.rules.put("work", rules("action=drop"));
         AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
         assertTrue(e.getMessage().contains("could not be cut") && e.getMessage().contains("Permission denied"), e.getMessage());

@@ -12,8 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.firewall.FirewallRule;
@@ -24,23 +23,13 @@ import dev.bulkhead.testing.ScratchNetwork;
  * into the kernel, in a namespace of the test's own.
  */
 class FirewallRulesetKernelTest {
-    private ScratchNetwork network;
-    private String netns;
-
-    @BeforeEach
-    void scratchNamespace() {
-        network = new ScratchNetwork("fwk");
-        netns = network.namespace("fw");
-    }
-
-    @AfterEach
-    void removeNamespace() {
-        network.close();
-    }
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("fwk");
+    private final String netns = network.namespace("fw");
 
     private String load(String ruleset) {
         network.loadRuleset(netns, ruleset);
-        return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "table", "inet", FirewallRuleset.TABLE)).stdout();
+        return network.nft(netns, "list", "table", "inet", FirewallRuleset.TABLE);
     }
 
     @Test
@@ -68,8 +57,7 @@ class FirewallRulesetKernelTest {
         assertTrue(!listed.contains("vif5.0") && !listed.contains("client-5"), listed);
         listed = load(FirewallRuleset.render(List.of()));
         assertTrue(!listed.contains("client-"), listed);
-        assertEquals(1, ScratchNetwork.check(network.exec(netns, null, "nft", "list", "tables")).stdout().lines().count(),
-                "one table, replaced");
+        assertEquals(1, network.nft(netns, "list", "tables").lines().count(), "one table, replaced");
     }
 
     /** A thousand rules of one shape are one statement; a thousand that cannot merge still load. */

@@ -18,14 +18,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,6 +30,8 @@ import org.junit.jupiter.api.TestInstance;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.testing.RecordingRoleContext;
+import dev.bulkhead.testing.RecordingRoleContext.Shell;
 import dev.bulkhead.testing.ScratchNetwork;
 
 /**
@@ -49,34 +48,27 @@ class FirewallTrafficTest {
     static final String PAGE = "the outside\n";
     static final int STREAM_PORT = 9000;
 
-    private ScratchNetwork network;
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("fwt");
     private String fw;
     private String work;
     private String bank;
     private String outside;
     private Path files;
     private FirewallRole role;
-    private TestRoleContext firewall;
+    private RecordingRoleContext firewall;
 
     @BeforeAll
     void buildTheNetwork() throws IOException, URISyntaxException {
-        network = new ScratchNetwork("fwt");
         fw = network.namespace("fw");
         work = network.namespace("work");
         bank = network.namespace("bank");
         outside = network.namespace("out");
-        network.link(work, "eth0", fw, "vif4.0");
-        network.link(bank, "eth0", fw, "vif5.0");
-        network.link(fw, "eth0", outside, "vif3.0");
-        client(work, "10.137.0.4");
-        client(bank, "10.137.0.5");
-        network.ip(fw, "address add 10.137.0.3/32 dev vif4.0", "route add 10.137.0.4/32 dev vif4.0 scope link",
-                "address add 10.137.0.3/32 dev vif5.0", "route add 10.137.0.5/32 dev vif5.0 scope link",
-                "address add 10.137.0.3/32 dev eth0", "route add 10.137.0.2/32 dev eth0 scope link",
-                "route add default via 10.137.0.2 dev eth0");
+        network.qubesLink(work, "10.137.0.4", fw, "vif4.0", "10.137.0.3");
+        network.qubesLink(bank, "10.137.0.5", fw, "vif5.0", "10.137.0.3");
+        network.qubesLink(fw, "10.137.0.3", outside, "vif3.0", "10.137.0.2");
         ScratchNetwork.check(network.exec(fw, null, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"));
-        network.ip(outside, "address add 10.137.0.2/32 dev vif3.0", "route add 10.137.0.3/32 dev vif3.0 scope link",
-                "address add " + WEB + "/32 dev lo", "address add " + OTHER_WEB + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
+        network.ip(outside, "address add " + WEB + "/32 dev lo", "address add " + OTHER_WEB + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
         ScratchNetwork.check(network.exec(outside, """
                 table inet count {
                   counter from_firewall { }
@@ -89,7 +81,7 @@ class FirewallTrafficTest {
         network.resolver(fw, "10.139.1.1");
         network.resolver(work, "10.139.1.1");
 
-        files = Files.createTempDirectory("bulkhead-outside");
+        files = network.directory("outside");
         Files.writeString(files.resolve("index.html"), PAGE);
         Path stream = files.resolve("stream");
         Files.writeString(stream, "#!/bin/sh\nwhile :; do echo 0123456789abcdef; busybox usleep 10000; done\n");
@@ -104,32 +96,14 @@ class FirewallTrafficTest {
         assertEquals("ready", ready, "the DNS server did not start");
     }
 
-    private void client(String netns, String address) {
-        network.ip(netns, "address add " + address + "/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
-                "route add default via 10.137.0.3 dev eth0");
-    }
-
-    @AfterAll
-    void tearDown() throws IOException {
-        if (network != null) {
-            network.close();
-        }
-        if (files != null) {
-            try (var all = Files.walk(files)) {
-                all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-    }
-
     /** A fresh role on the FirewallVM, work and bank attached with the default rules (accept all). */
     @BeforeEach
     void freshRole() {
         role = new FirewallRole();
-        firewall = TestRoleContext.inNamespace("sys-firewall", 3, fw);
+        firewall = new RecordingRoleContext("sys-firewall", 3, "firewall", Shell.inNamespace(fw));
         role.started(firewall);
         for (LinkEndpoint link : List.of(WORK, BANK)) {
-            firewall.clients.add(link);
-            role.clientAttached(firewall, link);
+            firewall.attachClient(role, link);
         }
     }
 
@@ -158,11 +132,7 @@ class FirewallTrafficTest {
     }
 
     private long packetsFromTheFirewall() {
-        String listed = ScratchNetwork.check(network.exec(outside, null, "nft", "list", "counter", "inet", "count", "from_firewall"))
-                .stdout();
-        Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
-        assertTrue(m.find(), listed);
-        return Long.parseLong(m.group(1));
+        return network.packets(outside, "count", "from_firewall");
     }
 
     @Test

@@ -26,11 +26,11 @@ class NetvmRoleTest {
     /** Programs that fail in the qube. */
     final Set<String> failing = new HashSet<>();
     final TestRoleContext sysNet = new TestRoleContext("sys-net", 2,
-            (argv, stdin) -> failing.contains(argv.get(0)) ? TestRoleContext.failed("Error: Nexthop has invalid gateway.")
+            (argv, stdin) -> failing.contains(argv.get(0)) ? TestRoleContext.failed(2, "Error: Nexthop has invalid gateway.")
                     : TestRoleContext.ok());
 
     private List<String> storySince(int calls) {
-        return sysNet.story().subList(calls, sysNet.calls.size());
+        return sysNet.story().subList(calls, sysNet.commands.size());
     }
 
     @Test
@@ -47,8 +47,8 @@ class NetvmRoleTest {
         NetvmRole role = new NetvmRole(config(VETH));
         role.started(sysNet);
         assertEquals(List.of("nft", "attach", "ip"), sysNet.story());
-        assertEquals(List.of("/sbin/ip", "-batch", "-"), sysNet.calls.get(2).argv());
-        assertEquals(Uplink.of(config(VETH)).ipCommands(), sysNet.calls.get(2).stdin());
+        assertEquals(List.of("/sbin/ip", "-batch", "-"), sysNet.commands.get(2).argv());
+        assertEquals(Uplink.of(config(VETH)).ipCommands(), sysNet.commands.get(2).stdin());
         String nft = sysNet.lastLoaded();
         assertTrue(nft.contains("oifname \"uplink0\" masquerade") && nft.contains("dnat ip to 203.0.113.54"), nft);
     }
@@ -59,18 +59,17 @@ class NetvmRoleTest {
         NetvmRole role = new NetvmRole(config(VETH));
         role.adopted(sysNet);
         assertEquals(List.of("ip", "nft", "ip"), sysNet.story(), "no uplink attached anew");
-        assertEquals(List.of("/sbin/ip", "link", "show", "uplink0"), sysNet.calls.get(0).argv());
-        assertEquals(Uplink.of(config(VETH)).ipCommands(), sysNet.calls.get(2).stdin());
+        assertEquals(List.of("/sbin/ip", "link", "show", "uplink0"), sysNet.commands.get(0).argv());
+        assertEquals(Uplink.of(config(VETH)).ipCommands(), sysNet.commands.get(2).stdin());
         assertTrue(sysNet.lastLoaded().contains("oifname \"uplink0\" masquerade"), sysNet.lastLoaded());
-        sysNet.clients.add(WORK);
-        role.clientAttached(sysNet, WORK);
+        sysNet.attachClient(role, WORK);
         assertTrue(sysNet.lastLoaded().contains("oifname \"uplink0\" masquerade"), "the uplink is known: " + sysNet.lastLoaded());
     }
 
     @Test
     void aNetvmTakenOverWithoutAnUplinkGetsOneAsAtStart() {
         TestRoleContext bare = new TestRoleContext("sys-net", 2, (argv, stdin) -> argv.contains("show")
-                ? TestRoleContext.failed("Device \"uplink0\" does not exist.") : TestRoleContext.ok());
+                ? TestRoleContext.failed(2, "Device \"uplink0\" does not exist.") : TestRoleContext.ok());
         NetvmRole role = new NetvmRole(config(VETH));
         role.adopted(bare);
         assertEquals(List.of("ip", "nft", "attach", "ip"), bare.story());
@@ -88,9 +87,9 @@ class NetvmRoleTest {
     @Test
     void anUplinkTheBackendCannotAttachNamesTheSettings() {
         NetvmRole role = new NetvmRole(config(VETH));
-        sysNet.attach = spec -> {
+        sysNet.onAttach(spec -> {
             throw new AdminException("host interface 'bhup0' exists already");
-        };
+        });
         AdminException e = assertThrows(AdminException.class, () -> role.started(sysNet));
         assertTrue(e.getMessage().contains("uplink.host_interface=bhup0") && e.getMessage().contains("exists already"), e.getMessage());
         assertEquals(List.of("nft", "attach"), sysNet.story());
@@ -109,11 +108,9 @@ class NetvmRoleTest {
     void clientsComeAndGoInTheFilter() {
         NetvmRole role = new NetvmRole(config(VETH));
         role.started(sysNet);
-        sysNet.clients.add(WORK);
-        role.clientAttached(sysNet, WORK);
+        sysNet.attachClient(role, WORK);
         assertTrue(sysNet.lastLoaded().contains("elements = { \"vif4.0\" . 10.137.0.4 }"), sysNet.lastLoaded());
-        sysNet.clients.clear();
-        role.clientDetached(sysNet, WORK);
+        sysNet.detachClient(role, WORK);
         assertFalse(sysNet.lastLoaded().contains("vif4.0"), sysNet.lastLoaded());
         assertEquals(List.of("nft", "attach", "ip", "nft", "nft"), sysNet.story(), "the uplink stays as it is");
     }
@@ -123,28 +120,28 @@ class NetvmRoleTest {
         NetvmRole role = new NetvmRole(config(VETH));
         role.started(sysNet);
 
-        int calls = sysNet.calls.size();
+        int calls = sysNet.commands.size();
         role.modified(config(veth("dns=203.0.113.99")));
         assertEquals(List.of("nft"), storySince(calls), "another resolver: the same uplink, a new filter");
         assertTrue(sysNet.lastLoaded().contains("dnat ip to 203.0.113.99"));
 
-        calls = sysNet.calls.size();
+        calls = sysNet.commands.size();
         role.modified(config(veth("uplink.address=198.51.100.3/24")));
         assertEquals(List.of("detach", "nft", "attach", "ip"), storySince(calls), "another address: the uplink is replaced");
 
-        calls = sysNet.calls.size();
+        calls = sysNet.commands.size();
         role.modified(config(veth("uplink.mode=bridge")));
         assertEquals(List.of("detach", "nft"), storySince(calls), "wrong settings: no uplink, nothing forwarded");
         assertFalse(sysNet.lastLoaded().contains("masquerade"));
 
-        calls = sysNet.calls.size();
+        calls = sysNet.commands.size();
         role.modified(config(VETH));
         assertEquals(List.of("nft", "attach", "ip"), storySince(calls));
 
-        calls = sysNet.calls.size();
+        calls = sysNet.commands.size();
         role.stopping(sysNet);
         assertEquals(List.of("detach"), storySince(calls));
         role.modified(config());
-        assertEquals(calls + 1, sysNet.calls.size(), "a stopped NetVM is left alone");
+        assertEquals(calls + 1, sysNet.commands.size(), "a stopped NetVM is left alone");
     }
 }

@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.testing.ScratchNetwork;
@@ -18,23 +17,13 @@ import dev.bulkhead.testing.ScratchNetwork;
  * the kernel, in a namespace of the test's own, each load replacing the last.
  */
 class NetvmRulesetKernelTest {
-    private ScratchNetwork network;
-    private String netns;
-
-    @BeforeEach
-    void scratchNamespace() {
-        network = new ScratchNetwork("nvk");
-        netns = network.namespace("net");
-    }
-
-    @AfterEach
-    void removeNamespace() {
-        network.close();
-    }
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("nvk");
+    private final String netns = network.namespace("net");
 
     private String load(String ruleset) {
         network.loadRuleset(netns, ruleset);
-        return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "ruleset")).stdout();
+        return network.nft(netns, "list", "ruleset");
     }
 
     @Test

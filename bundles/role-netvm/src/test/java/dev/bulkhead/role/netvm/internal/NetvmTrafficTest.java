@@ -9,14 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,7 +39,8 @@ class NetvmTrafficTest {
     static final LinkEndpoint WORK = new LinkEndpoint(new LinkSpec("work", 4, "sys-net", "10.137.0.4", "10.137.0.2"), "vif4.0", "eth0");
     static final LinkEndpoint BANK = new LinkEndpoint(new LinkSpec("bank", 5, "sys-net", "10.137.0.5", "10.137.0.2"), "vif5.0", "eth0");
 
-    private ScratchNetwork network;
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("nvt");
     private String net;
     private String work;
     private String bank;
@@ -55,19 +52,14 @@ class NetvmTrafficTest {
 
     @BeforeAll
     void buildTheNetwork() throws IOException {
-        network = new ScratchNetwork("nvt");
         net = network.namespace("net");
         work = network.namespace("work");
         bank = network.namespace("bank");
         outside = network.namespace("out");
         settings = new String[] { "uplink.mode=veth", "uplink.host_interface=" + OUTSIDE_END, "uplink.host_namespace=" + outside,
                 "uplink.address=198.51.100.2/24", "uplink.gateway=198.51.100.1", "dns=" + RESOLVER };
-        network.link(work, "eth0", net, "vif4.0");
-        network.link(bank, "eth0", net, "vif5.0");
-        client(work, "10.137.0.4");
-        client(bank, "10.137.0.5");
-        network.ip(net, "address add 10.137.0.2/32 dev vif4.0", "route add 10.137.0.4/32 dev vif4.0 scope link",
-                "address add 10.137.0.2/32 dev vif5.0", "route add 10.137.0.5/32 dev vif5.0 scope link");
+        network.qubesLink(work, "10.137.0.4", net, "vif4.0", "10.137.0.2");
+        network.qubesLink(bank, "10.137.0.5", net, "vif5.0", "10.137.0.2");
         // as the lite backend sets it for a qube that provides network
         ScratchNetwork.check(network.exec(net, null, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"));
         network.ip(outside, "address add " + WEB + "/32 dev lo", "address add " + RESOLVER + "/32 dev lo");
@@ -88,7 +80,7 @@ class NetvmTrafficTest {
                   }
                 }
                 """.formatted(OUTSIDE_END, RESOLVER), "nft", "-f", "-"));
-        files = Files.createTempDirectory("bulkhead-outside");
+        files = network.directory("outside");
         Files.writeString(files.resolve("index.html"), PAGE);
         network.start(outside, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", files.toString());
         network.start(bank, "busybox", "httpd", "-f", "-p", "8080", "-h", files.toString());
@@ -96,39 +88,21 @@ class NetvmTrafficTest {
         network.start(net, "busybox", "httpd", "-f", "-p", "8082", "-h", files.toString());
     }
 
-    private void client(String netns, String address) {
-        network.ip(netns, "address add " + address + "/32 dev eth0", "route add 10.137.0.2/32 dev eth0 scope link",
-                "route add default via 10.137.0.2 dev eth0");
-    }
-
-    @AfterAll
-    void tearDown() throws IOException {
-        if (network != null) {
-            network.close();
-        }
-        if (files != null) {
-            try (Stream<Path> all = Files.walk(files)) {
-                all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-    }
-
     /** A fresh role on the NetVM with work and bank attached; its uplink comes and goes as the veth mode does it. */
     @BeforeEach
     void startTheNetvm() {
         role = new NetvmRole(config(settings));
         sysNet = TestRoleContext.inNamespace("sys-net", 2, net);
-        sysNet.attach = spec -> {
+        sysNet.onAttach(spec -> {
             ScratchNetwork.check(ScratchNetwork.run(null, "ip", "link", "add", spec.domainInterface(), "netns", net, "type", "veth",
                     "peer", "name", spec.hostInterface(), "netns", spec.hostNamespace()));
             network.ip(spec.hostNamespace(), "address add 198.51.100.1/24 dev " + spec.hostInterface(),
                     "link set " + spec.hostInterface() + " up");
-        };
-        sysNet.detach = spec -> ScratchNetwork.run(null, "ip", "-n", net, "link", "delete", spec.domainInterface());
+        });
+        sysNet.onDetach(spec -> ScratchNetwork.run(null, "ip", "-n", net, "link", "delete", spec.domainInterface()));
         role.started(sysNet);
         for (LinkEndpoint link : List.of(WORK, BANK)) {
-            sysNet.clients.add(link);
-            role.clientAttached(sysNet, link);
+            sysNet.attachClient(role, link);
         }
     }
 
@@ -142,10 +116,7 @@ class NetvmTrafficTest {
     }
 
     private long counted(String counter) {
-        String listed = ScratchNetwork.check(network.exec(outside, null, "nft", "list", "counter", "inet", "count", counter)).stdout();
-        Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
-        assertTrue(m.find(), listed);
-        return Long.parseLong(m.group(1));
+        return network.packets(outside, "count", counter);
     }
 
     private void lookUp(String server) {

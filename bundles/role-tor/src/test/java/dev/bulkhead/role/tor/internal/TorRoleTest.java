@@ -1,9 +1,9 @@
 package dev.bulkhead.role.tor.internal;
 
-import static dev.bulkhead.role.tor.internal.TestRoleContext.BANK;
-import static dev.bulkhead.role.tor.internal.TestRoleContext.WORK;
-import static dev.bulkhead.role.tor.internal.TestRoleContext.failed;
-import static dev.bulkhead.role.tor.internal.TestRoleContext.ok;
+import static dev.bulkhead.role.tor.internal.TorRulesetTest.BANK;
+import static dev.bulkhead.role.tor.internal.TorRulesetTest.WORK;
+import static dev.bulkhead.testing.RecordingRoleContext.failed;
+import static dev.bulkhead.testing.RecordingRoleContext.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,6 +17,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.testing.RecordingRoleContext;
+import dev.bulkhead.testing.RecordingRoleContext.Shell;
 
 class TorRoleTest {
     static TorConfig config(String bridges) {
@@ -38,14 +40,14 @@ class TorRoleTest {
         };
     }
 
-    private static TestRoleContext answering(TestRoleContext.Shell shell) {
-        return new TestRoleContext("sys-tor", shell);
+    private static RecordingRoleContext answering(Shell shell) {
+        return new RecordingRoleContext("sys-tor", 3, "tor", shell);
     }
 
     @Test
     void theFilterIsLoadedBeforeTorStartsAndThePasswordTravelsOnStandardInputOnly() {
         TorRole role = new TorRole(config("203.0.113.30:443"));
-        TestRoleContext sysTor = answering((argv, stdin) -> ok(""));
+        RecordingRoleContext sysTor = answering((argv, stdin) -> ok(""));
 
         role.started(sysTor);
 
@@ -67,7 +69,7 @@ class TorRoleTest {
     @Test
     void aTorThatDoesNotStartFailsTheStartWithTorsWords() {
         TorRole role = new TorRole(config(""));
-        TestRoleContext sysTor = answering((argv, stdin) -> argv.get(0).equals("nft") ? ok("")
+        RecordingRoleContext sysTor = answering((argv, stdin) -> argv.get(0).equals("nft") ? ok("")
                 : failed(4, "tor exited:\nNov 27 [err] Reading config failed\n"));
 
         AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
@@ -79,7 +81,7 @@ class TorRoleTest {
     @Test
     void aFilterTheKernelRefusesStopsTheStartBeforeTorRuns() {
         TorRole role = new TorRole(config(""));
-        TestRoleContext sysTor = answering((argv, stdin) -> failed(1, "Error: Could not process rule"));
+        RecordingRoleContext sysTor = answering((argv, stdin) -> failed(1, "Error: Could not process rule"));
 
         AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
 
@@ -90,7 +92,7 @@ class TorRoleTest {
     @Test
     void wrongBridgesStartNoTorVmUntilTheyAreRight() {
         TorRole role = new TorRole(config("bridge.test:443"));
-        TestRoleContext sysTor = answering((argv, stdin) -> ok(""));
+        RecordingRoleContext sysTor = answering((argv, stdin) -> ok(""));
 
         AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
         assertTrue(e.getMessage().contains("invalid bridges 'bridge.test:443'"), e.getMessage());
@@ -104,16 +106,13 @@ class TorRoleTest {
     @Test
     void clientsComeAndGoFromTheFilterAndATorVmFromBeforeBecomesKnown() {
         TorRole role = new TorRole(config(""));
-        TestRoleContext sysTor = answering((argv, stdin) -> ok(""));
+        RecordingRoleContext sysTor = answering((argv, stdin) -> ok(""));
 
-        sysTor.clients.add(WORK);
-        role.clientAttached(sysTor, WORK);
+        sysTor.attachClient(role, WORK);
         assertEquals(Set.of("sys-tor"), role.running(), "a TorVM running from before is known once a client comes");
-        sysTor.clients.add(BANK);
-        role.clientAttached(sysTor, BANK);
+        sysTor.attachClient(role, BANK);
         assertTrue(sysTor.loaded().get(1).contains("\"vif4.0\" . 10.137.0.4, \"vif5.0\" . 10.137.0.5"));
-        sysTor.clients.remove(WORK);
-        role.clientDetached(sysTor, WORK);
+        sysTor.detachClient(role, WORK);
         assertTrue(sysTor.loaded().get(2).contains("elements = { \"vif5.0\" . 10.137.0.5 }"));
 
         role.stopping(sysTor);

@@ -1,38 +1,27 @@
 package dev.bulkhead.role.tor.internal;
 
-import static dev.bulkhead.role.tor.internal.TestRoleContext.BANK;
-import static dev.bulkhead.role.tor.internal.TestRoleContext.WORK;
+import static dev.bulkhead.role.tor.internal.TorRulesetTest.BANK;
+import static dev.bulkhead.role.tor.internal.TorRulesetTest.WORK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.testing.ScratchNetwork;
 
 /** The twin of {@link TorRulesetTest}: every shape of the ruleset passes {@code nft -c} and loads, in a namespace of the test's own. */
 class TorRulesetKernelTest {
-    private ScratchNetwork network;
-    private String netns;
-
-    @BeforeEach
-    void scratchNamespace() {
-        network = new ScratchNetwork("tork");
-        netns = network.namespace("tor");
-    }
-
-    @AfterEach
-    void removeNamespace() {
-        network.close();
-    }
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("tork");
+    private final String netns = network.namespace("tor");
 
     private String load(String ruleset) {
         network.loadRuleset(netns, ruleset);
-        return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "table", "inet", TorRuleset.TABLE)).stdout();
+        return network.nft(netns, "list", "table", "inet", TorRuleset.TABLE);
     }
 
     @Test
@@ -44,7 +33,7 @@ class TorRulesetKernelTest {
         assertTrue(listed.contains("meta skuid 65534"), "the user's name became its uid: " + listed);
         listed = load(TorRuleset.render(List.of(), "nobody"));
         assertTrue(!listed.contains("vif4.0"), listed);
-        assertEquals(1, ScratchNetwork.check(network.exec(netns, null, "nft", "list", "tables")).stdout().lines().count(), "one table, replaced");
+        assertEquals(1, network.nft(netns, "list", "tables").lines().count(), "one table, replaced");
     }
 
     @Test

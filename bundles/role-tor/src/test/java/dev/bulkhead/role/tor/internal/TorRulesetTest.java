@@ -1,7 +1,5 @@
 package dev.bulkhead.role.tor.internal;
 
-import static dev.bulkhead.role.tor.internal.TestRoleContext.BANK;
-import static dev.bulkhead.role.tor.internal.TestRoleContext.WORK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +8,13 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
+
 class TorRulesetTest {
+    static final LinkEndpoint WORK = new LinkEndpoint(new LinkSpec("work", 4, "sys-tor", "10.137.0.4", "10.137.0.3"), "vif4.0", "eth0");
+    static final LinkEndpoint BANK = new LinkEndpoint(new LinkSpec("bank", 5, "sys-tor", "10.137.0.5", "10.137.0.3"), "vif5.0", "eth0");
+
     @Test
     void theTableIsReplacedWholeInOneTransaction() {
         List<String> lines = TorRuleset.render(List.of(), "tor").lines().toList();

@@ -1,7 +1,7 @@
 package dev.bulkhead.role.tor.internal;
 
-import static dev.bulkhead.role.tor.internal.TestRoleContext.BANK;
-import static dev.bulkhead.role.tor.internal.TestRoleContext.WORK;
+import static dev.bulkhead.role.tor.internal.TorRulesetTest.BANK;
+import static dev.bulkhead.role.tor.internal.TorRulesetTest.WORK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,13 +17,15 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.bulkhead.testing.RecordingRoleContext;
+import dev.bulkhead.testing.RecordingRoleContext.Shell;
 import dev.bulkhead.testing.ScratchNetwork;
 
 /**
@@ -41,7 +42,8 @@ class TorTrafficTest {
     static final String ONION = "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
     private static final List<String> KINDS = List.of("bridge", "dns", "tcp", "udp", "icmp");
 
-    private ScratchNetwork network;
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("tor");
     private String gw;
     private String work;
     private String bank;
@@ -49,29 +51,19 @@ class TorTrafficTest {
     private Path files;
     private TorLayout layout;
     private TorRole role;
-    private TestRoleContext sysTor;
+    private RecordingRoleContext sysTor;
 
     @BeforeAll
     void buildTheNetwork() throws IOException {
-        network = new ScratchNetwork("tor");
         gw = network.namespace("gw");
         work = network.namespace("work");
         bank = network.namespace("bank");
         outside = network.namespace("out");
-        network.link(work, "eth0", gw, "vif4.0");
-        network.link(bank, "eth0", gw, "vif5.0");
-        network.link(gw, "eth0", outside, "vif3.0");
-        network.ip(work, "address add 10.137.0.4/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
-                "route add default via 10.137.0.3 dev eth0");
-        network.ip(bank, "address add 10.137.0.5/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
-                "route add default via 10.137.0.3 dev eth0");
-        network.ip(gw, "address add 10.137.0.3/32 dev vif4.0", "route add 10.137.0.4/32 dev vif4.0 scope link",
-                "address add 10.137.0.3/32 dev vif5.0", "route add 10.137.0.5/32 dev vif5.0 scope link",
-                "address add 10.137.0.3/32 dev eth0", "route add 10.137.0.2/32 dev eth0 scope link",
-                "route add default via 10.137.0.2 dev eth0");
+        network.qubesLink(work, "10.137.0.4", gw, "vif4.0", "10.137.0.3");
+        network.qubesLink(bank, "10.137.0.5", gw, "vif5.0", "10.137.0.3");
+        network.qubesLink(gw, "10.137.0.3", outside, "vif3.0", "10.137.0.2");
         ScratchNetwork.check(network.exec(gw, null, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"));
-        network.ip(outside, "address add 10.137.0.2/32 dev vif3.0", "route add 10.137.0.3/32 dev vif3.0 scope link",
-                "address add " + WEB + "/32 dev lo", "address add " + BRIDGE + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
+        network.ip(outside, "address add " + WEB + "/32 dev lo", "address add " + BRIDGE + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
         network.loadRuleset(outside, """
                 table inet count {
                   counter bridge_packets { }
@@ -89,7 +81,7 @@ class TorTrafficTest {
                   }
                 }
                 """.formatted(BRIDGE));
-        files = Files.createTempDirectory("bulkhead-tor-test");
+        files = network.directory("files");
         Files.setPosixFilePermissions(files, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(files.resolve("index.html"), "the outside\n");
         network.start(outside, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", files.toString());
@@ -97,27 +89,14 @@ class TorTrafficTest {
         layout = new TorLayout("/usr/bin/tor", files.resolve("run").toString(), files.resolve("rw").toString(), "nobody");
     }
 
-    @AfterAll
-    void tearDown() throws IOException {
-        if (network != null) {
-            network.close();
-        }
-        if (files != null) {
-            try (var all = Files.walk(files)) {
-                all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-    }
-
     /** A fresh tor in the TorVM for each test, started as the core starts a TorVM: the role first, then its clients. */
     @BeforeEach
     void startTor() {
         role = new TorRole(TorRoleTest.config(BRIDGE + ":443"), layout);
-        sysTor = TestRoleContext.inNamespace("sys-tor", gw);
+        sysTor = new RecordingRoleContext("sys-tor", 3, "tor", Shell.inNamespace(gw));
         role.started(sysTor);
         for (var link : List.of(WORK, BANK)) {
-            sysTor.clients.add(link);
-            role.clientAttached(sysTor, link);
+            sysTor.attachClient(role, link);
         }
     }
 
@@ -213,10 +192,7 @@ class TorTrafficTest {
     private Map<String, Long> counters() {
         Map<String, Long> counts = new LinkedHashMap<>();
         for (String kind : KINDS) {
-            String listed = ScratchNetwork.check(network.exec(outside, null, "nft", "list", "counter", "inet", "count", kind + "_packets")).stdout();
-            Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
-            assertTrue(m.find(), listed);
-            counts.put(kind, Long.parseLong(m.group(1)));
+            counts.put(kind, network.packets(outside, "count", kind + "_packets"));
         }
         return counts;
     }

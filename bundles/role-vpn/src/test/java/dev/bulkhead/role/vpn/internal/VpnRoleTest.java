@@ -1,8 +1,8 @@
 package dev.bulkhead.role.vpn.internal;
 
-import static dev.bulkhead.role.vpn.internal.TestRoleContext.WORK;
-import static dev.bulkhead.role.vpn.internal.TestRoleContext.failed;
-import static dev.bulkhead.role.vpn.internal.TestRoleContext.ok;
+import static dev.bulkhead.role.vpn.internal.VpnRulesetTest.WORK;
+import static dev.bulkhead.testing.RecordingRoleContext.failed;
+import static dev.bulkhead.testing.RecordingRoleContext.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,6 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.testing.RecordingRoleContext;
+import dev.bulkhead.testing.RecordingRoleContext.Command;
+import dev.bulkhead.testing.RecordingRoleContext.Shell;
 
 class VpnRoleTest {
     private static final List<String> IP_BATCH = List.of(VpnScripts.IP, "-batch", "-");
@@ -28,16 +31,20 @@ class VpnRoleTest {
         return new VpnStore(data.resolve("vpn"));
     }
 
+    private static RecordingRoleContext answering(Shell shell) {
+        return new RecordingRoleContext("sys-vpn", 3, "vpn", shell);
+    }
+
     @Test
     void theKillSwitchComesBeforeTheTunnelAndTheKeyTravelsOnStandardInputOnly() {
         VpnStore store = store();
         store.write("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE));
         VpnRole role = new VpnRole(store);
-        TestRoleContext sysVpn = new TestRoleContext("sys-vpn", (argv, stdin) -> ok(""));
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> ok(""));
 
         role.started(sysVpn);
 
-        List<TestRoleContext.Command> c = sysVpn.commands;
+        List<Command> c = sysVpn.commands;
         assertEquals(4, c.size(), c.toString());
         assertEquals(NFT, c.get(0).argv());
         assertTrue(c.get(0).stdin().contains("dnat ip to 10.64.0.1"), c.get(0).stdin());
@@ -48,7 +55,7 @@ class VpnRoleTest {
         assertTrue(c.get(2).stdin().contains("FwMark = 51820"));
         assertEquals(IP_BATCH, c.get(3).argv());
         assertTrue(c.get(3).stdin().contains("route add 0.0.0.0/0 dev wg0 table 51820"), c.get(3).stdin());
-        for (TestRoleContext.Command command : c) {
+        for (Command command : c) {
             assertFalse(String.join(" ", command.argv()).contains(WgQuickConfigTest.PRIVATE), "the key is not an argument");
         }
         assertEquals(Set.of("sys-vpn"), role.running());
@@ -57,11 +64,11 @@ class VpnRoleTest {
     @Test
     void withoutAConfigurationTheKillSwitchAloneIsInPlace() {
         VpnRole role = new VpnRole(store());
-        TestRoleContext sysVpn = new TestRoleContext("sys-vpn", (argv, stdin) -> ok(""));
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> ok(""));
 
         role.started(sysVpn);
 
-        assertEquals(List.of(NFT, VpnScripts.route()), sysVpn.commands.stream().map(TestRoleContext.Command::argv).toList());
+        assertEquals(List.of(NFT, VpnScripts.route()), sysVpn.commands.stream().map(Command::argv).toList());
         assertFalse(sysVpn.commands.get(0).stdin().contains("dnat"), "no DNS for clients");
     }
 
@@ -70,7 +77,7 @@ class VpnRoleTest {
         VpnStore store = store();
         store.write("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE));
         VpnRole role = new VpnRole(store);
-        TestRoleContext sysVpn = new TestRoleContext("sys-vpn", (argv, stdin) -> argv.equals(VpnScripts.tunnelUp(VpnLayout.QUBE))
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> argv.equals(VpnScripts.tunnelUp(VpnLayout.QUBE))
                 ? failed(3, "no WireGuard in this qube: the kernel has none and /usr/bin/wireguard-go is missing")
                 : ok(""));
 
@@ -85,7 +92,7 @@ class VpnRoleTest {
         VpnStore store = store();
         store.write("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE));
         VpnRole role = new VpnRole(store);
-        TestRoleContext sysVpn = new TestRoleContext("sys-vpn", (argv, stdin) -> argv.equals(IP_BATCH) && stdin.contains("address add")
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> argv.equals(IP_BATCH) && stdin.contains("address add")
                 ? failed(1, "RTNETLINK answers: File exists") : ok(""));
 
         assertThrows(AdminException.class, () -> role.started(sysVpn));
@@ -96,7 +103,7 @@ class VpnRoleTest {
     @Test
     void anImportReachesARunningVpnVmAndOnlyOneTheRoleKnows() {
         VpnRole role = new VpnRole(store());
-        TestRoleContext sysVpn = new TestRoleContext("sys-vpn", (argv, stdin) -> ok(""));
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> ok(""));
         assertFalse(role.apply("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE)));
         assertEquals(List.of(), sysVpn.commands);
 
@@ -105,11 +112,10 @@ class VpnRoleTest {
         assertTrue(role.apply("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE)));
 
         assertEquals(List.of(NFT, VpnScripts.tunnelUp(VpnLayout.QUBE), IP_BATCH),
-                sysVpn.commands.stream().map(TestRoleContext.Command::argv).toList());
+                sysVpn.commands.stream().map(Command::argv).toList());
         assertTrue(sysVpn.commands.get(0).stdin().contains("dnat ip to 10.64.0.1"));
 
-        sysVpn.clients.add(WORK);
-        role.clientAttached(sysVpn, WORK);
+        sysVpn.attachClient(role, WORK);
         assertTrue(sysVpn.loaded().get(sysVpn.loaded().size() - 1).contains("dnat ip to 10.64.0.1"), "the DNS in force stays");
     }
 
@@ -118,13 +124,12 @@ class VpnRoleTest {
         VpnStore store = store();
         store.write("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE));
         VpnRole role = new VpnRole(store);
-        TestRoleContext sysVpn = new TestRoleContext("sys-vpn", (argv, stdin) -> ok(""));
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> ok(""));
 
-        sysVpn.clients.add(WORK);
-        role.clientAttached(sysVpn, WORK);
+        sysVpn.attachClient(role, WORK);
 
         assertEquals(Set.of("sys-vpn"), role.running());
-        assertEquals(List.of(NFT), sysVpn.commands.stream().map(TestRoleContext.Command::argv).toList());
+        assertEquals(List.of(NFT), sysVpn.commands.stream().map(Command::argv).toList());
         assertTrue(sysVpn.loaded().get(0).contains("\"vif4.0\" . 10.137.0.4") && sysVpn.loaded().get(0).contains("dnat ip to 10.64.0.1"));
     }
 }

@@ -1,15 +1,14 @@
 package dev.bulkhead.role.vpn.internal;
 
-import static dev.bulkhead.role.vpn.internal.TestRoleContext.BANK;
-import static dev.bulkhead.role.vpn.internal.TestRoleContext.WORK;
+import static dev.bulkhead.role.vpn.internal.VpnRulesetTest.BANK;
+import static dev.bulkhead.role.vpn.internal.VpnRulesetTest.WORK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.testing.ScratchNetwork;
@@ -19,23 +18,13 @@ import dev.bulkhead.testing.ScratchNetwork;
  * the routing lines load, in a namespace of the test's own.
  */
 class VpnRulesetKernelTest {
-    private ScratchNetwork network;
-    private String netns;
-
-    @BeforeEach
-    void scratchNamespace() {
-        network = new ScratchNetwork("vpnk");
-        netns = network.namespace("vpn");
-    }
-
-    @AfterEach
-    void removeNamespace() {
-        network.close();
-    }
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("vpnk");
+    private final String netns = network.namespace("vpn");
 
     private String load(String ruleset) {
         network.loadRuleset(netns, ruleset);
-        return ScratchNetwork.check(network.exec(netns, null, "nft", "list", "table", "inet", VpnRuleset.TABLE)).stdout();
+        return network.nft(netns, "list", "table", "inet", VpnRuleset.TABLE);
     }
 
     @Test
@@ -46,7 +35,7 @@ class VpnRulesetKernelTest {
         assertTrue(listed.contains("meta mark 0x0000ca6c"), listed);
         listed = load(VpnRuleset.render(List.of(), List.of(), "wg0"));
         assertFalse(listed.contains("dnat") || listed.contains("vif4.0"), listed);
-        assertEquals(1, ScratchNetwork.check(network.exec(netns, null, "nft", "list", "tables")).stdout().lines().count(), "one table, replaced");
+        assertEquals(1, network.nft(netns, "list", "tables").lines().count(), "one table, replaced");
     }
 
     /** With no tunnel, only the tunnel's own (marked) packets have the way to the netvm; the rest meet the unreachable route. */

@@ -1,6 +1,6 @@
 package dev.bulkhead.role.vpn.internal;
 
-import static dev.bulkhead.role.vpn.internal.TestRoleContext.WORK;
+import static dev.bulkhead.role.vpn.internal.VpnRulesetTest.WORK;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,21 +9,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.bulkhead.testing.RecordingRoleContext;
+import dev.bulkhead.testing.RecordingRoleContext.Shell;
 import dev.bulkhead.testing.ScratchNetwork;
 
 /**
@@ -44,7 +44,8 @@ class VpnTrafficTest {
     private final String suffix = Long.toString(ProcessHandle.current().pid() % 100000);
     private final VpnLayout layout = new VpnLayout("bhwgc" + suffix);
     private final String serverInterface = "bhwgs" + suffix;
-    private ScratchNetwork network;
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("vpn");
     private String gw;
     private String work;
     private String outside;
@@ -52,24 +53,17 @@ class VpnTrafficTest {
     private String clientKey;
     private VpnStore store;
     private VpnRole role;
-    private TestRoleContext sysVpn;
+    private RecordingRoleContext sysVpn;
 
     @BeforeAll
     void buildTheNetwork() throws IOException {
-        network = new ScratchNetwork("vpn");
         gw = network.namespace("gw");
         work = network.namespace("work");
         outside = network.namespace("out");
-        network.link(work, "eth0", gw, "vif4.0");
-        network.link(gw, "eth0", outside, "vif3.0");
-        network.ip(work, "address add 10.137.0.4/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
-                "route add default via 10.137.0.3 dev eth0");
-        network.ip(gw, "address add 10.137.0.3/32 dev vif4.0", "route add 10.137.0.4/32 dev vif4.0 scope link",
-                "address add 10.137.0.3/32 dev eth0", "route add 10.137.0.2/32 dev eth0 scope link",
-                "route add default via 10.137.0.2 dev eth0");
+        network.qubesLink(work, "10.137.0.4", gw, "vif4.0", "10.137.0.3");
+        network.qubesLink(gw, "10.137.0.3", outside, "vif3.0", "10.137.0.2");
         ScratchNetwork.check(network.exec(gw, null, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"));
-        network.ip(outside, "address add 10.137.0.2/32 dev vif3.0", "route add 10.137.0.3/32 dev vif3.0 scope link",
-                "address add " + WEB + "/32 dev lo", "address add " + ENDPOINT + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
+        network.ip(outside, "address add " + WEB + "/32 dev lo", "address add " + ENDPOINT + "/32 dev lo", "address add 10.139.1.1/32 dev lo");
         network.loadRuleset(outside, """
                 table inet count {
                   counter wireguard_packets { }
@@ -92,7 +86,7 @@ class VpnTrafficTest {
                 }
                 """.formatted(ENDPOINT));
 
-        files = Files.createTempDirectory("bulkhead-vpn-test");
+        files = network.directory("files");
         Path outsidePages = Files.createDirectories(files.resolve("outside"));
         Path insidePages = Files.createDirectories(files.resolve("inside"));
         Files.writeString(outsidePages.resolve("index.html"), "the outside\n");
@@ -141,16 +135,11 @@ class VpnTrafficTest {
                 """.formatted(privateKey, SERVER_ADDRESS, Files.readString(files.resolve("server.pub")).strip(), ENDPOINT));
     }
 
+    /** The server's wireguard-go runs detached, not as a process of the network's: it goes with its interface. */
     @AfterAll
-    void tearDown() throws IOException {
-        if (network != null) {
+    void removeTheServer() {
+        if (outside != null) {
             network.exec(outside, null, "ip", "link", "del", serverInterface);
-            network.close();
-        }
-        if (files != null) {
-            try (var all = Files.walk(files)) {
-                all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
         }
     }
 
@@ -159,10 +148,9 @@ class VpnTrafficTest {
     void startTheVpnVm() throws IOException {
         store.write("sys-vpn", config(clientKey));
         role = new VpnRole(store, layout);
-        sysVpn = TestRoleContext.inNamespace("sys-vpn", gw);
+        sysVpn = new RecordingRoleContext("sys-vpn", 3, "vpn", Shell.inNamespace(gw));
         role.started(sysVpn);
-        sysVpn.clients.add(WORK);
-        role.clientAttached(sysVpn, WORK);
+        sysVpn.attachClient(role, WORK);
     }
 
     /** What a stopped qube would take with it: the tunnel (and so its wireguard-go), the routing rules, the filter. */
@@ -260,11 +248,7 @@ class VpnTrafficTest {
     private Map<String, Long> counters() {
         Map<String, Long> counts = new LinkedHashMap<>();
         for (String kind : KINDS) {
-            String listed = ScratchNetwork.check(network.exec(outside, null, "nft", "list", "counter", "inet", "count", kind + "_packets"))
-                    .stdout();
-            Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
-            assertTrue(m.find(), listed);
-            counts.put(kind, Long.parseLong(m.group(1)));
+            counts.put(kind, network.packets(outside, "count", kind + "_packets"));
         }
         return counts;
     }

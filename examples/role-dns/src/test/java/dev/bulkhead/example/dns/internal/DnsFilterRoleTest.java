@@ -1,7 +1,7 @@
 package dev.bulkhead.example.dns.internal;
 
-import static dev.bulkhead.example.dns.internal.TestRoleContext.BANK;
-import static dev.bulkhead.example.dns.internal.TestRoleContext.WORK;
+import static dev.bulkhead.example.dns.internal.DnsFilterRulesetTest.BANK;
+import static dev.bulkhead.example.dns.internal.DnsFilterRulesetTest.WORK;
 import static dev.bulkhead.example.dns.internal.TestRoleContext.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -54,12 +54,9 @@ class DnsFilterRoleTest {
         DnsFilterRole role = new DnsFilterRole(config(""));
         TestRoleContext sysDns = qube("sys-dns", 3);
         role.started(sysDns);
-        sysDns.clients.add(WORK);
-        role.clientAttached(sysDns, WORK);
-        sysDns.clients.add(BANK);
-        role.clientAttached(sysDns, BANK);
-        sysDns.clients.remove(WORK);
-        role.clientDetached(sysDns, WORK);
+        sysDns.attachClient(role, WORK);
+        sysDns.attachClient(role, BANK);
+        sysDns.detachClient(role, WORK);
         role.clientChanged(sysDns, BANK);
         assertEquals(List.of("nft", "start", "nft", "nft", "nft"), sysDns.steps());
         assertTrue(sysDns.lastLoaded().contains("elements = { \"vif5.0\" . 10.137.0.5 }"), sysDns.lastLoaded());

@@ -1,7 +1,7 @@
 package dev.bulkhead.example.dns.internal;
 
-import static dev.bulkhead.example.dns.internal.TestRoleContext.BANK;
-import static dev.bulkhead.example.dns.internal.TestRoleContext.WORK;
+import static dev.bulkhead.example.dns.internal.DnsFilterRulesetTest.BANK;
+import static dev.bulkhead.example.dns.internal.DnsFilterRulesetTest.WORK;
 import static dev.bulkhead.example.dns.internal.TestRoleContext.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,15 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +40,8 @@ class DnsFilterTrafficTest {
     static final String RESOLVER = "203.0.113.53";
     static final String PAGE = "the outside\n";
 
-    private ScratchNetwork network;
+    @AutoClose
+    private final ScratchNetwork network = new ScratchNetwork("dnsf");
     private String dns;
     private String work;
     private String bank;
@@ -55,23 +52,15 @@ class DnsFilterTrafficTest {
 
     @BeforeAll
     void buildTheNetwork() throws IOException {
-        network = new ScratchNetwork("dnsf");
         dns = network.namespace("dns");
         work = network.namespace("work");
         bank = network.namespace("bank");
         up = network.namespace("up");
-        network.link(work, "eth0", dns, "vif4.0");
-        network.link(bank, "eth0", dns, "vif5.0");
-        network.link(dns, "eth0", up, "vif3.0");
-        client(work, "10.137.0.4");
-        client(bank, "10.137.0.5");
-        network.ip(dns, "address add 10.137.0.3/32 dev vif4.0", "route add 10.137.0.4/32 dev vif4.0 scope link",
-                "address add 10.137.0.3/32 dev vif5.0", "route add 10.137.0.5/32 dev vif5.0 scope link",
-                "address add 10.137.0.3/32 dev eth0", "route add 10.137.0.2/32 dev eth0 scope link",
-                "route add default via 10.137.0.2 dev eth0");
+        network.qubesLink(work, "10.137.0.4", dns, "vif4.0", "10.137.0.3");
+        network.qubesLink(bank, "10.137.0.5", dns, "vif5.0", "10.137.0.3");
+        network.qubesLink(dns, "10.137.0.3", up, "vif3.0", "10.137.0.2");
         ScratchNetwork.check(network.exec(dns, null, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"));
-        network.ip(up, "address add 10.137.0.2/32 dev vif3.0", "route add 10.137.0.3/32 dev vif3.0 scope link",
-                "address add " + WEB + "/32 dev lo", "address add " + RESOLVER + "/32 dev lo",
+        network.ip(up, "address add " + WEB + "/32 dev lo", "address add " + RESOLVER + "/32 dev lo",
                 "address add 10.139.1.1/32 dev lo", "address add 10.139.1.2/32 dev lo");
         ScratchNetwork.check(network.exec(up, """
                 table inet count {
@@ -86,7 +75,7 @@ class DnsFilterTrafficTest {
                   }
                 }
                 """, "nft", "-f", "-"));
-        files = Files.createTempDirectory("bulkhead-dns-filter");
+        files = network.directory("files");
         Files.writeString(files.resolve("index.html"), PAGE);
         network.start(up, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", files.toString());
         network.start(bank, "busybox", "httpd", "-f", "-p", "8080", "-h", files.toString());
@@ -97,23 +86,6 @@ class DnsFilterTrafficTest {
         awaitTrue(() -> lookUp(up, "allowed.test", RESOLVER).contains(WEB), "the outside's DNS server to answer");
     }
 
-    private void client(String netns, String address) {
-        network.ip(netns, "address add " + address + "/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
-                "route add default via 10.137.0.3 dev eth0");
-    }
-
-    @AfterAll
-    void tearDown() throws IOException {
-        if (network != null) {
-            network.close();
-        }
-        if (files != null) {
-            try (Stream<Path> all = Files.walk(files)) {
-                all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-    }
-
     /** A fresh role on the filter qube, blocking other.test, with work and bank attached. */
     @BeforeEach
     void startTheFilter() {
@@ -121,8 +93,7 @@ class DnsFilterTrafficTest {
         sysDns = TestRoleContext.inNamespace("sys-dns", 3, dns);
         role.started(sysDns);
         for (LinkEndpoint link : List.of(WORK, BANK)) {
-            sysDns.clients.add(link);
-            role.clientAttached(sysDns, link);
+            sysDns.attachClient(role, link);
         }
     }
 
@@ -159,10 +130,7 @@ class DnsFilterTrafficTest {
     }
 
     private long counted(String counter) {
-        String listed = ScratchNetwork.check(network.exec(up, null, "nft", "list", "counter", "inet", "count", counter)).stdout();
-        Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
-        assertTrue(m.find(), listed);
-        return Long.parseLong(m.group(1));
+        return network.packets(up, "count", counter);
     }
 
     private ScratchNetwork.Result fetch(String netns, String url) {
@@ -282,14 +250,10 @@ class DnsFilterTrafficTest {
     @Test
     void aClientLinkedAfterDnsmasqStartedIsAnswered() {
         String late = network.namespace("late");
-        network.link(late, "eth0", dns, "vif6.0");
-        network.ip(dns, "address add 10.137.0.3/32 dev vif6.0", "route add 10.137.0.6/32 dev vif6.0 scope link");
-        network.ip(late, "address add 10.137.0.6/32 dev eth0", "route add 10.137.0.3/32 dev eth0 scope link",
-                "route add default via 10.137.0.3 dev eth0");
+        network.qubesLink(late, "10.137.0.6", dns, "vif6.0", "10.137.0.3");
         LinkEndpoint link = new LinkEndpoint(new LinkSpec("late", 6, "sys-dns", "10.137.0.6", "10.137.0.3"), "vif6.0", "eth0");
         assertNoDns(late, "allowed.test", "10.139.1.1");
-        sysDns.clients.add(link);
-        role.clientAttached(sysDns, link);
+        sysDns.attachClient(role, link);
         assertTrue(lookUp(late, "allowed.test", "10.139.1.1").contains("Address: " + WEB));
         assertTrue(lookUp(late, "other.test", "10.139.1.1").contains("NXDOMAIN"));
     }
