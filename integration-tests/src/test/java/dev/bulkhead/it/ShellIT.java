@@ -30,8 +30,17 @@ public class ShellIT extends BulkheadTestSupport {
         }
         assertTrue(functions.toString(), functions.containsAll(List.of("ls", "firewall", "template", "tor", "vpn")));
         for (String function : functions) {
-            String help = shell("help qvm:" + function);
+            String help = help("qvm:" + function);
             assertTrue("help qvm:" + function + " printed: " + help, help.contains("Usage: qvm:" + function));
+        }
+    }
+
+    /** What {@code help NAME} gives back: Gogo's help returns the text, which the console then prints. */
+    private String help(String command) throws Exception {
+        org.apache.felix.service.command.CommandProcessor processor = service(org.apache.felix.service.command.CommandProcessor.class, null);
+        try (org.apache.felix.service.command.CommandSession session = processor.createSession(
+                new java.io.ByteArrayInputStream(new byte[0]), System.out, System.err)) {
+            return String.valueOf(session.execute("help " + command));
         }
     }
 

@@ -142,6 +142,7 @@ public class TorIT extends GatewayTestSupport {
         for (String qube : chain) {
             started.put(qube, initStartTime(qube));
         }
+        String torBefore = runOk("sys-tor", "cat", "/run/tor/tor.pid").strip();
 
         restartBundles(CORE);
         awaitLiteBackend();
@@ -150,18 +151,37 @@ public class TorIT extends GatewayTestSupport {
             assertEquals(qube + " after the restart", dev.bulkhead.api.PowerState.Running, admin().get(qube).state());
             assertEquals("start time of pid 1 inside " + qube + ": it was restarted", started.get(qube), initStartTime(qube));
         }
-        awaitTrue("tor in sys-tor to answer its status again", QUBE_TIMEOUT, () -> {
+        // the role takes sys-tor back by starting its tor anew, with a control password of this run
+        awaitTrue("the tor role to take sys-tor back with a new tor that answers its status", QUBE_TIMEOUT, () -> {
             try {
-                return shell("qvm:tor status sys-tor").startsWith("sys-tor: tor 0.");
+                return !run("sys-tor", "cat", "/run/tor/tor.pid").stdoutText().strip().equals(torBefore)
+                        && shell("qvm:tor status sys-tor").startsWith("sys-tor: tor 0.");
             } catch (Exception e) {
                 return false;
             }
-        }, () -> "no answer");
+        }, () -> "tor pid " + run("sys-tor", "cat", "/run/tor/tor.pid").stdoutText());
         assertTrue(VIRTUAL_ADDRESS.matcher(runOk("anon", "nslookup", ONION)).find());
         long tor = outside.packetsByKind().get("tor");
         awaitTrue("tor to reach its bridge through sys-firewall and sys-net again", QUBE_TIMEOUT,
                 () -> outside.packetsByKind().get("tor") > tor, () -> outside.packetsByKind().toString());
         assertNothingLeaves("anon", List.of("dns", "tcp", "udp", "icmp"));
+    }
+
+    /** sys-tor applies no per-qube firewall rules: a client that has some gets nothing through, and is told why. */
+    @Test
+    public void aClientWithFirewallRulesOfItsOwnIsCutOffAndToldWhy() throws Exception {
+        assertTrue(VIRTUAL_ADDRESS.matcher(runOk("anon", "nslookup", ONION)).find());
+        try {
+            shell("qvm:firewall anon add --before 0 action=drop dsthost=" + OutsideNetwork.OTHER_WEB);
+            throw new AssertionError("sys-tor took a client with rules it does not apply");
+        } catch (dev.bulkhead.api.AdminException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("'anon' has firewall rules of its own, which 'sys-tor' (a TorVM) does not apply"));
+        }
+        assertNotEquals("anon's DNS still reaches tor", 0, run("anon", "timeout", "3", "nslookup", ONION).exitStatus());
+        assertNothingLeaves("anon", List.of("dns", "tcp", "udp", "icmp"));
+
+        shell("qvm:firewall anon reset");
+        assertTrue(VIRTUAL_ADDRESS.matcher(runOk("anon", "nslookup", ONION)).find());
     }
 
     @Test

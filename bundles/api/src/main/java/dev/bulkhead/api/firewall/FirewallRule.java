@@ -91,6 +91,22 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
         }
     }
 
+    /** Whether the rule accepts every packet: action accept and nothing to match on. */
+    public boolean acceptsEverything() {
+        return action == Action.ACCEPT && proto == null && dsthost == null && dstports == null && icmptype == null
+                && specialtarget == null;
+    }
+
+    /**
+     * Whether a qube with these rules (first match wins, then drop) may send anything anywhere, so
+     * that a netvm that applies no per-qube rules loses nothing by serving it.
+     *
+     * @since 1.1
+     */
+    public static boolean restrictNothing(java.util.List<FirewallRule> rules) {
+        return !rules.isEmpty() && rules.get(0).acceptsEverything();
+    }
+
     /** Whether {@code dsthost} is a host name rather than an address range. */
     public boolean hasHostName() {
         return dsthost != null && !dsthost.contains("/");

@@ -233,8 +233,10 @@ class LiteBackendSystemTest {
 
     @Test
     void shutdownKillsAQubeThatIgnoresSigtermAfterTheTimeout() throws IOException {
-        Path root = customRoot("trap '' TERM\nwhile :; do sleep 1000 & wait $!; done\n");
+        Path root = customRoot("trap '' TERM\necho ignoring TERM\nwhile :; do sleep 1000 & wait $!; done\n");
         start(backend, spec("sys-a", new VolumeSpec(VolumeSpec.ROOT, root, true, false, 0)));
+        // SIGTERM before the init has set its trap would end it at once
+        awaitTrue(() -> backend.consoleLog("sys-a").contains("ignoring TERM"), "the init ignores SIGTERM");
 
         long began = System.nanoTime();
         backend.shutdown("sys-a", Duration.ofMillis(300));

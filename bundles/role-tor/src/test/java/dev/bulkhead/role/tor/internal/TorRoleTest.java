@@ -118,4 +118,30 @@ class TorRoleTest {
         role.stopping(sysTor);
         assertEquals(Set.of(), role.running());
     }
+
+    /** It applies no per-qube rules: a client with rules of its own is left out of the filter, never served with them ignored. */
+    @Test
+    void aClientWithFirewallRulesOfItsOwnGetsNothingThroughAndIsToldWhy() {
+        TorRole role = new TorRole(config(""));
+        RecordingRoleContext sysTor = answering((argv, stdin) -> ok(""));
+        sysTor.attachClient(role, WORK);
+        assertTrue(sysTor.lastLoaded().contains("\"vif4.0\" . 10.137.0.4"), sysTor.lastLoaded());
+
+        sysTor.rules.put("work", List.of(dev.bulkhead.api.firewall.FirewallRule.parse("action=accept dsthost=192.0.2.7", java.time.Instant.now())));
+        AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(sysTor, WORK));
+
+        assertTrue(e.getMessage().contains("'work' has firewall rules of its own, which 'sys-tor' (a TorVM) does not apply"), e.getMessage());
+        assertFalse(sysTor.lastLoaded().contains("vif4.0"), "work is still among the served clients: " + sysTor.lastLoaded());
+        assertTrue(sysTor.commands.stream().anyMatch(c -> c.argv().equals(List.of("conntrack", "-D", "-s", "10.137.0.4"))),
+                "its open connections are cut: " + sysTor.commands);
+
+        sysTor.rules.remove("work");
+        role.clientChanged(sysTor, WORK);
+        assertTrue(sysTor.lastLoaded().contains("\"vif4.0\" . 10.137.0.4"), "served again once its rules are reset: " + sysTor.lastLoaded());
+        assertThrows(AdminException.class, () -> {
+            sysTor.rules.put("work", List.of(dev.bulkhead.api.firewall.FirewallRule.parse("action=drop", java.time.Instant.now())));
+            sysTor.detachClient(role, WORK);
+            sysTor.attachClient(role, WORK);
+        }, "a client that comes with rules is refused its link");
+    }
 }

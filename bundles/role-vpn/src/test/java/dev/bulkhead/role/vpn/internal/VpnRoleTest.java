@@ -132,4 +132,30 @@ class VpnRoleTest {
         assertEquals(List.of(NFT), sysVpn.commands.stream().map(Command::argv).toList());
         assertTrue(sysVpn.loaded().get(0).contains("\"vif4.0\" . 10.137.0.4") && sysVpn.loaded().get(0).contains("dnat ip to 10.64.0.1"));
     }
+
+    /** It applies no per-qube rules: a client with rules of its own is left out of the filter, never served with them ignored. */
+    @Test
+    void aClientWithFirewallRulesOfItsOwnGetsNothingThroughAndIsToldWhy() {
+        VpnRole role = new VpnRole(store());
+        RecordingRoleContext sysVpn = answering((argv, stdin) -> ok(""));
+        sysVpn.attachClient(role, WORK);
+        assertTrue(sysVpn.lastLoaded().contains("\"vif4.0\" . 10.137.0.4"), sysVpn.lastLoaded());
+
+        sysVpn.rules.put("work", List.of(dev.bulkhead.api.firewall.FirewallRule.parse("action=accept dsthost=192.0.2.7", java.time.Instant.now())));
+        AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(sysVpn, WORK));
+
+        assertTrue(e.getMessage().contains("'work' has firewall rules of its own, which 'sys-vpn' (a VPN-VM) does not apply"), e.getMessage());
+        assertFalse(sysVpn.lastLoaded().contains("vif4.0"), "work is still among the served clients: " + sysVpn.lastLoaded());
+        assertTrue(sysVpn.commands.stream().anyMatch(c -> c.argv().equals(List.of("conntrack", "-D", "-s", "10.137.0.4"))),
+                "its open connections are cut: " + sysVpn.commands);
+
+        sysVpn.rules.remove("work");
+        role.clientChanged(sysVpn, WORK);
+        assertTrue(sysVpn.lastLoaded().contains("\"vif4.0\" . 10.137.0.4"), "served again once its rules are reset: " + sysVpn.lastLoaded());
+        assertThrows(AdminException.class, () -> {
+            sysVpn.rules.put("work", List.of(dev.bulkhead.api.firewall.FirewallRule.parse("action=drop", java.time.Instant.now())));
+            sysVpn.detachClient(role, WORK);
+            sysVpn.attachClient(role, WORK);
+        }, "a client that comes with rules is refused its link");
+    }
 }
