@@ -15,10 +15,9 @@ import org.junit.Before;
 import org.junit.Test;
 
 /**
- * The distribution as a user runs it, stopped with {@code bin/stop} and started again with its service
- * qubes running: a FirewallVM and the AppVM behind it keep running through the restart (the same init,
- * the same loaded filter), and the firewall role takes its qube back, so a rule changed afterwards is
- * enforced in it.
+ * The distribution as a user runs it, stopped with {@code bin/stop} and started again: service qubes keep
+ * running through the restart and their roles take them back, and the features it is to install are
+ * installed even when a start could not install them all.
  */
 public class DistroRestartIT {
     private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
@@ -102,5 +101,34 @@ public class DistroRestartIT {
         client("qvm:firewall work add --before 0 action=drop dsthost=192.0.2.8");
         String after = client("qvm:run sys-firewall nft list ruleset");
         assertTrue("a rule changed after the restart is loaded: " + after, after.contains("192.0.2.8") && after.contains("192.0.2.7"));
+    }
+
+    /** A feature of the boot list that cannot be installed at the first start stays wanted and comes at the next. */
+    @Test
+    public void aBootFeatureThatCouldNotBeInstalledIsInstalledAtTheNextStart() throws IOException {
+        Path features = home.resolve("etc/dev.bulkhead.features.cfg");
+        Files.writeString(features, Files.readString(features).replaceAll("(?m)^boot = .*$", "$0, vpn"));
+        Path vpnBundles = home.resolve("system/dev/bulkhead/dev.bulkhead.role.vpn");
+        Path aside = home.resolve("vpn-aside");
+        Files.move(vpnBundles, aside);
+
+        check(HostCommand.run(bin("start")));
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (!Files.readString(home.resolve("data/log/bulkhead.log")).contains("feature vpn was not installed at start")) {
+            assertTrue("the first start to try the vpn feature", System.nanoTime() < deadline);
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+        }
+        assertTrue(client("feature:list").lines().anyMatch(l -> l.startsWith("vpn ") && l.contains("Uninstalled")));
+        assertTrue(Files.readString(home.resolve("data/features.json")).contains("\"vpn\""));
+        check(HostCommand.run(bin("stop")));
+
+        Files.move(aside, vpnBundles);
+        check(HostCommand.run(bin("start")));
+        deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (!client("feature:list").lines().anyMatch(l -> l.startsWith("vpn ") && l.contains("Installed") && !l.contains("Uninstalled"))) {
+            assertTrue("the next start to install the vpn feature", System.nanoTime() < deadline);
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+        }
+        assertTrue(client("qvm:roles"), client("qvm:roles").contains("vpn"));
     }
 }

@@ -85,8 +85,15 @@ public final class FeatureService implements FeatureAdmin {
     private final InstalledFeatures saved;
     private final ObjectMapper mapper = new ObjectMapper();
     private final ExecutorService bootThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "bulkhead-features-boot"));
-    /** What the user has installed, in the order installed. Guarded by this. */
+    /** What is installed in this run, in the order installed. Guarded by this. */
     private final Set<String> installed = new LinkedHashSet<>();
+    /**
+     * What the user wants installed: the boot list at the first start, then every install and
+     * uninstall. Saved as soon as it changes, so that a stop in the middle of installing them at
+     * start, or a feature that cannot be installed for now, is tried again at the next start.
+     * Guarded by this.
+     */
+    private final Set<String> wanted = new LinkedHashSet<>();
 
     @Activate
     public FeatureService(BundleContext context, @Reference ConfigurationAdmin configurations, Config config) throws IOException {
@@ -102,6 +109,12 @@ public final class FeatureService implements FeatureAdmin {
         Optional<List<String>> remembered = saved.load();
         List<String> toInstall = remembered.orElse(java.util.Arrays.stream(config.boot().split(","))
                 .map(String::strip).filter(n -> !n.isEmpty()).toList());
+        synchronized (this) {
+            wanted.addAll(toInstall);
+            if (remembered.isEmpty()) {
+                saved.save(wanted);
+            }
+        }
         bootThread.execute(() -> installAtBoot(toInstall));
     }
 
@@ -167,10 +180,14 @@ public final class FeatureService implements FeatureAdmin {
                     b.start();
                 }
             }
+            if (!wanted.contains(feature.name())) {
+                Set<String> next = new LinkedHashSet<>(wanted);
+                next.add(feature.name());
+                saved.save(next);
+                wanted.add(feature.name());
+            }
             installed.add(feature.name());
-            saved.save(installed);
         } catch (BundleException | IOException | RuntimeException e) {
-            installed.remove(feature.name());
             undo(added, created);
             throw new AdminException("cannot install feature " + name + ": " + message(e) + "; nothing was changed", e);
         }
@@ -187,7 +204,20 @@ public final class FeatureService implements FeatureAdmin {
                     + " it cannot be uninstalled");
         }
         if (!installed.contains(feature.name())) {
-            throw new InvalidStateException("feature " + name + " is not installed");
+            if (!wanted.contains(feature.name())) {
+                throw new InvalidStateException("feature " + name + " is not installed");
+            }
+            // wanted but not installed (it failed at start): no longer wanted
+            Set<String> next = new LinkedHashSet<>(wanted);
+            next.remove(feature.name());
+            try {
+                saved.save(next);
+            } catch (IOException e) {
+                throw new AdminException("cannot uninstall feature " + name + ": " + e.getMessage() + "; nothing was changed", e);
+            }
+            wanted.remove(feature.name());
+            LOG.log(Level.INFO, "feature " + name + " is no longer installed at start");
+            return info(feature);
         }
         Set<String> heldByOthers = new java.util.HashSet<>();
         for (FeatureFile other : all.values()) {
@@ -195,11 +225,13 @@ public final class FeatureService implements FeatureAdmin {
                 other.bundles().forEach(b -> heldByOthers.add(b.coordinates().toString()));
             }
         }
-        installed.remove(feature.name());
+        Set<String> next = new LinkedHashSet<>(wanted);
+        next.remove(feature.name());
         try {
-            saved.save(installed);
+            saved.save(next);
+            wanted.remove(feature.name());
+            installed.remove(feature.name());
         } catch (IOException e) {
-            installed.add(feature.name());
             throw new AdminException("cannot uninstall feature " + name + ": " + e.getMessage() + "; nothing was changed", e);
         }
         List<Bundle> removed = new ArrayList<>();
