@@ -358,8 +358,7 @@ public abstract class BulkheadTestSupport {
 
     /** The network namespaces this platform made for a qube (those of other platforms excluded). */
     protected List<String> netnsOf(String qube) {
-        return liteNetns().stream().filter(n -> !foreignNetns.contains(n))
-                .filter(n -> qube.equals(LITE_NETNS.matcher(n).replaceFirst("$1"))).toList();
+        return ownNetns().stream().filter(n -> qube.equals(LITE_NETNS.matcher(n).replaceFirst("$1"))).toList();
     }
 
     /**
@@ -372,7 +371,23 @@ public abstract class BulkheadTestSupport {
 
     /** This platform's network namespaces that appeared during the test. */
     protected List<String> ownNetns() {
-        return liteNetns().stream().filter(n -> !foreignNetns.contains(n)).toList();
+        String prefix = "bh-" + instanceTag() + "-";
+        return liteNetns().stream().filter(n -> !foreignNetns.contains(n) && n.startsWith(prefix)).toList();
+    }
+
+    /**
+     * The tag the lite backend puts in this platform's host-wide names: the first three bytes of the
+     * SHA-256 of its data directory, in hex; other platforms on this host (another build's tests, say)
+     * have other tags.
+     */
+    private String instanceTag() {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(dataDir().toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 3);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The containers the lite backend of this platform has in runc, by id. */
