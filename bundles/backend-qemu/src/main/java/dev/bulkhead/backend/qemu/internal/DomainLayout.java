@@ -1,0 +1,45 @@
+package dev.bulkhead.backend.qemu.internal;
+
+import java.nio.file.Path;
+
+/**
+ * Where this backend keeps a domain's runtime state: one directory per domain under {@code <data>/qemu/domains},
+ * holding QEMU's pid file, its QMP and guest-agent sockets, its own log and the serial console log. Destroying a domain
+ * removes its directory, and with it every file of the domain this backend made.
+ */
+final class DomainLayout {
+    private final Path domains;
+
+    DomainLayout(Path dataDirectory) {
+        this.domains = dataDirectory.toAbsolutePath().normalize().resolve("qemu").resolve("domains");
+    }
+
+    Path domains() {
+        return domains;
+    }
+
+    Path directory(String name) {
+        return domains.resolve(name);
+    }
+
+    Path pidFile(String name) {
+        return directory(name).resolve("qemu.pid");
+    }
+
+    Path qmpSocket(String name) {
+        return directory(name).resolve("qmp.sock");
+    }
+
+    Path agentSocket(String name) {
+        return directory(name).resolve("qga.sock");
+    }
+
+    /** What QEMU itself printed (its errors). */
+    Path qemuLog(String name) {
+        return directory(name).resolve("qemu.log");
+    }
+
+    Path consoleLog(String name) {
+        return directory(name).resolve("console.log");
+    }
+}

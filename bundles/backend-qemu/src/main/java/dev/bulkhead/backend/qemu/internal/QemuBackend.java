@@ -1,0 +1,565 @@
+package dev.bulkhead.backend.qemu.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.stream.Stream;
+
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+
+/**
+ * The qemu backend: each qube is a QEMU virtual machine booting the built-in guest image (a Debian kernel and an
+ * initramfs with busybox and the QEMU guest agent), run daemonized with KVM where the host has it, TCG otherwise.
+ * Commands run in the guest through the guest agent; power operations go through QMP. A domain's QEMU outlives the
+ * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
+ */
+@Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
+        property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
+@Designate(ocd = QemuBackend.Config.class)
+public final class QemuBackend implements HypervisorBackend {
+    static final String NAME = "qemu";
+    static final String PID = "dev.bulkhead.backend.qemu";
+    /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
+    static final String DATA_PROPERTY = "bulkhead.data";
+    static final String HOME_PROPERTY = "bulkhead.home";
+
+    @ObjectClassDefinition(name = "Bulkhead qemu backend",
+            description = "Runs qubes as QEMU virtual machines booting the built-in guest image.")
+    @interface Config {
+        @AttributeDefinition(name = "qemu-system-x86_64",
+                description = "The QEMU binary: a name looked up on PATH, or an absolute path.")
+        String qemuPath() default "qemu-system-x86_64";
+
+        @AttributeDefinition(name = "Guest image directory",
+                description = "Directory holding the guest kernel (vmlinuz) and initramfs (initrd.img); empty means"
+                        + " images/qemu of the installation.")
+        String imageDirectory() default "";
+
+        @AttributeDefinition(name = "Accelerator",
+                description = "auto: KVM where the host's processor virtualisation is usable, TCG (slow, emulated) otherwise;"
+                        + " kvm or tcg to insist. The backend counts as supported (for backend=auto) only with KVM.",
+                options = { @org.osgi.service.metatype.annotations.Option(value = "auto"),
+                        @org.osgi.service.metatype.annotations.Option(value = "kvm"),
+                        @org.osgi.service.metatype.annotations.Option(value = "tcg") })
+        String accelerator() default "auto";
+
+        @AttributeDefinition(name = "Boot timeout (s)",
+                description = "How long a start waits for the guest agent to answer before it kills the qube and fails.", min = "1")
+        int bootTimeoutSeconds() default 60;
+
+        @AttributeDefinition(name = "Command timeout (s)",
+                description = "How long launching QEMU, making a volume, or a QMP or guest agent request may take.", min = "1")
+        int commandTimeoutSeconds() default 30;
+
+        @AttributeDefinition(name = "Shutdown grace (s)",
+                description = "How long a qube gets to power off when shutdown is asked without a timeout.", min = "0")
+        int shutdownGraceSeconds() default 10;
+    }
+
+    private static final int CONSOLE_LOG_LIMIT = 1024 * 1024;
+    private static final Duration FIRST_POLL = Duration.ofMillis(2);
+    private static final Duration LONGEST_POLL = Duration.ofMillis(100);
+
+    private final DomainLayout layout;
+    private final QemuSettings settings;
+    private final HostPaths host;
+    private final QemuProcesses processes;
+    private final QmpClient qmp;
+    private final GuestAgentClient agent;
+    private final PrivateVolumes privateVolumes;
+    /** Operations on one domain run one at a time; different domains proceed in parallel. */
+    private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
+    /** The guest agent serves one client at a time: requests to one domain's agent take turns, also during an exec. */
+    private final ConcurrentMap<String, Object> agentLocks = new ConcurrentHashMap<>();
+
+    @Activate
+    public QemuBackend(BundleContext context, Config config) {
+        this(dataDirectory(context.getProperty(DATA_PROPERTY)), QemuSettings.of(config, context.getProperty(HOME_PROPERTY)),
+                HostPaths.system());
+    }
+
+    QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host) {
+        ObjectMapper json = new ObjectMapper();
+        this.layout = new DomainLayout(dataDirectory);
+        this.settings = settings;
+        this.host = host;
+        this.processes = new QemuProcesses(host.proc());
+        this.qmp = new QmpClient(json, settings.commandTimeout());
+        this.agent = new GuestAgentClient(json);
+        this.privateVolumes = new PrivateVolumes(settings.commandTimeout());
+    }
+
+    static Path dataDirectory(String property) {
+        if (property == null || property.isBlank() || !Path.of(property).isAbsolute()) {
+            throw new IllegalStateException("framework property " + DATA_PROPERTY + " must name the platform's data"
+                    + " directory as an absolute path, found: " + property);
+        }
+        return Path.of(property);
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /**
+     * Only where guests would run with KVM and the guest image is there: TCG works everywhere but is too slow to
+     * be picked by {@code backend=auto}; configure {@code backend=qemu} to use it.
+     */
+    @Override
+    public boolean isSupported() {
+        return settings.accelerator() != QemuSettings.Accelerator.TCG && host.kvmUsable() && imagePresent()
+                && onPath(settings.qemu());
+    }
+
+    private boolean imagePresent() {
+        return Files.isRegularFile(settings.kernel()) && Files.isRegularFile(settings.initramfs());
+    }
+
+    private boolean useKvm() {
+        return switch (settings.accelerator()) {
+            case KVM -> true;
+            case TCG -> false;
+            case AUTO -> host.kvmUsable();
+        };
+    }
+
+    @Override
+    public void start(DomainSpec spec) {
+        String name = QubeNames.validate(spec.name());
+        if (spec.volume(VolumeSpec.ROOT).isPresent()) {
+            throw new InvalidValueException("root volume of '" + name + "'", spec.volume(VolumeSpec.ROOT).get().source().toString(),
+                    "none: the qemu backend boots its built-in guest image only (qubes of the template minimal)");
+        }
+        if (spec.memoryMiB() < 64) {
+            throw new InvalidValueException("memory of '" + name + "'", spec.memoryMiB() + " MiB", "at least 64 MiB for a QEMU guest");
+        }
+        if (spec.vcpus() < 1) {
+            throw new InvalidValueException("vcpus of '" + name + "'", Integer.toString(spec.vcpus()), "at least 1");
+        }
+        if (!imagePresent()) {
+            throw new AdminException("the qemu backend's guest image is missing: no " + settings.kernel() + " and "
+                    + settings.initramfs() + " (setting imageDirectory)");
+        }
+        if (settings.accelerator() == QemuSettings.Accelerator.KVM && !host.kvmUsable()) {
+            throw new AdminException("accelerator kvm is configured but KVM is not usable on this host"
+                    + " (" + host.kvmDevice() + " and the kvm_intel or kvm_amd module are needed)");
+        }
+        Path socketPath = layout.agentSocket(name);
+        if (socketPath.toString().getBytes(StandardCharsets.UTF_8).length > JsonChannel.MAX_SOCKET_PATH) {
+            throw new AdminException("the socket path " + socketPath + " is longer than " + JsonChannel.MAX_SOCKET_PATH
+                    + " bytes, the most a unix socket takes: use a shorter data directory");
+        }
+        synchronized (lockOf(name)) {
+            if (processes.running(layout.pidFile(name)).isPresent()) {
+                throw new InvalidStateException("domain '" + name + "' is already running");
+            }
+            removeRuntime(name);
+            try {
+                Files.createDirectories(layout.directory(name));
+                // The logs of the previous run go: they tell about this one.
+                Files.deleteIfExists(layout.consoleLog(name));
+                Files.deleteIfExists(layout.qemuLog(name));
+            } catch (IOException e) {
+                throw new AdminException("cannot make the state directory of domain '" + name + "': " + e.getMessage(), e);
+            }
+            try {
+                Optional<PrivateVolumes.Disk> disk = privateVolumes.prepare(spec);
+                List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk);
+                launch(name, argv);
+                awaitAgent(name);
+            } catch (RuntimeException e) {
+                try {
+                    stopProcess(name);
+                    removeRuntime(name);
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Runs QEMU, which daemonizes once its sockets listen: the launching process's exit status says whether it
+     * started. What QEMU prints goes to the domain's {@code qemu.log}, whose last line is a failure's reason.
+     */
+    private void launch(String name, List<String> argv) {
+        Path log = layout.qemuLog(name);
+        ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true);
+        Process p;
+        try {
+            p = builder.start();
+        } catch (IOException e) {
+            throw new AdminException("cannot run " + settings.qemu() + " for '" + name + "': " + e.getMessage(), e);
+        }
+        try {
+            if (!p.waitFor(settings.commandTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new AdminException("QEMU for '" + name + "' did not start within " + settings.commandTimeout().toSeconds() + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+            throw new AdminException("interrupted while starting QEMU for '" + name + "'", e);
+        }
+        if (p.exitValue() != 0) {
+            String reason;
+            try {
+                reason = lastLine(Files.readString(log));
+            } catch (IOException e) {
+                reason = "(cannot read " + log + ": " + e.getMessage() + ")";
+            }
+            throw new AdminException("QEMU for '" + name + "' failed (exit " + p.exitValue() + "): " + reason);
+        }
+    }
+
+    private static String lastLine(String text) {
+        String[] lines = text.strip().split("\n");
+        return lines[lines.length - 1].strip();
+    }
+
+    /** Waits until the guest agent answers: from then on the qube takes commands. */
+    private void awaitAgent(String name) {
+        long deadline = System.nanoTime() + settings.bootTimeout().toNanos();
+        Path socket = layout.agentSocket(name);
+        while (true) {
+            OptionalLong pid = processes.running(layout.pidFile(name));
+            if (pid.isEmpty()) {
+                throw new AdminException("QEMU of '" + name + "' ended while the guest booted; its console said: "
+                        + tail(consoleLog(name)));
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new AdminException("the guest agent of '" + name + "' did not answer within "
+                        + settings.bootTimeout().toSeconds() + " s of its start; its console said: " + tail(consoleLog(name)));
+            }
+            synchronized (agentLockOf(name)) {
+                if (agent.ping(socket, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static String tail(String log) {
+        String s = log.strip();
+        return s.isEmpty() ? "(nothing)" : s.substring(Math.max(0, s.length() - 300)).replace('\n', ' ');
+    }
+
+    @Override
+    public void shutdown(String name, Duration timeout) {
+        QubeNames.validate(name);
+        Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
+        synchronized (lockOf(name)) {
+            OptionalLong pid = processes.running(layout.pidFile(name));
+            if (pid.isPresent()) {
+                long deadline = System.nanoTime() + grace.toNanos();
+                askToPowerOff(name);
+                if (!processes.awaitExit(pid.getAsLong(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                    stopProcess(name);
+                }
+            }
+            removeRuntime(name);
+        }
+    }
+
+    /** Through the guest agent, which powers the guest off at once; through ACPI if the agent does not answer. */
+    private void askToPowerOff(String name) {
+        try {
+            if (qmp.execute(layout.qmpSocket(name), "query-status").path("status").asText().equals("paused")) {
+                qmp.execute(layout.qmpSocket(name), "cont");
+            }
+        } catch (AdminException e) {
+            // a QEMU that does not answer is killed when the grace is over
+        }
+        try {
+            synchronized (agentLockOf(name)) {
+                agent.shutdown(layout.agentSocket(name), settings.commandTimeout());
+            }
+        } catch (AdminException e) {
+            try {
+                qmp.execute(layout.qmpSocket(name), "system_powerdown");
+            } catch (AdminException ignored) {
+                // killed when the grace is over
+            }
+        }
+    }
+
+    @Override
+    public void kill(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            stopProcess(name);
+            removeRuntime(name);
+        }
+    }
+
+    /** Kills the domain's QEMU if it runs and waits for it to go. */
+    private void stopProcess(String name) {
+        OptionalLong pid = processes.running(layout.pidFile(name));
+        if (pid.isPresent()) {
+            processes.kill(pid.getAsLong());
+            if (!processes.awaitExit(pid.getAsLong(), settings.commandTimeout())) {
+                throw new AdminException("QEMU of '" + name + "' (pid " + pid.getAsLong() + ") did not end after SIGKILL");
+            }
+        }
+    }
+
+    @Override
+    public void pause(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            requireRunning(name);
+            qmp.execute(layout.qmpSocket(name), "stop");
+        }
+    }
+
+    @Override
+    public void unpause(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            requireRunning(name);
+            qmp.execute(layout.qmpSocket(name), "cont");
+        }
+    }
+
+    @Override
+    public PowerState state(String name) {
+        QubeNames.validate(name);
+        return stateOf(name);
+    }
+
+    private PowerState stateOf(String name) {
+        if (processes.running(layout.pidFile(name)).isEmpty()) {
+            return PowerState.Halted;
+        }
+        try {
+            return powerState(qmp.execute(layout.qmpSocket(name), "query-status").path("status").asText());
+        } catch (AdminException e) {
+            return PowerState.NA;
+        }
+    }
+
+    /** QEMU's run states (QMP RunState) as Qubes' power states. */
+    static PowerState powerState(String runState) {
+        return switch (runState) {
+            case "running" -> PowerState.Running;
+            case "paused", "suspended" -> PowerState.Paused;
+            case "shutdown" -> PowerState.Halting;
+            case "guest-panicked", "internal-error", "io-error" -> PowerState.Crashed;
+            case "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "restore-vm", "save-vm", "watchdog", "debug",
+                    "colo" -> PowerState.Transient;
+            default -> PowerState.NA;
+        };
+    }
+
+    @Override
+    public ExecResult exec(String name, List<String> command, byte[] stdin, Duration timeout) {
+        QubeNames.validate(name);
+        if (command == null || command.isEmpty() || command.get(0).isEmpty()) {
+            throw new InvalidValueException("command", String.valueOf(command), "a program and its arguments");
+        }
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
+        }
+        requireRunning(name);
+        Path socket = layout.agentSocket(name);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long guestPid;
+        synchronized (agentLockOf(name)) {
+            guestPid = agent.exec(socket, command, stdin == null ? new byte[0] : stdin, settings.commandTimeout());
+        }
+        Duration pause = FIRST_POLL;
+        while (true) {
+            GuestAgentClient.ExecStatus status;
+            synchronized (agentLockOf(name)) {
+                status = agent.execStatus(socket, guestPid, settings.commandTimeout());
+            }
+            if (status.exited()) {
+                // a command ended by a signal has no exit code: report it as a shell would
+                int exit = status.signal() != 0 ? 128 + status.signal() : status.exitCode();
+                return new ExecResult(exit, status.stdout(), status.stderr());
+            }
+            if (System.nanoTime() - deadline > 0) {
+                killInGuest(name, socket, guestPid);
+                throw new AdminException("command " + command + " in '" + name + "' did not finish within "
+                        + timeout.toMillis() + " ms and was killed");
+            }
+            sleep(pause);
+            pause = pause.multipliedBy(2).compareTo(LONGEST_POLL) > 0 ? LONGEST_POLL : pause.multipliedBy(2);
+        }
+    }
+
+    /** The agent has no request to end a command: a kill in the guest does, and the agent then reaps it. */
+    private void killInGuest(String name, Path socket, long guestPid) {
+        synchronized (agentLockOf(name)) {
+            long killer = agent.exec(socket, List.of("kill", "-KILL", Long.toString(guestPid)), new byte[0], settings.commandTimeout());
+            long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
+            while (!agent.execStatus(socket, killer, settings.commandTimeout()).exited() && System.nanoTime() - deadline < 0) {
+                sleep(FIRST_POLL);
+            }
+            // collect the killed command, so that the agent forgets it
+            while (!agent.execStatus(socket, guestPid, settings.commandTimeout()).exited() && System.nanoTime() - deadline < 0) {
+                sleep(FIRST_POLL);
+            }
+        }
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AdminException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void destroy(String name) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            stopProcess(name);
+            try {
+                deleteTree(layout.directory(name));
+            } catch (IOException e) {
+                throw new AdminException("cannot remove the files of domain '" + name + "': " + e.getMessage(), e);
+            }
+        }
+        domainLocks.remove(name);
+        agentLocks.remove(name);
+    }
+
+    @Override
+    public List<DomainStatus> domains() {
+        if (!Files.isDirectory(layout.domains())) {
+            return List.of();
+        }
+        List<DomainStatus> result = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(layout.domains())) {
+            for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
+                String name = dir.getFileName().toString();
+                if (Files.exists(layout.pidFile(name))) {
+                    result.add(new DomainStatus(name, stateOf(name)));
+                }
+            }
+        } catch (IOException e) {
+            throw new AdminException("cannot list the domains in " + layout.domains() + ": " + e.getMessage(), e);
+        }
+        return result;
+    }
+
+    @Override
+    public String consoleLog(String name) {
+        QubeNames.validate(name);
+        Path log = layout.consoleLog(name);
+        try (InputStream in = Files.newInputStream(log)) {
+            in.skipNBytes(Math.max(0, Files.size(log) - CONSOLE_LOG_LIMIT));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return "";
+        } catch (IOException e) {
+            throw new AdminException("cannot read the console log of '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<QubeStats> stats(String name) {
+        QubeNames.validate(name);
+        OptionalLong pid = processes.running(layout.pidFile(name));
+        if (pid.isEmpty()) {
+            return Optional.empty();
+        }
+        return processes.usage(pid.getAsLong()).map(u -> new QubeStats(u[0], u[1], Instant.now()));
+    }
+
+    @Override
+    public LinkEndpoint connect(LinkSpec link) {
+        throw new AdminException("links are not yet supported by the qemu backend (cannot link '" + link.client()
+                + "' to netvm '" + link.netvm() + "')");
+    }
+
+    /** A no-op: this backend makes no links, so there is none to remove. */
+    @Override
+    public void disconnect(LinkSpec link) {
+        QubeNames.validate(link.netvm());
+    }
+
+    private Object lockOf(String name) {
+        return domainLocks.computeIfAbsent(name, n -> new Object());
+    }
+
+    private Object agentLockOf(String name) {
+        return agentLocks.computeIfAbsent(name, n -> new Object());
+    }
+
+    private void requireRunning(String name) {
+        if (processes.running(layout.pidFile(name)).isEmpty()) {
+            throw new InvalidStateException("domain '" + name + "' is not running");
+        }
+    }
+
+    /** What a QEMU that ended leaves: its pid file and sockets (QEMU removes them itself when it exits cleanly). */
+    private void removeRuntime(String name) {
+        try {
+            Files.deleteIfExists(layout.pidFile(name));
+            Files.deleteIfExists(layout.qmpSocket(name));
+            Files.deleteIfExists(layout.agentSocket(name));
+        } catch (IOException e) {
+            throw new AdminException("cannot remove the runtime files of domain '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path tree) throws IOException {
+        if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(tree)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static boolean onPath(String program) {
+        if (program.contains("/")) {
+            return Files.isExecutable(Path.of(program));
+        }
+        String path = System.getenv("PATH");
+        return path != null && Stream.of(path.split(":")).anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, program)));
+    }
+}

@@ -1,0 +1,59 @@
+package dev.bulkhead.backend.qemu.internal;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import dev.bulkhead.api.hypervisor.DomainSpec;
+
+/**
+ * The command line of a domain's QEMU: a daemonized {@code qemu-system-x86_64} booting the guest kernel and
+ * initramfs directly, with no devices but the serial console (written to the console log), the QMP monitor and the
+ * guest agent's virtio-serial port (both unix sockets QEMU listens on), and the private volume as a virtio disk.
+ */
+final class QemuCommandLine {
+    private QemuCommandLine() {
+    }
+
+    /**
+     * @param kvm         whether to run the guest with KVM rather than TCG
+     * @param privateDisk the private volume's disk, if the domain has one
+     */
+    static List<String> of(QemuSettings settings, boolean kvm, DomainLayout layout, DomainSpec spec,
+            Optional<PrivateVolumes.Disk> privateDisk) {
+        String name = spec.name();
+        List<String> argv = new ArrayList<>(List.of(settings.qemu(),
+                "-name", "guest=" + name + ",process=bulkhead-qemu:" + name,
+                "-machine", "pc,accel=" + (kvm ? "kvm" : "tcg"),
+                "-cpu", kvm ? "host" : "max",
+                "-m", spec.memoryMiB() + "M",
+                "-smp", Integer.toString(spec.vcpus()),
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+                "-kernel", settings.kernel().toString(),
+                "-initrd", settings.initramfs().toString(),
+                "-append", kernelCommandLine(spec, privateDisk.isPresent()),
+                "-chardev", "file,id=console,path=" + option(layout.consoleLog(name)),
+                "-serial", "chardev:console",
+                "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
+                "-mon", "chardev=qmp,mode=control",
+                "-chardev", "socket,id=agent,path=" + option(layout.agentSocket(name)) + ",server=on,wait=off",
+                "-device", "virtio-serial-pci",
+                "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0"));
+        privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
+                + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
+        argv.addAll(List.of("-daemonize", "-pidfile", layout.pidFile(name).toString()));
+        return argv;
+    }
+
+    /** A path as a value in QEMU's comma-separated options, where a comma is written twice. */
+    static String option(Path path) {
+        return path.toString().replace(",", ",,");
+    }
+
+    /** The serial console, no reboot on panic (QEMU then exits), the qube's name, and its own kernelopts last. */
+    static String kernelCommandLine(DomainSpec spec, boolean privateDisk) {
+        String line = "console=ttyS0 quiet panic=-1 bulkhead.name=" + spec.name() + (privateDisk ? " bulkhead.private=1" : "");
+        return spec.kernelopts().isBlank() ? line : line + " " + spec.kernelopts().strip();
+    }
+}

@@ -1,0 +1,106 @@
+package dev.bulkhead.backend.qemu.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * QEMU processes seen through procfs. A domain's process is the one its pid file names, and only while that
+ * process's command line names the same pid file: a pid reused by another program is never taken for it.
+ */
+final class QemuProcesses {
+    private static final long FIRST_POLL_MILLIS = 1;
+    private static final long LONGEST_POLL_MILLIS = 20;
+    /** The kernel's USER_HZ, in which /proc/PID/stat counts CPU time; 100 on every Linux architecture Bulkhead runs on. */
+    private static final long TICKS_PER_SECOND = 100;
+
+    private final Path proc;
+
+    QemuProcesses(Path proc) {
+        this.proc = proc;
+    }
+
+    /** The live QEMU process of the domain whose pid file this is. */
+    OptionalLong running(Path pidFile) {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(pidFile).strip());
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+        return isQemuOf(pid, pidFile) && alive(pid) ? OptionalLong.of(pid) : OptionalLong.empty();
+    }
+
+    private boolean isQemuOf(long pid, Path pidFile) {
+        try {
+            byte[] raw = Files.readAllBytes(proc.resolve(Long.toString(pid)).resolve("cmdline"));
+            List<String> argv = Arrays.asList(new String(raw, StandardCharsets.UTF_8).split("\0"));
+            int i = argv.indexOf("-pidfile");
+            return i >= 0 && i + 1 < argv.size() && argv.get(i + 1).equals(pidFile.toString());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Waits until the process is gone (or a zombie) or the timeout has passed; whether it went in time. */
+    boolean awaitExit(long pid, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = FIRST_POLL_MILLIS;
+        while (alive(pid)) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(Math.min(pause, Math.max(1, left / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+            pause = Math.min(pause * 2, LONGEST_POLL_MILLIS);
+        }
+        return true;
+    }
+
+    /** Sends SIGKILL. */
+    void kill(long pid) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
+    /** CPU time (user and system) in nanoseconds and resident memory in bytes, while the process lives. */
+    Optional<long[]> usage(long pid) {
+        try {
+            Path dir = proc.resolve(Long.toString(pid));
+            String[] stat = fieldsAfterName(Files.readString(dir.resolve("stat")));
+            long ticks = Long.parseLong(stat[11]) + Long.parseLong(stat[12]);
+            long rssKiB = Files.readAllLines(dir.resolve("status")).stream().filter(l -> l.startsWith("VmRSS:"))
+                    .mapToLong(l -> Long.parseLong(l.split("\\s+")[1])).findFirst().orElse(0);
+            return Optional.of(new long[] { ticks * (1_000_000_000L / TICKS_PER_SECOND), rssKiB * 1024 });
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private boolean alive(long pid) {
+        try {
+            String state = fieldsAfterName(Files.readString(proc.resolve(Long.toString(pid)).resolve("stat")))[0];
+            return !state.equals("Z") && !state.equals("X");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The fields of /proc/PID/stat from the third (state) on: the name in parentheses may hold spaces. */
+    private static String[] fieldsAfterName(String stat) {
+        return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+}
