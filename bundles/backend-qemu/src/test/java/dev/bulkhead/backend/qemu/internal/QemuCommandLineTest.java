@@ -1,0 +1,68 @@
+package dev.bulkhead.backend.qemu.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+
+/** The QEMU command line a spec makes; QemuBackendSystemTest boots it for real (memory, vcpus, kernelopts). */
+class QemuCommandLineTest {
+    private static final QemuSettings SETTINGS = new QemuSettings("/usr/bin/qemu-system-x86_64", Path.of("/images/qemu"),
+            QemuSettings.Accelerator.AUTO, Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(10));
+    private static final DomainLayout LAYOUT = new DomainLayout(Path.of("/var/lib/bh,data"));
+
+    private static DomainSpec spec(String kernelopts) {
+        return new DomainSpec("work", 5, QubeClass.AppVM, 400, 4000, 2, kernelopts, false, List.of());
+    }
+
+    private static String after(List<String> argv, String option) {
+        return argv.get(argv.indexOf(option) + 1);
+    }
+
+    @Test
+    void memoryVcpusAcceleratorAndImageComeFromTheSpecAndSettings() {
+        List<String> kvm = QemuCommandLine.of(SETTINGS, true, LAYOUT, spec(""), Optional.empty());
+        assertEquals("/usr/bin/qemu-system-x86_64", kvm.get(0));
+        assertEquals("400M", after(kvm, "-m"));
+        assertEquals("2", after(kvm, "-smp"));
+        assertEquals("pc,accel=kvm", after(kvm, "-machine"));
+        assertEquals("/images/qemu/vmlinuz", after(kvm, "-kernel"));
+        assertEquals("/images/qemu/initrd.img", after(kvm, "-initrd"));
+        assertEquals("/var/lib/bh,data/qemu/domains/work/qemu.pid", after(kvm, "-pidfile"));
+        assertTrue(kvm.contains("-daemonize") && kvm.contains("-nodefaults"));
+        assertEquals("pc,accel=tcg", after(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()), "-machine"));
+    }
+
+    @Test
+    void socketsAndLogsAreInTheDomainsDirectoryWithCommasDoubled() {
+        List<String> argv = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty());
+        assertTrue(argv.contains("file,id=console,path=/var/lib/bh,,data/qemu/domains/work/console.log"), argv.toString());
+        assertTrue(argv.contains("socket,id=qmp,path=/var/lib/bh,,data/qemu/domains/work/qmp.sock,server=on,wait=off"));
+        assertTrue(argv.contains("socket,id=agent,path=/var/lib/bh,,data/qemu/domains/work/qga.sock,server=on,wait=off"));
+        assertTrue(argv.contains("virtserialport,chardev=agent,name=org.qemu.guest_agent.0"));
+    }
+
+    @Test
+    void kernelOptionsComeLastAndThePrivateDiskIsAVirtioDrive() {
+        List<String> argv = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(" nosmt  "),
+                Optional.of(new PrivateVolumes.Disk(Path.of("/v/private.img"), false)));
+        assertEquals("console=ttyS0 quiet panic=-1 bulkhead.name=work bulkhead.private=1 nosmt", after(argv, "-append"));
+        assertEquals("file=/v/private.img,if=virtio,format=raw,cache=writeback,discard=unmap", after(argv, "-drive"));
+
+        List<String> snapshot = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""),
+                Optional.of(new PrivateVolumes.Disk(Path.of("/v/private.img"), true)));
+        assertTrue(after(snapshot, "-drive").endsWith(",snapshot=on"));
+        assertFalse(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()).contains("-drive"));
+        assertEquals("console=ttyS0 quiet panic=-1 bulkhead.name=work",
+                after(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()), "-append"));
+    }
+}
