@@ -102,6 +102,7 @@ public final class QemuBackend implements HypervisorBackend {
     private final PrivateVolumes privateVolumes;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Object> monitorLocks = new ConcurrentHashMap<>();
     /** The guest agent serves one client at a time: requests to one domain's agent take turns, also during an exec. */
     private final ConcurrentMap<String, Object> agentLocks = new ConcurrentHashMap<>();
 
@@ -141,12 +142,8 @@ public final class QemuBackend implements HypervisorBackend {
      */
     @Override
     public boolean isSupported() {
-        return settings.accelerator() != QemuSettings.Accelerator.TCG && host.kvmUsable() && imagePresent()
+        return settings.accelerator() != QemuSettings.Accelerator.TCG && host.kvmUsable() && settings.imagePresent()
                 && onPath(settings.qemu());
-    }
-
-    private boolean imagePresent() {
-        return Files.isRegularFile(settings.kernel()) && Files.isRegularFile(settings.initramfs());
     }
 
     private boolean useKvm() {
@@ -170,9 +167,8 @@ public final class QemuBackend implements HypervisorBackend {
         if (spec.vcpus() < 1) {
             throw new InvalidValueException("vcpus of '" + name + "'", Integer.toString(spec.vcpus()), "at least 1");
         }
-        if (!imagePresent()) {
-            throw new AdminException("the qemu backend's guest image is missing: no " + settings.kernel() + " and "
-                    + settings.initramfs() + " (setting imageDirectory)");
+        if (!settings.imagePresent()) {
+            throw new AdminException("qemu backend: " + settings.imageProblem());
         }
         if (settings.accelerator() == QemuSettings.Accelerator.KVM && !host.kvmUsable()) {
             throw new AdminException("accelerator kvm is configured but KVM is not usable on this host"
@@ -301,8 +297,8 @@ public final class QemuBackend implements HypervisorBackend {
     /** Through the guest agent, which powers the guest off at once; through ACPI if the agent does not answer. */
     private void askToPowerOff(String name) {
         try {
-            if (qmp.execute(layout.qmpSocket(name), "query-status").path("status").asText().equals("paused")) {
-                qmp.execute(layout.qmpSocket(name), "cont");
+            if (monitor(name, "query-status").path("status").asText().equals("paused")) {
+                monitor(name, "cont");
             }
         } catch (AdminException e) {
             // a QEMU that does not answer is killed when the grace is over
@@ -313,7 +309,7 @@ public final class QemuBackend implements HypervisorBackend {
             }
         } catch (AdminException e) {
             try {
-                qmp.execute(layout.qmpSocket(name), "system_powerdown");
+                monitor(name, "system_powerdown");
             } catch (AdminException ignored) {
                 // killed when the grace is over
             }
@@ -345,7 +341,7 @@ public final class QemuBackend implements HypervisorBackend {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
             requireRunning(name);
-            qmp.execute(layout.qmpSocket(name), "stop");
+            monitor(name, "stop");
         }
     }
 
@@ -354,7 +350,7 @@ public final class QemuBackend implements HypervisorBackend {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
             requireRunning(name);
-            qmp.execute(layout.qmpSocket(name), "cont");
+            monitor(name, "cont");
         }
     }
 
@@ -364,14 +360,25 @@ public final class QemuBackend implements HypervisorBackend {
         return stateOf(name);
     }
 
+    /**
+     * Halted without a QEMU process; otherwise the run state QMP reports, or {@link PowerState#Transient} when the
+     * monitor does not answer (the process lives, so the domain is never taken for stopped).
+     */
     private PowerState stateOf(String name) {
         if (processes.running(layout.pidFile(name)).isEmpty()) {
             return PowerState.Halted;
         }
         try {
-            return powerState(qmp.execute(layout.qmpSocket(name), "query-status").path("status").asText());
+            return powerState(monitor(name, "query-status").path("status").asText());
         } catch (AdminException e) {
-            return PowerState.NA;
+            return processes.running(layout.pidFile(name)).isPresent() ? PowerState.Transient : PowerState.Halted;
+        }
+    }
+
+    /** A QMP request; QEMU serves one monitor client at a time, so this backend's requests to a domain take turns. */
+    private JsonNode monitor(String name, String command) {
+        synchronized (monitorLocks.computeIfAbsent(name, n -> new Object())) {
+            return qmp.execute(layout.qmpSocket(name), command);
         }
     }
 
@@ -462,6 +469,7 @@ public final class QemuBackend implements HypervisorBackend {
         }
         domainLocks.remove(name);
         agentLocks.remove(name);
+        monitorLocks.remove(name);
     }
 
     @Override

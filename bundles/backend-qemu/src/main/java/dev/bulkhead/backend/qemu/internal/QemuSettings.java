@@ -8,7 +8,8 @@ import java.util.Locale;
  * The backend's configuration in typed form.
  *
  * @param qemu           the qemu-system-x86_64 binary
- * @param image          the directory of the built-in guest image ({@code vmlinuz}, {@code initrd.img})
+ * @param image          the directory of the built-in guest image ({@code vmlinuz}, {@code initrd.img}), or
+ *                       {@code null} when neither the setting nor the installation names one
  * @param accelerator    how guests are run
  * @param bootTimeout    how long a start waits for the guest agent to answer
  * @param commandTimeout how long a host command (qemu's launch, mkfs) or a QMP / agent request may take
@@ -33,7 +34,7 @@ record QemuSettings(String qemu, Path image, Accelerator accelerator, Duration b
         if (qemu == null || qemu.isBlank()) {
             throw new IllegalArgumentException("qemuPath '" + qemu + "': a program name or an absolute path is required");
         }
-        if (image == null || !image.isAbsolute()) {
+        if (image != null && !image.isAbsolute()) {
             throw new IllegalArgumentException("imageDirectory '" + image + "': an absolute path is required");
         }
         if (bootTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -58,12 +59,22 @@ record QemuSettings(String qemu, Path image, Accelerator accelerator, Duration b
         } else if (home != null && !home.isBlank()) {
             image = Path.of(home).resolve("images").resolve("qemu");
         } else {
-            throw new IllegalArgumentException("imageDirectory is empty and the framework property bulkhead.home is not set:"
-                    + " configure the directory of vmlinuz and initrd.img");
+            image = null;
         }
-        return new QemuSettings(config.qemuPath(), image.toAbsolutePath().normalize(), Accelerator.parse(config.accelerator()),
+        return new QemuSettings(config.qemuPath(), image == null ? null : image.toAbsolutePath().normalize(), Accelerator.parse(config.accelerator()),
                 Duration.ofSeconds(config.bootTimeoutSeconds()), Duration.ofSeconds(config.commandTimeoutSeconds()),
                 Duration.ofSeconds(config.shutdownGraceSeconds()));
+    }
+
+    /** Whether the guest kernel and initramfs are there. */
+    boolean imagePresent() {
+        return image != null && java.nio.file.Files.isRegularFile(kernel()) && java.nio.file.Files.isRegularFile(initramfs());
+    }
+
+    /** Why there is no image, for a start that cannot boot. */
+    String imageProblem() {
+        return image == null ? "no guest image directory: configure imageDirectory, or run the platform with bulkhead.home set"
+                : "the guest image is missing: no " + kernel() + " and " + initramfs() + " (setting imageDirectory)";
     }
 
     Path kernel() {

@@ -160,6 +160,9 @@ class QemuBackendSystemTest {
 
         start(backend, spec("keeper", 200, 1, "", volumes));
         assertEquals("kept\n", ok(backend.exec("keeper", List.of("cat", "/rw/note"), NO_INPUT, EXEC_TIMEOUT)));
+        assertEquals("/rw/home\n", ok(backend.exec("keeper", List.of("sh", "-c", "grep -o ' /home ' /proc/mounts >/dev/null && echo /rw/home"),
+                NO_INPUT, EXEC_TIMEOUT)), "/home is the private volume's");
+        assertFalse(backend.consoleLog("keeper").contains("cannot"), backend.consoleLog("keeper"));
         long pid = qemuPid(data, "keeper");
         backend.kill("keeper");
         assertEquals(PowerState.Halted, backend.state("keeper"));

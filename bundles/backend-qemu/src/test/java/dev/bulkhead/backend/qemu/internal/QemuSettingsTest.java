@@ -1,6 +1,7 @@
 package dev.bulkhead.backend.qemu.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -41,6 +42,8 @@ class QemuSettingsTest {
                 Map.of("imageDirectory", "/srv/image", "accelerator", "TCG")), null);
         assertEquals(Path.of("/srv/image/initrd.img"), configured.initramfs());
         assertEquals(QemuSettings.Accelerator.TCG, configured.accelerator());
-        assertThrows(IllegalArgumentException.class, () -> QemuSettings.of(Settings.of(QemuBackend.Config.class, Map.of()), null));
+        QemuSettings nowhere = QemuSettings.of(Settings.of(QemuBackend.Config.class, Map.of()), null);
+        assertFalse(nowhere.imagePresent());
+        assertTrue(nowhere.imageProblem().contains("configure imageDirectory"), nowhere.imageProblem());
     }
 }
