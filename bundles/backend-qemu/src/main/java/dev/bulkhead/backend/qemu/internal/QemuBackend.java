@@ -405,6 +405,10 @@ public final class QemuBackend implements HypervisorBackend {
             throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
         }
         requireRunning(name);
+        // a paused guest's agent would not answer until the request's timeout
+        if (stateOf(name) == PowerState.Paused) {
+            throw new InvalidStateException("domain '" + name + "' is paused: unpause it to run commands");
+        }
         Path socket = layout.agentSocket(name);
         long deadline = System.nanoTime() + timeout.toNanos();
         long guestPid;

@@ -122,6 +122,9 @@ class QemuBackendSystemTest {
 
         backend.pause("work");
         assertEquals(PowerState.Paused, backend.state("work"));
+        InvalidStateException paused = assertThrows(InvalidStateException.class,
+                () -> backend.exec("work", List.of("true"), NO_INPUT, EXEC_TIMEOUT));
+        assertTrue(paused.getMessage().contains("paused"), paused.getMessage());
         backend.unpause("work");
         assertEquals(PowerState.Running, backend.state("work"));
 

@@ -1,0 +1,50 @@
+package dev.bulkhead.backend.qemu.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalLong;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real processes: a pid file is believed only while its process's command line names that pid file. */
+class QemuProcessesTest {
+    private final QemuProcesses processes = new QemuProcesses(Path.of("/proc"));
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void aProcessNamingThePidFileIsFoundKilledAndGone() throws Exception {
+        Path pidFile = temp.resolve("qemu.pid");
+        // the shell keeps running (it does not exec the sleep) with "-pidfile <file>" among its arguments
+        Process p = new ProcessBuilder("sh", "-c", "sleep 60; :", "-pidfile", pidFile.toString()).start();
+        try {
+            Files.writeString(pidFile, p.pid() + "\n");
+            assertEquals(OptionalLong.of(p.pid()), processes.running(pidFile));
+            assertTrue(processes.usage(p.pid()).orElseThrow()[1] > 0, "resident memory of a live process");
+
+            assertFalse(processes.awaitExit(p.pid(), Duration.ofMillis(50)), "it runs on");
+            processes.kill(p.pid());
+            assertTrue(processes.awaitExit(p.pid(), Duration.ofSeconds(10)));
+            assertEquals(OptionalLong.empty(), processes.running(pidFile));
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aPidFileNamingAnotherProgramIsNotBelieved() throws Exception {
+        Path pidFile = temp.resolve("qemu.pid");
+        Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
+        assertEquals(OptionalLong.empty(), processes.running(pidFile), "a reused pid is not the domain's QEMU");
+        Files.writeString(pidFile, "not a pid");
+        assertEquals(OptionalLong.empty(), processes.running(pidFile));
+        assertEquals(OptionalLong.empty(), processes.running(temp.resolve("none.pid")));
+    }
+}
