@@ -210,12 +210,22 @@ public final class QemuBackend implements HypervisorBackend {
     }
 
     /**
-     * Runs QEMU, which daemonizes once its sockets listen: the launching process's exit status says whether it
-     * started. What QEMU prints goes to the domain's {@code qemu.log}, whose last line is a failure's reason.
+     * Runs QEMU in a session of its own (so that it outlives the platform, and a signal to the platform's
+     * terminal does not reach it) and waits until its monitor listens; QEMU refuses a bad command line by
+     * exiting at once. What QEMU prints goes to the domain's {@code qemu.log}, whose last line is then the reason.
      */
     private void launch(String name, List<String> argv) {
         Path log = layout.qemuLog(name);
-        ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        Path monitor = layout.qmpSocket(name);
+        try {
+            Files.deleteIfExists(monitor);
+        } catch (IOException e) {
+            throw new AdminException("cannot remove the old monitor socket of '" + name + "': " + e.getMessage(), e);
+        }
+        List<String> command = new java.util.ArrayList<>();
+        command.add("setsid");
+        command.addAll(argv);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true);
         Process p;
         try {
@@ -223,24 +233,22 @@ public final class QemuBackend implements HypervisorBackend {
         } catch (IOException e) {
             throw new AdminException("cannot run " + settings.qemu() + " for '" + name + "': " + e.getMessage(), e);
         }
-        try {
-            if (!p.waitFor(settings.commandTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
+        while (!Files.exists(monitor)) {
+            if (!p.isAlive()) {
+                String reason;
+                try {
+                    reason = lastLine(Files.readString(log));
+                } catch (IOException e) {
+                    reason = "(cannot read " + log + ": " + e.getMessage() + ")";
+                }
+                throw new AdminException("QEMU for '" + name + "' failed (exit " + p.exitValue() + "): " + reason);
+            }
+            if (System.nanoTime() > deadline) {
                 p.destroyForcibly();
                 throw new AdminException("QEMU for '" + name + "' did not start within " + settings.commandTimeout().toSeconds() + " s");
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new AdminException("interrupted while starting QEMU for '" + name + "'", e);
-        }
-        if (p.exitValue() != 0) {
-            String reason;
-            try {
-                reason = lastLine(Files.readString(log));
-            } catch (IOException e) {
-                reason = "(cannot read " + log + ": " + e.getMessage() + ")";
-            }
-            throw new AdminException("QEMU for '" + name + "' failed (exit " + p.exitValue() + "): " + reason);
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
         }
     }
 

@@ -8,11 +8,17 @@ import java.util.Optional;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 
 /**
- * The command line of a domain's QEMU: a daemonized {@code qemu-system-x86_64} booting the guest kernel and
+ * The command line of a domain's QEMU: a sandboxed {@code qemu-system-x86_64} booting the guest kernel and
  * initramfs directly, with no devices but the serial console (written to the console log), the QMP monitor and the
  * guest agent's virtio-serial port (both unix sockets QEMU listens on), and the private volume as a virtio disk.
  */
 final class QemuCommandLine {
+    /**
+     * QEMU's seccomp filter: besides the calls it always refuses, no obsolete calls, no change of user or
+     * group, no fork or exec, no change of scheduling or resource limits.
+     */
+    static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+
     private QemuCommandLine() {
     }
 
@@ -42,7 +48,8 @@ final class QemuCommandLine {
                 "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0"));
         privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
-        argv.addAll(List.of("-daemonize", "-pidfile", layout.pidFile(name).toString()));
+        // No -daemonize: it needs setsid, which the sandbox refuses; the backend starts QEMU in a session of its own.
+        argv.addAll(List.of("-sandbox", SANDBOX, "-pidfile", layout.pidFile(name).toString()));
         return argv;
     }
 

@@ -91,7 +91,7 @@ class QemuBackendSystemTest {
 
     /** One guest through its whole life: start, exec, pause, re-adoption by a new backend instance, shutdown, destroy. */
     @Test
-    void aGuestRunsCommandsPausesIsAdoptedAgainAndShutsDown() {
+    void aGuestRunsCommandsPausesIsAdoptedAgainAndShutsDown() throws java.io.IOException {
         Path data = temp.resolve("data");
         QemuBackend backend = backendOn(data);
         long before = System.nanoTime();
@@ -99,6 +99,12 @@ class QemuBackendSystemTest {
         System.out.printf("qemu TCG: start to guest agent ready %d ms%n", (System.nanoTime() - before) / 1_000_000);
         assertEquals(PowerState.Running, backend.state("work"));
         assertThrows(InvalidStateException.class, () -> backend.start(spec("work", 200, 1, "", List.of())));
+        long qemu = qemuPid(data, "work");
+        String status = Files.readString(Path.of("/proc", Long.toString(qemu), "status"));
+        assertTrue(status.contains("Seccomp:\t2"), "QEMU runs under its seccomp filter:\n" + status);
+        String stat = Files.readString(Path.of("/proc", Long.toString(qemu), "stat"));
+        assertEquals(Long.toString(qemu), stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3],
+                "QEMU leads a session of its own, apart from the platform's terminal");
 
         assertEquals("work", ok(backend.exec("work", List.of("hostname"), NO_INPUT, EXEC_TIMEOUT)).strip());
         assertEquals("from stdin\n", ok(backend.exec("work", List.of("cat"), "from stdin\n".getBytes(), EXEC_TIMEOUT)));

@@ -38,7 +38,8 @@ class QemuCommandLineTest {
         assertEquals("/images/qemu/vmlinuz", after(kvm, "-kernel"));
         assertEquals("/images/qemu/initrd.img", after(kvm, "-initrd"));
         assertEquals("/var/lib/bh,data/qemu/domains/work/qemu.pid", after(kvm, "-pidfile"));
-        assertTrue(kvm.contains("-daemonize") && kvm.contains("-nodefaults"));
+        assertTrue(kvm.contains("-nodefaults") && !kvm.contains("-daemonize"));
+        assertEquals(QemuCommandLine.SANDBOX, kvm.get(kvm.indexOf("-sandbox") + 1));
         assertEquals("pc,accel=tcg", after(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()), "-machine"));
     }
 
