@@ -14,10 +14,17 @@ import dev.bulkhead.api.hypervisor.DomainSpec;
  */
 final class QemuCommandLine {
     /**
-     * QEMU's seccomp filter: besides the calls it always refuses, no obsolete calls, no change of user or
-     * group, no fork or exec, no change of scheduling or resource limits.
+     * QEMU's seccomp filter: besides the calls it always refuses, no obsolete calls, no fork or exec, no change
+     * of scheduling or resource limits. Changing user stays allowed, for {@code -runas}: once QEMU is that user
+     * it has no privilege to change back.
      */
-    static final String SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+    static final String SANDBOX = "on,obsolete=deny,spawn=deny,resourcecontrol=deny";
+    /**
+     * Each qube's QEMU drops to a user and group of its own, this plus the qube's qid, with no name or home on
+     * the host, once it has opened its files, sockets and devices as root: one QEMU taken over by its guest can
+     * touch neither another qube's QEMU nor anything of the host's that root alone may.
+     */
+    static final long GUEST_UID_BASE = 2_100_000_000L;
 
     private QemuCommandLine() {
     }
@@ -49,7 +56,8 @@ final class QemuCommandLine {
         privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
         // No -daemonize: it needs setsid, which the sandbox refuses; the backend starts QEMU in a session of its own.
-        argv.addAll(List.of("-sandbox", SANDBOX, "-pidfile", layout.pidFile(name).toString()));
+        long uid = GUEST_UID_BASE + spec.qid();
+        argv.addAll(List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(name).toString()));
         return argv;
     }
 

@@ -102,6 +102,10 @@ class QemuBackendSystemTest {
         long qemu = qemuPid(data, "work");
         String status = Files.readString(Path.of("/proc", Long.toString(qemu), "status"));
         assertTrue(status.contains("Seccomp:\t2"), "QEMU runs under its seccomp filter:\n" + status);
+        long uid = QemuCommandLine.GUEST_UID_BASE + 7;
+        assertTrue(status.contains("\nUid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n")
+                && status.contains("\nGid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n")
+                && status.contains("\nGroups:\t" + uid + " \n"), "QEMU runs as the qube's own user, with nothing to go back to root:\n" + status);
         String stat = Files.readString(Path.of("/proc", Long.toString(qemu), "stat"));
         assertEquals(Long.toString(qemu), stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3],
                 "QEMU leads a session of its own, apart from the platform's terminal");
