@@ -85,6 +85,14 @@ try {
   await page.waitForSelector(`#rules li[data-rule="${shownRule}"]`);
   report('firewall-rule', { rules: await page.$$eval('#rules li', lis => lis.map(li => li.dataset.rule)) });
 
+  // A feature a role reports (a TorVM's bootstrap, say) appears in the open details without a reload.
+  await fromAnotherClient('PUT', `/api/qubes/${qube}/features/tor.bootstrap`, { value: '42' });
+  await page.waitForFunction(() => {
+    const row = document.querySelector('#features tr[data-feature="tor.bootstrap"]');
+    return row && row.cells[1].textContent === '42';
+  });
+  report('features', { features: await page.$$eval('#features tr[data-feature]', rs => rs.map(r => r.dataset.feature)) });
+
   await page.waitForSelector(`#topology g[data-qube="${qube}"]`);
   await page.waitForSelector(`#topology line[data-edge="${qube}->${netvm}"]`, { state: 'attached' });
   await page.waitForSelector(`#topology line[data-edge="${netvm}->outside"]`, { state: 'attached' });

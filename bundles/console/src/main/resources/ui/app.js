@@ -275,6 +275,10 @@ async function renderDetails() {
   $('details-name').textContent = q.name;
   $('props').tBodies[0].replaceChildren(...Object.entries(q.properties).map(([k, v]) =>
     h('tr', { 'data-property': k }, h('td', {}, k), h('td', {}, v.value || '-'), h('td', {}, v.default ? `default: ${v.source}` : 'set'))));
+  const features = Object.entries(q.features).sort(([a], [b]) => a.localeCompare(b));
+  $('features').tBodies[0].replaceChildren(...(features.length
+    ? features.map(([k, v]) => h('tr', { 'data-feature': k }, h('td', {}, k), h('td', {}, v)))
+    : [h('tr', {}, h('td', { colspan: '2' }, 'none'))]));
   options($('prop-name'), Object.keys(q.properties).map(k => [k, k]), true);
   if (document.activeElement !== $('prop-value')) $('prop-value').value = q.properties[$('prop-name').value].value;
   if (q.qid === 0) {

@@ -56,7 +56,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
 
         Map<String, JsonNode> steps = steps(output);
         assertEquals(output, List.of("logged-in", "created", "started", "live-update", "started-again", "firewall-rule",
-                "topology", "graphs", "done"), List.copyOf(steps.keySet()));
+                "features", "topology", "graphs", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
         assertEquals("Halted", steps.get("live-update").path("state").asText());
         assertEquals("the page was not reloaded", "first load", steps.get("live-update").path("marker").asText());
@@ -64,6 +64,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertTrue(steps.get("topology").path("edges").toString(), steps.get("topology").path("edges").toString()
                 .contains("br-web->br-net"));
         assertEquals("no script errors in the page", 0, steps.get("done").path("consoleErrors").size());
+        assertTrue(steps.get("features").toString(), steps.get("features").path("features").toString().contains("tor.bootstrap"));
 
         assertEquals(PowerState.Running, admin().get("br-web").state());
         assertEquals(Label.BLUE, admin().get("br-web").label());
