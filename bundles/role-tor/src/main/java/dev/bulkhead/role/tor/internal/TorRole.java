@@ -17,10 +17,10 @@ import org.osgi.service.metatype.annotations.Designate;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
-import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.api.role.RuleFreeClients;
 
 /**
  * The TorVM role, as the Whonix gateway: every client's TCP goes into Tor through tor's TransPort
@@ -114,7 +114,7 @@ public final class TorRole implements QubeRole, TorQubes {
     @Override
     public void clientAttached(RoleContext context, LinkEndpoint link) {
         reload(context);
-        refuseIfRestricted(context, link);
+        RuleFreeClients.refuseIfRestricted(context, link, "TorVM", TIMEOUT);
     }
 
     @Override
@@ -125,26 +125,7 @@ public final class TorRole implements QubeRole, TorQubes {
     @Override
     public void clientChanged(RoleContext context, LinkEndpoint link) {
         reload(context);
-        refuseIfRestricted(context, link);
-    }
-
-    /**
-     * The clients this role serves: those whose own firewall rules restrict nothing. It applies no
-     * per-qube rules, so a client with rules gets nothing through rather than its rules ignored.
-     */
-    static List<LinkEndpoint> served(RoleContext context) {
-        return context.clients().stream().filter(c -> FirewallRule.restrictNothing(context.firewallRules(c.link().client()))).toList();
-    }
-
-    private static void refuseIfRestricted(RoleContext context, LinkEndpoint link) {
-        String client = link.link().client();
-        if (!FirewallRule.restrictNothing(context.firewallRules(client))) {
-            // its open connections go too: nothing of it passes once it is out of the filter's clients
-            context.exec(List.of("conntrack", "-D", "-s", link.link().clientAddress()), new byte[0], TIMEOUT);
-            throw new AdminException("'" + client + "' has firewall rules of its own, which '" + context.qube().name()
-                    + "' (a TorVM) does not apply: it gets nothing through until they are reset (qvm:firewall " + client
-                    + " reset) or a FirewallVM is put between them");
-        }
+        RuleFreeClients.refuseIfRestricted(context, link, "TorVM", TIMEOUT);
     }
 
     /** A client change also tells the role of a TorVM it did not start (one running from before the platform started). */
@@ -157,7 +138,7 @@ public final class TorRole implements QubeRole, TorQubes {
     }
 
     private void load(RoleContext context) {
-        String ruleset = TorRuleset.render(served(context), layout.user());
+        String ruleset = TorRuleset.render(RuleFreeClients.of(context), layout.user());
         ExecResult r = context.exec(List.of("nft", "-f", "-"), ruleset.getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
             throw new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip());

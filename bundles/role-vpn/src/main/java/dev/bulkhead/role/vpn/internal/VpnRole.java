@@ -14,10 +14,10 @@ import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
-import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.api.role.RuleFreeClients;
 
 /**
  * The VPN-VM role: its clients' traffic goes through a WireGuard tunnel (the kernel's, else
@@ -92,7 +92,7 @@ public final class VpnRole implements QubeRole, VpnQubes {
     @Override
     public void clientAttached(RoleContext context, LinkEndpoint link) {
         reload(context);
-        refuseIfRestricted(context, link);
+        RuleFreeClients.refuseIfRestricted(context, link, "VPN-VM", TIMEOUT);
     }
 
     @Override
@@ -103,26 +103,7 @@ public final class VpnRole implements QubeRole, VpnQubes {
     @Override
     public void clientChanged(RoleContext context, LinkEndpoint link) {
         reload(context);
-        refuseIfRestricted(context, link);
-    }
-
-    /**
-     * The clients this role serves: those whose own firewall rules restrict nothing. It applies no
-     * per-qube rules, so a client with rules gets nothing through rather than its rules ignored.
-     */
-    static List<LinkEndpoint> served(RoleContext context) {
-        return context.clients().stream().filter(c -> FirewallRule.restrictNothing(context.firewallRules(c.link().client()))).toList();
-    }
-
-    private static void refuseIfRestricted(RoleContext context, LinkEndpoint link) {
-        String client = link.link().client();
-        if (!FirewallRule.restrictNothing(context.firewallRules(client))) {
-            // its open connections go too: nothing of it passes once it is out of the filter's clients
-            context.exec(List.of("conntrack", "-D", "-s", link.link().clientAddress()), new byte[0], TIMEOUT);
-            throw new AdminException("'" + client + "' has firewall rules of its own, which '" + context.qube().name()
-                    + "' (a VPN-VM) does not apply: it gets nothing through until they are reset (qvm:firewall " + client
-                    + " reset) or a FirewallVM is put between them");
-        }
+        RuleFreeClients.refuseIfRestricted(context, link, "VPN-VM", TIMEOUT);
     }
 
     /** A client change also tells the role of a VPN-VM it did not start (one running from before the platform started). */
@@ -151,7 +132,7 @@ public final class VpnRole implements QubeRole, VpnQubes {
     }
 
     private void load(RoleContext context, WgQuickConfig config) {
-        String ruleset = VpnRuleset.render(served(context), config == null ? List.of() : config.ipv4Dns(), layout.tunnel());
+        String ruleset = VpnRuleset.render(RuleFreeClients.of(context), config == null ? List.of() : config.ipv4Dns(), layout.tunnel());
         run(context, List.of("nft", "-f", "-"), ruleset, "load the packet filter");
     }
 
