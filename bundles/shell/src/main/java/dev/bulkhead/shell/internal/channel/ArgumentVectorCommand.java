@@ -43,7 +43,8 @@ final class ArgumentVectorCommand {
 
     /**
      * The registered command of that name: {@code scope:name} exactly, or a plain name looked up
-     * through the session's {@code SCOPE} path as Gogo does. Session variables are not commands here.
+     * through the session's {@code SCOPE} path as Gogo does. Unlike Gogo, a plain name is never
+     * tried as a session variable first (the session is fresh and holds none anyway).
      */
     static Function resolve(CommandSession session, String name) {
         Object command = session.get(name.indexOf(':') < 0 ? "*:" + name : name);

@@ -193,7 +193,9 @@ class ClientSocketServerTest {
         assertEquals(0, run("t:twice", "21"));
         assertEquals(0, run("t:greet", "--loud", "world"));
         assertEquals(0, run("greet", "you"));
-        assertEquals("42\nHELLO WORLD\nhello you\n", out());
+        assertEquals(0, run("t:size", "--unit", "MiB", "3"));
+        assertEquals(0, run("t:size", "4"));
+        assertEquals("42\nHELLO WORLD\nhello you\n3 MiB\n4 B\n", out());
         assertEquals(1, run("t:twice", "many"));
         assertTrue(err().contains("Cannot coerce"), err());
     }
@@ -265,12 +267,19 @@ class ClientSocketServerTest {
     @Test
     void aSecondRequestOnTheSameConnectionIsNeverRun() throws IOException {
         server = serve();
-        java.io.ByteArrayOutputStream both = new java.io.ByteArrayOutputStream();
-        Frame.arguments(List.of("t:note", "k", "first")).writeTo(java.nio.channels.Channels.newChannel(both));
-        Frame.arguments(List.of("t:remove", "canary")).writeTo(java.nio.channels.Channels.newChannel(both));
-        Frame.command("t:remove canary").writeTo(java.nio.channels.Channels.newChannel(both));
-        List<Frame> answer = exchange(both.toByteArray());
-        assertEquals(0, answer.get(answer.size() - 1).exitStatus());
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            Frame.arguments(List.of("t:note", "k", "first")).writeTo(client);
+            Frame.arguments(List.of("t:remove", "canary")).writeTo(client);
+            Frame.command("t:remove canary").writeTo(client);
+            // The platform closes after the first command; unread requests may reset the connection instead of ending it.
+            try {
+                while (Frame.readFrom(client) != null) {
+                    continue;
+                }
+            } catch (java.net.SocketException reset) {
+                assertTrue(reset.getMessage().contains("reset"), reset.toString());
+            }
+        }
         assertEquals("first", shell.commands.notes.get("k"));
         assertEquals(0, shell.commands.removals.get());
     }

@@ -26,7 +26,7 @@ final class TestShell implements AutoCloseable {
     TestShell() {
         threadIO.start();
         processor = new CommandProcessorImpl(threadIO);
-        for (String function : new String[] {"echo", "both", "answer", "twice", "greet", "fail", "quiet", "exit", "block", "note",
+        for (String function : new String[] {"echo", "both", "answer", "twice", "greet", "size", "fail", "quiet", "exit", "block", "note",
                 "read", "remove", "touch"}) {
             processor.addCommand("t", commands, function);
         }
@@ -64,6 +64,11 @@ final class TestShell implements AutoCloseable {
 
         public void greet(@Parameter(names = {"-l", "--loud"}, presentValue = "true", absentValue = "false") boolean loud, String name) {
             System.out.println(loud ? "HELLO " + name.toUpperCase() : "hello " + name);
+        }
+
+        /** A valued option, as bench:run takes {@code --rounds N}. */
+        public String size(@Parameter(names = "--unit", absentValue = "B") String unit, int n) {
+            return n + " " + unit;
         }
 
         public void fail() {
