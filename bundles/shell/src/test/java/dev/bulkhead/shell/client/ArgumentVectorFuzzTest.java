@@ -1,5 +1,6 @@
 package dev.bulkhead.shell.client;
 
+import static dev.bulkhead.shell.fuzz.SpreadTries.spread;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,16 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * What a hostile client can send: arbitrary and mutated bytes never get past the frame reader or the
@@ -36,90 +33,118 @@ import net.jqwik.api.constraints.Size;
  * {@code hostile-requests.txt} replays inputs worth keeping.
  */
 class ArgumentVectorFuzzTest {
-    private static final String SEED = "20261204";
+    private static final long SEED = 20261204;
+    private static final int[] SYNTAX = {';', '|', '&', '$', '(', ')', '{', '}', '<', '>', '\'', '"', '\\', '`', '\n', '\t', ' ', '#',
+        0x1b, 0x7f};
+    /** Code points from 1 up, surrogates left out: they are not characters on their own. */
+    private static final int NON_SURROGATES = Character.MAX_CODE_POINT - (Character.MAX_SURROGATE - Character.MIN_SURROGATE + 1);
 
-    /** Characters a caller might put in an argument: shell syntax, controls, and every plane of Unicode. */
-    @Provide
-    Arbitrary<String> argument() {
-        Arbitrary<Integer> syntax = Arbitraries.of((int) ';', (int) '|', (int) '&', (int) '$', (int) '(', (int) ')', (int) '{', (int) '}',
-                (int) '<', (int) '>', (int) '\'', (int) '"', (int) '\\', (int) '`', (int) '\n', (int) '\t', (int) ' ', (int) '#', 0x1b, 0x7f);
-        Arbitrary<Integer> any = Arbitraries.integers().between(1, Character.MAX_CODE_POINT)
-                .filter(cp -> cp < Character.MIN_SURROGATE || cp > Character.MAX_SURROGATE);
-        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(3, syntax), net.jqwik.api.Tuple.of(1, any)).list().ofMaxSize(40)
-                .map(cps -> {
-                    StringBuilder text = new StringBuilder();
-                    cps.forEach(text::appendCodePoint);
-                    return text.toString();
-                });
+    /** A request and one change to its encoding: a byte replaced, a cut, a byte appended, a length changed, or a general mutation. */
+    record Mutation(List<String> argv, int kind, int where, byte value, long mutationSeed) {
     }
 
-    @Provide
-    Arbitrary<List<String>> argv() {
-        return Combinators.combine(argument().filter(s -> !s.isEmpty()), argument().list().ofMaxSize(12)).as((name, rest) -> {
-            List<String> all = new ArrayList<>(List.of(name));
-            all.addAll(rest);
-            return all;
+    /**
+     * An argument of up to 40 characters, three in four shell syntax or controls, the others from
+     * every plane of Unicode; a command name has at least one.
+     */
+    static String argument(Random random, int minLength) {
+        int length = minLength + random.nextInt(41 - minLength);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+            if (random.nextInt(4) < 3) {
+                text.appendCodePoint(SYNTAX[random.nextInt(SYNTAX.length)]);
+            } else {
+                int cp = 1 + random.nextInt(NON_SURROGATES);
+                text.appendCodePoint(cp < Character.MIN_SURROGATE ? cp : cp + (Character.MAX_SURROGATE - Character.MIN_SURROGATE + 1));
+            }
+        }
+        return text.toString();
+    }
+
+    /** A command name and up to 12 arguments, some of them empty. */
+    static List<String> argv(Random random) {
+        List<String> all = new ArrayList<>(List.of(argument(random, 1)));
+        int rest = random.nextInt(13);
+        for (int i = 0; i < rest; i++) {
+            all.add(argument(random, 0));
+        }
+        return all;
+    }
+
+    private static final Function<Random, Mutation> MUTATIONS = random -> new Mutation(argv(random), random.nextInt(5),
+            random.nextInt(100_001), (byte) random.nextInt(256), random.nextLong());
+
+    @Test
+    void wellFormedVectorsArriveExactlyAsSent() {
+        Fuzz.forAll(SEED, 400, spread(ArgumentVectorFuzzTest::argv), argv -> {
+            assertEquals(argv, ArgumentVector.decode(ArgumentVector.encode(argv)));
+            assertEquals(argv, Frame.readFrom(channel(wire(Frame.arguments(argv)))).arguments());
         });
     }
 
-    @Property(tries = 400, seed = SEED)
-    void wellFormedVectorsArriveExactlyAsSent(@ForAll("argv") List<String> argv) throws IOException {
-        assertEquals(argv, ArgumentVector.decode(ArgumentVector.encode(argv)));
-        assertEquals(argv, Frame.readFrom(channel(wire(Frame.arguments(argv)))).arguments());
-    }
-
     /** Bytes that decode are exactly the encoding of what they decode to: there is one way to say each request. */
-    @Property(tries = 2000, seed = SEED)
-    void arbitraryPayloadsAreRefusedOrCanonical(@ForAll @Size(max = 300) byte[] payload) {
-        decodeOrRefuse(payload);
+    @Test
+    void arbitraryPayloadsAreRefusedOrCanonical() {
+        Fuzz.forAll(SEED, 2000, spread(random -> Fuzz.bytes(random, 300)), ArgumentVectorFuzzTest::decodeOrRefuse);
     }
 
-    @Property(tries = 2000, seed = SEED)
-    void mutatedRequestsAreRefusedOrCanonical(@ForAll("argv") List<String> argv, @ForAll @IntRange(min = 0, max = 3) int mutation,
-            @ForAll @IntRange(min = 0, max = 100_000) int where, @ForAll byte value) {
-        byte[] payload = ArgumentVector.encode(argv);
-        int at = where % payload.length;
-        byte[] mutated = switch (mutation) {
+    @Test
+    void mutatedRequestsAreRefusedOrCanonical() {
+        int[] outcomes = new int[2];
+        Fuzz.forAll(SEED, 2000, spread(MUTATIONS), m -> outcomes[decodeOrRefuse(mutated(m)) ? 1 : 0]++);
+        // both ends of the decoder are reached: near-valid requests that still decode, and refusals
+        int all = outcomes[0] + outcomes[1];
+        assertTrue(outcomes[1] >= all / 40, outcomes[1] + " of " + all + " mutated requests decoded");
+        assertTrue(outcomes[0] >= all / 4, outcomes[0] + " of " + all + " mutated requests were refused");
+    }
+
+    private static byte[] mutated(Mutation m) {
+        byte[] payload = ArgumentVector.encode(m.argv());
+        int at = m.where() % payload.length;
+        return switch (m.kind()) {
             case 0 -> {
                 byte[] flipped = payload.clone();
-                flipped[at] = value;
+                flipped[at] = m.value();
                 yield flipped;
             }
             case 1 -> java.util.Arrays.copyOf(payload, at);
             case 2 -> {
                 byte[] longer = java.util.Arrays.copyOf(payload, payload.length + 1);
-                longer[payload.length] = value;
+                longer[payload.length] = m.value();
                 yield longer;
             }
-            default -> {
+            case 3 -> {
                 byte[] lengthChanged = payload.clone();
                 // the big-endian length of the first argument, pointed past or before its end
-                lengthChanged[4 + (at % 4)] ^= (byte) (value | 1);
+                lengthChanged[4 + (at % 4)] ^= (byte) (m.value() | 1);
                 yield lengthChanged;
             }
+            // several changes at once: flips, cuts, inserted and duplicated slices
+            default -> Fuzz.mutate(new Random(m.mutationSeed()), payload);
         };
-        decodeOrRefuse(mutated);
     }
 
     /** Whole frames from a hostile peer: read as frames, or refused; never a larger buffer than a frame holds. */
-    @Property(tries = 2000, seed = SEED)
-    void arbitraryStreamsAreReadAsFramesOrRefused(@ForAll @Size(max = 64) byte[] wire) {
-        ReadableByteChannel in = channel(wire);
-        try {
-            for (Frame frame = Frame.readFrom(in); frame != null; frame = Frame.readFrom(in)) {
-                assertTrue(frame.payload().length <= Frame.MAX_PAYLOAD);
-                if (frame.type() == FrameType.ARGUMENTS) {
-                    decodeOrRefuse(frame.payload());
+    @Test
+    void arbitraryStreamsAreReadAsFramesOrRefused() {
+        Fuzz.forAll(SEED, 2000, spread(random -> Fuzz.bytes(random, 64)), wire -> {
+            ReadableByteChannel in = channel(wire);
+            try {
+                for (Frame frame = Frame.readFrom(in); frame != null; frame = Frame.readFrom(in)) {
+                    assertTrue(frame.payload().length <= Frame.MAX_PAYLOAD);
+                    if (frame.type() == FrameType.ARGUMENTS) {
+                        decodeOrRefuse(frame.payload());
+                    }
                 }
+            } catch (ProtocolException | EOFException refused) {
+                assertFalse(refused.getMessage().isBlank());
+            } catch (IOException e) {
+                fail("not a declared refusal: " + e);
             }
-        } catch (ProtocolException | EOFException refused) {
-            assertFalse(refused.getMessage().isBlank());
-        } catch (IOException e) {
-            fail("not a declared refusal: " + e);
-        }
+        });
     }
 
-    @Example
+    @Test
     void theHostileCorpusIsRefusedOrReadAsDeclared() throws IOException {
         int replayed = 0;
         for (String line : corpus()) {
@@ -147,7 +172,7 @@ class ArgumentVectorFuzzTest {
         assertTrue(replayed >= 20, "the corpus holds " + replayed + " requests");
     }
 
-    @Example
+    @Test
     void encodingRefusesWhatNoProcessArgumentHolds() {
         assertEquals("no command name", assertThrows(IllegalArgumentException.class, () -> ArgumentVector.encode(List.of())).getMessage());
         assertEquals("the command name is empty",
@@ -164,15 +189,17 @@ class ArgumentVectorFuzzTest {
         assertThrows(IllegalArgumentException.class, () -> ArgumentVector.encode(List.of("x", "y".repeat(Frame.MAX_PAYLOAD))));
     }
 
-    private static void decodeOrRefuse(byte[] payload) {
+    /** Whether the payload decoded, after checking that it is the one encoding of what it decoded to. */
+    private static boolean decodeOrRefuse(byte[] payload) {
         List<String> argv;
         try {
             argv = ArgumentVector.decode(payload);
         } catch (ProtocolException refused) {
             assertFalse(refused.getMessage().isBlank());
-            return;
+            return false;
         }
         assertArrayEquals(payload, ArgumentVector.encode(argv), "accepted " + argv + " from a non-canonical payload");
+        return true;
     }
 
     private static byte[] wire(Frame frame) throws IOException {

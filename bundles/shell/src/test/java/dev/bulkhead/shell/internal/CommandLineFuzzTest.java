@@ -1,5 +1,6 @@
 package dev.bulkhead.shell.internal;
 
+import static dev.bulkhead.shell.fuzz.SpreadTries.spread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,16 +12,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * The shell's argument parsers against hostile argument vectors: {@link CommandLine} and
@@ -30,58 +28,114 @@ import dev.bulkhead.api.InvalidValueException;
  * {@code hostile-arguments.txt} replays vectors worth keeping.
  */
 class CommandLineFuzzTest {
-    private static final String SEED = "20261204";
+    private static final long SEED = 20261204;
     private static final Set<String> FLAGS = Set.of("--force", "-f", "--raw");
     private static final Set<String> VALUED = Set.of("--label", "--property", "--timeout");
     private static final Map<String, String> ALIASES = Map.of("-l", "--label", "-p", "--property");
+    private static final String[] KNOWN = {"--", "-", "--force", "-f", "--raw", "--label", "-l", "--label=red", "--property",
+        "-p", "--property=memory=512", "--timeout", "--timeout=", "--=x", "---", "--unknown", "-x", "--label=", "=", "work"};
+    private static final String[] VALID_SIZES = {"0", "512", "512 MiB", "2GiB", "1 TB", "10kb", "9223372036854775807", "8 TiB"};
+    private static final String SYNTAX = ";|&$(){}<>'\"\\`\n\t\r\u0000\u001b\u007f\u0085 -=:*?~#";
 
-    @Provide
-    Arbitrary<String> argument() {
-        Arbitrary<String> known = Arbitraries.of("--", "-", "--force", "-f", "--raw", "--label", "-l", "--label=red", "--property",
-                "-p", "--property=memory=512", "--timeout", "--timeout=", "--=x", "---", "--unknown", "-x", "--label=", "=", "work");
-        Arbitrary<String> hostile = Arbitraries.strings().withChars(";|&$(){}<>'\"\\`\n\t\r\u0000\u001b\u007f\u0085 -=:*?~#")
-                .withCharRange('a', 'z').withCharRange('\u00a0', '\u024f').withCharRange('\u2000', '\u206f').ofMaxLength(16);
-        return Arbitraries.oneOf(known, hostile, known.map(k -> k + "\u001b[2J"));
+    /**
+     * One argument: a known option or operand, the same followed by a terminal escape, or up to 16
+     * characters of shell syntax, controls, letters, Latin and general punctuation, in equal parts.
+     */
+    static String argument(Random random) {
+        return switch (random.nextInt(3)) {
+            case 0 -> Fuzz.oneOf(random, KNOWN);
+            case 1 -> Fuzz.oneOf(random, KNOWN) + "\u001b[2J";
+            default -> hostile(random, 16);
+        };
     }
 
-    @Provide
-    Arbitrary<List<String>> arguments() {
-        return Arbitraries.oneOf(argument(), argument().injectNull(0.05)).list().ofMaxSize(10);
-    }
-
-    @Property(tries = 3000, seed = SEED)
-    void parsingAccountsForEveryArgumentOrNamesTheProblem(@ForAll("arguments") List<String> args) {
-        parseOrRefuse(args);
-    }
-
-    @Property(tries = 1000, seed = SEED)
-    void operandCountsAreCheckedWithADeclaredError(@ForAll("arguments") List<String> args) {
-        CommandLine cl;
-        try {
-            cl = CommandLine.parse(args.toArray(String[]::new), FLAGS, VALUED, ALIASES);
-        } catch (InvalidValueException refused) {
-            assertPrintable(refused);
-            return;
+    private static String hostile(Random random, int maxLength) {
+        int length = random.nextInt(maxLength + 1);
+        StringBuilder text = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            text.append(switch (random.nextInt(4)) {
+                case 0 -> SYNTAX.charAt(random.nextInt(SYNTAX.length()));
+                case 1 -> (char) ('a' + random.nextInt(26));
+                case 2 -> (char) ('\u00a0' + random.nextInt(0x250 - 0xa0));
+                default -> (char) ('\u2000' + random.nextInt(0x70));
+            });
         }
-        try {
-            List<String> operands = cl.operands(1, 2, "cmd NAME [VALUE]");
-            assertTrue(operands.size() >= 1 && operands.size() <= 2);
-        } catch (InvalidValueException refused) {
-            assertPrintable(refused);
-            assertTrue(refused.getMessage().contains("usage: cmd NAME [VALUE]"), refused.getMessage());
-        }
+        return text.toString();
     }
 
-    @Property(tries = 2000, seed = SEED)
-    void sizesParseOrNameTheProblem(@ForAll("argument") String text) {
-        try {
-            assertTrue(Sizes.parse(text) >= 0);
-        } catch (InvalidValueException refused) {
-            assertPrintable(refused);
+    /** Up to 10 arguments, one in 40 of them missing (null), as an unset variable gives. */
+    static List<String> arguments(Random random) {
+        int size = random.nextInt(11);
+        List<String> args = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            args.add(random.nextInt(40) == 0 ? null : argument(random));
         }
+        return args;
     }
 
-    @Example
+    @Test
+    void parsingAccountsForEveryArgumentOrNamesTheProblem() {
+        int[] outcomes = new int[2];
+        Fuzz.forAll(SEED, 3000, spread(CommandLineFuzzTest::arguments), args -> outcomes[parseOrRefuse(args) == null ? 1 : 0]++);
+        assertBothOutcomes(outcomes, 10, "argument vectors");
+    }
+
+    @Test
+    void operandCountsAreCheckedWithADeclaredError() {
+        int[] outcomes = new int[2];
+        Fuzz.forAll(SEED, 1000, spread(CommandLineFuzzTest::arguments), args -> {
+            CommandLine cl;
+            try {
+                cl = CommandLine.parse(args.toArray(String[]::new), FLAGS, VALUED, ALIASES);
+            } catch (InvalidValueException refused) {
+                assertPrintable(refused);
+                return;
+            }
+            try {
+                List<String> operands = cl.operands(1, 2, "cmd NAME [VALUE]");
+                assertTrue(operands.size() >= 1 && operands.size() <= 2);
+                outcomes[1]++;
+            } catch (InvalidValueException refused) {
+                assertPrintable(refused);
+                assertTrue(refused.getMessage().contains("usage: cmd NAME [VALUE]"), refused.getMessage());
+                outcomes[0]++;
+            }
+        });
+        assertBothOutcomes(outcomes, 10, "parsed vectors' operand counts");
+    }
+
+    /** Sizes, one in four of them a mutation of a valid one, so that some parse and some overflow. */
+    static String size(Random random) {
+        return random.nextInt(4) == 0 ? Fuzz.mutate(random, Fuzz.oneOf(random, VALID_SIZES)) : argument(random);
+    }
+
+    @Test
+    void sizesParseOrNameTheProblem() {
+        int[] outcomes = new int[2];
+        Fuzz.forAll(SEED, 2000, spread(CommandLineFuzzTest::size), text -> {
+            try {
+                assertTrue(Sizes.parse(text) >= 0);
+                outcomes[1]++;
+            } catch (InvalidValueException refused) {
+                assertPrintable(refused);
+                outcomes[0]++;
+            }
+        });
+        assertBothOutcomes(outcomes, 50, "sizes");
+    }
+
+    /**
+     * Both branches of a check ran, each for at least one in {@code share} of the inputs checked:
+     * {@code outcomes[1]} accepted, {@code outcomes[0]} refused. A generator drifting to one side
+     * would otherwise leave the other unchecked without a failure.
+     */
+    private static void assertBothOutcomes(int[] outcomes, int share, String what) {
+        int all = outcomes[0] + outcomes[1];
+        assertTrue(outcomes[1] >= all / share, outcomes[1] + " of " + all + " " + what + " were accepted");
+        assertTrue(outcomes[0] >= all / share, outcomes[0] + " of " + all + " " + what + " were refused");
+    }
+
+    @Test
     void theHostileCorpusParsesOrIsRefusedAsDeclared() throws IOException {
         int replayed = 0;
         for (String line : corpus()) {

@@ -1,5 +1,6 @@
 package dev.bulkhead.shell.internal.channel;
 
+import static dev.bulkhead.shell.fuzz.SpreadTries.spread;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -11,16 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
+import dev.bulkhead.fuzz.Fuzz;
 import dev.bulkhead.shell.client.Client;
 import dev.bulkhead.shell.client.ClientSocket;
 
@@ -30,14 +29,17 @@ import dev.bulkhead.shell.client.ClientSocket;
  * the argument holds. Fixed seed and tries.
  */
 class ClientChannelInjectionTest {
-    private static final String SEED = "20261204";
+    private static final long SEED = 20261204;
+    private static final String[] FRAGMENTS = {";", "|", "&", "&&", "||", "\n", "\r\n", "$(", ")", "${", "}", "{", "<", ">", ">>",
+        "2>&1", "<<", "'", "\"", "\\", "`", "$", "$SCOPE", "#", "*", "?", "~", " ", "\t", "\u001b[2J", "\u007f", "\u0085", "é",
+        "✓", "𝄞", "\u202e", "t:remove canary", "t:touch ", "$(t:remove x)", "{ t:remove y }", "-", "--", "--loud"};
     private final System.Logger log = System.getLogger(ClientChannelInjectionTest.class.getName());
     private Path data;
     private Path victims;
     private TestShell shell;
     private ClientSocketServer server;
 
-    @BeforeProperty
+    @BeforeEach
     void serve() throws IOException {
         data = Files.createTempDirectory("bulkhead-injection-");
         victims = Files.createDirectories(data.resolve("victims"));
@@ -45,7 +47,7 @@ class ClientChannelInjectionTest {
         server = new ClientSocketServer(shell.processor, shell.threadIO, ClientSocket.in(data), log);
     }
 
-    @AfterProperty
+    @AfterEach
     void stop() throws IOException {
         server.close();
         shell.close();
@@ -54,13 +56,22 @@ class ClientChannelInjectionTest {
         }
     }
 
-    @Provide
-    Arbitrary<String> hostile() {
-        Arbitrary<String> fragment = Arbitraries.of(";", "|", "&", "&&", "||", "\n", "\r\n", "$(", ")", "${", "}", "{", "<", ">", ">>",
-                "2>&1", "<<", "'", "\"", "\\", "`", "$", "$SCOPE", "#", "*", "?", "~", " ", "\t", "\u001b[2J", "\u007f", "\u0085", "é",
-                "✓", "𝄞", "\u202e", "t:remove canary", "t:touch ", "$(t:remove x)", "{ t:remove y }", "-", "--", "--loud");
-        Arbitrary<String> victim = Arbitraries.of("v1", "v2", "v 3").map(name -> victims.resolve(name).toString());
-        return Arbitraries.oneOf(fragment, fragment, fragment, victim).list().ofMinSize(1).ofMaxSize(10).map(parts -> String.join("", parts));
+    /**
+     * One to ten pieces joined: three in four shell syntax, controls, Unicode, commands or options,
+     * the others the path of a file a hostile command would write or remove.
+     */
+    private String hostile(Random random) {
+        int pieces = 1 + random.nextInt(10);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < pieces; i++) {
+            text.append(random.nextInt(4) < 3 ? Fuzz.oneOf(random, FRAGMENTS)
+                    : victims.resolve(Fuzz.oneOf(random, "v1", "v2", "v 3")).toString());
+        }
+        return text.toString();
+    }
+
+    /** A key and an extra argument, both hostile. */
+    record KeyAndExtra(String key, String extra) {
     }
 
     private int run(ByteArrayOutputStream out, String... args) {
@@ -75,31 +86,38 @@ class ClientChannelInjectionTest {
         }
     }
 
-    @Property(tries = 150, seed = SEED)
-    void aHostileValueArrivesByteForByteAndRunsNothing(@ForAll("hostile") String value) throws IOException {
-        assertEquals(0, run(new ByteArrayOutputStream(), "t:note", "k", value));
-        assertEquals(value, shell.commands.notes.get("k"));
-        ByteArrayOutputStream readBack = new ByteArrayOutputStream();
-        assertEquals(0, run(readBack, "t:read", "k"));
-        assertArrayEquals((value + "\n").getBytes(StandardCharsets.UTF_8), readBack.toByteArray());
-        assertNothingElseRan(value);
+    @Test
+    void aHostileValueArrivesByteForByteAndRunsNothing() {
+        Fuzz.forAll(SEED, 150, spread(this::hostile), value -> {
+            assertEquals(0, run(new ByteArrayOutputStream(), "t:note", "k", value));
+            assertEquals(value, shell.commands.notes.get("k"));
+            ByteArrayOutputStream readBack = new ByteArrayOutputStream();
+            assertEquals(0, run(readBack, "t:read", "k"));
+            assertArrayEquals((value + "\n").getBytes(StandardCharsets.UTF_8), readBack.toByteArray());
+            assertNothingElseRan(value);
+        });
     }
 
-    @Property(tries = 100, seed = SEED)
-    void hostileKeysAndExtraArgumentsStayArguments(@ForAll("hostile") String key, @ForAll("hostile") String extra) throws IOException {
-        assertEquals(0, run(new ByteArrayOutputStream(), "t:note", key, "v"));
-        assertEquals("v", shell.commands.notes.get(key));
-        // one argument too many: Gogo refuses the call rather than running anything in the extra one
-        assertEquals(1, run(new ByteArrayOutputStream(), "t:note", key, "w", extra));
-        assertEquals("v", shell.commands.notes.get(key));
-        assertNothingElseRan(key + " / " + extra);
+    @Test
+    void hostileKeysAndExtraArgumentsStayArguments() {
+        Fuzz.forAll(SEED, 100, spread(random -> new KeyAndExtra(hostile(random), hostile(random))), input -> {
+            String key = input.key();
+            assertEquals(0, run(new ByteArrayOutputStream(), "t:note", key, "v"));
+            assertEquals("v", shell.commands.notes.get(key));
+            // one argument too many: Gogo refuses the call rather than running anything in the extra one
+            assertEquals(1, run(new ByteArrayOutputStream(), "t:note", key, "w", input.extra()));
+            assertEquals("v", shell.commands.notes.get(key));
+            assertNothingElseRan(key + " / " + input.extra());
+        });
     }
 
-    @Property(tries = 100, seed = SEED)
-    void aHostileCommandNameRunsNothing(@ForAll("hostile") String name) throws IOException {
-        // ';' keeps the name from ever being a registered command's
-        assertEquals(Client.NOT_RUN, run(new ByteArrayOutputStream(), "t:note;" + name, "k", "v"));
-        assertEquals(null, shell.commands.notes.get("k"));
-        assertNothingElseRan(name);
+    @Test
+    void aHostileCommandNameRunsNothing() {
+        Fuzz.forAll(SEED, 100, spread(this::hostile), name -> {
+            // ';' keeps the name from ever being a registered command's
+            assertEquals(Client.NOT_RUN, run(new ByteArrayOutputStream(), "t:note;" + name, "k", "v"));
+            assertEquals(null, shell.commands.notes.get("k"));
+            assertNothingElseRan(name);
+        });
     }
 }
