@@ -36,7 +36,7 @@ class ArgumentVectorFuzzTest {
     private static final long SEED = 20261204;
     private static final int[] SYNTAX = {';', '|', '&', '$', '(', ')', '{', '}', '<', '>', '\'', '"', '\\', '`', '\n', '\t', ' ', '#',
         0x1b, 0x7f};
-    /** Code points from 1 up, surrogates left out: they are not characters on their own. */
+    /** How many code points there are from 1 up, surrogates left out: they are not characters on their own. */
     private static final int NON_SURROGATES = Character.MAX_CODE_POINT - (Character.MAX_SURROGATE - Character.MIN_SURROGATE + 1);
 
     /** A request and one change to its encoding: a byte replaced, a cut, a byte appended, a length changed, or a general mutation. */
@@ -72,7 +72,13 @@ class ArgumentVectorFuzzTest {
     }
 
     private static final Function<Random, Mutation> MUTATIONS = random -> new Mutation(argv(random), random.nextInt(5),
-            random.nextInt(100_001), (byte) random.nextInt(256), random.nextLong());
+            random.nextInt(100_001), value(random), random.nextLong());
+
+    /** A byte, one in four of them a value at an edge: NUL, the ends of ASCII, a lone continuation or lead byte. */
+    private static byte value(Random random) {
+        return random.nextInt(4) == 0 ? Fuzz.oneOf(random, (byte) 0, (byte) 1, (byte) 0x7f, (byte) 0x80, (byte) 0xc0, (byte) 0xff)
+                : (byte) random.nextInt(256);
+    }
 
     @Test
     void wellFormedVectorsArriveExactlyAsSent() {

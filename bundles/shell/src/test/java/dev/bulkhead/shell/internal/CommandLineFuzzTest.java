@@ -34,7 +34,9 @@ class CommandLineFuzzTest {
     private static final Map<String, String> ALIASES = Map.of("-l", "--label", "-p", "--property");
     private static final String[] KNOWN = {"--", "-", "--force", "-f", "--raw", "--label", "-l", "--label=red", "--property",
         "-p", "--property=memory=512", "--timeout", "--timeout=", "--=x", "---", "--unknown", "-x", "--label=", "=", "work"};
-    private static final String[] VALID_SIZES = {"0", "512", "512 MiB", "2GiB", "1 TB", "10kb", "9223372036854775807", "8 TiB"};
+    /** Valid sizes, some next to the largest a long holds, so that their mutations overflow. */
+    private static final String[] VALID_SIZES = {"0", "512", "512 MiB", "2GiB", "1 TB", "10kb", "9223372036854775807", "8 TiB",
+        "8388607 TiB", "9223372036854775 kB"};
     private static final String SYNTAX = ";|&$(){}<>'\"\\`\n\t\r\u0000\u001b\u007f\u0085 -=:*?~#";
 
     /**
@@ -104,9 +106,23 @@ class CommandLineFuzzTest {
         assertBothOutcomes(outcomes, 10, "parsed vectors' operand counts");
     }
 
-    /** Sizes, one in four of them a mutation of a valid one, so that some parse and some overflow. */
+    /**
+     * Sizes: one in four a mutation of a valid one, one in four up to 20 digits and a unit (or
+     * something like one), so that some parse and some overflow, the others hostile arguments.
+     */
     static String size(Random random) {
-        return random.nextInt(4) == 0 ? Fuzz.mutate(random, Fuzz.oneOf(random, VALID_SIZES)) : argument(random);
+        return switch (random.nextInt(4)) {
+            case 0 -> Fuzz.mutate(random, Fuzz.oneOf(random, VALID_SIZES));
+            case 1 -> {
+                StringBuilder digits = new StringBuilder();
+                for (int i = 1 + random.nextInt(20); i > 0; i--) {
+                    digits.append((char) ('0' + random.nextInt(10)));
+                }
+                String unit = Fuzz.oneOf(random, "", "b", "kB", "KiB", "MB", "mib", "GB", "GiB", "TB", "TiB", "tIb", "PiB", "ki", "x");
+                yield digits + Fuzz.oneOf(random, "", " ", "  ", "\t") + unit;
+            }
+            default -> argument(random);
+        };
     }
 
     @Test
@@ -121,7 +137,7 @@ class CommandLineFuzzTest {
                 outcomes[0]++;
             }
         });
-        assertBothOutcomes(outcomes, 50, "sizes");
+        assertBothOutcomes(outcomes, 10, "sizes");
     }
 
     /**
