@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads a tar archive entry by entry: POSIX ustar, with PAX extended headers ({@code path},
@@ -23,6 +24,8 @@ public final class TarReader {
     private static final int OLD_GNU_SPARSE = 386;
     private static final int OLD_GNU_EXTENDED = 482;
     private static final int OLD_GNU_REALSIZE = 483;
+
+    private static final Pattern PAX_TIME = Pattern.compile("-?[0-9]{1,18}(\\.[0-9]{0,30})?");
 
     private final InputStream in;
     private long remaining;
@@ -105,7 +108,7 @@ public final class TarReader {
         long size = pax.containsKey("size") ? paxNumber(pax, "size") : headerSize;
         long uid = pax.containsKey("uid") ? paxNumber(pax, "uid") : number(header, 108, 8, "uid");
         long gid = pax.containsKey("gid") ? paxNumber(pax, "gid") : number(header, 116, 8, "gid");
-        long mtime = pax.containsKey("mtime") ? (long) Double.parseDouble(pax.get("mtime")) : number(header, 136, 12, "mtime");
+        long mtime = pax.containsKey("mtime") ? paxTime(pax.get("mtime")) : number(header, 136, 12, "mtime");
         int mode = (int) (number(header, 100, 8, "mode") & 07777);
         // only regular files carry content; a link or directory that claims some is read past
         remaining = size;
@@ -177,10 +180,11 @@ public final class TarReader {
             } catch (NumberFormatException e) {
                 throw new TarException("a PAX header record without a length");
             }
-            int end = pos + length;
-            if (length <= space - pos + 1 || end > data.length || data[end - 1] != '\n') {
+            // compared before adding, so that a length near 2^31 cannot wrap round to a negative end
+            if (length <= space - pos + 1 || length > data.length - pos || data[pos + length - 1] != '\n') {
                 throw new TarException("a PAX header record whose length does not fit");
             }
+            int end = pos + length;
             String record = new String(data, space + 1, end - space - 2, StandardCharsets.UTF_8);
             int eq = record.indexOf('=');
             if (eq <= 0) {
@@ -202,6 +206,15 @@ public final class TarReader {
         } catch (NumberFormatException e) {
             throw new TarException("PAX " + key + " '" + pax.get(key) + "' is not a number");
         }
+    }
+
+    /** A PAX time: decimal seconds since the epoch, perhaps negative, perhaps with a fraction, which is dropped. */
+    private static long paxTime(String value) throws TarException {
+        if (!PAX_TIME.matcher(value).matches()) {
+            throw new TarException("PAX mtime '" + value + "' is not a time in seconds");
+        }
+        int point = value.indexOf('.');
+        return Long.parseLong(point < 0 ? value : value.substring(0, point));
     }
 
     private static String fullName(byte[] header) {
