@@ -316,7 +316,8 @@ final class WgQuickConfig {
             } catch (IllegalArgumentException e) {
                 throw invalid(number, shown, KEY);
             }
-            if (decoded.length != 32 || value.length() != 44) {
+            // wg refuses a key whose last character carries bits beyond the 32 bytes, which Java's decoder drops
+            if (decoded.length != 32 || !Base64.getEncoder().encodeToString(decoded).equals(value)) {
                 throw invalid(number, shown, KEY);
             }
             return value;
