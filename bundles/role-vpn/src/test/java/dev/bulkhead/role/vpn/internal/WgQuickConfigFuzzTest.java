@@ -88,6 +88,24 @@ class WgQuickConfigFuzzTest {
                 String key = line.substring(eq + 3);
                 assertEquals(key, Base64.getEncoder().encodeToString(Base64.getDecoder().decode(key)), "a key wg reads: " + line);
             }
+            if (line.startsWith("Address = ") || line.startsWith("AllowedIPs = ")) {
+                for (String cidr : line.substring(eq + 3).split(", ")) {
+                    assertTrue(isAddressLiteral(cidr.substring(0, cidr.indexOf('/'))), "an address wg reads: " + line);
+                }
+            }
+        }
+    }
+
+    /** Whether the text is an IPv4 or IPv6 address as inet_pton reads it; never a name to look up. */
+    private static boolean isAddressLiteral(String address) {
+        if (address.isEmpty() || Character.digit(address.charAt(0), 16) < 0 && address.charAt(0) != ':') {
+            return false;
+        }
+        try {
+            java.net.InetAddress.getByName(address);
+            return true;
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 
@@ -108,7 +126,7 @@ class WgQuickConfigFuzzTest {
                 "PrivateKey = " + WgQuickConfigTest.PRIVATE.substring(0, 42) + "B=",
                 "PublicKey = " + WgQuickConfigTest.SERVER.substring(0, 42) + "R=",
                 "PresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                "PublicKey = AAAA", "PrivateKey = ====", "Address = 10.0.0.1/33", "Address = 10.0.0.1/032", "Address = ::::/128",
+                "PublicKey = AAAA", "PrivateKey = ====", "Address = 10.0.0.1/33", "Address = 10.0.0.1/032", "Address = ::::/128", "Address = 10.0.0.2/32, :::::/128", "AllowedIPs = 0.0.0.0/0, .:/0", "AllowedIPs = 1::2::3/64",
                 "Address = 300.1.1.1", "Address = , , 10.0.0.2", "DNS = -", "DNS = .", "DNS = example..com", "MTU = 99999", "MTU = 0576",
                 "ListenPort = 65536", "ListenPort = 0", "AllowedIPs = 0.0.0.0/0", "AllowedIPs =", "Endpoint = [::1]:51820",
                 "Endpoint = vpn.example:51820", "Endpoint = 1.2.3.4", "Endpoint = 1.2.3.4:0", "Endpoint = 1.2.3.4:051820",
