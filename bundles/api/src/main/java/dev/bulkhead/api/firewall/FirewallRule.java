@@ -238,6 +238,10 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
             if (!address.contains(":") && !isDottedQuad(address)) {
                 throw new UnknownHostException(address);
             }
+            // InetAddress reads a text as a literal only when it starts so; anything else it would look up by name
+            if (address.contains(":") && Character.digit(address.charAt(0), 16) < 0 && address.charAt(0) != ':') {
+                throw new UnknownHostException(address);
+            }
             bytes = InetAddress.getByName(address).getAddress();
         } catch (UnknownHostException e) {
             throw new InvalidValueException("dsthost", value, accepted);
