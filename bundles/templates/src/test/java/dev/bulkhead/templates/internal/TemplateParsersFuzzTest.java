@@ -138,6 +138,11 @@ class TemplateParsersFuzzTest {
 
     @Provide
     Arbitrary<byte[]> tars() {
+        return hostileTars();
+    }
+
+    /** Root archives: a plain one, its headers mutated, lying PAX records, random bytes. */
+    static Arbitrary<byte[]> hostileTars() {
         byte[] plain = Archives.minimalRoot().file("etc/" + "long-name-".repeat(12), "x", 0644).bytes();
         return Arbitraries.frequencyOf(
                 Tuple.of(1, Arbitraries.just(plain)),
