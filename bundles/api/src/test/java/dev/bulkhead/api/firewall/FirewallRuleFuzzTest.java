@@ -4,25 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * Fuzzes the {@code qvm-firewall} text form: any text is a rule or an {@link InvalidValueException}
@@ -31,40 +25,43 @@ import dev.bulkhead.api.InvalidValueException;
  * each hostile case found so far, one file per case.
  */
 class FirewallRuleFuzzTest {
+    private static final long SEED = 20261204L;
     /** Not on a whole second, as a clock never is: an {@code expire=+N} must still read back the same. */
     private static final Instant NOW = Instant.ofEpochSecond(1_765_000_000L, 123_456_789);
 
-    @Property(tries = 1500, seed = "20261204")
-    void anyTextIsARuleOrARefusalByName(@ForAll("ruleTexts") String text) {
-        parseOrRefuse(text);
+    @Test
+    void anyTextIsARuleOrARefusalByName() {
+        Fuzz.forAll(SEED, 1500, FirewallRuleFuzzTest::ruleText, FirewallRuleFuzzTest::parseOrRefuse);
     }
 
-    @Property(tries = 1000, seed = "20261204")
-    void aParsedRulePrintsAsTextThatParsesBackToIt(@ForAll("ruleTexts") String text) {
-        FirewallRule rule = parseOrRefuse(text);
-        if (rule != null) {
-            assertEquals(rule, FirewallRule.parse(rule.toString(), NOW), rule.toString());
-        }
-    }
-
-    @Property(tries = 500, seed = "20261204")
-    void aRuleMadeOfAnyValuesPrintsAsTextThatParsesBackToIt(@ForAll("rules") FirewallRule rule) {
-        assertEquals(rule, FirewallRule.parse(rule.toString(), NOW), rule.toString());
-    }
-
-    @Example
-    void everyCorpusCaseIsARuleOrARefusalAndReadsBack() throws IOException, URISyntaxException {
-        List<Path> cases = corpus();
-        assertTrue(cases.size() >= 10, "the corpus is there: " + cases);
-        for (Path c : cases) {
-            FirewallRule rule = parseOrRefuse(Files.readString(c, StandardCharsets.UTF_8));
+    @Test
+    void aParsedRulePrintsAsTextThatParsesBackToIt() {
+        Fuzz.forAll(SEED, 1000, FirewallRuleFuzzTest::ruleText, text -> {
+            FirewallRule rule = parseOrRefuse(text);
             if (rule != null) {
-                assertEquals(rule, FirewallRule.parse(rule.toString(), NOW), c.getFileName().toString());
+                assertEquals(rule, FirewallRule.parse(rule.toString(), NOW), rule.toString());
             }
-        }
+        });
     }
 
-    @Example
+    @Test
+    void aRuleMadeOfAnyValuesPrintsAsTextThatParsesBackToIt() {
+        Fuzz.forAll(SEED, 500, FirewallRuleFuzzTest::rule,
+                rule -> assertEquals(rule, FirewallRule.parse(rule.toString(), NOW), rule.toString()));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCorpusCaseIsARuleOrARefusalAndReadsBack() {
+        assertTrue(Fuzz.corpusFiles(FirewallRuleFuzzTest.class, "corpus").size() >= 10, "the corpus is there");
+        return Fuzz.corpus(FirewallRuleFuzzTest.class, "corpus", bytes -> {
+            FirewallRule rule = parseOrRefuse(new String(bytes, StandardCharsets.UTF_8));
+            if (rule != null) {
+                assertEquals(rule, FirewallRule.parse(rule.toString(), NOW), rule.toString());
+            }
+        });
+    }
+
+    @Test
     void aCommentThatWouldNotReadBackIsRefusedWhenTheRuleIsMade() {
         for (String comment : List.of(" ", "trailing ", "tab\t", "x\u2003", "nel\u0085", "line\u2028sep", "bell\u0007")) {
             InvalidValueException e = assertThrows(InvalidValueException.class,
@@ -83,61 +80,74 @@ class FirewallRuleFuzzTest {
         }
     }
 
-    private static List<Path> corpus() throws IOException, URISyntaxException {
-        Path dir = Path.of(FirewallRuleFuzzTest.class.getResource("corpus").toURI());
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.sorted().toList();
-        }
-    }
-
     // ---- generators ------------------------------------------------------------------------------
 
     private static final List<String> KEYS = List.of("action", "proto", "dsthost", "dstports", "icmptype", "specialtarget", "expire",
             "comment");
+    private static final String RULE_CHARACTERS = "actiondrpsthoe=:./- 0123456789abcdef+\t";
 
-    @Provide
-    Arbitrary<String> ruleTexts() {
-        return Arbitraries.frequencyOf(
-                Tuple.of(5, nearValid()),
-                Tuple.of(3, nearValid().flatMap(FirewallRuleFuzzTest::mutated)),
-                Tuple.of(1, Arbitraries.strings().ofMaxLength(80)),
-                Tuple.of(1, Arbitraries.strings().withChars("actiondrpsthoe=:./- 0123456789abcdef+\t").ofMaxLength(80)));
+    /** Near-valid rules, as they are or with a few characters edited, and random text. */
+    static String ruleText(Random r) {
+        return switch (r.nextInt(10)) {
+            case 0, 1, 2, 3, 4 -> nearValid(r);
+            case 5, 6, 7 -> mutated(r, nearValid(r));
+            case 8 -> Fuzz.hostileString(r, 80);
+            default -> chars(r, RULE_CHARACTERS, 80);
+        };
     }
 
-    private static Arbitrary<String> nearValid() {
-        Arbitrary<String> part = Arbitraries.of(KEYS).flatMap(key -> value(key).map(v -> key + "=" + v));
-        return part.list().ofMaxSize(6).flatMap(parts -> Arbitraries.of(" ", "  ", "\t", " \u00a0").map(sep -> String.join(sep, parts)));
+    /** Up to six {@code key=value} parts, each value a near-valid one for its key, joined by one kind of white space. */
+    private static String nearValid(Random r) {
+        int size = r.nextInt(7);
+        List<String> parts = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            String key = Fuzz.oneOf(r, KEYS);
+            parts.add(key + "=" + value(r, key));
+        }
+        return String.join(Fuzz.oneOf(r, " ", "  ", "\t", " \u00a0"), parts);
     }
 
-    private static Arbitrary<String> value(String key) {
+    private static String value(Random r, String key) {
         return switch (key) {
-            case "action" -> Arbitraries.of("accept", "drop", "ACCEPT", "reject", "");
-            case "proto" -> Arbitraries.of("tcp", "udp", "icmp", "sctp", "TCP", "");
-            case "dsthost" -> Arbitraries.oneOf(Arbitraries.of("192.0.2.1", "192.0.2.0/24", "10.0.0.1/33", "2001:db8::/32", "::ffff:1.2.3.4",
-                    "::ffff:1.2.3.4/120", "fe80::1%eth0", "example.com", "EXAMPLE.com.", "-bad.example", "1.2.3", "010.1.1.1", "::",
-                    ".:", "1:2:3:4:5:6:7:8:9", "a..b", "x".repeat(64) + ".com", "0.0.0.0/0", "1.2.3.4/", "/8", "256.1.1.1"),
-                    Arbitraries.strings().withChars("0123456789abcdef:./").ofMaxLength(40));
-            case "dstports" -> Arbitraries.oneOf(Arbitraries.of("22", "1-65535", "0", "65536", "10-5", "-5", "5-", "1-2-3", "99999999999"),
-                    Arbitraries.integers().between(-5, 70000).map(String::valueOf));
-            case "icmptype" -> Arbitraries.oneOf(Arbitraries.of("0", "8", "255", "256", "-1", "2147483648"),
-                    Arbitraries.integers().map(String::valueOf));
-            case "specialtarget" -> Arbitraries.of("dns", "DNS", "ntp", "");
-            case "expire" -> Arbitraries.oneOf(Arbitraries.of("+0", "+3600", "+", "++1", "-1", "4294967296", "+2147483647"),
-                    Arbitraries.longs().between(0, 3_000_000_000L).map(String::valueOf));
-            default -> Arbitraries.oneOf(Arbitraries.of("web", "a b  c", "tab\there", "trailing ", " leading", "x\u2003", "\u0085",
-                    "nel\u0085", "sep\u2028", "é ü 日本", "key=value proto=udp", ""), Arbitraries.strings().ofMaxLength(20));
+            case "action" -> Fuzz.oneOf(r, "accept", "drop", "ACCEPT", "reject", "");
+            case "proto" -> Fuzz.oneOf(r, "tcp", "udp", "icmp", "sctp", "TCP", "");
+            case "dsthost" -> r.nextBoolean()
+                    ? Fuzz.oneOf(r, "192.0.2.1", "192.0.2.0/24", "10.0.0.1/33", "2001:db8::/32", "::ffff:1.2.3.4",
+                            "::ffff:1.2.3.4/120", "fe80::1%eth0", "example.com", "EXAMPLE.com.", "-bad.example", "1.2.3", "010.1.1.1", "::",
+                            ".:", "1:2:3:4:5:6:7:8:9", "a..b", "x".repeat(64) + ".com", "0.0.0.0/0", "1.2.3.4/", "/8", "256.1.1.1")
+                    : chars(r, "0123456789abcdef:./", 40);
+            case "dstports" -> r.nextBoolean()
+                    ? Fuzz.oneOf(r, "22", "1-65535", "0", "65536", "10-5", "-5", "5-", "1-2-3", "99999999999")
+                    : String.valueOf(r.nextInt(-5, 70001));
+            case "icmptype" -> r.nextBoolean()
+                    ? Fuzz.oneOf(r, "0", "8", "255", "256", "-1", "2147483648")
+                    : String.valueOf(anyInt(r));
+            case "specialtarget" -> Fuzz.oneOf(r, "dns", "DNS", "ntp", "");
+            case "expire" -> r.nextBoolean()
+                    ? Fuzz.oneOf(r, "+0", "+3600", "+", "++1", "-1", "4294967296", "+2147483647")
+                    : String.valueOf(r.nextLong(0, 3_000_000_001L));
+            default -> r.nextBoolean()
+                    ? Fuzz.oneOf(r, "web", "a b  c", "tab\there", "trailing ", " leading", "x\u2003", "\u0085", "nel\u0085", "sep\u2028",
+                            "é ü 日本", "key=value proto=udp", "")
+                    : Fuzz.hostileString(r, 20);
         };
     }
 
     /** One to three random edits: a character inserted, removed or replaced. */
-    private static Arbitrary<String> mutated(String text) {
-        Arbitrary<Character> any = Arbitraries.oneOf(Arbitraries.chars().ascii(), Arbitraries.chars(),
-                Arbitraries.of('=', ' ', '/', ':', '-', '+', '\0', '\n', '\u2028', '\u00a0'));
-        Arbitrary<String> once = Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 1000), any)
-                .as((op, at, c) -> edit(text, op, at, c));
-        return once.flatMap(t -> Arbitraries.integers().between(0, 2).flatMap(more -> more == 0 ? Arbitraries.just(t)
-                : Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 1000), any)
-                        .as((op, at, c) -> edit(t, op, at, c))));
+    private static String mutated(Random r, String text) {
+        String t = text;
+        for (int edits = 1 + r.nextInt(3); edits > 0; edits--) {
+            t = edit(t, r.nextInt(3), r.nextInt(1001), anyChar(r));
+        }
+        return t;
+    }
+
+    private static char anyChar(Random r) {
+        return switch (r.nextInt(3)) {
+            case 0 -> (char) r.nextInt(0x80);
+            case 1 -> (char) r.nextInt(0x10000);
+            default -> Fuzz.oneOf(r, '=', ' ', '/', ':', '-', '+', '\0', '\n', '\u2028', '\u00a0');
+        };
     }
 
     static String edit(String text, int op, int at, char c) {
@@ -149,36 +159,50 @@ class FirewallRuleFuzzTest {
         };
     }
 
-    @Provide
-    Arbitrary<FirewallRule> rules() {
-        Arbitrary<FirewallRule.Proto> proto = Arbitraries.of(FirewallRule.Proto.class).injectNull(0.3);
-        return proto.flatMap(p -> Combinators.combine(
-                Arbitraries.of(FirewallRule.Action.class),
-                Arbitraries.of("192.0.2.0/24", "2001:db8:0:0:0:0:0:0/32", "example.com", "10.1.2.3/32").injectNull(0.4),
-                ports(p),
-                p == FirewallRule.Proto.ICMP ? Arbitraries.integers().between(0, 255).injectNull(0.5) : Arbitraries.just(null),
-                Combinators.combine(Arbitraries.longs().between(0, 4_000_000_000L), Arbitraries.integers().between(0, 999_999_999))
-                        .as((seconds, nanos) -> Instant.ofEpochSecond(seconds, nanos)).injectNull(0.6),
-                comments().injectNull(0.5))
-                .as((action, host, ports, icmp, expire, comment) -> {
-                    try {
-                        return new FirewallRule(action, p, host, ports, (Integer) icmp, null, expire, comment);
-                    } catch (InvalidValueException refused) {
-                        return FirewallRule.ACCEPT_ALL;
-                    }
-                }));
+    /** Any int, its edges often: where number parsers overflow. */
+    private static int anyInt(Random r) {
+        return r.nextInt(4) == 0 ? Fuzz.oneOf(r, 0, 1, -1, 255, 256, Integer.MAX_VALUE, Integer.MIN_VALUE) : r.nextInt();
     }
 
-    private static Arbitrary<FirewallRule.PortRange> ports(FirewallRule.Proto p) {
-        if (p != FirewallRule.Proto.TCP && p != FirewallRule.Proto.UDP) {
-            return Arbitraries.just(null);
+    /** Text of the given characters only, empty up to {@code maxLength} long. */
+    private static String chars(Random r, String alphabet, int maxLength) {
+        int length = r.nextInt(maxLength + 1);
+        StringBuilder b = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            b.append(alphabet.charAt(r.nextInt(alphabet.length())));
         }
-        return Arbitraries.integers().between(1, 65535).flatMap(first -> Arbitraries.integers().between(first, 65535)
-                .map(last -> new FirewallRule.PortRange(first, last))).injectNull(0.5);
+        return b.toString();
     }
 
-    private static Arbitrary<String> comments() {
-        return Arbitraries.oneOf(Arbitraries.strings().ofMinLength(1).ofMaxLength(30),
-                Arbitraries.of("web server", "x ", " x", "a\u2003", "\u00a0", "x\u0085y", "a=b c=d"));
+    /** A rule made directly of values, each part present or not; values the rule refuses give the rule that accepts all. */
+    static FirewallRule rule(Random r) {
+        FirewallRule.Proto p = r.nextDouble() < 0.3 ? null : Fuzz.oneOf(r, FirewallRule.Proto.values());
+        FirewallRule.Action action = Fuzz.oneOf(r, FirewallRule.Action.values());
+        String host = r.nextDouble() < 0.4 ? null : Fuzz.oneOf(r, "192.0.2.0/24", "2001:db8:0:0:0:0:0:0/32", "example.com", "10.1.2.3/32");
+        FirewallRule.PortRange ports = ports(r, p);
+        Integer icmp = p == FirewallRule.Proto.ICMP && r.nextBoolean() ? r.nextInt(256) : null;
+        Instant expire = r.nextDouble() < 0.6 ? null : Instant.ofEpochSecond(r.nextLong(0, 4_000_000_001L), r.nextInt(1_000_000_000));
+        String comment = r.nextBoolean() ? null : comment(r);
+        try {
+            return new FirewallRule(action, p, host, ports, icmp, null, expire, comment);
+        } catch (InvalidValueException refused) {
+            return FirewallRule.ACCEPT_ALL;
+        }
+    }
+
+    private static FirewallRule.PortRange ports(Random r, FirewallRule.Proto p) {
+        if (p != FirewallRule.Proto.TCP && p != FirewallRule.Proto.UDP || r.nextBoolean()) {
+            return null;
+        }
+        int first = r.nextInt(1, 65536);
+        return new FirewallRule.PortRange(first, r.nextInt(first, 65536));
+    }
+
+    private static String comment(Random r) {
+        if (r.nextBoolean()) {
+            return Fuzz.oneOf(r, "web server", "x ", " x", "a\u2003", "\u00a0", "x\u0085y", "a=b c=d");
+        }
+        String s = Fuzz.hostileString(r, 30);
+        return s.isEmpty() ? "x" : s;
     }
 }

@@ -3,26 +3,20 @@ package dev.bulkhead.core.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * Fuzzes every property parser ({@code qvm-prefs} values) for every class of qube: any text is a
@@ -32,29 +26,31 @@ import dev.bulkhead.api.QubeProperty;
  */
 class PropertyRulesFuzzTest {
     private static final Model MODEL = model();
+    private static final List<String> NEAR_VALID = List.of("1", "400", " 400 ", "+5", "-1", "0", "256", "257", "1048576", "1048577",
+            "2147483648", "0x10", "1e3", "٣", "True", "false", "YES", "on", "Off", "2", "", " ", "none", "None", "sys-net", " sys-net ",
+            "work", "missing", "red", "RED", "black", "console=ttyS0", "a\u0000b", "tab\there", "\u0085", "x".repeat(1025));
 
-    @Property(tries = 2000, seed = "20261204")
-    void anyValueOfAnyPropertyIsCanonicalOrRefusedByName(@ForAll QubeClass klass, @ForAll QubeProperty property,
-            @ForAll("values") String text) {
-        parseOrRefuse(klass, property, text);
+    /** One value for one property of a qube of one class. */
+    private record Input(QubeClass klass, QubeProperty property, String text) {
     }
 
-    @Example
-    void everyCorpusCaseIsCanonicalOrRefusedForEveryClass() throws IOException, URISyntaxException {
-        Path dir = Path.of(PropertyRulesFuzzTest.class.getResource("corpus").toURI());
-        List<Path> cases;
-        try (Stream<Path> files = Files.list(dir)) {
-            cases = files.sorted().toList();
-        }
-        assertTrue(cases.size() >= 10, cases.toString());
-        for (Path c : cases) {
-            String content = Files.readString(c, StandardCharsets.UTF_8);
+    @Test
+    void anyValueOfAnyPropertyIsCanonicalOrRefusedByName() {
+        Fuzz.forAll(20261204L, 2000, r -> new Input(Fuzz.oneOf(r, QubeClass.values()), Fuzz.oneOf(r, QubeProperty.values()), value(r)),
+                in -> parseOrRefuse(in.klass(), in.property(), in.text()));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCorpusCaseIsCanonicalOrRefusedForEveryClass() {
+        assertTrue(Fuzz.corpusFiles(PropertyRulesFuzzTest.class, "corpus").size() >= 10, "the corpus is there");
+        return Fuzz.corpus(PropertyRulesFuzzTest.class, "corpus", bytes -> {
+            String content = new String(bytes, StandardCharsets.UTF_8);
             int newline = content.indexOf('\n');
             QubeProperty property = QubeProperty.find(content.substring(0, newline)).orElseThrow();
             for (QubeClass klass : QubeClass.values()) {
                 parseOrRefuse(klass, property, content.substring(newline + 1));
             }
-        }
+        });
     }
 
     private static void parseOrRefuse(QubeClass klass, QubeProperty property, String text) {
@@ -69,13 +65,23 @@ class PropertyRulesFuzzTest {
         assertEquals(canonical, PropertyRules.parse(MODEL, qube, property, canonical), property.id() + "=" + text);
     }
 
-    @Provide
-    Arbitrary<String> values() {
-        Arbitrary<String> near = Arbitraries.of("1", "400", " 400 ", "+5", "-1", "0", "256", "257", "1048576", "1048577", "2147483648",
-                "0x10", "1e3", "٣", "True", "false", "YES", "on", "Off", "2", "", " ", "none", "None", "sys-net", " sys-net ", "work",
-                "missing", "red", "RED", "black", "console=ttyS0", "a\u0000b", "tab\there", "\u0085", "x".repeat(1025));
-        return Arbitraries.frequencyOf(Tuple.of(5, near), Tuple.of(2, Arbitraries.strings().ofMaxLength(40)),
-                Tuple.of(1, Arbitraries.strings().ofMinLength(1000).ofMaxLength(1100)));
+    /** Near-valid values most often, random text, and long random text. */
+    private static String value(Random r) {
+        return switch (r.nextInt(8)) {
+            case 0, 1, 2, 3, 4 -> Fuzz.oneOf(r, NEAR_VALID);
+            case 5, 6 -> Fuzz.hostileString(r, 40);
+            default -> longText(r);
+        };
+    }
+
+    /** Random text of 1,000 to 1,100 characters: past every length limit. */
+    private static String longText(Random r) {
+        StringBuilder b = new StringBuilder();
+        int length = r.nextInt(1000, 1101);
+        while (b.length() < length) {
+            b.append(Fuzz.hostileString(r, length - b.length()));
+        }
+        return b.substring(0, length);
     }
 
     private static Model model() {

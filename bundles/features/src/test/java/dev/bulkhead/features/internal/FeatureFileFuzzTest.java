@@ -5,25 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * Fuzzes feature files: any file is a feature or an {@link InvalidFeatureFileException} naming the
@@ -37,28 +35,35 @@ class FeatureFileFuzzTest {
             { "feature-resource-version": "1.0", "id": "dev.bulkhead:networking:osgifeature:1.2.0", "description": "roles",
               "bundles": [ { "id": "g:late:1" }, { "id": "g:second:2", "start-order": 2 }, "g:also:jar:tests:1" ],
               "configurations": { "a.pid": { "mode": "none", "poll": 100, "on": true, "list": ["x", "y"] }, "factory~name": {} } }""";
+    private static final List<String> REPLACED = List.of("\"g:late:1\"", "100", "true", "2", "\"a.pid\"", "[\"x\", \"y\"]", "\"roles\"",
+            "{ \"id\": \"g:late:1\" }", "\"dev.bulkhead:networking:osgifeature:1.2.0\"");
+    private static final List<String> REPLACEMENTS = List.of("null", "-1", "0", "1.5", "1e3", "2147483648", "99999999999999999999",
+            "-99999999999999999999", "\"\"", "\" \"", "[]", "{}", "[null]", "[1]", "\"g:../x:1\"", "\"g:a:b:c:d:e\"", "\"g::1\"",
+            "\"g:a:1\\u0000\"", "\"é:a:1\"", "{ \"x\": 1 }");
 
-    @Property(tries = 800, seed = "20261204")
-    void anyFileIsAFeatureOrARefusalByName(@ForAll("files") String json) throws IOException {
+    @Test
+    void anyFileIsAFeatureOrARefusalByName() {
+        Fuzz.forAll(20261204L, 800, FeatureFileFuzzTest::file, FeatureFileFuzzTest::readOrRefuse);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyCorpusCaseIsAFeatureOrARefusal() {
+        assertTrue(Fuzz.corpusFiles(FeatureFileFuzzTest.class, "corpus").size() >= 10, "the corpus is there");
+        return Fuzz.corpus(FeatureFileFuzzTest.class, "corpus", FeatureFileFuzzTest::readOrRefuse);
+    }
+
+    private static void readOrRefuse(String json) throws IOException {
+        readOrRefuse(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Reads the bytes as a feature file on disk, as the features bundle reads one. */
+    private static void readOrRefuse(byte[] content) throws IOException {
         Path file = Files.createTempFile("feature-", ".json");
         try {
-            Files.writeString(file, json, StandardCharsets.UTF_8);
+            Files.write(file, content);
             readOrRefuse(file);
         } finally {
             Files.delete(file);
-        }
-    }
-
-    @Example
-    void everyCorpusCaseIsAFeatureOrARefusal() throws IOException, URISyntaxException {
-        Path dir = Path.of(FeatureFileFuzzTest.class.getResource("corpus").toURI());
-        List<Path> cases;
-        try (Stream<Path> files = Files.list(dir)) {
-            cases = files.sorted().toList();
-        }
-        assertTrue(cases.size() >= 10, cases.toString());
-        for (Path c : cases) {
-            readOrRefuse(c);
         }
     }
 
@@ -84,18 +89,17 @@ class FeatureFileFuzzTest {
         }
     }
 
-    @Provide
-    Arbitrary<String> files() {
-        Arbitrary<String> replaced = Combinators.combine(
-                Arbitraries.of("\"g:late:1\"", "100", "true", "2", "\"a.pid\"", "[\"x\", \"y\"]", "\"roles\"", "{ \"id\": \"g:late:1\" }",
-                        "\"dev.bulkhead:networking:osgifeature:1.2.0\""),
-                Arbitraries.of("null", "-1", "0", "1.5", "1e3", "2147483648", "99999999999999999999", "-99999999999999999999", "\"\"", "\" \"",
-                        "[]", "{}", "[null]", "[1]", "\"g:../x:1\"", "\"g:a:b:c:d:e\"", "\"g::1\"", "\"g:a:1\\u0000\"", "\"é:a:1\"", "{ \"x\": 1 }"))
-                .as((what, with) -> VALID.replaceFirst(java.util.regex.Pattern.quote(what), java.util.regex.Matcher.quoteReplacement(with)));
-        Arbitrary<Character> any = Arbitraries.oneOf(Arbitraries.chars().ascii(), Arbitraries.of('{', '}', '[', ']', '"', ':', ',', '\0', '9'));
-        Arbitrary<String> mutated = Combinators.combine(Arbitraries.integers().between(0, VALID.length() - 1), any)
-                .as((at, c) -> VALID.substring(0, at) + c + VALID.substring(at + 1));
-        return Arbitraries.frequencyOf(Tuple.of(1, Arbitraries.just(VALID)), Tuple.of(5, replaced), Tuple.of(3, mutated),
-                Tuple.of(1, Arbitraries.strings().ofMaxLength(100)));
+    /** The valid file, with one value replaced by a hostile one, with one character replaced, or random text. */
+    private static String file(Random r) {
+        return switch (r.nextInt(10)) {
+            case 0 -> VALID;
+            case 1, 2, 3, 4, 5 -> VALID.replaceFirst(Pattern.quote(Fuzz.oneOf(r, REPLACED)), Matcher.quoteReplacement(Fuzz.oneOf(r, REPLACEMENTS)));
+            case 6, 7, 8 -> {
+                int at = r.nextInt(VALID.length());
+                char c = r.nextBoolean() ? (char) r.nextInt(0x80) : Fuzz.oneOf(r, '{', '}', '[', ']', '"', ':', ',', '\0', '9');
+                yield VALID.substring(0, at) + c + VALID.substring(at + 1);
+            }
+            default -> Fuzz.hostileString(r, 100);
+        };
     }
 }

@@ -18,21 +18,17 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateManifest;
+import dev.bulkhead.fuzz.Fuzz;
 import dev.bulkhead.templates.internal.tar.TarEntry;
 import dev.bulkhead.templates.internal.tar.TarWriter;
 
@@ -46,8 +42,14 @@ import dev.bulkhead.templates.internal.tar.TarWriter;
 class TemplateInstallFuzzTest {
     private static final KeyPair KEY = fixedKey();
 
-    @Property(tries = 80, seed = "20261204")
-    void aRefusedInstallLeavesTheDataDirectoryAsItWas(@ForAll("packages") byte[] pkg) throws IOException {
+    private static final byte[] GOOD = signedPackage(Archives.minimalRoot().gzipped(), 19);
+
+    @Test
+    void aRefusedInstallLeavesTheDataDirectoryAsItWas() {
+        Fuzz.forAll(20261204L, 80, TemplateInstallFuzzTest::pkg, TemplateInstallFuzzTest::installIsRefusedLeavingNothing);
+    }
+
+    private static void installIsRefusedLeavingNothing(byte[] pkg) throws IOException {
         Path temp = Files.createTempDirectory("bulkhead-install-fuzz-");
         try {
             Path keys = Files.createDirectory(temp.resolve("keys"));
@@ -66,19 +68,13 @@ class TemplateInstallFuzzTest {
         }
     }
 
-    @Provide
-    Arbitrary<byte[]> packages() {
-        Arbitrary<byte[]> hostileRoot = Combinators.combine(TemplateParsersFuzzTest.hostileTars(), Arbitraries.of(0L, 19L, 1L << 20))
-                .as((tar, declared) -> signedPackage(gzip(tar), declared));
-        byte[] good = signedPackage(Archives.minimalRoot().gzipped(), 19);
-        Arbitrary<int[]> edit = Combinators.combine(Arbitraries.integers().between(0, good.length - 1), Arbitraries.integers().between(0, 255))
-                .as((at, value) -> new int[] { at, value });
-        Arbitrary<byte[]> changed = edit.list().ofMinSize(1).ofMaxSize(3).map(edits -> {
-            byte[] copy = good.clone();
-            edits.forEach(e -> copy[e[0]] = (byte) e[1]);
-            return copy;
-        });
-        return Arbitraries.frequencyOf(Tuple.of(3, hostileRoot), Tuple.of(2, changed), Tuple.of(1, Arbitraries.just(good)));
+    /** A signed package around a hostile root archive of any declared size, the good package with bytes changed, or the good one. */
+    private static byte[] pkg(Random r) {
+        return switch (r.nextInt(6)) {
+            case 0, 1, 2 -> signedPackage(gzip(TemplateParsersFuzzTest.hostileTar(r)), Fuzz.oneOf(r, 0L, 19L, 1L << 20));
+            case 3, 4 -> TemplateParsersFuzzTest.changedBytes(r, GOOD, 3);
+            default -> GOOD;
+        };
     }
 
     private static byte[] signedPackage(byte[] root, long unpacked) {

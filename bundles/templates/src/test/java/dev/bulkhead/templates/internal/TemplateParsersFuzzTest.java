@@ -6,26 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateManifest;
+import dev.bulkhead.fuzz.Fuzz;
 import dev.bulkhead.templates.internal.tar.TarEntry;
 import dev.bulkhead.templates.internal.tar.TarReader;
 
@@ -37,23 +35,40 @@ import dev.bulkhead.templates.internal.tar.TarReader;
  * this class replays each hostile case found so far, one file per case.
  */
 class TemplateParsersFuzzTest {
+    private static final long SEED = 20261204L;
     private static final byte[] VALID_MANIFEST = Manifests.write(new TemplateManifest(1, "debian-12", "1.0", "Debian", "2025-01-01T00:00:00Z",
             List.of("lite", "qemu"), Map.of("private", 2L << 30),
             List.of(new PayloadFile("root.tar.gz", PayloadFile.ROOTFS, List.of("lite"), 100, "ab".repeat(32), 2000),
                     new PayloadFile("vmlinuz", PayloadFile.KERNEL, List.of("qemu"), 50, "cd".repeat(32), 50))));
 
-    @Property(tries = 1500, seed = "20261204")
-    void aManifestIsReadOrRefusedByNameAndWritesBackEqual(@ForAll("manifests") byte[] json) {
-        readBackOrRefuse(json);
+    @Test
+    void aManifestIsReadOrRefusedByNameAndWritesBackEqual() {
+        Fuzz.forAll(SEED, 1500, TemplateParsersFuzzTest::manifest, TemplateParsersFuzzTest::readBackOrRefuse);
     }
 
-    @Property(tries = 1000, seed = "20261204")
-    void aTarArchiveIsReadOrRefusedAsDamaged(@ForAll("tars") byte[] tar) {
-        readTarOrRefuse(tar);
+    @Test
+    void aTarArchiveIsReadOrRefusedAsDamaged() {
+        Fuzz.forAll(SEED, 1000, TemplateParsersFuzzTest::hostileTar, TemplateParsersFuzzTest::readTarOrRefuse);
     }
 
-    @Property(tries = 300, seed = "20261204")
-    void aRootArchiveIsUnpackedOrRefusedWithNothingOutsideItsDirectory(@ForAll("tars") byte[] tar) throws IOException {
+    @Test
+    void aRootArchiveIsUnpackedOrRefusedWithNothingOutsideItsDirectory() {
+        Fuzz.forAll(SEED, 300, TemplateParsersFuzzTest::hostileTar, TemplateParsersFuzzTest::unpackOrRefuse);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyManifestCorpusCaseIsReadOrRefused() {
+        assertTrue(Fuzz.corpusFiles(TemplateParsersFuzzTest.class, "corpus/manifest").size() >= 10, "the corpus is there");
+        return Fuzz.corpus(TemplateParsersFuzzTest.class, "corpus/manifest", TemplateParsersFuzzTest::readBackOrRefuse);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyTarCorpusCaseIsReadOrRefused() {
+        assertTrue(Fuzz.corpusFiles(TemplateParsersFuzzTest.class, "corpus/tar").size() >= 5, "the corpus is there");
+        return Fuzz.corpus(TemplateParsersFuzzTest.class, "corpus/tar", TemplateParsersFuzzTest::readTarOrRefuse);
+    }
+
+    private static void unpackOrRefuse(byte[] tar) throws IOException {
         Path temp = Files.createTempDirectory("bulkhead-fuzz-");
         try {
             Path root = Files.createDirectory(temp.resolve("root"));
@@ -68,24 +83,6 @@ class TemplateParsersFuzzTest {
             }
         } finally {
             TemplateStoreService.deleteTree(temp);
-        }
-    }
-
-    @Example
-    void everyManifestCorpusCaseIsReadOrRefused() throws IOException, URISyntaxException {
-        List<Path> cases = corpus("manifest");
-        assertTrue(cases.size() >= 10, cases.toString());
-        for (Path c : cases) {
-            readBackOrRefuse(Files.readAllBytes(c));
-        }
-    }
-
-    @Example
-    void everyTarCorpusCaseIsReadOrRefused() throws IOException, URISyntaxException {
-        List<Path> cases = corpus("tar");
-        assertTrue(cases.size() >= 5, cases.toString());
-        for (Path c : cases) {
-            readTarOrRefuse(Files.readAllBytes(c));
         }
     }
 
@@ -113,43 +110,38 @@ class TemplateParsersFuzzTest {
         }
     }
 
-    private static List<Path> corpus(String kind) throws IOException, URISyntaxException {
-        Path dir = Path.of(TemplateParsersFuzzTest.class.getResource("corpus/" + kind).toURI());
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.sorted().toList();
-        }
-    }
-
     // ---- generators ------------------------------------------------------------------------------
 
-    @Provide
-    Arbitrary<byte[]> manifests() {
-        String valid = new String(VALID_MANIFEST, StandardCharsets.UTF_8);
-        Arbitrary<String> replaced = Combinators.combine(Arbitraries.of("\"debian-12\"", "\"1.0\"", "100", "2000", "\"lite\"", "\"rootfs\"",
-                "2147483648", "{", "[", "\"private\""), Arbitraries.of("null", "-1", "1e3", "1.5", "99999999999999999999", "\"\"", "[]",
-                "{}", "true", "\"dom0\"", "\"a\\u0000b\"", "\"../x\"", "\"é\"", "[\"lite\",\"lite\"]", "\"x\" , \"extra\": 1"))
-                .as((what, with) -> valid.replaceFirst(java.util.regex.Pattern.quote(what), java.util.regex.Matcher.quoteReplacement(with)));
-        return Arbitraries.frequencyOf(
-                Tuple.of(1, Arbitraries.just(VALID_MANIFEST)),
-                Tuple.of(4, replaced.map(s -> s.getBytes(StandardCharsets.UTF_8))),
-                Tuple.of(4, Arbitraries.just(VALID_MANIFEST).flatMap(TemplateParsersFuzzTest::mutatedBytes)),
-                Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(200)));
+    /** The valid manifest, with one value replaced by a hostile one, with bytes changed, or random bytes. */
+    private static byte[] manifest(Random r) {
+        return switch (r.nextInt(10)) {
+            case 0 -> VALID_MANIFEST;
+            case 1, 2, 3, 4 -> new String(VALID_MANIFEST, StandardCharsets.UTF_8)
+                    .replaceFirst(Pattern.quote(Fuzz.oneOf(r, MANIFEST_VALUES)), Matcher.quoteReplacement(Fuzz.oneOf(r, HOSTILE_JSON)))
+                    .getBytes(StandardCharsets.UTF_8);
+            case 5, 6, 7, 8 -> changedBytes(r, VALID_MANIFEST, 3);
+            default -> Fuzz.bytes(r, 200);
+        };
     }
 
-    @Provide
-    Arbitrary<byte[]> tars() {
-        return hostileTars();
-    }
+    private static final List<String> MANIFEST_VALUES = List.of("\"debian-12\"", "\"1.0\"", "100", "2000", "\"lite\"", "\"rootfs\"",
+            "2147483648", "{", "[", "\"private\"");
+    private static final List<String> HOSTILE_JSON = List.of("null", "-1", "1e3", "1.5", "99999999999999999999", "\"\"", "[]", "{}",
+            "true", "\"dom0\"", "\"a\\u0000b\"", "\"../x\"", "\"é\"", "[\"lite\",\"lite\"]", "\"x\" , \"extra\": 1");
+    private static final byte[] PLAIN_ROOT = Archives.minimalRoot().file("etc/" + "long-name-".repeat(12), "x", 0644).bytes();
 
     /** Root archives: a plain one, its headers mutated, lying PAX records, random bytes. */
-    static Arbitrary<byte[]> hostileTars() {
-        byte[] plain = Archives.minimalRoot().file("etc/" + "long-name-".repeat(12), "x", 0644).bytes();
-        return Arbitraries.frequencyOf(
-                Tuple.of(1, Arbitraries.just(plain)),
-                Tuple.of(6, Arbitraries.just(plain).flatMap(TemplateParsersFuzzTest::mutatedHeaders)),
-                Tuple.of(2, Arbitraries.of(paxRecordsThatLie()).map(pax -> HandMadeHeaders.archive(
-                        HandMadeHeaders.ustar("PaxHeaders/x", 'x', pax.length), pax, HandMadeHeaders.ustar("x", '0', 1), new byte[] { 'x' }))),
-                Tuple.of(1, Arbitraries.bytes().array(byte[].class).ofMaxSize(2048)));
+    static byte[] hostileTar(Random r) {
+        return switch (r.nextInt(10)) {
+            case 0 -> PLAIN_ROOT;
+            case 1, 2, 3, 4, 5, 6 -> mutatedHeaders(r, PLAIN_ROOT);
+            case 7, 8 -> {
+                byte[] pax = Fuzz.oneOf(r, paxRecordsThatLie());
+                yield HandMadeHeaders.archive(HandMadeHeaders.ustar("PaxHeaders/x", 'x', pax.length), pax, HandMadeHeaders.ustar("x", '0', 1),
+                        new byte[] { 'x' });
+            }
+            default -> Fuzz.bytes(r, 2048);
+        };
     }
 
     /** PAX records a writer would never make: wrong lengths, numbers that are not, huge values. */
@@ -160,34 +152,30 @@ class TemplateParsersFuzzTest {
     }
 
     /** One to four bytes set anywhere, in headers most often; the checksum is fixed up half the time so that the change is read. */
-    private static Arbitrary<byte[]> mutatedHeaders(byte[] tar) {
-        Arbitrary<int[]> edit = Combinators.combine(Arbitraries.integers().between(0, tar.length - 1),
-                Arbitraries.oneOf(Arbitraries.integers().between(0, 255), Arbitraries.of((int) '0', (int) '7', (int) ' ', 0, 0x80, 0xff, (int) 'S',
-                        (int) 'x', (int) 'g', (int) 'L')))
-                .as((at, value) -> new int[] { at, value });
-        return Combinators.combine(edit.list().ofMinSize(1).ofMaxSize(4), Arbitraries.of(true, false)).as((edits, fix) -> {
-            byte[] changed = tar.clone();
-            for (int[] e : edits) {
-                changed[e[0]] = (byte) e[1];
-                if (fix) {
-                    byte[] header = new byte[512];
-                    int block = e[0] / 512 * 512;
-                    System.arraycopy(changed, block, header, 0, 512);
-                    HandMadeHeaders.checksum(header);
-                    System.arraycopy(header, 148, changed, block + 148, 8);
-                }
+    private static byte[] mutatedHeaders(Random r, byte[] tar) {
+        boolean fix = r.nextBoolean();
+        byte[] changed = tar.clone();
+        for (int edits = 1 + r.nextInt(4); edits > 0; edits--) {
+            int at = r.nextInt(tar.length);
+            changed[at] = (byte) (r.nextBoolean() ? r.nextInt(256) : Fuzz.oneOf(r, (int) '0', (int) '7', (int) ' ', 0, 0x80, 0xff, (int) 'S',
+                    (int) 'x', (int) 'g', (int) 'L'));
+            if (fix) {
+                byte[] header = new byte[512];
+                int block = at / 512 * 512;
+                System.arraycopy(changed, block, header, 0, 512);
+                HandMadeHeaders.checksum(header);
+                System.arraycopy(header, 148, changed, block + 148, 8);
             }
-            return changed;
-        });
+        }
+        return changed;
     }
 
-    private static Arbitrary<byte[]> mutatedBytes(byte[] data) {
-        Arbitrary<int[]> edit = Combinators.combine(Arbitraries.integers().between(0, data.length - 1), Arbitraries.integers().between(0, 255))
-                .as((at, value) -> new int[] { at, value });
-        return edit.list().ofMinSize(1).ofMaxSize(3).map(edits -> {
-            byte[] changed = data.clone();
-            edits.forEach(e -> changed[e[0]] = (byte) e[1]);
-            return changed;
-        });
+    /** One to {@code most} bytes set to any value anywhere. */
+    static byte[] changedBytes(Random r, byte[] data, int most) {
+        byte[] changed = data.clone();
+        for (int edits = 1 + r.nextInt(most); edits > 0; edits--) {
+            changed[r.nextInt(data.length)] = (byte) r.nextInt(256);
+        }
+        return changed;
     }
 }

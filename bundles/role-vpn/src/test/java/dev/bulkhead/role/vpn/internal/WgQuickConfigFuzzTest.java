@@ -4,26 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * Fuzzes the wg-quick importer: any file is a configuration or an {@link InvalidValueException}
@@ -34,26 +28,19 @@ import dev.bulkhead.api.InvalidValueException;
 class WgQuickConfigFuzzTest {
     private static final List<String> VALID = WgQuickConfigTest.FILE.lines().toList();
 
-    @Property(tries = 1500, seed = "20261204")
-    void anyFileIsAConfigurationOrARefusalByLineAndReadsBack(@ForAll("files") String text) {
-        importOrRefuse(text);
+    @Test
+    void anyFileIsAConfigurationOrARefusalByLineAndReadsBack() {
+        Fuzz.forAll(20261204L, 1500, WgQuickConfigFuzzTest::file, WgQuickConfigFuzzTest::importOrRefuse);
     }
 
-    @Example
-    void everyCorpusCaseIsAConfigurationOrARefusal() throws IOException, URISyntaxException {
-        Path dir = Path.of(WgQuickConfigFuzzTest.class.getResource("corpus").toURI());
-        List<Path> cases;
-        try (Stream<Path> files = Files.list(dir)) {
-            cases = files.sorted().toList();
-        }
-        assertTrue(cases.size() >= 10, cases.toString());
-        for (Path c : cases) {
-            importOrRefuse(Files.readString(c, StandardCharsets.UTF_8));
-        }
+    @TestFactory
+    Stream<DynamicTest> everyCorpusCaseIsAConfigurationOrARefusal() {
+        assertTrue(Fuzz.corpusFiles(WgQuickConfigFuzzTest.class, "corpus").size() >= 10, "the corpus is there");
+        return Fuzz.corpus(WgQuickConfigFuzzTest.class, "corpus", bytes -> importOrRefuse(new String(bytes, StandardCharsets.UTF_8)));
     }
 
     /** The twin of the canonical-key check above: the real wg refuses the key Java's decoder takes, and takes the canonical one. */
-    @Example
+    @Test
     void theRealWgRefusesAKeyWhoseLastCharacterCarriesExtraBits() throws IOException, InterruptedException {
         String loose = WgQuickConfigTest.PRIVATE.substring(0, 42) + "B=";
 
@@ -111,59 +98,59 @@ class WgQuickConfigFuzzTest {
 
     // ---- generators ------------------------------------------------------------------------------
 
-    @Provide
-    Arbitrary<String> files() {
-        return Arbitraries.frequencyOf(
-                Tuple.of(1, Arbitraries.just(WgQuickConfigTest.FILE)),
-                Tuple.of(5, lineEdits()),
-                Tuple.of(3, lineEdits().flatMap(WgQuickConfigFuzzTest::charEdits)),
-                Tuple.of(1, Arbitraries.strings().ofMaxLength(200)));
+    /** The provider's file as it is, with lines edited, with lines and then characters edited, or random text. */
+    private static String file(Random r) {
+        return switch (r.nextInt(10)) {
+            case 0 -> WgQuickConfigTest.FILE;
+            case 1, 2, 3, 4, 5 -> lineEdits(r);
+            case 6, 7, 8 -> charEdit(r, lineEdits(r));
+            default -> Fuzz.hostileString(r, 200);
+        };
     }
 
-    /** The provider's file with lines replaced, removed, repeated or added from a pool of near-valid and hostile lines. */
-    private static Arbitrary<String> lineEdits() {
-        Arbitrary<String> line = Arbitraries.oneOf(Arbitraries.of(
-                "PrivateKey = " + WgQuickConfigTest.PRIVATE.substring(0, 42) + "B=",
-                "PublicKey = " + WgQuickConfigTest.SERVER.substring(0, 42) + "R=",
-                "PresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                "PublicKey = AAAA", "PrivateKey = ====", "Address = 10.0.0.1/33", "Address = 10.0.0.1/032", "Address = ::::/128", "Address = 10.0.0.2/32, :::::/128", "AllowedIPs = 0.0.0.0/0, .:/0", "AllowedIPs = 1::2::3/64",
-                "Address = 300.1.1.1", "Address = , , 10.0.0.2", "DNS = -", "DNS = .", "DNS = example..com", "MTU = 99999", "MTU = 0576",
-                "ListenPort = 65536", "ListenPort = 0", "AllowedIPs = 0.0.0.0/0", "AllowedIPs =", "Endpoint = [::1]:51820",
-                "Endpoint = vpn.example:51820", "Endpoint = 1.2.3.4", "Endpoint = 1.2.3.4:0", "Endpoint = 1.2.3.4:051820",
-                "PersistentKeepalive = off", "PersistentKeepalive = OFF", "PostUp = iptables -F", "Table = off", "FwMark = 1",
-                "SaveConfig = true", "[Interface]", "[Peer]", "[peer]", "[Other]", "[", "=", "= value", "# comment", "key = value # x",
-                "\uFEFF[Interface]", "Address = 10.0.0.2/32\r"), Arbitraries.strings().ofMaxLength(40));
-        Arbitrary<int[]> edit = Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 100))
-                .as((op, at) -> new int[] { op, at });
-        return Combinators.combine(edit.list().ofMinSize(1).ofMaxSize(4), line.list().ofSize(4)).as((edits, lines) -> {
-            List<String> file = new ArrayList<>(VALID);
-            for (int i = 0; i < edits.size(); i++) {
-                int at = edits.get(i)[1] % file.size();
-                switch (edits.get(i)[0]) {
-                    case 0 -> file.set(at, lines.get(i));
-                    case 1 -> file.remove(at);
-                    case 2 -> file.add(at, file.get(at));
-                    default -> file.add(at, lines.get(i));
-                }
-                if (file.isEmpty()) {
-                    file.add(lines.get(i));
-                }
+    private static final List<String> LINES = List.of(
+            "PrivateKey = " + WgQuickConfigTest.PRIVATE.substring(0, 42) + "B=",
+            "PublicKey = " + WgQuickConfigTest.SERVER.substring(0, 42) + "R=",
+            "PresharedKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "PublicKey = AAAA", "PrivateKey = ====", "Address = 10.0.0.1/33", "Address = 10.0.0.1/032", "Address = ::::/128", "Address = 10.0.0.2/32, :::::/128", "AllowedIPs = 0.0.0.0/0, .:/0", "AllowedIPs = 1::2::3/64",
+            "Address = 300.1.1.1", "Address = , , 10.0.0.2", "DNS = -", "DNS = .", "DNS = example..com", "MTU = 99999", "MTU = 0576",
+            "ListenPort = 65536", "ListenPort = 0", "AllowedIPs = 0.0.0.0/0", "AllowedIPs =", "Endpoint = [::1]:51820",
+            "Endpoint = vpn.example:51820", "Endpoint = 1.2.3.4", "Endpoint = 1.2.3.4:0", "Endpoint = 1.2.3.4:051820",
+            "PersistentKeepalive = off", "PersistentKeepalive = OFF", "PostUp = iptables -F", "Table = off", "FwMark = 1",
+            "SaveConfig = true", "[Interface]", "[Peer]", "[peer]", "[Other]", "[", "=", "= value", "# comment", "key = value # x",
+            "\uFEFF[Interface]", "Address = 10.0.0.2/32\r");
+
+    /** The provider's file with one to four lines replaced, removed, repeated or added from a pool of near-valid and hostile lines. */
+    private static String lineEdits(Random r) {
+        List<String> file = new ArrayList<>(VALID);
+        for (int edits = 1 + r.nextInt(4); edits > 0; edits--) {
+            String line = r.nextBoolean() ? Fuzz.oneOf(r, LINES) : Fuzz.hostileString(r, 40);
+            int at = r.nextInt(101) % file.size();
+            switch (r.nextInt(4)) {
+                case 0 -> file.set(at, line);
+                case 1 -> file.remove(at);
+                case 2 -> file.add(at, file.get(at));
+                default -> file.add(at, line);
             }
-            return String.join("\n", file);
-        });
+            if (file.isEmpty()) {
+                file.add(line);
+            }
+        }
+        return String.join("\n", file);
     }
 
-    private static Arbitrary<String> charEdits(String text) {
-        Arbitrary<Character> any = Arbitraries.oneOf(Arbitraries.chars().ascii(), Arbitraries.chars(),
-                Arbitraries.of('=', '#', '[', ']', ',', '/', ':', '\n', '\r', '\0', '\u2028', '\u00a0'));
-        return Combinators.combine(Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, 10_000), any)
-                .as((op, at, c) -> {
-                    int i = text.isEmpty() ? 0 : at % text.length();
-                    return switch (op) {
-                        case 0 -> text.substring(0, i) + c + text.substring(i);
-                        case 1 -> text.isEmpty() ? text : text.substring(0, i) + text.substring(i + 1);
-                        default -> text.isEmpty() ? String.valueOf(c) : text.substring(0, i) + c + text.substring(i + 1);
-                    };
-                });
+    /** One character inserted, removed or replaced. */
+    private static String charEdit(Random r, String text) {
+        char c = switch (r.nextInt(3)) {
+            case 0 -> (char) r.nextInt(0x80);
+            case 1 -> (char) r.nextInt(0x10000);
+            default -> Fuzz.oneOf(r, '=', '#', '[', ']', ',', '/', ':', '\n', '\r', '\0', '\u2028', '\u00a0');
+        };
+        int i = text.isEmpty() ? 0 : r.nextInt(10_001) % text.length();
+        return switch (r.nextInt(3)) {
+            case 0 -> text.substring(0, i) + c + text.substring(i);
+            case 1 -> text.isEmpty() ? text : text.substring(0, i) + text.substring(i + 1);
+            default -> text.isEmpty() ? String.valueOf(c) : text.substring(0, i) + c + text.substring(i + 1);
+        };
     }
 }
