@@ -65,9 +65,19 @@ public final class Fuzz {
         }
     }
 
-    /** The random source of one try: the same for the same seed and try on every machine. */
+    /**
+     * The random source of one try: the same for the same seed and try on every machine. The seed
+     * and the try are mixed (SplitMix64's finaliser), because {@link Random}'s first draws from
+     * nearby seeds are nearly the same and would leave whole branches of a generator unvisited.
+     */
     public static Random random(long seed, int attempt) {
-        return new Random(seed * 0x9E3779B97F4A7C15L + attempt);
+        return new Random(mix(mix(seed) + attempt));
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /**

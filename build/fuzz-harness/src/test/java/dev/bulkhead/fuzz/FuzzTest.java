@@ -75,6 +75,17 @@ class FuzzTest {
     }
 
     @Test
+    void theFirstDrawOfConsecutiveTriesIsSpreadEvenly() {
+        int[] counts = new int[8];
+        for (int i = 0; i < 2000; i++) {
+            counts[Fuzz.random(20261204, i).nextInt(8)]++;
+        }
+        for (int c : counts) {
+            assertTrue(c > 180 && c < 320, java.util.Arrays.toString(counts));
+        }
+    }
+
+    @Test
     void aTryHasItsOwnRandomSource() {
         Random a = Fuzz.random(1, 2);
         Random b = Fuzz.random(1, 2);
