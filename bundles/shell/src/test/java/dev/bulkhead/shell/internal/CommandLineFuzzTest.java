@@ -1,6 +1,5 @@
 package dev.bulkhead.shell.internal;
 
-import static dev.bulkhead.shell.fuzz.SpreadTries.spread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,14 +77,14 @@ class CommandLineFuzzTest {
     @Test
     void parsingAccountsForEveryArgumentOrNamesTheProblem() {
         int[] outcomes = new int[2];
-        Fuzz.forAll(SEED, 3000, spread(CommandLineFuzzTest::arguments), args -> outcomes[parseOrRefuse(args) == null ? 1 : 0]++);
+        Fuzz.forAll(SEED, 3000, CommandLineFuzzTest::arguments, args -> outcomes[parseOrRefuse(args) == null ? 1 : 0]++);
         assertBothOutcomes(outcomes, 10, "argument vectors");
     }
 
     @Test
     void operandCountsAreCheckedWithADeclaredError() {
         int[] outcomes = new int[2];
-        Fuzz.forAll(SEED, 1000, spread(CommandLineFuzzTest::arguments), args -> {
+        Fuzz.forAll(SEED, 1000, CommandLineFuzzTest::arguments, args -> {
             CommandLine cl;
             try {
                 cl = CommandLine.parse(args.toArray(String[]::new), FLAGS, VALUED, ALIASES);
@@ -128,7 +127,7 @@ class CommandLineFuzzTest {
     @Test
     void sizesParseOrNameTheProblem() {
         int[] outcomes = new int[2];
-        Fuzz.forAll(SEED, 2000, spread(CommandLineFuzzTest::size), text -> {
+        Fuzz.forAll(SEED, 2000, CommandLineFuzzTest::size, text -> {
             try {
                 assertTrue(Sizes.parse(text) >= 0);
                 outcomes[1]++;

@@ -1,6 +1,5 @@
 package dev.bulkhead.shell.internal.channel;
 
-import static dev.bulkhead.shell.fuzz.SpreadTries.spread;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -88,7 +87,7 @@ class ClientChannelInjectionTest {
 
     @Test
     void aHostileValueArrivesByteForByteAndRunsNothing() {
-        Fuzz.forAll(SEED, 150, spread(this::hostile), value -> {
+        Fuzz.forAll(SEED, 150, this::hostile, value -> {
             assertEquals(0, run(new ByteArrayOutputStream(), "t:note", "k", value));
             assertEquals(value, shell.commands.notes.get("k"));
             ByteArrayOutputStream readBack = new ByteArrayOutputStream();
@@ -100,7 +99,7 @@ class ClientChannelInjectionTest {
 
     @Test
     void hostileKeysAndExtraArgumentsStayArguments() {
-        Fuzz.forAll(SEED, 100, spread(random -> new KeyAndExtra(hostile(random), hostile(random))), input -> {
+        Fuzz.forAll(SEED, 100, random -> new KeyAndExtra(hostile(random), hostile(random)), input -> {
             String key = input.key();
             assertEquals(0, run(new ByteArrayOutputStream(), "t:note", key, "v"));
             assertEquals("v", shell.commands.notes.get(key));
@@ -113,7 +112,7 @@ class ClientChannelInjectionTest {
 
     @Test
     void aHostileCommandNameRunsNothing() {
-        Fuzz.forAll(SEED, 100, spread(this::hostile), name -> {
+        Fuzz.forAll(SEED, 100, this::hostile, name -> {
             // ';' keeps the name from ever being a registered command's
             assertEquals(Client.NOT_RUN, run(new ByteArrayOutputStream(), "t:note;" + name, "k", "v"));
             assertEquals(null, shell.commands.notes.get("k"));
