@@ -893,6 +893,14 @@ public final class QubeAdminService implements QubeAdmin {
         clientChanged(name);
     }
 
+    @Override
+    public List<String> firewallProblems(String name) {
+        require(model, name);
+        LinkEndpoint endpoint = links.get(name);
+        QubeRole role = endpoint == null ? null : roleOf(model.qubes.get(endpoint.link().netvm()));
+        return role == null ? List.of() : List.copyOf(role.clientProblems(roleContext(endpoint.link().netvm()), endpoint));
+    }
+
     /** Tells the role of a qube's netvm that something deciding the qube's traffic changed. */
     private void clientChanged(String client) {
         LinkEndpoint endpoint = links.get(client);

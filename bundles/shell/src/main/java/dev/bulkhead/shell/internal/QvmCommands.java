@@ -464,6 +464,10 @@ public final class QvmCommands {
             }
             default -> throw new InvalidValueException("action", action, "list, add, del or reset");
         }
+        // saved, but not all in force as written (a host name that does not resolve): said, not refused
+        for (String problem : admin.firewallProblems(name)) {
+            System.err.println("warning: " + problem);
+        }
     }
 
     private static int ruleIndex(String text, int bound) {
