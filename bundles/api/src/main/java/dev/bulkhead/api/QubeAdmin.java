@@ -76,8 +76,9 @@ public interface QubeAdmin {
 
     /**
      * Replaces the qube's firewall rules. They apply at once, to running qubes too: connections
-     * that the new rules forbid are cut. A rule that is kept but cannot be in force as written for
-     * now (a host name that does not resolve) is no refusal: {@link #firewallProblems} says so.
+     * that the new rules forbid are cut. When the qube's netvm cannot put them in force, the
+     * previous rules are put back and this throws. A rule that is kept but cannot be in force as
+     * written for now (a host name that does not resolve) is no refusal: {@link #firewallProblems} says so.
      */
     void setFirewallRules(String name, List<FirewallRule> rules);
 

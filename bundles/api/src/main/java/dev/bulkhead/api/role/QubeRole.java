@@ -49,7 +49,8 @@ public interface QubeRole {
 
     /**
      * Something that decides how a client's traffic is handled changed, e.g. its firewall rules.
-     * The core calls it holding none of its locks, after the change is saved.
+     * The core calls it holding none of its locks, after the change is saved. Throwing says the
+     * role could not put the change in force: the core then puts the previous state back.
      */
     void clientChanged(RoleContext context, LinkEndpoint link);
 
