@@ -257,6 +257,34 @@ public class NetworkIT extends BulkheadTestSupport {
         assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
     }
 
+    /**
+     * The same resolver, and sys-firewall taken over by a restarted core: the take-over has the
+     * names looked up again, and holds up no other command meanwhile.
+     */
+    @Test
+    public void aTakeOverWhoseLookupIsNeverAnsweredHoldsUpNoOtherCommand() throws Exception {
+        rules("work", "action=accept dsthost=" + OutsideNetwork.WEB_NAME, "action=accept specialtarget=dns");
+        assertFetches("work", OutsideNetwork.WEB);
+        outside.silenceDns();
+        String firewallNetns = netnsOf("sys-firewall").get(0);
+
+        restartBundles(CORE);
+        awaitLiteBackend();
+        awaitTrue("sys-firewall, taken over, to look " + OutsideNetwork.WEB_NAME + " up", QUBE_TIMEOUT,
+                () -> !lookups(firewallNetns).isEmpty(), () -> "no lookup runs in sys-firewall");
+        Set<String> pending = lookups(firewallNetns);
+        admin().pause("bank");
+        admin().unpause("bank");
+        shell("qvm:ls");
+        Set<String> stillPending = lookups(firewallNetns);
+        stillPending.retainAll(pending);
+        assertFalse("the other commands finished only after the lookup had", stillPending.isEmpty());
+
+        outside.answerDns();
+        awaitTrue("work to reach " + OutsideNetwork.WEB_NAME + " once it resolves", QUBE_TIMEOUT,
+                () -> fetch("work", OutsideNetwork.WEB).exitStatus() == 0, () -> String.valueOf(admin().firewallProblems("work")));
+    }
+
     /** The host's ids of the lookups running in a qube's network namespace. */
     private static Set<String> lookups(String netns) {
         Set<String> pids = new HashSet<>();

@@ -42,7 +42,7 @@ public final class FirewallRole implements QubeRole {
     static final String ID = "firewall";
     private static final System.Logger LOG = System.getLogger(FirewallRole.class.getName());
     /** Bounds each command in the qube (nft, conntrack), which a transition of the core may wait for. */
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
     /** How long a change of a client's rules waits, holding nothing, for the first answers of its new host names. */
     static final Duration ANSWER_WAIT = Duration.ofSeconds(15);
     /** How often each FirewallVM checks which of its names are due to be looked up again. */
