@@ -20,8 +20,11 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.Designate;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
@@ -37,7 +40,8 @@ import dev.bulkhead.api.role.RoleContext;
  * (an accept rule matches nothing, a drop rule matches every address), and the filter is reloaded
  * when the answers come or change. Every change reloads the whole filter in one transaction.
  */
-@Component(service = QubeRole.class)
+@Component(service = QubeRole.class, configurationPid = FirewallConfig.PID)
+@Designate(ocd = FirewallConfig.class)
 public final class FirewallRole implements QubeRole {
     static final String ID = "firewall";
     private static final System.Logger LOG = System.getLogger(FirewallRole.class.getName());
@@ -54,6 +58,33 @@ public final class FirewallRole implements QubeRole {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(daemon("bulkhead-firewall-timer"));
     /** Lookups: at most one at a time per FirewallVM, so a resolver that does not answer holds up only its own. */
     private final ExecutorService lookups = Executors.newCachedThreadPool(daemon("bulkhead-firewall-lookup"));
+
+    /** When answers are looked up again: after {@code refresh} for a name that resolved, {@code retry} for one that did not. */
+    private record Intervals(Duration refresh, Duration retry) {
+        static Intervals of(FirewallConfig config) {
+            return new Intervals(seconds("dns_refresh", config.dns_refresh()), seconds("dns_retry", config.dns_retry()));
+        }
+
+        private static Duration seconds(String setting, long value) {
+            if (value < 1 || value > FirewallConfig.MAX_SECONDS) {
+                throw new IllegalArgumentException("invalid " + setting + " '" + value + "': a number of seconds from 1 to "
+                        + FirewallConfig.MAX_SECONDS);
+            }
+            return Duration.ofSeconds(value);
+        }
+    }
+
+    private volatile Intervals intervals;
+
+    @Activate
+    public FirewallRole(FirewallConfig config) {
+        intervals = Intervals.of(config);
+    }
+
+    @Modified
+    void modified(FirewallConfig config) {
+        intervals = Intervals.of(config);
+    }
 
     private static ThreadFactory daemon(String name) {
         return r -> {
@@ -89,7 +120,8 @@ public final class FirewallRole implements QubeRole {
                 for (LinkEndpoint link : context.clients()) {
                     inUse.addAll(ClientPolicy.hostNames(context.firewallRules(link.link().client())));
                 }
-                names.refresh(inUse, Instant.now());
+                Intervals now = intervals;
+                names.refresh(inUse, Instant.now(), now.refresh(), now.retry());
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "cannot look the host names of the rules behind '" + name + "' up again: " + e.getMessage());
             }

@@ -18,15 +18,13 @@ import java.util.function.Function;
 /**
  * What the host names of one FirewallVM's rules resolve to. Names are looked up in the background,
  * one lookup at a time, so that nobody waits on DNS to load a filter: a name without an answer yet
- * is used as one that does not resolve. A name that resolved is looked up again after
- * {@link #REFRESH}, one that did not after {@link #RETRY}; when answers arrive whose addresses
+ * is used as one that does not resolve. Names are looked up again when {@link #refresh} finds
+ * them due; when answers arrive whose addresses
  * differ from those known, {@code changed} runs (before those waiting for the answers hear of
  * them), so the filter follows the answers. Only the names in use are kept, at most {@link #MAX_NAMES}.
  */
 final class HostNameCache {
     private static final System.Logger LOG = System.getLogger(HostNameCache.class.getName());
-    static final Duration REFRESH = Duration.ofMinutes(5);
-    static final Duration RETRY = Duration.ofSeconds(10);
     static final int MAX_NAMES = 4096;
 
     /** One name's answer: its addresses, or none and why. */
@@ -102,14 +100,18 @@ final class HostNameCache {
         return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
     }
 
-    /** Looks up again, in the background, the names in use whose answer is due; forgets the others. */
-    void refresh(Set<String> inUse, Instant now) {
+    /**
+     * Looks up again, in the background, the names in use whose answer is due: older than
+     * {@code refresh} for a name that resolved, than {@code retry} for one that did not, or none yet.
+     * Forgets the names not in use.
+     */
+    void refresh(Set<String> inUse, Instant now, Duration refresh, Duration retry) {
         List<String> due = new ArrayList<>();
         synchronized (this) {
             answers.keySet().retainAll(inUse);
             for (String name : inUse) {
                 Answer a = answers.get(name);
-                if (a == null || a.at().plus(a.resolved() ? REFRESH : RETRY).isBefore(now)) {
+                if (a == null || a.at().plus(a.resolved() ? refresh : retry).isBefore(now)) {
                     due.add(name);
                 }
             }

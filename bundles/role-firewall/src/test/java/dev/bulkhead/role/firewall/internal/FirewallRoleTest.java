@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.Settings;
 import dev.bulkhead.testing.RecordingRoleContext;
 
 /**
@@ -43,7 +44,7 @@ class FirewallRoleTest {
     volatile CountDownLatch lookupGate = new CountDownLatch(0);
     final CountDownLatch lookupStarted = new CountDownLatch(1);
     ExecResult forgetting = failed(1, "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.");
-    final FirewallRole role = new FirewallRole();
+    final FirewallRole role = new FirewallRole(Settings.of(FirewallConfig.class, Map.of()));
     RecordingRoleContext firewall;
 
     @BeforeEach
@@ -207,6 +208,34 @@ class FirewallRoleTest {
         lookupGate.countDown();
         eventually("the answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
         assertEquals(List.of(), role.clientProblems(firewall, WORK));
+    }
+
+    /** Nobody asks again: the background lookup finds the name resolving now, and the filter follows. */
+    @Test
+    void aNameThatStartsToResolveIsPutInForceByItself() {
+        FirewallRole eager = new FirewallRole(Settings.of(FirewallConfig.class, Map.of("dns.retry", "1")));
+        try {
+            eager.started(firewall);
+            firewall.rules.put("work", rules("action=accept dsthost=later.test"));
+            firewall.attachClient(eager, WORK);
+            eventually("the first lookup to end", () -> !eager.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
+            dns.put("later.test", "198.51.100.8");
+            eventually("the name to be in force", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.8 accept"));
+            assertEquals(List.of(), eager.clientProblems(firewall, WORK));
+        } finally {
+            eager.deactivate();
+        }
+    }
+
+    @Test
+    void badSettingsAreRefusedNamingThem() {
+        FirewallRoleProvider provider = new FirewallRoleProvider();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("dns.retry", "0")));
+        assertTrue(e.getMessage().contains("dns_retry '0'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("dns.refresh", "soon")));
+        assertTrue(e.getMessage().contains("dns.refresh") && e.getMessage().contains("soon"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("ttl", "5")));
+        assertTrue(e.getMessage().contains("[ttl]"), e.getMessage());
     }
 
     private RecordingRoleContext otherFirewall() {

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -97,7 +98,7 @@ class FirewallTrafficTest {
     /** A fresh role on the FirewallVM, work and bank attached with the default rules (accept all). */
     @BeforeEach
     void freshRole() {
-        role = new FirewallRole();
+        role = new FirewallRole(dev.bulkhead.api.Settings.of(FirewallConfig.class, Map.of()));
         firewall = new RecordingRoleContext("sys-firewall", 3, "firewall", Shell.inNamespace(fw));
         role.started(firewall);
         for (LinkEndpoint link : List.of(WORK, BANK)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -18,6 +19,8 @@ import org.junit.jupiter.api.Test;
 
 /** When names are looked up again, when the filter is told, and what is kept. */
 class HostNameCacheTest {
+    static final Duration REFRESH = Duration.ofMinutes(5);
+    static final Duration RETRY = Duration.ofSeconds(10);
     final Map<String, String> dns = new HashMap<>(Map.of("a.test", "203.0.113.10"));
     final List<List<String>> asked = new ArrayList<>();
     final AtomicInteger changes = new AtomicInteger();
@@ -55,18 +58,18 @@ class HostNameCacheTest {
     void aNameThatDoesNotResolveIsRetriedSoonerThanOneThatDoes() {
         cache.lookUp(List.of("a.test", "nowhere.test"));
         Instant now = Instant.now();
-        cache.refresh(Set.of("a.test", "nowhere.test"), now);
+        cache.refresh(Set.of("a.test", "nowhere.test"), now, REFRESH, RETRY);
         assertEquals(1, asked.size(), "nothing is due at once");
-        cache.refresh(Set.of("a.test", "nowhere.test"), now.plus(HostNameCache.RETRY).plusSeconds(1));
+        cache.refresh(Set.of("a.test", "nowhere.test"), now.plus(RETRY).plusSeconds(1), REFRESH, RETRY);
         assertEquals(List.of("nowhere.test"), asked.get(1));
-        cache.refresh(Set.of("a.test", "nowhere.test"), now.plus(HostNameCache.REFRESH).plusSeconds(1));
-        assertEquals(List.of("a.test", "nowhere.test"), asked.get(2));
+        cache.refresh(Set.of("a.test", "nowhere.test"), now.plus(REFRESH).plusSeconds(1), REFRESH, RETRY);
+        assertEquals(Set.of("a.test", "nowhere.test"), Set.copyOf(asked.get(2)));
     }
 
     @Test
     void namesNoRuleUsesAreForgotten() {
         cache.lookUp(List.of("a.test", "gone.test"));
-        cache.refresh(Set.of("a.test"), Instant.now());
+        cache.refresh(Set.of("a.test"), Instant.now(), REFRESH, RETRY);
         assertEquals(Set.of("a.test"), cache.known(List.of("a.test", "gone.test")).keySet());
     }
 
