@@ -176,7 +176,8 @@ public final class FirewallRole implements QubeRole {
      * New rules apply to connections already open too: the client's chain sees every packet it
      * sends, and its tracked connections are forgotten, so answers to what the new rules refuse have
      * no connection to come back on. Then, holding nothing, it waits a while for the first answers
-     * of host names that had none, so that the caller finds them in force or in {@link #clientProblems}.
+     * of host names new to this FirewallVM, so that the caller finds them in force or in
+     * {@link #clientProblems}; a change that brings no new name (expired rules going) waits for none.
      */
     @Override
     public void clientChanged(RoleContext context, LinkEndpoint link) {
@@ -184,6 +185,8 @@ public final class FirewallRole implements QubeRole {
         String client = link.link().client();
         Set<String> unanswered = new LinkedHashSet<>(ClientPolicy.hostNames(context.firewallRules(client)));
         unanswered.removeAll(firewall.names.known(unanswered).keySet());
+        // names already on their way came with an earlier change, whose caller was told about them
+        unanswered.removeIf(firewall.names::pending);
         AdminException problem = null;
         try {
             apply(firewall, client);
