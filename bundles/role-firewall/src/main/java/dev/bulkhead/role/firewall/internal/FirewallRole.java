@@ -236,11 +236,11 @@ public final class FirewallRole implements QubeRole {
             if (answer != null && answer.resolved()) {
                 continue;
             }
-            String state = answer != null ? (answer.failure() == null ? "does not resolve" : "could not be looked up (" + answer.failure() + ")")
-                    : "is still being looked up";
+            String state = answer == null ? "is still being looked up"
+                    : answer.failure() == null ? "does not resolve" : "could not be looked up (" + answer.failure() + ")";
+            String meanwhile = rule.action() == FirewallRule.Action.ACCEPT ? "allows nothing" : "drops to every address";
             problems.add("rule " + i + " of '" + client + "' (" + rule + "): host name '" + rule.dsthost() + "' " + state + " in '"
-                    + firewall.name + "'; the rule " + (rule.action() == FirewallRule.Action.ACCEPT ? "allows nothing" : "drops to every address")
-                    + " until it resolves");
+                    + firewall.name + "'; the rule " + meanwhile + " until it resolves");
         }
         return problems;
     }

@@ -18,10 +18,10 @@ import java.util.function.Function;
 /**
  * What the host names of one FirewallVM's rules resolve to. Names are looked up in the background,
  * one lookup at a time, so that nobody waits on DNS to load a filter: a name without an answer yet
- * is used as one that does not resolve. Names are looked up again when {@link #refresh} finds
- * them due; when answers arrive whose addresses
- * differ from those known, {@code changed} runs (before those waiting for the answers hear of
- * them), so the filter follows the answers. Only the names in use are kept, at most {@link #MAX_NAMES}.
+ * is used as one that does not resolve. Names are looked up again when {@link #refresh} finds them
+ * due. When answers arrive whose addresses differ from those known, {@code changed} runs (before
+ * those waiting for the answers hear of them), so the filter follows the answers. Only the names in
+ * use are kept, at most {@link #MAX_NAMES}.
  */
 final class HostNameCache {
     private static final System.Logger LOG = System.getLogger(HostNameCache.class.getName());
