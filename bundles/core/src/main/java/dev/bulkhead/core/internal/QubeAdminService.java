@@ -736,17 +736,19 @@ public final class QubeAdminService implements QubeAdmin {
     public void setProperty(String name, String property, String value) {
         QubeProperty p = QubeProperty.parse(property);
         String[] relink = new String[1];
+        String[] own = new String[2];
         change(m -> {
             QubeRecord q = requireNotDom0(m, name, "properties cannot be changed");
             String v = PropertyRules.parse(m, q, p, value);
             checkChange(m, q, p, v);
             String old = PropertyRules.effective(m, q, p).value();
-            q.properties.put(p.id(), v);
+            own[0] = q.properties.put(p.id(), v);
+            own[1] = v;
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
             return () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
         });
         if (relink[0] != null) {
-            relink(name);
+            relinkOrRestore(name, own[0], own[1]);
         }
     }
 
@@ -754,6 +756,7 @@ public final class QubeAdminService implements QubeAdmin {
     public void resetProperty(String name, String property) {
         QubeProperty p = QubeProperty.parse(property);
         boolean[] relink = new boolean[1];
+        String[] ownBefore = new String[1];
         change(m -> {
             QubeRecord q = requireNotDom0(m, name, "properties cannot be changed");
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
@@ -763,14 +766,39 @@ public final class QubeAdminService implements QubeAdmin {
                 throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
             }
             String old = PropertyRules.effective(m, q, p).value();
-            q.properties.remove(p.id());
+            ownBefore[0] = q.properties.remove(p.id());
             String now = PropertyRules.effective(m, q, p).value();
             checkChange(m, q, p, now);
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
             return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
         });
         if (relink[0]) {
+            relinkOrRestore(name, ownBefore[0], null);
+        }
+    }
+
+    /**
+     * Moves a running qube to the netvm it was just given; should that fail (the netvm's role
+     * refuses it, say), its previous netvm setting and link come back.
+     *
+     * @param ownBefore the qube's own netvm value before the change, {@code null} for the default
+     * @param ownNow its own value the change saved, {@code null} for the default
+     */
+    private void relinkOrRestore(String name, String ownBefore, String ownNow) {
+        String id = QubeProperty.NETVM.id();
+        try {
             relink(name);
+        } catch (RuntimeException e) {
+            throw Rollback.refusal("cannot move '" + name + "' to its new netvm", e,
+                    () -> restore(name, q -> java.util.Objects.equals(q.properties.get(id), ownNow), q -> {
+                        if (ownBefore == null) {
+                            q.properties.remove(id);
+                        } else {
+                            q.properties.put(id, ownBefore);
+                        }
+                    }, () -> events.fire(ownBefore == null ? "property-reset:" + id : "property-set:" + id, name,
+                            Map.of("newvalue", ownBefore == null ? "" : ownBefore, "reason", "new netvm refused"))),
+                    () -> relink(name), "it is back on its previous netvm");
         }
     }
 
@@ -885,12 +913,48 @@ public final class QubeAdminService implements QubeAdmin {
         if (rules == null || rules.stream().anyMatch(java.util.Objects::isNull)) {
             throw new InvalidValueException("firewall", String.valueOf(rules), "a list of rules");
         }
+        List<FirewallRule> saved = List.copyOf(rules);
+        List<List<FirewallRule>> before = new ArrayList<>(1);
         change(m -> {
             QubeRecord q = requireNotDom0(m, name, "has no firewall");
-            q.firewall = List.copyOf(rules);
+            before.add(q.firewall);
+            q.firewall = saved;
             return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
         });
-        clientChanged(name);
+        try {
+            clientChanged(name);
+        } catch (RuntimeException e) {
+            throw Rollback.refusal("cannot put the firewall rules of '" + name + "' in force", e,
+                    () -> restore(name, q -> saved.equals(q.firewall), q -> q.firewall = before.get(0),
+                            () -> events.fire("firewall-changed", name, Map.of("reason", "new rules refused"))),
+                    () -> clientChanged(name), "its previous rules are back");
+        }
+    }
+
+    /**
+     * Undoes a saved change of a qube in a new change, if {@code unchanged} still holds; says whether it did.
+     */
+    private boolean restore(String name, java.util.function.Predicate<QubeRecord> unchanged, java.util.function.Consumer<QubeRecord> undo,
+            Runnable event) {
+        boolean[] restored = new boolean[1];
+        change(m -> {
+            QubeRecord q = m.qubes.get(name);
+            restored[0] = q != null && unchanged.test(q);
+            if (!restored[0]) {
+                return () -> { };
+            }
+            undo.accept(q);
+            return event;
+        });
+        return restored[0];
+    }
+
+    @Override
+    public List<String> firewallProblems(String name) {
+        require(model, name);
+        LinkEndpoint endpoint = links.get(name);
+        QubeRole role = endpoint == null ? null : roleOf(model.qubes.get(endpoint.link().netvm()));
+        return role == null ? List.of() : List.copyOf(role.clientProblems(roleContext(endpoint.link().netvm()), endpoint));
     }
 
     /** Tells the role of a qube's netvm that something deciding the qube's traffic changed. */
