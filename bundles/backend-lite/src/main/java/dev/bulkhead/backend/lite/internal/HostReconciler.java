@@ -27,6 +27,8 @@ import dev.bulkhead.api.hypervisor.Leftover;
 final class HostReconciler {
     private static final String STOPPED = "stopped";
     private static final String DELETED_SUFFIX = " (deleted)";
+    /** Between a namespace and an interface in it, in the item of a link. */
+    private static final String NETNS_LINK = ":";
 
     private final InstanceLayout layout;
     private final Path dataDirectory;
@@ -110,6 +112,9 @@ final class HostReconciler {
             if (name.startsWith(prefix) && name.length() > prefix.length()) {
                 String domain = name.substring(prefix.length());
                 found.add(new LeftoverPlan.Found(LeftoverPlan.Kind.NETNS, name, domain));
+                for (String link : linksIn(name)) {
+                    found.add(new LeftoverPlan.Found(LeftoverPlan.Kind.LINK, name + NETNS_LINK + link, domain));
+                }
                 domains.add(domain);
             }
         }
@@ -148,7 +153,7 @@ final class HostReconciler {
                 case PROCESS -> killProcess(Long.parseLong(f.item()));
                 case CONTAINER -> runc.delete(f.item());
                 case NETNS -> netns.delete(f.item());
-                case LINK -> executor.runOrThrow(Command.of(timeout, List.of("ip", "link", "delete", f.item())));
+                case LINK -> removeLink(f.item());
                 case MOUNT -> executor.runOrThrow(Command.of(timeout, List.of("umount", f.item())));
                 case LOOP -> executor.runOrThrow(Command.of(timeout, List.of("losetup", "--detach", f.item())));
                 case CGROUP -> cgroups.remove(f.item());
@@ -156,6 +161,20 @@ final class HostReconciler {
             return Leftover.removed(f.kind().label, f.item(), r.reason());
         } catch (AdminException e) {
             return new Leftover(f.kind().label, f.item(), r.reason(), e.getMessage());
+        }
+    }
+
+    /**
+     * A link in a namespace ({@code NETNS:NAME}) normally went with its namespace, removed before; one in the
+     * host's namespace (a macvlan uplink a crash caught before its move) is deleted.
+     */
+    private void removeLink(String item) {
+        int separator = item.indexOf(NETNS_LINK);
+        if (separator < 0) {
+            executor.runOrThrow(Command.of(timeout, List.of("ip", "link", "delete", item)));
+        } else if (netns.exists(item.substring(0, separator))) {
+            executor.runOrThrow(Command.of(timeout, List.of("ip", "-n", item.substring(0, separator), "link", "delete",
+                    item.substring(separator + NETNS_LINK.length()))));
         }
     }
 
@@ -223,7 +242,18 @@ final class HostReconciler {
 
     /** The interfaces of the host's network namespace, by name. */
     private Set<String> hostLinks() {
-        CommandResult result = executor.runOrThrow(Command.of(timeout, List.of("ip", "-o", "link", "show")));
+        return linkNames(executor.runOrThrow(Command.of(timeout, List.of("ip", "-o", "link", "show"))));
+    }
+
+    /** The interfaces in a namespace but its loopback; none when it cannot be read (a namespace file without a namespace). */
+    private Set<String> linksIn(String namespace) {
+        CommandResult result = executor.run(Command.of(timeout, List.of("ip", "-n", namespace, "-o", "link", "show")));
+        Set<String> names = result.succeeded() ? linkNames(result) : new TreeSet<>();
+        names.remove("lo");
+        return names;
+    }
+
+    private static Set<String> linkNames(CommandResult result) {
         Set<String> names = new TreeSet<>();
         for (String line : result.stdoutText().lines().toList()) {
             // "7: name@peer: <FLAGS> ..."

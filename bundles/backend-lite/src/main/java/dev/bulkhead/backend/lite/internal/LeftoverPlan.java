@@ -14,7 +14,7 @@ import java.util.Set;
  */
 final class LeftoverPlan {
     enum Kind {
-        PROCESS("process"), CONTAINER("runc container"), NETNS("network namespace"), LINK("host link"), MOUNT("mount"),
+        PROCESS("process"), CONTAINER("runc container"), NETNS("network namespace"), LINK("link"), MOUNT("mount"),
         LOOP("loop device"), CGROUP("cgroup");
 
         final String label;

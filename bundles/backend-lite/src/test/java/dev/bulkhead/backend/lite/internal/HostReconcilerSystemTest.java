@@ -107,6 +107,8 @@ class HostReconcilerSystemTest {
         assertReported(report, "process", Long.toString(stray.pid()));
         assertReported(report, "runc container", "dead");
         assertReported(report, "network namespace", ghostNetns);
+        assertReported(report, "link", ghostNetns + ":vif9.0");
+        assertReported(report, "link", ghostNetns + ":eth0");
         assertReported(report, "network namespace", layout.netnsName("killed"));
         assertReported(report, "network namespace", layout.netnsName("dead"));
         for (Path mount : List.of(runtime, scratch, volatileMount, privateMount, layout.volumesDirectory("killed").resolve("private"))) {
