@@ -199,6 +199,10 @@ public final class CrashLoop {
             String label = pick(LABELS);
             return new Mutation("qvm:create", q, List.of("qvm:create", "--label", label, q), null, label);
         }
+        if (running && random.nextBoolean()) {
+            // qubes run for a short part of the time: without this, kills would be few
+            return new Mutation("qvm:kill", q, List.of("qvm:kill", q), q + "/power", "Halted");
+        }
         int choice = random.nextInt(8);
         return switch (choice) {
             case 0 -> {
