@@ -130,11 +130,16 @@ final class FakeBackend implements HypervisorBackend {
     volatile List<String> callsBeforeReconcile = List.of();
     /** What {@link #reconcile} reports. */
     volatile List<Leftover> leftovers = List.of();
+    /** When set, reconcile fails with it. */
+    volatile RuntimeException reconcileFailure;
 
     @Override
     public List<Leftover> reconcile(Set<String> keep) {
         callsBeforeReconcile = List.copyOf(calls);
         reconciled.add(Set.copyOf(keep));
+        if (reconcileFailure != null) {
+            throw reconcileFailure;
+        }
         return leftovers;
     }
 

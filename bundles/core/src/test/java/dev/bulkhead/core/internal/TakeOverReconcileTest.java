@@ -85,6 +85,21 @@ class TakeOverReconcileTest {
         assertEquals(PowerState.Running, admin.get("work").state());
     }
 
+    @Test
+    void aBackendThatCannotListItsLeftoversIsTakenOverAllTheSame() throws IOException {
+        admin = start();
+        admin.create(new QubeSpec("work", QubeClass.AppVM, Label.RED, Map.of()));
+        admin.start("work");
+        admin.deactivate();
+        backend.reconcileFailure = new java.io.UncheckedIOException(new java.io.IOException("/run/netns: Input/output error"));
+
+        admin = start();
+
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertTrue(log.contains("WARNING cannot look for leftovers of backend lite: java.io.IOException: /run/netns: Input/output error"),
+                log.toString());
+    }
+
     private QubeAdminService start() throws IOException {
         QubeAdminService a = new QubeAdminService(data, QubeAdminServiceTest.config("auto"));
         a.addBackend(backend);
