@@ -316,7 +316,7 @@ public final class LiteBackend implements HypervisorBackend {
 
     @Override
     public List<Leftover> reconcile(Set<String> keep) {
-        // A start makes its domain's cgroup and namespace holding this shared: half-made, they are no leftovers.
+        // Starts hold this shared while they make a domain's namespace and cgroup: half-made, those are no leftovers.
         Lock exclusive = cgroupParent.writeLock();
         exclusive.lock();
         try {

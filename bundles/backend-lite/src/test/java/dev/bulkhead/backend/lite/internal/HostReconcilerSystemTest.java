@@ -30,8 +30,8 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
 
 /**
  * Take-over against the real host: every kind of leftover a crash of the platform leaves is made for real
- * (a stopped container, a namespace with a veth, a shared runtime mount, a tmpfs, loop mounts, an attached
- * loop device, a cgroup with a stray process), then a new backend on the same data directory reconciles.
+ * (a stopped container, a namespace with a veth, a shared runtime mount, a tmpfs, loop mounts, an overlay root,
+ * an attached loop device, a cgroup with a stray process), then a new backend on the same data directory reconciles.
  * Needs root. The twin of {@link LeftoverPlanTest}.
  */
 class HostReconcilerSystemTest {
@@ -87,6 +87,10 @@ class HostReconcilerSystemTest {
         sh("mount", "-o", "loop", scratchImage.toString(), volatileMount.toString());
         Path privateMount = Files.createDirectories(runtime.resolve("private"));
         sh("mount", "-o", "loop", privateImage.toString(), privateMount.toString());
+        Path lower = Files.createDirectories(temp.resolve("ghost-root"));
+        Path overlayRoot = Files.createDirectories(runtime.resolve("root"));
+        sh("mount", "-t", "overlay", "-o", "lowerdir=" + lower + ",upperdir=" + Files.createDirectories(scratch.resolve("root-upper"))
+                + ",workdir=" + Files.createDirectories(scratch.resolve("root-work")), "bulkhead-root", overlayRoot.toString());
         Path spare = image(data.resolve("qubes/ghost/spare.img"));
         String spareDevice = sh("losetup", "--find", "--show", spare.toString()).strip();
         List<Path> ghostCgroups = new ArrayList<>();
@@ -111,7 +115,8 @@ class HostReconcilerSystemTest {
         assertReported(report, "link", ghostNetns + ":eth0");
         assertReported(report, "network namespace", layout.netnsName("killed"));
         assertReported(report, "network namespace", layout.netnsName("dead"));
-        for (Path mount : List.of(runtime, scratch, volatileMount, privateMount, layout.volumesDirectory("killed").resolve("private"))) {
+        for (Path mount : List.of(runtime, scratch, volatileMount, privateMount, overlayRoot,
+                layout.volumesDirectory("killed").resolve("private"))) {
             assertReported(report, "mount", mount.toString());
         }
         assertReported(report, "loop device", spareDevice);
