@@ -283,6 +283,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (selected == null) {
                 return;
             }
+            java.util.Set<String> leftAlone = new java.util.HashSet<>();
             for (DomainStatus d : selected.domains()) {
                 QubeRecord q = model.qubes.get(d.name());
                 if (q != null && q.klass != QubeClass.AdminVM
@@ -294,6 +295,7 @@ public final class QubeAdminService implements QubeAdmin {
                 } else if (store.isUnreadable() || model.unreadableNames().contains(d.name())) {
                     // the state file may still hold this qube: never destroy what could be a user's
                     LOG.log(Level.WARNING, "leaving domain " + d.name() + " alone: the state file does not describe it readably");
+                    leftAlone.add(d.name());
                 } else {
                     LOG.log(Level.INFO, "removing leftover domain " + d.name() + " (" + d.state() + ")");
                     try {
@@ -306,6 +308,8 @@ public final class QubeAdminService implements QubeAdmin {
                     }
                 }
             }
+            leftAlone.addAll(runtime.keySet());
+            removeLeftovers(selected, leftAlone);
             adopted = selected;
             for (String client : List.copyOf(runtime.keySet())) {
                 QubeRecord q = model.qubes.get(client);
@@ -326,6 +330,21 @@ public final class QubeAdminService implements QubeAdmin {
         long adoption = adoptions;
         worker.schedule(() -> stopUnclaimed(adoption), config.adopted_role_wait(), TimeUnit.SECONDS);
         worker.execute(this::autostart);
+    }
+
+    /**
+     * Has the backend remove what a crash left on the host (half-made or half-removed qubes' namespaces,
+     * mounts, devices, processes) and logs each item: only the qubes kept running, or left alone, keep theirs.
+     */
+    private void removeLeftovers(HypervisorBackend selected, java.util.Set<String> keep) {
+        try {
+            for (dev.bulkhead.api.hypervisor.Leftover l : selected.reconcile(keep)) {
+                LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING, "take-over of backend " + selected.name() + ": " + l.describe());
+            }
+        } catch (RuntimeException e) {
+            // the take-over goes on: leftovers cost room on the host, never a running qube
+            LOG.log(Level.WARNING, "cannot look for leftovers of backend " + selected.name() + ": " + e.getMessage());
+        }
     }
 
     /**

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
@@ -21,6 +22,7 @@ import dev.bulkhead.api.VolumeRevision;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
@@ -120,6 +122,25 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public List<DomainStatus> domains() {
         return domains.entrySet().stream().map(e -> new DomainStatus(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The keep sets {@link #reconcile} was called with, in order. */
+    final List<Set<String>> reconciled = new CopyOnWriteArrayList<>();
+    /** The calls made before the latest {@link #reconcile}. */
+    volatile List<String> callsBeforeReconcile = List.of();
+    /** What {@link #reconcile} reports. */
+    volatile List<Leftover> leftovers = List.of();
+    /** When set, reconcile fails with it. */
+    volatile RuntimeException reconcileFailure;
+
+    @Override
+    public List<Leftover> reconcile(Set<String> keep) {
+        callsBeforeReconcile = List.copyOf(calls);
+        reconciled.add(Set.copyOf(keep));
+        if (reconcileFailure != null) {
+            throw reconcileFailure;
+        }
+        return leftovers;
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -38,6 +39,7 @@ import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
@@ -103,6 +105,7 @@ public final class LiteBackend implements HypervisorBackend {
     private final BuiltinRootfs builtinRoot;
     private final LiteVolumes volumes;
     private final Path procSelf;
+    private final HostReconciler reconciler;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
     /**
@@ -128,8 +131,11 @@ public final class LiteBackend implements HypervisorBackend {
         this.oci = new OciConfig(json);
         this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
-        this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
+        MountTable mounts = new MountTable(host.proc());
+        this.volumes = new LiteVolumes(executor, mounts, host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
+        this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, processes, mounts, volumes, executor, host,
+                settings.commandTimeout());
     }
 
     /** What the built-in root is made of: the busybox and the network tools present on this host. */
@@ -306,6 +312,18 @@ public final class LiteBackend implements HypervisorBackend {
     @Override
     public List<DomainStatus> domains() {
         return runc.list().stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
+    }
+
+    @Override
+    public List<Leftover> reconcile(Set<String> keep) {
+        // Starts hold this shared while they make a domain's namespace and cgroup: half-made, those are no leftovers.
+        Lock exclusive = cgroupParent.writeLock();
+        exclusive.lock();
+        try {
+            return reconciler.reconcile(Set.copyOf(keep));
+        } finally {
+            exclusive.unlock();
+        }
     }
 
     @Override

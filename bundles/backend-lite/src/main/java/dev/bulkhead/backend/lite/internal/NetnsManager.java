@@ -109,7 +109,7 @@ final class NetnsManager {
     void attachUplink(UplinkSpec uplink, String domainNetns) {
         String inside = interfaceName("domainInterface", uplink.domainInterface());
         String host = interfaceName("hostInterface", uplink.hostInterface());
-        String temporary = "bhup" + Integer.toHexString(domainNetns.hashCode() & 0xfffffff);
+        String temporary = temporaryUplinkName(domainNetns);
         switch (uplink.mode()) {
             case VETH -> {
                 String peerNetns = uplink.hostNamespace();
@@ -130,6 +130,14 @@ final class NetnsManager {
                 executor.runOrThrow(ip("-n", domainNetns, "link", "set", temporary, "name", inside));
             }
         }
+    }
+
+    /**
+     * The name a macvlan uplink has in the host's namespace between its creation and its move into the
+     * domain's namespace: what a crash in between leaves there.
+     */
+    static String temporaryUplinkName(String domainNetns) {
+        return "bhup" + Integer.toHexString(domainNetns.hashCode() & 0xfffffff);
     }
 
     /** Takes the uplink out again; a moved interface goes back to the host's namespace under its own name. */
