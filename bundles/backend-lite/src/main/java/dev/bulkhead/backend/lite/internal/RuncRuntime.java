@@ -111,7 +111,7 @@ final class RuncRuntime {
         List<String> args = new ArrayList<>(List.of("exec", "--pid-file", pidFile.toString(), "--cwd", "/", "--env",
                 OciConfig.PATH, id));
         args.addAll(argv);
-        return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit));
+        return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit).asCancellable());
     }
 
     private Command command(String... args) {
