@@ -22,6 +22,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -54,6 +55,7 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
 public final class LiteBackend implements HypervisorBackend {
+    private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
     /** Framework property naming the platform's data directory; this backend owns its {@code lite} subdirectory. */
@@ -103,6 +105,7 @@ public final class LiteBackend implements HypervisorBackend {
     private final BuiltinRootfs builtinRoot;
     private final LiteVolumes volumes;
     private final Path procSelf;
+    private final InitWatch inits;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
     /**
@@ -130,6 +133,30 @@ public final class LiteBackend implements HypervisorBackend {
                 settings.commandTimeout());
         this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
+        this.inits = new InitWatch("perl", this::initDied);
+    }
+
+    @Deactivate
+    void deactivate() {
+        inits.close();
+    }
+
+    /**
+     * A domain's init ended without being asked: the first thing is to take its links down, so that a
+     * dead netvm forwards nothing more (its namespace would, filter and all, until it is removed).
+     * The rest of the clean-up is the core's, which notices the domain stopped.
+     */
+    private void initDied(String name) {
+        String domainNetns = layout.netnsName(name);
+        try {
+            if (netns.exists(domainNetns)) {
+                netns.linksDown(domainNetns);
+            }
+        } catch (AdminException e) {
+            // a stop of the domain may have removed the namespace meanwhile
+            LOG.log(System.Logger.Level.WARNING, "cannot take the links of dead domain " + name + " down: " + e.getMessage());
+        }
+        LOG.log(System.Logger.Level.WARNING, "the init of domain " + name + " ended; its links are down");
     }
 
     /** What the built-in root is made of: the busybox and the network tools present on this host. */
@@ -176,7 +203,7 @@ public final class LiteBackend implements HypervisorBackend {
                 Path rootfs = prepared.root() == null ? builtinRoot.ensure() : prepared.root();
                 Path bundle = writeBundle(spec, rootfs, prepared);
                 netns.create(layout.netnsName(name));
-                runc.run(name, bundle, layout.consoleLog(name));
+                inits.watch(name, runc.run(name, bundle, layout.consoleLog(name)));
             } catch (AdminException e) {
                 try {
                     removeRuntime(name);
@@ -195,6 +222,7 @@ public final class LiteBackend implements HypervisorBackend {
         QubeNames.validate(name);
         Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
         synchronized (lockOf(name)) {
+            inits.forget(name);
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && !state.get().status().equals(STOPPED)) {
                 RuncRuntime.ContainerState container = state.get();
@@ -216,6 +244,7 @@ public final class LiteBackend implements HypervisorBackend {
     public void kill(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            inits.forget(name);
             // runc's forced delete of a running container polls for its end only every 100 ms
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
@@ -279,6 +308,7 @@ public final class LiteBackend implements HypervisorBackend {
     public void destroy(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            inits.forget(name);
             removeRuntime(name);
             try {
                 // runc delete normally takes its state with it; an unreadable state it cannot delete.
@@ -305,7 +335,14 @@ public final class LiteBackend implements HypervisorBackend {
 
     @Override
     public List<DomainStatus> domains() {
-        return runc.list().stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
+        List<RuncRuntime.ContainerState> containers = runc.list();
+        for (RuncRuntime.ContainerState c : containers) {
+            // containers an earlier platform run started are watched from when they are first seen
+            if (c.status().equals(RUNNING) && !inits.watches(c.id())) {
+                inits.watch(c.id(), c.pid());
+            }
+        }
+        return containers.stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
     }
 
     @Override
