@@ -126,6 +126,55 @@ public class InterruptionIT {
     }
 
     /**
+     * The hang-ups that hurt most, made certain rather than left to chance: the client goes the
+     * moment its command's host work is seen under way (the init gone for a kill or shutdown, the
+     * network namespace made for a start), while the platform is still at it.
+     */
+    @Test
+    public void aClientHungUpInTheMiddleOfTheHostWorkOfAKillShutdownOrStartLeavesTheStateAndTheHostInAgreement()
+            throws Exception {
+        Path victimNetns = Path.of("/run/netns", "bh-" + tag + "-victim");
+        for (int round = 0; round < 6; round++) {
+            boolean sigkill = round % 2 == 0;
+            String signal = sigkill ? "SIGKILL" : "SIGINT";
+            Path initStat = Path.of("/proc", Long.toString(initPid("victim")), "stat");
+            List<String> stop = round % 3 == 2 ? List.of("qvm:shutdown", "--wait", "victim") : List.of("qvm:kill", "victim");
+            hangUpWhen(stop, () -> ended(initStat), sigkill);
+            awaitAgreement(String.join(" ", stop) + ", client killed with " + signal + " once the init was gone");
+            if (qubes().get("victim").equals("Halted")) {
+                hangUpWhen(List.of("qvm:start", "victim"), () -> Files.exists(victimNetns), sigkill);
+                awaitAgreement("qvm:start victim, client killed with " + signal + " once the netns was made");
+            }
+            if (!qubes().get("victim").equals("Running")) {
+                client("qvm:start", "victim");
+            }
+        }
+        killAndStartAsTheStateSays("victim");
+    }
+
+    /** Whether the process of this stat file has ended: gone, or a zombie not yet reaped. */
+    private static boolean ended(Path stat) {
+        String line = String.join("", readLines(stat));
+        return line.isEmpty() || line.substring(line.lastIndexOf(')') + 2).startsWith("Z");
+    }
+
+    /** Runs the command and kills its client as soon as the condition holds on the host, or when the command ends. */
+    private void hangUpWhen(List<String> command, java.util.function.BooleanSupplier underWay, boolean sigkill) throws Exception {
+        Process client = startClient(command);
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        while (client.isAlive() && !underWay.getAsBoolean()) {
+            assertTrue(command + " showed no work on the host", System.nanoTime() < deadline);
+            Thread.onSpinWait();
+        }
+        if (sigkill) {
+            client.destroyForcibly();
+        } else {
+            HostCommand.run("kill", "-INT", Long.toString(client.pid()));
+        }
+        assertTrue(command + ": the client did not end", client.waitFor(30, TimeUnit.SECONDS));
+    }
+
+    /**
      * Each command that changes something, with the qubes of the set-up; ROUND is replaced by a number
      * of the round, SIZE by a volume size that grows from round to round.
      */
