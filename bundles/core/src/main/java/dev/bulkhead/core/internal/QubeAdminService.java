@@ -96,6 +96,8 @@ public final class QubeAdminService implements QubeAdmin {
     private final Object modelLock = new Object();
     private final ReentrantLock lifecycle = new ReentrantLock();
     private final HostWork hostWork = new HostWork();
+    /** A domain that stopped by itself is cleaned up at once, not at the next look at the backend. */
+    private final dev.bulkhead.api.hypervisor.DomainExitListener exits = this::domainExited;
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
     private final Map<String, LinkEndpoint> links = new ConcurrentHashMap<>();
     /** Running qubes taken over from the backend whose role has not yet been handed them. */
@@ -205,11 +207,13 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(HypervisorBackend backend) {
+        backend.addExitListener(exits);
         backends.add(backend);
         adoptSelectedBackend();
     }
 
     void removeBackend(HypervisorBackend backend) {
+        backend.removeExitListener(exits);
         backends.remove(backend);
         if (closing) {
             return;
@@ -436,6 +440,12 @@ public final class QubeAdminService implements QubeAdmin {
             LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
         } finally {
             lifecycle.unlock();
+        }
+    }
+
+    private void domainExited(String name) {
+        if (!closing) {
+            worker.execute(this::syncStates);
         }
     }
 

@@ -36,6 +36,7 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -106,6 +107,7 @@ public final class LiteBackend implements HypervisorBackend {
     private final LiteVolumes volumes;
     private final Path procSelf;
     private final InitWatch inits;
+    private final List<DomainExitListener> exitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
     /**
@@ -157,6 +159,23 @@ public final class LiteBackend implements HypervisorBackend {
             LOG.log(System.Logger.Level.WARNING, "cannot take the links of dead domain " + name + " down: " + e.getMessage());
         }
         LOG.log(System.Logger.Level.WARNING, "the init of domain " + name + " ended; its links are down");
+        for (DomainExitListener listener : exitListeners) {
+            try {
+                listener.exited(name);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "exit listener " + listener + " failed on " + name, e);
+            }
+        }
+    }
+
+    @Override
+    public void addExitListener(DomainExitListener listener) {
+        exitListeners.add(listener);
+    }
+
+    @Override
+    public void removeExitListener(DomainExitListener listener) {
+        exitListeners.remove(listener);
     }
 
     /** What the built-in root is made of: the busybox and the network tools present on this host. */
