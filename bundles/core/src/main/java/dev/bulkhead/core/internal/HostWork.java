@@ -4,6 +4,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -14,6 +15,7 @@ import java.util.function.Supplier;
  * interrupts, then gets its interrupt flag back to act on.
  */
 final class HostWork {
+    private final ReentrantLock lifecycle;
     private final ThreadLocal<Boolean> onWorkThread = ThreadLocal.withInitial(() -> false);
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(() -> {
@@ -24,10 +26,15 @@ final class HostWork {
         return t;
     });
 
+    /** @param lifecycle the lock lifecycle work takes: a thread holding it runs its work itself */
+    HostWork(ReentrantLock lifecycle) {
+        this.lifecycle = lifecycle;
+    }
+
     /** Runs the work to its end, or to its failure, which is thrown to the caller as it was thrown. */
     <T> T call(Supplier<T> work) {
-        if (onWorkThread.get()) {
-            // already out of the caller's reach; another thread would wait on locks this one holds
+        if (onWorkThread.get() || lifecycle.isHeldByCurrentThread()) {
+            // out of a client's reach already, or holding the lock the work would wait for on another thread
             return work.get();
         }
         Future<T> result = threads.submit(work::get);

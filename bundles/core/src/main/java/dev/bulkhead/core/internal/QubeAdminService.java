@@ -95,7 +95,8 @@ public final class QubeAdminService implements QubeAdmin {
     private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
     private final Object modelLock = new Object();
     private final ReentrantLock lifecycle = new ReentrantLock();
-    private final HostWork hostWork = new HostWork();
+    /** Where lifecycle work runs, out of reach of a client that hangs up: it finishes or rolls back. */
+    private final HostWork hostWork = new HostWork(lifecycle);
     /** A domain that stopped by itself is cleaned up at once, not at the next look at the backend. */
     private final dev.bulkhead.api.hypervisor.DomainExitListener exits = this::domainExited;
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
@@ -681,7 +682,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void remove(String name) {
-        shielded(() -> removeShielded(name));
+        hostWork.run(() -> removeShielded(name));
     }
 
     private void removeShielded(String name) {
@@ -729,7 +730,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public Qube clone(String source, String target) {
-        return shielded(() -> cloneShielded(source, target));
+        return hostWork.call(() -> cloneShielded(source, target));
     }
 
     private Qube cloneShielded(String source, String target) {
@@ -972,7 +973,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void start(String name) {
-        shielded(() -> startShielded(name));
+        hostWork.run(() -> startShielded(name));
     }
 
     private void startShielded(String name) {
@@ -1126,7 +1127,7 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void relink(String name) {
-        shielded(() -> {
+        hostWork.run(() -> {
             lifecycle.lock();
             try {
                 detach(name);
@@ -1135,22 +1136,6 @@ public final class QubeAdminService implements QubeAdmin {
                 lifecycle.unlock();
             }
         });
-    }
-
-    /**
-     * Runs a lifecycle operation where a client that hangs up cannot cut it in half: it finishes or
-     * rolls back, whatever happens to the caller. Inline when this thread already holds the lifecycle
-     * lock: a host-work thread would wait for it forever.
-     */
-    private void shielded(Runnable work) {
-        shielded(() -> {
-            work.run();
-            return null;
-        });
-    }
-
-    private <T> T shielded(java.util.function.Supplier<T> work) {
-        return lifecycle.isHeldByCurrentThread() ? work.get() : hostWork.call(work);
     }
 
     private QubeRole roleOf(QubeRecord q) {
@@ -1168,7 +1153,7 @@ public final class QubeAdminService implements QubeAdmin {
             @Override
             public ExecResult exec(List<String> command, byte[] stdin, Duration timeout) {
                 // a role configures its qube with commands: none may be cut off halfway
-                return shielded(() -> backend().exec(name, command, stdin, timeout));
+                return hostWork.call(() -> backend().exec(name, command, stdin, timeout));
             }
 
             @Override
@@ -1183,19 +1168,19 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public void attachUplink(UplinkSpec uplink) {
-                shielded(() -> backend().attachUplink(name, uplink));
+                hostWork.run(() -> backend().attachUplink(name, uplink));
             }
 
             @Override
             public void detachUplink(UplinkSpec uplink) {
-                shielded(() -> backend().detachUplink(name, uplink));
+                hostWork.run(() -> backend().detachUplink(name, uplink));
             }
         };
     }
 
     @Override
     public void shutdown(String name, boolean force, boolean wait, Duration timeout) {
-        shielded(() -> shutdownShielded(name, force, wait, timeout));
+        hostWork.run(() -> shutdownShielded(name, force, wait, timeout));
     }
 
     private void shutdownShielded(String name, boolean force, boolean wait, Duration timeout) {
@@ -1263,7 +1248,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void kill(String name) {
-        shielded(() -> killShielded(name));
+        hostWork.run(() -> killShielded(name));
     }
 
     private void killShielded(String name) {
@@ -1332,7 +1317,7 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
-        shielded(() -> freezeShielded(name, from, to, backendCall, event));
+        hostWork.run(() -> freezeShielded(name, from, to, backendCall, event));
     }
 
     private void freezeShielded(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
@@ -1452,7 +1437,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void revertVolume(String name, String volume, String revision) {
-        shielded(() -> revertVolumeShielded(name, volume, revision));
+        hostWork.run(() -> revertVolumeShielded(name, volume, revision));
     }
 
     private void revertVolumeShielded(String name, String volume, String revision) {
@@ -1471,7 +1456,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void resizeVolume(String name, String volume, long sizeBytes) {
-        shielded(() -> resizeVolumeShielded(name, volume, sizeBytes));
+        hostWork.run(() -> resizeVolumeShielded(name, volume, sizeBytes));
     }
 
     private void resizeVolumeShielded(String name, String volume, long sizeBytes) {
@@ -1521,7 +1506,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void importVolume(String name, String volume, Path content) {
-        shielded(() -> importVolumeShielded(name, volume, content));
+        hostWork.run(() -> importVolumeShielded(name, volume, content));
     }
 
     private void importVolumeShielded(String name, String volume, Path content) {
@@ -1549,7 +1534,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public Qube createDisposable(String dispvmTemplate) {
-        return shielded(() -> createDisposableShielded(dispvmTemplate));
+        return hostWork.call(() -> createDisposableShielded(dispvmTemplate));
     }
 
     private Qube createDisposableShielded(String dispvmTemplate) {
