@@ -3,6 +3,8 @@ package dev.bulkhead.backend.lite.internal;
 import java.io.File;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,6 +31,7 @@ final class InitWatch {
             "select($r, undef, undef, undef);",
             "exit(vec($r, $fd, 1) ? 0 : 3);");
 
+    private final Path proc;
     private final String perl;
     private final Consumer<String> onDeath;
     private final Map<String, Process> helpers = new ConcurrentHashMap<>();
@@ -40,8 +43,12 @@ final class InitWatch {
     });
     private volatile boolean warned;
 
-    /** @param onDeath told the name of each watched domain whose init ended while it was watched */
-    InitWatch(String perl, Consumer<String> onDeath) {
+    /**
+     * @param proc    the host's procfs, where a process that is gone has no entry
+     * @param onDeath told the name of each watched domain whose init ended while it was watched
+     */
+    InitWatch(Path proc, String perl, Consumer<String> onDeath) {
+        this.proc = proc;
         this.perl = perl;
         this.onDeath = onDeath;
     }
@@ -49,6 +56,11 @@ final class InitWatch {
     /** Watches the domain's init, replacing an earlier watch of the domain. */
     void watch(String domain, long pid) {
         if (pid <= 0) {
+            return;
+        }
+        if (!Files.exists(proc.resolve(Long.toString(pid)))) {
+            // ended before the watch began: no helper needed to tell
+            deaths.execute(() -> onDeath.accept(domain));
             return;
         }
         Process helper;

@@ -135,7 +135,7 @@ public final class LiteBackend implements HypervisorBackend {
                 settings.commandTimeout());
         this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
-        this.inits = new InitWatch("perl", this::initDied);
+        this.inits = new InitWatch(host.proc(), "perl", this::initDied);
     }
 
     @Deactivate

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** The watch on real processes: a sleep stands in for a container's init. */
 class InitWatchTest {
     private final BlockingQueue<String> deaths = new LinkedBlockingQueue<>();
-    private final InitWatch watch = new InitWatch("perl", deaths::add);
+    private final InitWatch watch = new InitWatch(java.nio.file.Path.of("/proc"), "perl", deaths::add);
 
     @AfterEach
     void close() {
