@@ -70,6 +70,9 @@ public class InterruptionIT {
 
     @After
     public void stopAndRemoveIt() throws IOException {
+        if (data == null) {
+            return;
+        }
         try {
             if (Files.exists(data.resolve("run/bulkhead.pid"))) {
                 for (Map.Entry<String, String> q : qubes().entrySet()) {
@@ -79,10 +82,13 @@ public class InterruptionIT {
                 }
                 HostCommand.run(bin("stop"));
             }
-            // what a failure left behind goes with the runtime of this instance
+            // what a failure left behind of this instance goes: containers, namespaces, mounts, loop devices, cgroups
             HostCommand.run("sh", "-c", "for c in $(runc --root " + data.resolve("lite/runc") + " list -q); do runc --root "
                     + data.resolve("lite/runc") + " delete -f $c; done; for n in $(ip netns list | grep -o 'bh-" + tag
-                    + "-[^ ]*'); do ip netns delete $n; done");
+                    + "-[^ ]*'); do ip netns delete $n; done; for m in $(awk '{print $5}' /proc/self/mountinfo | grep '^"
+                    + data + "/' | sort -r); do umount -l $m; done; for l in $(losetup -a | grep '" + home
+                    + "/' | cut -d: -f1); do losetup -d $l; done; for c in /sys/fs/cgroup/*/bulkhead-" + tag
+                    + "/*/ /sys/fs/cgroup/*/bulkhead-" + tag + "; do rmdir $c 2>/dev/null; done; true");
         } finally {
             try (Stream<Path> walk = Files.walk(home)) {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
