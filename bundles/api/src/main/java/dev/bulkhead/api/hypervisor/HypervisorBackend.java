@@ -98,6 +98,19 @@ public interface HypervisorBackend {
         throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
     }
 
+    /**
+     * Tells the listener of each domain that stops by itself, as soon as the backend sees it. A
+     * backend that cannot tell does nothing: the core also looks at {@link #domains()} now and then.
+     *
+     * @since 1.2
+     */
+    default void addExitListener(DomainExitListener listener) {
+    }
+
+    /** Stops telling the listener; a no-op when it was not added. @since 1.2 */
+    default void removeExitListener(DomainExitListener listener) {
+    }
+
     /** How this backend keeps volumes, for copying, importing, resizing and reverting them. */
     default VolumeStorage volumes() {
         throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot copy, import, resize or revert volumes");

@@ -95,6 +95,10 @@ public final class QubeAdminService implements QubeAdmin {
     private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
     private final Object modelLock = new Object();
     private final ReentrantLock lifecycle = new ReentrantLock();
+    /** Where lifecycle work runs, out of reach of a client that hangs up: it finishes or rolls back. */
+    private final HostWork hostWork = new HostWork(lifecycle);
+    /** A domain that stopped by itself is cleaned up at once, not at the next look at the backend. */
+    private final dev.bulkhead.api.hypervisor.DomainExitListener exits = this::domainExited;
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
     private final Map<String, LinkEndpoint> links = new ConcurrentHashMap<>();
     /** Running qubes taken over from the backend whose role has not yet been handed them. */
@@ -196,6 +200,7 @@ public final class QubeAdminService implements QubeAdmin {
         // taken over by the next activation, rather than being stopped as if their roles had left.
         closing = true;
         worker.shutdownNow();
+        hostWork.close();
         events.close();
     }
 
@@ -203,11 +208,13 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(HypervisorBackend backend) {
+        backend.addExitListener(exits);
         backends.add(backend);
         adoptSelectedBackend();
     }
 
     void removeBackend(HypervisorBackend backend) {
+        backend.removeExitListener(exits);
         backends.remove(backend);
         if (closing) {
             return;
@@ -456,6 +463,12 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
+    private void domainExited(String name) {
+        if (!closing) {
+            worker.execute(this::syncStates);
+        }
+    }
+
     /**
      * Removes disposables that stopped while nobody watched, starts every autostart qube whose role
      * (if it has one) is present, and preloads disposables.
@@ -583,6 +596,12 @@ public final class QubeAdminService implements QubeAdmin {
     /** A change to a copy of the model; returns the event to fire once it is saved. */
     private interface Change {
         Runnable apply(Model copy);
+
+        /** The copy, changed, without saving it or firing its event: to check a change before the host is touched. */
+        default Model applyTo(Model copy) {
+            apply(copy);
+            return copy;
+        }
     }
 
     private void change(Change change) {
@@ -682,9 +701,13 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void remove(String name) {
+        hostWork.run(() -> removeShielded(name));
+    }
+
+    private void removeShielded(String name) {
         lifecycle.lock();
         try {
-            change(m -> {
+            Change removal = m -> {
                 QubeRecord q = requireNotDom0(m, name, "cannot be removed");
                 if (isActive(name)) {
                     throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before removing it");
@@ -710,11 +733,14 @@ public final class QubeAdminService implements QubeAdmin {
                     updatePreloaded(o, list -> list.remove(name));
                 }
                 return () -> events.fire("domain-delete", name);
-            });
+            };
+            // the record goes only once the backend has let the domain go: refused first, then destroyed, then saved
+            PropertyRules.validate(removal.applyTo(model.copy()));
             HypervisorBackend b = adopted;
             if (b != null) {
                 b.destroy(name);
             }
+            change(removal);
             deleteTree(qubeDir(name));
         } finally {
             lifecycle.unlock();
@@ -723,6 +749,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public Qube clone(String source, String target) {
+        return hostWork.call(() -> cloneShielded(source, target));
+    }
+
+    private Qube cloneShielded(String source, String target) {
         String name = QubeNames.validate(target);
         Model before = model;
         QubeRecord src = requireNotDom0(before, source, "cannot be cloned");
@@ -1026,6 +1056,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void start(String name) {
+        hostWork.run(() -> startShielded(name));
+    }
+
+    private void startShielded(String name) {
         lifecycle.lock();
         try {
             Model m = model;
@@ -1071,7 +1105,6 @@ public final class QubeAdminService implements QubeAdmin {
             }
             reattachClients(m, q);
         } catch (RuntimeException e) {
-            runtime.remove(q.name);
             links.remove(q.name);
             if (started) {
                 try {
@@ -1080,6 +1113,7 @@ public final class QubeAdminService implements QubeAdmin {
                     LOG.log(Level.ERROR, "cannot kill " + q.name + " after its start failed", k);
                 }
             }
+            recordActualState(b, q.name);
             events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
@@ -1176,13 +1210,15 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void relink(String name) {
-        lifecycle.lock();
-        try {
-            detach(name);
-            attach(model, model.qubes.get(name));
-        } finally {
-            lifecycle.unlock();
-        }
+        hostWork.run(() -> {
+            lifecycle.lock();
+            try {
+                detach(name);
+                attach(model, model.qubes.get(name));
+            } finally {
+                lifecycle.unlock();
+            }
+        });
     }
 
     private QubeRole roleOf(QubeRecord q) {
@@ -1199,7 +1235,8 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public ExecResult exec(List<String> command, byte[] stdin, Duration timeout) {
-                return backend().exec(name, command, stdin, timeout);
+                // a role configures its qube with commands: none may be cut off halfway
+                return hostWork.call(() -> backend().exec(name, command, stdin, timeout));
             }
 
             @Override
@@ -1214,18 +1251,22 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public void attachUplink(UplinkSpec uplink) {
-                backend().attachUplink(name, uplink);
+                hostWork.run(() -> backend().attachUplink(name, uplink));
             }
 
             @Override
             public void detachUplink(UplinkSpec uplink) {
-                backend().detachUplink(name, uplink);
+                hostWork.run(() -> backend().detachUplink(name, uplink));
             }
         };
     }
 
     @Override
     public void shutdown(String name, boolean force, boolean wait, Duration timeout) {
+        hostWork.run(() -> shutdownShielded(name, force, wait, timeout));
+    }
+
+    private void shutdownShielded(String name, boolean force, boolean wait, Duration timeout) {
         Duration grace = timeout == null ? defaultTimeout() : timeout;
         HypervisorBackend b;
         lifecycle.lock();
@@ -1253,16 +1294,24 @@ public final class QubeAdminService implements QubeAdmin {
         Runnable finish = () -> {
             try {
                 b.shutdown(name, grace);
-            } finally {
-                runtime.remove(name);
-                events.fire("domain-shutdown", name);
-                discardIfDisposable(name);
+            } catch (RuntimeException e) {
+                lifecycle.lock();
+                try {
+                    if (recordActualState(b, name)) {
+                        throw e;
+                    }
+                } finally {
+                    lifecycle.unlock();
+                }
             }
+            runtime.remove(name);
+            events.fire("domain-shutdown", name);
+            discardIfDisposable(name);
         };
         if (wait) {
             finish.run();
         } else {
-            worker.execute(finish);
+            worker.execute(() -> hostWork.run(finish));
         }
     }
 
@@ -1282,6 +1331,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void kill(String name) {
+        hostWork.run(() -> killShielded(name));
+    }
+
+    private void killShielded(String name) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "cannot be killed");
@@ -1298,13 +1351,42 @@ public final class QubeAdminService implements QubeAdmin {
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
         stopLinks(q, running);
+        HypervisorBackend b = backend();
         try {
-            backend().kill(name);
-        } finally {
-            runtime.remove(name);
-            events.fire("domain-shutdown", name);
-            discardIfDisposable(name);
+            b.kill(name);
+        } catch (RuntimeException e) {
+            if (recordActualState(b, name)) {
+                throw e;
+            }
+            LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
+        runtime.remove(name);
+        events.fire("domain-shutdown", name);
+        discardIfDisposable(name);
+    }
+
+    /**
+     * After a failed backend call, records what the backend reports of the domain rather than what
+     * the call meant to do; a domain whose state cannot be read is taken as still there, for the
+     * watcher to look at again.
+     *
+     * @return whether the domain is still active
+     */
+    private boolean recordActualState(HypervisorBackend b, String name) {
+        PowerState actual;
+        try {
+            actual = b.state(name);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot read the state of " + name + ": " + e.getMessage());
+            runtime.putIfAbsent(name, PowerState.NA);
+            return true;
+        }
+        if (actual.isActive()) {
+            runtime.put(name, actual);
+            return true;
+        }
+        runtime.remove(name);
+        return false;
     }
 
     @Override
@@ -1318,13 +1400,22 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
+        hostWork.run(() -> freezeShielded(name, from, to, backendCall, event));
+    }
+
+    private void freezeShielded(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "cannot be paused");
             if (stateOf(q) != from) {
                 throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not " + from);
             }
-            backendCall.run();
+            try {
+                backendCall.run();
+            } catch (RuntimeException e) {
+                recordActualState(backend(), name);
+                throw e;
+            }
             runtime.put(name, to);
         } finally {
             lifecycle.unlock();
@@ -1429,6 +1520,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void revertVolume(String name, String volume, String revision) {
+        hostWork.run(() -> revertVolumeShielded(name, volume, revision));
+    }
+
+    private void revertVolumeShielded(String name, String volume, String revision) {
         lifecycle.lock();
         try {
             QubeRecord q = requireKeptVolume(model, name, volume, "be reverted");
@@ -1444,6 +1539,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void resizeVolume(String name, String volume, long sizeBytes) {
+        hostWork.run(() -> resizeVolumeShielded(name, volume, sizeBytes));
+    }
+
+    private void resizeVolumeShielded(String name, String volume, long sizeBytes) {
         lifecycle.lock();
         try {
             Model m = model;
@@ -1490,6 +1589,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void importVolume(String name, String volume, Path content) {
+        hostWork.run(() -> importVolumeShielded(name, volume, content));
+    }
+
+    private void importVolumeShielded(String name, String volume, Path content) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "has no volumes");
@@ -1514,6 +1617,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public Qube createDisposable(String dispvmTemplate) {
+        return hostWork.call(() -> createDisposableShielded(dispvmTemplate));
+    }
+
+    private Qube createDisposableShielded(String dispvmTemplate) {
         String template = dispvmTemplate(dispvmTemplate);
         Qube ready = takePreloaded(template);
         if (ready != null) {

@@ -40,11 +40,37 @@ final class FakeBackend implements HypervisorBackend {
     volatile AdminException execFailure;
     /** When set, start fails with it. */
     volatile AdminException startFailure;
+    /** When set, kill, shutdown, pause, unpause and destroy fail with it and change nothing. */
+    volatile AdminException hostFailure;
+    /**
+     * When set, kill and start wait for it to open before they act, and fail as a host command does
+     * when the calling thread is interrupted meanwhile: the command killed, nothing done.
+     */
+    volatile java.util.concurrent.CountDownLatch gate;
     final Map<String, DomainSpec> specs = new ConcurrentHashMap<>();
     final Map<String, LinkSpec> links = new ConcurrentHashMap<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
     /** What {@link #stats} reports for each running domain. */
     final Map<String, QubeStats> stats = new ConcurrentHashMap<>();
+
+    private void failIfAsked() {
+        if (hostFailure != null) {
+            throw hostFailure;
+        }
+    }
+
+    private void passGate() {
+        java.util.concurrent.CountDownLatch g = gate;
+        if (g == null) {
+            return;
+        }
+        try {
+            g.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AdminException("interrupted while running 'runc'", e);
+        }
+    }
 
     @Override
     public String name() {
@@ -59,6 +85,7 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void start(DomainSpec spec) {
         calls.add("start " + spec.name());
+        passGate();
         if (startFailure != null) {
             throw startFailure;
         }
@@ -80,22 +107,27 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void shutdown(String name, Duration timeout) {
         calls.add("shutdown " + name);
+        failIfAsked();
         domains.remove(name);
     }
 
     @Override
     public void kill(String name) {
         calls.add("kill " + name);
+        passGate();
+        failIfAsked();
         domains.remove(name);
     }
 
     @Override
     public void pause(String name) {
+        failIfAsked();
         domains.put(name, PowerState.Paused);
     }
 
     @Override
     public void unpause(String name) {
+        failIfAsked();
         domains.put(name, PowerState.Running);
     }
 
@@ -116,6 +148,7 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void destroy(String name) {
         calls.add("destroy " + name);
+        failIfAsked();
         domains.remove(name);
     }
 

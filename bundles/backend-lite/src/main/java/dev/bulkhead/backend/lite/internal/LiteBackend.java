@@ -23,6 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -36,6 +37,7 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -56,6 +58,7 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
 public final class LiteBackend implements HypervisorBackend {
+    private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
     /** Framework property naming the platform's data directory; this backend owns its {@code lite} subdirectory. */
@@ -106,6 +109,8 @@ public final class LiteBackend implements HypervisorBackend {
     private final LiteVolumes volumes;
     private final Path procSelf;
     private final HostReconciler reconciler;
+    private final InitWatch inits;
+    private final List<DomainExitListener> exitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
     /**
@@ -136,6 +141,47 @@ public final class LiteBackend implements HypervisorBackend {
         this.procSelf = host.proc().resolve("self");
         this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, processes, mounts, volumes, executor, host,
                 settings.commandTimeout());
+        this.inits = new InitWatch(host.proc(), "perl", this::initDied);
+    }
+
+    @Deactivate
+    void deactivate() {
+        inits.close();
+    }
+
+    /**
+     * A domain's init ended without being asked: the first thing is to take its links down, so that a
+     * dead netvm forwards nothing more (its namespace would, filter and all, until it is removed).
+     * The rest of the clean-up is the core's, which notices the domain stopped.
+     */
+    private void initDied(String name) {
+        String domainNetns = layout.netnsName(name);
+        try {
+            if (netns.exists(domainNetns)) {
+                netns.linksDown(domainNetns);
+            }
+        } catch (AdminException e) {
+            // a stop of the domain may have removed the namespace meanwhile
+            LOG.log(System.Logger.Level.WARNING, "cannot take the links of dead domain " + name + " down: " + e.getMessage());
+        }
+        LOG.log(System.Logger.Level.WARNING, "the init of domain " + name + " ended; its links are down");
+        for (DomainExitListener listener : exitListeners) {
+            try {
+                listener.exited(name);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "exit listener " + listener + " failed on " + name, e);
+            }
+        }
+    }
+
+    @Override
+    public void addExitListener(DomainExitListener listener) {
+        exitListeners.add(listener);
+    }
+
+    @Override
+    public void removeExitListener(DomainExitListener listener) {
+        exitListeners.remove(listener);
     }
 
     /** What the built-in root is made of: the busybox and the network tools present on this host. */
@@ -182,7 +228,7 @@ public final class LiteBackend implements HypervisorBackend {
                 Path rootfs = prepared.root() == null ? builtinRoot.ensure() : prepared.root();
                 Path bundle = writeBundle(spec, rootfs, prepared);
                 netns.create(layout.netnsName(name));
-                runc.run(name, bundle, layout.consoleLog(name));
+                inits.watch(name, runc.run(name, bundle, layout.consoleLog(name)));
             } catch (AdminException e) {
                 try {
                     removeRuntime(name);
@@ -201,6 +247,7 @@ public final class LiteBackend implements HypervisorBackend {
         QubeNames.validate(name);
         Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
         synchronized (lockOf(name)) {
+            inits.forget(name);
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && !state.get().status().equals(STOPPED)) {
                 RuncRuntime.ContainerState container = state.get();
@@ -222,6 +269,7 @@ public final class LiteBackend implements HypervisorBackend {
     public void kill(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            inits.forget(name);
             // runc's forced delete of a running container polls for its end only every 100 ms
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
@@ -285,6 +333,7 @@ public final class LiteBackend implements HypervisorBackend {
     public void destroy(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            inits.forget(name);
             removeRuntime(name);
             try {
                 // runc delete normally takes its state with it; an unreadable state it cannot delete.
@@ -311,7 +360,14 @@ public final class LiteBackend implements HypervisorBackend {
 
     @Override
     public List<DomainStatus> domains() {
-        return runc.list().stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
+        List<RuncRuntime.ContainerState> containers = runc.list();
+        for (RuncRuntime.ContainerState c : containers) {
+            // containers an earlier platform run started are watched from when they are first seen
+            if (c.status().equals(RUNNING) && !inits.watches(c.id())) {
+                inits.watch(c.id(), c.pid());
+            }
+        }
+        return containers.stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
     }
 
     @Override
