@@ -99,6 +99,40 @@ public class ShellIT extends BulkheadTestSupport {
         assertTrue("memory is a default again", admin().get("work").property(QubeProperty.MEMORY).isDefault());
     }
 
+    /** Firewall rules added at the same time by several commands are all kept: no acknowledged add is lost. */
+    @Test
+    public void concurrentFirewallAddsAreAllKept() throws Exception {
+        shell("qvm:create --label red work");
+        int writers = 8;
+        int each = 5;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < each; i++) {
+                        shell("qvm:firewall work add action=accept proto=tcp dsthost=192.0.2." + (writer * each + i + 1) + " dstports=443");
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        java.util.Set<String> hosts = new java.util.TreeSet<>();
+        admin().firewallRules("work").forEach(r -> hosts.add(String.valueOf(r.dsthost())));
+        for (int n = 1; n <= writers * each; n++) {
+            assertTrue("the rule for 192.0.2." + n + " was lost: " + hosts, hosts.contains("192.0.2." + n + "/32"));
+        }
+    }
+
     /** A refused command changes nothing: the tags named before the refused one are not kept either. */
     @Test
     public void tagsAreAddedOrRemovedAllOrNone() throws Exception {

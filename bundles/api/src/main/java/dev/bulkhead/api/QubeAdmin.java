@@ -83,6 +83,17 @@ public interface QubeAdmin {
     void setFirewallRules(String name, List<FirewallRule> rules);
 
     /**
+     * Changes the qube's firewall rules atomically: {@code edit} gets the current rules (as
+     * {@link #firewallRules} lists them) and returns the new ones, and no other change of the
+     * qube's rules comes between the two, so concurrent edits (two {@code qvm:firewall add}) are
+     * never lost. An exception from {@code edit} (an {@link InvalidValueException} for a rule number
+     * out of range, say) changes nothing and is thrown. Otherwise as {@link #setFirewallRules}.
+     *
+     * @since 1.3
+     */
+    void editFirewallRules(String name, java.util.function.UnaryOperator<List<FirewallRule>> edit);
+
+    /**
      * Which of the running qube's firewall rules its netvm cannot put in force as written now, and
      * what it does instead, one sentence each: for example a rule whose host name does not resolve
      * (an accept rule then allows nothing). Empty when all are in force, or the qube is not running.

@@ -959,17 +959,34 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void setFirewallRules(String name, List<FirewallRule> rules) {
+        checkRules(rules);
+        List<FirewallRule> given = List.copyOf(rules);
+        editFirewallRules(name, current -> given);
+    }
+
+    private static void checkRules(List<FirewallRule> rules) {
         if (rules == null || rules.stream().anyMatch(java.util.Objects::isNull)) {
             throw new InvalidValueException("firewall", String.valueOf(rules), "a list of rules");
         }
-        List<FirewallRule> saved = List.copyOf(rules);
+    }
+
+    @Override
+    public void editFirewallRules(String name, java.util.function.UnaryOperator<List<FirewallRule>> edit) {
         List<List<FirewallRule>> before = new ArrayList<>(1);
+        List<List<FirewallRule>> after = new ArrayList<>(1);
         change(m -> {
+            // read and written under the model's lock: no other change of these rules comes between
             QubeRecord q = requireNotDom0(m, name, "has no firewall");
+            Instant now = Instant.now();
+            List<FirewallRule> current = q.firewallRules().stream().filter(r -> !r.isExpired(now)).toList();
+            List<FirewallRule> rules = edit.apply(current);
+            checkRules(rules);
             before.add(q.firewall);
-            q.firewall = saved;
+            after.add(List.copyOf(rules));
+            q.firewall = after.get(0);
             return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
         });
+        List<FirewallRule> saved = after.get(0);
         try {
             clientChanged(name);
         } catch (RuntimeException e) {

@@ -249,6 +249,58 @@ class QubeAdminServiceTest {
         assertTrue(e.getMessage().contains("cannot have action=drop") && e.getMessage().contains("its previous rules are back"), e.getMessage());
     }
 
+    /** Edits of a qube's rules from several threads at once are applied one after another: none is lost. */
+    @Test
+    void concurrentFirewallEditsAreAllKept() throws Exception {
+        create("work", QubeClass.AppVM, Map.of());
+        int writers = 8;
+        int each = 25;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < each; i++) {
+                        FirewallRule rule = FirewallRule.parse("action=accept comment=w" + writer + "-" + i, Instant.now());
+                        admin.editFirewallRules("work", rules -> {
+                            List<FirewallRule> more = new java.util.ArrayList<>(rules);
+                            more.add(0, rule);
+                            return more;
+                        });
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get(1, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(writers * each + 1, admin.firewallRules("work").size(), "every edit is kept, and the accept-all rule");
+        assertEquals(writers * each + 1, newAdmin().firewallRules("work").size(), "and saved");
+    }
+
+    /** An edit that throws changes nothing, on disk or in the rules. */
+    @Test
+    void aFirewallEditThatThrowsChangesNothing() throws IOException {
+        create("work", QubeClass.AppVM, Map.of());
+        List<FirewallRule> before = admin.firewallRules("work");
+        byte[] file = stateBytes();
+
+        assertThrows(dev.bulkhead.api.InvalidValueException.class, () -> admin.editFirewallRules("work", rules -> {
+            throw new dev.bulkhead.api.InvalidValueException("rule", "9", "a rule number from 0 to 0");
+        }));
+        assertThrows(dev.bulkhead.api.InvalidValueException.class, () -> admin.editFirewallRules("work", rules -> java.util.Arrays.asList((FirewallRule) null)));
+
+        assertEquals(before, admin.firewallRules("work"));
+        assertArrayEquals(file, stateBytes());
+    }
+
     /** A running qube moved to a netvm whose role refuses it stays on its previous netvm, setting and link. */
     @Test
     void aNetvmWhoseRoleRefusesTheQubeIsNotKept() throws IOException {

@@ -466,11 +466,10 @@ public final class QvmCommands {
         List<String> ops = cl.operands(1, Integer.MAX_VALUE, usage);
         String name = ops.get(0);
         String action = ops.size() > 1 ? ops.get(1) : "list";
-        List<FirewallRule> rules = new ArrayList<>(admin.firewallRules(name));
         switch (action) {
             case "list" -> {
                 cl.operands(1, 2, usage);
-                printRules(rules, cl.flag("--raw"));
+                printRules(admin.firewallRules(name), cl.flag("--raw"));
             }
             case "add" -> {
                 CommandLine add = CommandLine.parse(ops.subList(2, ops.size()).toArray(String[]::new), Set.of(),
@@ -478,13 +477,19 @@ public final class QvmCommands {
                 String text = String.join(" ", add.operands(1, Integer.MAX_VALUE, usage));
                 FirewallRule rule = FirewallRule.parse(text, Instant.now());
                 String before = add.value("--before", null);
-                rules.add(before == null ? rules.size() : ruleIndex(before, rules.size() + 1), rule);
-                admin.setFirewallRules(name, rules);
+                admin.editFirewallRules(name, current -> {
+                    List<FirewallRule> rules = new ArrayList<>(current);
+                    rules.add(before == null ? rules.size() : ruleIndex(before, rules.size() + 1), rule);
+                    return rules;
+                });
             }
             case "del" -> {
                 cl.operands(3, 3, usage);
-                rules.remove(ruleIndex(ops.get(2), rules.size()));
-                admin.setFirewallRules(name, rules);
+                admin.editFirewallRules(name, current -> {
+                    List<FirewallRule> rules = new ArrayList<>(current);
+                    rules.remove(ruleIndex(ops.get(2), rules.size()));
+                    return rules;
+                });
             }
             case "reset" -> {
                 cl.operands(2, 2, usage);
