@@ -34,10 +34,12 @@ import dev.bulkhead.api.QubeSpec;
 public class ConsoleApiIT extends ConsoleTestSupport {
     private static final ObjectMapper JSON = new ObjectMapper();
     private int port;
+    private String token;
 
     @Before
     public void startConsole() {
         port = startConsoleOnLoopback();
+        token = apiToken();
     }
 
     private HttpExchange http(String method, String path) {
@@ -45,7 +47,7 @@ public class ConsoleApiIT extends ConsoleTestSupport {
     }
 
     private HttpExchange bearer(String method, String path) {
-        return http(method, path).header("Authorization", "Bearer " + secret());
+        return http(method, path).header("Authorization", "Bearer " + token);
     }
 
     private String origin() {
@@ -102,7 +104,7 @@ public class ConsoleApiIT extends ConsoleTestSupport {
     }
 
     @Test
-    public void theBearerSecretOpensTheApiAndAnswersCarryTheSecurityHeaders() {
+    public void anApiTokenOpensTheApiAndAnswersCarryTheSecurityHeaders() {
         HttpExchange.Response r = bearer("GET", "/api/qubes").send();
         assertEquals(r.toString(), 200, r.status());
         JsonNode qubes = json(r).path("qubes");
@@ -125,6 +127,8 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         HttpExchange.Response r = http("POST", "/api/login").header("Origin", origin())
                 .json("{\"secret\": \"" + secret() + "\"}").send();
         String setCookie = r.header("Set-Cookie");
+        assertTrue(setCookie, setCookie.startsWith("__Host-bulkhead_session="));
+        assertTrue(setCookie, setCookie.contains("; Secure") && setCookie.contains("Path=/") && !setCookie.contains("Domain"));
         assertTrue(setCookie, setCookie.contains("HttpOnly"));
         assertTrue(setCookie, setCookie.contains("SameSite=Strict"));
         Login login = new Login(setCookie.split(";")[0], json(r).path("csrf_token").asText());
