@@ -193,6 +193,38 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertArrayEquals("the state file is untouched", state, stateBytes());
     }
 
+    /**
+     * The hostile corpus the console's fuzz tests replay against its parsers, here against the real
+     * platform: no body gets a 5xx, and a body that is refused leaves the state file as it was.
+     */
+    @Test
+    public void theHostileCorpusIsRefusedWithoutChangingTheState() throws IOException {
+        admin().create(new QubeSpec("fuzzed", QubeClass.AppVM, Label.BLUE, java.util.Map.of()));
+        java.nio.file.Path corpus = workspace().resolve("bundles/console/src/test/resources/fuzz/api-bodies.txt");
+        List<String[]> targets = List.of(new String[] { "POST", "/api/qubes" },
+                new String[] { "PUT", "/api/qubes/fuzzed/properties/label" }, new String[] { "PUT", "/api/qubes/fuzzed/firewall" },
+                new String[] { "POST", "/api/qubes/fuzzed/firewall" }, new String[] { "POST", "/api/qubes/fuzzed/actions/shutdown" },
+                new String[] { "PUT", "/api/global/default_netvm" });
+        int refused = 0;
+        for (String line : Files.readString(corpus).split("\n", -1)) {
+            if (line.startsWith("#")) {
+                continue;
+            }
+            byte[] body = line.startsWith("hex:") ? java.util.HexFormat.of().parseHex(line.substring(4)) : line.getBytes(StandardCharsets.UTF_8);
+            for (String[] t : targets) {
+                byte[] state = stateBytes();
+                HttpExchange.Response r = bearer(t[0], t[1]).body(body, "application/json").send();
+                assertTrue(t[0] + " " + t[1] + " " + line + ": " + r, r.status() < 500);
+                if (r.status() >= 400) {
+                    assertProblem(r.status(), r);
+                    assertArrayEquals(t[0] + " " + t[1] + " " + line + " was refused, yet changed the state", state, stateBytes());
+                    refused++;
+                }
+            }
+        }
+        assertTrue("the corpus was replayed: " + refused, refused > 400);
+    }
+
     @Test
     public void refusalsAreProblemDetailsWithTheRightStatus() {
         admin().create(new QubeSpec("halted", QubeClass.AppVM, Label.GRAY, java.util.Map.of()));
