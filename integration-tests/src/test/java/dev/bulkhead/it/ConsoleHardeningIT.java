@@ -120,6 +120,13 @@ public class ConsoleHardeningIT extends ConsoleTestSupport {
         assertOwnError("a header without a colon", 400,
                 raw("GET / HTTP/1.1\r\n" + host() + "no colon here\r\nConnection: close\r\n\r\n"));
         assertOwnError("an unknown HTTP version", 505, raw("GET / HTTP/7.3\r\n" + host() + "\r\n"));
+        assertOwnError("a path climbing out with encoded dots", 400,
+                raw("GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n" + host() + "Connection: close\r\n\r\n"));
+        assertOwnError("two Host headers", 400,
+                raw("GET / HTTP/1.1\r\n" + host() + host() + "Connection: close\r\n\r\n"));
+        assertOwnError("a body longer than its Content-Length says, chunked as well", 400,
+                raw("POST /api/login HTTP/1.1\r\n" + host() + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n"
+                        + "Connection: close\r\n\r\n0\r\n\r\n"));
         assertOwnError("no such page", 404, http("GET", "/no/such/page.png").send());
         assertOwnError("a method the page does not take", 405, http("PUT", "/").header("Origin", origin()).json("{}").send());
         assertOwnError("TRACE, which would echo the request", 405, http("TRACE", "/").header("Origin", origin()).send());
