@@ -209,8 +209,12 @@ public class ConsoleHardeningIT extends ConsoleTestSupport {
         assertTrue(listed, listed.contains("ci-robot"));
         assertFalse("the token is shown once only: " + listed, listed.contains(token));
         String row = listed.lines().filter(l -> l.contains("ci-robot")).findFirst().orElseThrow();
-        String id = row.strip().split("\\s+")[0];
-        assertFalse(row, row.contains(" - ") && row.endsWith("-"));
+        List<String> cells = List.of(row.strip().split("\\s+"));
+        assertEquals("ID NAME CREATED EXPIRES LAST-USED: " + row, 5, cells.size());
+        String id = cells.get(0);
+        assertEquals(row, "ci-robot", cells.get(1));
+        assertFalse("it expires: " + row, cells.get(3).equals("never"));
+        assertFalse("its use was recorded: " + row, cells.get(4).equals("never"));
 
         Path tokens = dataDir().resolve("console").resolve("tokens.json");
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokens)));

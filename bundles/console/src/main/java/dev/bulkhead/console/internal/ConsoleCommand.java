@@ -29,7 +29,7 @@ import dev.bulkhead.api.InvalidValueException;
 public final class ConsoleCommand {
     static final String USAGE = "qvm:console token create [--name NAME] [--expires WHEN] | token list | token revoke ID";
     private static final Pattern RELATIVE = Pattern.compile("([1-9][0-9]{0,5})([mhd])");
-    private static final String[] HEADER = { "ID", "NAME", "CREATED", "EXPIRES", "LAST USED" };
+    private static final String[] HEADER = { "ID", "NAME", "CREATED", "EXPIRES", "LAST-USED" };
 
     private final ApiTokenStore tokens;
     private final Clock clock;
