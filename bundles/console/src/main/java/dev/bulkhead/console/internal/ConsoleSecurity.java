@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -163,7 +164,7 @@ public final class ConsoleSecurity {
             long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
             throw new ApiException(Problem.of(429, "too-many-logins", "Too many wrong logins",
                     "too many wrong secrets from " + client + "; try again in " + seconds + " s"),
-                    java.util.Map.of("Retry-After", Long.toString(seconds)));
+                    Map.of("Retry-After", Long.toString(seconds)));
         }
         requireSecret();
         if (offered == null || !MessageDigest.isEqual(offered.strip().getBytes(StandardCharsets.UTF_8), secret)) {
