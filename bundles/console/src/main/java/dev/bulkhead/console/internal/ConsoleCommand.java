@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -124,8 +125,7 @@ public final class ConsoleCommand {
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);
         for (ApiToken t : tokens.list()) {
-            rows.add(new String[] { t.id(), t.name(), t.created().toString(), t.expires() == null ? "never" : t.expires().toString(),
-                    t.lastUsed() == null ? "never" : t.lastUsed().toString() });
+            rows.add(new String[] { t.id(), t.name(), shown(t.created()), shown(t.expires()), shown(t.lastUsed()) });
         }
         int[] widths = new int[HEADER.length];
         for (String[] row : rows) {
@@ -140,6 +140,11 @@ public final class ConsoleCommand {
             }
             out.println(line.toString().stripTrailing());
         }
+    }
+
+    /** To the second: the table stays narrow. */
+    private static String shown(Instant time) {
+        return time == null ? "never" : time.truncatedTo(ChronoUnit.SECONDS).toString();
     }
 
     private static void noOperands(List<String> rest, String what) {

@@ -26,7 +26,7 @@ import dev.bulkhead.api.InvalidValueException;
 class ConsoleCommandTest {
     @TempDir
     Path data;
-    TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
+    TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00.123456789Z"));
     ApiTokenStore store;
     ConsoleCommand command;
 
@@ -55,6 +55,7 @@ class ConsoleCommandTest {
         assertFalse(lines.get(1).contains(m.group()));
         assertEquals(lines.get(0).indexOf("NAME"), lines.get(1).indexOf("deploy"), "aligned under its header");
         assertTrue(lines.get(1).endsWith("never"), lines.get(1));
+        assertTrue(lines.get(1).contains(" 2025-01-01T00:00:00Z "), "times to the second: " + lines.get(1));
     }
 
     @Test
