@@ -34,13 +34,4 @@ final class JettyErrorHandler extends ErrorHandler {
         }
         return true;
     }
-
-    /** What Jetty sends when it cannot even make a request to hand to {@link #handle}. */
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-        Problem p = ErrorProblems.forStatus(status);
-        SecurityHeaders.applyToError(fields::put);
-        fields.put(HttpHeader.CONTENT_TYPE, Problem.MEDIA_TYPE);
-        return ByteBuffer.wrap(ErrorProblems.body(p));
-    }
 }
