@@ -43,8 +43,8 @@ public class DistroRestartIT {
         try {
             if (Files.exists(home.resolve("data/run/bulkhead.pid"))) {
                 for (String qube : List.of("work", "sys-firewall")) {
-                    HostCommand.run(bin("client"), "qvm:kill " + qube);
-                    HostCommand.run(bin("client"), "qvm:remove " + qube);
+                    HostCommand.run(bin("client"), "qvm:kill", qube);
+                    HostCommand.run(bin("client"), "qvm:remove", qube);
                 }
                 HostCommand.run(bin("stop"));
             }
@@ -64,8 +64,11 @@ public class DistroRestartIT {
         return r;
     }
 
+    /** bin/client with the words of {@code commandLine} as its arguments (none of them holds a space). */
     private String client(String commandLine) {
-        return check(HostCommand.run(bin("client"), commandLine)).stdout();
+        List<String> command = new java.util.ArrayList<>(List.of(bin("client")));
+        command.addAll(List.of(commandLine.split(" ")));
+        return check(HostCommand.run(command.toArray(String[]::new))).stdout();
     }
 
     /** Field 22 of /proc/1/stat inside the qube: when its init started. */

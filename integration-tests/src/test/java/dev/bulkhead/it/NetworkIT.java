@@ -2,19 +2,33 @@ package dev.bulkhead.it;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Dictionary;
+import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -26,6 +40,7 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.firewall.FirewallRule;
 
@@ -159,19 +174,146 @@ public class NetworkIT extends BulkheadTestSupport {
     }
 
     @Test
-    public void aHostNameRuleIsResolvedInTheFirewallAndAnUnresolvableOneBlocksTheQube() {
+    public void aHostNameRuleIsResolvedInTheFirewallAndAnUnresolvableOneAllowsNothing() {
         rules("work", "action=accept dsthost=" + OutsideNetwork.WEB_NAME, "action=accept specialtarget=dns");
         assertFetches("work", OutsideNetwork.WEB);
         assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
 
-        try {
-            rules("work", "action=accept dsthost=nowhere.test", "action=accept");
-            fail("a rule whose host name does not resolve must be reported");
-        } catch (AdminException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("nowhere.test"));
-        }
+        rules("work", "action=accept dsthost=nowhere.test", "action=accept specialtarget=dns");
+        List<String> problems = admin().firewallProblems("work");
+        assertTrue(String.valueOf(problems), problems.stream().anyMatch(p -> p.contains("nowhere.test")));
         assertCannotFetch("work", OutsideNetwork.WEB);
         assertFetches("bank", OutsideNetwork.WEB);
+        assertEquals("bank's rules are all in force", List.of(), admin().firewallProblems("bank"));
+    }
+
+    /**
+     * Qubes' sys-firewall keeps a rule whose host name does not resolve and blocks what it would
+     * allow; so does qvm:firewall: the rule is saved, the command succeeds with a warning, and the
+     * next rules work as ever. The filter never allows more than the stored rules: an accept rule
+     * without addresses allows nothing, a drop rule without addresses drops to every address.
+     */
+    @Test
+    public void aRuleWhoseHostDoesNotResolveIsSavedWithAWarningAndAllowsNothing() throws Exception {
+        rules("work", "action=accept specialtarget=dns");
+        Printed added = shellPrinting("qvm:firewall work add action=accept dsthost=nonexistent.invalid");
+        assertTrue("the warning names the host: " + added.err(),
+                added.err().startsWith("warning: ") && added.err().contains("nonexistent.invalid"));
+        assertEquals(2, admin().firewallRules("work").size());
+
+        shellPrinting("qvm:firewall work add action=accept proto=tcp dsthost=" + OutsideNetwork.WEB + " dstports=80");
+        assertEquals(3, admin().firewallRules("work").size());
+        assertFetches("work", OutsideNetwork.WEB);
+        assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
+
+        Printed drop = shellPrinting("qvm:firewall work add --before 0 action=drop proto=tcp dsthost=nonexistent.invalid");
+        assertTrue(drop.err(), drop.err().contains("nonexistent.invalid"));
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        assertFetches("bank", OutsideNetwork.WEB);
+        assertTrue(shell("qvm:firewall work list").contains("nonexistent.invalid"));
+
+        shellPrinting("qvm:firewall work del 0");
+        shellPrinting("qvm:firewall work del 1");
+        Printed clean = shellPrinting("qvm:firewall work list");
+        assertEquals("no warning once every rule is in force", "", clean.err());
+        assertFetches("work", OutsideNetwork.WEB);
+    }
+
+    /**
+     * A FirewallVM whose resolver never answers: the start of a client with a host name rule, which
+     * has the name looked up, holds up no other command; the client gets nothing that rule would
+     * allow until the name resolves, and then gets it without anyone asking again.
+     */
+    @Test
+    public void aLookupThatIsNeverAnsweredHoldsUpNoOtherCommand() throws Exception {
+        admin().kill("work");
+        rules("work", "action=accept dsthost=" + OutsideNetwork.WEB_NAME, "action=accept specialtarget=dns");
+        outside.silenceDns();
+        String firewallNetns = netnsOf("sys-firewall").get(0);
+        ExecutorService starter = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> starting = starter.submit(() -> admin().start("work"));
+            awaitTrue("sys-firewall to look " + OutsideNetwork.WEB_NAME + " up", QUBE_TIMEOUT, () -> !lookups(firewallNetns).isEmpty(),
+                    () -> "no lookup runs in sys-firewall");
+            Set<String> pending = lookups(firewallNetns);
+
+            admin().pause("bank");
+            admin().unpause("bank");
+            shell("qvm:ls");
+            shell("qvm:prefs bank label yellow");
+            assertEquals("yellow", admin().get("bank").value(QubeProperty.LABEL));
+
+            Set<String> stillPending = lookups(firewallNetns);
+            stillPending.retainAll(pending);
+            assertFalse("the other commands finished only after the lookup had", stillPending.isEmpty());
+            starting.get(QUBE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } finally {
+            starter.shutdownNow();
+        }
+        assertCannotFetch("work", OutsideNetwork.WEB);
+        outside.answerDns();
+        awaitTrue("work to reach " + OutsideNetwork.WEB_NAME + " once it resolves", QUBE_TIMEOUT,
+                () -> fetch("work", OutsideNetwork.WEB).exitStatus() == 0, () -> String.valueOf(admin().firewallProblems("work")));
+        assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
+    }
+
+    /**
+     * The same resolver, and sys-firewall taken over by a restarted core: the take-over has the
+     * names looked up again, and holds up no other command meanwhile.
+     */
+    @Test
+    public void aTakeOverWhoseLookupIsNeverAnsweredHoldsUpNoOtherCommand() throws Exception {
+        rules("work", "action=accept dsthost=" + OutsideNetwork.WEB_NAME, "action=accept specialtarget=dns");
+        assertFetches("work", OutsideNetwork.WEB);
+        outside.silenceDns();
+        String firewallNetns = netnsOf("sys-firewall").get(0);
+
+        restartBundles(CORE);
+        awaitLiteBackend();
+        awaitTrue("sys-firewall, taken over, to look " + OutsideNetwork.WEB_NAME + " up", QUBE_TIMEOUT,
+                () -> !lookups(firewallNetns).isEmpty(), () -> "no lookup runs in sys-firewall");
+        Set<String> pending = lookups(firewallNetns);
+        admin().pause("bank");
+        admin().unpause("bank");
+        shell("qvm:ls");
+        Set<String> stillPending = lookups(firewallNetns);
+        stillPending.retainAll(pending);
+        assertFalse("the other commands finished only after the lookup had", stillPending.isEmpty());
+
+        outside.answerDns();
+        awaitTrue("work to reach " + OutsideNetwork.WEB_NAME + " once it resolves", QUBE_TIMEOUT,
+                () -> fetch("work", OutsideNetwork.WEB).exitStatus() == 0, () -> String.valueOf(admin().firewallProblems("work")));
+    }
+
+    /** The host's ids of the lookups running in a qube's network namespace. */
+    private static Set<String> lookups(String netns) {
+        Set<String> pids = new HashSet<>();
+        for (String pid : HostCommand.run("ip", "netns", "pids", netns).stdout().split("\\s+")) {
+            try {
+                if (!pid.isBlank() && Files.readString(Path.of("/proc", pid, "cmdline")).startsWith("nslookup\0")) {
+                    pids.add(pid);
+                }
+            } catch (IOException e) {
+                // it ended meanwhile
+            }
+        }
+        return pids;
+    }
+
+    private record Printed(String out, String err) {
+    }
+
+    /** Runs a Gogo command line; what it printed on each stream. A refused command throws. */
+    private Printed shellPrinting(String commandLine) throws Exception {
+        awaitService("(osgi.command.scope=qvm)");
+        CommandProcessor processor = service(CommandProcessor.class, null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (CommandSession session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, err)) {
+            session.execute(commandLine);
+            session.getConsole().flush();
+        }
+        return new Printed(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test

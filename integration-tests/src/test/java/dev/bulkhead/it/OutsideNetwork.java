@@ -142,6 +142,26 @@ final class OutsideNetwork implements AutoCloseable {
         return HostCommand.runWithInput(serverKey + "\n", "wg", "pubkey").stdout().strip();
     }
 
+    /**
+     * From now on the DNS server never answers: every query to it is dropped where it arrives (it
+     * is still counted as {@code dns} on the way in).
+     */
+    void silenceDns() {
+        nft("""
+                table inet silence {
+                  chain input {
+                    type filter hook input priority filter - 1; policy accept;
+                    ip daddr %s meta l4proto { tcp, udp } th dport 53 drop
+                  }
+                }
+                """.formatted(DNS));
+    }
+
+    /** The DNS server answers again. */
+    void answerDns() {
+        nft("delete table inet silence\n");
+    }
+
     /** Once sys-net has its uplink, the outside end gets its address. */
     void uplinkUp() {
         batch("address add " + GATEWAY + "/24 dev " + UPLINK, "link set " + UPLINK + " up");

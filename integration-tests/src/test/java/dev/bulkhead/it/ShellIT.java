@@ -99,6 +99,24 @@ public class ShellIT extends BulkheadTestSupport {
         assertTrue("memory is a default again", admin().get("work").property(QubeProperty.MEMORY).isDefault());
     }
 
+    /** A refused command changes nothing: the tags named before the refused one are not kept either. */
+    @Test
+    public void tagsAreAddedOrRemovedAllOrNone() throws Exception {
+        shell("qvm:create --label red work");
+        shell("qvm:tags work add kept");
+        for (String refused : List.of("qvm:tags work add kept good bad/tag", "qvm:tags work del kept nosuch")) {
+            try {
+                shell(refused);
+                fail(refused + " was accepted");
+            } catch (Exception e) {
+                assertTrue(refused + ": " + e, String.valueOf(e.getMessage()).contains(refused.endsWith("nosuch") ? "nosuch" : "bad/tag"));
+            }
+            assertEquals(refused, java.util.Set.of("kept"), admin().get("work").tags());
+        }
+        shell("qvm:tags work add kept more");
+        assertEquals(java.util.Set.of("kept", "more"), admin().get("work").tags());
+    }
+
     @Test
     public void invalidCommandThrowsNamingTheValue() throws Exception {
         try {

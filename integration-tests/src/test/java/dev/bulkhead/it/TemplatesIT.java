@@ -202,7 +202,17 @@ public class TemplatesIT extends BulkheadTestSupport {
                         TestPackages.file("out/through-link", "x"))),
                 new Shape("is a hard link to", hostile(TestPackages.hardLink("bin/passwd", up + "etc/passwd"))),
                 new Shape("appears twice", hostile(TestPackages.dir("etc"), TestPackages.symlink("etc", escape.toString()),
-                        TestPackages.file("etc/replaced", "x"))));
+                        TestPackages.file("etc/replaced", "x"))),
+                new Shape("its signed manifest declares 2097152 (unpacked_size)", TestPackages.pack("evil", good, 2L << 20, testKey,
+                        UnaryOperator.identity(), UnaryOperator.identity())),
+                new Shape("bytes its signed manifest declares (unpacked_size)", TestPackages.pack("evil",
+                        TestPackages.rootArchive(withMinimalRoot(TestPackages.file("big", "x".repeat(100_000)))), 2_000, testKey,
+                        UnaryOperator.identity(), UnaryOperator.identity())),
+                new Shape("(a GNU sparse file)", hostile(TestPackages.special("hole", 'S'))),
+                new Shape("is a sparse file (PAX record GNU.sparse.major)", hostile(
+                        new TestPackages.Entry("PaxHeaders/hole", 'x', 0644, "", "22 GNU.sparse.major=1\n".getBytes(StandardCharsets.US_ASCII)),
+                        TestPackages.file("hole", "x"))),
+                new Shape("the stand-in of a PAX 1.0 sparse file", hostile(TestPackages.file("GNUSparseFile.1/hole", "x"))));
 
         Set<String> before = dataTree();
         List<String> qubes = admin().list().stream().map(Qube::name).toList();
@@ -274,9 +284,14 @@ public class TemplatesIT extends BulkheadTestSupport {
     }
 
     private byte[] hostile(TestPackages.Entry... extra) {
+        return TestPackages.pack("evil", TestPackages.rootArchive(withMinimalRoot(extra)), testKey, UnaryOperator.identity(),
+                UnaryOperator.identity());
+    }
+
+    private static List<TestPackages.Entry> withMinimalRoot(TestPackages.Entry... extra) {
         List<TestPackages.Entry> entries = TestPackages.minimalRoot();
         entries.addAll(List.of(extra));
-        return TestPackages.pack("evil", TestPackages.rootArchive(entries), testKey, UnaryOperator.identity(), UnaryOperator.identity());
+        return entries;
     }
 
     private static UnaryOperator<byte[]> flipOneByte() {

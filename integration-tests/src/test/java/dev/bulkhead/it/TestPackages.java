@@ -1,5 +1,6 @@
 package dev.bulkhead.it;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,6 +14,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,6 +74,12 @@ final class TestPackages {
      * manifest bytes once signed, {@code payload} may replace the payload once hashed.
      */
     static byte[] pack(String name, byte[] root, KeyPair key, UnaryOperator<byte[]> afterSigning, UnaryOperator<byte[]> payload) {
+        return pack(name, root, unpackedSize(root), key, afterSigning, payload);
+    }
+
+    /** A package whose manifest declares that the root unpacks to {@code unpacked} bytes, true or not. */
+    static byte[] pack(String name, byte[] root, long unpacked, KeyPair key, UnaryOperator<byte[]> afterSigning,
+            UnaryOperator<byte[]> payload) {
         ObjectMapper json = new ObjectMapper();
         ObjectNode manifest = json.createObjectNode();
         manifest.put("format", 1);
@@ -84,7 +92,7 @@ final class TestPackages {
         file.putArray("backends").add("lite");
         file.put("size", root.length);
         file.put("sha256", sha256(root));
-        file.put("unpacked_size", 1024);
+        file.put("unpacked_size", unpacked);
         try {
             byte[] manifestBytes = json.writeValueAsBytes(manifest);
             Signature signer = Signature.getInstance("Ed25519");
@@ -100,6 +108,25 @@ final class TestPackages {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Ed25519 is part of every Java 17", e);
         }
+    }
+
+    /** The bytes of the regular files in a gzip-compressed ustar archive, as its manifest declares them. */
+    private static long unpackedSize(byte[] root) {
+        byte[] tar;
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(root))) {
+            tar = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long total = 0;
+        for (int at = 0; at + 512 <= tar.length && tar[at] != 0; ) {
+            long size = Long.parseLong(new String(tar, at + 124, 11, StandardCharsets.US_ASCII), 8);
+            if (tar[at + 156] == '0') {
+                total += size;
+            }
+            at += 512 + (size + 511) / 512 * 512;
+        }
+        return total;
     }
 
     static String publicKeyPem(KeyPair key) {

@@ -76,9 +76,21 @@ public interface QubeAdmin {
 
     /**
      * Replaces the qube's firewall rules. They apply at once, to running qubes too: connections
-     * that the new rules forbid are cut.
+     * that the new rules forbid are cut. When the qube's netvm cannot put them in force, the
+     * previous rules are put back and this throws. A rule that is kept but cannot be in force as
+     * written for now (a host name that does not resolve) is no refusal: {@link #firewallProblems} says so.
      */
     void setFirewallRules(String name, List<FirewallRule> rules);
+
+    /**
+     * Which of the running qube's firewall rules its netvm cannot put in force as written now, and
+     * what it does instead, one sentence each: for example a rule whose host name does not resolve
+     * (an accept rule then allows nothing). Empty when all are in force, or the qube is not running.
+     *
+     * @throws NoSuchQubeException when there is none of that name
+     * @since 1.3
+     */
+    List<String> firewallProblems(String name);
 
     /**
      * The CPU time and memory a running qube uses now; empty when it is not running (dom0 included)

@@ -5,7 +5,7 @@
  * Admin API use; {@link dev.bulkhead.api.QubeEventListener} services receive the platform's events.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package dev.bulkhead.api;
 
 import org.osgi.annotation.bundle.Export;

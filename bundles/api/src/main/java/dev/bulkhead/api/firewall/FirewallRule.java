@@ -3,6 +3,7 @@ package dev.bulkhead.api.firewall;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,9 +72,12 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
             "(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\\.?");
     private static final Pattern IP_CHARS = Pattern.compile("[0-9a-fA-F:.]+");
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,10}");
+    private static final Pattern EPOCH_SECONDS = Pattern.compile("[0-9]{1,11}");
 
     public FirewallRule {
         Objects.requireNonNull(action, "action");
+        // whole seconds, as the text form writes them, so that a printed rule reads back the same
+        expire = expire == null ? null : expire.truncatedTo(ChronoUnit.SECONDS);
         if (dstports != null && proto != Proto.TCP && proto != Proto.UDP) {
             throw new InvalidValueException("dstports", dstports.toString(), "dstports needs proto=tcp or proto=udp");
         }
@@ -86,9 +90,19 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
         if (specialtarget != null && dsthost != null) {
             throw new InvalidValueException("specialtarget", specialtarget.toString(), "specialtarget and dsthost exclude each other");
         }
-        if (comment != null && (comment.isEmpty() || comment.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
-            throw new InvalidValueException("comment", comment.replaceAll("\\p{Cntrl}", "?"), "printable characters only");
+        if (comment != null && !isPrintableComment(comment)) {
+            throw new InvalidValueException("comment", comment.replaceAll("[\\p{Cntrl}\\u0080-\\u009f\\u2028\\u2029]", "?"),
+                    "printable characters only, not ending in white space");
         }
+    }
+
+    /**
+     * The text form ends a rule at a line break and drops white space at its end, so a comment with
+     * either would not read back as itself.
+     */
+    private static boolean isPrintableComment(String comment) {
+        return !comment.isEmpty() && !Character.isWhitespace(comment.charAt(comment.length() - 1))
+                && comment.chars().noneMatch(c -> Character.isISOControl(c) || c == '\u2028' || c == '\u2029');
     }
 
     /** Whether the rule accepts every packet: action accept and nothing to match on. */
@@ -200,7 +214,11 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
         if (value.startsWith("+")) {
             return now.plusSeconds(parseInt("expire", value.substring(1), accepted));
         }
-        return Instant.ofEpochSecond(parseInt("expire", value, accepted));
+        // wider than +SECONDS: now plus the most of those is still a time this reads back
+        if (!EPOCH_SECONDS.matcher(value).matches()) {
+            throw new InvalidValueException("expire", value, accepted);
+        }
+        return Instant.ofEpochSecond(Long.parseLong(value));
     }
 
     /** A CIDR in canonical form (network address, explicit prefix), or a host name in lower case. */
@@ -218,6 +236,10 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
         byte[] bytes;
         try {
             if (!address.contains(":") && !isDottedQuad(address)) {
+                throw new UnknownHostException(address);
+            }
+            // InetAddress reads a text as a literal only when it starts so; anything else it would look up by name
+            if (address.contains(":") && Character.digit(address.charAt(0), 16) < 0 && address.charAt(0) != ':') {
                 throw new UnknownHostException(address);
             }
             bytes = InetAddress.getByName(address).getAddress();

@@ -3,6 +3,7 @@ package dev.bulkhead.api.hypervisor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -54,6 +55,22 @@ public interface HypervisorBackend {
     /** Every domain this backend runs on the host now, including ones started by an earlier platform run. */
     List<DomainStatus> domains();
 
+    /**
+     * Removes what the backend holds on the host, outside its volumes' storage, that belongs to no
+     * domain in {@code keep} with a live domain behind it: what a crash of the platform in the middle
+     * of a start, a stop or a removal left (namespaces, mounts, devices, process groups, processes).
+     * Called at take-over, once the caller has stopped and destroyed the domains it does not want;
+     * {@code keep} names the ones it goes on running or leaves alone, and a domain in it keeps all it
+     * holds. Volume files and whatever another platform instance holds on the same host are never
+     * touched. A backend whose {@link #domains()} and {@link #destroy(String)} already cover all it
+     * holds needs nothing more and reports nothing.
+     *
+     * @return one entry per item found, removed or not
+     */
+    default List<Leftover> reconcile(Set<String> keep) {
+        return List.of();
+    }
+
     /** The domain's console output, as far as it is kept. */
     String consoleLog(String name);
 
@@ -79,6 +96,19 @@ public interface HypervisorBackend {
     /** Takes an uplink away from a domain; a no-op when it does not have it. */
     default void detachUplink(String name, UplinkSpec uplink) {
         throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
+    }
+
+    /**
+     * Tells the listener of each domain that stops by itself, as soon as the backend sees it. A
+     * backend that cannot tell does nothing: the core also looks at {@link #domains()} now and then.
+     *
+     * @since 1.2
+     */
+    default void addExitListener(DomainExitListener listener) {
+    }
+
+    /** Stops telling the listener; a no-op when it was not added. @since 1.2 */
+    default void removeExitListener(DomainExitListener listener) {
     }
 
     /** How this backend keeps volumes, for copying, importing, resizing and reverting them. */

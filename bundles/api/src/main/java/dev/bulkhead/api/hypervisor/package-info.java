@@ -3,7 +3,7 @@
  * qubes on it. Role logic never depends on the backend; it talks to qubes through this SPI.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.bulkhead.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

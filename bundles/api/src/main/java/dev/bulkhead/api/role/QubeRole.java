@@ -47,6 +47,22 @@ public interface QubeRole {
     /** A client's link is gone. */
     void clientDetached(RoleContext context, LinkEndpoint link);
 
-    /** Something that decides how a client's traffic is handled changed, e.g. its firewall rules. */
+    /**
+     * Something that decides how a client's traffic is handled changed, e.g. its firewall rules.
+     * The core calls it holding none of its locks, after the change is saved. Throwing says the
+     * role could not put the change in force: the core then puts the previous state back.
+     */
     void clientChanged(RoleContext context, LinkEndpoint link);
+
+    /**
+     * What of the client's settings the role cannot put in force as they are written now, and how
+     * it keeps the client's traffic meanwhile, one sentence each; empty when all is in force. For
+     * example a firewall rule whose host name does not resolve, which then allows nothing. The role
+     * answers from what it knows: it must not wait for anything outside.
+     *
+     * @since 1.3
+     */
+    default java.util.List<String> clientProblems(RoleContext context, LinkEndpoint link) {
+        return java.util.List.of();
+    }
 }

@@ -1,5 +1,9 @@
 package dev.bulkhead.bench.internal;
 
+import static dev.bulkhead.bench.internal.BenchFigures.ms;
+import static dev.bulkhead.bench.internal.BenchFigures.percentile;
+import static dev.bulkhead.bench.internal.BenchFigures.ratio;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -104,6 +108,9 @@ public final class BenchCommand {
         listings(qubes, rounds, out);
 
         disposables(out, rounds, template);
+
+        new DeadNetvmBench(admin, Path.of(context.getProperty("bulkhead.data")))
+                .measure(out.putObject("dead_netvm_links_down_ms"), Math.min(rounds, 10));
 
         if (!outside.isEmpty()) {
             network(out.putObject("network"), outside);
@@ -777,20 +784,6 @@ public final class BenchCommand {
         } finally {
             Files.deleteIfExists(output);
         }
-    }
-
-    private static long percentile(List<Long> values, int pct) {
-        List<Long> sorted = values.stream().sorted().toList();
-        int index = (int) Math.ceil(pct / 100.0 * sorted.size()) - 1;
-        return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
-    }
-
-    private static double ms(long nanos) {
-        return Math.round(nanos / 10_000.0) / 100.0;
-    }
-
-    private static double ratio(long value, long floor) {
-        return Math.round(100.0 * value / floor) / 100.0;
     }
 
     private static long rssKb() throws IOException {

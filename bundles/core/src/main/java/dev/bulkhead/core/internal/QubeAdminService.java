@@ -95,6 +95,10 @@ public final class QubeAdminService implements QubeAdmin {
     private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
     private final Object modelLock = new Object();
     private final ReentrantLock lifecycle = new ReentrantLock();
+    /** Where lifecycle work runs, out of reach of a client that hangs up: it finishes or rolls back. */
+    private final HostWork hostWork = new HostWork(lifecycle);
+    /** A domain that stopped by itself is cleaned up at once, not at the next look at the backend. */
+    private final dev.bulkhead.api.hypervisor.DomainExitListener exits = this::domainExited;
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
     private final Map<String, LinkEndpoint> links = new ConcurrentHashMap<>();
     /** Running qubes taken over from the backend whose role has not yet been handed them. */
@@ -196,6 +200,7 @@ public final class QubeAdminService implements QubeAdmin {
         // taken over by the next activation, rather than being stopped as if their roles had left.
         closing = true;
         worker.shutdownNow();
+        hostWork.close();
         events.close();
     }
 
@@ -203,11 +208,13 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(HypervisorBackend backend) {
+        backend.addExitListener(exits);
         backends.add(backend);
         adoptSelectedBackend();
     }
 
     void removeBackend(HypervisorBackend backend) {
+        backend.removeExitListener(exits);
         backends.remove(backend);
         if (closing) {
             return;
@@ -283,6 +290,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (selected == null) {
                 return;
             }
+            java.util.Set<String> leftAlone = new java.util.HashSet<>();
             for (DomainStatus d : selected.domains()) {
                 QubeRecord q = model.qubes.get(d.name());
                 if (q != null && q.klass != QubeClass.AdminVM
@@ -294,6 +302,7 @@ public final class QubeAdminService implements QubeAdmin {
                 } else if (store.isUnreadable() || model.unreadableNames().contains(d.name())) {
                     // the state file may still hold this qube: never destroy what could be a user's
                     LOG.log(Level.WARNING, "leaving domain " + d.name() + " alone: the state file does not describe it readably");
+                    leftAlone.add(d.name());
                 } else {
                     LOG.log(Level.INFO, "removing leftover domain " + d.name() + " (" + d.state() + ")");
                     try {
@@ -306,6 +315,8 @@ public final class QubeAdminService implements QubeAdmin {
                     }
                 }
             }
+            leftAlone.addAll(runtime.keySet());
+            removeLeftovers(selected, leftAlone);
             adopted = selected;
             for (String client : List.copyOf(runtime.keySet())) {
                 QubeRecord q = model.qubes.get(client);
@@ -326,6 +337,21 @@ public final class QubeAdminService implements QubeAdmin {
         long adoption = adoptions;
         worker.schedule(() -> stopUnclaimed(adoption), config.adopted_role_wait(), TimeUnit.SECONDS);
         worker.execute(this::autostart);
+    }
+
+    /**
+     * Has the backend remove what a crash left on the host (half-made or half-removed qubes' namespaces,
+     * mounts, devices, processes) and logs each item: only the qubes kept running, or left alone, keep theirs.
+     */
+    private void removeLeftovers(HypervisorBackend selected, java.util.Set<String> keep) {
+        try {
+            for (dev.bulkhead.api.hypervisor.Leftover l : selected.reconcile(keep)) {
+                LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING, "take-over of backend " + selected.name() + ": " + l.describe());
+            }
+        } catch (RuntimeException e) {
+            // the take-over goes on: leftovers cost room on the host, never a running qube
+            LOG.log(Level.WARNING, "cannot look for leftovers of backend " + selected.name() + ": " + e.getMessage());
+        }
     }
 
     /**
@@ -434,6 +460,12 @@ public final class QubeAdminService implements QubeAdmin {
             LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
         } finally {
             lifecycle.unlock();
+        }
+    }
+
+    private void domainExited(String name) {
+        if (!closing) {
+            worker.execute(this::syncStates);
         }
     }
 
@@ -564,6 +596,12 @@ public final class QubeAdminService implements QubeAdmin {
     /** A change to a copy of the model; returns the event to fire once it is saved. */
     private interface Change {
         Runnable apply(Model copy);
+
+        /** The copy, changed, without saving it or firing its event: to check a change before the host is touched. */
+        default Model applyTo(Model copy) {
+            apply(copy);
+            return copy;
+        }
     }
 
     private void change(Change change) {
@@ -663,9 +701,13 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void remove(String name) {
+        hostWork.run(() -> removeShielded(name));
+    }
+
+    private void removeShielded(String name) {
         lifecycle.lock();
         try {
-            change(m -> {
+            Change removal = m -> {
                 QubeRecord q = requireNotDom0(m, name, "cannot be removed");
                 if (isActive(name)) {
                     throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before removing it");
@@ -691,11 +733,14 @@ public final class QubeAdminService implements QubeAdmin {
                     updatePreloaded(o, list -> list.remove(name));
                 }
                 return () -> events.fire("domain-delete", name);
-            });
+            };
+            // the record goes only once the backend has let the domain go: refused first, then destroyed, then saved
+            PropertyRules.validate(removal.applyTo(model.copy()));
             HypervisorBackend b = adopted;
             if (b != null) {
                 b.destroy(name);
             }
+            change(removal);
             deleteTree(qubeDir(name));
         } finally {
             lifecycle.unlock();
@@ -704,6 +749,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public Qube clone(String source, String target) {
+        return hostWork.call(() -> cloneShielded(source, target));
+    }
+
+    private Qube cloneShielded(String source, String target) {
         String name = QubeNames.validate(target);
         Model before = model;
         QubeRecord src = requireNotDom0(before, source, "cannot be cloned");
@@ -736,17 +785,19 @@ public final class QubeAdminService implements QubeAdmin {
     public void setProperty(String name, String property, String value) {
         QubeProperty p = QubeProperty.parse(property);
         String[] relink = new String[1];
+        String[] own = new String[2];
         change(m -> {
             QubeRecord q = requireNotDom0(m, name, "properties cannot be changed");
             String v = PropertyRules.parse(m, q, p, value);
             checkChange(m, q, p, v);
             String old = PropertyRules.effective(m, q, p).value();
-            q.properties.put(p.id(), v);
+            own[0] = q.properties.put(p.id(), v);
+            own[1] = v;
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
             return () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
         });
         if (relink[0] != null) {
-            relink(name);
+            relinkOrRestore(name, own[0], own[1]);
         }
     }
 
@@ -754,6 +805,7 @@ public final class QubeAdminService implements QubeAdmin {
     public void resetProperty(String name, String property) {
         QubeProperty p = QubeProperty.parse(property);
         boolean[] relink = new boolean[1];
+        String[] ownBefore = new String[1];
         change(m -> {
             QubeRecord q = requireNotDom0(m, name, "properties cannot be changed");
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
@@ -763,14 +815,39 @@ public final class QubeAdminService implements QubeAdmin {
                 throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
             }
             String old = PropertyRules.effective(m, q, p).value();
-            q.properties.remove(p.id());
+            ownBefore[0] = q.properties.remove(p.id());
             String now = PropertyRules.effective(m, q, p).value();
             checkChange(m, q, p, now);
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
             return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
         });
         if (relink[0]) {
+            relinkOrRestore(name, ownBefore[0], null);
+        }
+    }
+
+    /**
+     * Moves a running qube to the netvm it was just given; should that fail (the netvm's role
+     * refuses it, say), its previous netvm setting and link come back.
+     *
+     * @param ownBefore the qube's own netvm value before the change, {@code null} for the default
+     * @param ownNow its own value the change saved, {@code null} for the default
+     */
+    private void relinkOrRestore(String name, String ownBefore, String ownNow) {
+        String id = QubeProperty.NETVM.id();
+        try {
             relink(name);
+        } catch (RuntimeException e) {
+            throw Rollback.refusal("cannot move '" + name + "' to its new netvm", e,
+                    () -> restore(name, q -> java.util.Objects.equals(q.properties.get(id), ownNow), q -> {
+                        if (ownBefore == null) {
+                            q.properties.remove(id);
+                        } else {
+                            q.properties.put(id, ownBefore);
+                        }
+                    }, () -> events.fire(ownBefore == null ? "property-reset:" + id : "property-set:" + id, name,
+                            Map.of("newvalue", ownBefore == null ? "" : ownBefore, "reason", "new netvm refused"))),
+                    () -> relink(name), "it is back on its previous netvm");
         }
     }
 
@@ -885,12 +962,48 @@ public final class QubeAdminService implements QubeAdmin {
         if (rules == null || rules.stream().anyMatch(java.util.Objects::isNull)) {
             throw new InvalidValueException("firewall", String.valueOf(rules), "a list of rules");
         }
+        List<FirewallRule> saved = List.copyOf(rules);
+        List<List<FirewallRule>> before = new ArrayList<>(1);
         change(m -> {
             QubeRecord q = requireNotDom0(m, name, "has no firewall");
-            q.firewall = List.copyOf(rules);
+            before.add(q.firewall);
+            q.firewall = saved;
             return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
         });
-        clientChanged(name);
+        try {
+            clientChanged(name);
+        } catch (RuntimeException e) {
+            throw Rollback.refusal("cannot put the firewall rules of '" + name + "' in force", e,
+                    () -> restore(name, q -> saved.equals(q.firewall), q -> q.firewall = before.get(0),
+                            () -> events.fire("firewall-changed", name, Map.of("reason", "new rules refused"))),
+                    () -> clientChanged(name), "its previous rules are back");
+        }
+    }
+
+    /**
+     * Undoes a saved change of a qube in a new change, if {@code unchanged} still holds; says whether it did.
+     */
+    private boolean restore(String name, java.util.function.Predicate<QubeRecord> unchanged, java.util.function.Consumer<QubeRecord> undo,
+            Runnable event) {
+        boolean[] restored = new boolean[1];
+        change(m -> {
+            QubeRecord q = m.qubes.get(name);
+            restored[0] = q != null && unchanged.test(q);
+            if (!restored[0]) {
+                return () -> { };
+            }
+            undo.accept(q);
+            return event;
+        });
+        return restored[0];
+    }
+
+    @Override
+    public List<String> firewallProblems(String name) {
+        require(model, name);
+        LinkEndpoint endpoint = links.get(name);
+        QubeRole role = endpoint == null ? null : roleOf(model.qubes.get(endpoint.link().netvm()));
+        return role == null ? List.of() : List.copyOf(role.clientProblems(roleContext(endpoint.link().netvm()), endpoint));
     }
 
     /** Tells the role of a qube's netvm that something deciding the qube's traffic changed. */
@@ -943,6 +1056,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void start(String name) {
+        hostWork.run(() -> startShielded(name));
+    }
+
+    private void startShielded(String name) {
         lifecycle.lock();
         try {
             Model m = model;
@@ -988,7 +1105,6 @@ public final class QubeAdminService implements QubeAdmin {
             }
             reattachClients(m, q);
         } catch (RuntimeException e) {
-            runtime.remove(q.name);
             links.remove(q.name);
             if (started) {
                 try {
@@ -997,6 +1113,7 @@ public final class QubeAdminService implements QubeAdmin {
                     LOG.log(Level.ERROR, "cannot kill " + q.name + " after its start failed", k);
                 }
             }
+            recordActualState(b, q.name);
             events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
@@ -1093,13 +1210,15 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void relink(String name) {
-        lifecycle.lock();
-        try {
-            detach(name);
-            attach(model, model.qubes.get(name));
-        } finally {
-            lifecycle.unlock();
-        }
+        hostWork.run(() -> {
+            lifecycle.lock();
+            try {
+                detach(name);
+                attach(model, model.qubes.get(name));
+            } finally {
+                lifecycle.unlock();
+            }
+        });
     }
 
     private QubeRole roleOf(QubeRecord q) {
@@ -1116,7 +1235,8 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public ExecResult exec(List<String> command, byte[] stdin, Duration timeout) {
-                return backend().exec(name, command, stdin, timeout);
+                // a role configures its qube with commands: none may be cut off halfway
+                return hostWork.call(() -> backend().exec(name, command, stdin, timeout));
             }
 
             @Override
@@ -1131,18 +1251,22 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public void attachUplink(UplinkSpec uplink) {
-                backend().attachUplink(name, uplink);
+                hostWork.run(() -> backend().attachUplink(name, uplink));
             }
 
             @Override
             public void detachUplink(UplinkSpec uplink) {
-                backend().detachUplink(name, uplink);
+                hostWork.run(() -> backend().detachUplink(name, uplink));
             }
         };
     }
 
     @Override
     public void shutdown(String name, boolean force, boolean wait, Duration timeout) {
+        hostWork.run(() -> shutdownShielded(name, force, wait, timeout));
+    }
+
+    private void shutdownShielded(String name, boolean force, boolean wait, Duration timeout) {
         Duration grace = timeout == null ? defaultTimeout() : timeout;
         HypervisorBackend b;
         lifecycle.lock();
@@ -1170,16 +1294,24 @@ public final class QubeAdminService implements QubeAdmin {
         Runnable finish = () -> {
             try {
                 b.shutdown(name, grace);
-            } finally {
-                runtime.remove(name);
-                events.fire("domain-shutdown", name);
-                discardIfDisposable(name);
+            } catch (RuntimeException e) {
+                lifecycle.lock();
+                try {
+                    if (recordActualState(b, name)) {
+                        throw e;
+                    }
+                } finally {
+                    lifecycle.unlock();
+                }
             }
+            runtime.remove(name);
+            events.fire("domain-shutdown", name);
+            discardIfDisposable(name);
         };
         if (wait) {
             finish.run();
         } else {
-            worker.execute(finish);
+            worker.execute(() -> hostWork.run(finish));
         }
     }
 
@@ -1199,6 +1331,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void kill(String name) {
+        hostWork.run(() -> killShielded(name));
+    }
+
+    private void killShielded(String name) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "cannot be killed");
@@ -1215,13 +1351,42 @@ public final class QubeAdminService implements QubeAdmin {
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
         stopLinks(q, running);
+        HypervisorBackend b = backend();
         try {
-            backend().kill(name);
-        } finally {
-            runtime.remove(name);
-            events.fire("domain-shutdown", name);
-            discardIfDisposable(name);
+            b.kill(name);
+        } catch (RuntimeException e) {
+            if (recordActualState(b, name)) {
+                throw e;
+            }
+            LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
+        runtime.remove(name);
+        events.fire("domain-shutdown", name);
+        discardIfDisposable(name);
+    }
+
+    /**
+     * After a failed backend call, records what the backend reports of the domain rather than what
+     * the call meant to do; a domain whose state cannot be read is taken as still there, for the
+     * watcher to look at again.
+     *
+     * @return whether the domain is still active
+     */
+    private boolean recordActualState(HypervisorBackend b, String name) {
+        PowerState actual;
+        try {
+            actual = b.state(name);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "cannot read the state of " + name + ": " + e.getMessage());
+            runtime.putIfAbsent(name, PowerState.NA);
+            return true;
+        }
+        if (actual.isActive()) {
+            runtime.put(name, actual);
+            return true;
+        }
+        runtime.remove(name);
+        return false;
     }
 
     @Override
@@ -1235,13 +1400,22 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
+        hostWork.run(() -> freezeShielded(name, from, to, backendCall, event));
+    }
+
+    private void freezeShielded(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "cannot be paused");
             if (stateOf(q) != from) {
                 throw new InvalidStateException("'" + name + "' is " + stateOf(q) + ", not " + from);
             }
-            backendCall.run();
+            try {
+                backendCall.run();
+            } catch (RuntimeException e) {
+                recordActualState(backend(), name);
+                throw e;
+            }
             runtime.put(name, to);
         } finally {
             lifecycle.unlock();
@@ -1346,6 +1520,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void revertVolume(String name, String volume, String revision) {
+        hostWork.run(() -> revertVolumeShielded(name, volume, revision));
+    }
+
+    private void revertVolumeShielded(String name, String volume, String revision) {
         lifecycle.lock();
         try {
             QubeRecord q = requireKeptVolume(model, name, volume, "be reverted");
@@ -1361,6 +1539,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void resizeVolume(String name, String volume, long sizeBytes) {
+        hostWork.run(() -> resizeVolumeShielded(name, volume, sizeBytes));
+    }
+
+    private void resizeVolumeShielded(String name, String volume, long sizeBytes) {
         lifecycle.lock();
         try {
             Model m = model;
@@ -1407,6 +1589,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void importVolume(String name, String volume, Path content) {
+        hostWork.run(() -> importVolumeShielded(name, volume, content));
+    }
+
+    private void importVolumeShielded(String name, String volume, Path content) {
         lifecycle.lock();
         try {
             QubeRecord q = requireNotDom0(model, name, "has no volumes");
@@ -1431,6 +1617,10 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public Qube createDisposable(String dispvmTemplate) {
+        return hostWork.call(() -> createDisposableShielded(dispvmTemplate));
+    }
+
+    private Qube createDisposableShielded(String dispvmTemplate) {
         String template = dispvmTemplate(dispvmTemplate);
         Qube ready = takePreloaded(template);
         if (ready != null) {

@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
@@ -21,6 +22,7 @@ import dev.bulkhead.api.VolumeRevision;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
@@ -38,11 +40,37 @@ final class FakeBackend implements HypervisorBackend {
     volatile AdminException execFailure;
     /** When set, start fails with it. */
     volatile AdminException startFailure;
+    /** When set, kill, shutdown, pause, unpause and destroy fail with it and change nothing. */
+    volatile AdminException hostFailure;
+    /**
+     * When set, kill and start wait for it to open before they act, and fail as a host command does
+     * when the calling thread is interrupted meanwhile: the command killed, nothing done.
+     */
+    volatile java.util.concurrent.CountDownLatch gate;
     final Map<String, DomainSpec> specs = new ConcurrentHashMap<>();
     final Map<String, LinkSpec> links = new ConcurrentHashMap<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
     /** What {@link #stats} reports for each running domain. */
     final Map<String, QubeStats> stats = new ConcurrentHashMap<>();
+
+    private void failIfAsked() {
+        if (hostFailure != null) {
+            throw hostFailure;
+        }
+    }
+
+    private void passGate() {
+        java.util.concurrent.CountDownLatch g = gate;
+        if (g == null) {
+            return;
+        }
+        try {
+            g.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AdminException("interrupted while running 'runc'", e);
+        }
+    }
 
     @Override
     public String name() {
@@ -57,6 +85,7 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void start(DomainSpec spec) {
         calls.add("start " + spec.name());
+        passGate();
         if (startFailure != null) {
             throw startFailure;
         }
@@ -78,22 +107,27 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void shutdown(String name, Duration timeout) {
         calls.add("shutdown " + name);
+        failIfAsked();
         domains.remove(name);
     }
 
     @Override
     public void kill(String name) {
         calls.add("kill " + name);
+        passGate();
+        failIfAsked();
         domains.remove(name);
     }
 
     @Override
     public void pause(String name) {
+        failIfAsked();
         domains.put(name, PowerState.Paused);
     }
 
     @Override
     public void unpause(String name) {
+        failIfAsked();
         domains.put(name, PowerState.Running);
     }
 
@@ -114,12 +148,32 @@ final class FakeBackend implements HypervisorBackend {
     @Override
     public void destroy(String name) {
         calls.add("destroy " + name);
+        failIfAsked();
         domains.remove(name);
     }
 
     @Override
     public List<DomainStatus> domains() {
         return domains.entrySet().stream().map(e -> new DomainStatus(e.getKey(), e.getValue())).toList();
+    }
+
+    /** The keep sets {@link #reconcile} was called with, in order. */
+    final List<Set<String>> reconciled = new CopyOnWriteArrayList<>();
+    /** The calls made before the latest {@link #reconcile}. */
+    volatile List<String> callsBeforeReconcile = List.of();
+    /** What {@link #reconcile} reports. */
+    volatile List<Leftover> leftovers = List.of();
+    /** When set, reconcile fails with it. */
+    volatile RuntimeException reconcileFailure;
+
+    @Override
+    public List<Leftover> reconcile(Set<String> keep) {
+        callsBeforeReconcile = List.copyOf(calls);
+        reconciled.add(Set.copyOf(keep));
+        if (reconcileFailure != null) {
+            throw reconcileFailure;
+        }
+        return leftovers;
     }
 
     @Override

@@ -142,11 +142,25 @@ class QubeAdminServiceTest {
     /** A role that records what the core hands it, and can refuse to take a qube back. */
     static final class RecordingRole implements dev.bulkhead.api.role.QubeRole {
         final List<String> calls = new CopyOnWriteArrayList<>();
+        final String id;
         volatile boolean refuseAdoption;
+        /** Clients are refused their link. */
+        volatile boolean refuseClients;
+        /** A client whose rules hold this one cannot have them in force. */
+        volatile String refusedRule;
+        volatile List<String> problems = List.of();
+
+        RecordingRole() {
+            this("relay");
+        }
+
+        RecordingRole(String id) {
+            this.id = id;
+        }
 
         @Override
         public String id() {
-            return "relay";
+            return id;
         }
 
         @Override
@@ -180,6 +194,9 @@ class QubeAdminServiceTest {
         @Override
         public void clientAttached(dev.bulkhead.api.role.RoleContext context, dev.bulkhead.api.hypervisor.LinkEndpoint link) {
             calls.add("attached " + link.link().client() + " to " + context.qube().name());
+            if (refuseClients) {
+                throw new AdminException("'" + context.qube().name() + "' takes no clients");
+            }
         }
 
         @Override
@@ -189,8 +206,78 @@ class QubeAdminServiceTest {
 
         @Override
         public void clientChanged(dev.bulkhead.api.role.RoleContext context, dev.bulkhead.api.hypervisor.LinkEndpoint link) {
-            calls.add("changed " + link.link().client());
+            List<FirewallRule> rules = context.firewallRules(link.link().client());
+            calls.add("changed " + link.link().client() + " " + rules);
+            if (rules.stream().anyMatch(r -> r.toString().equals(refusedRule))) {
+                throw new AdminException("cannot have " + refusedRule);
+            }
         }
+
+        @Override
+        public List<String> clientProblems(dev.bulkhead.api.role.RoleContext context, dev.bulkhead.api.hypervisor.LinkEndpoint link) {
+            return problems;
+        }
+    }
+
+    /** sys-relay (role relay) and work behind it, work with rules of its own, both running. */
+    private RecordingRole runningBehindARelay() {
+        RecordingRole role = new RecordingRole();
+        admin.addRole(role);
+        create("sys-relay", QubeClass.AppVM, Map.of("provides_network", "True"));
+        admin.setFeature("sys-relay", "role", "relay");
+        create("work", QubeClass.AppVM, Map.of("netvm", "sys-relay"));
+        admin.setFirewallRules("work", List.of(FirewallRule.parse("action=accept proto=tcp dstports=443", Instant.now())));
+        admin.start("work");
+        return role;
+    }
+
+    /** Rules the netvm's role cannot put in force are refused, and the command changes nothing: the previous rules are back. */
+    @Test
+    void firewallRulesTheNetvmCannotPutInForceAreNotKept() throws IOException {
+        RecordingRole role = runningBehindARelay();
+        List<FirewallRule> before = admin.firewallRules("work");
+        byte[] file = stateBytes();
+        role.refusedRule = "action=drop";
+        role.calls.clear();
+
+        AdminException e = assertThrows(AdminException.class,
+                () -> admin.setFirewallRules("work", List.of(FirewallRule.parse("action=drop", Instant.now()))));
+
+        assertEquals(before, admin.firewallRules("work"));
+        assertArrayEquals(file, stateBytes());
+        assertEquals(List.of("changed work [action=drop]", "changed work " + before), role.calls, "the role has the previous rules again");
+        assertTrue(e.getMessage().contains("cannot have action=drop") && e.getMessage().contains("its previous rules are back"), e.getMessage());
+    }
+
+    /** A running qube moved to a netvm whose role refuses it stays on its previous netvm, setting and link. */
+    @Test
+    void aNetvmWhoseRoleRefusesTheQubeIsNotKept() throws IOException {
+        runningBehindARelay();
+        RecordingRole picky = new RecordingRole("picky");
+        picky.refuseClients = true;
+        admin.addRole(picky);
+        create("sys-picky", QubeClass.AppVM, Map.of("provides_network", "True"));
+        admin.setFeature("sys-picky", "role", "picky");
+        admin.start("sys-picky");
+        byte[] file = stateBytes();
+
+        AdminException e = assertThrows(AdminException.class, () -> admin.setProperty("work", "netvm", "sys-picky"));
+
+        assertEquals("sys-relay", admin.get("work").value(QubeProperty.NETVM));
+        assertEquals("sys-relay", backend.links.get("work").netvm());
+        assertArrayEquals(file, stateBytes());
+        assertTrue(e.getMessage().contains("takes no clients") && e.getMessage().contains("back on its previous netvm"), e.getMessage());
+    }
+
+    @Test
+    void firewallProblemsAreWhatTheRoleOfTheRunningQubesNetvmSays() {
+        RecordingRole role = runningBehindARelay();
+        role.problems = List.of("rule 0 allows nothing for now");
+        assertEquals(role.problems, admin.firewallProblems("work"));
+        admin.kill("work");
+        assertEquals(List.of(), admin.firewallProblems("work"), "a halted qube's rules are in force nowhere, and wrong nowhere");
+        assertEquals(List.of(), admin.firewallProblems("dom0"));
+        assertThrows(NoSuchQubeException.class, () -> admin.firewallProblems("nosuch"));
     }
 
     /** sys-relay (role relay) with work behind it, both running, then the core restarts with the backend's domains still up. */

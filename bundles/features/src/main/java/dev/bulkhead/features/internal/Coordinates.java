@@ -13,12 +13,12 @@ record Coordinates(String groupId, String artifactId, String type, String classi
     static Coordinates parse(String text) {
         String[] parts = text.split(":", -1);
         if (parts.length < 3 || parts.length > 5) {
-            throw new IllegalArgumentException("'" + text + "' is not groupId:artifactId[:type[:classifier]]:version");
+            throw new InvalidFeatureFileException("'" + text + "' is not groupId:artifactId[:type[:classifier]]:version");
         }
         for (String part : parts) {
             // Also keeps "..", "/" and the like out of the repository path made from them.
             if (!PART.matcher(part).matches() || part.equals(".") || part.equals("..")) {
-                throw new IllegalArgumentException("'" + text + "': '" + part + "' is not a Maven coordinate part");
+                throw new InvalidFeatureFileException("'" + text + "': '" + part + "' is not a Maven coordinate part");
             }
         }
         String version = parts[parts.length - 1];

@@ -41,34 +41,34 @@ record FeatureFile(String name, String id, String description, List<Bundle> bund
         try {
             root = mapper.readTree(file.toFile());
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": not JSON: " + e.getOriginalMessage());
+            throw new InvalidFeatureFileException(file + ": not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot be read: " + e.getMessage());
+            throw new InvalidFeatureFileException(file + ": cannot be read: " + e.getMessage());
         }
         try {
             return parse(root);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage());
+        } catch (InvalidFeatureFileException e) {
+            throw new InvalidFeatureFileException(file + ": " + e.getMessage());
         }
     }
 
     static FeatureFile parse(JsonNode root) {
         if (root == null || !root.isObject()) {
-            throw new IllegalArgumentException("a feature is a JSON object");
+            throw new InvalidFeatureFileException("a feature is a JSON object");
         }
         String id = text(root, "id");
         Coordinates coordinates = Coordinates.parse(id);
         String description = root.hasNonNull("description") ? text(root, "description") : coordinates.artifactId();
         JsonNode bundleNodes = root.path("bundles");
         if (!bundleNodes.isArray()) {
-            throw new IllegalArgumentException("'bundles' must be an array");
+            throw new InvalidFeatureFileException("'bundles' must be an array");
         }
         List<Bundle> bundles = new ArrayList<>();
         for (JsonNode b : bundleNodes) {
             String bundleId = b.isTextual() ? b.asText() : text(b, "id");
             JsonNode order = b.path("start-order");
             if (!order.isMissingNode() && !(order.isInt() && order.asInt() > 0)) {
-                throw new IllegalArgumentException("bundle " + bundleId + ": 'start-order' must be a positive integer, not " + order);
+                throw new InvalidFeatureFileException("bundle " + bundleId + ": 'start-order' must be a positive integer, not " + order);
             }
             bundles.add(new Bundle(Coordinates.parse(bundleId), order.isMissingNode() ? 0 : order.asInt()));
         }
@@ -78,7 +78,7 @@ record FeatureFile(String name, String id, String description, List<Bundle> bund
         JsonNode configNodes = root.path("configurations");
         if (!configNodes.isMissingNode()) {
             if (!configNodes.isObject()) {
-                throw new IllegalArgumentException("'configurations' must be an object of PIDs");
+                throw new InvalidFeatureFileException("'configurations' must be an object of PIDs");
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = configNodes.fields(); it.hasNext();) {
                 Map.Entry<String, JsonNode> pid = it.next();
@@ -90,7 +90,7 @@ record FeatureFile(String name, String id, String description, List<Bundle> bund
 
     private static Map<String, Object> properties(String pid, JsonNode node) {
         if (!node.isObject()) {
-            throw new IllegalArgumentException("configuration " + pid + " must be an object");
+            throw new InvalidFeatureFileException("configuration " + pid + " must be an object");
         }
         Map<String, Object> properties = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
@@ -108,26 +108,31 @@ record FeatureFile(String name, String id, String description, List<Bundle> bund
             return v.asBoolean();
         }
         if (v.isIntegralNumber()) {
+            if (!v.canConvertToLong()) {
+                // asLong would wrap it round to some other number
+                throw new InvalidFeatureFileException("configuration " + pid + ": '" + key + "' is " + v
+                        + ", beyond the 64-bit integers a configuration holds");
+            }
             return v.asLong();
         }
         if (v.isArray()) {
             List<String> items = new ArrayList<>();
             for (JsonNode item : v) {
                 if (!item.isTextual()) {
-                    throw new IllegalArgumentException("configuration " + pid + ": '" + key + "' arrays hold strings only");
+                    throw new InvalidFeatureFileException("configuration " + pid + ": '" + key + "' arrays hold strings only");
                 }
                 items.add(item.asText());
             }
             return items.toArray(String[]::new);
         }
-        throw new IllegalArgumentException("configuration " + pid + ": '" + key + "' must be a string, boolean, integer or"
+        throw new InvalidFeatureFileException("configuration " + pid + ": '" + key + "' must be a string, boolean, integer or"
                 + " array of strings, not " + v);
     }
 
     private static String text(JsonNode node, String field) {
         JsonNode v = node.path(field);
         if (!v.isTextual() || v.asText().isBlank()) {
-            throw new IllegalArgumentException("'" + field + "' must be a non-empty string");
+            throw new InvalidFeatureFileException("'" + field + "' must be a non-empty string");
         }
         return v.asText();
     }

@@ -306,7 +306,7 @@ public final class FeatureService implements FeatureAdmin {
             FeatureFile f;
             try {
                 f = FeatureFile.read(mapper, file);
-            } catch (IllegalArgumentException e) {
+            } catch (InvalidFeatureFileException e) {
                 LOG.log(Level.WARNING, "feature file ignored: " + e.getMessage());
                 continue;
             }

@@ -7,11 +7,14 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Runs one shell command in the running platform:
- * {@code java -cp dev.bulkhead.shell.jar dev.bulkhead.shell.client.Client 'qvm:ls'}.
- * The arguments are joined into one command line; the command's output is copied to this
+ * {@code java -cp dev.bulkhead.shell.jar dev.bulkhead.shell.client.Client qvm:prefs work label}.
+ * The first argument names the command and each further argument reaches it as it is: nothing in
+ * them is parsed, so a qube name or value from anywhere is safe to pass. Only with {@code -c} is
+ * one argument a command line in the shell's syntax. The command's output is copied to this
  * process's and its exit status becomes this process's. Plain JDK only, so that it runs outside
  * the framework.
  */
@@ -22,6 +25,18 @@ public final class Client {
 
     /** The status when no command ran, as distinct from a command that failed (1). */
     public static final int NOT_RUN = 2;
+
+    /** The one option, which must come first: its one argument is a command line, parsed by the shell. */
+    public static final String LINE_OPTION = "-c";
+
+    static final String USAGE = """
+            usage: client COMMAND [ARGUMENT...]   e.g. client qvm:prefs work label
+                   client -c 'COMMAND LINE'      e.g. client -c 'qvm:ls; qvm:prefs work'
+            Each ARGUMENT reaches COMMAND exactly as given: ; | & < > $ { } quotes and newlines in it
+            mean nothing, so it is safe to pass any qube name or value. With -c the one argument is
+            parsed with the shell's whole syntax (sequences, pipes, redirections, $variables,
+            closures): never build it from text you do not control.
+            """;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -38,21 +53,42 @@ public final class Client {
             client.err.println("set -D" + DATA_PROPERTY + " or " + DATA_ENVIRONMENT + " to the platform's data directory");
             System.exit(NOT_RUN);
         }
-        if (args.length == 0) {
-            client.err.println("usage: client '<command line>'   e.g. client 'qvm:ls'");
-            System.exit(NOT_RUN);
-        }
-        System.exit(client.run(ClientSocket.in(Path.of(data)), String.join(" ", args)));
+        System.exit(client.run(ClientSocket.in(Path.of(data)), List.of(args)));
     }
 
-    public int run(Path socket, String commandLine) {
-        Frame command;
+    /** Runs what {@code args}, as given on the command line, ask for; returns the exit status. */
+    public int run(Path socket, List<String> args) {
+        if (args.isEmpty() || args.get(0).equals("-h") || args.get(0).equals("--help")) {
+            (args.isEmpty() ? err : out).print(USAGE);
+            return args.isEmpty() ? NOT_RUN : 0;
+        }
+        Frame request;
         try {
-            command = Frame.command(commandLine);
-        } catch (IllegalArgumentException tooLong) {
-            err.println("command line too long: " + tooLong.getMessage());
+            request = request(args);
+        } catch (IllegalArgumentException refused) {
+            err.println("client: " + refused.getMessage());
+            err.print(USAGE);
             return NOT_RUN;
         }
+        return send(socket, request);
+    }
+
+    private static Frame request(List<String> args) {
+        String first = args.get(0);
+        if (first.equals(LINE_OPTION)) {
+            if (args.size() != 2) {
+                throw new IllegalArgumentException(LINE_OPTION + " takes exactly one argument, the command line; got " + (args.size() - 1));
+            }
+            return Frame.command(args.get(1));
+        }
+        // Reserved, so that options can be added without changing what a command name means.
+        if (first.startsWith("-")) {
+            throw new IllegalArgumentException("unknown option " + first);
+        }
+        return Frame.arguments(args);
+    }
+
+    private int send(Path socket, Frame request) {
         // notExists, not !exists: a socket that cannot be looked at (no permission) is reported by connect.
         if (Files.notExists(socket)) {
             err.println("bulkhead is not running (no " + socket + ")");
@@ -60,7 +96,7 @@ public final class Client {
         }
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             try {
-                command.writeTo(channel);
+                request.writeTo(channel);
             } catch (IOException closedEarly) {
                 // The platform refuses some clients before reading their command; its answer says why.
             }

@@ -6,19 +6,20 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * One unit of the client channel's protocol: a type byte, a 4-byte big-endian payload length,
- * then the payload. The client sends one {@link FrameType#COMMAND} frame and keeps its side open;
- * the platform answers with any number of {@link FrameType#STDOUT} and {@link FrameType#STDERR}
- * frames and one {@link FrameType#EXIT} frame, then closes. A client that closes its side before
+ * then the payload. The client sends one {@link FrameType#ARGUMENTS} or {@link FrameType#COMMAND}
+ * frame and keeps its side open; the platform answers with any number of {@link FrameType#STDOUT}
+ * and {@link FrameType#STDERR} frames and one {@link FrameType#EXIT} frame, then closes. A client that closes its side before
  * the exit frame cancels the command.
  * <p>
  * Frames are read and written on channels rather than streams because the platform reads (to
  * notice a client hanging up) while another thread writes output on the same socket.
  */
 public record Frame(FrameType type, byte[] payload) {
-    /** Larger output is split over several frames; a larger command line is refused. */
+    /** Larger output is split over several frames; a larger request is refused. */
     public static final int MAX_PAYLOAD = 64 * 1024;
 
     static final int HEADER_LENGTH = 5;
@@ -34,12 +35,25 @@ public record Frame(FrameType type, byte[] payload) {
         return new Frame(FrameType.COMMAND, commandLine.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** A command and its arguments, each delivered as given: see {@link ArgumentVector#encode}. */
+    public static Frame arguments(List<String> argv) {
+        return new Frame(FrameType.ARGUMENTS, ArgumentVector.encode(argv));
+    }
+
     public static Frame exit(int status) {
         return new Frame(FrameType.EXIT, ByteBuffer.allocate(Integer.BYTES).putInt(status).array());
     }
 
     public String text() {
         return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    /** The command and its arguments of an {@link FrameType#ARGUMENTS} frame, strictly checked. */
+    public List<String> arguments() throws ProtocolException {
+        if (type != FrameType.ARGUMENTS) {
+            throw new ProtocolException("expected an argument frame, got " + type);
+        }
+        return ArgumentVector.decode(payload);
     }
 
     public int exitStatus() throws ProtocolException {

@@ -23,6 +23,12 @@ final class CommandLine {
      * @param aliases short spelling to long spelling
      */
     static CommandLine parse(String[] args, Set<String> flags, Set<String> valued, Map<String, String> aliases) {
+        for (int n = 0; n < args.length; n++) {
+            // What an unset $variable gives in a command line.
+            if (args[n] == null) {
+                throw new InvalidValueException("argument", "null", "argument " + (n + 1) + " is missing (an unset variable?)");
+            }
+        }
         CommandLine cl = new CommandLine();
         int i = 0;
         for (; i < args.length; i++) {
@@ -47,7 +53,7 @@ final class CommandLine {
             } else if (valued.contains(name)) {
                 if (value == null) {
                     if (i + 1 >= args.length) {
-                        throw new InvalidValueException("option", name, "it needs a value");
+                        throw new InvalidValueException("option", printable(name), "it needs a value");
                     }
                     value = args[++i];
                 }
@@ -55,7 +61,7 @@ final class CommandLine {
             } else {
                 List<String> known = new ArrayList<>(flags);
                 known.addAll(valued);
-                throw new InvalidValueException("option", a, known.isEmpty() ? "this command takes no options"
+                throw new InvalidValueException("option", printable(a), known.isEmpty() ? "this command takes no options"
                         : "known options: " + String.join(", ", known));
             }
         }
@@ -81,8 +87,15 @@ final class CommandLine {
     /** The operands, which must number between {@code min} and {@code max}. */
     List<String> operands(int min, int max, String usage) {
         if (operands.size() < min || operands.size() > max) {
-            throw new InvalidValueException("arguments", String.join(" ", operands), "usage: " + usage);
+            throw new InvalidValueException("arguments", printable(String.join(" ", operands)), "usage: " + usage);
         }
         return operands;
+    }
+
+    /** The text with each control character shown as '?': error messages are printed on the caller's terminal. */
+    static String printable(String text) {
+        StringBuilder shown = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> shown.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+        return shown.toString();
     }
 }

@@ -424,9 +424,37 @@ public final class QvmCommands {
         List<String> tags = ops.size() > 2 ? ops.subList(2, ops.size()) : List.of();
         switch (action) {
             case "list" -> admin.get(name).tags().forEach(out()::println);
-            case "add" -> tags.forEach(t -> admin.addTag(name, t));
-            case "del" -> tags.forEach(t -> admin.removeTag(name, t));
+            case "add" -> allOrNothing(tags, admin.get(name).tags(), t -> admin.addTag(name, t), t -> admin.removeTag(name, t));
+            case "del" -> allOrNothing(tags, List.of(), t -> admin.removeTag(name, t), t -> admin.addTag(name, t));
             default -> throw new InvalidValueException("action", action, "list, add or del");
+        }
+    }
+
+    /**
+     * Applies {@code apply} to each item; when one is refused, those already done are undone
+     * (except items in {@code untouched}, on which applying changed nothing), so the refused command
+     * changes nothing.
+     */
+    private static void allOrNothing(List<String> items, java.util.Collection<String> untouched,
+            java.util.function.Consumer<String> apply, java.util.function.Consumer<String> undo) {
+        List<String> done = new ArrayList<>();
+        try {
+            for (String item : items) {
+                apply.accept(item);
+                if (!untouched.contains(item) && !done.contains(item)) {
+                    done.add(item);
+                }
+            }
+        } catch (RuntimeException e) {
+            for (int i = done.size() - 1; i >= 0; i--) {
+                String item = done.get(i);
+                try {
+                    undo.accept(item);
+                } catch (RuntimeException u) {
+                    e.addSuppressed(u);
+                }
+            }
+            throw e;
         }
     }
 
@@ -463,6 +491,10 @@ public final class QvmCommands {
                 admin.setFirewallRules(name, List.of(FirewallRule.ACCEPT_ALL));
             }
             default -> throw new InvalidValueException("action", action, "list, add, del or reset");
+        }
+        // saved, but not all in force as written (a host name that does not resolve): said, not refused
+        for (String problem : admin.firewallProblems(name)) {
+            System.err.println("warning: " + problem);
         }
     }
 

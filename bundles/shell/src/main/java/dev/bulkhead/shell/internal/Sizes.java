@@ -23,16 +23,16 @@ final class Sizes {
         String accepted = "bytes, or a number with KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024)";
         Matcher m = SIZE.matcher(text == null ? "" : text.strip());
         if (!m.matches()) {
-            throw new InvalidValueException("size", String.valueOf(text), accepted);
+            throw new InvalidValueException("size", CommandLine.printable(String.valueOf(text)), accepted);
         }
         Long unit = UNITS.get(m.group(2).toLowerCase(Locale.ROOT));
         if (unit == null) {
-            throw new InvalidValueException("size", text, accepted);
+            throw new InvalidValueException("size", CommandLine.printable(text), accepted);
         }
         try {
             return Math.multiplyExact(Long.parseLong(m.group(1)), unit);
         } catch (ArithmeticException | NumberFormatException e) {
-            throw new InvalidValueException("size", text, "at most " + Long.MAX_VALUE + " bytes");
+            throw new InvalidValueException("size", CommandLine.printable(text), "at most " + Long.MAX_VALUE + " bytes");
         }
     }
 

@@ -37,6 +37,14 @@ class FrameTest {
     }
 
     @Test
+    void argumentLayoutIsCountThenEachLengthAndUtf8() throws IOException {
+        byte[] wire = encode(Frame.arguments(java.util.List.of("a", "b;é")));
+        assertArrayEquals(new byte[] {4, 0, 0, 0, 17, 0, 0, 0, 2, 0, 0, 0, 1, 'a', 0, 0, 0, 4, 'b', ';', (byte) 0xc3, (byte) 0xa9}, wire);
+        assertEquals(java.util.List.of("a", "b;é"), Frame.readFrom(channel(wire)).arguments());
+        assertThrows(ProtocolException.class, () -> Frame.command("a b").arguments());
+    }
+
+    @Test
     void framesRoundTripInOrder() throws IOException {
         ReadableByteChannel in = channel(encode(
                 Frame.command("qvm:ls --raw-list"),

@@ -200,11 +200,15 @@ public final class PackageReader {
     }
 
     private void unpackRoot(PayloadFile f, Path archive, Path root, InstallListener listener, boolean applyOwners) throws IOException {
-        RootExtractor extractor = new RootExtractor(root, new RootExtractor.Limits(limits.maxUnpackedBytes(), limits.maxEntries()),
-                applyOwners);
+        RootExtractor extractor = new RootExtractor(root,
+                new RootExtractor.Limits(limits.maxUnpackedBytes(), limits.maxEntries(), f.unpackedSize()), applyOwners);
         long total = Math.max(1, f.unpackedSize());
         try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16), 1 << 16)) {
-            extractor.extract(in, bytes -> listener.progress(InstallListener.Phase.UNPACK, Math.min(bytes, total), total));
+            long unpacked = extractor.extract(in, bytes -> listener.progress(InstallListener.Phase.UNPACK, bytes, total));
+            if (unpacked != f.unpackedSize()) {
+                throw new AdminException("payload file " + f.name() + " unpacks to " + unpacked + " bytes, its signed manifest declares "
+                        + f.unpackedSize() + " (unpacked_size)");
+            }
         } catch (ZipException e) {
             throw new AdminException("payload file " + f.name() + " is not a gzip-compressed tar archive: " + e.getMessage(), e);
         } catch (TarException e) {

@@ -33,8 +33,13 @@ import dev.bulkhead.templates.internal.tar.TarReader;
  * runs, as every Debian root needs ({@code /etc/alternatives}).
  */
 public final class RootExtractor {
-    /** How much an archive may unpack to. */
-    public record Limits(long maxUnpackedBytes, int maxEntries) {
+    /**
+     * How much an archive may unpack to.
+     *
+     * @param maxUnpackedBytes the configured most (max.unpacked.mb)
+     * @param declaredBytes    what the signed manifest says it unpacks to (unpacked_size): never more is written
+     */
+    public record Limits(long maxUnpackedBytes, int maxEntries, long declaredBytes) {
     }
 
     /** Hears the unpacked bytes grow. */
@@ -156,6 +161,8 @@ public final class RootExtractor {
     }
 
     private void file(String path, TarEntry e, InputStream content, Progress progress) throws IOException {
+        // refused on what the header announces, before the file exists; the bytes are counted again as they come
+        checkBudget(unpacked + e.size());
         Path target = root.resolve(path);
         made.put(path, TarEntry.Type.FILE);
         try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
@@ -164,10 +171,7 @@ public final class RootExtractor {
             long written = 0;
             for (int n; (n = content.read(buffer)) > 0;) {
                 unpacked += n;
-                if (unpacked > limits.maxUnpackedBytes()) {
-                    throw new AdminException("the root archive unpacks to more than " + limits.maxUnpackedBytes()
-                            + " bytes, the most allowed (max.unpacked.mb)");
-                }
+                checkBudget(unpacked);
                 out.write(buffer, 0, n);
                 written += n;
                 progress.unpacked(unpacked);
@@ -177,6 +181,17 @@ public final class RootExtractor {
             }
         }
         attributes(target, e);
+    }
+
+    private void checkBudget(long bytes) {
+        if (bytes > limits.maxUnpackedBytes() || bytes < 0) {
+            throw new AdminException("the root archive unpacks to more than " + limits.maxUnpackedBytes()
+                    + " bytes, the most allowed (max.unpacked.mb)");
+        }
+        if (bytes > limits.declaredBytes()) {
+            throw new AdminException("the root archive unpacks to more than the " + limits.declaredBytes()
+                    + " bytes its signed manifest declares (unpacked_size)");
+        }
     }
 
     private void symlink(String path, TarEntry e) throws IOException {

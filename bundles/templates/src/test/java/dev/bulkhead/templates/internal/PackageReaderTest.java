@@ -137,6 +137,38 @@ class PackageReaderTest {
     }
 
     @Test
+    void aRootThatUnpacksToMoreThanItsManifestDeclaresIsRefusedBeforeTheExcessIsWritten() throws IOException {
+        byte[] root = Archives.minimalRoot().file("big", "x".repeat(200_000), 0644).gzipped();
+        long declared = "#!busybox".length() + "#!/bin/sh\n".length() + 1000;
+
+        AdminException e = refused(write(manifest(root, declared), null, root), false);
+
+        assertEquals("the root archive unpacks to more than the " + declared + " bytes its signed manifest declares (unpacked_size)",
+                e.getMessage());
+        assertFalse(Files.exists(staging.resolve("root/big")), "nothing of the file that would pass the declared size is written");
+    }
+
+    @Test
+    void aRootThatUnpacksToLessThanItsManifestDeclaresIsRefused() throws IOException {
+        byte[] root = Archives.minimalRoot().gzipped();
+
+        AdminException e = refused(write(manifest(root, 500_000), null, root), false);
+
+        assertEquals("payload file root.tar.gz unpacks to 19 bytes, its signed manifest declares 500000 (unpacked_size)", e.getMessage());
+    }
+
+    @Test
+    void theConfiguredLimitStillHoldsWhenTheManifestDeclaresTheTruth() throws IOException {
+        byte[] root = Archives.minimalRoot().file("big", "x".repeat(4096), 0644).gzipped();
+        Path pkg = write(manifest(root), null, root);
+
+        AdminException e = assertThrows(AdminException.class, () -> new PackageReader(Map.of(Ed25519Keys.id(key.getPublic()), key.getPublic()),
+                "test", new PackageReader.Limits(1 << 20, 4096, 1000)).read(pkg, "lite", false, staging, InstallListener.NONE, true));
+
+        assertTrue(e.getMessage().contains("more than the 4096 allowed (max.unpacked.mb)"), e.getMessage());
+    }
+
+    @Test
     void eachHostileRootShapeIsRefusedWithinAPackage() throws IOException {
         Map<String, Archives> shapes = Map.of(
                 "has '..' in its path", Archives.minimalRoot().file("../evil", "x", 0644),
@@ -217,6 +249,11 @@ class PackageReaderTest {
         for (TarEntry e = tar.next(); e != null; e = tar.next()) {
             unpacked += e.size();
         }
+        return manifest(root, unpacked);
+    }
+
+    /** The manifest of a root archive that declares it unpacks to {@code unpacked} bytes. */
+    private static byte[] manifest(byte[] root, long unpacked) {
         String sha = HexFormat.of().formatHex(PackageReader.sha256().digest(root));
         return Manifests.write(new TemplateManifest(1, "base", "1.0", "test", "2025-01-01T00:00:00Z", List.of("lite"), Map.of(),
                 List.of(new PayloadFile("root.tar.gz", PayloadFile.ROOTFS, List.of("lite"), root.length, sha, unpacked))));

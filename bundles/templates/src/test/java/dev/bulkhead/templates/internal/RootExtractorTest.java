@@ -24,7 +24,7 @@ import dev.bulkhead.templates.internal.tar.TarEntry;
  * refused before anything reaches outside the root.
  */
 class RootExtractorTest {
-    private static final RootExtractor.Limits LIMITS = new RootExtractor.Limits(1 << 20, 100);
+    private static final RootExtractor.Limits LIMITS = new RootExtractor.Limits(1 << 20, 100, 1 << 20);
 
     @TempDir
     Path temp;

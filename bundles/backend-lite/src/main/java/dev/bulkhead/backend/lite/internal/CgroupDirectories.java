@@ -1,6 +1,7 @@
 package dev.bulkhead.backend.lite.internal;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -8,9 +9,15 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 
 import dev.bulkhead.api.AdminException;
 
@@ -35,6 +42,36 @@ final class CgroupDirectories {
             }
         }
         return found;
+    }
+
+    /** The cgroups below the path in any hierarchy, as cgroup paths, each after those below it. */
+    List<String> descendants(String cgroupPath) {
+        Set<String> found = new LinkedHashSet<>();
+        for (Path dir : existing(cgroupPath)) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.skip(1).filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                        .forEach(p -> found.add(cgroupPath + "/" + dir.relativize(p)));
+            } catch (IOException | UncheckedIOException e) {
+                // The cgroup went away while being listed: nothing of it is left to find.
+            }
+        }
+        List<String> deepestFirst = new ArrayList<>(found);
+        deepestFirst.sort(Comparator.comparing((String c) -> c.split("/").length).reversed());
+        return deepestFirst;
+    }
+
+    /** The processes in the cgroup itself, in any hierarchy. */
+    SortedSet<Long> processes(String cgroupPath) {
+        SortedSet<Long> pids = new TreeSet<>();
+        for (Path dir : existing(cgroupPath)) {
+            try {
+                Files.readAllLines(dir.resolve("cgroup.procs")).stream().map(String::strip).filter(l -> !l.isEmpty())
+                        .map(Long::valueOf).forEach(pids::add);
+            } catch (IOException e) {
+                // Gone meanwhile, with its processes.
+            }
+        }
+        return pids;
     }
 
     /** CPU time and memory of one cgroup. */

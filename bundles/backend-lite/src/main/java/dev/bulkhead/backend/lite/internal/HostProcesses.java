@@ -18,7 +18,8 @@ final class HostProcesses {
     }
 
     /**
-     * Waits until the process has exited (gone, or a zombie) or the timeout has passed.
+     * Waits until the process has exited (gone, or a zombie) or the timeout has passed. An interrupt
+     * does not end the wait early (a stop cut short would skip its grace), it is kept for the caller.
      *
      * @return whether it exited in time
      */
@@ -29,20 +30,26 @@ final class HostProcesses {
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = FIRST_POLL_MILLIS;
-        while (System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(Math.min(pause, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-            } catch (InterruptedException e) {
+        boolean interrupted = false;
+        try {
+            while (System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(Math.min(pause, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                // A different start time means the pid was reused: the process we waited for is gone.
+                if (!liveStartTime(pid).equals(startTime)) {
+                    return true;
+                }
+                pause = Math.min(pause * 2, LONGEST_POLL_MILLIS);
+            }
+            return false;
+        } finally {
+            if (interrupted) {
                 Thread.currentThread().interrupt();
-                return false;
             }
-            // A different start time means the pid was reused: the process we waited for is gone.
-            if (!liveStartTime(pid).equals(startTime)) {
-                return true;
-            }
-            pause = Math.min(pause * 2, LONGEST_POLL_MILLIS);
         }
-        return false;
     }
 
     /** The process's start time (field 22 of its stat), or empty when it is gone or a zombie. */

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -22,6 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -35,9 +37,11 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
@@ -54,6 +58,7 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
 public final class LiteBackend implements HypervisorBackend {
+    private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
     /** Framework property naming the platform's data directory; this backend owns its {@code lite} subdirectory. */
@@ -103,6 +108,9 @@ public final class LiteBackend implements HypervisorBackend {
     private final BuiltinRootfs builtinRoot;
     private final LiteVolumes volumes;
     private final Path procSelf;
+    private final HostReconciler reconciler;
+    private final InitWatch inits;
+    private final List<DomainExitListener> exitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
     /**
@@ -128,8 +136,52 @@ public final class LiteBackend implements HypervisorBackend {
         this.oci = new OciConfig(json);
         this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
-        this.volumes = new LiteVolumes(executor, new MountTable(host.proc()), host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
+        MountTable mounts = new MountTable(host.proc());
+        this.volumes = new LiteVolumes(executor, mounts, host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
+        this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, processes, mounts, volumes, executor, host,
+                settings.commandTimeout());
+        this.inits = new InitWatch(host.proc(), "perl", this::initDied);
+    }
+
+    @Deactivate
+    void deactivate() {
+        inits.close();
+    }
+
+    /**
+     * A domain's init ended without being asked: the first thing is to take its links down, so that a
+     * dead netvm forwards nothing more (its namespace would, filter and all, until it is removed).
+     * The rest of the clean-up is the core's, which notices the domain stopped.
+     */
+    private void initDied(String name) {
+        String domainNetns = layout.netnsName(name);
+        try {
+            if (netns.exists(domainNetns)) {
+                netns.linksDown(domainNetns);
+            }
+        } catch (AdminException e) {
+            // a stop of the domain may have removed the namespace meanwhile
+            LOG.log(System.Logger.Level.WARNING, "cannot take the links of dead domain " + name + " down: " + e.getMessage());
+        }
+        LOG.log(System.Logger.Level.WARNING, "the init of domain " + name + " ended; its links are down");
+        for (DomainExitListener listener : exitListeners) {
+            try {
+                listener.exited(name);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "exit listener " + listener + " failed on " + name, e);
+            }
+        }
+    }
+
+    @Override
+    public void addExitListener(DomainExitListener listener) {
+        exitListeners.add(listener);
+    }
+
+    @Override
+    public void removeExitListener(DomainExitListener listener) {
+        exitListeners.remove(listener);
     }
 
     /** What the built-in root is made of: the busybox and the network tools present on this host. */
@@ -176,7 +228,7 @@ public final class LiteBackend implements HypervisorBackend {
                 Path rootfs = prepared.root() == null ? builtinRoot.ensure() : prepared.root();
                 Path bundle = writeBundle(spec, rootfs, prepared);
                 netns.create(layout.netnsName(name));
-                runc.run(name, bundle, layout.consoleLog(name));
+                inits.watch(name, runc.run(name, bundle, layout.consoleLog(name)));
             } catch (AdminException e) {
                 try {
                     removeRuntime(name);
@@ -195,6 +247,7 @@ public final class LiteBackend implements HypervisorBackend {
         QubeNames.validate(name);
         Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
         synchronized (lockOf(name)) {
+            inits.forget(name);
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && !state.get().status().equals(STOPPED)) {
                 RuncRuntime.ContainerState container = state.get();
@@ -216,6 +269,7 @@ public final class LiteBackend implements HypervisorBackend {
     public void kill(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            inits.forget(name);
             // runc's forced delete of a running container polls for its end only every 100 ms
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
@@ -279,6 +333,7 @@ public final class LiteBackend implements HypervisorBackend {
     public void destroy(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
+            inits.forget(name);
             removeRuntime(name);
             try {
                 // runc delete normally takes its state with it; an unreadable state it cannot delete.
@@ -305,7 +360,26 @@ public final class LiteBackend implements HypervisorBackend {
 
     @Override
     public List<DomainStatus> domains() {
-        return runc.list().stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
+        List<RuncRuntime.ContainerState> containers = runc.list();
+        for (RuncRuntime.ContainerState c : containers) {
+            // containers an earlier platform run started are watched from when they are first seen
+            if (c.status().equals(RUNNING) && !inits.watches(c.id())) {
+                inits.watch(c.id(), c.pid());
+            }
+        }
+        return containers.stream().map(c -> new DomainStatus(c.id(), powerState(c.status()))).toList();
+    }
+
+    @Override
+    public List<Leftover> reconcile(Set<String> keep) {
+        // Starts hold this shared while they make a domain's namespace and cgroup: half-made, those are no leftovers.
+        Lock exclusive = cgroupParent.writeLock();
+        exclusive.lock();
+        try {
+            return reconciler.reconcile(Set.copyOf(keep));
+        } finally {
+            exclusive.unlock();
+        }
     }
 
     @Override

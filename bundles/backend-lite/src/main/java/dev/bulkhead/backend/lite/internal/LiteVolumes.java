@@ -359,18 +359,25 @@ final class LiteVolumes implements VolumeStorage {
         Path backingFile = sysBlock.resolve(Path.of(device).getFileName().toString()).resolve("loop").resolve("backing_file");
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 1;
-        while (Files.exists(backingFile)) {
-            if (System.nanoTime() > deadline) {
-                throw new AdminException("loop device " + device + " is still attached " + timeout.toSeconds() + " s after its"
-                        + " file system was unmounted");
+        boolean interrupted = false;
+        try {
+            while (Files.exists(backingFile)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AdminException("loop device " + device + " is still attached " + timeout.toSeconds() + " s after its"
+                            + " file system was unmounted");
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException e) {
+                    // a release cut off here would leave the volume half-released: it waits its bounded time
+                    interrupted = true;
+                }
+                pause = Math.min(pause * 2, 20);
             }
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
+        } finally {
+            if (interrupted) {
                 Thread.currentThread().interrupt();
-                throw new AdminException("interrupted waiting for loop device " + device + " to detach", e);
             }
-            pause = Math.min(pause * 2, 20);
         }
     }
 

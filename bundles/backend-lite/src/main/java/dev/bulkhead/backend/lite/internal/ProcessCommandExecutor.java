@@ -44,21 +44,34 @@ final class ProcessCommandExecutor implements CommandExecutor {
             feed(process.getOutputStream(), command.stdin());
         }
         boolean timedOut = false;
-        try {
-            if (!process.waitFor(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-                timedOut = true;
-                killTree(process);
-                process.waitFor();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (!process.waitFor(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    timedOut = true;
+                    killTree(process);
+                    process.waitFor();
+                }
+                break;
+            } catch (InterruptedException e) {
+                if (command.cancellable()) {
+                    killTree(process);
+                    Thread.currentThread().interrupt();
+                    throw new AdminException("interrupted while running '" + command.display() + "'", e);
+                }
+                // a host change cut off halfway leaves the host half-changed: it runs to its end or timeout
+                interrupted = true;
             }
-        } catch (InterruptedException e) {
-            killTree(process);
-            Thread.currentThread().interrupt();
-            throw new AdminException("interrupted while running '" + command.display() + "'", e);
         }
         long outputDeadline = timedOut ? System.nanoTime() + OUTPUT_GRACE.toNanos()
                 : Math.max(deadline, System.nanoTime() + OUTPUT_GRACE.toNanos());
-        return new CommandResult(process.exitValue(), collected(stdout, outputDeadline),
+        CommandResult result = new CommandResult(process.exitValue(), collected(stdout, outputDeadline),
                 collected(stderr, outputDeadline), timedOut);
+        if (interrupted) {
+            // only now: with the flag up, collecting the output would stop short
+            Thread.currentThread().interrupt();
+        }
+        return result;
     }
 
     /**

@@ -45,15 +45,26 @@ final class RuncRuntime {
         return Files.exists(root.resolve(id));
     }
 
-    /** Creates and starts the container detached; its init's stdout and stderr go to the console log. */
-    void run(String id, Path bundle, Path consoleLog) {
+    /**
+     * Creates and starts the container detached; its init's stdout and stderr go to the console log.
+     *
+     * @return the host pid of its init, or 0 when runc did not say
+     */
+    long run(String id, Path bundle, Path consoleLog) {
         long offset = sizeOf(consoleLog);
-        Command command = command("run", "-d", "--bundle", bundle.toString(), id).withOutputTo(consoleLog);
+        Path pidFile = bundle.resolve("init.pid");
+        Command command = command("run", "-d", "--pid-file", pidFile.toString(), "--bundle", bundle.toString(), id)
+                .withOutputTo(consoleLog);
         CommandResult result = executor.run(command);
         if (!result.succeeded()) {
             // runc reports into the same file as the container's console: take its words from there.
             throw command.failure(new CommandResult(result.exitStatus(), new byte[0], readFrom(consoleLog, offset),
                     result.timedOut()));
+        }
+        try {
+            return Long.parseLong(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            return 0;
         }
     }
 
@@ -111,7 +122,7 @@ final class RuncRuntime {
         List<String> args = new ArrayList<>(List.of("exec", "--pid-file", pidFile.toString(), "--cwd", "/", "--env",
                 OciConfig.PATH, id));
         args.addAll(argv);
-        return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit));
+        return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit).asCancellable());
     }
 
     private Command command(String... args) {

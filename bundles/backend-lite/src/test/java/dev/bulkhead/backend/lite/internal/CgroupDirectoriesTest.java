@@ -33,6 +33,26 @@ class CgroupDirectoriesTest {
     }
 
     @Test
+    void theCgroupsBelowAPathComeFromEveryHierarchyDeepestFirstWithTheirProcesses() throws IOException {
+        Files.createDirectories(root.resolve("memory/bulkhead-abc/work/sub"));
+        Files.createDirectories(root.resolve("pids/bulkhead-abc/half"));
+        Files.writeString(root.resolve("memory/bulkhead-abc/work/cgroup.procs"), "12\n7\n");
+        Files.writeString(root.resolve("pids/bulkhead-abc/half/cgroup.procs"), "");
+        Files.createDirectories(root.resolve("pids/bulkhead-abc/work"));
+        Files.writeString(root.resolve("pids/bulkhead-abc/work/cgroup.procs"), "7\n");
+        Files.createDirectories(root.resolve("pids/bulkhead-other/work"));
+        CgroupDirectories cgroups = new CgroupDirectories(root);
+
+        List<String> below = cgroups.descendants("/bulkhead-abc");
+
+        assertEquals("/bulkhead-abc/work/sub", below.get(0));
+        assertEquals(List.of("/bulkhead-abc/half", "/bulkhead-abc/work", "/bulkhead-abc/work/sub"), below.stream().sorted().toList());
+        assertEquals(List.of(7L, 12L), List.copyOf(cgroups.processes("/bulkhead-abc/work")));
+        assertEquals(List.of(), List.copyOf(cgroups.processes("/bulkhead-abc/half")));
+        assertEquals(List.of(), cgroups.descendants("/bulkhead-none"));
+    }
+
+    @Test
     void onAUnifiedHostTheRootIsTheOnlyHierarchy() throws IOException {
         Files.createFile(root.resolve("cgroup.controllers"));
         Path cgroup = Files.createDirectories(root.resolve("bulkhead-abc/work"));

@@ -413,6 +413,32 @@ class LiteBackendSystemTest {
     }
 
     @Test
+    void aNetvmWhoseInitIsKilledFromTheHostTakesItsLinksDownByItself() {
+        start(backend, providerSpec("sys-net"));
+        start(backend, spec("sys-c"));
+        backend.connect(new LinkSpec("sys-c", 12, "sys-net", "10.137.0.12", "10.138.0.1"));
+        assertTrue(pingFrom("sys-c", "10.138.0.1").succeeded());
+        String runcState = new ProcessCommandExecutor().runOrThrow(Command.of(EXEC_TIMEOUT, List.of("runc", "--root",
+                layoutOf(data).runcRoot().toString(), "state", "sys-net"))).stdoutText();
+        java.util.regex.Matcher pid = java.util.regex.Pattern.compile("\"pid\": *([0-9]+)").matcher(runcState);
+        assertTrue(pid.find(), runcState);
+
+        new ProcessCommandExecutor().runOrThrow(Command.of(EXEC_TIMEOUT, List.of("kill", "-9", pid.group(1))));
+
+        // nobody asks the backend anything: it notices the death itself
+        awaitTrue(() -> !clientLinkUp("sys-c"), "the dead netvm's link to its client to go down");
+        assertFalse(pingFrom("sys-c", "10.138.0.1").succeeded());
+        assertEquals(PowerState.Halted, backend.state("sys-net"));
+    }
+
+    /** Whether the client's eth0 is up with a carrier, that is, its netvm's end of the link is up. */
+    private boolean clientLinkUp(String client) {
+        CommandResult link = new ProcessCommandExecutor().run(Command.of(EXEC_TIMEOUT, List.of("ip", "-n",
+                layoutOf(data).netnsName(client), "-o", "link", "show", "eth0")));
+        return link.succeeded() && link.stdoutText().contains("state UP");
+    }
+
+    @Test
     void connectingAClientThatIsNotRunningIsRefused() {
         start(backend, spec("sys-net"));
 

@@ -73,7 +73,7 @@ class LiteBackendTest {
                 "/bin/busybox --list",
                 "ip netns add " + ns,
                 "ip -n " + ns + " link set lo up",
-                runc + "run -d --bundle D/lite/domains/work work"), executor.lines(data));
+                runc + "run -d --pid-file D/lite/domains/work/init.pid --bundle D/lite/domains/work work"), executor.lines(data));
         Command run = executor.commands().get(3);
         assertEquals(layout.consoleLog("work"), run.output());
         assertTrue(Files.readString(layout.configFile("work")).contains("\"hostname\" : \"work\""));
@@ -115,7 +115,7 @@ class LiteBackendTest {
                 "/bin/busybox --list",
                 "ip netns add " + ns,
                 "ip -n " + ns + " link set lo up",
-                runc + "run -d --bundle D/lite/domains/work work"), executor.lines(data));
+                runc + "run -d --pid-file D/lite/domains/work/init.pid --bundle D/lite/domains/work work"), executor.lines(data));
     }
 
     @Test
@@ -132,7 +132,7 @@ class LiteBackendTest {
 
         AdminException e = assertThrows(AdminException.class, () -> backend.start(spec("work")));
 
-        assertTrue(e.getMessage().contains("run -d --bundle"), e.getMessage());
+        assertTrue(e.getMessage().contains("run -d --pid-file"), e.getMessage());
         assertTrue(e.getMessage().endsWith("failed (exit 1): runc run failed: no \"init\" here"), e.getMessage());
         List<String> lines = executor.lines(data);
         assertEquals(List.of(runc + "delete --force work", "ip netns delete " + layout.netnsName("work")),

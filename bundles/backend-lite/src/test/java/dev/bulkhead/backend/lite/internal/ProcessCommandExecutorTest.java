@@ -104,6 +104,55 @@ class ProcessCommandExecutorTest {
         assertEquals("'sh -c echo first >&2; echo 'it broke' >&2; exit 3' failed (exit 3): it broke", e.getMessage());
     }
 
+    /** Runs the command on this thread and interrupts this thread once the command has written {@code started}. */
+    private CommandResult runInterrupted(Command command, Path started) {
+        Thread caller = Thread.currentThread();
+        Thread interrupter = new Thread(() -> {
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (!Files.exists(started) && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            caller.interrupt();
+        });
+        interrupter.start();
+        try {
+            return executor.run(command);
+        } finally {
+            try {
+                interrupter.join();
+            } catch (InterruptedException e) {
+                // the interrupter's own interrupt may land here; the callers look at the flag themselves
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void anInterruptOfTheCallerDoesNotCutAHostChangeOffHalfway() throws IOException {
+        Path started = temp.resolve("started");
+        Path finished = temp.resolve("finished");
+
+        CommandResult result = runInterrupted(sh("touch " + started + "; sleep 0.5; echo done; touch " + finished), started);
+
+        assertTrue(Thread.interrupted(), "the caller's interrupt was lost");
+        assertTrue(result.succeeded(), result.stderrText());
+        assertEquals("done\n", result.stdoutText());
+        assertTrue(Files.exists(finished), "the command was cut off");
+    }
+
+    @Test
+    void aCancellableCommandEndsWhenItsCallerIsInterrupted() throws IOException {
+        Path started = temp.resolve("started");
+
+        AdminException e = assertThrows(AdminException.class, () -> runInterrupted(
+                sh("echo $$ > " + started + ".pid; mv " + started + ".pid " + started + "; exec sleep 60").asCancellable(), started));
+
+        assertTrue(Thread.interrupted(), "the caller's interrupt was lost");
+        assertTrue(e.getMessage().startsWith("interrupted while running"), e.getMessage());
+        long pid = Long.parseLong(Files.readString(started).strip());
+        assertTrue(new HostProcesses(Path.of("/proc")).awaitExit(pid, Duration.ofSeconds(5)), "the command outlived its cancel");
+    }
+
     private static Command sh(String script) {
         return Command.of(TIMEOUT, List.of("sh", "-c", script));
     }

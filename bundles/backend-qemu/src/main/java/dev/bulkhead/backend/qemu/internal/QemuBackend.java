@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.stream.Stream;
@@ -36,6 +37,7 @@ import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
@@ -501,6 +503,11 @@ public final class QemuBackend implements HypervisorBackend {
             throw new AdminException("cannot list the domains in " + layout.domains() + ": " + e.getMessage(), e);
         }
         return result;
+    }
+
+    @Override
+    public List<Leftover> reconcile(Set<String> keep) {
+        return new QemuLeftovers(layout, processes, settings.commandTimeout(), this::lockOf).reconcile(keep);
     }
 
     @Override

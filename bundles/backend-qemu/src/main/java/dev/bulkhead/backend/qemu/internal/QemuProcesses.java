@@ -8,8 +8,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import dev.bulkhead.api.AdminException;
 
 /**
  * QEMU processes seen through procfs. A domain's process is the one its pid file names, and only while that
@@ -49,6 +54,37 @@ final class QemuProcesses {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * The live processes whose command line names a pid file {@code <domains>/<name>/qemu.pid}, by pid, each with
+     * its domain's name: the QEMUs of this instance, whether or not their pid files were ever written.
+     */
+    Map<Long, String> ofDomainsUnder(Path domains) {
+        Map<Long, String> found = new TreeMap<>();
+        try (Stream<Path> entries = Files.list(proc)) {
+            for (Path dir : entries.filter(d -> d.getFileName().toString().matches("[0-9]+")).toList()) {
+                long pid = Long.parseLong(dir.getFileName().toString());
+                List<String> argv;
+                try {
+                    argv = Arrays.asList(new String(Files.readAllBytes(dir.resolve("cmdline")), StandardCharsets.UTF_8).split("\0"));
+                } catch (IOException e) {
+                    continue; // ended meanwhile
+                }
+                int i = argv.indexOf("-pidfile");
+                if (i < 0 || i + 1 >= argv.size()) {
+                    continue;
+                }
+                Path pidFile = Path.of(argv.get(i + 1));
+                Path domain = pidFile.getParent();
+                if (domain != null && domains.equals(domain.getParent()) && pidFile.getFileName().toString().equals("qemu.pid") && alive(pid)) {
+                    found.put(pid, domain.getFileName().toString());
+                }
+            }
+        } catch (IOException e) {
+            throw new AdminException("cannot list the processes in " + proc + ": " + e.getMessage(), e);
+        }
+        return found;
     }
 
     /** Waits until the process is gone (or a zombie) or the timeout has passed; whether it went in time. */

@@ -144,7 +144,10 @@ final class FirewallRuleset {
     private record Match(Action action, Proto proto, boolean dns, List<String> addresses, List<String> ports,
             List<Integer> icmpTypes) {
 
-        /** The match of a rule, or {@code null} for a rule that can match nothing. */
+        /**
+         * The match of a rule, or {@code null} for a rule that can match nothing or must not: an
+         * accept rule whose host name has no addresses.
+         */
         static Match of(FirewallRule rule, ClientPolicy client) {
             if (rule.specialtarget() != null) {
                 // DNS is tcp and udp port 53: a rule for icmp or for other ports selects nothing
@@ -155,6 +158,11 @@ final class FirewallRuleset {
             }
             List<String> addresses = rule.dsthost() == null ? null
                     : rule.hasHostName() ? client.resolved().get(rule.dsthost()) : List.of(rule.dsthost());
+            // A host name without addresses yet: its accept rule matches nothing and its drop rule
+            // every address, so the filter never lets through more than the rules would.
+            if (rule.hasHostName() && addresses == null && rule.action() == Action.ACCEPT) {
+                return null;
+            }
             PortRange ports = rule.dstports();
             return new Match(rule.action(), rule.proto(), false, addresses, ports == null ? null : List.of(ports.toString()),
                     rule.icmptype() == null ? null : List.of(rule.icmptype()));

@@ -1,8 +1,10 @@
 package dev.bulkhead.role.firewall.internal;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -28,6 +30,14 @@ final class HostNameLookup {
             """.formatted(NslookupOutput.SECTION);
 
     private HostNameLookup() {
+    }
+
+    /** The answer of each name, as the cache keeps it; a name that does not resolve has no addresses. */
+    static Map<String, HostNameCache.Answer> answers(RoleContext context, Collection<String> names) {
+        Instant now = Instant.now();
+        Map<String, HostNameCache.Answer> answers = new LinkedHashMap<>();
+        resolve(context, names).forEach((name, addresses) -> answers.put(name, new HostNameCache.Answer(addresses, null, now)));
+        return answers;
     }
 
     /**

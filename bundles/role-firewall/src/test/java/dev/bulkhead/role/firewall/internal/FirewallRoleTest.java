@@ -14,13 +14,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.Settings;
 import dev.bulkhead.testing.RecordingRoleContext;
 
 /**
@@ -31,14 +39,23 @@ class FirewallRoleTest {
     /** Host names the FirewallVM's resolver knows. */
     final Map<String, String> dns = new ConcurrentHashMap<>(Map.of("a.test", "203.0.113.10", "b.test", "203.0.113.20"));
     final AtomicInteger nftRefusals = new AtomicInteger();
-    boolean lookupBroken;
+    volatile boolean lookupBroken;
+    /** Lookups wait for it: a resolver that does not answer until it is opened. */
+    volatile CountDownLatch lookupGate = new CountDownLatch(0);
+    final CountDownLatch lookupStarted = new CountDownLatch(1);
     ExecResult forgetting = failed(1, "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.");
-    final FirewallRole role = new FirewallRole();
+    final FirewallRole role = new FirewallRole(Settings.of(FirewallConfig.class, Map.of()));
     RecordingRoleContext firewall;
 
     @BeforeEach
     void firewallVm() {
         firewall = new RecordingRoleContext("sys-firewall", 3, "firewall", this::answer);
+    }
+
+    @AfterEach
+    void stopRole() {
+        lookupGate.countDown();
+        role.deactivate();
     }
 
     private ExecResult answer(List<String> argv, String stdin) {
@@ -49,6 +66,13 @@ class FirewallRoleTest {
             return forgetting;
         }
         if (argv.get(0).equals("/bin/sh") && argv.get(2).equals(HostNameLookup.SCRIPT)) {
+            lookupStarted.countDown();
+            try {
+                lookupGate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed(124, "timed out");
+            }
             if (lookupBroken) {
                 return failed(1, "mktemp: No space left on device");
             }
@@ -88,54 +112,147 @@ class FirewallRoleTest {
         firewall.rules.put("work", rules("action=accept dsthost=a.test"));
         firewall.rules.put("bank", rules("action=accept dsthost=b.test"));
         firewall.attachClient(role, WORK);
+        eventually("work's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
         firewall.attachClient(role, BANK);
+        eventually("bank's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.20 accept"));
         dns.put("b.test", "203.0.113.99");
         firewall.rules.put("work", rules("action=accept dsthost=a.test proto=tcp"));
         role.clientChanged(firewall, WORK);
+        eventually("work's name to be looked up again", () -> lookups().size() == 3);
         assertEquals(List.of(List.of("a.test"), List.of("b.test"), List.of("a.test")), lookups());
         String nft = firewall.lastLoaded();
         assertTrue(nft.contains("ip daddr 203.0.113.10 meta l4proto tcp accept") && nft.contains("ip daddr 203.0.113.20 accept"),
                 "bank keeps what was looked up for it: " + nft);
         role.clientChanged(firewall, BANK);
-        assertTrue(firewall.lastLoaded().contains("ip daddr 203.0.113.99 accept"), "and gets new answers when it changes");
+        eventually("bank's new answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.99 accept"));
     }
 
+    /**
+     * Qubes' sys-firewall keeps a rule whose name does not resolve and blocks what it would allow:
+     * the change is no refusal, the rule allows nothing (a drop rule drops to every address), the
+     * rest of the client's rules and the other clients are as ever, and clientProblems says why.
+     */
     @Test
-    void aNameThatDoesNotResolveCutsOnlyItsClientOffAndSaysWhich() {
+    void aNameThatDoesNotResolveAllowsNothingAndIsReportedNotRefused() {
         role.started(firewall);
         firewall.attachClient(role, WORK);
         firewall.attachClient(role, BANK);
-        firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=drop dsthost=nowhere.test", "action=accept"));
-        AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
-        assertTrue(e.getMessage().contains("'nowhere.test'") && e.getMessage().contains("'work'"), e.getMessage());
+        firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=accept dsthost=nowhere.test", "action=accept proto=udp"));
+        role.clientChanged(firewall, WORK);
         String nft = firewall.lastLoaded();
-        assertTrue(nft.contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"), nft);
+        assertTrue(nft.contains("comment \"work\"\n    ip daddr 203.0.113.10 accept\n    meta l4proto udp accept\n    " + REJECT + "\n  }"), nft);
         assertTrue(nft.contains("chain client-5 {\n    comment \"bank\"\n    accept\n  }"), nft);
-        assertEquals(List.of("conntrack", "-D", "-s", "10.137.0.4"), firewall.commands.get(firewall.commands.size() - 1).argv(),
+        assertTrue(firewall.commands.stream().anyMatch(c -> c.argv().equals(List.of("conntrack", "-D", "-s", "10.137.0.4"))),
                 "its open connections are cut as well");
+        List<String> problems = role.clientProblems(firewall, WORK);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("rule 1 of 'work'") && problems.get(0).contains("'nowhere.test' does not resolve in 'sys-firewall'")
+                && problems.get(0).contains("allows nothing"), problems.get(0));
+        assertEquals(List.of(), role.clientProblems(firewall, BANK));
+
+        firewall.rules.put("work", rules("action=drop dsthost=nowhere.test", "action=accept"));
+        role.clientChanged(firewall, WORK);
+        assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    " + REJECT + "\n  }"), firewall.lastLoaded());
+        assertTrue(role.clientProblems(firewall, WORK).get(0).contains("drops to every address"), role.clientProblems(firewall, WORK).toString());
+        eventually("the name to be looked up again after the change", () -> lookups().size() == 2);
 
         dns.put("nowhere.test", "198.51.100.7");
-        role.clientChanged(firewall, BANK);
-        assertTrue(firewall.lastLoaded().contains("ip daddr 198.51.100.7 " + REJECT), "a blocked client is looked up again at the next change");
+        role.clientChanged(firewall, WORK);
+        eventually("the name to be in force once it resolves", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.7 " + REJECT));
+        assertEquals(List.of(), role.clientProblems(firewall, WORK));
     }
 
     @Test
-    void aClientAttachedWithANameThatDoesNotResolveIsRefusedWithTheName() {
+    void aClientAttachedWithANameThatDoesNotResolveIsAttachedWithTheRuleAllowingNothing() {
         role.started(firewall);
         firewall.rules.put("work", rules("action=accept dsthost=nowhere.test"));
-        AdminException e = assertThrows(AdminException.class, () -> firewall.attachClient(role, WORK));
-        assertTrue(e.getMessage().contains("nowhere.test"), e.getMessage());
+        firewall.attachClient(role, WORK);
         assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
+        eventually("the lookup to end", () -> !role.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
+        assertTrue(role.clientProblems(firewall, WORK).get(0).contains("'nowhere.test' does not resolve"));
     }
 
     @Test
-    void whenNothingCanBeLookedUpClientsWithNamesAreCutOff() {
+    void whenNothingCanBeLookedUpRulesWithNamesAllowNothingAndSayWhy() {
         role.started(firewall);
         lookupBroken = true;
-        firewall.rules.put("work", rules("action=accept dsthost=a.test"));
-        AdminException e = assertThrows(AdminException.class, () -> firewall.attachClient(role, WORK));
-        assertTrue(e.getMessage().contains("No space left on device") && e.getMessage().contains("a.test"), e.getMessage());
-        assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
+        firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=accept proto=tcp dstports=22"));
+        firewall.attachClient(role, WORK);
+        assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    tcp dport 22 accept\n    " + REJECT + "\n  }"), firewall.lastLoaded());
+        eventually("the lookup to fail", () -> role.clientProblems(firewall, WORK).get(0).contains("No space left on device"));
+    }
+
+    /**
+     * A resolver that never answers: the calls the core makes while it holds its lifecycle lock
+     * (a start, a client's link) return while the lookup is still pending, the client gets nothing
+     * its names would allow meanwhile, and the answer, once it comes, is put in force by itself.
+     */
+    @Test
+    void aLookupThatIsNeverAnsweredHoldsUpNoCallOfTheCore() throws Exception {
+        role.started(firewall);
+        firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=accept proto=udp"));
+        lookupGate = new CountDownLatch(1);
+        ExecutorService core = Executors.newSingleThreadExecutor();
+        try {
+            core.submit(() -> firewall.attachClient(role, WORK)).get(10, TimeUnit.SECONDS);
+            assertTrue(lookupStarted.await(10, TimeUnit.SECONDS), "the name is looked up");
+            core.submit(() -> firewall.attachClient(role, BANK)).get(10, TimeUnit.SECONDS);
+            core.submit(() -> role.started(otherFirewall())).get(10, TimeUnit.SECONDS);
+            // a change bringing no new name (as when expired rules go) does not wait for the pending answer
+            core.submit(() -> role.clientChanged(firewall, WORK)).get(FirewallRole.ANSWER_WAIT.toSeconds() / 2, TimeUnit.SECONDS);
+            assertEquals(1, lookupGate.getCount(), "the lookup is still pending");
+            assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    meta l4proto udp accept\n    " + REJECT + "\n  }"),
+                    firewall.lastLoaded());
+            assertTrue(role.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
+        } finally {
+            core.shutdownNow();
+        }
+        lookupGate.countDown();
+        eventually("the answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
+        assertEquals(List.of(), role.clientProblems(firewall, WORK));
+    }
+
+    /** Nobody asks again: the background lookup finds the name resolving now, and the filter follows. */
+    @Test
+    void aNameThatStartsToResolveIsPutInForceByItself() {
+        FirewallRole eager = new FirewallRole(Settings.of(FirewallConfig.class, Map.of("dns.retry", "1")));
+        try {
+            eager.started(firewall);
+            firewall.rules.put("work", rules("action=accept dsthost=later.test"));
+            firewall.attachClient(eager, WORK);
+            eventually("the first lookup to end", () -> !eager.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
+            dns.put("later.test", "198.51.100.8");
+            eventually("the name to be in force", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.8 accept"));
+            assertEquals(List.of(), eager.clientProblems(firewall, WORK));
+        } finally {
+            eager.deactivate();
+        }
+    }
+
+    @Test
+    void badSettingsAreRefusedNamingThem() {
+        FirewallRoleProvider provider = new FirewallRoleProvider();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("dns.retry", "0")));
+        assertTrue(e.getMessage().contains("dns_retry '0'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("dns.refresh", "soon")));
+        assertTrue(e.getMessage().contains("dns.refresh") && e.getMessage().contains("soon"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> provider.create(Map.of("ttl", "5")));
+        assertTrue(e.getMessage().contains("[ttl]"), e.getMessage());
+    }
+
+    private RecordingRoleContext otherFirewall() {
+        return new RecordingRoleContext("sys-firewall2", 6, "firewall", this::answer);
+    }
+
+    /** Waits, at most 10 s, for what the role does in the background. */
+    private static void eventually(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 10 s: " + what);
+            }
+            LockSupport.parkNanos(1_000_000);
+        }
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.bulkhead.role.firewall.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
@@ -32,7 +31,7 @@ class FirewallRulesetTest {
     }
 
     static ClientPolicy policy(LinkEndpoint link, String... texts) {
-        return new ClientPolicy(link, rules(texts), Map.of(), null);
+        return ClientPolicy.of(link, rules(texts), Map.of());
     }
 
     static List<String> chain(String... texts) {
@@ -136,22 +135,29 @@ class FirewallRulesetTest {
 
     @Test
     void hostNamesUseTheAddressesTheyResolvedToInBothFamilies() {
-        ClientPolicy work = new ClientPolicy(WORK, rules("action=accept dsthost=example.test proto=icmp icmptype=8",
+        ClientPolicy work = ClientPolicy.of(WORK, rules("action=accept dsthost=example.test proto=icmp icmptype=8",
                 "action=accept dsthost=2001:db8::/32 proto=tcp", "action=accept dsthost=example.test"),
-                Map.of("example.test", List.of("203.0.113.10", "2001:db8::10")), null);
+                Map.of("example.test", List.of("203.0.113.10", "2001:db8::10")));
         assertEquals(List.of("ip daddr 203.0.113.10 icmp type 8 accept", "ip6 daddr 2001:db8::10 icmpv6 type 8 accept",
                 "ip6 daddr 2001:db8:0:0:0:0:0:0/32 meta l4proto tcp accept", "ip daddr 203.0.113.10 accept", "ip6 daddr 2001:db8::10 accept",
                 REJECT), FirewallRuleset.chain(work));
     }
 
     @Test
-    void aBlockedClientHasOnlyTheRejectAndAnUnresolvedNameIsNeverRendered() {
+    void aBlockedClientHasOnlyTheReject() {
         ClientPolicy blocked = ClientPolicy.blocked(WORK, rules("action=accept dsthost=nowhere.test"), "no such host");
         assertEquals(List.of(REJECT), FirewallRuleset.chain(blocked));
-        assertThrows(IllegalArgumentException.class, () -> policy(WORK, "action=drop dsthost=nowhere.test", "action=accept"));
-        ClientPolicy unresolved = ClientPolicy.of(WORK, rules("action=drop dsthost=nowhere.test", "action=accept"), Map.of(), null);
-        assertTrue(unresolved.blockedBecause().contains("'nowhere.test'"), unresolved.blockedBecause());
-        assertEquals(List.of(REJECT), FirewallRuleset.chain(unresolved));
+    }
+
+    /** A name without addresses never lets more through than its rule would: accept matches nothing, drop every address. */
+    @Test
+    void aNameWithoutAddressesAcceptsNothingAndDropsToEveryAddress() {
+        assertEquals(List.of("udp dport 53 accept", REJECT),
+                chain("action=accept dsthost=nowhere.test", "action=accept proto=udp dstports=53"));
+        assertEquals(List.of("ip daddr 203.0.113.10 accept", REJECT), FirewallRuleset.chain(ClientPolicy.of(WORK,
+                rules("action=accept dsthost=a.test", "action=accept dsthost=nowhere.test"), Map.of("a.test", List.of("203.0.113.10")))));
+        assertEquals(List.of("tcp dport 443 " + REJECT, "accept"), chain("action=drop proto=tcp dsthost=nowhere.test dstports=443", "action=accept"));
+        assertEquals(List.of(REJECT), chain("action=drop dsthost=nowhere.test", "action=accept"));
     }
 
     @Test

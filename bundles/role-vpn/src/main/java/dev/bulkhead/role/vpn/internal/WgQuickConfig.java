@@ -1,6 +1,8 @@
 package dev.bulkhead.role.vpn.internal;
 
 import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
@@ -316,7 +318,8 @@ final class WgQuickConfig {
             } catch (IllegalArgumentException e) {
                 throw invalid(number, shown, KEY);
             }
-            if (decoded.length != 32 || value.length() != 44) {
+            // wg refuses a key whose last character carries bits beyond the 32 bytes, which Java's decoder drops
+            if (decoded.length != 32 || !Base64.getEncoder().encodeToString(decoded).equals(value)) {
                 throw invalid(number, shown, KEY);
             }
             return value;
@@ -336,7 +339,7 @@ final class WgQuickConfig {
             String address = slash < 0 ? value : value.substring(0, slash);
             String prefix = slash < 0 ? null : value.substring(slash + 1);
             boolean v6 = address.contains(":");
-            if (!(v6 ? IPV6.matcher(address).matches() : IPV4.matcher(address).matches())) {
+            if (!(v6 ? isIpv6Literal(address) : IPV4.matcher(address).matches())) {
                 throw invalid(number, shown, accepted);
             }
             int max = v6 ? 128 : 32;
@@ -347,6 +350,22 @@ final class WgQuickConfig {
                 throw invalid(number, shown, accepted);
             }
             return address + "/" + Integer.parseInt(prefix);
+        }
+
+        /**
+         * What wg reads as an IPv6 address: wg setconf refuses the whole tunnel for one it cannot. The
+         * first character keeps InetAddress on its literal parser, so that it never looks a name up.
+         */
+        private static boolean isIpv6Literal(String address) {
+            if (!IPV6.matcher(address).matches() || Character.digit(address.charAt(0), 16) < 0 && address.charAt(0) != ':') {
+                return false;
+            }
+            try {
+                InetAddress.getByName(address);
+                return true;
+            } catch (UnknownHostException e) {
+                return false;
+            }
         }
 
         private static String dnsEntry(int number, String shown, String value) {

@@ -6,6 +6,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 
 import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.threadio.ThreadIO;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -30,6 +31,7 @@ import dev.bulkhead.shell.client.ClientSocket;
 public final class ClientChannel {
     private final Logger log = System.getLogger(ClientChannel.class.getName());
     private final CommandProcessor commandProcessor;
+    private final ThreadIO threadIO;
     private final BundleContext context;
     private final Path socket;
     private final FrameworkListener openWhenStarted = this::frameworkEvent;
@@ -37,8 +39,9 @@ public final class ClientChannel {
     private boolean closed;
 
     @Activate
-    public ClientChannel(@Reference CommandProcessor commandProcessor, BundleContext context) {
+    public ClientChannel(@Reference CommandProcessor commandProcessor, @Reference ThreadIO threadIO, BundleContext context) {
         this.commandProcessor = commandProcessor;
+        this.threadIO = threadIO;
         this.context = context;
         this.socket = ClientSocket.in(dataDirectory(context));
         context.addFrameworkListener(openWhenStarted);
@@ -68,7 +71,7 @@ public final class ClientChannel {
             return;
         }
         try {
-            server = new ClientSocketServer(commandProcessor, socket, log);
+            server = new ClientSocketServer(commandProcessor, threadIO, socket, log);
         } catch (IllegalStateException anotherInstance) {
             log.log(Level.ERROR, anotherInstance.getMessage());
         } catch (IOException e) {

@@ -9,36 +9,50 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.UserPrincipal;
+import java.util.List;
 import java.util.concurrent.Executor;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Converter;
+import org.apache.felix.service.threadio.ThreadIO;
 
 import dev.bulkhead.shell.client.Client;
 import dev.bulkhead.shell.client.Frame;
 import dev.bulkhead.shell.client.FrameType;
+import dev.bulkhead.shell.client.ProtocolException;
 import dev.bulkhead.shell.internal.ExitStatusException;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 
-/** One client: checks who it is, runs its one command in a fresh session, sends output and status. */
+/**
+ * One client: checks who it is, runs its one command in a fresh session, sends output and status.
+ * A command with its arguments runs without the shell's parser ({@link ArgumentVectorCommand});
+ * only a command line ({@code client -c}) is parsed.
+ */
 final class ClientConnection implements Runnable {
     private final SocketChannel peer;
     private final UserPrincipal platformUser;
     private final CommandProcessor commandProcessor;
+    private final ArgumentVectorCommand argumentVectorCommand;
     private final Executor hangupWatchers;
     private final Logger log;
     private final FrameWriter writer;
     private final Object commandLock = new Object();
     private Thread commandThread;
 
-    ClientConnection(SocketChannel peer, UserPrincipal platformUser, CommandProcessor commandProcessor,
+    /** What runs in the session: a parsed command line or a command with its arguments. */
+    private interface Command {
+        Object run(CommandSession session, PrintStream stdout, PrintStream stderr) throws Exception;
+    }
+
+    ClientConnection(SocketChannel peer, UserPrincipal platformUser, CommandProcessor commandProcessor, ThreadIO threadIO,
             Executor hangupWatchers, Logger log) {
         this.peer = peer;
         this.platformUser = platformUser;
         this.commandProcessor = commandProcessor;
+        this.argumentVectorCommand = new ArgumentVectorCommand(threadIO);
         this.hangupWatchers = hangupWatchers;
         this.log = log;
         this.writer = new FrameWriter(peer);
@@ -52,19 +66,44 @@ final class ClientConnection implements Runnable {
                 refuse(credentials);
                 return;
             }
-            Frame request = Frame.readFrom(peer);
-            if (request == null) {
+            Command command;
+            try {
+                command = command(Frame.readFrom(peer));
+            } catch (ProtocolException malformed) {
+                refuseRequest(malformed.getMessage());
                 return;
             }
-            if (request.type() != FrameType.COMMAND) {
-                log.log(Level.WARNING, "Client sent a {0} frame where a command was expected; closed it", request.type());
-                return;
+            if (command != null) {
+                writer.write(Frame.exit(execute(command)));
             }
-            int status = execute(request.text());
-            writer.write(Frame.exit(status));
         } catch (IOException e) {
             log.log(Level.DEBUG, "Client connection ended early: {0}", e.toString());
         }
+    }
+
+    /** The request's command; null if the client hung up without sending one. */
+    private Command command(Frame request) throws ProtocolException {
+        if (request == null) {
+            return null;
+        }
+        return switch (request.type()) {
+            case ARGUMENTS -> {
+                List<String> argv = request.arguments();
+                yield (session, stdout, stderr) -> argumentVectorCommand.run(session, argv, InputStream.nullInputStream(), stdout, stderr);
+            }
+            case COMMAND -> {
+                String commandLine = request.text();
+                yield (session, stdout, stderr) -> session.execute(commandLine);
+            }
+            default -> throw new ProtocolException("the client sent a " + request.type() + " frame where a command was expected");
+        };
+    }
+
+    /** Answers a malformed request with what is wrong with it; nothing runs. */
+    private void refuseRequest(String problem) throws IOException {
+        log.log(Level.WARNING, "Refused a malformed client request: {0}", problem);
+        writer.write(new Frame(FrameType.STDERR, ("bulkhead refused the request: " + problem + "\n").getBytes(StandardCharsets.UTF_8)));
+        writer.write(Frame.exit(Client.NOT_RUN));
     }
 
     private void refuse(UnixDomainPrincipal credentials) throws IOException {
@@ -75,7 +114,7 @@ final class ClientConnection implements Runnable {
         writer.write(Frame.exit(Client.NOT_RUN));
     }
 
-    private int execute(String commandLine) {
+    private int execute(Command command) {
         PrintStream stdout = new PrintStream(new FrameOutputStream(writer, FrameType.STDOUT), true, StandardCharsets.UTF_8);
         PrintStream stderr = new PrintStream(new FrameOutputStream(writer, FrameType.STDERR), true, StandardCharsets.UTF_8);
         CommandSession session = commandProcessor.createSession(InputStream.nullInputStream(), stdout, stderr);
@@ -84,7 +123,7 @@ final class ClientConnection implements Runnable {
                 commandThread = Thread.currentThread();
             }
             hangupWatchers.execute(this::cancelOnHangup);
-            Object result = session.execute(commandLine);
+            Object result = command.run(session, stdout, stderr);
             if (result != null) {
                 stdout.println(session.format(result, Converter.INSPECT));
             }

@@ -22,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.threadio.ThreadIO;
 
 /**
  * Serves {@link dev.bulkhead.shell.client.Client}s on a Unix domain socket: each connection runs one command in a fresh
@@ -34,6 +35,7 @@ final class ClientSocketServer implements AutoCloseable {
 
     private final Logger log;
     private final CommandProcessor commandProcessor;
+    private final ThreadIO threadIO;
     private final Path socket;
     private final ServerSocketChannel server;
     private final UserPrincipal platformUser;
@@ -45,9 +47,10 @@ final class ClientSocketServer implements AutoCloseable {
      *
      * @throws IllegalStateException if another live process listens there
      */
-    ClientSocketServer(CommandProcessor commandProcessor, Path socket, Logger log) throws IOException {
+    ClientSocketServer(CommandProcessor commandProcessor, ThreadIO threadIO, Path socket, Logger log) throws IOException {
         this.log = log;
         this.commandProcessor = commandProcessor;
+        this.threadIO = threadIO;
         this.socket = socket;
         createPrivateDirectory(socket.getParent());
         this.server = bindExclusively(socket);
@@ -114,7 +117,7 @@ final class ClientSocketServer implements AutoCloseable {
                 try {
                     connectionThreads.execute(() -> {
                         try {
-                            new ClientConnection(peer, platformUser, commandProcessor, connectionThreads, log).run();
+                            new ClientConnection(peer, platformUser, commandProcessor, threadIO, connectionThreads, log).run();
                         } finally {
                             peers.remove(peer);
                         }

@@ -7,23 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.Proxy;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.concurrent.CountDownLatch;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,18 +29,17 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.bulkhead.shell.client.Client;
 import dev.bulkhead.shell.client.ClientSocket;
 import dev.bulkhead.shell.client.Frame;
-import dev.bulkhead.shell.internal.ExitStatusException;
+import dev.bulkhead.shell.client.FrameType;
 
-/** The channel on a real socket, with a stand-in for Gogo that knows a few fixed commands. */
+/** The channel on a real socket, with the real Gogo runtime and a few test commands ({@link TestShell}). */
 class ClientSocketServerTest {
     @TempDir
     Path data;
 
     private final System.Logger log = System.getLogger(ClientSocketServerTest.class.getName());
+    private final TestShell shell = new TestShell();
     private Path socket;
     private ClientSocketServer server;
-    private final CountDownLatch blockingCommandStarted = new CountDownLatch(1);
-    private final CountDownLatch blockingCommandInterrupted = new CountDownLatch(1);
     private final ByteArrayOutputStream clientOut = new ByteArrayOutputStream();
     private final ByteArrayOutputStream clientErr = new ByteArrayOutputStream();
 
@@ -57,64 +53,15 @@ class ClientSocketServerTest {
         if (server != null) {
             server.close();
         }
+        shell.close();
     }
 
-    /** What the stand-in's commands do, in place of Gogo's command lookup. */
-    private Object execute(String commandLine, PrintStream out, PrintStream err) throws Exception {
-        switch (commandLine) {
-            case "echo hello":
-                out.println("hello");
-                return null;
-            case "both":
-                out.print("to out\n");
-                err.print("to err\n");
-                return null;
-            case "answer":
-                return 42;
-            case "fail":
-                throw new IllegalArgumentException("no such qube: 'nope'");
-            case "fail silently":
-                throw new IllegalStateException();
-            case "exit 7":
-                throw new ExitStatusException(7, "");
-            case "exit 3 said":
-                throw new ExitStatusException(3, "the command in the qube failed");
-            case "block":
-                blockingCommandStarted.countDown();
-                try {
-                    Thread.sleep(60_000);
-                } catch (InterruptedException e) {
-                    blockingCommandInterrupted.countDown();
-                    throw e;
-                }
-                return null;
-            default:
-                throw new IllegalArgumentException("Command not found: " + commandLine);
-        }
+    private ClientSocketServer serve() throws IOException {
+        return new ClientSocketServer(shell.processor, shell.threadIO, socket, log);
     }
 
-    private final CommandProcessor processor = new CommandProcessor() {
-        @Override
-        public CommandSession createSession(InputStream in, OutputStream out, OutputStream err) {
-            PrintStream stdout = (PrintStream) out;
-            PrintStream stderr = (PrintStream) err;
-            return (CommandSession) Proxy.newProxyInstance(getClass().getClassLoader(),
-                    new Class<?>[] {CommandSession.class}, (proxy, method, args) -> switch (method.getName()) {
-                        case "execute" -> execute(args[0].toString(), stdout, stderr);
-                        case "format" -> "formatted " + args[0];
-                        case "close" -> null;
-                        default -> throw new UnsupportedOperationException(method.getName());
-                    });
-        }
-
-        @Override
-        public CommandSession createSession(CommandSession parent) {
-            throw new UnsupportedOperationException();
-        }
-    };
-
-    private int run(String commandLine) {
-        return new Client(new PrintStream(clientOut, true), new PrintStream(clientErr, true)).run(socket, commandLine);
+    private int run(String... args) {
+        return new Client(new PrintStream(clientOut, true), new PrintStream(clientErr, true)).run(socket, List.of(args));
     }
 
     private String out() {
@@ -125,61 +72,73 @@ class ClientSocketServerTest {
         return clientErr.toString(StandardCharsets.UTF_8);
     }
 
+    /** Sends raw bytes as a client would and collects what the platform answers until it closes. */
+    private List<Frame> exchange(byte[] request) throws IOException {
+        List<Frame> answer = new ArrayList<>();
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            client.write(ByteBuffer.wrap(request));
+            for (Frame f = Frame.readFrom(client); f != null; f = Frame.readFrom(client)) {
+                answer.add(f);
+            }
+        }
+        return answer;
+    }
+
     @Test
     void successPassesOutputAndStatusZero() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
-        assertEquals(0, run("echo hello"));
+        server = serve();
+        assertEquals(0, run("t:echo", "hello"));
         assertEquals("hello\n", out());
         assertEquals("", err());
     }
 
     @Test
     void stdoutAndStderrStaySeparate() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
-        assertEquals(0, run("both"));
+        server = serve();
+        assertEquals(0, run("t:both"));
         assertEquals("to out\n", out());
         assertEquals("to err\n", err());
     }
 
     @Test
     void aResultIsPrintedAsTheShellFormatsIt() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
-        assertEquals(0, run("answer"));
-        assertEquals("formatted 42\n", out());
+        server = serve();
+        assertEquals(0, run("t:answer"));
+        assertEquals("42\n", out());
     }
 
     @Test
     void aFailingCommandPrintsItsMessageAndExitsOne() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
-        assertEquals(1, run("fail"));
+        server = serve();
+        assertEquals(1, run("t:fail"));
         assertEquals("no such qube: 'nope'\n", err());
-        assertEquals(1, run("fail silently"));
+        assertEquals(1, run("t:quiet"));
         assertTrue(err().endsWith("java.lang.IllegalStateException\n"), err());
     }
 
     @Test
     void anExitStatusExceptionSetsTheStatus() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
-        assertEquals(7, run("exit 7"));
+        server = serve();
+        assertEquals(7, run("t:exit", "7"));
         assertEquals("", err(), "an empty message prints nothing");
-        assertEquals(3, run("exit 3 said"));
+        assertEquals(3, run("t:exit", "3", "the", "command", "in", "the", "qube", "failed"));
         assertEquals("the command in the qube failed\n", err());
     }
 
     @Test
     void socketAndItsDirectoryArePrivate() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
+        server = serve();
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
     }
 
     @Test
     void closingRemovesTheSocketAndTheClientSaysNotRunning() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
+        server = serve();
         server.close();
         server = null;
         assertFalse(Files.exists(socket));
-        assertEquals(Client.NOT_RUN, run("echo hello"));
+        assertEquals(Client.NOT_RUN, run("t:echo", "hello"));
         assertEquals("bulkhead is not running (no " + socket + ")\n", err());
     }
 
@@ -190,29 +149,138 @@ class ClientSocketServerTest {
             crashed.bind(UnixDomainSocketAddress.of(socket));
         }
         assertTrue(Files.exists(socket), "closing a server socket leaves its file behind");
-        assertEquals(Client.NOT_RUN, run("echo hello"));
+        assertEquals(Client.NOT_RUN, run("t:echo", "hello"));
         assertTrue(err().contains("refuses connections"), err());
 
-        server = new ClientSocketServer(processor, socket, log);
-        assertEquals(0, run("echo hello"));
+        server = serve();
+        assertEquals(0, run("t:echo", "hello"));
     }
 
     @Test
     void aSecondInstanceRefusesToTakeALiveSocket() throws IOException {
-        server = new ClientSocketServer(processor, socket, log);
-        IllegalStateException refused = assertThrows(IllegalStateException.class, () -> new ClientSocketServer(processor, socket, log));
+        server = serve();
+        IllegalStateException refused = assertThrows(IllegalStateException.class, this::serve);
         assertTrue(refused.getMessage().contains("Another Bulkhead instance is listening on " + socket), refused.getMessage());
-        assertEquals(0, run("echo hello"), "the first instance still answers");
+        assertEquals(0, run("t:echo", "hello"), "the first instance still answers");
     }
 
     @Test
     void aClientHangingUpInterruptsItsCommand() throws Exception {
-        server = new ClientSocketServer(processor, socket, log);
+        server = serve();
         try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-            Frame.command("block").writeTo(client);
-            assertTrue(blockingCommandStarted.await(5, TimeUnit.SECONDS));
+            Frame.arguments(List.of("t:block")).writeTo(client);
+            assertTrue(shell.commands.blockStarted.await(5, TimeUnit.SECONDS));
         }
-        assertTrue(blockingCommandInterrupted.await(5, TimeUnit.SECONDS));
-        assertEquals(0, run("echo hello"), "the channel serves the next client");
+        assertTrue(shell.commands.blockInterrupted.await(5, TimeUnit.SECONDS));
+        assertEquals(0, run("t:echo", "hello"), "the channel serves the next client");
+    }
+
+    @Test
+    void argumentsReachTheCommandAsGivenAndItsSystemOutReachesTheClient() throws IOException {
+        server = serve();
+        String hostile = "a; t:remove x | t:remove y && $(t:remove z) { t:remove w } >" + data.resolve("victim") + " 'q\" \\ $SCOPE";
+        assertEquals(0, run("t:note", "k", hostile));
+        assertEquals(hostile, shell.commands.notes.get("k"));
+        assertEquals(0, shell.commands.removals.get(), "no second command ran");
+        assertFalse(Files.exists(data.resolve("victim")), "no redirection happened");
+        assertEquals(0, run("t:read", "k"));
+        assertEquals(hostile + "\n", out());
+    }
+
+    @Test
+    void gogoStillConvertsArgumentsAndReadsOptions() throws IOException {
+        server = serve();
+        assertEquals(0, run("t:twice", "21"));
+        assertEquals(0, run("t:greet", "--loud", "world"));
+        assertEquals(0, run("greet", "you"));
+        assertEquals(0, run("t:size", "--unit", "MiB", "3"));
+        assertEquals(0, run("t:size", "4"));
+        assertEquals("42\nHELLO WORLD\nhello you\n3 MiB\n4 B\n", out());
+        assertEquals(1, run("t:twice", "many"));
+        assertTrue(err().contains("Cannot coerce"), err());
+    }
+
+    @Test
+    void aCommandNameIsOneNameNotALine() throws IOException {
+        server = serve();
+        assertEquals(Client.NOT_RUN, run("t:echo a; t:remove x"));
+        assertEquals("no such command: 't:echo a; t:remove x'; one command name comes first, then its arguments"
+                + " (client -c runs a command line)\n", err());
+        assertEquals(Client.NOT_RUN, run("t:nope\u001b[2J"));
+        assertTrue(err().contains("'t:nope?[2J'"), "control characters are not echoed: " + err());
+        assertEquals(0, shell.commands.removals.get());
+    }
+
+    @Test
+    void aClosureLookingArgumentStaysAString() throws IOException {
+        server = serve();
+        assertEquals(0, run("t:note", "c", "{ t:remove x }"));
+        assertEquals("{ t:remove x }", shell.commands.notes.get("c"));
+        assertEquals(0, shell.commands.removals.get());
+    }
+
+    @Test
+    void theLineFormIsThereOnlyBehindMinusCAndStopsAtTheFirstFailure() throws IOException {
+        server = serve();
+        assertEquals(0, run("-c", "t:echo a; t:echo b"));
+        assertEquals("a\nb\n", out());
+        assertEquals(1, run("-c", "t:fail; t:echo after"));
+        assertFalse(out().contains("after"), out());
+        assertEquals(7, run("-c", "t:echo x; t:exit 7; t:echo after"));
+        assertFalse(out().contains("after"), out());
+    }
+
+    @Test
+    void badUsageIsNamedAndSendsNothing() throws IOException {
+        server = serve();
+        assertEquals(Client.NOT_RUN, run());
+        assertTrue(err().startsWith("usage: client COMMAND [ARGUMENT...]"), err());
+        for (String[] args : List.of(new String[] {"-c"}, new String[] {"-c", "t:echo a", "t:echo b"}, new String[] {"-x", "t:echo"},
+                new String[] {""}, new String[] {"t:note", "nul\0byte"})) {
+            clientErr.reset();
+            assertEquals(Client.NOT_RUN, run(args), List.of(args).toString());
+            assertTrue(err().startsWith("client: "), err());
+        }
+        assertEquals(0, run("--help"));
+        assertTrue(out().startsWith("usage: client"), out());
+        assertTrue(shell.commands.notes.isEmpty());
+    }
+
+    @Test
+    void malformedRequestsAreRefusedWithTheProblemAndRunNothing() throws IOException {
+        server = serve();
+        byte[] noArguments = ByteBuffer.allocate(9).put(FrameType.ARGUMENTS.code()).putInt(4).putInt(0).array();
+        byte[] badUtf8 = ByteBuffer.allocate(17).put(FrameType.ARGUMENTS.code()).putInt(12).putInt(1).putInt(4)
+                .put(new byte[] {'t', ':', (byte) 0xc3, '('}).array();
+        byte[] unknownType = {9, 0, 0, 0, 0};
+        byte[] stdoutFromClient = {FrameType.STDOUT.code(), 0, 0, 0, 0};
+        for (byte[] request : List.of(noArguments, badUtf8, unknownType, stdoutFromClient)) {
+            List<Frame> answer = exchange(request);
+            assertEquals(2, answer.size(), answer.toString());
+            assertTrue(answer.get(0).text().startsWith("bulkhead refused the request: "), answer.get(0).text());
+            assertEquals(Client.NOT_RUN, answer.get(1).exitStatus());
+        }
+        assertEquals(0, shell.commands.removals.get());
+        assertEquals(0, run("t:echo", "still serving"));
+    }
+
+    @Test
+    void aSecondRequestOnTheSameConnectionIsNeverRun() throws IOException {
+        server = serve();
+        try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            Frame.arguments(List.of("t:note", "k", "first")).writeTo(client);
+            Frame.arguments(List.of("t:remove", "canary")).writeTo(client);
+            Frame.command("t:remove canary").writeTo(client);
+            // The platform closes after the first command; unread requests may reset the connection instead of ending it.
+            try {
+                while (Frame.readFrom(client) != null) {
+                    continue;
+                }
+            } catch (java.net.SocketException reset) {
+                assertTrue(reset.getMessage().contains("reset"), reset.toString());
+            }
+        }
+        assertEquals("first", shell.commands.notes.get("k"));
+        assertEquals(0, shell.commands.removals.get());
     }
 }

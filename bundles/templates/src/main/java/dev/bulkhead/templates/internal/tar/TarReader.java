@@ -6,17 +6,26 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Reads a tar archive entry by entry: POSIX ustar, with PAX extended headers ({@code path},
  * {@code linkpath}, {@code size}, {@code uid}, {@code gid}, {@code mtime}) and GNU long names. Every
- * header's checksum is checked. Sparse files, volume labels and other kinds are refused by name,
- * never skipped. The reader only reads: what an entry means on disk is the caller's to judge.
+ * header's checksum is checked. Sparse files in every GNU form (type {@code S}, old-GNU sparse maps,
+ * PAX {@code GNU.sparse.*} records, PAX 1.0 {@code GNUSparseFile.} stand-in names), volume labels and
+ * other kinds are refused by name, never skipped: read as plain files they would unpack to something
+ * else than the archive holds. The reader only reads: what an entry means on disk is the caller's to judge.
  */
 public final class TarReader {
     static final int BLOCK = 512;
     /** Longest PAX header or GNU long name this reader takes; real ones are a few hundred bytes. */
     static final int MAX_EXTENSION = 64 * 1024;
+    /** Old-GNU header fields of a sparse file: its map of four (offset, size) pairs, the extension flag, the real size. */
+    private static final int OLD_GNU_SPARSE = 386;
+    private static final int OLD_GNU_EXTENDED = 482;
+    private static final int OLD_GNU_REALSIZE = 483;
+
+    private static final Pattern PAX_TIME = Pattern.compile("-?[0-9]{1,18}(\\.[0-9]{0,30})?");
 
     private final InputStream in;
     private long remaining;
@@ -94,16 +103,40 @@ public final class TarReader {
                     + describe(flag) + "), which a template may not hold");
         }
         String name = pax.containsKey("path") ? pax.get("path") : longName != null ? longName : fullName(header);
+        refuseSparse(header, name, pax);
         String link = pax.containsKey("linkpath") ? pax.get("linkpath") : longLink != null ? longLink : cString(header, 157, 100);
         long size = pax.containsKey("size") ? paxNumber(pax, "size") : headerSize;
         long uid = pax.containsKey("uid") ? paxNumber(pax, "uid") : number(header, 108, 8, "uid");
         long gid = pax.containsKey("gid") ? paxNumber(pax, "gid") : number(header, 116, 8, "gid");
-        long mtime = pax.containsKey("mtime") ? (long) Double.parseDouble(pax.get("mtime")) : number(header, 136, 12, "mtime");
+        long mtime = pax.containsKey("mtime") ? paxTime(pax.get("mtime")) : number(header, 136, 12, "mtime");
         int mode = (int) (number(header, 100, 8, "mode") & 07777);
         // only regular files carry content; a link or directory that claims some is read past
         remaining = size;
         padding = (BLOCK - size % BLOCK) % BLOCK;
         return new TarEntry(name, type, mode, uid, gid, type == TarEntry.Type.FILE ? size : 0, mtime, link);
+    }
+
+    private static void refuseSparse(byte[] header, String name, Map<String, String> pax) throws TarException {
+        for (String key : pax.keySet()) {
+            if (key.startsWith("GNU.sparse.")) {
+                throw new TarException("entry '" + name + "' is a sparse file (PAX record " + key + "), which a template may not hold");
+            }
+        }
+        for (String part : name.split("/")) {
+            if (part.startsWith("GNUSparseFile.")) {
+                throw new TarException("entry '" + name + "' is named like the stand-in of a PAX 1.0 sparse file (GNUSparseFile.),"
+                        + " which a template may not hold");
+            }
+        }
+        if (isOldGnu(header) && (header[OLD_GNU_EXTENDED] != 0 || !isZero(header, OLD_GNU_SPARSE, OLD_GNU_EXTENDED)
+                || !isZero(header, OLD_GNU_REALSIZE, OLD_GNU_REALSIZE + 12))) {
+            throw new TarException("entry '" + name + "' carries an old-GNU sparse map, which a template may not hold");
+        }
+    }
+
+    /** GNU's own header layout, magic {@code "ustar  \0"}, where ustar has its prefix field. */
+    private static boolean isOldGnu(byte[] header) {
+        return new String(header, 257, 8, StandardCharsets.US_ASCII).equals("ustar  \0");
     }
 
     private static String describe(char flag) {
@@ -147,10 +180,11 @@ public final class TarReader {
             } catch (NumberFormatException e) {
                 throw new TarException("a PAX header record without a length");
             }
-            int end = pos + length;
-            if (length <= space - pos + 1 || end > data.length || data[end - 1] != '\n') {
+            // compared before adding, so that a length near 2^31 cannot wrap round to a negative end
+            if (length <= space - pos + 1 || length > data.length - pos || data[pos + length - 1] != '\n') {
                 throw new TarException("a PAX header record whose length does not fit");
             }
+            int end = pos + length;
             String record = new String(data, space + 1, end - space - 2, StandardCharsets.UTF_8);
             int eq = record.indexOf('=');
             if (eq <= 0) {
@@ -172,6 +206,15 @@ public final class TarReader {
         } catch (NumberFormatException e) {
             throw new TarException("PAX " + key + " '" + pax.get(key) + "' is not a number");
         }
+    }
+
+    /** A PAX time: decimal seconds since the epoch, perhaps negative, perhaps with a fraction, which is dropped. */
+    private static long paxTime(String value) throws TarException {
+        if (!PAX_TIME.matcher(value).matches()) {
+            throw new TarException("PAX mtime '" + value + "' is not a time in seconds");
+        }
+        int point = value.indexOf('.');
+        return Long.parseLong(point < 0 ? value : value.substring(0, point));
     }
 
     private static String fullName(byte[] header) {
@@ -248,8 +291,12 @@ public final class TarReader {
     }
 
     private static boolean isZero(byte[] block) {
-        for (byte b : block) {
-            if (b != 0) {
+        return isZero(block, 0, block.length);
+    }
+
+    private static boolean isZero(byte[] block, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (block[i] != 0) {
                 return false;
             }
         }

@@ -1,0 +1,190 @@
+package dev.bulkhead.bench.internal;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeSpec;
+
+/**
+ * How long a netvm whose init is killed from the host keeps its client's link up: from the
+ * {@code kill -9} to the client's {@code eth0} reported down (its peer gone down or deleted) by
+ * {@code ip monitor link} in the client's namespace. The floor is the same watch on a bare veth
+ * pair while one {@code ip link del} removes it.
+ */
+final class DeadNetvmBench {
+    private static final String NETVM = "bench-deadnet";
+    private static final String CLIENT = "bench-deadclient";
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+    private static final Pattern PID = Pattern.compile("\"pid\":\\s*([0-9]+)");
+
+    private final QubeAdmin admin;
+    private final Path runcRoot;
+
+    DeadNetvmBench(QubeAdmin admin, Path dataDirectory) {
+        this.admin = admin;
+        this.runcRoot = dataDirectory.resolve("lite").resolve("runc");
+    }
+
+    void measure(ObjectNode out, int rounds) throws Exception {
+        admin.create(new QubeSpec(NETVM, QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin.create(new QubeSpec(CLIENT, QubeClass.AppVM, Label.BLUE, Map.of("netvm", NETVM)));
+        List<Long> deaths = new ArrayList<>();
+        try {
+            for (int i = 0; i < rounds; i++) {
+                admin.start(CLIENT);
+                String clientNetns = output("ip", "netns", "identify", Long.toString(initPid(CLIENT))).strip();
+                long netvmInit = initPid(NETVM);
+                deaths.add(timeToLinkDown(clientNetns, "eth0",
+                        () -> ProcessHandle.of(netvmInit).ifPresent(ProcessHandle::destroyForcibly)));
+                awaitHalted(NETVM);
+                admin.kill(CLIENT);
+            }
+        } finally {
+            for (String q : List.of(CLIENT, NETVM)) {
+                if (admin.get(q).state().isActive()) {
+                    admin.kill(q);
+                }
+                admin.remove(q);
+            }
+        }
+        List<Long> floor = bareLinkDeletes(rounds);
+        out.put("p50", BenchFigures.ms(BenchFigures.percentile(deaths, 50)));
+        out.put("max", BenchFigures.ms(BenchFigures.percentile(deaths, 100)));
+        out.put("floor_bare_ip_link_del_p50", BenchFigures.ms(BenchFigures.percentile(floor, 50)));
+        out.put("ratio_p50", BenchFigures.ratio(BenchFigures.percentile(deaths, 50), BenchFigures.percentile(floor, 50)));
+        out.put("rounds", rounds);
+    }
+
+    /** The floor: a veth pair between two namespaces of its own, removed by one {@code ip link del}. */
+    private List<Long> bareLinkDeletes(int rounds) throws IOException, InterruptedException {
+        String a = "bhbench-la-" + ProcessHandle.current().pid();
+        String b = "bhbench-lb-" + ProcessHandle.current().pid();
+        List<Long> times = new ArrayList<>();
+        try {
+            run("ip", "netns", "add", a);
+            run("ip", "netns", "add", b);
+            for (int i = 0; i < rounds; i++) {
+                run("ip", "-n", a, "link", "add", "bhx", "type", "veth", "peer", "name", "eth0", "netns", b);
+                run("ip", "-n", a, "link", "set", "bhx", "up");
+                run("ip", "-n", b, "link", "set", "eth0", "up");
+                times.add(timeToLinkDown(b, "eth0", () -> run("ip", "-n", a, "link", "del", "bhx")));
+            }
+            return times;
+        } finally {
+            new ProcessBuilder("ip", "netns", "del", a).start().waitFor();
+            new ProcessBuilder("ip", "netns", "del", b).start().waitFor();
+        }
+    }
+
+    /** Watches the interface in the namespace, does the deed, and times it to the interface reported down or gone. */
+    private static long timeToLinkDown(String netns, String device, Deed deed) throws IOException, InterruptedException {
+        Process monitor = new ProcessBuilder("ip", "-n", netns, "-o", "monitor", "link").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(monitor.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                // the monitor was stopped
+            }
+        }, "bench-link-monitor");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            // an interface made and seen tells that the monitor listens; one made before it did goes unseen
+            long deadline = System.nanoTime() + LIMIT.toNanos();
+            boolean listening = false;
+            while (!listening) {
+                if (System.nanoTime() > deadline) {
+                    throw new AdminException("not within " + LIMIT.toSeconds() + " s: the monitor to listen in " + netns);
+                }
+                run("ip", "-n", netns, "link", "add", "bhready", "type", "veth", "peer", "name", "bhready1");
+                run("ip", "-n", netns, "link", "del", "bhready");
+                listening = awaitLine(lines, l -> l.contains("bhready"), System.nanoTime() + 100_000_000L);
+            }
+            long t0 = System.nanoTime();
+            deed.run();
+            if (!awaitLine(lines, l -> l.contains(" " + device + "@") && (l.startsWith("Deleted") || l.contains("NO-CARRIER")
+                    || l.contains("state DOWN") || l.contains("LOWERLAYERDOWN")), t0 + LIMIT.toNanos())) {
+                throw new AdminException("not within " + LIMIT.toSeconds() + " s: " + device + " in " + netns + " to go down");
+            }
+            return System.nanoTime() - t0;
+        } finally {
+            monitor.destroyForcibly();
+        }
+    }
+
+    private interface Deed {
+        void run() throws IOException, InterruptedException;
+    }
+
+    /** Whether a wanted line came before the deadline ({@link System#nanoTime()}). */
+    private static boolean awaitLine(BlockingQueue<String> lines, Predicate<String> wanted, long deadline) throws InterruptedException {
+        while (true) {
+            String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (line == null) {
+                return false;
+            }
+            if (wanted.test(line)) {
+                return true;
+            }
+        }
+    }
+
+    private long initPid(String qube) throws IOException, InterruptedException {
+        String state = output("runc", "--root", runcRoot.toString(), "state", qube);
+        Matcher m = PID.matcher(state);
+        if (!m.find()) {
+            throw new AdminException("runc state of " + qube + " has no pid: " + state);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    private void awaitHalted(String qube) throws InterruptedException {
+        long deadline = System.nanoTime() + LIMIT.toNanos();
+        while (admin.get(qube).state() != PowerState.Halted) {
+            if (System.nanoTime() > deadline) {
+                throw new AdminException(qube + " is still " + admin.get(qube).state() + " " + LIMIT.toSeconds() + " s after its init died");
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static void run(String... command) throws IOException, InterruptedException {
+        output(command);
+    }
+
+    private static String output(String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new AdminException(String.join(" ", command) + " failed: " + text.strip());
+        }
+        return text;
+    }
+}

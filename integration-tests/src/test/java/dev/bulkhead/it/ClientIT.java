@@ -1,0 +1,198 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import org.junit.AfterClass;
+import org.junit.Before;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * {@code bin/client} against the running distribution: each argument reaches the command as given, and
+ * nothing in it (';', '|', '&', newlines, '$(...)', '{...}', redirections) runs a second command or touches a
+ * file. The old one-line form is there only behind {@code -c}.
+ */
+public class ClientIT {
+    private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
+            .toAbsolutePath();
+    /** Generated vectors are the same at every run; a failure names the vector. */
+    private static final long SEED = 0x5eed_c11e_77L;
+    private static final int GENERATED_VECTORS = 24;
+
+    private static Path home;
+    private static Path victims;
+    private static Path keep;
+
+    @BeforeClass
+    public static void startADistribution() throws IOException {
+        home = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-client-");
+        for (String part : List.of("bin", "etc", "lib", "bundle", "system", "features")) {
+            check(HostCommand.run("cp", "-a", DISTRO.resolve(part).toString(), home.toString()));
+        }
+        Files.createDirectories(home.resolve("deploy"));
+        Files.createDirectories(home.resolve("data"));
+        Files.deleteIfExists(home.resolve("etc/console.secret"));
+        Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
+        victims = Files.createDirectories(home.resolve("victims"));
+        keep = victims.resolve("keep.txt");
+        check(HostCommand.run(home.resolve("bin/start").toString()));
+        for (String qube : List.of("fz", "canary")) {
+            check(client("qvm:create", "--label", "red", qube));
+        }
+    }
+
+    @AfterClass
+    public static void stopAndRemoveIt() throws IOException {
+        if (home == null) {
+            return;
+        }
+        try {
+            if (Files.exists(home.resolve("data/run/bulkhead.pid"))) {
+                HostCommand.run(home.resolve("bin/stop").toString());
+            }
+        } finally {
+            try (Stream<Path> walk = Files.walk(home)) {
+                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    @Before
+    public void aFileToProtect() throws IOException {
+        Files.writeString(keep, "keep me\n");
+    }
+
+    private static HostCommand.Result client(String... args) {
+        String[] command = new String[args.length + 1];
+        command[0] = home.resolve("bin/client").toString();
+        System.arraycopy(args, 0, command, 1, args.length);
+        return HostCommand.run(command);
+    }
+
+    private static HostCommand.Result check(HostCommand.Result r) {
+        assertEquals("exit status; stdout: " + r.stdout() + " stderr: " + r.stderr(), 0, r.exitStatus());
+        return r;
+    }
+
+    private static boolean exists(String qube) {
+        return client("qvm:ls", qube).exitStatus() == 0;
+    }
+
+    /** Nothing a hostile argument could have done has happened. */
+    private static void assertNothingElseRan(String what) throws IOException {
+        assertTrue("the canary qube survives " + what, exists("canary"));
+        assertEquals("the protected file is untouched by " + what, "keep me\n", Files.readString(keep));
+        try (Stream<Path> files = Files.list(victims)) {
+            assertEquals("no file appears because of " + what, List.of(keep), files.toList());
+        }
+    }
+
+    @Test
+    public void aSemicolonInAFeatureValueIsStoredNotRun() throws IOException {
+        check(client("qvm:create", "--label", "blue", "fz2"));
+        try {
+            check(client("qvm:features", "fz", "note", "a; qvm:remove fz2"));
+            assertTrue("fz2 survives", exists("fz2"));
+            assertEquals("a; qvm:remove fz2\n", check(client("qvm:features", "fz", "note")).stdout());
+        } finally {
+            client("qvm:remove", "fz2");
+        }
+    }
+
+    @Test
+    public void aRedirectionInATagIsRefusedAsATagAndWritesNoFile() throws IOException {
+        String truncating = "x>" + keep;
+        String creating = "x>" + victims.resolve("created.txt");
+        for (String tag : List.of(truncating, creating)) {
+            HostCommand.Result r = client("qvm:tags", "fz", "add", tag);
+            assertEquals("qvm:tags fz add " + tag + ": " + r.stderr(), 1, r.exitStatus());
+            assertTrue(r.stderr(), r.stderr().contains("invalid tag '" + tag + "'"));
+            assertNothingElseRan("qvm:tags fz add " + tag);
+        }
+        assertEquals("", check(client("qvm:tags", "fz", "list")).stdout());
+    }
+
+    @Test
+    public void aHostileQubeNameNamesNoQubeAndRunsNothing() throws IOException {
+        for (String name : List.of("nope; qvm:remove canary", "nope\nqvm:remove canary", "$(qvm:remove canary)",
+                "{ qvm:remove canary }", "nope | qvm:remove canary", "nope && qvm:remove canary", "nope >" + keep)) {
+            HostCommand.Result r = client("qvm:prefs", name, "label");
+            assertNotEquals("qvm:prefs " + name + " label", 0, r.exitStatus());
+            assertNothingElseRan("qvm:prefs '" + name + "' label");
+        }
+    }
+
+    @Test
+    public void aCommandNameIsOneNameNotALine() throws IOException {
+        HostCommand.Result r = client("qvm:ls; qvm:remove canary");
+        assertEquals(r.stderr(), 2, r.exitStatus());
+        assertTrue(r.stderr(), r.stderr().contains("no such command: 'qvm:ls; qvm:remove canary'"));
+        assertNothingElseRan("a command name with a ';'");
+    }
+
+    @Test
+    public void theLineFormNeedsMinusCAndStopsAtTheFirstFailure() throws IOException {
+        HostCommand.Result r = client("-c", "qvm:features fz lineform one; qvm:features fz lineform");
+        assertEquals("one\n", check(r).stdout());
+
+        r = client("-c", "qvm:prefs nope label; qvm:features fz lineform two");
+        assertEquals(r.stderr(), 1, r.exitStatus());
+        assertTrue(r.stderr(), r.stderr().contains("nope"));
+        assertEquals("what follows the failure did not run", "one\n", check(client("qvm:features", "fz", "lineform")).stdout());
+    }
+
+    /** Fragments a hostile caller would mix into an argument. */
+    private static final List<String> FRAGMENTS = List.of(";", "|", "&", "&&", "||", "$(", ")", "${", "}", "{", "[", "]", "<", ">",
+            ">>", "2>", "<<", "'", "\"", "\\", "`", "$", "#", "*", "?", "~", "=", " ", "  ", "qvm:remove canary", "qvm:kill canary",
+            "gogo:sh", "$SCOPE", "$(qvm:remove canary)", "{ qvm:remove canary }", "é", "✓", "\u00a0", "𝄞", "-", "--", "--unset");
+
+    private static String hostile(Random random, List<String> extra) {
+        List<String> pool = new ArrayList<>(FRAGMENTS);
+        pool.addAll(extra);
+        StringBuilder value = new StringBuilder();
+        for (int n = 1 + random.nextInt(8); n > 0; n--) {
+            value.append(pool.get(random.nextInt(pool.size())));
+        }
+        return value.toString();
+    }
+
+    @Test
+    public void generatedHostileValuesArriveByteForByteAndRunNothing() throws IOException {
+        Random random = new Random(SEED);
+        List<String> files = List.of(">" + keep, ">" + victims.resolve("v1"), ">>" + victims.resolve("v2"), "<" + keep);
+        for (int i = 0; i < GENERATED_VECTORS; i++) {
+            String value = hostile(random, files);
+            HostCommand.Result set = client("qvm:features", "fz", "note", value);
+            assertEquals("vector " + i + " " + value + ": " + set.stderr(), 0, set.exitStatus());
+            assertEquals("vector " + i + " reads back as given", value + "\n", check(client("qvm:features", "fz", "note")).stdout());
+            assertNothingElseRan("vector " + i + " " + value);
+        }
+    }
+
+    @Test
+    public void generatedHostileValuesWithControlCharactersAreRefusedAndRunNothing() throws IOException {
+        Random random = new Random(SEED + 1);
+        check(client("qvm:features", "fz", "control", "before"));
+        for (int i = 0; i < GENERATED_VECTORS / 4; i++) {
+            String value = hostile(random, List.of(">" + victims.resolve("v3"))) + "\nqvm:remove canary\t" + hostile(random, List.of());
+            HostCommand.Result set = client("qvm:features", "fz", "control", value);
+            assertEquals("vector " + i + ": " + set.stderr(), 1, set.exitStatus());
+            assertTrue(set.stderr(), set.stderr().contains("invalid feature value"));
+            assertEquals("a refused value changes nothing", "before\n", check(client("qvm:features", "fz", "control")).stdout());
+            assertNothingElseRan("control vector " + i);
+        }
+        assertFalse(exists("nope"));
+    }
+}
