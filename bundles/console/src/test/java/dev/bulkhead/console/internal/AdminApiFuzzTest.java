@@ -18,8 +18,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,15 +37,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.NoSuchQubeException;
 import dev.bulkhead.api.QubeAdmin;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
-import net.jqwik.api.lifecycle.BeforeExample;
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * Every JSON body the Admin API reads, fed hostile text: the checked-in corpus, arbitrary text and
@@ -74,8 +75,7 @@ class AdminApiFuzzTest {
     private final AtomicInteger changes = new AtomicInteger();
     private AdminApi api;
 
-    @BeforeProperty
-    @BeforeExample
+    @BeforeEach
     void setUp() throws IOException {
         etc = Files.createTempDirectory("bulkhead-fuzz-");
         TestClock clock = new TestClock(Instant.parse("2025-01-01T00:00:00Z"));
@@ -95,7 +95,7 @@ class AdminApiFuzzTest {
         api = new AdminApi(admin, security, Json.mapper(), "{}".getBytes(StandardCharsets.UTF_8));
     }
 
-    @AfterProperty
+    @AfterEach
     void tearDown() throws IOException {
         try (var files = Files.walk(etc)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -160,14 +160,15 @@ class AdminApiFuzzTest {
         return bodies;
     }
 
-    @Example
-    void theHostileCorpusIsRefusedCleanly() {
+    @TestFactory
+    Stream<DynamicTest> theHostileCorpusIsRefusedCleanly() {
         List<byte[]> bodies = corpus("/fuzz/api-bodies.txt");
         assertTrue(bodies.size() > 80, "the corpus is there: " + bodies.size());
-        bodies.forEach(this::refusedEverywhere);
+        return IntStream.range(0, bodies.size()).mapToObj(i -> DynamicTest.dynamicTest("case " + i + ": " + shown(bodies.get(i)),
+                () -> refusedEverywhere(bodies.get(i))));
     }
 
-    @Example
+    @Test
     void hugeAndDeepBodiesAreRefusedCleanly() {
         refusedEverywhere(("{\"value\": \"" + "a".repeat(900_000) + "\"}").getBytes(StandardCharsets.UTF_8));
         refusedEverywhere("[".repeat(100_000).getBytes(StandardCharsets.UTF_8));
@@ -176,66 +177,103 @@ class AdminApiFuzzTest {
         refusedEverywhere(("{\"rules\": [" + "\"action=accept\",".repeat(20_000) + "\"action=drop\"]}").getBytes(StandardCharsets.UTF_8));
     }
 
-    @Property(tries = 200, seed = "20261204")
-    void arbitraryTextIsRefusedCleanly(@ForAll("text") String body) {
-        refusedEverywhere(body.getBytes(StandardCharsets.UTF_8));
+    @Test
+    void arbitraryTextIsRefusedCleanly() {
+        Fuzz.forAll(20261204L, 200, AdminApiFuzzTest::text, body -> refusedEverywhere(body.getBytes(StandardCharsets.UTF_8)));
     }
 
-    @Property(tries = 200, seed = "20261205")
-    void arbitraryBytesAreRefusedCleanly(@ForAll("bytes") byte[] body) {
-        refusedEverywhere(body);
+    @Test
+    void arbitraryBytesAreRefusedCleanly() {
+        List<byte[]> corpus = corpus("/fuzz/api-bodies.txt");
+        Fuzz.forAll(20261205L, 200, r -> bytes(r, corpus), this::refusedEverywhere);
     }
 
-    @Property(tries = 400, seed = "20261206")
-    void jsonShapedBodiesAreRefusedCleanly(@ForAll("jsonObjects") String body) {
-        refusedEverywhere(body.getBytes(StandardCharsets.UTF_8));
+    @Test
+    void jsonShapedBodiesAreRefusedCleanly() {
+        Fuzz.forAll(20261206L, 400, AdminApiFuzzTest::jsonObject, body -> refusedEverywhere(body.getBytes(StandardCharsets.UTF_8)));
     }
 
-    @Provide
-    Arbitrary<String> text() {
-        return Arbitraries.strings().all().ofMaxLength(300);
-    }
-
-    @Provide
-    Arbitrary<byte[]> bytes() {
-        return Arbitraries.bytes().array(byte[].class).ofMaxSize(300);
-    }
-
-    /** An object with the fields the API reads, and others, holding values of every kind. */
-    @Provide
-    Arbitrary<String> jsonObjects() {
-        Arbitrary<String> key = Arbitraries.oneOf(
-                Arbitraries.of("name", "label", "klass", "properties", "value", "rule", "rules", "before", "command", "stdin",
-                        "timeout", "force", "wait", "target", "secret"),
-                jsonStrings().map(s -> s.substring(1, s.length() - 1)));
-        Arbitrary<String> member = Arbitraries.lazy(() -> Arbitraries.oneOf(key, key).flatMap(k -> jsonValues(3).map(v -> "\"" + k + "\": " + v)));
-        return member.list().ofMaxSize(6).map(members -> "{" + String.join(", ", members) + "}");
-    }
-
-    private static Arbitrary<String> jsonValues(int depth) {
-        List<Arbitrary<String>> kinds = new ArrayList<>(List.of(jsonStrings(), numbers(),
-                Arbitraries.of("true", "false", "null")));
-        if (depth > 0) {
-            kinds.add(Arbitraries.lazy(() -> jsonValues(depth - 1)).list().ofMaxSize(4).map(vs -> "[" + String.join(",", vs) + "]"));
-            kinds.add(Arbitraries.lazy(() -> jsonStrings().flatMap(k -> jsonValues(depth - 1).map(v -> k + ":" + v))).list()
-                    .ofMaxSize(4).map(ms -> "{" + String.join(",", ms) + "}"));
+    /** Text up to 300 long: of any UTF-16 units (lone surrogates and noncharacters included), or made to break parsers. */
+    private static String text(Random r) {
+        if (r.nextBoolean()) {
+            return Fuzz.hostileString(r, 300);
         }
-        return Arbitraries.oneOf(kinds);
+        char[] units = new char[r.nextInt(301)];
+        for (int i = 0; i < units.length; i++) {
+            units[i] = (char) r.nextInt(0x10000);
+        }
+        return new String(units);
     }
 
-    /** JSON strings with escapes of every kind, lone surrogates and control characters included. */
-    private static Arbitrary<String> jsonStrings() {
-        Arbitrary<String> piece = Arbitraries.oneOf(
-                Arbitraries.strings().alpha().numeric().withChars("-_./=: ").ofMaxLength(12),
-                Arbitraries.of("\\n", "\\\"", "\\\\", "\\u0000", "\\ud800", "\\udfff", "\\ud83d\\ude00", "\\u202e", "\\/", "ü", "😀",
-                        "action=accept", "action=drop proto=tcp dstports=1-65535", "red", "AppVM", "400", "work"),
-                Arbitraries.integers().between(0, 0xFFFF).map(c -> String.format("\\u%04x", c)));
-        return piece.list().ofMaxSize(5).map(ps -> "\"" + String.join("", ps) + "\"");
+    /** Random bytes up to 300 long, or a near-valid body: a JSON-shaped one or a corpus case with a few bytes changed. */
+    private static byte[] bytes(Random r, List<byte[]> corpus) {
+        return switch (r.nextInt(4)) {
+            case 0, 1 -> Fuzz.bytes(r, 300);
+            case 2 -> Fuzz.mutate(r, jsonObject(r).getBytes(StandardCharsets.UTF_8));
+            default -> Fuzz.mutate(r, Fuzz.oneOf(r, corpus));
+        };
     }
 
-    private static Arbitrary<String> numbers() {
-        return Arbitraries.oneOf(Arbitraries.integers().map(String::valueOf), Arbitraries.longs().map(String::valueOf),
-                Arbitraries.of("0", "-0", "1e400", "-1e-400", "1.5", "2147483648", "-2147483649", "9223372036854775808",
-                        "3600", "3601", "1", "0.0", "1E3"));
+    /** An object with up to six members, named as the fields the API reads or otherwise, holding values of every kind. */
+    private static String jsonObject(Random r) {
+        List<String> members = new ArrayList<>();
+        for (int i = r.nextInt(7); i > 0; i--) {
+            String key = r.nextBoolean()
+                    ? Fuzz.oneOf(r, "name", "label", "klass", "properties", "value", "rule", "rules", "before", "command", "stdin",
+                            "timeout", "force", "wait", "target", "secret")
+                    : jsonStringContent(r);
+            members.add("\"" + key + "\": " + jsonValue(r, 3));
+        }
+        return "{" + String.join(", ", members) + "}";
+    }
+
+    /** A string, number or literal; above depth 0 also an array or object of up to four such values. */
+    private static String jsonValue(Random r, int depth) {
+        List<String> parts = new ArrayList<>();
+        switch (r.nextInt(depth > 0 ? 5 : 3)) {
+            case 0:
+                return jsonString(r);
+            case 1:
+                return number(r);
+            case 2:
+                return Fuzz.oneOf(r, "true", "false", "null");
+            case 3:
+                for (int i = r.nextInt(5); i > 0; i--) {
+                    parts.add(jsonValue(r, depth - 1));
+                }
+                return "[" + String.join(",", parts) + "]";
+            default:
+                for (int i = r.nextInt(5); i > 0; i--) {
+                    parts.add(jsonString(r) + ":" + jsonValue(r, depth - 1));
+                }
+                return "{" + String.join(",", parts) + "}";
+        }
+    }
+
+    private static String jsonString(Random r) {
+        return "\"" + jsonStringContent(r) + "\"";
+    }
+
+    /** Up to five pieces: plain words, escapes of every kind (lone surrogates and control characters included), values the API knows. */
+    private static String jsonStringContent(Random r) {
+        StringBuilder s = new StringBuilder();
+        for (int i = r.nextInt(6); i > 0; i--) {
+            switch (r.nextInt(3)) {
+                case 0 -> s.append(r.nextInt(13) == 0 ? "" : Fuzz.word(r, 12, "-_./=: "));
+                case 1 -> s.append(Fuzz.oneOf(r, "\\n", "\\\"", "\\\\", "\\u0000", "\\ud800", "\\udfff", "\\ud83d\\ude00", "\\u202e",
+                        "\\/", "ü", "😀", "action=accept", "action=drop proto=tcp dstports=1-65535", "red", "AppVM", "400", "work"));
+                default -> s.append(String.format("\\u%04x", r.nextInt(0x10000)));
+            }
+        }
+        return s.toString();
+    }
+
+    private static String number(Random r) {
+        return switch (r.nextInt(3)) {
+            case 0 -> String.valueOf(r.nextInt());
+            case 1 -> String.valueOf(r.nextLong());
+            default -> Fuzz.oneOf(r, "0", "-0", "1e400", "-1e-400", "1.5", "2147483648", "-2147483649", "9223372036854775808",
+                    "-9223372036854775809", "3600", "3601", "1", "0.0", "1E3");
+        };
     }
 }

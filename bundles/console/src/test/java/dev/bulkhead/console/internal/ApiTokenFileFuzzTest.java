@@ -11,14 +11,17 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import dev.bulkhead.fuzz.Fuzz;
 
 /**
  * The token file reader fed hostile files: the checked-in corpus, arbitrary bytes and token-shaped
@@ -40,17 +43,18 @@ class ApiTokenFileFuzzTest {
         }
     }
 
-    @Example
-    void theHostileCorpusIsReadOrRefusedCleanly() {
+    @TestFactory
+    Stream<DynamicTest> theHostileCorpusIsRefusedCleanly() {
         List<byte[]> files = AdminApiFuzzTest.corpus("/fuzz/token-files.txt");
         assertTrue(files.size() > 25, "the corpus is there: " + files.size());
-        files.forEach(this::readOrRefused);
-        for (byte[] f : files) {
+        return IntStream.range(0, files.size()).mapToObj(i -> DynamicTest.dynamicTest("case " + i, () -> {
+            byte[] f = files.get(i);
+            readOrRefused(f);
             assertThrows(IllegalStateException.class, () -> reader.parse(f), new String(f, StandardCharsets.UTF_8));
-        }
+        }));
     }
 
-    @Example
+    @Test
     void aStoreOverAHostileFileFailsClosedAndLeavesItAlone() throws IOException {
         Path dir = Files.createTempDirectory("bulkhead-tokens-");
         Path file = dir.resolve("tokens.json");
@@ -70,32 +74,44 @@ class ApiTokenFileFuzzTest {
         }
     }
 
-    @Property(tries = 300, seed = "20261207")
-    void arbitraryBytesAreReadOrRefusedCleanly(@ForAll("bytes") byte[] content) {
-        readOrRefused(content);
+    @Test
+    void arbitraryBytesAreReadOrRefusedCleanly() {
+        Fuzz.forAll(20261207L, 300, ApiTokenFileFuzzTest::bytes, this::readOrRefused);
     }
 
-    @Property(tries = 300, seed = "20261208")
-    void tokenShapedFilesAreReadOrRefusedCleanly(@ForAll("files") String content) {
-        readOrRefused(content.getBytes(StandardCharsets.UTF_8));
+    @Test
+    void tokenShapedFilesAreReadOrRefusedCleanly() {
+        Fuzz.forAll(20261208L, 300, ApiTokenFileFuzzTest::file, content -> readOrRefused(content.getBytes(StandardCharsets.UTF_8)));
     }
 
-    @Provide
-    Arbitrary<byte[]> bytes() {
-        return Arbitraries.bytes().array(byte[].class).ofMaxSize(400);
+    /** Random bytes up to 400 long, or a token-shaped file with a few bytes changed. */
+    private static byte[] bytes(Random r) {
+        return r.nextBoolean() ? Fuzz.bytes(r, 400) : Fuzz.mutate(r, file(r).getBytes(StandardCharsets.UTF_8));
     }
 
-    @Provide
-    Arbitrary<String> files() {
-        Arbitrary<String> value = Arbitraries.oneOf(
-                Arbitraries.of("\"0123abcd\"", "\"ci\"", "\"" + "0".repeat(64) + "\"", "\"2025-01-01T00:00:00Z\"", "null", "1", "[]",
-                        "{}", "\"\\ud800\"", "\"+999999999-12-31T23:59:59Z\"", "\"2025-13-01T00:00:00Z\"", "true"),
-                Arbitraries.strings().alpha().numeric().ofMaxLength(70).map(s -> "\"" + s + "\""));
-        Arbitrary<String> field = Arbitraries.of("id", "name", "sha256", "created", "expires", "last_used", "other")
-                .flatMap(k -> value.map(v -> "\"" + k + "\": " + v));
-        Arbitrary<String> token = field.list().ofMaxSize(8).map(fs -> "{" + String.join(", ", fs) + "}");
-        Arbitrary<String> format = Arbitraries.of("1", "2", "\"1\"", "null");
-        return Arbitraries.oneOf(token, value).list().ofMaxSize(4)
-                .flatMap(ts -> format.map(f -> "{\"format\": " + f + ", \"tokens\": [" + String.join(", ", ts) + "]}"));
+    /** A file of up to four tokens (or bare values), each of up to eight known or unknown fields, under one of several formats. */
+    private static String file(Random r) {
+        List<String> tokens = new ArrayList<>();
+        for (int i = r.nextInt(5); i > 0; i--) {
+            tokens.add(r.nextBoolean() ? token(r) : value(r));
+        }
+        return "{\"format\": " + Fuzz.oneOf(r, "1", "2", "\"1\"", "null") + ", \"tokens\": [" + String.join(", ", tokens) + "]}";
+    }
+
+    private static String token(Random r) {
+        List<String> fields = new ArrayList<>();
+        for (int i = r.nextInt(9); i > 0; i--) {
+            fields.add("\"" + Fuzz.oneOf(r, "id", "name", "sha256", "created", "expires", "last_used", "other") + "\": " + value(r));
+        }
+        return "{" + String.join(", ", fields) + "}";
+    }
+
+    /** A value each field accepts, one it refuses, or a quoted word of letters and digits up to 70 long. */
+    private static String value(Random r) {
+        if (r.nextBoolean()) {
+            return Fuzz.oneOf(r, "\"0123abcd\"", "\"ci\"", "\"" + "0".repeat(64) + "\"", "\"2025-01-01T00:00:00Z\"", "null", "1", "[]",
+                    "{}", "\"\\ud800\"", "\"+999999999-12-31T23:59:59Z\"", "\"2025-13-01T00:00:00Z\"", "true");
+        }
+        return "\"" + (r.nextInt(71) == 0 ? "" : Fuzz.word(r, 70, "")) + "\"";
     }
 }
