@@ -1,11 +1,11 @@
 // Walks through the Bulkhead console in Debian's Chromium, keyboard first, as a user would, and
 // prints one JSON line per step. The integration test that runs it asserts on those lines.
 //
-// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM
+// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
-const [url, secretFile, userDataDir, screenshot, qube, netvm] = process.argv.slice(2);
+const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken] = process.argv.slice(2);
 const secret = readFileSync(secretFile, 'utf8').trim();
 const STEP_TIMEOUT = 30000;
 const RULE = 'action=accept proto=tcp dsthost=192.0.2.1 dstports=443';
@@ -14,12 +14,12 @@ function report(step, detail = {}) {
   console.log(JSON.stringify({ step, ...detail }));
 }
 
-// Changes made by another client, through the API with the bearer secret: the page must see them
-// arrive over its event stream.
+// Changes made by another client, a program with an API token: the page must see them arrive over
+// its event stream.
 async function fromAnotherClient(method, path, body) {
   const res = await fetch(url.replace(/\/$/, '') + path, {
     method,
-    headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${apiToken}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
@@ -47,7 +47,9 @@ try {
   await page.waitForSelector('#app:not([hidden])');
   await page.waitForFunction(() => document.getElementById('live').textContent === 'live');
   await page.evaluate(() => { window.bulkheadLoadMarker = 'first load'; });
-  report('logged-in', { live: await page.textContent('#live') });
+  // The session cookie is __Host- prefixed, hence Secure: the browser keeps it over http on loopback.
+  const cookies = (await context.cookies()).map(c => ({ name: c.name, secure: c.secure, httpOnly: c.httpOnly, sameSite: c.sameSite }));
+  report('logged-in', { live: await page.textContent('#live'), cookies });
 
   await page.focus('#create-name');
   await page.keyboard.type(qube);

@@ -34,10 +34,12 @@ import dev.bulkhead.api.QubeSpec;
 public class ConsoleApiIT extends ConsoleTestSupport {
     private static final ObjectMapper JSON = new ObjectMapper();
     private int port;
+    private String token;
 
     @Before
     public void startConsole() {
         port = startConsoleOnLoopback();
+        token = apiToken();
     }
 
     private HttpExchange http(String method, String path) {
@@ -45,7 +47,7 @@ public class ConsoleApiIT extends ConsoleTestSupport {
     }
 
     private HttpExchange bearer(String method, String path) {
-        return http(method, path).header("Authorization", "Bearer " + secret());
+        return http(method, path).header("Authorization", "Bearer " + token);
     }
 
     private String origin() {
@@ -102,7 +104,7 @@ public class ConsoleApiIT extends ConsoleTestSupport {
     }
 
     @Test
-    public void theBearerSecretOpensTheApiAndAnswersCarryTheSecurityHeaders() {
+    public void anApiTokenOpensTheApiAndAnswersCarryTheSecurityHeaders() {
         HttpExchange.Response r = bearer("GET", "/api/qubes").send();
         assertEquals(r.toString(), 200, r.status());
         JsonNode qubes = json(r).path("qubes");
@@ -125,6 +127,8 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         HttpExchange.Response r = http("POST", "/api/login").header("Origin", origin())
                 .json("{\"secret\": \"" + secret() + "\"}").send();
         String setCookie = r.header("Set-Cookie");
+        assertTrue(setCookie, setCookie.startsWith("__Host-bulkhead_session="));
+        assertTrue(setCookie, setCookie.contains("; Secure") && setCookie.contains("Path=/") && !setCookie.contains("Domain"));
         assertTrue(setCookie, setCookie.contains("HttpOnly"));
         assertTrue(setCookie, setCookie.contains("SameSite=Strict"));
         Login login = new Login(setCookie.split(";")[0], json(r).path("csrf_token").asText());
@@ -187,6 +191,38 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertEquals(qubes, admin().list().size());
         assertEquals(Label.BLUE, admin().get("intact").label());
         assertArrayEquals("the state file is untouched", state, stateBytes());
+    }
+
+    /**
+     * The hostile corpus the console's fuzz tests replay against its parsers, here against the real
+     * platform: no body gets a 5xx, and a body that is refused leaves the state file as it was.
+     */
+    @Test
+    public void theHostileCorpusIsRefusedWithoutChangingTheState() throws IOException {
+        admin().create(new QubeSpec("fuzzed", QubeClass.AppVM, Label.BLUE, java.util.Map.of()));
+        java.nio.file.Path corpus = workspace().resolve("bundles/console/src/test/resources/fuzz/api-bodies.txt");
+        List<String[]> targets = List.of(new String[] { "POST", "/api/qubes" },
+                new String[] { "PUT", "/api/qubes/fuzzed/properties/label" }, new String[] { "PUT", "/api/qubes/fuzzed/firewall" },
+                new String[] { "POST", "/api/qubes/fuzzed/firewall" }, new String[] { "POST", "/api/qubes/fuzzed/actions/shutdown" },
+                new String[] { "PUT", "/api/global/default_netvm" });
+        int refused = 0;
+        for (String line : Files.readString(corpus).split("\n", -1)) {
+            if (line.startsWith("#")) {
+                continue;
+            }
+            byte[] body = line.startsWith("hex:") ? java.util.HexFormat.of().parseHex(line.substring(4)) : line.getBytes(StandardCharsets.UTF_8);
+            for (String[] t : targets) {
+                byte[] state = stateBytes();
+                HttpExchange.Response r = bearer(t[0], t[1]).body(body, "application/json").send();
+                assertTrue(t[0] + " " + t[1] + " " + line + ": " + r, r.status() < 500);
+                if (r.status() >= 400) {
+                    assertProblem(r.status(), r);
+                    assertArrayEquals(t[0] + " " + t[1] + " " + line + " was refused, yet changed the state", state, stateBytes());
+                    refused++;
+                }
+            }
+        }
+        assertTrue("the corpus was replayed: " + refused, refused > 400);
     }
 
     @Test

@@ -25,7 +25,7 @@ import dev.bulkhead.api.QubeSpec;
 /**
  * The console in a real browser: Debian's Chromium, driven by Playwright from a Node script
  * (integration-tests/browser), logs in, creates and starts a qube, sees a change made by another
- * client arrive without a reload, adds a firewall rule and finds the new qube in the network
+ * client (a program with an API token) arrive without a reload, adds a firewall rule and finds the new qube in the network
  * picture and its live graphs. The script reports each step; this test checks the steps and what
  * the platform holds afterwards.
  */
@@ -45,7 +45,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
 
         Process node = new ProcessBuilder("node", browser.resolve("console-walkthrough.mjs").toString(),
                 "http://127.0.0.1:" + port + "/", secretFile().toString(), profile.toString(), screenshot.toString(),
-                "br-web", "br-net").directory(browser.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "br-web", "br-net", apiToken()).directory(browser.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean finished = node.waitFor(WALKTHROUGH_TIMEOUT_S, TimeUnit.SECONDS);
         if (!finished) {
             node.destroyForcibly();
@@ -58,6 +58,11 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals(output, List.of("logged-in", "created", "started", "live-update", "started-again", "firewall-rule",
                 "features", "topology", "graphs", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
+        JsonNode cookies = steps.get("logged-in").path("cookies");
+        assertEquals("Chromium keeps the one __Host- session cookie over http://127.0.0.1: " + cookies, 1, cookies.size());
+        assertEquals(cookies.toString(), "__Host-bulkhead_session", cookies.get(0).path("name").asText());
+        assertTrue(cookies.toString(), cookies.get(0).path("secure").asBoolean() && cookies.get(0).path("httpOnly").asBoolean());
+        assertEquals(cookies.toString(), "Strict", cookies.get(0).path("sameSite").asText());
         assertEquals("Halted", steps.get("live-update").path("state").asText());
         assertEquals("the page was not reloaded", "first load", steps.get("live-update").path("marker").asText());
         assertEquals(1, steps.get("live-update").path("navigations").asInt());

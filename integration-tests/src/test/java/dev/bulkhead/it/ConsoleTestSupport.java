@@ -104,7 +104,9 @@ public abstract class ConsoleTestSupport extends BulkheadTestSupport {
     protected int startConsoleOnLoopback() {
         configureConsole("127.0.0.1", 0);
         awaitTrue("the HTTP service to listen on 127.0.0.1", QUBE_TIMEOUT,
-                () -> endpoints().stream().anyMatch(e -> e.startsWith("http://127.0.0.1:")), () -> "endpoints " + endpoints());
+                () -> endpoints().stream().anyMatch(e -> e.startsWith("http://127.0.0.1:")), () -> "endpoints " + endpoints()
+                        + "; bundles not active: " + Arrays.stream(context.getBundles()).filter(b -> b.getState() != org.osgi.framework.Bundle.ACTIVE)
+                                .map(b -> b.getSymbolicName() + " (state " + b.getState() + ")").toList());
         int port = port(endpoints().get(0));
         awaitTrue("the console to answer on port " + port, QUBE_TIMEOUT,
                 () -> new HttpExchange("127.0.0.1", port).request("GET", "/api/openapi.json").send().status() == 200,
@@ -127,6 +129,21 @@ public abstract class ConsoleTestSupport extends BulkheadTestSupport {
             return Files.readString(secretFile()).strip();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A new API token for programs, made as root would make it: {@code qvm:console token create}. */
+    protected String apiToken() {
+        try {
+            awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=console))");
+            String out = shell("qvm:console token create --name it-" + getClass().getSimpleName());
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("bht_[A-Za-z0-9_-]{43}").matcher(out);
+            if (!m.find()) {
+                throw new AssertionError("qvm:console token create printed no token: " + out);
+            }
+            return m.group();
+        } catch (Exception e) {
+            throw new IllegalStateException("qvm:console token create failed", e);
         }
     }
 

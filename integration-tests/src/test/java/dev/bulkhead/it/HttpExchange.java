@@ -68,6 +68,13 @@ final class HttpExchange {
         return this;
     }
 
+    /** A body of any bytes, valid UTF-8 or not. */
+    HttpExchange body(byte[] bytes, String contentType) {
+        this.body = bytes.clone();
+        headers.put("Content-Type", contentType);
+        return this;
+    }
+
     HttpExchange json(String text) {
         this.body = text.getBytes(StandardCharsets.UTF_8);
         headers.put("Content-Type", "application/json");

@@ -687,10 +687,15 @@ public final class BenchCommand {
             out.put("error", "no HTTP service with a loopback endpoint: is the console feature installed and configured?");
             return;
         }
-        String secret = Files.readString(Path.of(context.getProperty("bulkhead.etc"), "console.secret")).strip();
+        try (ConsoleToken token = ConsoleToken.create(shell)) {
+            consoleListings(qubes, out, endpoint, token.secret());
+        }
+    }
+
+    private void consoleListings(int qubes, ObjectNode out, String endpoint, String token) throws IOException, InterruptedException {
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        HttpRequest list = HttpRequest.newBuilder(URI.create(endpoint + "api/qubes")).header("Authorization", "Bearer " + secret).build();
-        HttpRequest floor = HttpRequest.newBuilder(URI.create(endpoint + "favicon.svg")).header("Authorization", "Bearer " + secret).build();
+        HttpRequest list = HttpRequest.newBuilder(URI.create(endpoint + "api/qubes")).header("Authorization", "Bearer " + token).build();
+        HttpRequest floor = HttpRequest.newBuilder(URI.create(endpoint + "favicon.svg")).header("Authorization", "Bearer " + token).build();
         long bytes = 0;
         for (int i = 0; i < 10; i++) {
             bytes = fetch(client, list);

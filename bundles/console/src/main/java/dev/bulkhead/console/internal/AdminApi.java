@@ -53,7 +53,13 @@ final class AdminApi {
         try {
             return route(r);
         } catch (RuntimeException e) {
-            return ApiResponse.problem(Problem.from(e));
+            ApiResponse answer = ApiResponse.problem(Problem.from(e));
+            if (e instanceof ApiException api) {
+                for (Map.Entry<String, String> h : api.headers().entrySet()) {
+                    answer = answer.withHeader(h.getKey(), h.getValue());
+                }
+            }
+            return answer;
         }
     }
 
@@ -90,19 +96,19 @@ final class AdminApi {
 
     private ApiResponse login(ApiRequest r) {
         String secret = JsonBody.parse(json, r.body(), "a login", true).accept("secret").text("secret");
-        Sessions.Session s = security.login(secret);
+        Sessions.Session s = security.login(secret, r.client());
         return ApiResponse.json(200, g -> {
             g.writeStartObject();
             g.writeBooleanField("authenticated", true);
             g.writeStringField("csrf_token", s.csrfToken());
             g.writeEndObject();
-        }).withHeader("Set-Cookie", ConsoleSecurity.COOKIE + "=" + s.id() + "; Path=/; HttpOnly; SameSite=Strict");
+        }).withHeader("Set-Cookie", ConsoleSecurity.COOKIE + "=" + s.id() + "; " + ConsoleSecurity.COOKIE_ATTRIBUTES);
     }
 
     private ApiResponse logout(ApiRequest r) {
         security.logout(r.session());
         return ApiResponse.noContent().withHeader("Set-Cookie",
-                ConsoleSecurity.COOKIE + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+                ConsoleSecurity.COOKIE + "=; Max-Age=0; " + ConsoleSecurity.COOKIE_ATTRIBUTES);
     }
 
     private ApiResponse session(ApiRequest r) {

@@ -8,6 +8,7 @@ package dev.bulkhead.console.internal;
  * @param body      the request body, empty when there is none
  * @param principal who is asking, as the security filter decided
  * @param session   the console session cookie's value, or {@code null}
+ * @param client    the address the request came from
  */
-record ApiRequest(String method, String path, byte[] body, Principal principal, String session) {
+record ApiRequest(String method, String path, byte[] body, Principal principal, String session, String client) {
 }

@@ -60,7 +60,8 @@ public final class ApiServlet extends HttpServlet {
         } else {
             answer = api.handle(new ApiRequest(req.getMethod().toUpperCase(java.util.Locale.ROOT),
                     req.getPathInfo() == null ? "" : req.getPathInfo(), body,
-                    principal instanceof Principal p ? p : Principal.NONE, ConsoleFilter.cookie(req, ConsoleSecurity.COOKIE)));
+                    principal instanceof Principal p ? p : Principal.NONE, ConsoleFilter.cookie(req, ConsoleSecurity.COOKIE),
+                    req.getRemoteAddr()));
         }
         write(res, answer);
     }

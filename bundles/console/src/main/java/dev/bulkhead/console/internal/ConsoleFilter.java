@@ -32,8 +32,6 @@ public final class ConsoleFilter extends HttpFilter {
     private static final long serialVersionUID = 1L;
     /** Request attribute carrying the {@link Principal} for the servlets. */
     static final String PRINCIPAL = "dev.bulkhead.console.principal";
-    static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"
-            + " connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     private final transient ConsoleSecurity security;
     private final transient ObjectMapper json = Json.mapper();
@@ -46,13 +44,7 @@ public final class ConsoleFilter extends HttpFilter {
     @Override
     protected void doFilter(HttpServletRequest req, HttpServletResponse res, FilterChain chain) throws IOException, ServletException {
         String path = path(req);
-        res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
-        res.setHeader("X-Content-Type-Options", "nosniff");
-        res.setHeader("X-Frame-Options", "DENY");
-        res.setHeader("Referrer-Policy", "no-referrer");
-        res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
-        res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
-        res.setHeader("Cache-Control", path.startsWith("/api") ? "no-store" : "no-cache");
+        SecurityHeaders.apply(path, res::setHeader);
 
         ConsoleSecurity.Verdict verdict = security.check(new RequestFacts(req.getMethod(), path, req.getHeader("Host"),
                 req.getHeader("Origin"), req.getLocalAddr(), req.getLocalPort(), cookie(req, ConsoleSecurity.COOKIE),

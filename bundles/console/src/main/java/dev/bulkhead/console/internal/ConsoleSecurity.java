@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -16,20 +17,29 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
 
 /**
  * Who may use the console, and how. Every request must name this console in its {@code Host}
  * header (a loopback address or {@code localhost}, with the port it arrived on), which defeats DNS
- * rebinding. The API needs the secret: as {@code Authorization: Bearer} for programs, or through a
- * login that gives a browser a session cookie. A state-changing request must come from this
- * console's own origin, and with a session cookie it must also carry the session's CSRF token.
+ * rebinding. The API needs credentials: an API token as {@code Authorization: Bearer} for programs
+ * ({@link ApiTokenStore}), or a login with the secret that gives a browser a session cookie; wrong
+ * logins are slowed down ({@link LoginThrottle}). A state-changing request must come from this
+ * console's own origin, and with a session cookie it must also carry the session's CSRF token. No
+ * refusal names a file: whoever reads it may not be the one who can open it.
  */
 @Component(service = ConsoleSecurity.class, configurationPid = ConsoleConfig.PID)
 public final class ConsoleSecurity {
     private static final System.Logger LOG = System.getLogger(ConsoleSecurity.class.getName());
     /** Framework property naming the platform's etc directory, where the secret lives. */
     static final String ETC_PROPERTY = "bulkhead.etc";
-    static final String COOKIE = "bulkhead_session";
+    /**
+     * The session cookie. {@code __Host-} binds it to this exact origin (no Domain, Path=/); the prefix
+     * needs Secure, which browsers honour on http://127.0.0.1 and http://localhost, origins they hold
+     * potentially trustworthy (Chromium stores and sends it there).
+     */
+    static final String COOKIE = "__Host-bulkhead_session";
+    static final String COOKIE_ATTRIBUTES = "Path=/; Secure; HttpOnly; SameSite=Strict";
     static final String CSRF_HEADER = "X-CSRF-Token";
     static final String LOGIN_PATH = "/api/login";
     /** API paths that answer without the secret. */
@@ -53,18 +63,21 @@ public final class ConsoleSecurity {
 
     private final SecretFile secretFile;
     private final Sessions sessions;
+    private final ApiTokenStore tokens;
+    private final LoginThrottle throttle;
     private final byte[] secret;
-    private final String secretProblem;
 
     @Activate
-    public ConsoleSecurity(BundleContext context, ConsoleConfig config) {
+    public ConsoleSecurity(BundleContext context, ConsoleConfig config, @Reference ApiTokenStore tokens) {
         this(etcDirectory(context.getProperty(ETC_PROPERTY)), Duration.ofMinutes(config.session_idle_minutes()),
-                new SecureRandom(), Clock.systemUTC());
+                new SecureRandom(), Clock.systemUTC(), tokens);
     }
 
-    ConsoleSecurity(Path etc, Duration idle, SecureRandom random, Clock clock) {
+    ConsoleSecurity(Path etc, Duration idle, SecureRandom random, Clock clock, ApiTokenStore tokens) {
         this.secretFile = new SecretFile(etc, random);
         this.sessions = new Sessions(random, clock, idle);
+        this.tokens = tokens;
+        this.throttle = new LoginThrottle(clock);
         String loaded = null;
         String problem = null;
         try {
@@ -78,7 +91,6 @@ public final class ConsoleSecurity {
             LOG.log(Level.ERROR, "the console refuses every login until this is fixed: " + problem);
         }
         this.secret = loaded == null ? null : loaded.getBytes(StandardCharsets.US_ASCII);
-        this.secretProblem = problem;
     }
 
     private static Path etcDirectory(String value) {
@@ -124,8 +136,9 @@ public final class ConsoleSecurity {
             principal = session == null ? Principal.NONE : Principal.SESSION;
         }
         if (api && principal == Principal.NONE && !PUBLIC_API.contains(r.path())) {
-            return Verdict.refuse(unauthorized(r.sessionCookie() == null ? "no credentials: log in, or send Authorization: Bearer with the secret from "
-                    + secretFile.path() : "the console session has ended: log in again"));
+            return Verdict.refuse(unauthorized(r.sessionCookie() == null ? "no credentials: log in on the console's page with"
+                    + " the secret, or send Authorization: Bearer with an API token (made by qvm:console token create)"
+                    : "the console session has ended: log in again"));
         }
         if (changes) {
             Optional<Problem> bad = checkOrigin(r, principal);
@@ -141,12 +154,25 @@ public final class ConsoleSecurity {
         return Verdict.allow(principal, session);
     }
 
-    /** Logs in with the secret; the new session's cookie and CSRF token go back to the browser. */
-    Sessions.Session login(String offered) {
+    /**
+     * Logs in with the secret; the new session's cookie and CSRF token go back to the browser. A client
+     * that got it wrong too often is refused, whatever it sends, until its wait is over.
+     */
+    Sessions.Session login(String offered, String client) {
+        Optional<Duration> wait = throttle.waitFor(client);
+        if (wait.isPresent()) {
+            long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
+            throw new ApiException(Problem.of(429, "too-many-logins", "Too many wrong logins",
+                    "too many wrong secrets from " + client + "; try again in " + seconds + " s"),
+                    Map.of("Retry-After", Long.toString(seconds)));
+        }
         requireSecret();
         if (offered == null || !MessageDigest.isEqual(offered.strip().getBytes(StandardCharsets.UTF_8), secret)) {
-            throw new ApiException(unauthorized("wrong secret; it is in " + secretFile.path()));
+            throttle.failed(client);
+            throw new ApiException(unauthorized("wrong secret: log in with the console secret the platform made at its"
+                    + " first start, which only root can read"));
         }
+        throttle.succeeded(client);
         return sessions.create();
     }
 
@@ -160,15 +186,13 @@ public final class ConsoleSecurity {
 
     private Optional<Problem> checkBearer(String authorization) {
         if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return Optional.of(unauthorized("Authorization must be 'Bearer <secret>'; found the scheme '"
-                    + authorization.split(" ", 2)[0] + "'"));
+            String scheme = authorization.split(" ", 2)[0];
+            return Optional.of(unauthorized("Authorization must be 'Bearer <API token>'; found the scheme '"
+                    + (scheme.length() > 20 ? scheme.substring(0, 20) + "..." : scheme) + "'"));
         }
-        if (secret == null) {
-            return Optional.of(unusableSecret());
-        }
-        byte[] offered = authorization.substring(7).strip().getBytes(StandardCharsets.UTF_8);
-        if (!MessageDigest.isEqual(offered, secret)) {
-            return Optional.of(unauthorized("wrong bearer secret; it is in " + secretFile.path()));
+        if (tokens.verify(authorization.substring(7).strip()).isEmpty()) {
+            return Optional.of(unauthorized("unknown, revoked or expired API token; make one with qvm:console token create"
+                    + " (the login secret opens the console's page only)"));
         }
         return Optional.empty();
     }
@@ -218,8 +242,9 @@ public final class ConsoleSecurity {
         }
     }
 
-    private Problem unusableSecret() {
-        return Problem.of(503, "secret-unusable", "The console secret is unusable", secretProblem);
+    private static Problem unusableSecret() {
+        return Problem.of(503, "secret-unusable", "The console secret is unusable",
+                "the console secret is unusable, so no one can log in; the platform's log says why");
     }
 
     private static Problem unauthorized(String detail) {

@@ -32,6 +32,8 @@ public final class HttpServerConfigurator {
     static final String PORT = "org.osgi.service.http.port";
     static final String HTTP_ENABLE = "org.apache.felix.http.enable";
     static final String HTTPS_ENABLE = "org.apache.felix.https.enable";
+    /** Off: no answer names the server or its version. */
+    static final String SEND_SERVER_HEADER = "org.apache.felix.http.jetty.sendServerHeader";
 
     private final ConfigurationAdmin configAdmin;
 
@@ -72,6 +74,7 @@ public final class HttpServerConfigurator {
         props.put(PORT, Integer.toString(config.port()));
         props.put(HTTP_ENABLE, Boolean.TRUE);
         props.put(HTTPS_ENABLE, Boolean.FALSE);
+        props.put(SEND_SERVER_HEADER, Boolean.FALSE);
         http.updateIfDifferent(props);
     }
 

@@ -79,7 +79,7 @@ final class JsonBody {
         if (!v.isTextual()) {
             throw wrongType(field, "a string", v);
         }
-        return Optional.of(v.textValue());
+        return Optional.of(unicode(field, v.textValue()));
     }
 
     boolean bool(String field, boolean absent) {
@@ -119,7 +119,7 @@ final class JsonBody {
             if (!e.getValue().isTextual()) {
                 throw wrongType(field + "." + e.getKey(), "a string", e.getValue());
             }
-            map.put(e.getKey(), e.getValue().textValue());
+            map.put(unicode(field + " key", e.getKey()), unicode(field + "." + e.getKey(), e.getValue().textValue()));
         }
         return map;
     }
@@ -138,15 +138,32 @@ final class JsonBody {
             if (!v.get(i).isTextual()) {
                 throw wrongType(field + "[" + i + "]", "a string", v.get(i));
             }
-            list.add(v.get(i).textValue());
+            list.add(unicode(field + "[" + i + "]", v.get(i).textValue()));
         }
         return list;
+    }
+
+    /**
+     * JSON's escapes can spell half of a UTF-16 surrogate pair, which is no character at all: such
+     * text is refused before it reaches a name, a label or a file.
+     */
+    private String unicode(String field, String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw ApiException.malformed("field '" + field + "' in " + what + " is not valid Unicode: it holds"
+                        + String.format(" a lone surrogate \\u%04X at character %d", (int) c, i));
+            }
+        }
+        return text;
     }
 
     private ApiException wrongType(String field, String expected, JsonNode found) {
         String shown = found.toString();
         if (shown.length() > 60) {
-            shown = shown.substring(0, 57) + "...";
+            shown = shown.substring(0, Character.isHighSurrogate(shown.charAt(56)) ? 56 : 57) + "...";
         }
         return ApiException.invalid("field '" + field + "' in " + what + " must be " + expected + ", found " + shown);
     }

@@ -64,7 +64,9 @@ public final class LoopbackGuard implements ConfigurationPlugin {
         Object endpoints = runtime.getProperty(HttpServiceRuntimeConstants.HTTP_SERVICE_ENDPOINT);
         List<String> foreign = endpointsOffLoopback(endpoints);
         if (foreign.isEmpty()) {
-            String shown = endpoints instanceof String[] a ? String.join(" ", a) : String.valueOf(endpoints);
+            // distinct: the console's error handler adds a stand-in connector with the same address
+            String shown = endpoints instanceof String[] a ? String.join(" ", Arrays.stream(a).distinct().toList())
+                    : String.valueOf(endpoints);
             // The runtime's properties change with every servlet registered; say where it is once.
             if (!shown.equals(lastAnnounced.getAndSet(shown))) {
                 LOG.log(Level.INFO, "the console is at " + shown + "; its login secret is in the platform's etc/" + SecretFile.FILE_NAME);

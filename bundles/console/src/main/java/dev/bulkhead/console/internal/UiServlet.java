@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URL;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.osgi.framework.Bundle;
@@ -15,6 +18,7 @@ import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletNa
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
 import jakarta.servlet.Servlet;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -25,6 +29,7 @@ import jakarta.servlet.http.HttpServletResponse;
 @HttpWhiteboardServletName("bulkhead-console-ui")
 public final class UiServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
+    private static final Set<String> READ_METHODS = new LinkedHashSet<>(List.of("GET", "HEAD", "OPTIONS"));
     private static final Pattern FILE = Pattern.compile("(/[a-zA-Z0-9_-]+)+\\.[a-z]+");
     private static final Map<String, String> TYPES = Map.of("html", "text/html;charset=utf-8", "js",
             "text/javascript;charset=utf-8", "css", "text/css;charset=utf-8", "svg", "image/svg+xml");
@@ -45,14 +50,26 @@ public final class UiServlet extends HttpServlet {
         String type = FILE.matcher(path).matches() ? TYPES.get(path.substring(path.lastIndexOf('.') + 1)) : null;
         URL entry = type == null ? null : bundle.getEntry("ui" + path);
         if (entry == null) {
-            res.setStatus(404);
-            res.setContentType("text/plain;charset=utf-8");
-            res.getWriter().println("no such page: " + path);
+            res.sendError(404);
             return;
         }
         res.setContentType(type);
         try (InputStream in = entry.openStream(); OutputStream out = res.getOutputStream()) {
             in.transferTo(out);
         }
+    }
+
+    /**
+     * The page is only read. Any other method is a 405, over HTTP/1.0 too (where the servlet API would
+     * answer 400), and TRACE in particular, which would echo the request, cookies and all.
+     */
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse res) throws ServletException, IOException {
+        if (READ_METHODS.contains(req.getMethod())) {
+            super.service(req, res);
+            return;
+        }
+        res.setHeader("Allow", String.join(", ", READ_METHODS));
+        res.sendError(405);
     }
 }

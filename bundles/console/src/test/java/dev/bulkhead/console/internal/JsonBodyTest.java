@@ -36,6 +36,22 @@ class JsonBodyTest {
     }
 
     @Test
+    void aKeyGivenTwiceIs400RatherThanTheLastOneWinning() {
+        ApiException e = assertThrows(ApiException.class, () -> body("{\"name\": \"work\", \"name\": \"dom0\", \"label\": \"red\"}"));
+        assertEquals(400, e.problem().status());
+        assertTrue(e.problem().detail().contains("name"), e.problem().detail());
+    }
+
+    @Test
+    void textWithALoneSurrogateIs400() {
+        assertEquals(400, status(() -> body("{\"name\": \"\\ud800\"}").text("name")));
+        assertEquals(400, status(() -> body("{\"name\": \"a\\udc00\"}").optionalText("name")));
+        assertEquals(400, status(() -> body("{\"p\": {\"\\ud83d\": \"x\"}}").stringMap("p")));
+        assertEquals(400, status(() -> body("{\"c\": [\"ok\", \"\\ud83d\"]}").stringList("c")));
+        assertEquals("\uD83D\uDE00", body("{\"name\": \"\\ud83d\\ude00\"}").text("name"), "a whole pair is a character");
+    }
+
+    @Test
     void fieldsOfTheWrongShapeAre422NamingTheField() {
         ApiException e = assertThrows(ApiException.class, () -> body("{\"name\": 5}").text("name"));
         assertEquals(422, e.problem().status());

@@ -1,0 +1,39 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * {@code bench:run} measures the console's {@code GET /api/qubes} with an API token it makes through
+ * {@code qvm:console token create} (the console refuses its login secret as a bearer token) and
+ * revokes afterwards, so that the figure is a measurement and no token outlives the run.
+ */
+public class BenchConsoleIT extends ConsoleTestSupport {
+    @Override
+    protected List<String> bundles() {
+        List<String> bundles = new ArrayList<>(BUNDLES);
+        bundles.add("dev.bulkhead.bench");
+        return bundles;
+    }
+
+    @Test
+    public void theConsoleFigureIsMeasuredWithATokenRevokedAfterwards() throws Exception {
+        startConsoleOnLoopback();
+        awaitService("(&(osgi.command.scope=bench)(osgi.command.function=run))");
+        String out = shell("bench:run --rounds 1 --qubes 2");
+        JsonNode figures = new ObjectMapper().readTree(out.substring(out.indexOf('{')));
+        JsonNode console = figures.path("console_get_qubes_ms");
+        assertTrue("a console figure, not an error: " + console, console.path("p50").isNumber() && !console.has("error"));
+        assertEquals("qubes listed", 2, console.path("qubes").asInt());
+        String tokens = shell("qvm:console token list").strip();
+        assertEquals("no token left after the run", 1, tokens.lines().count());
+    }
+}
