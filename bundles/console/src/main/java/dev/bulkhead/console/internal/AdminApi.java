@@ -39,8 +39,6 @@ final class AdminApi {
     private final ConsoleSecurity security;
     private final ObjectMapper json;
     private final byte[] openApi;
-    /** Firewall edits by index are read-modify-write: one at a time. */
-    private final Object firewallEdits = new Object();
 
     AdminApi(QubeAdmin admin, ConsoleSecurity security, ObjectMapper json, byte[] openApi) {
         this.admin = admin;
@@ -390,16 +388,16 @@ final class AdminApi {
                     JsonBody body = JsonBody.parse(json, r.body(), "a firewall rule", true).accept("rule", "before");
                     FirewallRule rule = parseRule(-1, body.text("rule"), Instant.now());
                     Optional<Integer> before = body.optionalInt("before", 0, Integer.MAX_VALUE);
-                    synchronized (firewallEdits) {
-                        List<FirewallRule> rules = new ArrayList<>(admin.firewallRules(name));
+                    admin.editFirewallRules(name, current -> {
+                        List<FirewallRule> rules = new ArrayList<>(current);
                         int at = before.orElse(rules.size());
                         if (at > rules.size()) {
                             throw ApiException.invalid("field 'before' is " + at + ", but '" + name + "' has " + rules.size()
                                     + " rules; accepted: 0 to " + rules.size());
                         }
                         rules.add(at, rule);
-                        admin.setFirewallRules(name, rules);
-                    }
+                        return rules;
+                    });
                     return rules(name).withStatus(201);
                 }
                 default:
@@ -408,12 +406,11 @@ final class AdminApi {
         }
         if (p.size() == 4) {
             return only(m, "DELETE", () -> {
-                synchronized (firewallEdits) {
-                    List<FirewallRule> rules = new ArrayList<>(admin.firewallRules(name));
-                    int index = ruleIndex(p.get(3), rules.size(), name);
-                    rules.remove(index);
-                    admin.setFirewallRules(name, rules);
-                }
+                admin.editFirewallRules(name, current -> {
+                    List<FirewallRule> rules = new ArrayList<>(current);
+                    rules.remove(ruleIndex(p.get(3), rules.size(), name));
+                    return rules;
+                });
                 return rules(name);
             });
         }
