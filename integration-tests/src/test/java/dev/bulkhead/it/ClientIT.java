@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -25,8 +24,6 @@ import org.junit.Test;
  * file. The old one-line form is there only behind {@code -c}.
  */
 public class ClientIT {
-    private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
-            .toAbsolutePath();
     /** Generated vectors are the same at every run; a failure names the vector. */
     private static final long SEED = 0x5eed_c11e_77L;
     private static final int GENERATED_VECTORS = 24;
@@ -37,14 +34,7 @@ public class ClientIT {
 
     @BeforeClass
     public static void startADistribution() throws IOException {
-        home = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-client-");
-        for (String part : List.of("bin", "etc", "lib", "bundle", "system", "features")) {
-            check(HostCommand.run("cp", "-a", DISTRO.resolve(part).toString(), home.toString()));
-        }
-        Files.createDirectories(home.resolve("deploy"));
-        Files.createDirectories(home.resolve("data"));
-        Files.deleteIfExists(home.resolve("etc/console.secret"));
-        Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
+        home = DistroCopy.make("bulkhead-client-");
         victims = Files.createDirectories(home.resolve("victims"));
         keep = victims.resolve("keep.txt");
         check(HostCommand.run(home.resolve("bin/start").toString()));
@@ -63,9 +53,7 @@ public class ClientIT {
                 HostCommand.run(home.resolve("bin/stop").toString());
             }
         } finally {
-            try (Stream<Path> walk = Files.walk(home)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            DistroCopy.delete(home);
         }
     }
 

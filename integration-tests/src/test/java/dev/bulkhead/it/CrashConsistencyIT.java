@@ -8,9 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.junit.After;
 import org.junit.Before;
@@ -25,8 +23,6 @@ import dev.bulkhead.bench.crash.CrashLoop;
  * nothing of the lite backend is left on the host that no running qube owns.
  */
 public class CrashConsistencyIT {
-    private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
-            .toAbsolutePath();
     private static final long SEED = 20261204;
     private static final int ROUNDS = Integer.getInteger("bulkhead.it.crash.rounds", 100);
 
@@ -35,15 +31,7 @@ public class CrashConsistencyIT {
 
     @Before
     public void copyTheDistribution() throws IOException {
-        home = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-crash-");
-        for (String part : List.of("bin", "etc", "lib", "bundle", "system", "features")) {
-            HostCommand.Result r = HostCommand.run("cp", "-a", DISTRO.resolve(part).toString(), home.toString());
-            assertEquals(r.stderr(), 0, r.exitStatus());
-        }
-        Files.createDirectories(home.resolve("deploy"));
-        Files.createDirectories(home.resolve("data"));
-        Files.deleteIfExists(home.resolve("etc/console.secret"));
-        Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
+        home = DistroCopy.make("bulkhead-crash-");
     }
 
     @After
@@ -53,9 +41,7 @@ public class CrashConsistencyIT {
                 loop.close();
             }
         } finally {
-            try (Stream<Path> walk = Files.walk(home)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            DistroCopy.delete(home);
         }
     }
 

@@ -6,9 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 import org.junit.After;
 import org.junit.Before;
@@ -20,22 +18,12 @@ import org.junit.Test;
  * installed even when a start could not install them all.
  */
 public class DistroRestartIT {
-    private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
-            .toAbsolutePath();
 
     private Path home;
 
     @Before
     public void copyTheDistribution() throws IOException {
-        home = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-restart-");
-        for (String part : List.of("bin", "etc", "lib", "bundle", "system", "features")) {
-            check(HostCommand.run("cp", "-a", DISTRO.resolve(part).toString(), home.toString()));
-        }
-        Files.createDirectories(home.resolve("deploy"));
-        Files.createDirectories(home.resolve("data"));
-        // a secret of its own, and a free loopback port for its console
-        Files.deleteIfExists(home.resolve("etc/console.secret"));
-        Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
+        home = DistroCopy.make("bulkhead-restart-");
     }
 
     @After
@@ -49,9 +37,7 @@ public class DistroRestartIT {
                 HostCommand.run(bin("stop"));
             }
         } finally {
-            try (Stream<Path> walk = Files.walk(home)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            DistroCopy.delete(home);
         }
     }
 

@@ -13,7 +13,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,7 +21,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.After;
 import org.junit.Before;
@@ -36,8 +34,6 @@ import org.junit.Test;
  * The seed is fixed, so a failure repeats.
  */
 public class InterruptionIT {
-    private static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
-            .toAbsolutePath();
     private static final long SEED = 11;
     private static final int ROUNDS = 36;
     /** Long enough for any one command and its clean-up, which a hung-up client does not stop. */
@@ -50,15 +46,9 @@ public class InterruptionIT {
 
     @Before
     public void startTheDistribution() throws IOException {
-        home = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-interruption-");
-        for (String part : List.of("bin", "etc", "lib", "bundle", "system", "features")) {
-            check(HostCommand.run("cp", "-a", DISTRO.resolve(part).toString(), home.toString()));
-        }
-        Files.createDirectories(home.resolve("deploy"));
-        data = Files.createDirectories(home.resolve("data")).toRealPath();
+        home = DistroCopy.make("bulkhead-interruption-");
+        data = home.resolve("data").toRealPath();
         tag = instanceTag(data);
-        Files.deleteIfExists(home.resolve("etc/console.secret"));
-        Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
         check(HostCommand.run(bin("start")));
         client("qvm:create", "--label", "green", "--property", "provides_network=True", "sys-firewall");
         client("qvm:features", "sys-firewall", "role", "firewall");
@@ -90,9 +80,7 @@ public class InterruptionIT {
                     + "/' | cut -d: -f1); do losetup -d $l; done; for c in /sys/fs/cgroup/*/bulkhead-" + tag
                     + "/*/ /sys/fs/cgroup/*/bulkhead-" + tag + "; do rmdir $c 2>/dev/null; done; true");
         } finally {
-            try (Stream<Path> walk = Files.walk(home)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            DistroCopy.delete(home);
         }
     }
 
