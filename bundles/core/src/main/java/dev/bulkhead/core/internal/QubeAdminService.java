@@ -358,11 +358,14 @@ public final class QubeAdminService implements QubeAdmin {
 
     /**
      * Hands each running qube taken over from the backend to its role, once the role is there, and
-     * then the links of its running clients. A role that cannot take its qube back stops it.
+     * then the links of its running clients. A role that cannot take its qube back stops it. The
+     * role runs commands in the qube meanwhile: it does so under the qube's own lock, not the
+     * lifecycle lock, so a client starting behind the qube is taken on only after the take-over.
      */
     private void handOverAdopted() {
         lifecycle.lock();
         try {
+            long adoption = adoptions;
             for (String name : List.copyOf(unclaimed)) {
                 QubeRecord q = model.qubes.get(name);
                 if (q == null || !isActive(name)) {
@@ -374,17 +377,29 @@ public final class QubeAdminService implements QubeAdmin {
                     continue;
                 }
                 unclaimed.remove(name);
+                RuntimeException failure = null;
                 try {
-                    role.adopted(roleContext(name));
-                    for (LinkEndpoint link : List.copyOf(links.values())) {
-                        if (link.link().netvm().equals(name)) {
-                            role.clientAttached(roleContext(name), link);
+                    serviceCalls.call(name, () -> {
+                        role.adopted(roleContext(name));
+                        for (LinkEndpoint link : List.copyOf(links.values())) {
+                            if (link.link().netvm().equals(name)) {
+                                role.clientAttached(roleContext(name), link);
+                            }
                         }
-                    }
-                    LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
+                    });
                 } catch (RuntimeException e) {
-                    LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", e);
-                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(e.getMessage())));
+                    failure = e;
+                }
+                if (adoption != adoptions) {
+                    return;
+                }
+                if (!isActive(name)) {
+                    LOG.log(Level.INFO, "the running qube " + name + " stopped while role " + role.id() + " took it over");
+                } else if (failure == null) {
+                    LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
+                } else {
+                    LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
+                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(failure.getMessage())));
                     killQuietly(name);
                 }
             }

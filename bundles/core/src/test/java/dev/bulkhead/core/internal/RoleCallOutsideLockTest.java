@@ -200,6 +200,53 @@ class RoleCallOutsideLockTest {
         assertFalse(backend.links.containsKey("work"), "work kept a link");
     }
 
+    /** work runs behind sys-hold, then the core restarts with both still running and a new holding role arrives. */
+    private void restartWithWorkBehindSysHold() throws IOException {
+        role.release.countDown();
+        admin.start("work");
+        admin.deactivate();
+        admin = new QubeAdminService(data, QubeAdminServiceTest.config("auto"));
+        admin.addBackend(backend);
+        role = new HoldingRole();
+        admin.addRole(role);
+        QubeAdminServiceTest.eventually("the role to be taking work back on in sys-hold", () -> role.entered.getCount() == 0);
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleHoldsItsTakeOver() throws Exception {
+        restartWithWorkBehindSysHold();
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+
+        role.release.countDown();
+        QubeAdminServiceTest.eventually("the role to have taken work back on", () -> role.calls.contains("attached work"));
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void aNetvmKilledDuringItsTakeOverStaysHaltedAndItsClientUnlinked() throws Exception {
+        restartWithWorkBehindSysHold();
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+
+        role.release.countDown();
+        QubeAdminServiceTest.eventually("the take-over to end", () -> role.calls.contains("attached work"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
     @Test
     void aStartingClientCannotBeKilledOrMovedUntilItsNetvmHasTakenItOn() throws InterruptedException {
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
