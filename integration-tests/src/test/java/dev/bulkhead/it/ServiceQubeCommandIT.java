@@ -6,8 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.Test;
@@ -33,8 +32,8 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
 
     /** A network role whose client setup is a command in its qube that waits until the test lets it end. */
     private static final class HoldingNetRole implements QubeRole {
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch returned = new CountDownLatch(1);
+        final AtomicInteger entered = new AtomicInteger();
+        final AtomicInteger returned = new AtomicInteger();
         final AtomicReference<ExecResult> result = new AtomicReference<>();
 
         @Override
@@ -62,12 +61,12 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
 
         @Override
         public void clientAttached(RoleContext context, LinkEndpoint link) {
-            entered.countDown();
+            entered.incrementAndGet();
             try {
                 result.set(context.exec(List.of("sh", "-c", "until [ -e " + RELEASE + " ]; do sleep 0.1; done"), new byte[0],
                         Duration.ofMinutes(2)));
             } finally {
-                returned.countDown();
+                returned.incrementAndGet();
             }
         }
 
@@ -102,7 +101,8 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
                 }
             });
             starter.start();
-            assertTrue("the start of work to reach the role of sys-hold", holding.entered.await(QUBE_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+            awaitTrue("the start of work to reach the role of sys-hold", QUBE_TIMEOUT, () -> holding.entered.get() == 1,
+                    () -> admin().get("work").state().toString());
 
             admin().list();
             admin().setProperty("plain", "label", "green");
@@ -111,7 +111,7 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             admin().unpause("plain");
             admin().kill("plain");
 
-            assertEquals("the command in sys-hold ended before it was released", 1, holding.returned.getCount());
+            assertEquals("the command in sys-hold ended before it was released", 0, holding.returned.get());
             assertEquals("work runs before its netvm's role has taken it on", PowerState.Transient, admin().get("work").state());
             assertEquals("green", admin().get("plain").properties().get("label").value());
             assertEquals(PowerState.Halted, admin().get("plain").state());
@@ -126,6 +126,52 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (starter != null && starter.isAlive()) {
                 run("sys-hold", "touch", RELEASE);
                 starter.join(QUBE_TIMEOUT.toMillis());
+            }
+            registration.unregister();
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileANetvmsCommandHoldsItsTakeOver() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
+        try {
+            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+            admin().setFeature("sys-hold", "role", "holding-net");
+            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            admin().start("sys-hold");
+            runOk("sys-hold", "touch", RELEASE);
+            admin().start("work");
+            runOk("sys-hold", "rm", RELEASE);
+
+            restartBundles(CORE);
+            awaitLiteBackend();
+            awaitTrue("the take-over of sys-hold to reach its role", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
+                    () -> admin().get("sys-hold").state().toString());
+
+            admin().list();
+            admin().setProperty("plain", "label", "green");
+            admin().start("plain");
+            admin().pause("plain");
+            admin().unpause("plain");
+            admin().kill("plain");
+
+            assertEquals("the command of the take-over ended before it was released", 1, holding.returned.get());
+            assertEquals("green", admin().get("plain").properties().get("label").value());
+            assertEquals(PowerState.Halted, admin().get("plain").state());
+
+            runOk("sys-hold", "touch", RELEASE);
+            awaitTrue("the take-over to end once released", QUBE_TIMEOUT, () -> holding.returned.get() == 2,
+                    () -> admin().get("sys-hold").state().toString());
+            assertEquals(0, holding.result.get().exitStatus());
+            assertEquals(PowerState.Running, admin().get("sys-hold").state());
+            assertEquals(PowerState.Running, admin().get("work").state());
+        } finally {
+            if (holding.entered.get() > holding.returned.get()) {
+                run("sys-hold", "touch", RELEASE);
             }
             registration.unregister();
         }
