@@ -65,7 +65,8 @@ import dev.bulkhead.api.role.RoleContext;
 /**
  * The registry and lifecycle of qubes. Every change is made on a copy of the model, validated
  * whole, saved, and only then published; starts and stops are serialised by one lifecycle lock,
- * as Qubes serialises domain starts.
+ * as Qubes serialises domain starts, which a role's commands in a service qube take no part in
+ * when it takes a starting client on or the qube back ({@link ServiceQubeCalls}).
  */
 @Component(service = QubeAdmin.class, configurationPid = CoreConfig.PID, immediate = true)
 @Designate(ocd = CoreConfig.class)
@@ -97,7 +98,7 @@ public final class QubeAdminService implements QubeAdmin {
     private final ReentrantLock lifecycle = new ReentrantLock();
     /** Where lifecycle work runs, out of reach of a client that hangs up: it finishes or rolls back. */
     private final HostWork hostWork = new HostWork(lifecycle);
-    /** Where a netvm's role takes a starting client on: outside the lifecycle lock, one call per netvm at a time. */
+    /** Where a role takes a starting client, or a taken-over qube, on: outside the lifecycle lock, one call per qube at a time. */
     private final ServiceQubeCalls serviceCalls = new ServiceQubeCalls(lifecycle);
     /** A domain that stopped by itself is cleaned up at once, not at the next look at the backend. */
     private final dev.bulkhead.api.hypervisor.DomainExitListener exits = this::domainExited;
@@ -390,7 +391,8 @@ public final class QubeAdminService implements QubeAdmin {
                 } catch (RuntimeException e) {
                     failure = e;
                 }
-                if (adoption != adoptions) {
+                if (adoption != adoptions || closing) {
+                    // a new take-over hands the qube over again; a core closing meanwhile leaves it running for the next
                     return;
                 }
                 if (!isActive(name)) {
