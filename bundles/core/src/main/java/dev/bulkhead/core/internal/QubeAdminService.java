@@ -65,7 +65,8 @@ import dev.bulkhead.api.role.RoleContext;
 /**
  * The registry and lifecycle of qubes. Every change is made on a copy of the model, validated
  * whole, saved, and only then published; starts and stops are serialised by one lifecycle lock,
- * as Qubes serialises domain starts.
+ * as Qubes serialises domain starts, which a role's commands in a service qube take no part in
+ * when it takes a starting client on or the qube back ({@link ServiceQubeCalls}).
  */
 @Component(service = QubeAdmin.class, configurationPid = CoreConfig.PID, immediate = true)
 @Designate(ocd = CoreConfig.class)
@@ -97,6 +98,8 @@ public final class QubeAdminService implements QubeAdmin {
     private final ReentrantLock lifecycle = new ReentrantLock();
     /** Where lifecycle work runs, out of reach of a client that hangs up: it finishes or rolls back. */
     private final HostWork hostWork = new HostWork(lifecycle);
+    /** Where a role takes a starting client, or a taken-over qube, on: outside the lifecycle lock, one call per qube at a time. */
+    private final ServiceQubeCalls serviceCalls = new ServiceQubeCalls(lifecycle);
     /** A domain that stopped by itself is cleaned up at once, not at the next look at the backend. */
     private final dev.bulkhead.api.hypervisor.DomainExitListener exits = this::domainExited;
     private final Map<String, PowerState> runtime = new ConcurrentHashMap<>();
@@ -356,11 +359,14 @@ public final class QubeAdminService implements QubeAdmin {
 
     /**
      * Hands each running qube taken over from the backend to its role, once the role is there, and
-     * then the links of its running clients. A role that cannot take its qube back stops it.
+     * then the links of its running clients. A role that cannot take its qube back stops it. The
+     * role runs commands in the qube meanwhile: it does so under the qube's own lock, not the
+     * lifecycle lock, so a client starting behind the qube is taken on only after the take-over.
      */
     private void handOverAdopted() {
         lifecycle.lock();
         try {
+            long adoption = adoptions;
             for (String name : List.copyOf(unclaimed)) {
                 QubeRecord q = model.qubes.get(name);
                 if (q == null || !isActive(name)) {
@@ -372,17 +378,30 @@ public final class QubeAdminService implements QubeAdmin {
                     continue;
                 }
                 unclaimed.remove(name);
+                RuntimeException failure = null;
                 try {
-                    role.adopted(roleContext(name));
-                    for (LinkEndpoint link : List.copyOf(links.values())) {
-                        if (link.link().netvm().equals(name)) {
-                            role.clientAttached(roleContext(name), link);
+                    serviceCalls.call(name, () -> {
+                        role.adopted(roleContext(name));
+                        for (LinkEndpoint link : List.copyOf(links.values())) {
+                            if (link.link().netvm().equals(name)) {
+                                role.clientAttached(roleContext(name), link);
+                            }
                         }
-                    }
-                    LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
+                    });
                 } catch (RuntimeException e) {
-                    LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", e);
-                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(e.getMessage())));
+                    failure = e;
+                }
+                if (adoption != adoptions || closing) {
+                    // a new take-over hands the qube over again; a core closing meanwhile leaves it running for the next
+                    return;
+                }
+                if (!isActive(name)) {
+                    LOG.log(Level.INFO, "the running qube " + name + " stopped while role " + role.id() + " took it over");
+                } else if (failure == null) {
+                    LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
+                } else {
+                    LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
+                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(failure.getMessage())));
                     killQuietly(name);
                 }
             }
@@ -863,6 +882,9 @@ public final class QubeAdminService implements QubeAdmin {
                         + "': it is the netvm of " + String.join(", ", clients));
             }
         }
+        if (p == QubeProperty.NETVM) {
+            requireNotStarting(q.name, "moved to another netvm");
+        }
         if (p == QubeProperty.NETVM && isActive(q.name) && !v.isEmpty() && !isActive(v)) {
             throw new InvalidStateException("'" + q.name + "' is running, so its new netvm '" + v + "' must be running too");
         }
@@ -1115,8 +1137,9 @@ public final class QubeAdminService implements QubeAdmin {
         try {
             b.start(domainSpec(m, q));
             started = true;
+            // still Transient while its netvm's role takes it on without the lifecycle lock: nobody kills or moves it meanwhile
+            attach(m, q, true);
             runtime.put(q.name, PowerState.Running);
-            attach(m, q);
             if (role != null) {
                 role.started(roleContext(q.name));
             }
@@ -1178,22 +1201,43 @@ public final class QubeAdminService implements QubeAdmin {
 
     /** Links a running qube to its netvm, if it has one that runs, and tells the netvm's role. */
     private void attach(Model m, QubeRecord client) {
+        attach(m, client, false);
+    }
+
+    /**
+     * Links a qube to its netvm, if it has one that runs and is not itself starting (whose start then
+     * links its clients), and tells the netvm's role.
+     *
+     * @param starting whether the client is starting: the role is then told without the lifecycle
+     *     lock, and the link must still be there afterwards, or the netvm stopped meanwhile and the
+     *     start fails
+     */
+    private void attach(Model m, QubeRecord client, boolean starting) {
         String netvm = PropertyRules.netvm(m, client);
-        if (netvm.isEmpty() || !isActive(netvm)) {
+        if (netvm.isEmpty() || !isActive(netvm) || runtime.get(netvm) == PowerState.Transient) {
             return;
         }
         HypervisorBackend b = backend();
         LinkEndpoint endpoint = b.connect(linkSpec(m, client, m.qubes.get(netvm)));
         links.put(client.name, endpoint);
         QubeRole role = roleOf(m.qubes.get(netvm));
-        if (role != null) {
-            try {
+        if (role == null) {
+            return;
+        }
+        try {
+            if (starting) {
+                serviceCalls.call(netvm, () -> role.clientAttached(roleContext(netvm), endpoint));
+                if (links.get(client.name) != endpoint) {
+                    throw new InvalidStateException("'" + netvm + "' stopped while it took '" + client.name + "' on");
+                }
+            } else {
                 role.clientAttached(roleContext(netvm), endpoint);
-            } catch (RuntimeException e) {
-                links.remove(client.name);
-                b.disconnect(endpoint.link());
-                throw e;
             }
+        } catch (RuntimeException e) {
+            if (links.remove(client.name, endpoint)) {
+                b.disconnect(endpoint.link());
+            }
+            throw e;
         }
     }
 
@@ -1216,7 +1260,8 @@ public final class QubeAdminService implements QubeAdmin {
     /** When a netvm (re)starts, its running clients get their links back. */
     private void reattachClients(Model m, QubeRecord netvm) {
         for (String client : PropertyRules.clientsOf(m, netvm.name)) {
-            if (isActive(client) && !links.containsKey(client)) {
+            // a client still starting is linked by its own start
+            if (isActive(client) && runtime.get(client) != PowerState.Transient && !links.containsKey(client)) {
                 try {
                     attach(m, m.qubes.get(client));
                 } catch (RuntimeException e) {
@@ -1358,9 +1403,17 @@ public final class QubeAdminService implements QubeAdmin {
             if (!isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is not running");
             }
+            requireNotStarting(name, "killed");
             killLocked(q.name);
         } finally {
             lifecycle.unlock();
+        }
+    }
+
+    /** A qube whose start is under way is left to that start, which ends with it running or stopped. */
+    private void requireNotStarting(String name, String what) {
+        if (runtime.get(name) == PowerState.Transient) {
+            throw new InvalidStateException("'" + name + "' is starting; it can be " + what + " once its start has ended");
         }
     }
 

@@ -1,0 +1,268 @@
+package dev.bulkhead.core.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.role.QubeRole;
+import dev.bulkhead.api.role.RoleContext;
+
+/**
+ * While the role of a netvm takes a starting client on (a command inside the netvm, which a hung or
+ * hostile qube can hold for as long as the command's bound), the core holds none of its locks: every
+ * other command goes on meanwhile, and a kill of the netvm makes the client's start fail closed.
+ * The distribution's DeadServiceQubeIT is the twin against the real backend and a real command.
+ */
+class RoleCallOutsideLockTest {
+    @TempDir
+    Path data;
+    FakeBackend backend;
+    QubeAdminService admin;
+    HoldingRole role;
+
+    /** A network role whose client setup runs a command in its qube and then waits until released. */
+    static final class HoldingRole implements QubeRole {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public String id() {
+            return "holding";
+        }
+
+        @Override
+        public String description() {
+            return "holds its clients' setup";
+        }
+
+        @Override
+        public boolean providesNetwork() {
+            return true;
+        }
+
+        @Override
+        public void started(RoleContext context) {
+            calls.add("started " + context.qube().name());
+        }
+
+        @Override
+        public void stopping(RoleContext context) {
+            calls.add("stopping " + context.qube().name());
+        }
+
+        @Override
+        public void clientAttached(RoleContext context, LinkEndpoint link) {
+            context.exec(List.of("nft", "-f", "-"), new byte[0], java.time.Duration.ofSeconds(10));
+            calls.add("attaching " + link.link().client());
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AdminException("interrupted", e);
+            }
+            calls.add("attached " + link.link().client());
+        }
+
+        @Override
+        public void clientDetached(RoleContext context, LinkEndpoint link) {
+            calls.add("detached " + link.link().client());
+        }
+
+        @Override
+        public void clientChanged(RoleContext context, LinkEndpoint link) {
+        }
+    }
+
+    @BeforeEach
+    void boot() throws IOException {
+        backend = new FakeBackend();
+        admin = new QubeAdminService(data, QubeAdminServiceTest.config("auto"));
+        admin.addBackend(backend);
+        role = new HoldingRole();
+        admin.addRole(role);
+        create("sys-hold", Map.of("provides_network", "True"));
+        admin.setFeature("sys-hold", "role", "holding");
+        create("work", Map.of("netvm", "sys-hold"));
+        create("plain", Map.of());
+        create("other", Map.of());
+        admin.start("sys-hold");
+        admin.start("other");
+    }
+
+    @AfterEach
+    void close() {
+        role.release.countDown();
+        admin.deactivate();
+    }
+
+    private void create(String name, Map<String, String> props) {
+        admin.create(new QubeSpec(name, QubeClass.AppVM, Label.RED, props));
+    }
+
+    /** Starts work on a thread of its own and waits until its netvm's role holds its setup. */
+    private Thread startWorkUntilHeld(AtomicReference<RuntimeException> failure) throws InterruptedException {
+        Thread starter = new Thread(() -> {
+            try {
+                admin.start("work");
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        starter.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be setting work up", () -> role.entered.getCount() == 0);
+        return starter;
+    }
+
+    /** Runs the commands on a thread of their own; says whether they ended while the role still held work's setup. */
+    private void assertEndWhileHeld(String what, Runnable commands) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = new Thread(() -> {
+            try {
+                commands.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        t.join(10_000);
+        assertFalse(t.isAlive(), what + " did not end while the role of sys-hold held the setup of work");
+        assertEquals(1, role.release.getCount(), "the setup was released before the commands ended");
+        if (failure.get() != null) {
+            throw new AssertionError(what + " failed", failure.get());
+        }
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleHoldsTheSetupOfAStartingClient() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = startWorkUntilHeld(failure);
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertEquals("500", admin.get("plain").properties().get("memory").value());
+        assertFalse(role.calls.contains("attached work"), "work was taken on before it was released");
+        assertEquals(PowerState.Transient, admin.get("work").state(), "work is not shown as starting");
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertFalse(starter.isAlive(), "the start of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void aNetvmKilledWhileItsRoleSetsUpAStartingClientFailsThatStartClosed() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = startWorkUntilHeld(failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertFalse(starter.isAlive(), "the start of work did not end once released");
+        assertInstanceOf(AdminException.class, failure.get(), "the start of work succeeded without its netvm");
+        assertTrue(failure.get().getMessage().contains("sys-hold"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertFalse(backend.domains.containsKey("work"), "work kept running after its start failed");
+        assertFalse(backend.links.containsKey("work"), "work kept a link");
+    }
+
+    /** work runs behind sys-hold, then the core restarts with both still running and a new holding role arrives. */
+    private void restartWithWorkBehindSysHold() throws IOException {
+        role.release.countDown();
+        admin.start("work");
+        admin.deactivate();
+        admin = new QubeAdminService(data, QubeAdminServiceTest.config("auto"));
+        admin.addBackend(backend);
+        role = new HoldingRole();
+        admin.addRole(role);
+        QubeAdminServiceTest.eventually("the role to be taking work back on in sys-hold", () -> role.entered.getCount() == 0);
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleHoldsItsTakeOver() throws Exception {
+        restartWithWorkBehindSysHold();
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+
+        role.release.countDown();
+        QubeAdminServiceTest.eventually("the role to have taken work back on", () -> role.calls.contains("attached work"));
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void aNetvmKilledDuringItsTakeOverStaysHaltedAndItsClientUnlinked() throws Exception {
+        restartWithWorkBehindSysHold();
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+
+        role.release.countDown();
+        QubeAdminServiceTest.eventually("the take-over to end", () -> role.calls.contains("attached work"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    @Test
+    void aStartingClientCannotBeKilledOrMovedUntilItsNetvmHasTakenItOn() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = startWorkUntilHeld(failure);
+
+        assertEndWhileHeld("a kill and a netvm change of the starting client", () -> {
+            InvalidStateException kill = assertThrows(InvalidStateException.class, () -> admin.kill("work"));
+            assertTrue(kill.getMessage().contains("starting"), kill.getMessage());
+            InvalidStateException move = assertThrows(InvalidStateException.class, () -> admin.setProperty("work", "netvm", ""));
+            assertTrue(move.getMessage().contains("starting"), move.getMessage());
+        });
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertEquals(null, failure.get());
+        assertEquals("sys-hold", admin.get("work").properties().get("netvm").value());
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+}

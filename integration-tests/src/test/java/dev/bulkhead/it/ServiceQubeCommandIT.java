@@ -1,0 +1,179 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.Test;
+import org.osgi.framework.ServiceRegistration;
+
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.role.QubeRole;
+import dev.bulkhead.api.role.RoleContext;
+
+/**
+ * A command that a netvm's role runs inside its qube to take a starting client on can be held by a
+ * hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
+ * the client runs only once the role has taken it on. The twin of the core's RoleCallOutsideLockTest,
+ * on the real backend with a real command in a real qube.
+ */
+public class ServiceQubeCommandIT extends BulkheadTestSupport {
+    private static final String RELEASE = "/tmp/release-clients";
+
+    /** A network role whose client setup is a command in its qube that waits until the test lets it end. */
+    private static final class HoldingNetRole implements QubeRole {
+        final AtomicInteger entered = new AtomicInteger();
+        final AtomicInteger returned = new AtomicInteger();
+        final AtomicReference<ExecResult> result = new AtomicReference<>();
+
+        @Override
+        public String id() {
+            return "holding-net";
+        }
+
+        @Override
+        public String description() {
+            return "holds the setup of its clients until released";
+        }
+
+        @Override
+        public boolean providesNetwork() {
+            return true;
+        }
+
+        @Override
+        public void started(RoleContext context) {
+        }
+
+        @Override
+        public void stopping(RoleContext context) {
+        }
+
+        @Override
+        public void clientAttached(RoleContext context, LinkEndpoint link) {
+            entered.incrementAndGet();
+            try {
+                result.set(context.exec(List.of("sh", "-c", "until [ -e " + RELEASE + " ]; do sleep 0.1; done"), new byte[0],
+                        Duration.ofMinutes(2)));
+            } finally {
+                returned.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void clientDetached(RoleContext context, LinkEndpoint link) {
+        }
+
+        @Override
+        public void clientChanged(RoleContext context, LinkEndpoint link) {
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileANetvmsCommandHoldsTheStartOfItsClient() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
+        Thread starter = null;
+        AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
+        try {
+            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+            admin().setFeature("sys-hold", "role", "holding-net");
+            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            admin().start("sys-hold");
+            starter = new Thread(() -> {
+                try {
+                    admin().start("work");
+                } catch (RuntimeException e) {
+                    startFailure.set(e);
+                }
+            });
+            starter.start();
+            awaitTrue("the start of work to reach the role of sys-hold", QUBE_TIMEOUT, () -> holding.entered.get() == 1,
+                    () -> admin().get("work").state().toString());
+
+            admin().list();
+            admin().setProperty("plain", "label", "green");
+            admin().start("plain");
+            admin().pause("plain");
+            admin().unpause("plain");
+            admin().kill("plain");
+
+            assertEquals("the command in sys-hold ended before it was released", 0, holding.returned.get());
+            assertEquals("work runs before its netvm's role has taken it on", PowerState.Transient, admin().get("work").state());
+            assertEquals("green", admin().get("plain").properties().get("label").value());
+            assertEquals(PowerState.Halted, admin().get("plain").state());
+
+            runOk("sys-hold", "touch", RELEASE);
+            starter.join(QUBE_TIMEOUT.toMillis());
+            assertTrue("the start of work did not end once released", !starter.isAlive());
+            assertEquals(null, startFailure.get());
+            assertEquals(0, holding.result.get().exitStatus());
+            assertEquals(PowerState.Running, admin().get("work").state());
+        } finally {
+            if (starter != null && starter.isAlive()) {
+                run("sys-hold", "touch", RELEASE);
+                starter.join(QUBE_TIMEOUT.toMillis());
+            }
+            registration.unregister();
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileANetvmsCommandHoldsItsTakeOver() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
+        try {
+            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+            admin().setFeature("sys-hold", "role", "holding-net");
+            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            admin().start("sys-hold");
+            runOk("sys-hold", "touch", RELEASE);
+            admin().start("work");
+            runOk("sys-hold", "rm", RELEASE);
+
+            restartBundles(CORE);
+            awaitLiteBackend();
+            awaitTrue("the take-over of sys-hold to reach its role", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
+                    () -> admin().get("sys-hold").state().toString());
+
+            admin().list();
+            admin().setProperty("plain", "label", "green");
+            admin().start("plain");
+            admin().pause("plain");
+            admin().unpause("plain");
+            admin().kill("plain");
+
+            assertEquals("the command of the take-over ended before it was released", 1, holding.returned.get());
+            assertEquals("green", admin().get("plain").properties().get("label").value());
+            assertEquals(PowerState.Halted, admin().get("plain").state());
+
+            runOk("sys-hold", "touch", RELEASE);
+            awaitTrue("the take-over to end once released", QUBE_TIMEOUT, () -> holding.returned.get() == 2,
+                    () -> admin().get("sys-hold").state().toString());
+            assertEquals(0, holding.result.get().exitStatus());
+            assertEquals(PowerState.Running, admin().get("sys-hold").state());
+            assertEquals(PowerState.Running, admin().get("work").state());
+        } finally {
+            if (holding.entered.get() > holding.returned.get()) {
+                run("sys-hold", "touch", RELEASE);
+            }
+            registration.unregister();
+        }
+    }
+}
