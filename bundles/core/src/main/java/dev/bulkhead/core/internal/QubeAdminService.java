@@ -1143,7 +1143,6 @@ public final class QubeAdminService implements QubeAdmin {
             if (role != null) {
                 role.started(roleContext(q.name));
             }
-            reattachClients(m, q);
         } catch (RuntimeException e) {
             links.remove(q.name);
             if (started) {
@@ -1157,6 +1156,11 @@ public final class QubeAdminService implements QubeAdmin {
             events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
+        }
+        reattachClients(q.name);
+        // a kill or shutdown while its role took its clients back without the lifecycle lock has already stopped it
+        if (runtime.get(q.name) != PowerState.Running && runtime.get(q.name) != PowerState.Paused) {
+            throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
         }
         events.fire("domain-start", q.name);
     }
@@ -1257,16 +1261,29 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    /** When a netvm (re)starts, its running clients get their links back. */
-    private void reattachClients(Model m, QubeRecord netvm) {
-        for (String client : PropertyRules.clientsOf(m, netvm.name)) {
-            // a client still starting is linked by its own start
-            if (isActive(client) && runtime.get(client) != PowerState.Transient && !links.containsKey(client)) {
-                try {
-                    attach(m, m.qubes.get(client));
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm.name + ": " + e.getMessage());
-                }
+    /**
+     * When a netvm (re)starts, its running clients get their links back. Its role takes each on
+     * without the lifecycle lock, so each check is made again on the model as it is now; the client
+     * is shown as Transient meanwhile, which keeps it from being killed, stopped or moved until its
+     * netvm has taken it on.
+     */
+    private void reattachClients(String netvm) {
+        for (String client : PropertyRules.clientsOf(model, netvm)) {
+            Model m = model;
+            PowerState before = runtime.get(client);
+            boolean netvmUp = runtime.get(netvm) == PowerState.Running || runtime.get(netvm) == PowerState.Paused;
+            // a client still starting or stopping is left to that; one linked meanwhile is already taken on
+            if (!netvmUp || (before != PowerState.Running && before != PowerState.Paused) || links.containsKey(client)
+                    || !netvm.equals(PropertyRules.netvm(m, m.qubes.get(client)))) {
+                continue;
+            }
+            runtime.put(client, PowerState.Transient);
+            try {
+                attach(m, m.qubes.get(client), true);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm + ": " + e.getMessage());
+            } finally {
+                runtime.replace(client, PowerState.Transient, before);
             }
         }
     }

@@ -45,8 +45,14 @@ class RoleCallOutsideLockTest {
     /** A network role whose client setup runs a command in its qube and then waits until released. */
     static final class HoldingRole implements QubeRole {
         final List<String> calls = new CopyOnWriteArrayList<>();
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
+        volatile CountDownLatch entered = new CountDownLatch(1);
+        volatile CountDownLatch release = new CountDownLatch(1);
+
+        /** Makes the next client setup hold again until released. */
+        void holdAgain() {
+            entered = new CountDownLatch(1);
+            release = new CountDownLatch(1);
+        }
 
         @Override
         public String id() {
@@ -263,6 +269,74 @@ class RoleCallOutsideLockTest {
         starter.join(10_000);
         assertEquals(null, failure.get());
         assertEquals("sys-hold", admin.get("work").properties().get("netvm").value());
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    /** work runs behind sys-hold, sys-hold is killed, then starts again on a thread of its own until its role holds taking work back. */
+    private Thread restartSysHoldUntilHeld(AtomicReference<RuntimeException> failure) throws InterruptedException {
+        role.release.countDown();
+        admin.start("work");
+        admin.kill("sys-hold");
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
+        role.holdAgain();
+        Thread starter = new Thread(() -> {
+            try {
+                admin.start("sys-hold");
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        starter.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
+        return starter;
+    }
+
+    @Test
+    void otherCommandsGoOnWhileARestartedNetvmsRoleTakesItsRunningClientBack() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertEquals(PowerState.Transient, admin.get("work").state(), "work is not shown as being taken back");
+        assertEndWhileHeld("a kill and a netvm change of the client being taken back", () -> {
+            assertThrows(InvalidStateException.class, () -> admin.kill("work"));
+            assertThrows(InvalidStateException.class, () -> admin.setProperty("work", "netvm", ""));
+        });
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertFalse(starter.isAlive(), "the start of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+        assertEquals("sys-hold", admin.get("work").properties().get("netvm").value());
+    }
+
+    @Test
+    void aNetvmKilledWhileItsRoleTakesItsRunningClientBackFailsItsStartAndLeavesTheClientUnlinked() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertFalse(starter.isAlive(), "the start of sys-hold did not end once released");
+        assertInstanceOf(AdminException.class, failure.get(), "the start of sys-hold succeeded though it was killed");
+        assertTrue(failure.get().getMessage().contains("sys-hold"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
+        assertFalse(backend.links.containsKey("work"), "work is linked to a netvm that was killed");
         assertEquals(PowerState.Running, admin.get("work").state());
     }
 }
