@@ -1212,9 +1212,9 @@ public final class QubeAdminService implements QubeAdmin {
      * Links a qube to its netvm, if it has one that runs and is not itself starting (whose start then
      * links its clients), and tells the netvm's role.
      *
-     * @param starting whether the client is starting: the role is then told without the lifecycle
-     *     lock, and the link must still be there afterwards, or the netvm stopped meanwhile and the
-     *     start fails
+     * @param starting whether the client is shown as Transient (starting, or being taken on by a
+     *     netvm): the role is then told without the lifecycle lock, and the link must still be there
+     *     afterwards, or the netvm stopped meanwhile and this fails
      */
     private void attach(Model m, QubeRecord client, boolean starting) {
         String netvm = PropertyRules.netvm(m, client);
@@ -1288,12 +1288,27 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
+    /**
+     * Moves a running qube's link to its netvm as it is now set. The new netvm's role takes it on
+     * without the lifecycle lock; the qube is Transient meanwhile, so it is neither killed, stopped
+     * nor moved again before that ends.
+     */
     private void relink(String name) {
         hostWork.run(() -> {
             lifecycle.lock();
             try {
                 detach(name);
-                attach(model, model.qubes.get(name));
+                PowerState before = runtime.get(name);
+                if (before != PowerState.Running && before != PowerState.Paused) {
+                    attach(model, model.qubes.get(name));
+                    return;
+                }
+                runtime.put(name, PowerState.Transient);
+                try {
+                    attach(model, model.qubes.get(name), true);
+                } finally {
+                    runtime.replace(name, PowerState.Transient, before);
+                }
             } finally {
                 lifecycle.unlock();
             }

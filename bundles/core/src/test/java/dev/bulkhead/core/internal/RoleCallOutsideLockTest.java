@@ -30,9 +30,10 @@ import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
 /**
- * While the role of a netvm takes a starting client on (a command inside the netvm, which a hung or
- * hostile qube can hold for as long as the command's bound), the core holds none of its locks: every
- * other command goes on meanwhile, and a kill of the netvm makes the client's start fail closed.
+ * While the role of a netvm takes a client on (a starting client, a running one it takes back when it
+ * restarts, or one moved to it; a command inside the netvm, which a hung or hostile qube can hold for
+ * as long as the command's bound), the core holds none of its locks: every other command goes on
+ * meanwhile, and a kill of the netvm leaves the client without a link to it.
  * The distribution's DeadServiceQubeIT is the twin against the real backend and a real command.
  */
 class RoleCallOutsideLockTest {
@@ -338,5 +339,70 @@ class RoleCallOutsideLockTest {
         assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
         assertFalse(backend.links.containsKey("work"), "work is linked to a netvm that was killed");
         assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    /** moving runs behind sys-plain (no role); its netvm is set to sys-hold on a thread of its own until that role holds taking it on. */
+    private Thread moveToSysHoldUntilHeld(AtomicReference<RuntimeException> failure) throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        create("moving", Map.of("netvm", "sys-plain"));
+        admin.start("moving");
+        assertEquals("sys-plain", backend.links.get("moving").netvm());
+        Thread mover = new Thread(() -> {
+            try {
+                admin.setProperty("moving", "netvm", "sys-hold");
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        mover.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be taking moving on", () -> role.entered.getCount() == 0);
+        return mover;
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleTakesOnARunningQubeMovedToIt() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread mover = moveToSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertEquals(PowerState.Transient, admin.get("moving").state(), "moving is not shown as being taken on");
+        assertEndWhileHeld("a kill and another netvm change of the qube being moved", () -> {
+            assertThrows(InvalidStateException.class, () -> admin.kill("moving"));
+            assertThrows(InvalidStateException.class, () -> admin.setProperty("moving", "netvm", "sys-plain"));
+        });
+
+        role.release.countDown();
+        mover.join(10_000);
+        assertFalse(mover.isAlive(), "the move of moving did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+        assertEquals("sys-hold", backend.links.get("moving").netvm());
+        assertEquals("sys-hold", admin.get("moving").properties().get("netvm").value());
+    }
+
+    @Test
+    void aNetvmKilledWhileItsRoleTakesOnAMovedQubeSendsThatQubeBackToItsPreviousNetvm() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread mover = moveToSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+
+        role.release.countDown();
+        mover.join(10_000);
+        assertFalse(mover.isAlive(), "the move of moving did not end once released");
+        assertInstanceOf(AdminException.class, failure.get(), "the move to a killed netvm succeeded");
+        assertTrue(failure.get().getMessage().contains("moving"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+        assertEquals("sys-plain", admin.get("moving").properties().get("netvm").value());
+        assertEquals("sys-plain", backend.links.get("moving").netvm());
     }
 }
