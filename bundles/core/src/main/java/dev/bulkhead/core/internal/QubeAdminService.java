@@ -1118,6 +1118,10 @@ public final class QubeAdminService implements QubeAdmin {
                     startOne(m, m.qubes.get(hop));
                 }
             }
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on; another start may have come meanwhile
+            if (isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
+            }
             startOne(m, q);
         } finally {
             lifecycle.unlock();

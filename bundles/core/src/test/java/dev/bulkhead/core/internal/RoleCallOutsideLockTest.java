@@ -405,4 +405,43 @@ class RoleCallOutsideLockTest {
         assertEquals("sys-plain", admin.get("moving").properties().get("netvm").value());
         assertEquals("sys-plain", backend.links.get("moving").netvm());
     }
+
+    @Test
+    void aClientStartedTwiceWhileItsNetvmStartsIsStartedOnce() throws InterruptedException {
+        create("late", Map.of("netvm", "sys-hold"));
+        AtomicReference<RuntimeException> first = new AtomicReference<>();
+        AtomicReference<RuntimeException> second = new AtomicReference<>();
+        role.release.countDown();
+        admin.start("work");
+        admin.kill("sys-hold");
+        role.holdAgain();
+        Thread withNetvm = new Thread(() -> {
+            try {
+                admin.start("late");
+            } catch (RuntimeException e) {
+                first.set(e);
+            }
+        });
+        withNetvm.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
+        Thread again = new Thread(() -> {
+            try {
+                admin.start("late");
+            } catch (RuntimeException e) {
+                second.set(e);
+            }
+        });
+        again.start();
+        QubeAdminServiceTest.eventually("the second start to have begun", () -> admin.get("late").state() == PowerState.Transient);
+
+        role.release.countDown();
+        withNetvm.join(10_000);
+        again.join(10_000);
+        assertFalse(withNetvm.isAlive() || again.isAlive(), "a start of late did not end once released");
+        assertEquals(null, second.get());
+        assertInstanceOf(InvalidStateException.class, first.get(), "late was started a second time");
+        assertEquals(PowerState.Running, admin.get("late").state());
+        assertEquals("sys-hold", backend.links.get("late").netvm());
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
 }
