@@ -22,8 +22,8 @@ import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
 /**
- * A command that a netvm's role runs inside its qube to take a starting client on can be held by a
- * hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
+ * A command that a netvm's role runs inside its qube to take a client on (a starting one, or a
+ * running one it takes back when it restarts) can be held by a hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
  * the client runs only once the role has taken it on. The twin of the core's RoleCallOutsideLockTest,
  * on the real backend with a real command in a real qube.
  */
@@ -172,6 +172,64 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         } finally {
             if (holding.entered.get() > holding.returned.get()) {
                 run("sys-hold", "touch", RELEASE);
+            }
+            registration.unregister();
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileARestartedNetvmsCommandHoldsTakingItsRunningClientBack() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
+        Thread starter = null;
+        AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
+        try {
+            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+            admin().setFeature("sys-hold", "role", "holding-net");
+            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            admin().start("sys-hold");
+            runOk("sys-hold", "touch", RELEASE);
+            admin().start("work");
+            runOk("sys-hold", "rm", RELEASE);
+            admin().kill("sys-hold");
+
+            starter = new Thread(() -> {
+                try {
+                    admin().start("sys-hold");
+                } catch (RuntimeException e) {
+                    startFailure.set(e);
+                }
+            });
+            starter.start();
+            awaitTrue("the restart of sys-hold to reach its role for work", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
+                    () -> admin().get("sys-hold").state().toString());
+
+            admin().list();
+            admin().setProperty("plain", "label", "green");
+            admin().start("plain");
+            admin().pause("plain");
+            admin().unpause("plain");
+            admin().kill("plain");
+
+            assertEquals("the command in sys-hold ended before it was released", 1, holding.returned.get());
+            assertEquals("work is not shown as being taken back", PowerState.Transient, admin().get("work").state());
+            assertEquals("green", admin().get("plain").properties().get("label").value());
+            assertEquals(PowerState.Halted, admin().get("plain").state());
+
+            runOk("sys-hold", "touch", RELEASE);
+            starter.join(QUBE_TIMEOUT.toMillis());
+            assertTrue("the start of sys-hold did not end once released", !starter.isAlive());
+            assertEquals(null, startFailure.get());
+            assertEquals(0, holding.result.get().exitStatus());
+            assertEquals(PowerState.Running, admin().get("sys-hold").state());
+            assertEquals(PowerState.Running, admin().get("work").state());
+        } finally {
+            if (starter != null && starter.isAlive()) {
+                run("sys-hold", "touch", RELEASE);
+                starter.join(QUBE_TIMEOUT.toMillis());
             }
             registration.unregister();
         }

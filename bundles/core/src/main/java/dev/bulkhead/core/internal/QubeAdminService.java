@@ -1118,6 +1118,10 @@ public final class QubeAdminService implements QubeAdmin {
                     startOne(m, m.qubes.get(hop));
                 }
             }
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on; another start may have come meanwhile
+            if (isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
+            }
             startOne(m, q);
         } finally {
             lifecycle.unlock();
@@ -1143,7 +1147,6 @@ public final class QubeAdminService implements QubeAdmin {
             if (role != null) {
                 role.started(roleContext(q.name));
             }
-            reattachClients(m, q);
         } catch (RuntimeException e) {
             links.remove(q.name);
             if (started) {
@@ -1157,6 +1160,11 @@ public final class QubeAdminService implements QubeAdmin {
             events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
+        }
+        reattachClients(q.name);
+        // a kill or shutdown while its role took its clients back without the lifecycle lock has already stopped it
+        if (runtime.get(q.name) != PowerState.Running && runtime.get(q.name) != PowerState.Paused) {
+            throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
         }
         events.fire("domain-start", q.name);
     }
@@ -1208,9 +1216,9 @@ public final class QubeAdminService implements QubeAdmin {
      * Links a qube to its netvm, if it has one that runs and is not itself starting (whose start then
      * links its clients), and tells the netvm's role.
      *
-     * @param starting whether the client is starting: the role is then told without the lifecycle
-     *     lock, and the link must still be there afterwards, or the netvm stopped meanwhile and the
-     *     start fails
+     * @param starting whether the client is shown as Transient (starting, or being taken on by a
+     *     netvm): the role is then told without the lifecycle lock, and the link must still be there
+     *     afterwards, or the netvm stopped meanwhile and this fails
      */
     private void attach(Model m, QubeRecord client, boolean starting) {
         String netvm = PropertyRules.netvm(m, client);
@@ -1257,26 +1265,54 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    /** When a netvm (re)starts, its running clients get their links back. */
-    private void reattachClients(Model m, QubeRecord netvm) {
-        for (String client : PropertyRules.clientsOf(m, netvm.name)) {
-            // a client still starting is linked by its own start
-            if (isActive(client) && runtime.get(client) != PowerState.Transient && !links.containsKey(client)) {
-                try {
-                    attach(m, m.qubes.get(client));
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm.name + ": " + e.getMessage());
-                }
+    /**
+     * When a netvm (re)starts, its running clients get their links back. Its role takes each on
+     * without the lifecycle lock, so each check is made again on the model as it is now; the client
+     * is shown as Transient meanwhile, which keeps it from being killed, stopped or moved until its
+     * netvm has taken it on.
+     */
+    private void reattachClients(String netvm) {
+        for (String client : PropertyRules.clientsOf(model, netvm)) {
+            Model m = model;
+            PowerState before = runtime.get(client);
+            boolean netvmUp = runtime.get(netvm) == PowerState.Running || runtime.get(netvm) == PowerState.Paused;
+            // a client still starting or stopping is left to that; one linked meanwhile is already taken on
+            if (!netvmUp || (before != PowerState.Running && before != PowerState.Paused) || links.containsKey(client)
+                    || !netvm.equals(PropertyRules.netvm(m, m.qubes.get(client)))) {
+                continue;
+            }
+            runtime.put(client, PowerState.Transient);
+            try {
+                attach(m, m.qubes.get(client), true);
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm + ": " + e.getMessage());
+            } finally {
+                runtime.replace(client, PowerState.Transient, before);
             }
         }
     }
 
+    /**
+     * Moves a running qube's link to its netvm as it is now set. The new netvm's role takes it on
+     * without the lifecycle lock; the qube is Transient meanwhile, so it is neither killed, stopped
+     * nor moved again before that ends.
+     */
     private void relink(String name) {
         hostWork.run(() -> {
             lifecycle.lock();
             try {
                 detach(name);
-                attach(model, model.qubes.get(name));
+                PowerState before = runtime.get(name);
+                if (before != PowerState.Running && before != PowerState.Paused) {
+                    attach(model, model.qubes.get(name));
+                    return;
+                }
+                runtime.put(name, PowerState.Transient);
+                try {
+                    attach(model, model.qubes.get(name), true);
+                } finally {
+                    runtime.replace(name, PowerState.Transient, before);
+                }
             } finally {
                 lifecycle.unlock();
             }

@@ -30,9 +30,10 @@ import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
 /**
- * While the role of a netvm takes a starting client on (a command inside the netvm, which a hung or
- * hostile qube can hold for as long as the command's bound), the core holds none of its locks: every
- * other command goes on meanwhile, and a kill of the netvm makes the client's start fail closed.
+ * While the role of a netvm takes a client on (a starting client, a running one it takes back when it
+ * restarts, or one moved to it; a command inside the netvm, which a hung or hostile qube can hold for
+ * as long as the command's bound), the core holds none of its locks: every other command goes on
+ * meanwhile, and a kill of the netvm leaves the client without a link to it.
  * The distribution's DeadServiceQubeIT is the twin against the real backend and a real command.
  */
 class RoleCallOutsideLockTest {
@@ -45,8 +46,14 @@ class RoleCallOutsideLockTest {
     /** A network role whose client setup runs a command in its qube and then waits until released. */
     static final class HoldingRole implements QubeRole {
         final List<String> calls = new CopyOnWriteArrayList<>();
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
+        volatile CountDownLatch entered = new CountDownLatch(1);
+        volatile CountDownLatch release = new CountDownLatch(1);
+
+        /** Makes the next client setup hold again until released. */
+        void holdAgain() {
+            entered = new CountDownLatch(1);
+            release = new CountDownLatch(1);
+        }
 
         @Override
         public String id() {
@@ -263,6 +270,178 @@ class RoleCallOutsideLockTest {
         starter.join(10_000);
         assertEquals(null, failure.get());
         assertEquals("sys-hold", admin.get("work").properties().get("netvm").value());
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    /** work runs behind sys-hold, sys-hold is killed, then starts again on a thread of its own until its role holds taking work back. */
+    private Thread restartSysHoldUntilHeld(AtomicReference<RuntimeException> failure) throws InterruptedException {
+        role.release.countDown();
+        admin.start("work");
+        admin.kill("sys-hold");
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
+        role.holdAgain();
+        Thread starter = new Thread(() -> {
+            try {
+                admin.start("sys-hold");
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        starter.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
+        return starter;
+    }
+
+    @Test
+    void otherCommandsGoOnWhileARestartedNetvmsRoleTakesItsRunningClientBack() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertEquals(PowerState.Transient, admin.get("work").state(), "work is not shown as being taken back");
+        assertEndWhileHeld("a kill and a netvm change of the client being taken back", () -> {
+            assertThrows(InvalidStateException.class, () -> admin.kill("work"));
+            assertThrows(InvalidStateException.class, () -> admin.setProperty("work", "netvm", ""));
+        });
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertFalse(starter.isAlive(), "the start of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+        assertEquals("sys-hold", admin.get("work").properties().get("netvm").value());
+    }
+
+    @Test
+    void aNetvmKilledWhileItsRoleTakesItsRunningClientBackFailsItsStartAndLeavesTheClientUnlinked() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+
+        role.release.countDown();
+        starter.join(10_000);
+        assertFalse(starter.isAlive(), "the start of sys-hold did not end once released");
+        assertInstanceOf(AdminException.class, failure.get(), "the start of sys-hold succeeded though it was killed");
+        assertTrue(failure.get().getMessage().contains("sys-hold"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
+        assertFalse(backend.links.containsKey("work"), "work is linked to a netvm that was killed");
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    /** moving runs behind sys-plain (no role); its netvm is set to sys-hold on a thread of its own until that role holds taking it on. */
+    private Thread moveToSysHoldUntilHeld(AtomicReference<RuntimeException> failure) throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        create("moving", Map.of("netvm", "sys-plain"));
+        admin.start("moving");
+        assertEquals("sys-plain", backend.links.get("moving").netvm());
+        Thread mover = new Thread(() -> {
+            try {
+                admin.setProperty("moving", "netvm", "sys-hold");
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        mover.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be taking moving on", () -> role.entered.getCount() == 0);
+        return mover;
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleTakesOnARunningQubeMovedToIt() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread mover = moveToSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertEquals(PowerState.Transient, admin.get("moving").state(), "moving is not shown as being taken on");
+        assertEndWhileHeld("a kill and another netvm change of the qube being moved", () -> {
+            assertThrows(InvalidStateException.class, () -> admin.kill("moving"));
+            assertThrows(InvalidStateException.class, () -> admin.setProperty("moving", "netvm", "sys-plain"));
+        });
+
+        role.release.countDown();
+        mover.join(10_000);
+        assertFalse(mover.isAlive(), "the move of moving did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+        assertEquals("sys-hold", backend.links.get("moving").netvm());
+        assertEquals("sys-hold", admin.get("moving").properties().get("netvm").value());
+    }
+
+    @Test
+    void aNetvmKilledWhileItsRoleTakesOnAMovedQubeSendsThatQubeBackToItsPreviousNetvm() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread mover = moveToSysHoldUntilHeld(failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+
+        role.release.countDown();
+        mover.join(10_000);
+        assertFalse(mover.isAlive(), "the move of moving did not end once released");
+        assertInstanceOf(AdminException.class, failure.get(), "the move to a killed netvm succeeded");
+        assertTrue(failure.get().getMessage().contains("moving"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+        assertEquals("sys-plain", admin.get("moving").properties().get("netvm").value());
+        assertEquals("sys-plain", backend.links.get("moving").netvm());
+    }
+
+    @Test
+    void aClientStartedTwiceWhileItsNetvmStartsIsStartedOnce() throws InterruptedException {
+        create("late", Map.of("netvm", "sys-hold"));
+        AtomicReference<RuntimeException> first = new AtomicReference<>();
+        AtomicReference<RuntimeException> second = new AtomicReference<>();
+        role.release.countDown();
+        admin.start("work");
+        admin.kill("sys-hold");
+        role.holdAgain();
+        Thread withNetvm = new Thread(() -> {
+            try {
+                admin.start("late");
+            } catch (RuntimeException e) {
+                first.set(e);
+            }
+        });
+        withNetvm.start();
+        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
+        Thread again = new Thread(() -> {
+            try {
+                admin.start("late");
+            } catch (RuntimeException e) {
+                second.set(e);
+            }
+        });
+        again.start();
+        QubeAdminServiceTest.eventually("the second start to have begun", () -> admin.get("late").state() == PowerState.Transient);
+
+        role.release.countDown();
+        withNetvm.join(10_000);
+        again.join(10_000);
+        assertFalse(withNetvm.isAlive() || again.isAlive(), "a start of late did not end once released");
+        assertEquals(null, second.get());
+        assertInstanceOf(InvalidStateException.class, first.get(), "late was started a second time");
+        assertEquals(PowerState.Running, admin.get("late").state());
+        assertEquals("sys-hold", backend.links.get("late").netvm());
         assertEquals(PowerState.Running, admin.get("work").state());
     }
 }
