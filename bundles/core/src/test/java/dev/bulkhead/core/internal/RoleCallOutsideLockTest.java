@@ -132,16 +132,41 @@ class RoleCallOutsideLockTest {
 
     /** Starts work on a thread of its own and waits until its netvm's role holds its setup. */
     private Thread startWorkUntilHeld(AtomicReference<RuntimeException> failure) throws InterruptedException {
-        Thread starter = new Thread(() -> {
+        return inBackgroundUntilHeld("the role of sys-hold to be setting work up", () -> admin.start("work"), failure);
+    }
+
+    /** Runs the call on a thread of its own, its failure kept in {@code failure}, until the role holds it. */
+    private Thread inBackgroundUntilHeld(String holding, Runnable call, AtomicReference<RuntimeException> failure) throws InterruptedException {
+        Thread t = new Thread(() -> {
             try {
-                admin.start("work");
+                call.run();
             } catch (RuntimeException e) {
                 failure.set(e);
             }
         });
-        starter.start();
-        QubeAdminServiceTest.eventually("the role of sys-hold to be setting work up", () -> role.entered.getCount() == 0);
-        return starter;
+        t.start();
+        QubeAdminServiceTest.eventually(holding, () -> role.entered.getCount() == 0);
+        return t;
+    }
+
+    /** Lets the role go on, and waits for the held work to end. */
+    private void releaseAndAwait(Thread held, String notEnded) throws InterruptedException {
+        role.release.countDown();
+        held.join(10_000);
+        assertFalse(held.isAlive(), notEnded);
+    }
+
+    /** Commands on qubes that have nothing to do with the held one end meanwhile. */
+    private void assertUnrelatedCommandsEndWhileHeld() throws InterruptedException {
+        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
+            admin.list();
+            admin.setProperty("plain", "memory", "500");
+            admin.start("plain");
+            admin.kill("plain");
+            admin.pause("other");
+            admin.unpause("other");
+        });
+        assertEquals(PowerState.Halted, admin.get("plain").state());
     }
 
     /** Runs the commands on a thread of their own; says whether they ended while the role still held work's setup. */
@@ -168,22 +193,12 @@ class RoleCallOutsideLockTest {
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         Thread starter = startWorkUntilHeld(failure);
 
-        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
-            admin.list();
-            admin.setProperty("plain", "memory", "500");
-            admin.start("plain");
-            admin.kill("plain");
-            admin.pause("other");
-            admin.unpause("other");
-        });
-        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertUnrelatedCommandsEndWhileHeld();
         assertEquals("500", admin.get("plain").properties().get("memory").value());
         assertFalse(role.calls.contains("attached work"), "work was taken on before it was released");
         assertEquals(PowerState.Transient, admin.get("work").state(), "work is not shown as starting");
 
-        role.release.countDown();
-        starter.join(10_000);
-        assertFalse(starter.isAlive(), "the start of work did not end once released");
+        releaseAndAwait(starter, "the start of work did not end once released");
         assertEquals(null, failure.get());
         assertEquals(PowerState.Running, admin.get("work").state());
         assertEquals("sys-hold", backend.links.get("work").netvm());
@@ -197,9 +212,7 @@ class RoleCallOutsideLockTest {
         assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
         assertEquals(PowerState.Halted, admin.get("sys-hold").state());
 
-        role.release.countDown();
-        starter.join(10_000);
-        assertFalse(starter.isAlive(), "the start of work did not end once released");
+        releaseAndAwait(starter, "the start of work did not end once released");
         assertInstanceOf(AdminException.class, failure.get(), "the start of work succeeded without its netvm");
         assertTrue(failure.get().getMessage().contains("sys-hold"), failure.get().getMessage());
         assertEquals(PowerState.Halted, admin.get("work").state());
@@ -223,15 +236,7 @@ class RoleCallOutsideLockTest {
     void otherCommandsGoOnWhileANetvmsRoleHoldsItsTakeOver() throws Exception {
         restartWithWorkBehindSysHold();
 
-        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
-            admin.list();
-            admin.setProperty("plain", "memory", "500");
-            admin.start("plain");
-            admin.kill("plain");
-            admin.pause("other");
-            admin.unpause("other");
-        });
-        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertUnrelatedCommandsEndWhileHeld();
 
         role.release.countDown();
         QubeAdminServiceTest.eventually("the role to have taken work back on", () -> role.calls.contains("attached work"));
@@ -280,16 +285,7 @@ class RoleCallOutsideLockTest {
         admin.kill("sys-hold");
         assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
         role.holdAgain();
-        Thread starter = new Thread(() -> {
-            try {
-                admin.start("sys-hold");
-            } catch (RuntimeException e) {
-                failure.set(e);
-            }
-        });
-        starter.start();
-        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
-        return starter;
+        return inBackgroundUntilHeld("the role of sys-hold to be taking work back", () -> admin.start("sys-hold"), failure);
     }
 
     @Test
@@ -297,24 +293,14 @@ class RoleCallOutsideLockTest {
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         Thread starter = restartSysHoldUntilHeld(failure);
 
-        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
-            admin.list();
-            admin.setProperty("plain", "memory", "500");
-            admin.start("plain");
-            admin.kill("plain");
-            admin.pause("other");
-            admin.unpause("other");
-        });
-        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertUnrelatedCommandsEndWhileHeld();
         assertEquals(PowerState.Transient, admin.get("work").state(), "work is not shown as being taken back");
         assertEndWhileHeld("a kill and a netvm change of the client being taken back", () -> {
             assertThrows(InvalidStateException.class, () -> admin.kill("work"));
             assertThrows(InvalidStateException.class, () -> admin.setProperty("work", "netvm", ""));
         });
 
-        role.release.countDown();
-        starter.join(10_000);
-        assertFalse(starter.isAlive(), "the start of sys-hold did not end once released");
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
         assertEquals(null, failure.get());
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
         assertEquals(PowerState.Running, admin.get("work").state());
@@ -330,9 +316,7 @@ class RoleCallOutsideLockTest {
         assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
         assertEquals(PowerState.Halted, admin.get("sys-hold").state());
 
-        role.release.countDown();
-        starter.join(10_000);
-        assertFalse(starter.isAlive(), "the start of sys-hold did not end once released");
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
         assertInstanceOf(AdminException.class, failure.get(), "the start of sys-hold succeeded though it was killed");
         assertTrue(failure.get().getMessage().contains("sys-hold"), failure.get().getMessage());
         assertEquals(PowerState.Halted, admin.get("sys-hold").state());
@@ -347,16 +331,7 @@ class RoleCallOutsideLockTest {
         create("moving", Map.of("netvm", "sys-plain"));
         admin.start("moving");
         assertEquals("sys-plain", backend.links.get("moving").netvm());
-        Thread mover = new Thread(() -> {
-            try {
-                admin.setProperty("moving", "netvm", "sys-hold");
-            } catch (RuntimeException e) {
-                failure.set(e);
-            }
-        });
-        mover.start();
-        QubeAdminServiceTest.eventually("the role of sys-hold to be taking moving on", () -> role.entered.getCount() == 0);
-        return mover;
+        return inBackgroundUntilHeld("the role of sys-hold to be taking moving on", () -> admin.setProperty("moving", "netvm", "sys-hold"), failure);
     }
 
     @Test
@@ -364,24 +339,14 @@ class RoleCallOutsideLockTest {
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         Thread mover = moveToSysHoldUntilHeld(failure);
 
-        assertEndWhileHeld("list, a property change, start, kill, pause and unpause of unrelated qubes", () -> {
-            admin.list();
-            admin.setProperty("plain", "memory", "500");
-            admin.start("plain");
-            admin.kill("plain");
-            admin.pause("other");
-            admin.unpause("other");
-        });
-        assertEquals(PowerState.Halted, admin.get("plain").state());
+        assertUnrelatedCommandsEndWhileHeld();
         assertEquals(PowerState.Transient, admin.get("moving").state(), "moving is not shown as being taken on");
         assertEndWhileHeld("a kill and another netvm change of the qube being moved", () -> {
             assertThrows(InvalidStateException.class, () -> admin.kill("moving"));
             assertThrows(InvalidStateException.class, () -> admin.setProperty("moving", "netvm", "sys-plain"));
         });
 
-        role.release.countDown();
-        mover.join(10_000);
-        assertFalse(mover.isAlive(), "the move of moving did not end once released");
+        releaseAndAwait(mover, "the move of moving did not end once released");
         assertEquals(null, failure.get());
         assertEquals(PowerState.Running, admin.get("moving").state());
         assertEquals("sys-hold", backend.links.get("moving").netvm());
@@ -395,9 +360,7 @@ class RoleCallOutsideLockTest {
 
         assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
 
-        role.release.countDown();
-        mover.join(10_000);
-        assertFalse(mover.isAlive(), "the move of moving did not end once released");
+        releaseAndAwait(mover, "the move of moving did not end once released");
         assertInstanceOf(AdminException.class, failure.get(), "the move to a killed netvm succeeded");
         assertTrue(failure.get().getMessage().contains("moving"), failure.get().getMessage());
         assertEquals(PowerState.Halted, admin.get("sys-hold").state());
