@@ -79,6 +79,18 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         }
     }
 
+    /** Commands on a qube that has nothing to do with the held one: they end, and do what they say. */
+    private void runUnrelatedCommands() {
+        admin().list();
+        admin().setProperty("plain", "label", "green");
+        admin().start("plain");
+        admin().pause("plain");
+        admin().unpause("plain");
+        admin().kill("plain");
+        assertEquals("green", admin().get("plain").properties().get("label").value());
+        assertEquals(PowerState.Halted, admin().get("plain").state());
+    }
+
     @Test
     public void otherCommandsGoOnWhileANetvmsCommandHoldsTheStartOfItsClient() throws Exception {
         HoldingNetRole holding = new HoldingNetRole();
@@ -104,17 +116,10 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             awaitTrue("the start of work to reach the role of sys-hold", QUBE_TIMEOUT, () -> holding.entered.get() == 1,
                     () -> admin().get("work").state().toString());
 
-            admin().list();
-            admin().setProperty("plain", "label", "green");
-            admin().start("plain");
-            admin().pause("plain");
-            admin().unpause("plain");
-            admin().kill("plain");
+            runUnrelatedCommands();
 
             assertEquals("the command in sys-hold ended before it was released", 0, holding.returned.get());
             assertEquals("work runs before its netvm's role has taken it on", PowerState.Transient, admin().get("work").state());
-            assertEquals("green", admin().get("plain").properties().get("label").value());
-            assertEquals(PowerState.Halted, admin().get("plain").state());
 
             runOk("sys-hold", "touch", RELEASE);
             starter.join(QUBE_TIMEOUT.toMillis());
@@ -152,16 +157,9 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             awaitTrue("the take-over of sys-hold to reach its role", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
                     () -> admin().get("sys-hold").state().toString());
 
-            admin().list();
-            admin().setProperty("plain", "label", "green");
-            admin().start("plain");
-            admin().pause("plain");
-            admin().unpause("plain");
-            admin().kill("plain");
+            runUnrelatedCommands();
 
             assertEquals("the command of the take-over ended before it was released", 1, holding.returned.get());
-            assertEquals("green", admin().get("plain").properties().get("label").value());
-            assertEquals(PowerState.Halted, admin().get("plain").state());
 
             runOk("sys-hold", "touch", RELEASE);
             awaitTrue("the take-over to end once released", QUBE_TIMEOUT, () -> holding.returned.get() == 2,
@@ -207,17 +205,10 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             awaitTrue("the restart of sys-hold to reach its role for work", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
                     () -> admin().get("sys-hold").state().toString());
 
-            admin().list();
-            admin().setProperty("plain", "label", "green");
-            admin().start("plain");
-            admin().pause("plain");
-            admin().unpause("plain");
-            admin().kill("plain");
+            runUnrelatedCommands();
 
             assertEquals("the command in sys-hold ended before it was released", 1, holding.returned.get());
             assertEquals("work is not shown as being taken back", PowerState.Transient, admin().get("work").state());
-            assertEquals("green", admin().get("plain").properties().get("label").value());
-            assertEquals(PowerState.Halted, admin().get("plain").state());
 
             runOk("sys-hold", "touch", RELEASE);
             starter.join(QUBE_TIMEOUT.toMillis());
