@@ -45,10 +45,6 @@ final class BackendAbilities {
         return backend;
     }
 
-    boolean canLink() {
-        return links != null;
-    }
-
     /**
      * The backend's links.
      *
