@@ -50,6 +50,7 @@ import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.VolumeInfo;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -211,13 +212,12 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(HypervisorBackend backend) {
-        backend.addExitListener(exits);
-        backends.add(backend);
+        backends.add(backend).exits().ifPresent(n -> n.addExitListener(exits));
         adoptSelectedBackend();
     }
 
     void removeBackend(HypervisorBackend backend) {
-        backend.removeExitListener(exits);
+        backends.abilities(backend).exits().ifPresent(n -> n.removeExitListener(exits));
         backends.remove(backend);
         if (closing) {
             return;
@@ -326,7 +326,7 @@ public final class QubeAdminService implements QubeAdmin {
                 String netvm = PropertyRules.netvm(model, q);
                 if (!netvm.isEmpty() && runtime.containsKey(netvm)) {
                     try {
-                        links.put(client, selected.connect(linkSpec(model, q, model.qubes.get(netvm))));
+                        links.put(client, backends.abilities(selected).links("netvm " + netvm).connect(linkSpec(model, q, model.qubes.get(netvm))));
                     } catch (AdminException e) {
                         LOG.log(Level.WARNING, "cannot re-adopt the link of " + client + ": " + e.getMessage());
                     }
@@ -348,7 +348,7 @@ public final class QubeAdminService implements QubeAdmin {
      */
     private void removeLeftovers(HypervisorBackend selected, java.util.Set<String> keep) {
         try {
-            for (dev.bulkhead.api.hypervisor.Leftover l : selected.reconcile(keep)) {
+            for (dev.bulkhead.api.hypervisor.Leftover l : backends.abilities(selected).leftovers().map(r -> r.reconcile(keep)).orElse(List.of())) {
                 LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING, "take-over of backend " + selected.name() + ": " + l.describe());
             }
         } catch (RuntimeException e) {
@@ -601,7 +601,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (b == null || q.klass == QubeClass.AdminVM || stateOf(q) != PowerState.Running && stateOf(q) != PowerState.Paused) {
             return Optional.empty();
         }
-        return b.stats(name);
+        return backends.abilities(b).usage().flatMap(u -> u.stats(name));
     }
 
     @Override
@@ -788,7 +788,7 @@ public final class QubeAdminService implements QubeAdmin {
             for (String volume : List.of(VolumeSpec.ROOT, VolumeSpec.PRIVATE)) {
                 if (VolumeRules.plan(m, s, volume, this::hasOwnRoot).kind() == VolumeRules.Kind.KEPT
                         && Files.exists(volumeRules.storage(s.name, volume))) {
-                    VolumeStorage storage = backend().volumes();
+                    VolumeStorage storage = abilities().volumes("cannot clone '" + src.name + "'");
                     VolumeSpec from = volumeRules.keptSpec(s, volume);
                     if (storage.exists(from)) {
                         storage.copy(from, volumeRules.keptSpec(copy, volume));
@@ -884,6 +884,9 @@ public final class QubeAdminService implements QubeAdmin {
         }
         if (p == QubeProperty.NETVM) {
             requireNotStarting(q.name, "moved to another netvm");
+        }
+        if (p == QubeProperty.NETVM && isActive(q.name) && !v.isEmpty()) {
+            abilities().links("cannot give running '" + q.name + "' netvm '" + v + "'");
         }
         if (p == QubeProperty.NETVM && isActive(q.name) && !v.isEmpty() && !isActive(v)) {
             throw new InvalidStateException("'" + q.name + "' is running, so its new netvm '" + v + "' must be running too");
@@ -1089,6 +1092,11 @@ public final class QubeAdminService implements QubeAdmin {
         return b;
     }
 
+    /** What the backend in use can do beyond running domains. */
+    private BackendAbilities abilities() {
+        return backends.abilities(backend());
+    }
+
     private Duration defaultTimeout() {
         return Duration.ofSeconds(config.shutdown_timeout());
     }
@@ -1112,6 +1120,9 @@ public final class QubeAdminService implements QubeAdmin {
             List<String> chain = new ArrayList<>();
             for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
                 chain.add(0, hop);
+            }
+            if (!chain.isEmpty()) {
+                abilities().links("cannot start '" + name + "' with netvm '" + chain.get(chain.size() - 1) + "'");
             }
             for (String hop : chain) {
                 if (!isActive(hop)) {
@@ -1196,7 +1207,7 @@ public final class QubeAdminService implements QubeAdmin {
             return false;
         }
         try {
-            return b.volumes().exists(volumeRules.keptSpec(q, VolumeSpec.ROOT));
+            return backends.abilities(b).volumes().map(v -> v.exists(volumeRules.keptSpec(q, VolumeSpec.ROOT))).orElse(false);
         } catch (AdminException e) {
             return false;
         }
@@ -1225,7 +1236,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (netvm.isEmpty() || !isActive(netvm) || runtime.get(netvm) == PowerState.Transient) {
             return;
         }
-        HypervisorBackend b = backend();
+        DomainLinking b = abilities().links("cannot link '" + client.name + "' to netvm '" + netvm + "'");
         LinkEndpoint endpoint = b.connect(linkSpec(m, client, m.qubes.get(netvm)));
         links.put(client.name, endpoint);
         QubeRole role = roleOf(m.qubes.get(netvm));
@@ -1254,7 +1265,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (endpoint == null) {
             return;
         }
-        backend().disconnect(endpoint.link());
+        abilities().links("cannot unlink '" + client + "'").disconnect(endpoint.link());
         QubeRole role = roleOf(model.qubes.get(endpoint.link().netvm()));
         if (role != null) {
             try {
@@ -1349,12 +1360,12 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public void attachUplink(UplinkSpec uplink) {
-                hostWork.run(() -> backend().attachUplink(name, uplink));
+                hostWork.run(() -> abilities().uplinks("cannot give '" + name + "' an uplink").attachUplink(name, uplink));
             }
 
             @Override
             public void detachUplink(UplinkSpec uplink) {
-                hostWork.run(() -> backend().detachUplink(name, uplink));
+                hostWork.run(() -> abilities().uplinks("cannot take the uplink of '" + name + "' away").detachUplink(name, uplink));
             }
         };
     }
@@ -1602,11 +1613,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     private VolumeStorage storageIfAny() {
         HypervisorBackend b = adopted;
-        try {
-            return b == null ? null : b.volumes();
-        } catch (AdminException e) {
-            return null;
-        }
+        return b == null ? null : backends.abilities(b).volumes().orElse(null);
     }
 
     /** The plan of a volume the qube keeps itself; refused, naming where the volume comes from, otherwise. */
@@ -1636,7 +1643,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before reverting " + name + ":" + volume);
             }
-            backend().volumes().revert(volumeRules.keptSpec(q, volume), revision);
+            abilities().volumes("cannot revert " + name + ":" + volume).revert(volumeRules.keptSpec(q, volume), revision);
         } finally {
             lifecycle.unlock();
         }
@@ -1665,7 +1672,7 @@ public final class QubeAdminService implements QubeAdmin {
                         "at least its present size " + present + ": volumes only grow, as in Qubes");
             }
             if (plan.kind() == VolumeRules.Kind.KEPT && Files.exists(volumeRules.storage(name, volume))) {
-                VolumeStorage storage = backend().volumes();
+                VolumeStorage storage = abilities().volumes("cannot resize " + name + ":" + volume);
                 VolumeSpec spec = volumeRules.keptSpec(q, volume);
                 if (storage.exists(spec)) {
                     storage.resize(name, spec, sizeBytes);
@@ -1712,7 +1719,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before importing " + name + ":" + volume);
             }
-            backend().volumes().importContent(volumeRules.keptSpec(q, volume), content);
+            abilities().volumes("cannot import " + name + ":" + volume).importContent(volumeRules.keptSpec(q, volume), content);
         } finally {
             lifecycle.unlock();
         }
