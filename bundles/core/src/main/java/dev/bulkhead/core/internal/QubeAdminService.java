@@ -449,31 +449,43 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         try {
-            Map<String, PowerState> actual = new java.util.HashMap<>();
-            for (DomainStatus d : b.domains()) {
-                actual.put(d.name(), d.state());
-            }
-            for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
-                String name = e.getKey();
-                PowerState now = actual.getOrDefault(name, PowerState.Halted);
-                if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
-                    continue;
+            // the stop of each lets the lifecycle lock go while its netvm's role forgets it: the states are read again after it
+            boolean again = true;
+            while (again) {
+                again = false;
+                Map<String, PowerState> actual = new java.util.HashMap<>();
+                for (DomainStatus d : b.domains()) {
+                    actual.put(d.name(), d.state());
                 }
-                if (now.isActive()) {
-                    runtime.put(name, now);
-                    continue;
+                for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
+                    String name = e.getKey();
+                    PowerState now = actual.getOrDefault(name, PowerState.Halted);
+                    if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
+                        continue;
+                    }
+                    if (now.isActive()) {
+                        runtime.put(name, now);
+                        continue;
+                    }
+                    LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
+                    QubeRecord q = model.qubes.get(name);
+                    runtime.put(name, PowerState.Halting);
+                    stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
+                    again = true;
+                    if (runtime.get(name) != PowerState.Halting) {
+                        // a kill ended the stop meanwhile
+                        break;
+                    }
+                    try {
+                        b.kill(name);
+                    } catch (AdminException k) {
+                        LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
+                    }
+                    runtime.remove(name);
+                    events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
+                    discardIfDisposable(name);
+                    break;
                 }
-                LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
-                QubeRecord q = model.qubes.get(name);
-                stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
-                try {
-                    b.kill(name);
-                } catch (AdminException k) {
-                    LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
-                }
-                runtime.remove(name);
-                events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
-                discardIfDisposable(name);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
@@ -1249,16 +1261,27 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    private void detach(String client) {
+    /**
+     * Unlinks a qube from its netvm and tells the netvm's role.
+     *
+     * @param stopping whether the qube is shown as Halting or Transient (being stopped or moved):
+     *     the role is then told without the lifecycle lock, the link being down already
+     */
+    private void detach(String client, boolean stopping) {
         LinkEndpoint endpoint = links.remove(client);
         if (endpoint == null) {
             return;
         }
         backend().disconnect(endpoint.link());
-        QubeRole role = roleOf(model.qubes.get(endpoint.link().netvm()));
+        String netvm = endpoint.link().netvm();
+        QubeRole role = roleOf(model.qubes.get(netvm));
         if (role != null) {
             try {
-                role.clientDetached(roleContext(endpoint.link().netvm()), endpoint);
+                if (stopping) {
+                    serviceCalls.call(netvm, () -> role.clientDetached(roleContext(netvm), endpoint));
+                } else {
+                    role.clientDetached(roleContext(netvm), endpoint);
+                }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
             }
@@ -1301,14 +1324,19 @@ public final class QubeAdminService implements QubeAdmin {
         hostWork.run(() -> {
             lifecycle.lock();
             try {
-                detach(name);
                 PowerState before = runtime.get(name);
+                if (before == PowerState.Halting) {
+                    // its link is down already; its next start links it to the netvm now set
+                    return;
+                }
                 if (before != PowerState.Running && before != PowerState.Paused) {
+                    detach(name, false);
                     attach(model, model.qubes.get(name));
                     return;
                 }
                 runtime.put(name, PowerState.Transient);
                 try {
+                    detach(name, true);
                     attach(model, model.qubes.get(name), true);
                 } finally {
                     runtime.replace(name, PowerState.Transient, before);
@@ -1413,9 +1441,13 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    /** Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm. */
+    /**
+     * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
+     * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
+     * afterwards whether it still is.
+     */
     private void stopLinks(QubeRecord q, List<String> runningClients) {
-        runningClients.forEach(this::detach);
+        runningClients.forEach(client -> detach(client, false));
         QubeRole role = roleOf(q);
         if (role != null) {
             try {
@@ -1424,7 +1456,7 @@ public final class QubeAdminService implements QubeAdmin {
                 LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
             }
         }
-        detach(q.name);
+        detach(q.name, true);
     }
 
     @Override
@@ -1456,7 +1488,12 @@ public final class QubeAdminService implements QubeAdmin {
     private void killLocked(String name) {
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
+        runtime.put(name, PowerState.Halting);
         stopLinks(q, running);
+        if (runtime.get(name) != PowerState.Halting) {
+            // another kill ended the stop while its netvm's role forgot it
+            return;
+        }
         HypervisorBackend b = backend();
         try {
             b.kill(name);
