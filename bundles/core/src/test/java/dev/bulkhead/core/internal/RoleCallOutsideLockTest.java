@@ -541,4 +541,27 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Halted, admin.get("second").state());
         assertEquals(PowerState.Running, admin.get("work").state());
     }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleForgetsAClientThatStoppedByItself() throws InterruptedException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        admin.addListener(e -> events.add(e.type() + " " + e.qube()));
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread watcher = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> {
+            backend.domains.remove("work");
+            admin.syncStates();
+        }, failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link while its netvm's role forgot it");
+        assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(watcher, "the clean-up of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        admin.start("plain");
+        QubeAdminServiceTest.eventually("the start of plain to be told", () -> events.contains("domain-start plain"));
+        assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
+    }
 }
