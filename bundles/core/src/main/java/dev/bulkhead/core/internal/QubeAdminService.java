@@ -1130,9 +1130,17 @@ public final class QubeAdminService implements QubeAdmin {
                     startOne(m, m.qubes.get(hop));
                 }
             }
-            // the start of a netvm lets the lifecycle lock go while its role takes clients on; another start may have come meanwhile
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
+            // have been started, changed or removed meanwhile, so it is read again
+            m = model;
+            q = requireNotDom0(m, name, "is always running");
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
+            }
+            String netvm = PropertyRules.netvm(m, q);
+            if (!netvm.isEmpty() && !isActive(netvm)) {
+                throw new InvalidStateException("cannot start '" + name + "': its netvm became '" + netvm
+                        + "', which is not running, while its start was under way");
             }
             startOne(m, q);
         } finally {

@@ -564,4 +564,41 @@ class RoleCallOutsideLockTest {
         QubeAdminServiceTest.eventually("the start of plain to be told", () -> events.contains("domain-start plain"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
+
+    @Test
+    void aClientChangedWhileItsNetvmStartsForItIsStartedAsItIsNow() throws InterruptedException {
+        create("late", Map.of("netvm", "sys-hold"));
+        AtomicReference<RuntimeException> lateFailure = new AtomicReference<>();
+        Thread lateStarter = restartSysHoldUntilHeld(lateFailure, "late");
+
+        assertEndWhileHeld("a memory change of late", () -> admin.setProperty("late", "memory", "600"));
+        releaseAndAwait(lateStarter, "the start of late did not end once released");
+        assertEquals(null, lateFailure.get());
+        assertEquals(600, backend.specs.get("late").memoryMiB(), "late was started with its settings from before the change");
+        assertEquals("sys-hold", backend.links.get("late").netvm());
+    }
+
+    @Test
+    void aClientRemovedWhileItsNetvmStartsForItIsNotStarted() throws InterruptedException {
+        create("gone", Map.of("netvm", "sys-hold"));
+        AtomicReference<RuntimeException> goneFailure = new AtomicReference<>();
+        Thread goneStarter = restartSysHoldUntilHeld(goneFailure, "gone");
+        assertEndWhileHeld("the removal of gone", () -> admin.remove("gone"));
+        releaseAndAwait(goneStarter, "the start of gone did not end once released");
+        assertInstanceOf(AdminException.class, goneFailure.get(), "a qube removed meanwhile was started");
+        assertTrue(goneFailure.get().getMessage().contains("gone"), goneFailure.get().getMessage());
+        assertFalse(backend.domains.containsKey("gone"), "a qube removed meanwhile runs");
+        assertFalse(backend.links.containsKey("gone"), "a qube removed meanwhile is linked");
+    }
+
+    /** work runs behind sys-hold, sys-hold is halted; the client is started on a thread of its own until the role holds taking work back. */
+    private Thread restartSysHoldUntilHeld(AtomicReference<RuntimeException> failure, String client) throws InterruptedException {
+        role.release.countDown();
+        if (!admin.get("work").state().isActive()) {
+            admin.start("work");
+        }
+        admin.kill("sys-hold");
+        role.holdAgain();
+        return inBackgroundUntilHeld("the role of sys-hold to be taking work back", () -> admin.start(client), failure);
+    }
 }
