@@ -449,31 +449,43 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         try {
-            Map<String, PowerState> actual = new java.util.HashMap<>();
-            for (DomainStatus d : b.domains()) {
-                actual.put(d.name(), d.state());
-            }
-            for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
-                String name = e.getKey();
-                PowerState now = actual.getOrDefault(name, PowerState.Halted);
-                if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
-                    continue;
+            // the stop of each lets the lifecycle lock go while its netvm's role forgets it: the states are read again after it
+            boolean again = true;
+            while (again) {
+                again = false;
+                Map<String, PowerState> actual = new java.util.HashMap<>();
+                for (DomainStatus d : b.domains()) {
+                    actual.put(d.name(), d.state());
                 }
-                if (now.isActive()) {
-                    runtime.put(name, now);
-                    continue;
+                for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
+                    String name = e.getKey();
+                    PowerState now = actual.getOrDefault(name, PowerState.Halted);
+                    if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
+                        continue;
+                    }
+                    if (now.isActive()) {
+                        runtime.put(name, now);
+                        continue;
+                    }
+                    LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
+                    QubeRecord q = model.qubes.get(name);
+                    runtime.put(name, PowerState.Halting);
+                    stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
+                    again = true;
+                    if (runtime.get(name) != PowerState.Halting) {
+                        // a kill ended the stop meanwhile
+                        break;
+                    }
+                    try {
+                        b.kill(name);
+                    } catch (AdminException k) {
+                        LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
+                    }
+                    runtime.remove(name);
+                    events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
+                    discardIfDisposable(name);
+                    break;
                 }
-                LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
-                QubeRecord q = model.qubes.get(name);
-                stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
-                try {
-                    b.kill(name);
-                } catch (AdminException k) {
-                    LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
-                }
-                runtime.remove(name);
-                events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
-                discardIfDisposable(name);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
@@ -1129,9 +1141,17 @@ public final class QubeAdminService implements QubeAdmin {
                     startOne(m, m.qubes.get(hop));
                 }
             }
-            // the start of a netvm lets the lifecycle lock go while its role takes clients on; another start may have come meanwhile
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
+            // have been started, changed or removed meanwhile, so it is read again
+            m = model;
+            q = requireNotDom0(m, name, "is always running");
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
+            }
+            String netvm = PropertyRules.netvm(m, q);
+            if (!netvm.isEmpty() && !isActive(netvm)) {
+                throw new InvalidStateException("cannot start '" + name + "': its netvm became '" + netvm
+                        + "', which is not running, while its start was under way");
             }
             startOne(m, q);
         } finally {
@@ -1260,16 +1280,27 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    private void detach(String client) {
+    /**
+     * Unlinks a qube from its netvm and tells the netvm's role.
+     *
+     * @param stopping whether the qube is shown as Halting or Transient (being stopped or moved):
+     *     the role is then told without the lifecycle lock, the link being down already
+     */
+    private void detach(String client, boolean stopping) {
         LinkEndpoint endpoint = links.remove(client);
         if (endpoint == null) {
             return;
         }
         abilities().links("cannot unlink '" + client + "'").disconnect(endpoint.link());
-        QubeRole role = roleOf(model.qubes.get(endpoint.link().netvm()));
+        String netvm = endpoint.link().netvm();
+        QubeRole role = roleOf(model.qubes.get(netvm));
         if (role != null) {
             try {
-                role.clientDetached(roleContext(endpoint.link().netvm()), endpoint);
+                if (stopping) {
+                    serviceCalls.call(netvm, () -> role.clientDetached(roleContext(netvm), endpoint));
+                } else {
+                    role.clientDetached(roleContext(netvm), endpoint);
+                }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
             }
@@ -1312,14 +1343,19 @@ public final class QubeAdminService implements QubeAdmin {
         hostWork.run(() -> {
             lifecycle.lock();
             try {
-                detach(name);
                 PowerState before = runtime.get(name);
+                if (before == PowerState.Halting) {
+                    // its link is down already; its next start links it to the netvm now set
+                    return;
+                }
                 if (before != PowerState.Running && before != PowerState.Paused) {
+                    detach(name, false);
                     attach(model, model.qubes.get(name));
                     return;
                 }
                 runtime.put(name, PowerState.Transient);
                 try {
+                    detach(name, true);
                     attach(model, model.qubes.get(name), true);
                 } finally {
                     runtime.replace(name, PowerState.Transient, before);
@@ -1424,9 +1460,13 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    /** Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm. */
+    /**
+     * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
+     * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
+     * afterwards whether it still is.
+     */
     private void stopLinks(QubeRecord q, List<String> runningClients) {
-        runningClients.forEach(this::detach);
+        runningClients.forEach(client -> detach(client, false));
         QubeRole role = roleOf(q);
         if (role != null) {
             try {
@@ -1435,7 +1475,7 @@ public final class QubeAdminService implements QubeAdmin {
                 LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
             }
         }
-        detach(q.name);
+        detach(q.name, true);
     }
 
     @Override
@@ -1467,7 +1507,12 @@ public final class QubeAdminService implements QubeAdmin {
     private void killLocked(String name) {
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
+        runtime.put(name, PowerState.Halting);
         stopLinks(q, running);
+        if (runtime.get(name) != PowerState.Halting) {
+            // another kill ended the stop while its netvm's role forgot it
+            return;
+        }
         HypervisorBackend b = backend();
         try {
             b.kill(name);
