@@ -43,8 +43,10 @@ import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.QubePreEventHandler;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
@@ -92,6 +94,7 @@ public final class QubeAdminService implements QubeAdmin {
     private final VolumeRules volumeRules;
     private final StateStore store;
     private final EventDispatcher events = new EventDispatcher();
+    private final PreEventHandlers preEvents = new PreEventHandlers();
     private final BackendSelector backends = new BackendSelector();
     private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
     private final Object modelLock = new Object();
@@ -272,6 +275,15 @@ public final class QubeAdminService implements QubeAdmin {
 
     void removeListener(QubeEventListener listener) {
         events.remove(listener);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addPreEventHandler(QubePreEventHandler handler, Map<String, Object> properties) {
+        preEvents.add(handler, properties);
+    }
+
+    void removePreEventHandler(QubePreEventHandler handler) {
+        preEvents.remove(handler);
     }
 
     /**
@@ -810,6 +822,7 @@ public final class QubeAdminService implements QubeAdmin {
             String v = PropertyRules.parse(m, q, p, value);
             checkChange(m, q, p, v);
             String old = PropertyRules.effective(m, q, p).value();
+            preEvents.check(QubeEvent.PROPERTY_PRE_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
             own[0] = q.properties.put(p.id(), v);
             own[1] = v;
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
@@ -837,6 +850,7 @@ public final class QubeAdminService implements QubeAdmin {
             ownBefore[0] = q.properties.remove(p.id());
             String now = PropertyRules.effective(m, q, p).value();
             checkChange(m, q, p, now);
+            preEvents.check(QubeEvent.PROPERTY_PRE_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
             return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
         });
@@ -907,6 +921,8 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             QubeRecord q = require(m, name);
             checkRoleChange(q, key);
+            String old = q.features.get(key);
+            preEvents.check(QubeEvent.FEATURE_PRE_SET + key, name, old == null ? Map.of("value", value) : Map.of("value", value, "oldvalue", old));
             q.features.put(key, value);
             return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
         });
@@ -1135,6 +1151,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (roleId != null && role == null) {
             throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
         }
+        preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
         events.fire("domain-pre-start", q.name);
         runtime.put(q.name, PowerState.Transient);
         boolean started = false;
@@ -1380,6 +1397,7 @@ public final class QubeAdminService implements QubeAdmin {
                         + "; shut them down first or use --force");
             }
             b = backend();
+            preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
             events.fire("domain-pre-shutdown", name);
             if (state == PowerState.Paused) {
                 b.unpause(name);
