@@ -234,7 +234,7 @@ public final class QubeAdminService implements QubeAdmin {
     void addRole(QubeRole role) {
         roles.put(role.id(), role);
         LOG.log(Level.INFO, "role " + role.id() + " is available");
-        events.fire("role-add", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_ADD, null, Map.of("role", role.id()));
         worker.execute(this::handOverAdopted);
         worker.execute(this::autostart);
     }
@@ -251,7 +251,7 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
-        events.fire("role-remove", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_REMOVE, null, Map.of("role", role.id()));
         lifecycle.lock();
         try {
             for (QubeRecord q : model.qubes.values()) {
@@ -413,7 +413,7 @@ public final class QubeAdminService implements QubeAdmin {
                     LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
                 } else {
                     LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
-                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(failure.getMessage())));
+                    events.fire(QubeEvent.DOMAIN_START_FAILED, name, Map.of("reason", String.valueOf(failure.getMessage())));
                     killQuietly(name);
                 }
             }
@@ -484,7 +484,7 @@ public final class QubeAdminService implements QubeAdmin {
                     LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
                 }
                 runtime.remove(name);
-                events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
+                events.fire(QubeEvent.DOMAIN_SHUTDOWN, name, Map.of("reason", "stopped by itself"));
                 discardIfDisposable(name);
             }
         } catch (RuntimeException e) {
@@ -704,7 +704,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
                 q.properties.put(QubeProperty.TEMPLATE.id(), template);
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         }, name);
         return get(name);
     }
@@ -763,7 +763,7 @@ public final class QubeAdminService implements QubeAdmin {
                 for (QubeRecord o : m.qubes.values()) {
                     updatePreloaded(o, list -> list.remove(name));
                 }
-                return () -> events.fire("domain-delete", name);
+                return () -> events.fire(QubeEvent.DOMAIN_DELETE, name);
             };
             // the record goes only once the backend has let the domain go: refused first, then destroyed, then saved
             PropertyRules.validate(removal.applyTo(model.copy()));
@@ -807,7 +807,7 @@ public final class QubeAdminService implements QubeAdmin {
                     }
                 }
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         }, name);
         return get(name);
     }
@@ -826,7 +826,7 @@ public final class QubeAdminService implements QubeAdmin {
             own[0] = q.properties.put(p.id(), v);
             own[1] = v;
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
-            return () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
+            return () -> events.fire(QubeEvent.PROPERTY_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
         });
         if (relink[0] != null) {
             relinkOrRestore(name, own[0], own[1]);
@@ -852,7 +852,7 @@ public final class QubeAdminService implements QubeAdmin {
             checkChange(m, q, p, now);
             preEvents.check(QubeEvent.PROPERTY_PRE_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
-            return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
+            return () -> events.fire(QubeEvent.PROPERTY_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
         });
         if (relink[0]) {
             relinkOrRestore(name, ownBefore[0], null);
@@ -878,7 +878,7 @@ public final class QubeAdminService implements QubeAdmin {
                         } else {
                             q.properties.put(id, ownBefore);
                         }
-                    }, () -> events.fire(ownBefore == null ? "property-reset:" + id : "property-set:" + id, name,
+                    }, () -> events.fire(ownBefore == null ? QubeEvent.PROPERTY_RESET + id : QubeEvent.PROPERTY_SET + id, name,
                             Map.of("newvalue", ownBefore == null ? "" : ownBefore, "reason", "new netvm refused"))),
                     () -> relink(name), "it is back on its previous netvm");
         }
@@ -924,7 +924,7 @@ public final class QubeAdminService implements QubeAdmin {
             String old = q.features.get(key);
             preEvents.check(QubeEvent.FEATURE_PRE_SET + key, name, old == null ? Map.of("value", value) : Map.of("value", value, "oldvalue", old));
             q.features.put(key, value);
-            return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
+            return () -> events.fire(QubeEvent.FEATURE_SET + key, name, Map.of("value", value));
         });
         if (PRELOAD_MAX.equals(key)) {
             worker.execute(this::refillPreloaded);
@@ -943,7 +943,7 @@ public final class QubeAdminService implements QubeAdmin {
             }
             checkRoleChange(q, key);
             q.features.remove(key);
-            return () -> events.fire("domain-feature-delete:" + key, name);
+            return () -> events.fire(QubeEvent.FEATURE_DELETE + key, name);
         });
         if (PRELOAD_MAX.equals(key)) {
             worker.execute(this::refillPreloaded);
@@ -963,7 +963,7 @@ public final class QubeAdminService implements QubeAdmin {
         }
         change(m -> {
             require(m, name).tags.add(tag);
-            return () -> events.fire("domain-tag-add:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_ADD + tag, name);
         });
     }
 
@@ -973,7 +973,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (!require(m, name).tags.remove(tag)) {
                 throw new InvalidValueException("tag", tag, "'" + name + "' has no such tag");
             }
-            return () -> events.fire("domain-tag-delete:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_DELETE + tag, name);
         });
     }
 
@@ -985,7 +985,7 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             String v = PropertyRules.parseQubeRef(m, property, value == null ? "" : value);
             m.global.put(property, v);
-            return () -> events.fire("global-property-set:" + property, DOM0, Map.of("newvalue", v));
+            return () -> events.fire(QubeEvent.GLOBAL_PROPERTY_SET + property, DOM0, Map.of("newvalue", v));
         });
     }
 
@@ -1022,7 +1022,7 @@ public final class QubeAdminService implements QubeAdmin {
             before.add(q.firewall);
             after.add(List.copyOf(rules));
             q.firewall = after.get(0);
-            return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
+            return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("rules", Integer.toString(rules.size())));
         });
         List<FirewallRule> saved = after.get(0);
         try {
@@ -1030,7 +1030,7 @@ public final class QubeAdminService implements QubeAdmin {
         } catch (RuntimeException e) {
             throw Rollback.refusal("cannot put the firewall rules of '" + name + "' in force", e,
                     () -> restore(name, q -> saved.equals(q.firewall), q -> q.firewall = before.get(0),
-                            () -> events.fire("firewall-changed", name, Map.of("reason", "new rules refused"))),
+                            () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "new rules refused"))),
                     () -> clientChanged(name), "its previous rules are back");
         }
     }
@@ -1086,7 +1086,7 @@ public final class QubeAdminService implements QubeAdmin {
                     if (q != null && q.firewall != null) {
                         q.firewall = q.firewall.stream().filter(r -> !r.isExpired(now)).toList();
                     }
-                    return () -> events.fire("firewall-changed", name, Map.of("reason", "expired rules removed"));
+                    return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "expired rules removed"));
                 });
                 clientChanged(name);
             } catch (AdminException e) {
@@ -1152,7 +1152,7 @@ public final class QubeAdminService implements QubeAdmin {
             throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
         }
         preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
-        events.fire("domain-pre-start", q.name);
+        events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
         runtime.put(q.name, PowerState.Transient);
         boolean started = false;
         try {
@@ -1174,7 +1174,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             recordActualState(b, q.name);
-            events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            events.fire(QubeEvent.DOMAIN_START_FAILED, q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
         }
@@ -1183,7 +1183,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (runtime.get(q.name) != PowerState.Running && runtime.get(q.name) != PowerState.Paused) {
             throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
         }
-        events.fire("domain-start", q.name);
+        events.fire(QubeEvent.DOMAIN_START, q.name);
     }
 
     private DomainSpec domainSpec(Model m, QubeRecord q) {
@@ -1398,7 +1398,7 @@ public final class QubeAdminService implements QubeAdmin {
             }
             b = backend();
             preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
-            events.fire("domain-pre-shutdown", name);
+            events.fire(QubeEvent.DOMAIN_PRE_SHUTDOWN, name);
             if (state == PowerState.Paused) {
                 b.unpause(name);
             }
@@ -1421,7 +1421,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             runtime.remove(name);
-            events.fire("domain-shutdown", name);
+            events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
             discardIfDisposable(name);
         };
         if (wait) {
@@ -1485,7 +1485,7 @@ public final class QubeAdminService implements QubeAdmin {
             LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
         runtime.remove(name);
-        events.fire("domain-shutdown", name);
+        events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
         discardIfDisposable(name);
     }
 
@@ -1515,12 +1515,12 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void pause(String name) {
-        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), "domain-paused");
+        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), QubeEvent.DOMAIN_PAUSED);
     }
 
     @Override
     public void unpause(String name) {
-        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), "domain-unpaused");
+        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), QubeEvent.DOMAIN_UNPAUSED);
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
@@ -1658,7 +1658,7 @@ public final class QubeAdminService implements QubeAdmin {
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-revert:" + volume, name, Map.of("revision", revision == null ? "latest" : revision));
+        events.fire(QubeEvent.VOLUME_REVERT + volume, name, Map.of("revision", revision == null ? "latest" : revision));
     }
 
     @Override
@@ -1692,7 +1692,7 @@ public final class QubeAdminService implements QubeAdmin {
             change(c -> {
                 QubeRecord r = c.qubes.get(name);
                 r.volumes.put(volume, r.volume(volume).withSize(sizeBytes));
-                return () -> events.fire("volume-resize:" + volume, name, Map.of("size", Long.toString(sizeBytes)));
+                return () -> events.fire(QubeEvent.VOLUME_RESIZE + volume, name, Map.of("size", Long.toString(sizeBytes)));
             });
         } finally {
             lifecycle.unlock();
@@ -1707,7 +1707,7 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             QubeRecord q = requireKeptVolume(m, name, volume, "keep revisions");
             q.volumes.put(volume, q.volume(volume).withRevisionsToKeep(revisions));
-            return () -> events.fire("volume-config:" + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
+            return () -> events.fire(QubeEvent.VOLUME_CONFIG + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
         });
     }
 
@@ -1734,7 +1734,7 @@ public final class QubeAdminService implements QubeAdmin {
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-import:" + volume, name);
+        events.fire(QubeEvent.VOLUME_IMPORT + volume, name);
     }
 
     // ---- disposables --------------------------------------------------------------------------
@@ -1805,7 +1805,7 @@ public final class QubeAdminService implements QubeAdmin {
                     Map.of(), List.of());
             m.qubes.put(name, d);
             made[0] = name;
-            return () -> events.fire("domain-add", name, Map.of("template", template));
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name, Map.of("template", template));
         });
         return made[0];
     }
@@ -1864,7 +1864,7 @@ public final class QubeAdminService implements QubeAdmin {
             for (String name : preloadedOf(model.qubes.get(template))) {
                 change(m -> {
                     updatePreloaded(m.qubes.get(template), list -> list.remove(name));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, template);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, template);
                 });
                 QubeRecord d = model.qubes.get(name);
                 if (d == null || d.klass != QubeClass.DispVM || !isActive(name)) {
@@ -1895,7 +1895,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (!ready.equals(preloadedOf(t))) {
                 change(m -> {
                     updatePreloaded(m.qubes.get(t.name), list -> list.retainAll(ready));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, t.name);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name);
                 });
             }
             if (max > 0 && !PropertyRules.isDispvmTemplate(model, t)) {
@@ -1908,7 +1908,7 @@ public final class QubeAdminService implements QubeAdmin {
                     pause(name);
                     change(m -> {
                         updatePreloaded(m.qubes.get(t.name), list -> list.add(name));
-                        return () -> events.fire("domain-feature-set:" + PRELOADED, t.name, Map.of("value", name));
+                        return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name, Map.of("value", name));
                     });
                 } catch (AdminException e) {
                     LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());
