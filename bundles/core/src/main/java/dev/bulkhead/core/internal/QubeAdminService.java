@@ -843,8 +843,8 @@ public final class QubeAdminService implements QubeAdmin {
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
                 throw new InvalidValueException("property", p.id(), "'" + p.id() + "' cannot be reset on " + q.klass + " '" + name + "'");
             }
-            if (p == QubeProperty.LABEL) {
-                throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
+            if (!p.defaultValue().resettable()) {
+                throw new InvalidValueException("property", p.id(), "a qube always has a " + p.id() + " of its own");
             }
             String old = PropertyRules.effective(m, q, p).value();
             ownBefore[0] = q.properties.remove(p.id());
@@ -886,8 +886,8 @@ public final class QubeAdminService implements QubeAdmin {
 
     /** Rules that depend on the running state, checked before the whole model is validated. */
     private void checkChange(Model m, QubeRecord q, QubeProperty p, String v) {
-        if (p == QubeProperty.TEMPLATE && isActive(q.name)) {
-            throw new InvalidStateException("the template of '" + q.name + "' can change only while it is halted");
+        if (!p.changesWhileRunning() && isActive(q.name)) {
+            throw new InvalidStateException("the " + p.id() + " of '" + q.name + "' can change only while it is halted");
         }
         if (p == QubeProperty.PROVIDES_NETWORK && "False".equals(v)) {
             List<String> clients = PropertyRules.clientsOf(m, q.name);
