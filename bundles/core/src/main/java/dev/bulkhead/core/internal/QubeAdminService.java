@@ -78,13 +78,12 @@ public final class QubeAdminService implements QubeAdmin {
     public static final String DATA_PROPERTY = "bulkhead.data";
     /** Name of the TemplateVM a fresh platform starts with, on the backend's built-in root. */
     static final String FIRST_TEMPLATE = "minimal";
-    private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     /** Feature of a disposable template: how many of its disposables are kept started and ready, as in Qubes 4.3. */
-    static final String PRELOAD_MAX = "preload-dispvm-max";
+    static final String PRELOAD_MAX = FeatureRules.PRELOAD_MAX;
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
-    static final String PRELOADED = "preload-dispvm";
-    static final int MAX_PRELOAD = 16;
+    static final String PRELOADED = FeatureRules.PRELOADED;
+    static final int MAX_PRELOAD = FeatureRules.MAX_PRELOAD;
     /** How long after a preloaded disposable is handed out its successor is started. */
     private static final long REFILL_DELAY_MS = 1000;
     /** How often the core compares its view with the backend's, to notice qubes that stopped by themselves. */
@@ -906,18 +905,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void setFeature(String name, String key, String value) {
-        if (key == null || !FEATURE_KEY.matcher(key).matches()) {
-            throw new InvalidValueException("feature", String.valueOf(key), "1 to 64 letters, digits, '_', '.', ':' or '-'");
-        }
-        if (value == null || value.length() > 4096 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new InvalidValueException("feature value", String.valueOf(value), "at most 4096 printable characters");
-        }
-        if (PRELOAD_MAX.equals(key) && !value.matches("[0-9]{1,2}") || PRELOAD_MAX.equals(key) && Integer.parseInt(value) > MAX_PRELOAD) {
-            throw new InvalidValueException(PRELOAD_MAX, value, "a number of disposables from 0 to " + MAX_PRELOAD);
-        }
-        if (PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkSet(key, value);
         change(m -> {
             QubeRecord q = require(m, name);
             checkRoleChange(q, key);
@@ -933,9 +921,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void removeFeature(String name, String key) {
-        if (PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkRemove(key);
         change(m -> {
             QubeRecord q = require(m, name);
             if (!q.features.containsKey(key)) {
@@ -951,9 +937,7 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void checkRoleChange(QubeRecord q, String key) {
-        if (QubeRole.ROLE_FEATURE.equals(key) && isActive(q.name)) {
-            throw new InvalidStateException("the role of '" + q.name + "' can change only while it is halted");
-        }
+        FeatureRules.checkRunning(q.name, key, isActive(q.name));
     }
 
     @Override
