@@ -34,6 +34,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.EventVetoedException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
@@ -1135,7 +1136,12 @@ public final class QubeAdminService implements QubeAdmin {
         if (roleId != null && role == null) {
             throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
         }
-        preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
+        try {
+            preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
+        } catch (EventVetoedException e) {
+            discardIfDisposable(q.name);
+            throw e;
+        }
         events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
         runtime.put(q.name, PowerState.Transient);
         boolean started = false;

@@ -60,6 +60,12 @@ class PreEventVetoTest {
         return Files.readAllBytes(data.resolve(StateStore.FILE_NAME));
     }
 
+    List<String> tree() throws IOException {
+        try (java.util.stream.Stream<Path> all = Files.walk(data)) {
+            return all.map(p -> data.relativize(p).toString()).sorted().toList();
+        }
+    }
+
     /** The events delivered so far, all of them: closing the dispatcher waits for what is queued. */
     List<String> deliveredTypes() throws IOException {
         admin.deactivate();
@@ -145,6 +151,22 @@ class PreEventVetoTest {
         QubeEvent seen = asked.stream().filter(a -> a.type().equals(refused)).reduce((first, last) -> last).orElseThrow();
         assertEquals(Map.of("value", "green", "oldvalue", "blue"), seen.data());
         assertEquals(1, deliveredTypes().stream().filter(t -> t.equals("domain-feature-set:colour")).count());
+    }
+
+    @Test
+    void aRefusedDisposableStartLeavesNoDisposableBehind() throws IOException {
+        admin.create(new QubeSpec("tpl", QubeClass.TemplateVM, Label.BLACK, Map.of()));
+        admin.create(new QubeSpec("work-dvm", QubeClass.AppVM, Label.RED, Map.of("template", "tpl", "template_for_dispvms", "True")));
+        QubePreEventHandler noDisposables = e -> e.qube().startsWith("disp") ? Optional.of("no disposables today") : Optional.empty();
+        admin.addPreEventHandler(noDisposables, Map.of("component.name", "test.nodisp"));
+        List<String> qubes = admin.list().stream().map(q -> q.name()).toList();
+        byte[] before = state();
+        List<String> tree = tree();
+        EventVetoedException e = assertThrows(EventVetoedException.class, () -> admin.createDisposable("work-dvm"));
+        assertTrue(e.getMessage().endsWith("refused by test.nodisp: no disposables today"), e.getMessage());
+        assertEquals(qubes, admin.list().stream().map(q -> q.name()).toList());
+        assertTrue(java.util.Arrays.equals(before, state()), "the state file is as before");
+        assertEquals(tree, tree(), "the data directory is as before");
     }
 
     @Test
