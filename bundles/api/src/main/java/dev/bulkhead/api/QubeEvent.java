@@ -10,7 +10,7 @@ import java.util.Objects;
  * feature, tag or volume concerned.
  * <p>
  * Pre-events ({@link #DOMAIN_PRE_START}, {@link #DOMAIN_PRE_SHUTDOWN}, {@link #PROPERTY_PRE_SET},
- * {@link #PROPERTY_PRE_RESET}, {@link #FEATURE_PRE_SET}) go first, synchronously, to every
+ * {@link #PROPERTY_PRE_RESET}, {@link #FEATURE_PRE_SET}, {@link #FEATURE_PRE_DELETE}) go first, synchronously, to every
  * {@link QubePreEventHandler}, any of which may refuse the change; {@code domain-pre-start} and
  * {@code domain-pre-shutdown} then also reach the listeners. All other events reach the
  * {@link QubeEventListener}s after the change is made.
@@ -46,6 +46,8 @@ public final class QubeEvent {
     public static final String PROPERTY_RESET = "property-reset:";
     /** Prefix, then the feature: it is about to be set; a handler may refuse. Data: {@code value}, and {@code oldvalue} if it had one. */
     public static final String FEATURE_PRE_SET = "feature-pre-set:";
+    /** Prefix, then the feature: it is about to be removed; a handler may refuse. Data: {@code oldvalue}. */
+    public static final String FEATURE_PRE_DELETE = "feature-pre-delete:";
     /** Prefix, then the feature: it was set. Data: {@code value} (absent when the platform emptied its own feature). */
     public static final String FEATURE_SET = "domain-feature-set:";
     /** Prefix, then the feature: it was removed. No data. */

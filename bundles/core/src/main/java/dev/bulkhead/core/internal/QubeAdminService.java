@@ -929,6 +929,7 @@ public final class QubeAdminService implements QubeAdmin {
                 throw new InvalidValueException("feature", key, "'" + name + "' has no such feature");
             }
             checkRoleChange(q, key);
+            preEvents.check(QubeEvent.FEATURE_PRE_DELETE + key, name, Map.of("oldvalue", q.features.get(key)));
             q.features.remove(key);
             return () -> events.fire(QubeEvent.FEATURE_DELETE + key, name);
         });

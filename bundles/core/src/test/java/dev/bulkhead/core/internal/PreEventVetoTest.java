@@ -170,6 +170,18 @@ class PreEventVetoTest {
     }
 
     @Test
+    void aRefusedFeatureRemovalKeepsTheFeature() throws IOException {
+        admin.setFeature("work", "colour", "blue");
+        refused = QubeEvent.FEATURE_PRE_DELETE + "colour";
+        byte[] before = state();
+        EventVetoedException e = assertThrows(EventVetoedException.class, () -> admin.removeFeature("work", "colour"));
+        assertEquals("feature-pre-delete:colour of 'work' refused by test.policy: policy says no", e.getMessage());
+        assertEquals("blue", admin.get("work").features().get("colour"));
+        assertTrue(java.util.Arrays.equals(before, state()), "the state file is unchanged");
+        assertFalse(deliveredTypes().contains("domain-feature-delete:colour"));
+    }
+
+    @Test
     void aHandlerThatThrowsRefuses() {
         QubePreEventHandler broken = e -> {
             throw new IllegalStateException("policy file unreadable");
