@@ -18,8 +18,9 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 
 /**
- * Qubes' property rules: which class has which property, how a text value is parsed, what the
- * default is and where it comes from, and the invariants the whole model must keep.
+ * The model's side of the property declarations in {@link QubeProperty}: it applies them to a qube
+ * (whether it has the property, whether another qube it names exists, which default applies and
+ * where it comes from), and checks the invariants across qubes that the whole model must keep.
  */
 final class PropertyRules {
     static final String DEFAULT_NETVM = "default_netvm";
