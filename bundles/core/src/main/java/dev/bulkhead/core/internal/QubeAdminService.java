@@ -34,6 +34,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.EventVetoedException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
@@ -43,8 +44,10 @@ import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.QubePreEventHandler;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
@@ -77,13 +80,12 @@ public final class QubeAdminService implements QubeAdmin {
     public static final String DATA_PROPERTY = "bulkhead.data";
     /** Name of the TemplateVM a fresh platform starts with, on the backend's built-in root. */
     static final String FIRST_TEMPLATE = "minimal";
-    private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     /** Feature of a disposable template: how many of its disposables are kept started and ready, as in Qubes 4.3. */
-    static final String PRELOAD_MAX = "preload-dispvm-max";
+    static final String PRELOAD_MAX = FeatureRules.PRELOAD_MAX;
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
-    static final String PRELOADED = "preload-dispvm";
-    static final int MAX_PRELOAD = 16;
+    static final String PRELOADED = FeatureRules.PRELOADED;
+    static final int MAX_PRELOAD = FeatureRules.MAX_PRELOAD;
     /** How long after a preloaded disposable is handed out its successor is started. */
     private static final long REFILL_DELAY_MS = 1000;
     /** How often the core compares its view with the backend's, to notice qubes that stopped by themselves. */
@@ -93,6 +95,7 @@ public final class QubeAdminService implements QubeAdmin {
     private final VolumeRules volumeRules;
     private final StateStore store;
     private final EventDispatcher events = new EventDispatcher();
+    private final PreEventHandlers preEvents = new PreEventHandlers();
     private final BackendSelector backends = new BackendSelector();
     private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
     private final Object modelLock = new Object();
@@ -231,7 +234,7 @@ public final class QubeAdminService implements QubeAdmin {
     void addRole(QubeRole role) {
         roles.put(role.id(), role);
         LOG.log(Level.INFO, "role " + role.id() + " is available");
-        events.fire("role-add", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_ADD, null, Map.of("role", role.id()));
         worker.execute(this::handOverAdopted);
         worker.execute(this::autostart);
     }
@@ -248,7 +251,7 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
-        events.fire("role-remove", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_REMOVE, null, Map.of("role", role.id()));
         lifecycle.lock();
         try {
             for (QubeRecord q : model.qubes.values()) {
@@ -272,6 +275,15 @@ public final class QubeAdminService implements QubeAdmin {
 
     void removeListener(QubeEventListener listener) {
         events.remove(listener);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addPreEventHandler(QubePreEventHandler handler, Map<String, Object> properties) {
+        preEvents.add(handler, properties);
+    }
+
+    void removePreEventHandler(QubePreEventHandler handler) {
+        preEvents.remove(handler);
     }
 
     /**
@@ -401,7 +413,7 @@ public final class QubeAdminService implements QubeAdmin {
                     LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
                 } else {
                     LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
-                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(failure.getMessage())));
+                    events.fire(QubeEvent.DOMAIN_START_FAILED, name, Map.of("reason", String.valueOf(failure.getMessage())));
                     killQuietly(name);
                 }
             }
@@ -482,7 +494,7 @@ public final class QubeAdminService implements QubeAdmin {
                         LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
                     }
                     runtime.remove(name);
-                    events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
+                    events.fire(QubeEvent.DOMAIN_SHUTDOWN, name, Map.of("reason", "stopped by itself"));
                     discardIfDisposable(name);
                     break;
                 }
@@ -704,7 +716,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
                 q.properties.put(QubeProperty.TEMPLATE.id(), template);
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         }, name);
         return get(name);
     }
@@ -763,7 +775,7 @@ public final class QubeAdminService implements QubeAdmin {
                 for (QubeRecord o : m.qubes.values()) {
                     updatePreloaded(o, list -> list.remove(name));
                 }
-                return () -> events.fire("domain-delete", name);
+                return () -> events.fire(QubeEvent.DOMAIN_DELETE, name);
             };
             // the record goes only once the backend has let the domain go: refused first, then destroyed, then saved
             PropertyRules.validate(removal.applyTo(model.copy()));
@@ -807,7 +819,7 @@ public final class QubeAdminService implements QubeAdmin {
                     }
                 }
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         }, name);
         return get(name);
     }
@@ -822,10 +834,11 @@ public final class QubeAdminService implements QubeAdmin {
             String v = PropertyRules.parse(m, q, p, value);
             checkChange(m, q, p, v);
             String old = PropertyRules.effective(m, q, p).value();
+            preEvents.check(QubeEvent.PROPERTY_PRE_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
             own[0] = q.properties.put(p.id(), v);
             own[1] = v;
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
-            return () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
+            return () -> events.fire(QubeEvent.PROPERTY_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
         });
         if (relink[0] != null) {
             relinkOrRestore(name, own[0], own[1]);
@@ -842,15 +855,16 @@ public final class QubeAdminService implements QubeAdmin {
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
                 throw new InvalidValueException("property", p.id(), "'" + p.id() + "' cannot be reset on " + q.klass + " '" + name + "'");
             }
-            if (p == QubeProperty.LABEL) {
-                throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
+            if (!p.defaultValue().resettable()) {
+                throw new InvalidValueException("property", p.id(), "a qube always has a " + p.id() + " of its own");
             }
             String old = PropertyRules.effective(m, q, p).value();
             ownBefore[0] = q.properties.remove(p.id());
             String now = PropertyRules.effective(m, q, p).value();
             checkChange(m, q, p, now);
+            preEvents.check(QubeEvent.PROPERTY_PRE_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
-            return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
+            return () -> events.fire(QubeEvent.PROPERTY_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
         });
         if (relink[0]) {
             relinkOrRestore(name, ownBefore[0], null);
@@ -876,7 +890,7 @@ public final class QubeAdminService implements QubeAdmin {
                         } else {
                             q.properties.put(id, ownBefore);
                         }
-                    }, () -> events.fire(ownBefore == null ? "property-reset:" + id : "property-set:" + id, name,
+                    }, () -> events.fire(ownBefore == null ? QubeEvent.PROPERTY_RESET + id : QubeEvent.PROPERTY_SET + id, name,
                             Map.of("newvalue", ownBefore == null ? "" : ownBefore, "reason", "new netvm refused"))),
                     () -> relink(name), "it is back on its previous netvm");
         }
@@ -884,8 +898,8 @@ public final class QubeAdminService implements QubeAdmin {
 
     /** Rules that depend on the running state, checked before the whole model is validated. */
     private void checkChange(Model m, QubeRecord q, QubeProperty p, String v) {
-        if (p == QubeProperty.TEMPLATE && isActive(q.name)) {
-            throw new InvalidStateException("the template of '" + q.name + "' can change only while it is halted");
+        if (!p.changesWhileRunning() && isActive(q.name)) {
+            throw new InvalidStateException("the " + p.id() + " of '" + q.name + "' can change only while it is halted");
         }
         if (p == QubeProperty.PROVIDES_NETWORK && "False".equals(v)) {
             List<String> clients = PropertyRules.clientsOf(m, q.name);
@@ -907,23 +921,14 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void setFeature(String name, String key, String value) {
-        if (key == null || !FEATURE_KEY.matcher(key).matches()) {
-            throw new InvalidValueException("feature", String.valueOf(key), "1 to 64 letters, digits, '_', '.', ':' or '-'");
-        }
-        if (value == null || value.length() > 4096 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new InvalidValueException("feature value", String.valueOf(value), "at most 4096 printable characters");
-        }
-        if (PRELOAD_MAX.equals(key) && !value.matches("[0-9]{1,2}") || PRELOAD_MAX.equals(key) && Integer.parseInt(value) > MAX_PRELOAD) {
-            throw new InvalidValueException(PRELOAD_MAX, value, "a number of disposables from 0 to " + MAX_PRELOAD);
-        }
-        if (PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkSet(key, value);
         change(m -> {
             QubeRecord q = require(m, name);
             checkRoleChange(q, key);
+            String old = q.features.get(key);
+            preEvents.check(QubeEvent.FEATURE_PRE_SET + key, name, old == null ? Map.of("value", value) : Map.of("value", value, "oldvalue", old));
             q.features.put(key, value);
-            return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
+            return () -> events.fire(QubeEvent.FEATURE_SET + key, name, Map.of("value", value));
         });
         if (PRELOAD_MAX.equals(key)) {
             worker.execute(this::refillPreloaded);
@@ -932,17 +937,16 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void removeFeature(String name, String key) {
-        if (PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkRemove(key);
         change(m -> {
             QubeRecord q = require(m, name);
             if (!q.features.containsKey(key)) {
                 throw new InvalidValueException("feature", key, "'" + name + "' has no such feature");
             }
             checkRoleChange(q, key);
+            preEvents.check(QubeEvent.FEATURE_PRE_DELETE + key, name, Map.of("oldvalue", q.features.get(key)));
             q.features.remove(key);
-            return () -> events.fire("domain-feature-delete:" + key, name);
+            return () -> events.fire(QubeEvent.FEATURE_DELETE + key, name);
         });
         if (PRELOAD_MAX.equals(key)) {
             worker.execute(this::refillPreloaded);
@@ -950,9 +954,7 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void checkRoleChange(QubeRecord q, String key) {
-        if (QubeRole.ROLE_FEATURE.equals(key) && isActive(q.name)) {
-            throw new InvalidStateException("the role of '" + q.name + "' can change only while it is halted");
-        }
+        FeatureRules.checkRunning(q.name, key, isActive(q.name));
     }
 
     @Override
@@ -962,7 +964,7 @@ public final class QubeAdminService implements QubeAdmin {
         }
         change(m -> {
             require(m, name).tags.add(tag);
-            return () -> events.fire("domain-tag-add:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_ADD + tag, name);
         });
     }
 
@@ -972,7 +974,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (!require(m, name).tags.remove(tag)) {
                 throw new InvalidValueException("tag", tag, "'" + name + "' has no such tag");
             }
-            return () -> events.fire("domain-tag-delete:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_DELETE + tag, name);
         });
     }
 
@@ -984,7 +986,7 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             String v = PropertyRules.parseQubeRef(m, property, value == null ? "" : value);
             m.global.put(property, v);
-            return () -> events.fire("global-property-set:" + property, DOM0, Map.of("newvalue", v));
+            return () -> events.fire(QubeEvent.GLOBAL_PROPERTY_SET + property, DOM0, Map.of("newvalue", v));
         });
     }
 
@@ -1021,7 +1023,7 @@ public final class QubeAdminService implements QubeAdmin {
             before.add(q.firewall);
             after.add(List.copyOf(rules));
             q.firewall = after.get(0);
-            return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
+            return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("rules", Integer.toString(rules.size())));
         });
         List<FirewallRule> saved = after.get(0);
         try {
@@ -1029,7 +1031,7 @@ public final class QubeAdminService implements QubeAdmin {
         } catch (RuntimeException e) {
             throw Rollback.refusal("cannot put the firewall rules of '" + name + "' in force", e,
                     () -> restore(name, q -> saved.equals(q.firewall), q -> q.firewall = before.get(0),
-                            () -> events.fire("firewall-changed", name, Map.of("reason", "new rules refused"))),
+                            () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "new rules refused"))),
                     () -> clientChanged(name), "its previous rules are back");
         }
     }
@@ -1085,7 +1087,7 @@ public final class QubeAdminService implements QubeAdmin {
                     if (q != null && q.firewall != null) {
                         q.firewall = q.firewall.stream().filter(r -> !r.isExpired(now)).toList();
                     }
-                    return () -> events.fire("firewall-changed", name, Map.of("reason", "expired rules removed"));
+                    return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "expired rules removed"));
                 });
                 clientChanged(name);
             } catch (AdminException e) {
@@ -1166,7 +1168,13 @@ public final class QubeAdminService implements QubeAdmin {
         if (roleId != null && role == null) {
             throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
         }
-        events.fire("domain-pre-start", q.name);
+        try {
+            preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
+        } catch (EventVetoedException e) {
+            discardIfDisposable(q.name);
+            throw e;
+        }
+        events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
         runtime.put(q.name, PowerState.Transient);
         boolean started = false;
         try {
@@ -1188,7 +1196,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             recordActualState(b, q.name);
-            events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            events.fire(QubeEvent.DOMAIN_START_FAILED, q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
         }
@@ -1197,7 +1205,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (runtime.get(q.name) != PowerState.Running && runtime.get(q.name) != PowerState.Paused) {
             throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
         }
-        events.fire("domain-start", q.name);
+        events.fire(QubeEvent.DOMAIN_START, q.name);
     }
 
     private DomainSpec domainSpec(Model m, QubeRecord q) {
@@ -1427,7 +1435,8 @@ public final class QubeAdminService implements QubeAdmin {
                         + "; shut them down first or use --force");
             }
             b = backend();
-            events.fire("domain-pre-shutdown", name);
+            preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
+            events.fire(QubeEvent.DOMAIN_PRE_SHUTDOWN, name);
             if (state == PowerState.Paused) {
                 b.unpause(name);
             }
@@ -1450,7 +1459,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             runtime.remove(name);
-            events.fire("domain-shutdown", name);
+            events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
             discardIfDisposable(name);
         };
         if (wait) {
@@ -1523,7 +1532,7 @@ public final class QubeAdminService implements QubeAdmin {
             LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
         runtime.remove(name);
-        events.fire("domain-shutdown", name);
+        events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
         discardIfDisposable(name);
     }
 
@@ -1553,12 +1562,12 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void pause(String name) {
-        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), "domain-paused");
+        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), QubeEvent.DOMAIN_PAUSED);
     }
 
     @Override
     public void unpause(String name) {
-        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), "domain-unpaused");
+        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), QubeEvent.DOMAIN_UNPAUSED);
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
@@ -1692,7 +1701,7 @@ public final class QubeAdminService implements QubeAdmin {
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-revert:" + volume, name, Map.of("revision", revision == null ? "latest" : revision));
+        events.fire(QubeEvent.VOLUME_REVERT + volume, name, Map.of("revision", revision == null ? "latest" : revision));
     }
 
     @Override
@@ -1726,7 +1735,7 @@ public final class QubeAdminService implements QubeAdmin {
             change(c -> {
                 QubeRecord r = c.qubes.get(name);
                 r.volumes.put(volume, r.volume(volume).withSize(sizeBytes));
-                return () -> events.fire("volume-resize:" + volume, name, Map.of("size", Long.toString(sizeBytes)));
+                return () -> events.fire(QubeEvent.VOLUME_RESIZE + volume, name, Map.of("size", Long.toString(sizeBytes)));
             });
         } finally {
             lifecycle.unlock();
@@ -1741,7 +1750,7 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             QubeRecord q = requireKeptVolume(m, name, volume, "keep revisions");
             q.volumes.put(volume, q.volume(volume).withRevisionsToKeep(revisions));
-            return () -> events.fire("volume-config:" + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
+            return () -> events.fire(QubeEvent.VOLUME_CONFIG + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
         });
     }
 
@@ -1768,7 +1777,7 @@ public final class QubeAdminService implements QubeAdmin {
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-import:" + volume, name);
+        events.fire(QubeEvent.VOLUME_IMPORT + volume, name);
     }
 
     // ---- disposables --------------------------------------------------------------------------
@@ -1839,7 +1848,7 @@ public final class QubeAdminService implements QubeAdmin {
                     Map.of(), List.of());
             m.qubes.put(name, d);
             made[0] = name;
-            return () -> events.fire("domain-add", name, Map.of("template", template));
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name, Map.of("template", template));
         });
         return made[0];
     }
@@ -1898,7 +1907,7 @@ public final class QubeAdminService implements QubeAdmin {
             for (String name : preloadedOf(model.qubes.get(template))) {
                 change(m -> {
                     updatePreloaded(m.qubes.get(template), list -> list.remove(name));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, template);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, template);
                 });
                 QubeRecord d = model.qubes.get(name);
                 if (d == null || d.klass != QubeClass.DispVM || !isActive(name)) {
@@ -1929,7 +1938,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (!ready.equals(preloadedOf(t))) {
                 change(m -> {
                     updatePreloaded(m.qubes.get(t.name), list -> list.retainAll(ready));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, t.name);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name);
                 });
             }
             if (max > 0 && !PropertyRules.isDispvmTemplate(model, t)) {
@@ -1942,7 +1951,7 @@ public final class QubeAdminService implements QubeAdmin {
                     pause(name);
                     change(m -> {
                         updatePreloaded(m.qubes.get(t.name), list -> list.add(name));
-                        return () -> events.fire("domain-feature-set:" + PRELOADED, t.name, Map.of("value", name));
+                        return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name, Map.of("value", name));
                     });
                 } catch (AdminException e) {
                     LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());
