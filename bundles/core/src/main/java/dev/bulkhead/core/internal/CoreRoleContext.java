@@ -48,11 +48,11 @@ final class CoreRoleContext implements RoleContext {
 
     @Override
     public void attachUplink(UplinkSpec uplink) {
-        hostWork.run(() -> state.backend().attachUplink(name, uplink));
+        hostWork.run(() -> state.abilities().uplinks("cannot give '" + name + "' an uplink").attachUplink(name, uplink));
     }
 
     @Override
     public void detachUplink(UplinkSpec uplink) {
-        hostWork.run(() -> state.backend().detachUplink(name, uplink));
+        hostWork.run(() -> state.abilities().uplinks("cannot take the uplink of '" + name + "' away").detachUplink(name, uplink));
     }
 }

@@ -18,6 +18,7 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 
 /**
@@ -27,10 +28,10 @@ import dev.bulkhead.api.QubeProperty;
  */
 final class Disposables {
     /** Feature of a disposable template: how many of its disposables are kept started and ready, as in Qubes 4.3. */
-    static final String PRELOAD_MAX = "preload-dispvm-max";
+    static final String PRELOAD_MAX = FeatureRules.PRELOAD_MAX;
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
-    static final String PRELOADED = "preload-dispvm";
-    static final int MAX_PRELOAD = 16;
+    static final String PRELOADED = FeatureRules.PRELOADED;
+    private static final int MAX_PRELOAD = FeatureRules.MAX_PRELOAD;
     /** How long after a preloaded disposable is handed out its successor is started. */
     private static final long REFILL_DELAY_MS = 1000;
 
@@ -116,7 +117,7 @@ final class Disposables {
                             QubeProperty.TEMPLATE.id(), template, QubeProperty.AUTO_CLEANUP.id(), "True"),
                     Map.of(), List.of());
             m.qubes.put(name, d);
-            return new QubeRegistry.Saved<>(name, () -> events.fire("domain-add", name, Map.of("template", template)));
+            return new QubeRegistry.Saved<>(name, () -> events.fire(QubeEvent.DOMAIN_ADD, name, Map.of("template", template)));
         });
     }
 
@@ -174,7 +175,7 @@ final class Disposables {
             for (String name : preloadedOf(registry.model().qubes.get(template))) {
                 registry.change(m -> {
                     updatePreloaded(m.qubes.get(template), list -> list.remove(name));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, template);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, template);
                 });
                 QubeRecord d = registry.model().qubes.get(name);
                 if (d == null || d.klass != QubeClass.DispVM || !state.isActive(name)) {
@@ -205,7 +206,7 @@ final class Disposables {
             if (!ready.equals(preloadedOf(t))) {
                 registry.change(m -> {
                     updatePreloaded(m.qubes.get(t.name), list -> list.retainAll(ready));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, t.name);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name);
                 });
             }
             if (max > 0 && !PropertyRules.isDispvmTemplate(registry.model(), t)) {
@@ -218,7 +219,7 @@ final class Disposables {
                     admin.pause(name);
                     registry.change(m -> {
                         updatePreloaded(m.qubes.get(t.name), list -> list.add(name));
-                        return () -> events.fire("domain-feature-set:" + PRELOADED, t.name, Map.of("value", name));
+                        return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name, Map.of("value", name));
                     });
                 } catch (AdminException e) {
                     QubeAdminService.LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());

@@ -10,10 +10,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.EventVetoedException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -36,13 +38,14 @@ final class Lifecycle {
     private final HostWork hostWork;
     private final Executor worker;
     private final EventDispatcher events;
+    private final PreEventHandlers preEvents;
     private final Supplier<CoreConfig> config;
     /** Looks at the backend for qubes that stopped by themselves. */
     private final Runnable syncStates;
 
     Lifecycle(QubeRegistry registry, RuntimeState state, RoleBindings roles, NetworkLinks links, QubeVolumes volumes,
             Disposables disposables, ReentrantLock lock, HostWork hostWork, Executor worker, EventDispatcher events,
-            Supplier<CoreConfig> config, Runnable syncStates) {
+            PreEventHandlers preEvents, Supplier<CoreConfig> config, Runnable syncStates) {
         this.registry = registry;
         this.state = state;
         this.roles = roles;
@@ -53,6 +56,7 @@ final class Lifecycle {
         this.hostWork = hostWork;
         this.worker = worker;
         this.events = events;
+        this.preEvents = preEvents;
         this.config = config;
         this.syncStates = syncStates;
     }
@@ -76,14 +80,25 @@ final class Lifecycle {
             for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
                 chain.add(0, hop);
             }
+            if (!chain.isEmpty()) {
+                state.abilities().links("cannot start '" + name + "' with netvm '" + chain.get(chain.size() - 1) + "'");
+            }
             for (String hop : chain) {
                 if (!state.isActive(hop)) {
                     startOne(m, m.qubes.get(hop));
                 }
             }
-            // the start of a netvm lets the lifecycle lock go while its role takes clients on; another start may have come meanwhile
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
+            // have been started, changed or removed meanwhile, so it is read again
+            m = registry.model();
+            q = QubeRegistry.requireNotDom0(m, name, "is always running");
             if (state.isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is already " + state.stateOf(q));
+            }
+            String netvm = PropertyRules.netvm(m, q);
+            if (!netvm.isEmpty() && !state.isActive(netvm)) {
+                throw new InvalidStateException("cannot start '" + name + "': its netvm became '" + netvm
+                        + "', which is not running, while its start was under way");
             }
             startOne(m, q);
         } finally {
@@ -98,7 +113,13 @@ final class Lifecycle {
         if (roleId != null && role == null) {
             throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
         }
-        events.fire("domain-pre-start", q.name);
+        try {
+            preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
+        } catch (EventVetoedException e) {
+            disposables.discardIfDisposable(q.name);
+            throw e;
+        }
+        events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
         state.power().put(q.name, PowerState.Transient);
         boolean started = false;
         try {
@@ -120,7 +141,7 @@ final class Lifecycle {
                 }
             }
             state.recordActualState(b, q.name);
-            events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            events.fire(QubeEvent.DOMAIN_START_FAILED, q.name, Map.of("reason", String.valueOf(e.getMessage())));
             disposables.discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
         }
@@ -130,7 +151,7 @@ final class Lifecycle {
         if (now != PowerState.Running && now != PowerState.Paused) {
             throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
         }
-        events.fire("domain-start", q.name);
+        events.fire(QubeEvent.DOMAIN_START, q.name);
     }
 
     private DomainSpec domainSpec(Model m, QubeRecord q) {
@@ -163,7 +184,8 @@ final class Lifecycle {
                         + "; shut them down first or use --force");
             }
             b = state.backend();
-            events.fire("domain-pre-shutdown", name);
+            preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
+            events.fire(QubeEvent.DOMAIN_PRE_SHUTDOWN, name);
             if (current == PowerState.Paused) {
                 b.unpause(name);
             }
@@ -186,7 +208,7 @@ final class Lifecycle {
                 }
             }
             state.power().remove(name);
-            events.fire("domain-shutdown", name);
+            events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
             disposables.discardIfDisposable(name);
         };
         if (wait) {
@@ -196,9 +218,13 @@ final class Lifecycle {
         }
     }
 
-    /** Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm. */
+    /**
+     * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
+     * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
+     * afterwards whether it still is.
+     */
     void stopLinks(QubeRecord q, List<String> runningClients) {
-        runningClients.forEach(links::detach);
+        runningClients.forEach(client -> links.detach(client, false));
         QubeRole role = roles.roleOf(q);
         if (role != null) {
             try {
@@ -207,7 +233,7 @@ final class Lifecycle {
                 QubeAdminService.LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
             }
         }
-        links.detach(q.name);
+        links.detach(q.name, true);
     }
 
     void kill(String name) {
@@ -233,7 +259,12 @@ final class Lifecycle {
         Model model = registry.model();
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
+        state.power().put(name, PowerState.Halting);
         stopLinks(q, running);
+        if (state.power().get(name) != PowerState.Halting) {
+            // another kill ended the stop while its netvm's role forgot it
+            return;
+        }
         HypervisorBackend b = state.backend();
         try {
             b.kill(name);
@@ -244,7 +275,7 @@ final class Lifecycle {
             QubeAdminService.LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
         state.power().remove(name);
-        events.fire("domain-shutdown", name);
+        events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
         disposables.discardIfDisposable(name);
     }
 
@@ -258,11 +289,11 @@ final class Lifecycle {
     }
 
     void pause(String name) {
-        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> state.backend().pause(name), "domain-paused");
+        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> state.backend().pause(name), QubeEvent.DOMAIN_PAUSED);
     }
 
     void unpause(String name) {
-        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> state.backend().unpause(name), "domain-unpaused");
+        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> state.backend().unpause(name), QubeEvent.DOMAIN_UNPAUSED);
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {

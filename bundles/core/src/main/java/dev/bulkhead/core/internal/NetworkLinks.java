@@ -7,6 +7,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
@@ -47,7 +48,7 @@ final class NetworkLinks {
             String netvm = PropertyRules.netvm(model, q);
             if (!netvm.isEmpty() && state.power().containsKey(netvm)) {
                 try {
-                    state.links().put(client, selected.connect(linkSpec(model, q, model.qubes.get(netvm))));
+                    state.links().put(client, state.abilities(selected).links("netvm " + netvm).connect(linkSpec(model, q, model.qubes.get(netvm))));
                 } catch (AdminException e) {
                     QubeAdminService.LOG.log(Level.WARNING, "cannot re-adopt the link of " + client + ": " + e.getMessage());
                 }
@@ -73,7 +74,7 @@ final class NetworkLinks {
         if (netvm.isEmpty() || !state.isActive(netvm) || state.power().get(netvm) == PowerState.Transient) {
             return;
         }
-        HypervisorBackend b = state.backend();
+        DomainLinking b = state.abilities().links("cannot link '" + client.name + "' to netvm '" + netvm + "'");
         LinkEndpoint endpoint = b.connect(linkSpec(m, client, m.qubes.get(netvm)));
         state.links().put(client.name, endpoint);
         QubeRole role = roles.roleOf(m.qubes.get(netvm));
@@ -97,16 +98,27 @@ final class NetworkLinks {
         }
     }
 
-    void detach(String client) {
+    /**
+     * Unlinks a qube from its netvm and tells the netvm's role.
+     *
+     * @param stopping whether the qube is shown as Halting or Transient (being stopped or moved):
+     *     the role is then told without the lifecycle lock, the link being down already
+     */
+    void detach(String client, boolean stopping) {
         LinkEndpoint endpoint = state.links().remove(client);
         if (endpoint == null) {
             return;
         }
-        state.backend().disconnect(endpoint.link());
-        QubeRole role = roles.roleOf(registry.model().qubes.get(endpoint.link().netvm()));
+        state.abilities().links("cannot unlink '" + client + "'").disconnect(endpoint.link());
+        String netvm = endpoint.link().netvm();
+        QubeRole role = roles.roleOf(registry.model().qubes.get(netvm));
         if (role != null) {
             try {
-                role.clientDetached(roles.context(endpoint.link().netvm()), endpoint);
+                if (stopping) {
+                    serviceCalls.call(netvm, () -> role.clientDetached(roles.context(netvm), endpoint));
+                } else {
+                    role.clientDetached(roles.context(netvm), endpoint);
+                }
             } catch (RuntimeException e) {
                 QubeAdminService.LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
             }
@@ -150,14 +162,19 @@ final class NetworkLinks {
         hostWork.run(() -> {
             lifecycle.lock();
             try {
-                detach(name);
                 PowerState before = state.power().get(name);
+                if (before == PowerState.Halting) {
+                    // its link is down already; its next start links it to the netvm now set
+                    return;
+                }
                 if (before != PowerState.Running && before != PowerState.Paused) {
+                    detach(name, false);
                     attach(registry.model(), registry.model().qubes.get(name));
                     return;
                 }
                 state.power().put(name, PowerState.Transient);
                 try {
+                    detach(name, true);
                     attach(registry.model(), registry.model().qubes.get(name), true);
                 } finally {
                     state.power().replace(name, PowerState.Transient, before);

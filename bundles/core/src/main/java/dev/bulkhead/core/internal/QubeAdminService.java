@@ -37,6 +37,7 @@ import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeEventListener;
+import dev.bulkhead.api.QubePreEventHandler;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.RoleInfo;
@@ -67,6 +68,7 @@ public final class QubeAdminService implements QubeAdmin {
     private static final long WATCH_PERIOD_MS = 1000;
 
     private final EventDispatcher events = new EventDispatcher();
+    private final PreEventHandlers preEvents = new PreEventHandlers();
     private final BackendSelector backends = new BackendSelector();
     private final ReentrantLock lifecycleLock = new ReentrantLock();
     /** Where lifecycle work runs, out of reach of a client that hangs up: it finishes or rolls back. */
@@ -113,9 +115,9 @@ public final class QubeAdminService implements QubeAdmin {
         this.volumes = new QubeVolumes(registry, state, new VolumeRules(dataDir.resolve("qubes")), lifecycleLock, hostWork, events);
         this.creation = new QubeCreation(registry, state, volumes, lifecycleLock, hostWork, events);
         this.disposables = new Disposables(registry, state, this, lifecycleLock, hostWork, worker, events);
-        this.lifecycle = new Lifecycle(registry, state, roles, links, volumes, disposables, lifecycleLock, hostWork, worker, events,
+        this.lifecycle = new Lifecycle(registry, state, roles, links, volumes, disposables, lifecycleLock, hostWork, worker, events, preEvents,
                 () -> this.config, this::syncStates);
-        this.configuration = new QubeConfiguration(registry, state, links, disposables, worker, events);
+        this.configuration = new QubeConfiguration(registry, state, links, disposables, worker, events, preEvents);
         this.reconciler = new RuntimeReconciler(registry, state, backends, roles, links, lifecycle, disposables, this, lifecycleLock,
                 serviceCalls, worker, events, () -> this.config, () -> closing, platformStopping);
         worker.scheduleWithFixedDelay(this::syncStates, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);
@@ -172,13 +174,12 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(HypervisorBackend backend) {
-        backend.addExitListener(exits);
-        backends.add(backend);
+        backends.add(backend).exits().ifPresent(n -> n.addExitListener(exits));
         reconciler.adoptSelectedBackend();
     }
 
     void removeBackend(HypervisorBackend backend) {
-        backend.removeExitListener(exits);
+        backends.abilities(backend).exits().ifPresent(n -> n.removeExitListener(exits));
         backends.remove(backend);
         if (closing) {
             return;
@@ -208,6 +209,15 @@ public final class QubeAdminService implements QubeAdmin {
 
     void removeListener(QubeEventListener listener) {
         events.remove(listener);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addPreEventHandler(QubePreEventHandler handler, Map<String, Object> properties) {
+        preEvents.add(handler, properties);
+    }
+
+    void removePreEventHandler(QubePreEventHandler handler) {
+        preEvents.remove(handler);
     }
 
     private void domainExited(String name) {
@@ -287,7 +297,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (b == null || q.klass == QubeClass.AdminVM || now != PowerState.Running && now != PowerState.Paused) {
             return Optional.empty();
         }
-        return b.stats(name);
+        return backends.abilities(b).usage().flatMap(u -> u.stats(name));
     }
 
     @Override

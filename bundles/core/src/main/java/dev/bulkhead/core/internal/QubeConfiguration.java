@@ -13,9 +13,9 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.firewall.FirewallRule;
-import dev.bulkhead.api.role.QubeRole;
 
 /**
  * Where a qube's settings change: properties, features, tags, global properties and firewall
@@ -23,7 +23,6 @@ import dev.bulkhead.api.role.QubeRole;
  * a change the network refuses is undone.
  */
 final class QubeConfiguration {
-    private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
 
     private final QubeRegistry registry;
@@ -32,6 +31,7 @@ final class QubeConfiguration {
     private final Disposables disposables;
     private final Executor worker;
     private final EventDispatcher events;
+    private final PreEventHandlers preEvents;
 
     /** A running qube's netvm changed: its own netvm value before and after, {@code null} for the default. */
     private record NetvmMove(String ownBefore, String ownNow) {
@@ -42,13 +42,14 @@ final class QubeConfiguration {
     }
 
     QubeConfiguration(QubeRegistry registry, RuntimeState state, NetworkLinks links, Disposables disposables, Executor worker,
-            EventDispatcher events) {
+            EventDispatcher events, PreEventHandlers preEvents) {
         this.registry = registry;
         this.state = state;
         this.links = links;
         this.disposables = disposables;
         this.worker = worker;
         this.events = events;
+        this.preEvents = preEvents;
     }
 
     void setProperty(String name, String property, String value) {
@@ -58,10 +59,11 @@ final class QubeConfiguration {
             String v = PropertyRules.parse(m, q, p, value);
             checkChange(m, q, p, v);
             String old = PropertyRules.effective(m, q, p).value();
+            preEvents.check(QubeEvent.PROPERTY_PRE_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
             String ownBefore = q.properties.put(p.id(), v);
             boolean moved = p == QubeProperty.NETVM && state.isActive(name) && !old.equals(v);
             return new QubeRegistry.Saved<>(moved ? new NetvmMove(ownBefore, v) : null,
-                    () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old)));
+                    () -> events.fire(QubeEvent.PROPERTY_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old)));
         });
         if (move != null) {
             relinkOrRestore(name, move);
@@ -75,16 +77,17 @@ final class QubeConfiguration {
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
                 throw new InvalidValueException("property", p.id(), "'" + p.id() + "' cannot be reset on " + q.klass + " '" + name + "'");
             }
-            if (p == QubeProperty.LABEL) {
-                throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
+            if (!p.defaultValue().resettable()) {
+                throw new InvalidValueException("property", p.id(), "a qube always has a " + p.id() + " of its own");
             }
             String old = PropertyRules.effective(m, q, p).value();
             String ownBefore = q.properties.remove(p.id());
             String now = PropertyRules.effective(m, q, p).value();
             checkChange(m, q, p, now);
+            preEvents.check(QubeEvent.PROPERTY_PRE_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
             boolean moved = p == QubeProperty.NETVM && state.isActive(name) && !old.equals(now);
             return new QubeRegistry.Saved<>(moved ? new NetvmMove(ownBefore, null) : null,
-                    () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old)));
+                    () -> events.fire(QubeEvent.PROPERTY_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old)));
         });
         if (move != null) {
             relinkOrRestore(name, move);
@@ -108,7 +111,7 @@ final class QubeConfiguration {
                         } else {
                             q.properties.put(id, ownBefore);
                         }
-                    }, () -> events.fire(ownBefore == null ? "property-reset:" + id : "property-set:" + id, name,
+                    }, () -> events.fire(ownBefore == null ? QubeEvent.PROPERTY_RESET + id : QubeEvent.PROPERTY_SET + id, name,
                             Map.of("newvalue", ownBefore == null ? "" : ownBefore, "reason", "new netvm refused"))),
                     () -> links.relink(name), "it is back on its previous netvm");
         }
@@ -116,8 +119,8 @@ final class QubeConfiguration {
 
     /** Rules that depend on the running state, checked before the whole model is validated. */
     private void checkChange(Model m, QubeRecord q, QubeProperty p, String v) {
-        if (p == QubeProperty.TEMPLATE && state.isActive(q.name)) {
-            throw new InvalidStateException("the template of '" + q.name + "' can change only while it is halted");
+        if (!p.changesWhileRunning() && state.isActive(q.name)) {
+            throw new InvalidStateException("the " + p.id() + " of '" + q.name + "' can change only while it is halted");
         }
         if (p == QubeProperty.PROVIDES_NETWORK && "False".equals(v)) {
             List<String> clients = PropertyRules.clientsOf(m, q.name);
@@ -129,30 +132,23 @@ final class QubeConfiguration {
         if (p == QubeProperty.NETVM) {
             state.requireNotStarting(q.name, "moved to another netvm");
         }
+        if (p == QubeProperty.NETVM && state.isActive(q.name) && !v.isEmpty()) {
+            state.abilities().links("cannot give running '" + q.name + "' netvm '" + v + "'");
+        }
         if (p == QubeProperty.NETVM && state.isActive(q.name) && !v.isEmpty() && !state.isActive(v)) {
             throw new InvalidStateException("'" + q.name + "' is running, so its new netvm '" + v + "' must be running too");
         }
     }
 
     void setFeature(String name, String key, String value) {
-        if (key == null || !FEATURE_KEY.matcher(key).matches()) {
-            throw new InvalidValueException("feature", String.valueOf(key), "1 to 64 letters, digits, '_', '.', ':' or '-'");
-        }
-        if (value == null || value.length() > 4096 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new InvalidValueException("feature value", String.valueOf(value), "at most 4096 printable characters");
-        }
-        if (Disposables.PRELOAD_MAX.equals(key) && !value.matches("[0-9]{1,2}")
-                || Disposables.PRELOAD_MAX.equals(key) && Integer.parseInt(value) > Disposables.MAX_PRELOAD) {
-            throw new InvalidValueException(Disposables.PRELOAD_MAX, value, "a number of disposables from 0 to " + Disposables.MAX_PRELOAD);
-        }
-        if (Disposables.PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkSet(key, value);
         registry.change(m -> {
             QubeRecord q = QubeRegistry.require(m, name);
             checkRoleChange(q, key);
+            String old = q.features.get(key);
+            preEvents.check(QubeEvent.FEATURE_PRE_SET + key, name, old == null ? Map.of("value", value) : Map.of("value", value, "oldvalue", old));
             q.features.put(key, value);
-            return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
+            return () -> events.fire(QubeEvent.FEATURE_SET + key, name, Map.of("value", value));
         });
         if (Disposables.PRELOAD_MAX.equals(key)) {
             worker.execute(disposables::refillPreloaded);
@@ -160,17 +156,16 @@ final class QubeConfiguration {
     }
 
     void removeFeature(String name, String key) {
-        if (Disposables.PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkRemove(key);
         registry.change(m -> {
             QubeRecord q = QubeRegistry.require(m, name);
             if (!q.features.containsKey(key)) {
                 throw new InvalidValueException("feature", key, "'" + name + "' has no such feature");
             }
             checkRoleChange(q, key);
+            preEvents.check(QubeEvent.FEATURE_PRE_DELETE + key, name, Map.of("oldvalue", q.features.get(key)));
             q.features.remove(key);
-            return () -> events.fire("domain-feature-delete:" + key, name);
+            return () -> events.fire(QubeEvent.FEATURE_DELETE + key, name);
         });
         if (Disposables.PRELOAD_MAX.equals(key)) {
             worker.execute(disposables::refillPreloaded);
@@ -178,9 +173,7 @@ final class QubeConfiguration {
     }
 
     private void checkRoleChange(QubeRecord q, String key) {
-        if (QubeRole.ROLE_FEATURE.equals(key) && state.isActive(q.name)) {
-            throw new InvalidStateException("the role of '" + q.name + "' can change only while it is halted");
-        }
+        FeatureRules.checkRunning(q.name, key, state.isActive(q.name));
     }
 
     void addTag(String name, String tag) {
@@ -189,7 +182,7 @@ final class QubeConfiguration {
         }
         registry.change(m -> {
             QubeRegistry.require(m, name).tags.add(tag);
-            return () -> events.fire("domain-tag-add:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_ADD + tag, name);
         });
     }
 
@@ -198,7 +191,7 @@ final class QubeConfiguration {
             if (!QubeRegistry.require(m, name).tags.remove(tag)) {
                 throw new InvalidValueException("tag", tag, "'" + name + "' has no such tag");
             }
-            return () -> events.fire("domain-tag-delete:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_DELETE + tag, name);
         });
     }
 
@@ -209,7 +202,7 @@ final class QubeConfiguration {
         registry.change(m -> {
             String v = PropertyRules.parseQubeRef(m, property, value == null ? "" : value);
             m.global.put(property, v);
-            return () -> events.fire("global-property-set:" + property, QubeAdmin.DOM0, Map.of("newvalue", v));
+            return () -> events.fire(QubeEvent.GLOBAL_PROPERTY_SET + property, QubeAdmin.DOM0, Map.of("newvalue", v));
         });
     }
 
@@ -241,14 +234,14 @@ final class QubeConfiguration {
             FirewallEdit saved = new FirewallEdit(q.firewall, List.copyOf(rules));
             q.firewall = saved.after();
             return new QubeRegistry.Saved<>(saved,
-                    () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size()))));
+                    () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("rules", Integer.toString(rules.size()))));
         });
         try {
             links.clientChanged(name);
         } catch (RuntimeException e) {
             throw Rollback.refusal("cannot put the firewall rules of '" + name + "' in force", e,
                     () -> registry.restore(name, q -> done.after().equals(q.firewall), q -> q.firewall = done.before(),
-                            () -> events.fire("firewall-changed", name, Map.of("reason", "new rules refused"))),
+                            () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "new rules refused"))),
                     () -> links.clientChanged(name), "its previous rules are back");
         }
     }
@@ -266,7 +259,7 @@ final class QubeConfiguration {
                     if (q != null && q.firewall != null) {
                         q.firewall = q.firewall.stream().filter(r -> !r.isExpired(now)).toList();
                     }
-                    return () -> events.fire("firewall-changed", name, Map.of("reason", "expired rules removed"));
+                    return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "expired rules removed"));
                 });
                 links.clientChanged(name);
             } catch (AdminException e) {

@@ -8,6 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
@@ -56,7 +57,7 @@ final class QubeCreation {
                 }
                 q.properties.put(QubeProperty.TEMPLATE.id(), template);
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         });
         return name;
     }
@@ -93,7 +94,7 @@ final class QubeCreation {
                 for (QubeRecord o : m.qubes.values()) {
                     Disposables.updatePreloaded(o, list -> list.remove(name));
                 }
-                return () -> events.fire("domain-delete", name);
+                return () -> events.fire(QubeEvent.DOMAIN_DELETE, name);
             };
             // the record goes only once the backend has let the domain go: refused first, then destroyed, then saved
             registry.check(removal);
@@ -127,7 +128,7 @@ final class QubeCreation {
             copy.features.remove(Disposables.PRELOADED);
             m.qubes.put(name, copy);
             volumes.copyKept(m, s, copy);
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         });
         return name;
     }

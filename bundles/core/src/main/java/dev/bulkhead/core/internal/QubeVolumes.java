@@ -11,6 +11,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.VolumeInfo;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
@@ -76,7 +77,7 @@ final class QubeVolumes {
             return false;
         }
         try {
-            return b.volumes().exists(rules.keptSpec(q, VolumeSpec.ROOT));
+            return state.abilities(b).volumes().map(v -> v.exists(rules.keptSpec(q, VolumeSpec.ROOT))).orElse(false);
         } catch (AdminException e) {
             return false;
         }
@@ -87,7 +88,7 @@ final class QubeVolumes {
         for (String volume : List.of(VolumeSpec.ROOT, VolumeSpec.PRIVATE)) {
             if (VolumeRules.plan(m, source, volume, this::hasOwnRoot).kind() == VolumeRules.Kind.KEPT
                     && Files.exists(rules.storage(source.name, volume))) {
-                VolumeStorage storage = state.backend().volumes();
+                VolumeStorage storage = state.abilities().volumes("cannot clone '" + source.name + "'");
                 VolumeSpec from = rules.keptSpec(source, volume);
                 if (storage.exists(from)) {
                     storage.copy(from, rules.keptSpec(copy, volume));
@@ -150,11 +151,11 @@ final class QubeVolumes {
             if (state.isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + state.stateOf(q) + "; shut it down before reverting " + name + ":" + volume);
             }
-            state.backend().volumes().revert(rules.keptSpec(q, volume), revision);
+            state.abilities().volumes("cannot revert " + name + ":" + volume).revert(rules.keptSpec(q, volume), revision);
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-revert:" + volume, name, Map.of("revision", revision == null ? "latest" : revision));
+        events.fire(QubeEvent.VOLUME_REVERT + volume, name, Map.of("revision", revision == null ? "latest" : revision));
     }
 
     void resize(String name, String volume, long sizeBytes) {
@@ -178,7 +179,7 @@ final class QubeVolumes {
                         "at least its present size " + present + ": volumes only grow, as in Qubes");
             }
             if (plan.kind() == VolumeRules.Kind.KEPT && Files.exists(rules.storage(name, volume))) {
-                VolumeStorage storage = state.backend().volumes();
+                VolumeStorage storage = state.abilities().volumes("cannot resize " + name + ":" + volume);
                 VolumeSpec spec = rules.keptSpec(q, volume);
                 if (storage.exists(spec)) {
                     storage.resize(name, spec, sizeBytes);
@@ -187,7 +188,7 @@ final class QubeVolumes {
             registry.change(c -> {
                 QubeRecord r = c.qubes.get(name);
                 r.volumes.put(volume, r.volume(volume).withSize(sizeBytes));
-                return () -> events.fire("volume-resize:" + volume, name, Map.of("size", Long.toString(sizeBytes)));
+                return () -> events.fire(QubeEvent.VOLUME_RESIZE + volume, name, Map.of("size", Long.toString(sizeBytes)));
             });
         } finally {
             lifecycle.unlock();
@@ -201,7 +202,7 @@ final class QubeVolumes {
         registry.change(m -> {
             QubeRecord q = requireKeptVolume(m, name, volume, "keep revisions");
             q.volumes.put(volume, q.volume(volume).withRevisionsToKeep(revisions));
-            return () -> events.fire("volume-config:" + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
+            return () -> events.fire(QubeEvent.VOLUME_CONFIG + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
         });
     }
 
@@ -223,10 +224,10 @@ final class QubeVolumes {
             if (state.isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + state.stateOf(q) + "; shut it down before importing " + name + ":" + volume);
             }
-            state.backend().volumes().importContent(rules.keptSpec(q, volume), content);
+            state.abilities().volumes("cannot import " + name + ":" + volume).importContent(rules.keptSpec(q, volume), content);
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-import:" + volume, name);
+        events.fire(QubeEvent.VOLUME_IMPORT + volume, name);
     }
 }

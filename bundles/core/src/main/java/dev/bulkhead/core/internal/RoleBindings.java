@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
@@ -30,7 +31,7 @@ final class RoleBindings {
     void add(QubeRole role) {
         roles.put(role.id(), role);
         QubeAdminService.LOG.log(Level.INFO, "role " + role.id() + " is available");
-        events.fire("role-add", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_ADD, null, Map.of("role", role.id()));
     }
 
     /** @return whether this very role was present and is now gone */

@@ -17,6 +17,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -134,9 +135,9 @@ final class RuntimeReconciler {
      * Has the backend remove what a crash left on the host (half-made or half-removed qubes' namespaces,
      * mounts, devices, processes) and logs each item: only the qubes kept running, or left alone, keep theirs.
      */
-    private static void removeLeftovers(HypervisorBackend selected, Set<String> keep) {
+    private void removeLeftovers(HypervisorBackend selected, Set<String> keep) {
         try {
-            for (Leftover l : selected.reconcile(keep)) {
+            for (Leftover l : state.abilities(selected).leftovers().map(r -> r.reconcile(keep)).orElse(List.of())) {
                 QubeAdminService.LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING,
                         "take-over of backend " + selected.name() + ": " + l.describe());
             }
@@ -161,7 +162,7 @@ final class RuntimeReconciler {
             return;
         }
         QubeAdminService.LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
-        events.fire("role-remove", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_REMOVE, null, Map.of("role", role.id()));
         lock.lock();
         try {
             for (QubeRecord q : registry.model().qubes.values()) {
@@ -222,7 +223,7 @@ final class RuntimeReconciler {
                     QubeAdminService.LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
                 } else {
                     QubeAdminService.LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
-                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(failure.getMessage())));
+                    events.fire(QubeEvent.DOMAIN_START_FAILED, name, Map.of("reason", String.valueOf(failure.getMessage())));
                     lifecycle.killQuietly(name);
                 }
             }
@@ -262,32 +263,44 @@ final class RuntimeReconciler {
             return;
         }
         try {
-            Map<String, PowerState> actual = new HashMap<>();
-            for (DomainStatus d : b.domains()) {
-                actual.put(d.name(), d.state());
-            }
-            for (Map.Entry<String, PowerState> e : List.copyOf(state.power().entrySet())) {
-                String name = e.getKey();
-                PowerState now = actual.getOrDefault(name, PowerState.Halted);
-                if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
-                    continue;
+            // the stop of each lets the lifecycle lock go while its netvm's role forgets it: the states are read again after it
+            boolean again = true;
+            while (again) {
+                again = false;
+                Map<String, PowerState> actual = new HashMap<>();
+                for (DomainStatus d : b.domains()) {
+                    actual.put(d.name(), d.state());
                 }
-                if (now.isActive()) {
-                    state.power().put(name, now);
-                    continue;
+                for (Map.Entry<String, PowerState> e : List.copyOf(state.power().entrySet())) {
+                    String name = e.getKey();
+                    PowerState now = actual.getOrDefault(name, PowerState.Halted);
+                    if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
+                        continue;
+                    }
+                    if (now.isActive()) {
+                        state.power().put(name, now);
+                        continue;
+                    }
+                    QubeAdminService.LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
+                    Model model = registry.model();
+                    QubeRecord q = model.qubes.get(name);
+                    state.power().put(name, PowerState.Halting);
+                    lifecycle.stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList());
+                    again = true;
+                    if (state.power().get(name) != PowerState.Halting) {
+                        // a kill ended the stop meanwhile
+                        break;
+                    }
+                    try {
+                        b.kill(name);
+                    } catch (AdminException k) {
+                        QubeAdminService.LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
+                    }
+                    state.power().remove(name);
+                    events.fire(QubeEvent.DOMAIN_SHUTDOWN, name, Map.of("reason", "stopped by itself"));
+                    disposables.discardIfDisposable(name);
+                    break;
                 }
-                QubeAdminService.LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
-                Model model = registry.model();
-                QubeRecord q = model.qubes.get(name);
-                lifecycle.stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList());
-                try {
-                    b.kill(name);
-                } catch (AdminException k) {
-                    QubeAdminService.LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
-                }
-                state.power().remove(name);
-                events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
-                disposables.discardIfDisposable(name);
             }
         } catch (RuntimeException e) {
             QubeAdminService.LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
-import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
@@ -56,14 +55,20 @@ final class RuntimeState {
         return b;
     }
 
+    /** What the backend in use can do beyond running domains. */
+    BackendAbilities abilities() {
+        return backends.abilities(backend());
+    }
+
+    /** What a given backend can do beyond running domains. */
+    BackendAbilities abilities(HypervisorBackend b) {
+        return backends.abilities(b);
+    }
+
     /** The adopted backend's volume storage, or null when there is none or it keeps no volumes. */
     VolumeStorage storageIfAny() {
         HypervisorBackend b = adopted;
-        try {
-            return b == null ? null : b.volumes();
-        } catch (AdminException e) {
-            return null;
-        }
+        return b == null ? null : backends.abilities(b).volumes().orElse(null);
     }
 
     /** Power states of the qubes that are not halted. */

@@ -175,10 +175,15 @@ public final class QvmCommands {
     }
 
     @Descriptor("Show or change properties. Usage: qvm:prefs NAME | qvm:prefs NAME PROP | qvm:prefs NAME PROP VALUE"
-            + " | qvm:prefs --default NAME PROP")
-    public void prefs(@Descriptor("[--default] NAME [PROP [VALUE]]") String... args) {
-        CommandLine cl = CommandLine.parse(args, Set.of("--default"), Set.of(), Map.of("-D", "--default"));
-        String usage = "qvm:prefs NAME [PROP [VALUE]] | qvm:prefs --default NAME PROP";
+            + " | qvm:prefs --default NAME PROP | qvm:prefs --help [PROP] (what each property is, its default and values)")
+    public void prefs(@Descriptor("[--default] NAME [PROP [VALUE]] | --help [PROP]") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of("--default", "--help"), Set.of(), Map.of("-D", "--default"));
+        String usage = "qvm:prefs NAME [PROP [VALUE]] | qvm:prefs --default NAME PROP | qvm:prefs --help [PROP]";
+        if (cl.flag("--help")) {
+            List<String> ops = cl.operands(0, 1, usage);
+            PropertyHelp.print(out(), ops.isEmpty() ? null : ops.get(0));
+            return;
+        }
         if (cl.flag("--default")) {
             List<String> ops = cl.operands(2, 2, usage);
             admin.resetProperty(ops.get(0), ops.get(1));

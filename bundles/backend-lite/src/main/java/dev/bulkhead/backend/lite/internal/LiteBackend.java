@@ -38,14 +38,20 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.DomainUplinking;
+import dev.bulkhead.api.hypervisor.ExitNotifying;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.Leftover;
+import dev.bulkhead.api.hypervisor.LeftoverReconciling;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
+import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.hypervisor.VolumeStoring;
 
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
@@ -57,7 +63,8 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
 @Component(service = HypervisorBackend.class, configurationPid = LiteBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
-public final class LiteBackend implements HypervisorBackend {
+public final class LiteBackend implements HypervisorBackend, DomainLinking, DomainUplinking, VolumeStoring, ExitNotifying,
+        LeftoverReconciling, UsageCounting {
     private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
