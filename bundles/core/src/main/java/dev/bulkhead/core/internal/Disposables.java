@@ -27,6 +27,7 @@ import dev.bulkhead.api.QubeProperty;
  * and removed through the platform's own {@link QubeAdmin} operations, as any qube is.
  */
 final class Disposables {
+    private static final System.Logger LOG = QubeAdminService.LOG;
     /** Feature of a disposable template: how many of its disposables are kept started and ready, as in Qubes 4.3. */
     static final String PRELOAD_MAX = FeatureRules.PRELOAD_MAX;
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
@@ -148,7 +149,7 @@ final class Disposables {
         try {
             admin.remove(name);
         } catch (AdminException e) {
-            QubeAdminService.LOG.log(Level.WARNING, "cannot remove the disposable " + name + ": " + e.getMessage());
+            LOG.log(Level.WARNING, "cannot remove the disposable " + name + ": " + e.getMessage());
         }
     }
 
@@ -222,7 +223,7 @@ final class Disposables {
                         return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name, Map.of("value", name));
                     });
                 } catch (AdminException e) {
-                    QubeAdminService.LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());
+                    LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());
                     break;
                 }
             }
@@ -230,7 +231,7 @@ final class Disposables {
                 try {
                     admin.kill(extra);
                 } catch (AdminException e) {
-                    QubeAdminService.LOG.log(Level.WARNING, "cannot stop the preloaded disposable " + extra + ": " + e.getMessage());
+                    LOG.log(Level.WARNING, "cannot stop the preloaded disposable " + extra + ": " + e.getMessage());
                 }
             }
         }

@@ -28,6 +28,7 @@ import dev.bulkhead.api.role.QubeRole;
  * ({@link ServiceQubeCalls}). The work runs out of reach of a caller that hangs up ({@link HostWork}).
  */
 final class Lifecycle {
+    private static final System.Logger LOG = QubeAdminService.LOG;
     private final QubeRegistry registry;
     private final RuntimeState state;
     private final RoleBindings roles;
@@ -137,7 +138,7 @@ final class Lifecycle {
                 try {
                     b.kill(q.name);
                 } catch (RuntimeException k) {
-                    QubeAdminService.LOG.log(Level.ERROR, "cannot kill " + q.name + " after its start failed", k);
+                    LOG.log(Level.ERROR, "cannot kill " + q.name + " after its start failed", k);
                 }
             }
             state.recordActualState(b, q.name);
@@ -230,7 +231,7 @@ final class Lifecycle {
             try {
                 role.stopping(roles.context(q.name));
             } catch (RuntimeException e) {
-                QubeAdminService.LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
+                LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
             }
         }
         links.detach(q.name, true);
@@ -272,7 +273,7 @@ final class Lifecycle {
             if (state.recordActualState(b, name)) {
                 throw e;
             }
-            QubeAdminService.LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
+            LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
         state.power().remove(name);
         events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
@@ -284,7 +285,7 @@ final class Lifecycle {
         try {
             killLocked(name);
         } catch (RuntimeException e) {
-            QubeAdminService.LOG.log(Level.ERROR, "cannot stop " + name, e);
+            LOG.log(Level.ERROR, "cannot stop " + name, e);
         }
     }
 

@@ -18,6 +18,7 @@ import dev.bulkhead.api.role.QubeRole;
  * link is cut, moved, or given back when the netvm (re)starts.
  */
 final class NetworkLinks {
+    private static final System.Logger LOG = QubeAdminService.LOG;
     private final QubeRegistry registry;
     private final RuntimeState state;
     private final RoleBindings roles;
@@ -50,7 +51,7 @@ final class NetworkLinks {
                 try {
                     state.links().put(client, state.abilities(selected).links("netvm " + netvm).connect(linkSpec(model, q, model.qubes.get(netvm))));
                 } catch (AdminException e) {
-                    QubeAdminService.LOG.log(Level.WARNING, "cannot re-adopt the link of " + client + ": " + e.getMessage());
+                    LOG.log(Level.WARNING, "cannot re-adopt the link of " + client + ": " + e.getMessage());
                 }
             }
         }
@@ -120,7 +121,7 @@ final class NetworkLinks {
                     role.clientDetached(roles.context(netvm), endpoint);
                 }
             } catch (RuntimeException e) {
-                QubeAdminService.LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
+                LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
             }
         }
     }
@@ -146,7 +147,7 @@ final class NetworkLinks {
             try {
                 attach(m, m.qubes.get(client), true);
             } catch (RuntimeException e) {
-                QubeAdminService.LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm + ": " + e.getMessage());
+                LOG.log(Level.WARNING, "cannot reattach " + client + " to " + netvm + ": " + e.getMessage());
             } finally {
                 state.power().replace(client, PowerState.Transient, before);
             }

@@ -31,6 +31,7 @@ import dev.bulkhead.api.role.QubeRole;
  * stopped by themselves, and starts the autostart qubes.
  */
 final class RuntimeReconciler {
+    private static final System.Logger LOG = QubeAdminService.LOG;
     private final QubeRegistry registry;
     private final RuntimeState state;
     private final BackendSelector backends;
@@ -103,17 +104,17 @@ final class RuntimeReconciler {
                     }
                 } else if (registry.isUnreadable() || model.unreadableNames().contains(d.name())) {
                     // the state file may still hold this qube: never destroy what could be a user's
-                    QubeAdminService.LOG.log(Level.WARNING, "leaving domain " + d.name() + " alone: the state file does not describe it readably");
+                    LOG.log(Level.WARNING, "leaving domain " + d.name() + " alone: the state file does not describe it readably");
                     leftAlone.add(d.name());
                 } else {
-                    QubeAdminService.LOG.log(Level.INFO, "removing leftover domain " + d.name() + " (" + d.state() + ")");
+                    LOG.log(Level.INFO, "removing leftover domain " + d.name() + " (" + d.state() + ")");
                     try {
                         if (d.state().isActive()) {
                             selected.kill(d.name());
                         }
                         selected.destroy(d.name());
                     } catch (AdminException e) {
-                        QubeAdminService.LOG.log(Level.WARNING, "cannot remove leftover domain " + d.name() + ": " + e.getMessage());
+                        LOG.log(Level.WARNING, "cannot remove leftover domain " + d.name() + ": " + e.getMessage());
                     }
                 }
             }
@@ -121,7 +122,7 @@ final class RuntimeReconciler {
             removeLeftovers(selected, leftAlone);
             state.adopt(selected);
             links.readopt(selected);
-            QubeAdminService.LOG.log(Level.INFO, "backend " + selected.name() + " adopted with " + state.power().size() + " running qubes");
+            LOG.log(Level.INFO, "backend " + selected.name() + " adopted with " + state.power().size() + " running qubes");
         } finally {
             lock.unlock();
         }
@@ -138,12 +139,12 @@ final class RuntimeReconciler {
     private void removeLeftovers(HypervisorBackend selected, Set<String> keep) {
         try {
             for (Leftover l : state.abilities(selected).leftovers().map(r -> r.reconcile(keep)).orElse(List.of())) {
-                QubeAdminService.LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING,
+                LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING,
                         "take-over of backend " + selected.name() + ": " + l.describe());
             }
         } catch (RuntimeException e) {
             // the take-over goes on: leftovers cost room on the host, never a running qube
-            QubeAdminService.LOG.log(Level.WARNING, "cannot look for leftovers of backend " + selected.name() + ": " + e.getMessage());
+            LOG.log(Level.WARNING, "cannot look for leftovers of backend " + selected.name() + ": " + e.getMessage());
         }
     }
 
@@ -158,10 +159,10 @@ final class RuntimeReconciler {
         if (platformStopping.getAsBoolean()) {
             // Its qubes keep running, as every qube does while the platform is down, and are handed
             // back to the role at the next start.
-            QubeAdminService.LOG.log(Level.INFO, "role " + role.id() + " stops with the platform; the qubes that carry it keep running");
+            LOG.log(Level.INFO, "role " + role.id() + " stops with the platform; the qubes that carry it keep running");
             return;
         }
-        QubeAdminService.LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
+        LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
         events.fire(QubeEvent.ROLE_REMOVE, null, Map.of("role", role.id()));
         lock.lock();
         try {
@@ -170,7 +171,7 @@ final class RuntimeReconciler {
                     try {
                         lifecycle.killLocked(q.name);
                     } catch (RuntimeException e) {
-                        QubeAdminService.LOG.log(Level.ERROR, "cannot stop " + q.name + " after its role left", e);
+                        LOG.log(Level.ERROR, "cannot stop " + q.name + " after its role left", e);
                     }
                 }
             }
@@ -218,11 +219,11 @@ final class RuntimeReconciler {
                     return;
                 }
                 if (!state.isActive(name)) {
-                    QubeAdminService.LOG.log(Level.INFO, "the running qube " + name + " stopped while role " + role.id() + " took it over");
+                    LOG.log(Level.INFO, "the running qube " + name + " stopped while role " + role.id() + " took it over");
                 } else if (failure == null) {
-                    QubeAdminService.LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
+                    LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
                 } else {
-                    QubeAdminService.LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
+                    LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
                     events.fire(QubeEvent.DOMAIN_START_FAILED, name, Map.of("reason", String.valueOf(failure.getMessage())));
                     lifecycle.killQuietly(name);
                 }
@@ -243,7 +244,7 @@ final class RuntimeReconciler {
                 unclaimed.remove(name);
                 QubeRecord q = registry.model().qubes.get(name);
                 if (q != null && state.isActive(name) && roles.roleOf(q) == null) {
-                    QubeAdminService.LOG.log(Level.WARNING, "the role '" + q.features.get(QubeRole.ROLE_FEATURE) + "' of the running qube "
+                    LOG.log(Level.WARNING, "the role '" + q.features.get(QubeRole.ROLE_FEATURE) + "' of the running qube "
                             + name + " did not come back; stopping it");
                     lifecycle.killQuietly(name);
                 }
@@ -281,7 +282,7 @@ final class RuntimeReconciler {
                         state.power().put(name, now);
                         continue;
                     }
-                    QubeAdminService.LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
+                    LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
                     Model model = registry.model();
                     QubeRecord q = model.qubes.get(name);
                     state.power().put(name, PowerState.Halting);
@@ -294,7 +295,7 @@ final class RuntimeReconciler {
                     try {
                         b.kill(name);
                     } catch (AdminException k) {
-                        QubeAdminService.LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
+                        LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
                     }
                     state.power().remove(name);
                     events.fire(QubeEvent.DOMAIN_SHUTDOWN, name, Map.of("reason", "stopped by itself"));
@@ -303,7 +304,7 @@ final class RuntimeReconciler {
                 }
             }
         } catch (RuntimeException e) {
-            QubeAdminService.LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
+            LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
         } finally {
             lock.unlock();
         }
@@ -340,7 +341,7 @@ final class RuntimeReconciler {
             try {
                 admin.start(q.name);
             } catch (AdminException e) {
-                QubeAdminService.LOG.log(Level.WARNING, "autostart of " + q.name + " failed: " + e.getMessage());
+                LOG.log(Level.WARNING, "autostart of " + q.name + " failed: " + e.getMessage());
             }
         }
         disposables.refillPreloaded();
