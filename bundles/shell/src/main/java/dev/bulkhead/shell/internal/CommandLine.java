@@ -1,5 +1,6 @@
 package dev.bulkhead.shell.internal;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +83,23 @@ final class CommandLine {
 
     List<String> values(String name) {
         return options.getOrDefault(name, List.of());
+    }
+
+    /** The option's value as a positive number of seconds; null when it is not given. */
+    Duration seconds(String name) {
+        String t = value(name, null);
+        if (t == null) {
+            return null;
+        }
+        try {
+            long seconds = Long.parseLong(t);
+            if (seconds > 0) {
+                return Duration.ofSeconds(seconds);
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the accepted form
+        }
+        throw new InvalidValueException(name, t, "a positive number of seconds");
     }
 
     /** The operands, which must number between {@code min} and {@code max}. */
