@@ -1,12 +1,14 @@
 package dev.bulkhead.shell.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,6 +57,37 @@ class CommandLineTest {
     void operandCountIsChecked() {
         InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("a", "b").operands(1, 1, "cmd NAME"));
         assertTrue(e.getMessage().contains("usage: cmd NAME"), e.getMessage());
+    }
+
+    @Test
+    void secondsArePositiveWholeNumbersAndAbsentIsNull() {
+        CommandLine timed = CommandLine.parse(new String[] { "--timeout=90", "work" }, Set.of(), Set.of("--timeout"), Map.of());
+        assertEquals(Duration.ofSeconds(90), timed.seconds("--timeout"));
+        assertNull(parse("work").seconds("--timeout"));
+        for (String bad : List.of("0", "-5", "1.5", "ten", "")) {
+            CommandLine cl = CommandLine.parse(new String[] { "--timeout", bad, "work" }, Set.of(), Set.of("--timeout"), Map.of());
+            InvalidValueException e = assertThrows(InvalidValueException.class, () -> cl.seconds("--timeout"));
+            assertTrue(e.getMessage().contains("--timeout") && e.getMessage().contains("a positive number of seconds"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anUnsetVariableIsNamedByItsPosition() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("--force", null, "work"));
+        assertTrue(e.getMessage().contains("argument 2 is missing"), e.getMessage());
+    }
+
+    @Test
+    void controlCharactersInAnUnknownOptionAreNotPrinted() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("--x\u001b[2J", "work"));
+        assertTrue(e.getMessage().contains("--x?[2J") && !e.getMessage().contains("\u001b"), e.getMessage());
+    }
+
+    @Test
+    void emptyCellsShowAsADash() {
+        assertEquals("-", Table.dash(null));
+        assertEquals("-", Table.dash(""));
+        assertEquals("sys-net", Table.dash("sys-net"));
     }
 
     @Test
