@@ -31,6 +31,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.template.TemplateStore;
 
 /**
@@ -72,7 +73,7 @@ public final class BenchCommand {
             @Descriptor("template package the disposables are based on; empty: the built-in root")
             @Parameter(names = "--template", absentValue = "") String template)
             throws Exception {
-        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectMapper json = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
         out.put("backend", admin.backendName());
 

@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.json.JsonMappers;
 
 /** The host programs, shell sessions and runc bundles the bench's figures and floors are made of. */
 final class BenchHost {
@@ -75,7 +76,7 @@ final class BenchHost {
         Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
         exec(dir.resolve("bundle"), "runc", "spec");
         Path config = dir.resolve("bundle/config.json");
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = JsonMappers.create();
         ObjectNode spec = (ObjectNode) json.readTree(config.toFile());
         ObjectNode process = (ObjectNode) spec.get("process");
         process.put("terminal", false);

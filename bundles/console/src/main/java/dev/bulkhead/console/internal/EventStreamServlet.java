@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
+import dev.bulkhead.api.json.JsonMappers;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -53,7 +54,7 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
     static final long KEEPALIVE_SECONDS = 15;
 
     private final transient List<Client> clients = new CopyOnWriteArrayList<>();
-    private final transient ObjectMapper json = Json.mapper();
+    private final transient ObjectMapper json = JsonMappers.create();
     private final transient AtomicLong ids = new AtomicLong();
     private final transient ExecutorService writers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "bulkhead-console-events");

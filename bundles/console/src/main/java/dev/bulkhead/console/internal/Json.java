@@ -5,10 +5,6 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
@@ -18,20 +14,12 @@ import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.firewall.FirewallRule;
 
 /**
- * The console's one JSON setup and the JSON form of every API object, written as a stream so that a
+ * The JSON form of every API object, written as a stream so that a
  * list of a thousand qubes costs no intermediate tree. No Jackson module is needed: every value is
  * written here field by field.
  */
 final class Json {
     private Json() {
-    }
-
-    static ObjectMapper mapper() {
-        // Strict: a key given twice is refused, not silently the last one read.
-        ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-        mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build());
-        return mapper;
     }
 
     static void qube(JsonGenerator g, Qube q) throws IOException {

@@ -46,6 +46,7 @@ import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
@@ -126,7 +127,7 @@ public final class LiteBackend implements HypervisorBackend {
     }
 
     LiteBackend(Path dataDirectory, LiteSettings settings, CommandExecutor executor, HostPaths host) {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = JsonMappers.create();
         this.layout = new InstanceLayout(dataDirectory);
         this.settings = settings;
         this.runc = new RuncRuntime(executor, json, settings.runc(), layout.runcRoot(), settings.commandTimeout());
