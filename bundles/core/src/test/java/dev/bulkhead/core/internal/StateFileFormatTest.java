@@ -98,16 +98,16 @@ class StateFileFormatTest {
         assertTrue(problems.stream().anyMatch(p -> p.contains("unknown top-level field 'comment'")), problems.toString());
         assertTrue(problems.stream().anyMatch(p -> p.contains("unknown field 'colour_scheme' in qube newer")), problems.toString());
         for (String kept : List.of("HyperVM", "qid must be a positive number", "no label", "a second qube named 'plain'",
-                "qid 2 of 'twin' is already taken", "not a JSON object", "has settings that are not a positive size")) {
+                "qid 2 of 'twin' is already taken", "not a JSON object", "has settings that are not a positive size", "nullprop")) {
             assertTrue(problems.stream().anyMatch(p -> p.contains("kept aside") && p.contains(kept)), kept + " in " + problems);
         }
         assertTrue(problems.stream().anyMatch(p -> p.contains("plain.netvm named 'gone'")), problems.toString());
         assertEquals(List.of("dom0", "newer", "plain"), List.copyOf(model.qubes.keySet()));
-        assertEquals(7, model.unreadable.size());
+        assertEquals(8, model.unreadable.size());
 
         store.save(model);
         Model again = new StateStore(data, JsonMappers.create()).load();
-        assertEquals(7, again.unreadable.size());
+        assertEquals(8, again.unreadable.size());
         assertEquals(model.unreadable, again.unreadable);
         assertEquals("HyperVM", again.unreadable.get(0).path("klass").asText());
     }
