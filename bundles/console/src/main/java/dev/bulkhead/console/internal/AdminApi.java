@@ -14,8 +14,6 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
-import dev.bulkhead.api.QubeStats;
-import dev.bulkhead.api.RoleInfo;
 
 /**
  * The JSON Admin API below {@code /api}: resources for qubes, their properties, lifecycle, features,
@@ -87,12 +85,7 @@ final class AdminApi {
     private ApiResponse login(ApiRequest r) {
         String secret = JsonBody.parse(json, r.body(), "a login", true).accept("secret").text("secret");
         Sessions.Session s = security.login(secret, r.client());
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeBooleanField("authenticated", true);
-            g.writeStringField("csrf_token", s.csrfToken());
-            g.writeEndObject();
-        }).withHeader("Set-Cookie", ConsoleSecurity.COOKIE + "=" + s.id() + "; " + ConsoleSecurity.COOKIE_ATTRIBUTES);
+        return ApiResponse.json(200, new Json.SessionForm(true, s.csrfToken())).withHeader("Set-Cookie", ConsoleSecurity.COOKIE + "=" + s.id() + "; " + ConsoleSecurity.COOKIE_ATTRIBUTES);
     }
 
     private ApiResponse logout(ApiRequest r) {
@@ -103,61 +96,31 @@ final class AdminApi {
 
     private ApiResponse session(ApiRequest r) {
         Optional<Sessions.Session> s = r.principal() == Principal.SESSION ? security.session(r.session()) : Optional.empty();
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeBooleanField("authenticated", r.principal() != Principal.NONE);
-            if (s.isPresent()) {
-                g.writeStringField("csrf_token", s.get().csrfToken());
-            }
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200, new Json.SessionForm(r.principal() != Principal.NONE, s.map(Sessions.Session::csrfToken).orElse(null)));
     }
 
     private ApiResponse index() {
-        String backend = admin.backendName();
-        List<String> problems = admin.stateProblems();
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeStringField("backend", backend);
-            g.writeArrayFieldStart("state_problems");
-            for (String problem : problems) {
-                g.writeString(problem);
-            }
-            g.writeEndArray();
-            g.writeStringField("openapi", "/api/openapi.json");
-            g.writeStringField("qubes", "/api/qubes");
-            g.writeStringField("events", "/api/events");
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200,
+                new Json.IndexForm(admin.backendName(), admin.stateProblems(), "/api/openapi.json", "/api/qubes", "/api/events"));
     }
 
     // ---- stats, global, roles -----------------------------------------------------------------------
 
     private ApiResponse allStats() {
-        Map<String, QubeStats> all = new LinkedHashMap<>();
+        Map<String, Json.StatsForm> all = new LinkedHashMap<>();
         for (Qube q : admin.list()) {
             if (q.qid() != 0 && (q.state() == PowerState.Running || q.state() == PowerState.Paused)) {
-                admin.stats(q.name()).ifPresent(s -> all.put(q.name(), s));
+                admin.stats(q.name()).ifPresent(s -> all.put(q.name(), Json.stats(s)));
             }
         }
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeStringField("time", Instant.now().toString());
-            g.writeObjectFieldStart("qubes");
-            for (Map.Entry<String, QubeStats> e : all.entrySet()) {
-                g.writeFieldName(e.getKey());
-                Json.stats(g, e.getValue());
-            }
-            g.writeEndObject();
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200, new Json.AllStats(Instant.now().toString(), all));
     }
 
     private ApiResponse global(ApiRequest r, List<String> p, String m) {
         if (p.size() == 1) {
             return Routes.only(m, "GET", () -> {
                 Map<String, PropertyValue> global = admin.globalProperties();
-                return ApiResponse.json(200, g -> Json.properties(g, global));
+                return ApiResponse.json(200, Json.properties(global));
             });
         }
         if (p.size() == 2) {
@@ -180,19 +143,10 @@ final class AdminApi {
         if (v == null) {
             throw new InvalidValueException("global property", property, "one of " + String.join(", ", admin.globalProperties().keySet()));
         }
-        return ApiResponse.json(200, g -> Json.property(g, v));
+        return ApiResponse.json(200, Json.property(v));
     }
 
     private ApiResponse roles() {
-        List<RoleInfo> roles = admin.roles();
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("roles");
-            for (RoleInfo role : roles) {
-                Json.role(g, role);
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200, Json.roles(admin.roles()));
     }
 }

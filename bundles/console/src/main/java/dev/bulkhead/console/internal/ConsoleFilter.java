@@ -88,7 +88,7 @@ public final class ConsoleFilter extends HttpFilter {
         res.setContentType(Problem.MEDIA_TYPE);
         res.setCharacterEncoding("UTF-8");
         try (JsonGenerator g = json.getFactory().createGenerator(res.getOutputStream())) {
-            Json.problem(g, p);
+            g.writeObject(Json.problem(p));
         }
     }
 }

@@ -84,8 +84,8 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
             res.setStatus(503);
             res.setContentType(Problem.MEDIA_TYPE);
             try (JsonGenerator g = json.getFactory().createGenerator(res.getOutputStream())) {
-                Json.problem(g, Problem.of(503, "too-many-streams", "Too many event streams",
-                        "already " + MAX_CLIENTS + " event streams are open; close one first"));
+                g.writeObject(Json.problem(Problem.of(503, "too-many-streams", "Too many event streams",
+                        "already " + MAX_CLIENTS + " event streams are open; close one first")));
             }
             return;
         }
@@ -104,7 +104,7 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
     public void onEvent(QubeEvent event) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
-            Json.event(g, event);
+            g.writeObject(Json.event(event));
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot write event " + event + " as JSON", e);
             return;

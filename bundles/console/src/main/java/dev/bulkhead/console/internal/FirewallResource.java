@@ -71,7 +71,7 @@ final class FirewallResource {
 
     private ApiResponse rules(String name) {
         List<FirewallRule> rules = admin.firewallRules(name);
-        return ApiResponse.json(200, g -> Json.rules(g, rules));
+        return ApiResponse.json(200, Json.rules(rules));
     }
 
     private static FirewallRule parseRule(int index, String text, Instant now) {

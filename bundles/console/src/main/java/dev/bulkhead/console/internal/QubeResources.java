@@ -82,16 +82,7 @@ final class QubeResources {
     }
 
     private ApiResponse list() {
-        List<Qube> all = admin.list();
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("qubes");
-            for (Qube q : all) {
-                Json.qube(g, q);
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200, Json.qubes(admin.list()));
     }
 
     private ApiResponse create(ApiRequest r) {
@@ -103,7 +94,7 @@ final class QubeResources {
     }
 
     private static ApiResponse qube(int status, Qube q) {
-        return ApiResponse.json(status, g -> Json.qube(g, q));
+        return ApiResponse.json(status, Json.qube(q));
     }
 
     private ApiResponse action(String name, String action, ApiRequest r) {
@@ -156,20 +147,14 @@ final class QubeResources {
         }
         byte[] stdin = body.optionalText("stdin").orElse("").getBytes(StandardCharsets.UTF_8);
         ExecResult result = admin.run(name, command, stdin, timeout(body));
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeNumberField("exit_status", result.exitStatus());
-            g.writeStringField("stdout", result.stdoutText());
-            g.writeStringField("stderr", result.stderrText());
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200, new Json.RunResult(result.exitStatus(), result.stdoutText(), result.stderrText()));
     }
 
     private ApiResponse properties(ApiRequest r, String name, List<String> p, String m) {
         if (p.size() == 3) {
             return Routes.only(m, "GET", () -> {
                 Map<String, PropertyValue> props = admin.get(name).properties();
-                return ApiResponse.json(200, g -> Json.properties(g, props));
+                return ApiResponse.json(200, Json.properties(props));
             });
         }
         if (p.size() != 4) {
@@ -192,14 +177,14 @@ final class QubeResources {
 
     private ApiResponse property(String name, String property) {
         PropertyValue v = admin.get(name).properties().get(QubeProperty.parse(property).id());
-        return ApiResponse.json(200, g -> Json.property(g, v));
+        return ApiResponse.json(200, Json.property(v));
     }
 
     private ApiResponse features(ApiRequest r, String name, List<String> p, String m) {
         if (p.size() == 3) {
             return Routes.only(m, "GET", () -> {
                 Map<String, String> features = admin.get(name).features();
-                return ApiResponse.json(200, g -> Json.stringMap(g, features));
+                return ApiResponse.json(200, features);
             });
         }
         if (p.size() != 4) {
@@ -212,12 +197,12 @@ final class QubeResources {
                 if (value == null) {
                     throw ApiException.notFound("'" + name + "' has no feature '" + key + "'");
                 }
-                return ApiResponse.json(200, g -> Json.stringMap(g, Map.of(key, value)));
+                return ApiResponse.json(200, Map.of(key, value));
             }
             case "PUT": {
                 String value = JsonBody.parse(json, r.body(), "a feature value", true).accept("value").text("value");
                 admin.setFeature(name, key, value);
-                return ApiResponse.json(200, g -> Json.stringMap(g, Map.of(key, value)));
+                return ApiResponse.json(200, Map.of(key, value));
             }
             case "DELETE":
                 admin.removeFeature(name, key);
@@ -247,21 +232,12 @@ final class QubeResources {
     }
 
     private ApiResponse tagList(String name) {
-        List<String> tags = List.copyOf(admin.get(name).tags());
-        return ApiResponse.json(200, g -> {
-            g.writeStartObject();
-            g.writeArrayFieldStart("tags");
-            for (String t : tags) {
-                g.writeString(t);
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+        return ApiResponse.json(200, new Json.TagList(List.copyOf(admin.get(name).tags())));
     }
 
     private ApiResponse stats(String name) {
         QubeStats s = admin.stats(name).orElseThrow(() -> new ApiException(409, "not-running", "No stats",
                 "'" + name + "' is " + admin.get(name).state() + "; stats exist only while it runs"));
-        return ApiResponse.json(200, g -> Json.stats(g, s));
+        return ApiResponse.json(200, Json.stats(s));
     }
 }

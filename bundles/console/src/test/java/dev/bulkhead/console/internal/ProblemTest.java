@@ -40,7 +40,7 @@ class ProblemTest {
         ObjectMapper json = JsonMappers.create();
         StringWriter out = new StringWriter();
         try (JsonGenerator g = json.getFactory().createGenerator(out)) {
-            Json.problem(g, p);
+            g.writeObject(Json.problem(p));
         }
         JsonNode written = json.readTree(out.toString());
         assertEquals("urn:bulkhead:problem:invalid-value", written.path("type").asText());
