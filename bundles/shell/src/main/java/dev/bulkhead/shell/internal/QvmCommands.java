@@ -21,6 +21,7 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.RoleInfo;
+import dev.bulkhead.api.command.CommandLine;
 
 /**
  * The {@code qvm:*} commands, named and behaving like Qubes' {@code qvm-*} tools. They are thin:
@@ -45,7 +46,7 @@ public final class QvmCommands {
         List<Qube> qubes = admin.list();
         Table table = new Table("NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM");
         for (Qube q : qubes) {
-            if (!cl.operands.isEmpty() && !cl.operands.contains(q.name())) {
+            if (!cl.operands().isEmpty() && !cl.operands().contains(q.name())) {
                 continue;
             }
             if (cl.flag("--running") && !q.state().isActive() || cl.flag("--halted") && q.state().isActive()) {
@@ -54,7 +55,7 @@ public final class QvmCommands {
             table.row(q.name(), q.state().name(), q.klass().name(), q.value(QubeProperty.LABEL),
                     Table.dash(q.value(QubeProperty.TEMPLATE)), Table.dash(q.value(QubeProperty.NETVM)));
         }
-        for (String name : cl.operands) {
+        for (String name : cl.operands()) {
             admin.get(name);
         }
         table.print(System.out);

@@ -13,6 +13,7 @@ import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.command.CommandLine;
 import dev.bulkhead.api.firewall.FirewallRule;
 
 /** {@code qvm:firewall}, as qvm-firewall: a qube's rules, first match wins, then drop. */

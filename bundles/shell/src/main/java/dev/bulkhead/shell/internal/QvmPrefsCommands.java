@@ -17,6 +17,7 @@ import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.command.CommandLine;
 
 /** {@code qvm:prefs}, {@code qvm:globalprefs}, {@code qvm:features} and {@code qvm:tags}: what a qube is configured to be. */
 @Component(service = QvmPrefsCommands.class, property = { "osgi.command.scope=qvm",

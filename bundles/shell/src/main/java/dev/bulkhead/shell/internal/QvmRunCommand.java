@@ -15,6 +15,7 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.command.CommandLine;
 
 /** {@code qvm:run}, as qvm-run: a command in a qube, or in a disposable made for it. */
 @Component(service = QvmRunCommand.class, property = { "osgi.command.scope=qvm",

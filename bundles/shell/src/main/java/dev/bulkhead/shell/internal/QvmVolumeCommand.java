@@ -14,6 +14,7 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.VolumeInfo;
+import dev.bulkhead.api.command.CommandLine;
 
 /** {@code qvm:volume}, as qvm-volume: list, inspect, revert, resize and configure qubes' volumes. */
 @Component(service = QvmVolumeCommand.class, property = { "osgi.command.scope=qvm",
