@@ -31,8 +31,6 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.EventVetoedException;
 import dev.bulkhead.api.ExecResult;
@@ -63,6 +61,7 @@ import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
@@ -142,7 +141,7 @@ public final class QubeAdminService implements QubeAdmin {
         this.volumeRules = new VolumeRules(dataDir.resolve("qubes"));
         this.config = config;
         Files.createDirectories(dataDir);
-        this.store = new StateStore(dataDir, new ObjectMapper());
+        this.store = new StateStore(dataDir, JsonMappers.create());
         Model loaded = store.load();
         store.problems().forEach(p -> LOG.log(Level.WARNING, p));
         this.model = loaded;

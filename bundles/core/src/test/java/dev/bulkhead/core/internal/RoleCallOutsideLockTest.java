@@ -488,7 +488,7 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Halted, admin.get("work").state());
         // events are told in order: once the start of plain is told, so is every stop of work before it
         admin.start("plain");
-        QubeAdminServiceTest.eventually("the start of plain to be told", () -> events.contains("domain-start plain"));
+        Await.until("the start of plain to be told", () -> events.contains("domain-start plain"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
 
@@ -529,7 +529,7 @@ class RoleCallOutsideLockTest {
             }
         });
         killer.start();
-        QubeAdminServiceTest.eventually("the link of second to be down", () -> !backend.links.containsKey("second"));
+        Await.until("the link of second to be down", () -> !backend.links.containsKey("second"));
 
         assertUnrelatedCommandsEndWhileHeld();
 
@@ -563,7 +563,7 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Halted, admin.get("work").state());
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
         admin.start("plain");
-        QubeAdminServiceTest.eventually("the start of plain to be told", () -> events.contains("domain-start plain"));
+        Await.until("the start of plain to be told", () -> events.contains("domain-start plain"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
 
