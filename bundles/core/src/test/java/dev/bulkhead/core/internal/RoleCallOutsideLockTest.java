@@ -486,9 +486,9 @@ class RoleCallOutsideLockTest {
         releaseAndAwait(killer, "the first kill of work did not end once released");
         assertEquals(null, failure.get());
         assertEquals(PowerState.Halted, admin.get("work").state());
-        // events are told in order: once the start of plain is told, so is every stop of work before it
-        admin.start("plain");
-        Await.until("the start of plain to be told", () -> events.contains("domain-start plain"));
+        // events of one qube are told in order: once this later change of work is told, so is every stop of work before it
+        admin.setFeature("work", "marker", "1");
+        Await.until("the marker change of work to be told", () -> events.contains("domain-feature-set:marker work"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
 
@@ -562,8 +562,9 @@ class RoleCallOutsideLockTest {
         assertEquals(null, failure.get());
         assertEquals(PowerState.Halted, admin.get("work").state());
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
-        admin.start("plain");
-        Await.until("the start of plain to be told", () -> events.contains("domain-start plain"));
+        // events of one qube are told in order: once this later change of work is told, so is every stop of work before it
+        admin.setFeature("work", "marker", "1");
+        Await.until("the marker change of work to be told", () -> events.contains("domain-feature-set:marker work"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
 
