@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.bulkhead.api.json.JsonMappers;
+
 /**
  * Crash consistency of one installed distribution: rounds of a few random writes through {@code bin/client}
  * (create, prefs, features, tags, firewall, start, kill, remove), each round ended by {@code kill -9} of the
@@ -39,7 +41,7 @@ public final class CrashLoop {
     public record Report(int rounds, int acknowledgedWrites, List<String> lostWrites, List<String> leakedItems, List<String> problems,
             Map<String, Integer> cutOff, int removedAtTakeOver, Duration elapsed) {
         public String toJson() {
-            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            ObjectMapper json = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
             ObjectNode o = json.createObjectNode();
             o.put("rounds", rounds).put("acknowledged_writes", acknowledgedWrites).put("lost_writes", lostWrites.size())
                     .put("leaked_items", leakedItems.size()).put("problems", problems.size()).put("leftovers_removed_at_take_over", removedAtTakeOver)

@@ -11,13 +11,12 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.NoSuchQubeException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The qubes' model and the state file behind it. Every change is made on a copy of the model,
@@ -50,7 +49,7 @@ final class QubeRegistry {
     QubeRegistry(Path dataDir) throws IOException {
         this.dataDir = dataDir;
         Files.createDirectories(dataDir);
-        this.store = new StateStore(dataDir, new ObjectMapper());
+        this.store = new StateStore(dataDir, JsonMappers.create());
         Model loaded = store.load();
         store.problems().forEach(p -> QubeAdminService.LOG.log(Level.WARNING, p));
         this.model = loaded;

@@ -1,5 +1,6 @@
 package dev.bulkhead.core.internal;
 
+import dev.bulkhead.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -96,7 +97,7 @@ class BackendAbilitiesTest {
     private int mark() {
         int before = events.size();
         admin.setGlobalProperty("default_dispvm", "none");
-        QubeAdminServiceTest.eventually("the marker event", () -> events.stream().skip(before)
+        Await.until("the marker event", () -> events.stream().skip(before)
                 .anyMatch(e -> e.type().equals("global-property-set:default_dispvm")));
         return events.size();
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,6 +29,7 @@ import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.testing.Await;
 
 /**
  * While the role of a netvm takes a client on (a starting client, a running one it takes back when it
@@ -159,7 +161,7 @@ class RoleCallOutsideLockTest {
             }
         });
         t.start();
-        QubeAdminServiceTest.eventually(holding, () -> role.entered.getCount() == 0);
+        Await.until(holding, () -> role.entered.getCount() == 0);
         return t;
     }
 
@@ -243,7 +245,7 @@ class RoleCallOutsideLockTest {
         admin.addBackend(backend);
         role = new HoldingRole();
         admin.addRole(role);
-        QubeAdminServiceTest.eventually("the role to be taking work back on in sys-hold", () -> role.entered.getCount() == 0);
+        Await.until("the role to be taking work back on in sys-hold", () -> role.entered.getCount() == 0);
     }
 
     @Test
@@ -253,7 +255,7 @@ class RoleCallOutsideLockTest {
         assertUnrelatedCommandsEndWhileHeld();
 
         role.release.countDown();
-        QubeAdminServiceTest.eventually("the role to have taken work back on", () -> role.calls.contains("attached work"));
+        Await.until("the role to have taken work back on", () -> role.calls.contains("attached work"));
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
         assertEquals(PowerState.Running, admin.get("work").state());
         assertEquals("sys-hold", backend.links.get("work").netvm());
@@ -266,7 +268,7 @@ class RoleCallOutsideLockTest {
         assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
 
         role.release.countDown();
-        QubeAdminServiceTest.eventually("the take-over to end", () -> role.calls.contains("attached work"));
+        Await.until("the take-over to end", () -> role.calls.contains("attached work"));
         assertEquals(PowerState.Halted, admin.get("sys-hold").state());
         assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
         assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
@@ -400,7 +402,7 @@ class RoleCallOutsideLockTest {
             }
         });
         withNetvm.start();
-        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
+        Await.until("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
         Thread again = new Thread(() -> {
             try {
                 admin.start("late");
@@ -409,7 +411,7 @@ class RoleCallOutsideLockTest {
             }
         });
         again.start();
-        QubeAdminServiceTest.eventually("the second start to have begun", () -> admin.get("late").state() == PowerState.Transient);
+        Await.until("the second start to have begun", () -> admin.get("late").state() == PowerState.Transient);
 
         role.release.countDown();
         withNetvm.join(10_000);
@@ -484,9 +486,9 @@ class RoleCallOutsideLockTest {
         releaseAndAwait(killer, "the first kill of work did not end once released");
         assertEquals(null, failure.get());
         assertEquals(PowerState.Halted, admin.get("work").state());
-        // events are told in order: once the start of plain is told, so is every stop of work before it
-        admin.start("plain");
-        QubeAdminServiceTest.eventually("the start of plain to be told", () -> events.contains("domain-start plain"));
+        // events of one qube are told in order: once this later change of work is told, so is every stop of work before it
+        admin.setFeature("work", "marker", "1");
+        Await.until("the marker change of work to be told", () -> events.contains("domain-feature-set:marker work"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
 
@@ -527,7 +529,7 @@ class RoleCallOutsideLockTest {
             }
         });
         killer.start();
-        QubeAdminServiceTest.eventually("the link of second to be down", () -> !backend.links.containsKey("second"));
+        Await.until("the link of second to be down", () -> !backend.links.containsKey("second"));
 
         assertUnrelatedCommandsEndWhileHeld();
 
@@ -560,8 +562,9 @@ class RoleCallOutsideLockTest {
         assertEquals(null, failure.get());
         assertEquals(PowerState.Halted, admin.get("work").state());
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
-        admin.start("plain");
-        QubeAdminServiceTest.eventually("the start of plain to be told", () -> events.contains("domain-start plain"));
+        // events of one qube are told in order: once this later change of work is told, so is every stop of work before it
+        admin.setFeature("work", "marker", "1");
+        Await.until("the marker change of work to be told", () -> events.contains("domain-feature-set:marker work"));
         assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
     }
 

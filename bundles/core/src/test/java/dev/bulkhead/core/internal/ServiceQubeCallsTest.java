@@ -1,5 +1,6 @@
 package dev.bulkhead.core.internal;
 
+import dev.bulkhead.testing.Await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -44,14 +45,14 @@ class ServiceQubeCallsTest {
             order.add("second out");
         }));
         second.start();
-        QubeAdminServiceTest.eventually("the second call to wait for the first", () -> calls.qubesWithCalls() == 1
+        Await.until("the second call to wait for the first", () -> calls.qubesWithCalls() == 1
                 && second.getState() == Thread.State.WAITING);
         releaseFirst.countDown();
         secondIn.await();
         // the first has left: a third call must still wait for the second
         Thread third = new Thread(() -> calls.call("sys-net", () -> order.add("third")));
         third.start();
-        QubeAdminServiceTest.eventually("the third call to wait for the second", () -> third.getState() == Thread.State.WAITING);
+        Await.until("the third call to wait for the second", () -> third.getState() == Thread.State.WAITING);
         releaseSecond.countDown();
         for (Thread t : List.of(first, second, third)) {
             t.join(10_000);

@@ -54,6 +54,7 @@ import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.template.InstallListener;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateInfo;
@@ -78,7 +79,7 @@ public final class TemplateStoreService implements TemplateStore {
     private static final String RECORD = "installed.json";
     private static final String STAGING_PREFIX = ".staging-";
     private static final System.Logger LOG = System.getLogger(TemplateStoreService.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = JsonMappers.create();
 
     /** Properties: trusted.keys, max.payload.mb, max.unpacked.mb, max.entries (an underscore reads as a dot). */
     @ObjectClassDefinition(name = "Bulkhead template store", description = "Installs signed templates as TemplateVMs.")

@@ -52,6 +52,7 @@ import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
 import dev.bulkhead.api.hypervisor.VolumeStoring;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
@@ -133,7 +134,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     }
 
     LiteBackend(Path dataDirectory, LiteSettings settings, CommandExecutor executor, HostPaths host) {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = JsonMappers.create();
         this.layout = new InstanceLayout(dataDirectory);
         this.settings = settings;
         this.runc = new RuncRuntime(executor, json, settings.runc(), layout.runcRoot(), settings.commandTimeout());

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.testing.Await;
 
 /** The real executor, with ordinary host programs. */
 class ProcessCommandExecutorTest {
@@ -108,11 +109,12 @@ class ProcessCommandExecutorTest {
     private CommandResult runInterrupted(Command command, Path started) {
         Thread caller = Thread.currentThread();
         Thread interrupter = new Thread(() -> {
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (!Files.exists(started) && System.nanoTime() < deadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            try {
+                Await.until("the command to write " + started, TIMEOUT, () -> Files.exists(started));
+            } finally {
+                // interrupted even when the command never wrote the file, so that the call cannot hang the test
+                caller.interrupt();
             }
-            caller.interrupt();
         });
         interrupter.start();
         try {

@@ -41,6 +41,7 @@ import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LeftoverReconciling;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The qemu backend: each qube is a QEMU virtual machine booting the built-in guest image (a Debian kernel and an
@@ -115,7 +116,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     }
 
     QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host) {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = JsonMappers.create();
         this.layout = new DomainLayout(dataDirectory);
         this.settings = settings;
         this.host = host;

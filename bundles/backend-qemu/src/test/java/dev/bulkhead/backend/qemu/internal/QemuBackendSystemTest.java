@@ -34,12 +34,14 @@ import dev.bulkhead.api.hypervisor.LeftoverReconciling;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The backend against the real qemu-system-x86_64 under TCG, booting the guest image this build made: the twin of
  * the unit tests' fake QMP and guest agent. Each test boots as few guests as it can (a boot takes seconds under
  * TCG); every domain a test starts is destroyed afterwards, whether it passed or not.
  */
+@SystemTest
 class QemuBackendSystemTest {
     static final Duration EXEC_TIMEOUT = Duration.ofSeconds(20);
     private static final byte[] NO_INPUT = new byte[0];
