@@ -39,6 +39,14 @@ public final class WatchedProcess {
         return new WatchedProcess(pid, startedAt);
     }
 
+    /**
+     * Waits for the process that holds the pid now to exit, or for the timeout; true at once when no live
+     * process holds it. Like {@link #awaitExit(Duration)}, an interrupt is kept for the caller.
+     */
+    public static boolean awaitExitOf(long pid, Duration timeout) {
+        return of(pid).map(p -> p.awaitExit(timeout)).orElse(true);
+    }
+
     public long pid() {
         return pid;
     }

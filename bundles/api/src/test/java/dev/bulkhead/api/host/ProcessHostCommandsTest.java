@@ -22,10 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.AdminException;
 
-/** Real processes on the real host. */
+/** The real implementation, with ordinary host programs. */
 class ProcessHostCommandsTest {
-    private static final Duration LONG = Duration.ofSeconds(30);
-    /** A shell that starts a grandchild, tells its pid and waits for it: the tree a timeout must kill whole. */
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** A shell that starts a grandchild, tells its pid and waits for it: the tree a cancel must kill whole. */
     private static final List<String> TREE = List.of("sh", "-c", "sleep 300 & echo $!; wait");
 
     private final HostCommands host = new ProcessHostCommands();
@@ -34,11 +34,125 @@ class ProcessHostCommandsTest {
     Path temp;
 
     @Test
+    void capturesExitStatusStdoutAndStderr() {
+        HostCommandResult result = host.run(sh("echo out; echo err >&2; exit 4"));
+
+        assertEquals(4, result.exitStatus());
+        assertEquals("out\n", result.stdoutText());
+        assertEquals("err\n", result.stderrText());
+        assertFalse(result.timedOut());
+        assertFalse(result.succeeded());
+    }
+
+    @Test
+    void feedsStdin() {
+        byte[] input = "x".repeat(1 << 20).getBytes(StandardCharsets.UTF_8);
+
+        HostCommandResult result = host.run(HostCommand.of(TIMEOUT, List.of("wc", "-c")).withStdin(input));
+
+        assertEquals(Integer.toString(1 << 20), result.stdoutText().strip());
+    }
+
+    @Test
+    void withoutInputStdinIsEmpty() {
+        assertEquals("0", host.run(HostCommand.of(TIMEOUT, List.of("wc", "-c"))).stdoutText().strip());
+    }
+
+    @Test
+    void aCommandOverItsTimeoutIsKilledWithWhatItStarted() throws IOException {
+        Path pids = temp.resolve("pids");
+        long began = System.nanoTime();
+
+        HostCommandResult result = host.run(HostCommand.of(Duration.ofMillis(300),
+                List.of("sh", "-c", "sleep 60 & echo $! > " + pids + "; sleep 60")));
+
+        assertTrue(result.timedOut());
+        assertTrue(System.nanoTime() - began < Duration.ofSeconds(5).toNanos());
+        long background = Long.parseLong(Files.readString(pids).strip());
+        // Killed, it is gone or a zombie of whoever adopted it (an init that does not reap keeps zombies).
+        assertTrue(gone(background),
+                "the background sleep lives");
+    }
+
+    @Test
+    void outputToAFileIsAppended() throws IOException {
+        Path log = Files.writeString(temp.resolve("console.log"), "before\n");
+
+        HostCommandResult result = host.run(sh("echo out; echo err >&2").withOutputTo(log));
+
+        assertTrue(result.succeeded());
+        assertEquals("before\nout\nerr\n", Files.readString(log));
+        assertEquals(0, result.stdout().length);
+    }
+
+    @Test
+    void aBackgroundProcessHoldingTheOutputDoesNotHoldTheCallerPastTheDeadline() {
+        long began = System.nanoTime();
+
+        HostCommandResult result = host.run(HostCommand.of(Duration.ofMillis(200), List.of("sh", "-c", "echo early; sleep 3 &")));
+
+        assertTrue(System.nanoTime() - began < Duration.ofMillis(2500).toNanos());
+        assertFalse(result.timedOut());
+        assertEquals("early\n", result.stdoutText());
+    }
+
+    @Test
+    void aMissingProgramIsAnAdminError() {
+        AdminException e = assertThrows(AdminException.class,
+                () -> host.run(HostCommand.of(TIMEOUT, List.of("/nonexistent/program", "arg"))));
+
+        assertTrue(e.getMessage().startsWith("cannot run '/nonexistent/program arg'"), e.getMessage());
+    }
+
+    @Test
+    void runOrThrowNamesTheCommandAndItsError() {
+        AdminException e = assertThrows(AdminException.class, () -> host.runOrThrow(sh("echo first >&2; echo 'it broke' >&2; exit 3")));
+
+        assertEquals("'sh -c echo first >&2; echo 'it broke' >&2; exit 3' failed (exit 3): it broke", e.getMessage());
+    }
+
+    /** Runs the command on this thread and interrupts this thread once the command has written {@code started}. */
+    private HostCommandResult runInterrupted(HostCommand command, Path started) {
+        Thread caller = Thread.currentThread();
+        Thread interrupter = new Thread(() -> {
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (!Files.exists(started) && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            caller.interrupt();
+        });
+        interrupter.start();
+        try {
+            return host.run(command);
+        } finally {
+            try {
+                interrupter.join();
+            } catch (InterruptedException e) {
+                // the interrupter's own interrupt may land here; the callers look at the flag themselves
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void anInterruptOfTheCallerDoesNotCutAHostChangeOffHalfway() throws IOException {
+        Path started = temp.resolve("started");
+        Path finished = temp.resolve("finished");
+
+        HostCommandResult result = runInterrupted(sh("touch " + started + "; sleep 0.5; echo done; touch " + finished), started);
+
+        assertTrue(Thread.interrupted(), "the caller's interrupt was lost");
+        assertTrue(result.succeeded(), result.stderrText());
+        assertEquals("done\n", result.stdoutText());
+        assertTrue(Files.exists(finished), "the command was cut off");
+    }
+
+    @Test
     void hostileArgumentsReachTheProgramUnparsed() {
         List<String> hostile = List.of("$(touch " + temp.resolve("ran") + ")", "; rm -rf " + temp, "a b", "'q'\"", "`id`",
                 "*", "x\ny", "--help", "");
 
-        HostCommandResult result = host.runOrThrow(HostCommand.of(LONG, concat(List.of("printf", "[%s]"), hostile)));
+        HostCommandResult result = host.runOrThrow(HostCommand.of(TIMEOUT, concat(List.of("printf", "[%s]"), hostile)));
 
         assertEquals(String.join("", hostile.stream().map(a -> "[" + a + "]").toList()), result.stdoutText());
         assertFalse(Files.exists(temp.resolve("ran")), "nothing was run by a shell");
@@ -46,18 +160,8 @@ class ProcessHostCommandsTest {
     }
 
     @Test
-    void aTimeoutKillsTheProgramAndEveryProcessItStarted() throws Exception {
-        HostCommandResult result = host.run(HostCommand.of(Duration.ofMillis(300), TREE));
-
-        assertTrue(result.timedOut());
-        assertFalse(result.succeeded());
-        long grandchild = Long.parseLong(result.stdoutText().strip());
-        assertTrue(gone(grandchild), "the grandchild was killed with its parent");
-    }
-
-    @Test
     void outputBeyondTheCapIsDroppedAndSaidSoWhileTheProgramRunsToItsEnd() {
-        HostCommandResult result = host.run(HostCommand.of(LONG, "sh", "-c", "head -c 100000 /dev/zero; echo short >&2")
+        HostCommandResult result = host.run(HostCommand.of(TIMEOUT, "sh", "-c", "head -c 100000 /dev/zero; echo short >&2")
                 .withOutputCap(1000));
 
         assertEquals(0, result.exitStatus(), "the program was never blocked on a full pipe");
@@ -69,7 +173,7 @@ class ProcessHostCommandsTest {
 
     @Test
     void outputUnderTheCapIsWholeAndNotTruncated() {
-        HostCommandResult result = host.run(HostCommand.of(LONG, "head", "-c", "1000", "/dev/zero").withOutputCap(1000));
+        HostCommandResult result = host.run(HostCommand.of(TIMEOUT, "head", "-c", "1000", "/dev/zero").withOutputCap(1000));
 
         assertEquals(1000, result.stdout().length);
         assertFalse(result.stdoutTruncated());
@@ -78,36 +182,10 @@ class ProcessHostCommandsTest {
     @Test
     void stdinDirectoryAndEnvironmentReachTheProgram() {
         byte[] input = "line one\nline two\n".getBytes(StandardCharsets.UTF_8);
-        HostCommandResult result = host.runOrThrow(HostCommand.of(LONG, "sh", "-c", "cat; pwd; echo \"$BULKHEAD_TEST\"")
+        HostCommandResult result = host.runOrThrow(HostCommand.of(TIMEOUT, "sh", "-c", "cat; pwd; echo \"$BULKHEAD_TEST\"")
                 .withStdin(input).withDirectory(temp).withEnvironment(Map.of("BULKHEAD_TEST", "a value")));
 
         assertEquals("line one\nline two\n" + temp + "\na value\n", result.stdoutText());
-    }
-
-    @Test
-    void outputToAFileIsAppended() throws IOException {
-        Path log = temp.resolve("log");
-        Files.writeString(log, "before\n");
-
-        host.runOrThrow(HostCommand.of(LONG, "sh", "-c", "echo out; echo err >&2").withOutputTo(log));
-
-        assertEquals("before\nout\nerr\n", Files.readString(log));
-    }
-
-    @Test
-    void aFailureNamesTheCommandItsExitStatusAndItsLastErrorLine() {
-        AdminException e = assertThrows(AdminException.class,
-                () -> host.runOrThrow(HostCommand.of(LONG, "sh", "-c", "echo first >&2; echo 'level=error msg=\"it broke\"' >&2; exit 3")));
-
-        assertTrue(e.getMessage().startsWith("'sh -c "), e.getMessage());
-        assertTrue(e.getMessage().endsWith("failed (exit 3): it broke"), e.getMessage());
-    }
-
-    @Test
-    void aProgramThatCannotStartIsAClearError() {
-        AdminException e = assertThrows(AdminException.class, () -> host.run(HostCommand.of(LONG, "/nonexistent/program", "x")));
-
-        assertTrue(e.getMessage().startsWith("cannot run '/nonexistent/program x'"), e.getMessage());
     }
 
     @Test
@@ -120,7 +198,7 @@ class ProcessHostCommandsTest {
         });
 
         AdminException e = assertThrows(AdminException.class,
-                () -> host.run(HostCommand.of(LONG, TREE).withOutputTo(log).asCancellable()));
+                () -> host.run(HostCommand.of(TIMEOUT, TREE).withOutputTo(log).asCancellable()));
 
         assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
         interrupter.get(30, TimeUnit.SECONDS);
@@ -129,26 +207,9 @@ class ProcessHostCommandsTest {
     }
 
     @Test
-    void anInterruptLetsAnyOtherCommandRunToItsEnd() throws Exception {
-        Path marker = temp.resolve("started");
-        Thread caller = Thread.currentThread();
-        CompletableFuture<Void> interrupter = CompletableFuture.runAsync(() -> {
-            waitForContent(marker);
-            caller.interrupt();
-        });
-
-        HostCommandResult result = host.run(HostCommand.of(LONG, "sh", "-c", "echo up >" + marker + "; sleep 0.5; echo done"));
-
-        assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
-        interrupter.get(30, TimeUnit.SECONDS);
-        assertEquals(0, result.exitStatus());
-        assertEquals("done\n", result.stdoutText());
-    }
-
-    @Test
     void aStartedProgramRunsUntilStoppedWithItsTree() throws Exception {
         Path log = temp.resolve("pid");
-        HostCommands.Started started = host.start(HostCommand.of(LONG, TREE).withOutputTo(log));
+        HostCommands.Started started = host.start(HostCommand.of(TIMEOUT, TREE).withOutputTo(log));
         long grandchild = Long.parseLong(waitForContent(log).strip());
 
         assertTrue(started.isAlive());
@@ -161,7 +222,7 @@ class ProcessHostCommandsTest {
 
     @Test
     void aStartedProgramIsAwaitedWithItsOutput() {
-        HostCommands.Started started = host.start(HostCommand.of(LONG, "sh", "-c", "echo hello; exit 4"));
+        HostCommands.Started started = host.start(HostCommand.of(TIMEOUT, "sh", "-c", "echo hello; exit 4"));
 
         HostCommandResult result = started.await();
 
@@ -171,9 +232,9 @@ class ProcessHostCommandsTest {
 
     @Test
     void badCommandsAreRefusedWhenMade() {
-        assertThrows(IllegalArgumentException.class, () -> HostCommand.of(LONG, List.of()));
+        assertThrows(IllegalArgumentException.class, () -> HostCommand.of(TIMEOUT, List.of()));
         assertThrows(IllegalArgumentException.class, () -> HostCommand.of(Duration.ofSeconds(-1), "true"));
-        assertThrows(IllegalArgumentException.class, () -> HostCommand.of(LONG, "true").withOutputCap(-1));
+        assertThrows(IllegalArgumentException.class, () -> HostCommand.of(TIMEOUT, "true").withOutputCap(-1));
     }
 
     private static List<String> concat(List<String> a, List<String> b) {
@@ -199,5 +260,9 @@ class ProcessHostCommandsTest {
             }
         }
         throw new IllegalStateException(file + " stayed empty");
+    }
+
+    private static HostCommand sh(String script) {
+        return HostCommand.of(TIMEOUT, List.of("sh", "-c", script));
     }
 }
