@@ -17,6 +17,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.bulkhead.api.host.ProcessHostCommands;
+
 /**
  * Crash consistency of one installed distribution: rounds of a few random writes through {@code bin/client}
  * (create, prefs, features, tags, firewall, start, kill, remove), each round ended by {@code kill -9} of the
@@ -72,7 +74,7 @@ public final class CrashLoop {
      * @param log where each round's course goes
      */
     public CrashLoop(Path home, long seed, PrintStream log) {
-        this.platform = new Platform(home);
+        this.platform = new Platform(home, new ProcessHostCommands());
         this.host = new HostLeaks(platform.data());
         this.random = new Random(seed);
         this.log = log;

@@ -4,7 +4,6 @@ import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
 import static dev.bulkhead.bench.internal.BenchFigures.ratio;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,7 +22,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
@@ -46,6 +44,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.RoleInfo;
@@ -64,10 +63,12 @@ public final class BenchCommand {
     private final QubeAdmin admin;
     private final CommandProcessor shell;
     private final TemplateStore templates;
+    private final BenchHost host;
 
     @Activate
     public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell,
-            @Reference TemplateStore templates) {
+            @Reference TemplateStore templates, @Reference HostCommands hostCommands) {
+        this.host = new BenchHost(hostCommands);
         this.context = context;
         this.admin = admin;
         this.shell = shell;
@@ -109,7 +110,7 @@ public final class BenchCommand {
 
         disposables(out, rounds, template);
 
-        new DeadNetvmBench(admin, Path.of(context.getProperty("bulkhead.data")))
+        new DeadNetvmBench(admin, Path.of(context.getProperty("bulkhead.data")), host)
                 .measure(out.putObject("dead_netvm_links_down_ms"), Math.min(rounds, 10));
 
         if (!outside.isEmpty()) {
@@ -213,9 +214,9 @@ public final class BenchCommand {
             List<Long> times = new ArrayList<>();
             for (int i = 0; i <= rounds; i++) {
                 long t0 = System.nanoTime();
-                exec(dir, "ip", "netns", "add", ns);
-                exec(dir.resolve("bundle"), "runc", "--root", state, "run", "floor" + i);
-                exec(dir, "ip", "netns", "del", ns);
+                host.exec(dir, "ip", "netns", "add", ns);
+                host.exec(dir.resolve("bundle"), "runc", "--root", state, "run", "floor" + i);
+                host.exec(dir, "ip", "netns", "del", ns);
                 if (i > 0) {
                     times.add(System.nanoTime() - t0);
                 }
@@ -230,7 +231,6 @@ public final class BenchCommand {
 
     private static final String UPLINK_GATEWAY = "198.51.100.1";
     /** exec: the shell becomes the server, so stopping the process stops the server. */
-    private static final String SINK = "exec busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
     private static final int STREAM_MIB = 512;
 
     /**
@@ -244,15 +244,13 @@ public final class BenchCommand {
         admin.create(new QubeSpec(PREFIX + "fw", QubeClass.AppVM, Label.GREEN, Map.of("provides_network", "True", "netvm", PREFIX + "net")));
         admin.setFeature(PREFIX + "fw", "role", "firewall");
         admin.create(new QubeSpec(PREFIX + "app", QubeClass.AppVM, Label.BLUE, Map.of("netvm", PREFIX + "fw")));
-        Process sink = null;
+        HostCommands.Started sink = null;
         try {
             admin.start(PREFIX + "net");
-            exec(Path.of("/"), "ip", "-n", outside, "address", "add", UPLINK_GATEWAY + "/24", "dev", "bhbenchup0");
-            exec(Path.of("/"), "ip", "-n", outside, "link", "set", "bhbenchup0", "up");
+            host.exec(Path.of("/"), "ip", "-n", outside, "address", "add", UPLINK_GATEWAY + "/24", "dev", "bhbenchup0");
+            host.exec(Path.of("/"), "ip", "-n", outside, "link", "set", "bhbenchup0", "up");
             admin.start(PREFIX + "app");
-            sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(outside);
+            sink = host.startSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | nc " + UPLINK_GATEWAY + " 5001";
             admin.run(PREFIX + "app", List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -286,7 +284,7 @@ public final class BenchCommand {
             vpnThroughput(out.putObject("vpn_throughput_mbit_s"), outside);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
             for (String q : List.of(PREFIX + "app", PREFIX + "fw", PREFIX + "net")) {
                 if (admin.get(q).state().isActive()) {
@@ -405,20 +403,18 @@ public final class BenchCommand {
         admin.setFeature(vpn, "role", "vpn");
         admin.create(new QubeSpec(app, QubeClass.AppVM, Label.BLUE, Map.of("netvm", vpn)));
         Path dir = Files.createTempDirectory("bulkhead-bench-vpn");
-        Process sink = null;
+        HostCommands.Started sink = null;
         try {
-            String clientKey = output(null, "wg", "genkey");
-            String serverKey = output(null, "wg", "genkey");
-            wireGuard(outside, serverInterface, serverKey, dir, 51820, output(clientKey + "\n", "wg", "pubkey"), "10.201.0.2/32", null,
+            String clientKey = host.output(null, "wg", "genkey");
+            String serverKey = host.output(null, "wg", "genkey");
+            wireGuard(outside, serverInterface, serverKey, dir, 51820, host.output(clientKey + "\n", "wg", "pubkey"), "10.201.0.2/32", null,
                     VPN_SERVER + "/24");
             Path config = dir.resolve("bench-vpn.conf");
             Files.writeString(config, "[Interface]\nPrivateKey = " + clientKey + "\nAddress = 10.201.0.2/32\n[Peer]\nPublicKey = "
-                    + output(serverKey + "\n", "wg", "pubkey") + "\nAllowedIPs = 0.0.0.0/0\nEndpoint = " + UPLINK_GATEWAY + ":51820\n");
+                    + host.output(serverKey + "\n", "wg", "pubkey") + "\nAllowedIPs = 0.0.0.0/0\nEndpoint = " + UPLINK_GATEWAY + ":51820\n");
             shellCommand("qvm:vpn import " + vpn + " " + config);
             admin.start(app);
-            sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(outside);
+            sink = host.startSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | nc " + VPN_SERVER + " 5001";
             admin.run(app, List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -433,10 +429,10 @@ public final class BenchCommand {
             out.put("ratio", Math.round(100.0 * floor / chain) / 100.0);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
             // wireguard-go ends with its interface
-            new ProcessBuilder("ip", "-n", outside, "link", "del", serverInterface).start().waitFor();
+            host.quietly("ip", "-n", outside, "link", "del", serverInterface);
             for (String q : List.of(app, vpn)) {
                 if (admin.get(q).state().isActive()) {
                     admin.kill(q);
@@ -450,61 +446,49 @@ public final class BenchCommand {
     }
 
     /** The same stream through wireguard-go between two namespaces joined by a bare veth pair. */
-    private static long bareWireGuardStream(Path dir) throws IOException, InterruptedException {
+    private long bareWireGuardStream(Path dir) throws IOException, InterruptedException {
         long pid = ProcessHandle.current().pid();
         String a = "bhbench-wa-" + pid;
         String b = "bhbench-wb-" + pid;
         String wgA = "bhbwga" + pid % 100000;
         String wgB = "bhbwgb" + pid % 100000;
-        Path root = Path.of("/");
-        exec(root, "ip", "netns", "add", a);
-        exec(root, "ip", "netns", "add", b);
-        Process sink = null;
+        host.vethPair(a, b);
+        HostCommands.Started sink = null;
         try {
-            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
-            exec(root, "ip", "-n", a, "address", "add", "192.0.2.1/24", "dev", "veth0");
-            exec(root, "ip", "-n", b, "address", "add", "192.0.2.2/24", "dev", "veth0");
-            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
-            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
-            String keyA = output(null, "wg", "genkey");
-            String keyB = output(null, "wg", "genkey");
-            wireGuard(a, wgA, keyA, dir, 51820, output(keyB + "\n", "wg", "pubkey"), "10.202.0.2/32", "192.0.2.2:51820", "10.202.0.1/24");
-            wireGuard(b, wgB, keyB, dir, 51820, output(keyA + "\n", "wg", "pubkey"), "10.202.0.1/32", "192.0.2.1:51820", "10.202.0.2/24");
-            sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(b);
-            String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | busybox nc 10.202.0.2 5001";
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            long t0 = System.nanoTime();
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            return System.nanoTime() - t0;
+            String keyA = host.output(null, "wg", "genkey");
+            String keyB = host.output(null, "wg", "genkey");
+            wireGuard(a, wgA, keyA, dir, 51820, host.output(keyB + "\n", "wg", "pubkey"), "10.202.0.2/32", BenchHost.PAIR_B + ":51820",
+                    "10.202.0.1/24");
+            wireGuard(b, wgB, keyB, dir, 51820, host.output(keyA + "\n", "wg", "pubkey"), "10.202.0.1/32", BenchHost.PAIR_A + ":51820",
+                    "10.202.0.2/24");
+            sink = host.startSink(b);
+            return host.timedStream(a, "10.202.0.2", VPN_STREAM_MIB);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
             // wireguard-go ends with its interface; while it runs, it would keep its namespace alive
-            new ProcessBuilder("ip", "-n", a, "link", "del", wgA).start().waitFor();
-            new ProcessBuilder("ip", "-n", b, "link", "del", wgB).start().waitFor();
-            exec(root, "ip", "netns", "del", a);
-            exec(root, "ip", "netns", "del", b);
+            host.quietly("ip", "-n", a, "link", "del", wgA);
+            host.quietly("ip", "-n", b, "link", "del", wgB);
+            host.deleteNamespaces(a, b);
         }
     }
 
     /** A wireguard-go interface in a namespace with one peer, addressed and up. */
-    private static void wireGuard(String netns, String name, String privateKey, Path dir, int port, String peer, String peerAllowed,
+    private void wireGuard(String netns, String name, String privateKey, Path dir, int port, String peer, String peerAllowed,
             String peerEndpoint, String address) throws IOException, InterruptedException {
         Path root = Path.of("/");
         Path key = dir.resolve(name + ".key");
         Files.writeString(key, privateKey + "\n");
-        exec(root, "sh", "-c", "ip netns exec " + netns + " wireguard-go " + name + " </dev/null >/dev/null 2>&1");
+        host.exec(root, "sh", "-c", "ip netns exec " + netns + " wireguard-go " + name + " </dev/null >/dev/null 2>&1");
         List<String> set = new ArrayList<>(List.of("ip", "netns", "exec", netns, "wg", "set", name, "private-key", key.toString(),
                 "listen-port", Integer.toString(port), "peer", peer, "allowed-ips", peerAllowed));
         if (peerEndpoint != null) {
             set.addAll(List.of("endpoint", peerEndpoint));
         }
-        exec(root, set.toArray(String[]::new));
-        exec(root, "ip", "-n", netns, "address", "add", address, "dev", name);
-        exec(root, "ip", "-n", netns, "link", "set", name, "up");
+        host.exec(root, set.toArray(String[]::new));
+        host.exec(root, "ip", "-n", netns, "address", "add", address, "dev", name);
+        host.exec(root, "ip", "-n", netns, "link", "set", name, "up");
     }
 
     /** Runs a shell command in a session of its own, on a thread of its own (the shell routes System.out per thread). */
@@ -528,61 +512,20 @@ public final class BenchCommand {
         }
     }
 
-    /** Waits until the sink in the namespace listens: a stream sent before would be refused. */
-    private static void awaitSink(String netns) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (output(null, "ip", "netns", "exec", netns, "ss", "-Hltn", "sport = :5001").isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                throw new AdminException("the sink in " + netns + " did not listen on port 5001 within 10 s");
-            }
-            Thread.sleep(20);
-        }
-    }
-
-    /** A command's standard output, stripped; fails unless it exits with 0. */
-    private static String output(String stdin, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (OutputStream in = p.getOutputStream()) {
-            if (stdin != null) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new AdminException(String.join(" ", command) + " failed");
-        }
-        return out;
-    }
-
     /** The same stream between two namespaces joined by a bare veth pair. */
-    private static long bareVethStream() throws IOException, InterruptedException {
+    private long bareVethStream() throws IOException, InterruptedException {
         String a = "bhbench-a-" + ProcessHandle.current().pid();
         String b = "bhbench-b-" + ProcessHandle.current().pid();
-        Path root = Path.of("/");
-        exec(root, "ip", "netns", "add", a);
-        exec(root, "ip", "netns", "add", b);
-        Process sink = null;
+        host.vethPair(a, b);
+        HostCommands.Started sink = null;
         try {
-            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
-            exec(root, "ip", "-n", a, "address", "add", "192.0.2.1/24", "dev", "veth0");
-            exec(root, "ip", "-n", b, "address", "add", "192.0.2.2/24", "dev", "veth0");
-            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
-            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
-            sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(b);
-            String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | busybox nc 192.0.2.2 5001";
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            long t0 = System.nanoTime();
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            return System.nanoTime() - t0;
+            sink = host.startSink(b);
+            return host.timedStream(a, BenchHost.PAIR_B, STREAM_MIB);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
-            exec(root, "ip", "netns", "del", a);
-            exec(root, "ip", "netns", "del", b);
+            host.deleteNamespaces(a, b);
         }
     }
 
@@ -591,10 +534,10 @@ public final class BenchCommand {
     }
 
     /** A runc bundle of a busybox root in {@code dir/bundle} that runs {@code args} in the named network namespace. */
-    private static void writeBusyboxBundle(Path dir, String ns, List<String> args) throws IOException, InterruptedException {
+    private void writeBusyboxBundle(Path dir, String ns, List<String> args) throws IOException, InterruptedException {
         Path rootfs = Files.createDirectories(dir.resolve("bundle/rootfs/bin"));
         Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
-        exec(dir.resolve("bundle"), "runc", "spec");
+        host.exec(dir.resolve("bundle"), "runc", "spec");
         Path config = dir.resolve("bundle/config.json");
         ObjectMapper json = new ObjectMapper();
         ObjectNode spec = (ObjectNode) json.readTree(config.toFile());
@@ -620,11 +563,11 @@ public final class BenchCommand {
             for (int i = 0; i < rounds; i++) {
                 String id = "floor" + i;
                 long t0 = System.nanoTime();
-                exec(dir, "ip", "netns", "add", ns);
-                exec(dir.resolve("bundle"), "runc", "--root", root, "run", "-d", id);
+                host.exec(dir, "ip", "netns", "add", ns);
+                host.exec(dir.resolve("bundle"), "runc", "--root", root, "run", "-d", id);
                 times.add(System.nanoTime() - t0);
-                exec(dir, "runc", "--root", root, "delete", "--force", id);
-                exec(dir, "ip", "netns", "del", ns);
+                host.exec(dir, "runc", "--root", root, "delete", "--force", id);
+                host.exec(dir, "ip", "netns", "del", ns);
             }
             return times;
         } finally {
@@ -774,21 +717,6 @@ public final class BenchCommand {
             throw failure[0];
         }
         return times;
-    }
-
-    /** Output goes to a file, not a pipe: a detached container keeps runc's stdout open for its lifetime. */
-    private static void exec(Path dir, String... command) throws IOException, InterruptedException {
-        Path output = Files.createTempFile("bulkhead-bench", ".out");
-        try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            if (!p.waitFor(Duration.ofSeconds(30).toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new AdminException(String.join(" ", command) + " failed: " + Files.readString(output).trim());
-            }
-        } finally {
-            Files.deleteIfExists(output);
-        }
     }
 
     private static long rssKb() throws IOException {

@@ -1,0 +1,112 @@
+package dev.bulkhead.bench.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommands;
+
+/** The host programs the benches run, through the platform's {@link HostCommands}. */
+final class BenchHost {
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+    private static final Duration SINK_START = Duration.ofSeconds(10);
+    private static final String SINK = "exec busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
+    static final String PAIR_A = "192.0.2.1";
+    static final String PAIR_B = "192.0.2.2";
+
+    private final HostCommands host;
+
+    BenchHost(HostCommands host) {
+        this.host = host;
+    }
+
+    /** A command's standard output, stripped; fails unless it exits with 0. */
+    String output(String stdin, String... command) {
+        HostCommand c = HostCommand.of(LIMIT, command);
+        return host.runOrThrow(stdin == null ? c : c.withStdin(stdin.getBytes(StandardCharsets.UTF_8))).stdoutText().strip();
+    }
+
+    /**
+     * Runs a command in a directory and fails unless it exits with 0. Its output goes to a file, not a pipe:
+     * a detached container keeps runc's stdout open for its lifetime.
+     */
+    void exec(Path dir, String... command) throws IOException {
+        Path output = Files.createTempFile("bulkhead-bench", ".out");
+        try {
+            HostCommand c = HostCommand.of(LIMIT, command).withDirectory(dir).withOutputTo(output);
+            if (!host.run(c).succeeded()) {
+                throw new AdminException(c.display() + " failed: " + Files.readString(output).trim());
+            }
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    /** Runs a clean-up command whose failure (the thing is gone already) changes nothing. */
+    void quietly(String... command) {
+        host.run(HostCommand.of(LIMIT, command));
+    }
+
+    /** Starts a command inside a namespace that runs until stopped; its output is dropped past a small cap. */
+    HostCommands.Started startIn(String netns, String... command) {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        argv.addAll(List.of(command));
+        return host.start(HostCommand.of(LIMIT, argv).withOutputCap(64 * 1024));
+    }
+
+    /**
+     * Two new namespaces joined by a bare veth pair, {@code veth0} at each end, {@value #PAIR_A} in the first and
+     * {@value #PAIR_B} in the second, both up.
+     */
+    void vethPair(String a, String b) throws IOException {
+        Path root = Path.of("/");
+        exec(root, "ip", "netns", "add", a);
+        exec(root, "ip", "netns", "add", b);
+        try {
+            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
+            exec(root, "ip", "-n", a, "address", "add", PAIR_A + "/24", "dev", "veth0");
+            exec(root, "ip", "-n", b, "address", "add", PAIR_B + "/24", "dev", "veth0");
+            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
+            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
+        } catch (IOException | RuntimeException e) {
+            quietly("ip", "netns", "del", a);
+            quietly("ip", "netns", "del", b);
+            throw e;
+        }
+    }
+
+    void deleteNamespaces(String... names) throws IOException {
+        for (String name : names) {
+            exec(Path.of("/"), "ip", "netns", "del", name);
+        }
+    }
+
+    /** Starts a sink that swallows streams to port 5001 in the namespace, and waits until it listens. */
+    HostCommands.Started startSink(String netns) throws InterruptedException {
+        HostCommands.Started sink = startIn(netns, "sh", "-c", SINK);
+        long deadline = System.nanoTime() + SINK_START.toNanos();
+        while (output(null, "ip", "netns", "exec", netns, "ss", "-Hltn", "sport = :5001").isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                sink.stop();
+                throw new AdminException("the sink in " + netns + " did not listen on port 5001 within " + SINK_START.toSeconds() + " s");
+            }
+            Thread.sleep(20);
+        }
+        return sink;
+    }
+
+    /** How long a stream of this many MiB from the namespace to a sink at the address takes, after one to warm up. */
+    long timedStream(String netns, String address, int mib) throws IOException {
+        String stream = "dd if=/dev/zero bs=1048576 count=" + mib + " 2>/dev/null | busybox nc " + address + " 5001";
+        exec(Path.of("/"), "ip", "netns", "exec", netns, "sh", "-c", stream);
+        long t0 = System.nanoTime();
+        exec(Path.of("/"), "ip", "netns", "exec", netns, "sh", "-c", stream);
+        return System.nanoTime() - t0;
+    }
+}
