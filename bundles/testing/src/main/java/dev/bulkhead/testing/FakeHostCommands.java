@@ -69,22 +69,13 @@ public class FakeHostCommands implements HostCommands {
 
     @Override
     public HostCommandResult run(HostCommand command) {
-        Function<HostCommand, HostCommandResult> reply;
-        synchronized (this) {
-            commands.add(command);
-            reply = replyTo(command);
-        }
         // outside the lock: a scripted reply may block to act out a slow command
-        return reply.apply(command);
+        return record(command).apply(command);
     }
 
     @Override
     public Started start(HostCommand command) {
-        Function<HostCommand, HostCommandResult> reply;
-        synchronized (this) {
-            commands.add(command);
-            reply = replyTo(command);
-        }
+        Function<HostCommand, HostCommandResult> reply = record(command);
         return new Started() {
             private HostCommandResult result;
 
@@ -113,7 +104,9 @@ public class FakeHostCommands implements HostCommands {
         };
     }
 
-    private Function<HostCommand, HostCommandResult> replyTo(HostCommand command) {
+    /** Records the command and picks its reply. */
+    private synchronized Function<HostCommand, HostCommandResult> record(HostCommand command) {
+        commands.add(command);
         String line = command.display();
         for (Answer a : answers) {
             if (line.contains(a.fragment())) {
