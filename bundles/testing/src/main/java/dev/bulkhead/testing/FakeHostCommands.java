@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import dev.bulkhead.api.host.HostCommand;
@@ -77,6 +78,7 @@ public class FakeHostCommands implements HostCommands {
     public Started start(HostCommand command) {
         Function<HostCommand, HostCommandResult> reply = record(command);
         return new Started() {
+            private final CompletableFuture<HostCommandResult> exit = new CompletableFuture<>();
             private HostCommandResult result;
 
             @Override
@@ -93,8 +95,14 @@ public class FakeHostCommands implements HostCommands {
             public synchronized HostCommandResult await() {
                 if (result == null) {
                     result = reply.apply(command);
+                    exit.complete(result);
                 }
                 return result;
+            }
+
+            @Override
+            public CompletableFuture<HostCommandResult> onExit() {
+                return exit;
             }
 
             @Override

@@ -56,7 +56,9 @@ class FakeHostCommandsTwinTest {
         HostCommands fake = fake(command, FakeHostCommands.killed());
 
         try (HostCommands.Started started = real.start(command)) {
-            assertSame(started.stop(), fake.start(command).stop());
+            HostCommands.Started faked = fake.start(command);
+            assertSame(started.stop(), faked.stop());
+            assertSame(started.onExit().join(), faked.onExit().join());
         }
     }
 

@@ -25,9 +25,10 @@ import dev.bulkhead.api.AdminException;
  * @param environment variables added to (or replacing those in) the caller's environment
  * @param outputCap how many bytes of each captured stream are kept; the rest is read and dropped
  * @param cancellable whether an interrupt of the calling thread kills the program
+ * @param stdinHeldOpen whether stdin, after the bytes, stays an open pipe until the program ends or is stopped
  */
 public record HostCommand(List<String> argv, byte[] stdin, Duration timeout, Path output, Path directory,
-        Map<String, String> environment, int outputCap, boolean cancellable) {
+        Map<String, String> environment, int outputCap, boolean cancellable, boolean stdinHeldOpen) {
     /** Enough for any listing the platform parses, small enough that a runaway program cannot fill the heap. */
     public static final int DEFAULT_OUTPUT_CAP = 16 * 1024 * 1024;
     private static final byte[] NO_INPUT = new byte[0];
@@ -49,7 +50,7 @@ public record HostCommand(List<String> argv, byte[] stdin, Duration timeout, Pat
     }
 
     public static HostCommand of(Duration timeout, List<String> argv) {
-        return new HostCommand(argv, NO_INPUT, timeout, null, null, Map.of(), DEFAULT_OUTPUT_CAP, false);
+        return new HostCommand(argv, NO_INPUT, timeout, null, null, Map.of(), DEFAULT_OUTPUT_CAP, false, false);
     }
 
     public static HostCommand of(Duration timeout, String... argv) {
@@ -57,33 +58,41 @@ public record HostCommand(List<String> argv, byte[] stdin, Duration timeout, Pat
     }
 
     public HostCommand withStdin(byte[] input) {
-        return new HostCommand(argv, input, timeout, output, directory, environment, outputCap, cancellable);
+        return new HostCommand(argv, input, timeout, output, directory, environment, outputCap, cancellable, stdinHeldOpen);
     }
 
     public HostCommand withTimeout(Duration limit) {
-        return new HostCommand(argv, stdin, limit, output, directory, environment, outputCap, cancellable);
+        return new HostCommand(argv, stdin, limit, output, directory, environment, outputCap, cancellable, stdinHeldOpen);
     }
 
     /** Sends stdout and stderr to the end of {@code file}, for commands that leave processes running. */
     public HostCommand withOutputTo(Path file) {
-        return new HostCommand(argv, stdin, timeout, file, directory, environment, outputCap, cancellable);
+        return new HostCommand(argv, stdin, timeout, file, directory, environment, outputCap, cancellable, stdinHeldOpen);
     }
 
     public HostCommand withDirectory(Path workingDirectory) {
-        return new HostCommand(argv, stdin, timeout, output, workingDirectory, environment, outputCap, cancellable);
+        return new HostCommand(argv, stdin, timeout, output, workingDirectory, environment, outputCap, cancellable, stdinHeldOpen);
     }
 
     public HostCommand withEnvironment(Map<String, String> variables) {
-        return new HostCommand(argv, stdin, timeout, output, directory, variables, outputCap, cancellable);
+        return new HostCommand(argv, stdin, timeout, output, directory, variables, outputCap, cancellable, stdinHeldOpen);
     }
 
     public HostCommand withOutputCap(int bytes) {
-        return new HostCommand(argv, stdin, timeout, output, directory, environment, bytes, cancellable);
+        return new HostCommand(argv, stdin, timeout, output, directory, environment, bytes, cancellable, stdinHeldOpen);
     }
 
     /** Lets an interrupt of the caller kill the command: for a command whose caller went away. */
     public HostCommand asCancellable() {
-        return new HostCommand(argv, stdin, timeout, output, directory, environment, outputCap, true);
+        return new HostCommand(argv, stdin, timeout, output, directory, environment, outputCap, true, stdinHeldOpen);
+    }
+
+    /**
+     * Keeps stdin an open pipe from the platform until the program ends or is stopped, for a helper that must
+     * end with the platform: it sees end of file when the platform's process goes, however it goes.
+     */
+    public HostCommand withStdinHeldOpen() {
+        return new HostCommand(argv, stdin, timeout, output, directory, environment, outputCap, cancellable, true);
     }
 
     /** The command as a person would type it, for messages. */

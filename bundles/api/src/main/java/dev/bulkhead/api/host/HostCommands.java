@@ -1,5 +1,7 @@
 package dev.bulkhead.api.host;
 
+import java.util.concurrent.CompletableFuture;
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -52,6 +54,9 @@ public interface HostCommands {
          * descendants; what it left.
          */
         HostCommandResult await();
+
+        /** Completes with what the program left once it has ended, by itself or stopped. */
+        CompletableFuture<HostCommandResult> onExit();
 
         /** Kills the program and every process it started; what it left. */
         HostCommandResult stop();

@@ -7,6 +7,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.bulkhead.api.AdminException;
@@ -77,7 +79,7 @@ public final class ProcessHostCommands implements HostCommands {
         static Running start(HostCommand command) {
             ProcessBuilder builder = new ProcessBuilder(command.argv());
             // A detached child (runc run -d) inherits stdin: give it /dev/null rather than a pipe to the JVM.
-            builder.redirectInput(command.stdin().length == 0 ? Redirect.from(NULL_DEVICE) : Redirect.PIPE);
+            builder.redirectInput(command.stdin().length == 0 && !command.stdinHeldOpen() ? Redirect.from(NULL_DEVICE) : Redirect.PIPE);
             if (command.output() != null) {
                 builder.redirectOutput(Redirect.appendTo(command.output().toFile()));
                 builder.redirectErrorStream(true);
@@ -93,7 +95,9 @@ public final class ProcessHostCommands implements HostCommands {
                 throw new AdminException("cannot run '" + command.display() + "': " + e.getMessage(), e);
             }
             Running running = new Running(command, process);
-            if (command.stdin().length > 0) {
+            if (command.stdinHeldOpen()) {
+                hold(process, command.stdin());
+            } else if (command.stdin().length > 0) {
                 feed(process.getOutputStream(), command.stdin());
             }
             return running;
@@ -126,6 +130,12 @@ public final class ProcessHostCommands implements HostCommands {
         }
 
         @Override
+        public CompletableFuture<HostCommandResult> onExit() {
+            // off the JVM's reaper thread: collecting the output may wait a little
+            return process.onExit().thenApplyAsync(p -> result(false, System.nanoTime() + OUTPUT_GRACE.toNanos()));
+        }
+
+        @Override
         public HostCommandResult stop() {
             killTree();
             return result(false, System.nanoTime() + OUTPUT_GRACE.toNanos());
@@ -144,11 +154,13 @@ public final class ProcessHostCommands implements HostCommands {
          * inside a container keeps the container's init from exiting until that init gets around to reaping it.
          */
         void killTree() {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            List<ProcessHandle> descendants = process.descendants().toList();
+            descendants.forEach(ProcessHandle::destroyForcibly);
             boolean interrupted = false;
             try {
                 try {
-                    if (process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                    // with no descendants there is nothing to reap: no grace
+                    if (!descendants.isEmpty() && process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
                         return;
                     }
                 } catch (InterruptedException e) {
@@ -183,6 +195,24 @@ public final class ProcessHostCommands implements HostCommands {
             }, "bulkhead-host-stdin");
             writer.setDaemon(true);
             writer.start();
+        }
+
+        /** Writes the input and keeps the pipe open until the program ends, then closes the platform's end. */
+        private static void hold(Process process, byte[] input) {
+            OutputStream stdin = process.getOutputStream();
+            try {
+                stdin.write(input);
+                stdin.flush();
+            } catch (IOException e) {
+                // The command closed its stdin or exited already: that is its choice.
+            }
+            process.onExit().thenRun(() -> {
+                try {
+                    stdin.close();
+                } catch (IOException e) {
+                    // the program is gone: nothing reads the pipe any more
+                }
+            });
         }
 
         private static byte[] collected(OutputCollector collector, long deadline) {

@@ -231,6 +231,31 @@ class ProcessHostCommandsTest {
     }
 
     @Test
+    void aHeldStdinIsAnOpenPipeAfterItsInputUntilTheProgramIsStopped() {
+        Path log = temp.resolve("log");
+        // reads the first line, says its stdin is a pipe, then becomes a cat waiting for an end of file that never comes
+        HostCommands.Started started = host.start(HostCommand.of(TIMEOUT, "sh", "-c",
+                "read first; echo \"$first\"; test -p /dev/stdin && echo pipe; exec cat").withStdin(
+                "one\n".getBytes(StandardCharsets.UTF_8)).withStdinHeldOpen().withOutputTo(log));
+        waitForContent(log, "one\npipe\n");
+
+        HostCommandResult stopped = started.stop();
+
+        assertEquals(137, stopped.exitStatus(), "killed, not ended by an end of file");
+        assertEquals(137, started.onExit().join().exitStatus());
+        assertEquals("one\npipe\n", readString(log));
+    }
+
+    @Test
+    void withoutInputAStartedProgramReadsNothing() {
+        HostCommandResult result = host.start(HostCommand.of(TIMEOUT, "sh", "-c", "test -p /dev/stdin || echo none; cat"))
+                .onExit().join();
+
+        assertEquals(0, result.exitStatus());
+        assertEquals("none\n", result.stdoutText());
+    }
+
+    @Test
     void badCommandsAreRefusedWhenMade() {
         assertThrows(IllegalArgumentException.class, () -> HostCommand.of(TIMEOUT, List.of()));
         assertThrows(IllegalArgumentException.class, () -> HostCommand.of(Duration.ofSeconds(-1), "true"));
@@ -247,11 +272,24 @@ class ProcessHostCommandsTest {
     }
 
     private static String waitForContent(Path file) {
+        return waitForContent(file, "");
+    }
+
+    private static String readString(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits until the file holds a whole line, beginning with the given text. */
+    private static String waitForContent(Path file, String start) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             try {
                 String text = Files.exists(file) ? Files.readString(file) : "";
-                if (text.endsWith("\n")) {
+                if (text.startsWith(start) && text.endsWith("\n")) {
                     return text;
                 }
                 Thread.sleep(5);

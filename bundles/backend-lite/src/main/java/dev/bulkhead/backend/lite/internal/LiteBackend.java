@@ -144,7 +144,7 @@ public final class LiteBackend implements HypervisorBackend {
         this.procSelf = host.proc().resolve("self");
         this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, mounts, volumes, executor, host,
                 settings.commandTimeout());
-        this.inits = new InitWatch(host.proc(), "perl", this::initDied);
+        this.inits = new InitWatch(host.proc(), "perl", executor, this::initDied);
     }
 
     @Deactivate
