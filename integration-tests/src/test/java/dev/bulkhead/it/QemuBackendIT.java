@@ -146,10 +146,12 @@ public class QemuBackendIT extends BulkheadTestSupport {
             admin.start("client");
             throw new AssertionError("client started on qemu with a netvm");
         } catch (AdminException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("links are not yet supported by the qemu backend"));
+            assertEquals("cannot start 'client' with netvm 'sys-net': backend qemu cannot link a qube to a netvm", e.getMessage());
         }
         assertEquals(PowerState.Halted, admin.get("client").state());
-        assertEquals("the netvm started for it runs on", PowerState.Running, admin.get("sys-net").state());
+        assertEquals("refused before its netvm started", PowerState.Halted, admin.get("sys-net").state());
+        admin.start("sys-net");
+        assertEquals("a qube without a netvm starts", PowerState.Running, admin.get("sys-net").state());
         assertTrue(admin.consoleLog("sys-net"), admin.consoleLog("sys-net").contains("bulkhead-init: guest agent on"));
         assertFalse("the private volume is mounted: " + admin.consoleLog("sys-net"),
                 admin.consoleLog("sys-net").contains("cannot mount the private volume"));

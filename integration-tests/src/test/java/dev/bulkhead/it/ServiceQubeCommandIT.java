@@ -23,7 +23,7 @@ import dev.bulkhead.api.role.RoleContext;
 
 /**
  * A command that a netvm's role runs inside its qube to take a client on (a starting one, or a
- * running one it takes back when it restarts) can be held by a hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
+ * running one it takes back when it restarts) or to forget a client that is killed can be held by a hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
  * the client runs only once the role has taken it on. The twin of the core's RoleCallOutsideLockTest,
  * on the real backend with a real command in a real qube.
  */
@@ -35,6 +35,8 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         final AtomicInteger entered = new AtomicInteger();
         final AtomicInteger returned = new AtomicInteger();
         final AtomicReference<ExecResult> result = new AtomicReference<>();
+        /** Whether forgetting a client holds too, as taking one on always does. */
+        volatile boolean holdDetaching;
 
         @Override
         public String id() {
@@ -61,6 +63,17 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
 
         @Override
         public void clientAttached(RoleContext context, LinkEndpoint link) {
+            hold(context);
+        }
+
+        @Override
+        public void clientDetached(RoleContext context, LinkEndpoint link) {
+            if (holdDetaching) {
+                hold(context);
+            }
+        }
+
+        private void hold(RoleContext context) {
             entered.incrementAndGet();
             try {
                 result.set(context.exec(List.of("sh", "-c", "until [ -e " + RELEASE + " ]; do sleep 0.1; done"), new byte[0],
@@ -68,10 +81,6 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             } finally {
                 returned.incrementAndGet();
             }
-        }
-
-        @Override
-        public void clientDetached(RoleContext context, LinkEndpoint link) {
         }
 
         @Override
@@ -221,6 +230,57 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (starter != null && starter.isAlive()) {
                 run("sys-hold", "touch", RELEASE);
                 starter.join(QUBE_TIMEOUT.toMillis());
+            }
+            registration.unregister();
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileANetvmsCommandHoldsForgettingAKilledClient() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
+        Thread killer = null;
+        AtomicReference<RuntimeException> killFailure = new AtomicReference<>();
+        try {
+            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+            admin().setFeature("sys-hold", "role", "holding-net");
+            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            admin().start("sys-hold");
+            runOk("sys-hold", "touch", RELEASE);
+            admin().start("work");
+            runOk("sys-hold", "rm", RELEASE);
+            holding.holdDetaching = true;
+
+            killer = new Thread(() -> {
+                try {
+                    admin().kill("work");
+                } catch (RuntimeException e) {
+                    killFailure.set(e);
+                }
+            });
+            killer.start();
+            awaitTrue("the kill of work to reach the role of sys-hold", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
+                    () -> admin().get("work").state().toString());
+
+            runUnrelatedCommands();
+
+            assertEquals("the command in sys-hold ended before it was released", 1, holding.returned.get());
+            assertEquals("work is not shown as stopping", PowerState.Halting, admin().get("work").state());
+
+            runOk("sys-hold", "touch", RELEASE);
+            killer.join(QUBE_TIMEOUT.toMillis());
+            assertTrue("the kill of work did not end once released", !killer.isAlive());
+            assertEquals(null, killFailure.get());
+            assertEquals(0, holding.result.get().exitStatus());
+            assertEquals(PowerState.Halted, admin().get("work").state());
+            assertEquals(PowerState.Running, admin().get("sys-hold").state());
+        } finally {
+            if (killer != null && killer.isAlive()) {
+                run("sys-hold", "touch", RELEASE);
+                killer.join(QUBE_TIMEOUT.toMillis());
             }
             registration.unregister();
         }

@@ -2,20 +2,23 @@ package dev.bulkhead.api.hypervisor;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.PowerState;
-import dev.bulkhead.api.QubeStats;
 
 /**
- * A hypervisor: runs domains, one per qube, and links them. Registered as a service with the
- * property {@value #BACKEND_PROPERTY} naming it; the core picks one by configuration. Every method
- * throws {@link dev.bulkhead.api.AdminException} with a one-line reason when it cannot do its work,
- * and leaves no half-made resources behind.
+ * A hypervisor: runs domains, one per qube. Registered as a service with the property
+ * {@value #BACKEND_PROPERTY} naming it; the core picks one by configuration. Every method throws
+ * {@link dev.bulkhead.api.AdminException} with a one-line reason when it cannot do its work, and
+ * leaves no half-made resources behind.
+ * <p>
+ * This is what every backend does. What only some do, a backend offers by also implementing the
+ * interface for it: {@link DomainLinking}, {@link DomainUplinking}, {@link VolumeStoring},
+ * {@link ExitNotifying}, {@link LeftoverReconciling}, {@link UsageCounting}. The core looks for them
+ * once, when it selects the backend, and refuses what needs one the backend lacks before it changes
+ * anything.
  */
 @ConsumerType
 public interface HypervisorBackend {
@@ -55,64 +58,6 @@ public interface HypervisorBackend {
     /** Every domain this backend runs on the host now, including ones started by an earlier platform run. */
     List<DomainStatus> domains();
 
-    /**
-     * Removes what the backend holds on the host, outside its volumes' storage, that belongs to no
-     * domain in {@code keep} with a live domain behind it: what a crash of the platform in the middle
-     * of a start, a stop or a removal left (namespaces, mounts, devices, process groups, processes).
-     * Called at take-over, once the caller has stopped and destroyed the domains it does not want;
-     * {@code keep} names the ones it goes on running or leaves alone, and a domain in it keeps all it
-     * holds. Volume files and whatever another platform instance holds on the same host are never
-     * touched. A backend whose {@link #domains()} and {@link #destroy(String)} already cover all it
-     * holds needs nothing more and reports nothing.
-     *
-     * @return one entry per item found, removed or not
-     */
-    default List<Leftover> reconcile(Set<String> keep) {
-        return List.of();
-    }
-
     /** The domain's console output, as far as it is kept. */
     String consoleLog(String name);
-
-    /** Creates the link between a running client and its running netvm. */
-    LinkEndpoint connect(LinkSpec link);
-
-    /** Removes a link; a no-op when it does not exist. */
-    void disconnect(LinkSpec link);
-
-    /**
-     * The CPU time and memory the running domain uses now; empty when it is not running or this
-     * backend does not count them.
-     */
-    default Optional<QubeStats> stats(String name) {
-        return Optional.empty();
-    }
-
-    /** Gives a running domain a host network interface as its uplink. */
-    default void attachUplink(String name, UplinkSpec uplink) {
-        throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
-    }
-
-    /** Takes an uplink away from a domain; a no-op when it does not have it. */
-    default void detachUplink(String name, UplinkSpec uplink) {
-        throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot give domains an uplink");
-    }
-
-    /**
-     * Tells the listener of each domain that stops by itself, as soon as the backend sees it. A
-     * backend that cannot tell does nothing: the core also looks at {@link #domains()} now and then.
-     *
-     * @since 1.2
-     */
-    default void addExitListener(DomainExitListener listener) {
-    }
-
-    /** Stops telling the listener; a no-op when it was not added. @since 1.2 */
-    default void removeExitListener(DomainExitListener listener) {
-    }
-
-    /** How this backend keeps volumes, for copying, importing, resizing and reverting them. */
-    default VolumeStorage volumes() {
-        throw new dev.bulkhead.api.AdminException("backend " + name() + " cannot copy, import, resize or revert volumes");
-    }
 }

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * One thing a backend found on the host at take-over that no running domain owns, and whether it
- * went: {@link HypervisorBackend#reconcile(java.util.Set)} reports one per item.
+ * went: {@link LeftoverReconciling#reconcile(java.util.Set)} reports one per item.
  *
  * @param kind what it is, e.g. {@code network namespace}, {@code mount}, {@code loop device}
  * @param item which one: a name, a path, a device

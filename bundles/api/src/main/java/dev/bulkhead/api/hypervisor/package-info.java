@@ -1,9 +1,22 @@
 /**
  * The hypervisor SPI: what a backend bundle (lite, qemu, xen) implements so that the core can run
  * qubes on it. Role logic never depends on the backend; it talks to qubes through this SPI.
+ * <p>
+ * {@link dev.bulkhead.api.hypervisor.HypervisorBackend} holds what every backend must do; each
+ * optional ability is an interface of its own that a backend implements or not
+ * ({@link dev.bulkhead.api.hypervisor.DomainLinking}, {@link dev.bulkhead.api.hypervisor.DomainUplinking},
+ * {@link dev.bulkhead.api.hypervisor.VolumeStoring}, {@link dev.bulkhead.api.hypervisor.ExitNotifying},
+ * {@link dev.bulkhead.api.hypervisor.LeftoverReconciling}, {@link dev.bulkhead.api.hypervisor.UsageCounting}),
+ * so that a new ability is a new interface and no backend has to pretend to one it lacks.
+ * <p>
+ * 2.0: the optional abilities left {@code HypervisorBackend} (where they were default methods that
+ * threw) for those interfaces. Backends implement this package's interfaces, so removing methods
+ * from one is a major change for them: a backend built against 1.x must be built again. So must a
+ * role built against 1.x, whose import range ends below 2.0 although the link types it uses did not
+ * change.
  */
 @Export
-@Version("1.2.0")
+@Version("2.0.0")
 package dev.bulkhead.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

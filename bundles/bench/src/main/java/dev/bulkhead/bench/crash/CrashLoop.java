@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.host.ProcessHostCommands;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * Crash consistency of one installed distribution: rounds of a few random writes through {@code bin/client}
@@ -41,7 +42,7 @@ public final class CrashLoop {
     public record Report(int rounds, int acknowledgedWrites, List<String> lostWrites, List<String> leakedItems, List<String> problems,
             Map<String, Integer> cutOff, int removedAtTakeOver, Duration elapsed) {
         public String toJson() {
-            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+            ObjectMapper json = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
             ObjectNode o = json.createObjectNode();
             o.put("rounds", rounds).put("acknowledged_writes", acknowledgedWrites).put("lost_writes", lostWrites.size())
                     .put("leaked_items", leakedItems.size()).put("problems", problems.size()).put("leftovers_removed_at_take_over", removedAtTakeOver)

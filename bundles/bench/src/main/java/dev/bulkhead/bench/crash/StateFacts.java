@@ -12,7 +12,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * What the platform must show after a restart. Facts are keyed {@code qube/what}: {@code c0/exists},
@@ -86,7 +87,7 @@ final class StateFacts {
     static Map<String, String> read(Path stateFile, Map<String, String> power, List<String> qubes) {
         JsonNode state;
         try {
-            state = new ObjectMapper().readTree(Files.readString(stateFile));
+            state = JsonMappers.create().readTree(Files.readString(stateFile));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,21 +1,36 @@
 package dev.bulkhead.bench.internal;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.json.JsonMappers;
 
-/** The host programs the benches run, through the platform's {@link HostCommands}. */
+/**
+ * The host programs, shell sessions and runc bundles the bench's figures and floors are made of; host
+ * programs run through the platform's {@link HostCommands}.
+ */
 final class BenchHost {
     private static final Duration LIMIT = Duration.ofSeconds(30);
     private static final Duration SINK_START = Duration.ofSeconds(10);
+    /** exec: the shell becomes the server, so stopping the process stops the server. */
     private static final String SINK = "exec busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
     static final String PAIR_A = "192.0.2.1";
     static final String PAIR_B = "192.0.2.2";
@@ -108,5 +123,71 @@ final class BenchHost {
         long t0 = System.nanoTime();
         exec(Path.of("/"), "ip", "netns", "exec", netns, "sh", "-c", stream);
         return System.nanoTime() - t0;
+    }
+
+    /** A runc bundle of a busybox root in {@code dir/bundle} that runs {@code args} in the named network namespace. */
+    void writeBusyboxBundle(Path dir, String ns, List<String> args) throws IOException {
+        Path rootfs = Files.createDirectories(dir.resolve("bundle/rootfs/bin"));
+        Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
+        exec(dir.resolve("bundle"), "runc", "spec");
+        Path config = dir.resolve("bundle/config.json");
+        ObjectMapper json = JsonMappers.create();
+        ObjectNode spec = (ObjectNode) json.readTree(config.toFile());
+        ObjectNode process = (ObjectNode) spec.get("process");
+        process.put("terminal", false);
+        args.forEach(process.putArray("args")::add);
+        spec.get("linux").get("namespaces").forEach(n -> {
+            if ("network".equals(n.get("type").asText())) {
+                ((ObjectNode) n).put("path", "/run/netns/" + ns);
+            }
+        });
+        json.writeValue(config.toFile(), spec);
+    }
+
+    /** A wireguard-go interface in a namespace with one peer, addressed and up. */
+    void wireGuard(String netns, String name, String privateKey, Path dir, int port, String peer, String peerAllowed,
+            String peerEndpoint, String address) throws IOException {
+        Path root = Path.of("/");
+        Path key = dir.resolve(name + ".key");
+        Files.writeString(key, privateKey + "\n");
+        exec(root, "sh", "-c", "ip netns exec " + netns + " wireguard-go " + name + " </dev/null >/dev/null 2>&1");
+        List<String> set = new ArrayList<>(List.of("ip", "netns", "exec", netns, "wg", "set", name, "private-key", key.toString(),
+                "listen-port", Integer.toString(port), "peer", peer, "allowed-ips", peerAllowed));
+        if (peerEndpoint != null) {
+            set.addAll(List.of("endpoint", peerEndpoint));
+        }
+        exec(root, set.toArray(String[]::new));
+        exec(root, "ip", "-n", netns, "address", "add", address, "dev", name);
+        exec(root, "ip", "-n", netns, "link", "set", name, "up");
+    }
+
+    /** Runs a shell command in a session of its own, on a thread of its own (the shell routes System.out per thread). */
+    static void shellCommand(CommandProcessor shell, String line) throws Exception {
+        Exception[] failure = new Exception[1];
+        Thread t = new Thread(() -> {
+            PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
+            CommandSession session = shell.createSession(InputStream.nullInputStream(), sink, sink);
+            try {
+                session.execute(line);
+            } catch (Exception e) {
+                failure[0] = e;
+            } finally {
+                session.close();
+            }
+        }, "bench-shell");
+        t.start();
+        t.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    static long rssKb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
     }
 }

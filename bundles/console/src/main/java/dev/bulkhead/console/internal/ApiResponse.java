@@ -14,12 +14,13 @@ record ApiResponse(int status, Map<String, String> headers, String contentType, 
         void write(JsonGenerator g) throws IOException;
     }
 
-    static ApiResponse json(int status, JsonBodyWriter body) {
-        return new ApiResponse(status, Map.of(), "application/json", body, null);
+    /** A JSON body: one of the {@link Json} forms, or a map of strings. */
+    static ApiResponse json(int status, Object form) {
+        return new ApiResponse(status, Map.of(), "application/json", g -> g.writeObject(form), null);
     }
 
     static ApiResponse problem(Problem p) {
-        return new ApiResponse(p.status(), Map.of(), Problem.MEDIA_TYPE, g -> Json.problem(g, p), null);
+        return new ApiResponse(p.status(), Map.of(), Problem.MEDIA_TYPE, g -> g.writeObject(Json.problem(p)), null);
     }
 
     static ApiResponse text(int status, String contentType, String text) {

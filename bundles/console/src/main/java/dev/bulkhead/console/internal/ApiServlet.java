@@ -18,6 +18,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.json.JsonMappers;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -33,7 +34,7 @@ public final class ApiServlet extends HttpServlet {
     static final int MAX_BODY_BYTES = 1 << 20;
 
     private final transient AdminApi api;
-    private final transient ObjectMapper json = Json.mapper();
+    private final transient ObjectMapper json = JsonMappers.create();
 
     @Activate
     public ApiServlet(@Reference QubeAdmin admin, @Reference ConsoleSecurity security, BundleContext context) throws IOException {

@@ -25,6 +25,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.bulkhead.api.json.JsonMappers;
+
 /**
  * The token file, {@code console/tokens.json} in the data directory: read strictly (every field
  * checked, nothing unknown, no duplicate) and written whole with owner-only mode. Whatever is wrong
@@ -42,7 +44,7 @@ final class ApiTokenFile {
     private static final Set<String> FIELDS = Set.of("id", "name", "sha256", "created", "expires", "last_used");
 
     private final Path file;
-    private final ObjectMapper json = Json.mapper();
+    private final ObjectMapper json = JsonMappers.create();
 
     ApiTokenFile(Path file) {
         this.file = file;

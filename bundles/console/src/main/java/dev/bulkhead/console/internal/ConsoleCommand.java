@@ -11,6 +11,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,6 +22,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.command.CommandLine;
 
 /**
  * {@code qvm:console token create [--name NAME] [--expires WHEN] | token list | token revoke ID}: the
@@ -76,23 +79,11 @@ public final class ConsoleCommand {
     }
 
     private void create(List<String> args, PrintStream out) {
-        String name = null;
-        Instant expires = null;
-        for (int i = 0; i < args.size(); i++) {
-            String option = args.get(i);
-            if (!option.equals("--name") && !option.equals("--expires")) {
-                throw new InvalidValueException("token create option", option, "--name NAME or --expires WHEN: " + USAGE);
-            }
-            if (i + 1 >= args.size()) {
-                throw new InvalidValueException(option, "", "a value after " + option);
-            }
-            String value = args.get(++i);
-            if (option.equals("--name")) {
-                name = value;
-            } else {
-                expires = when(value);
-            }
-        }
+        CommandLine cl = CommandLine.parse(args.toArray(String[]::new), Set.of(), Set.of("--name", "--expires"), Map.of());
+        cl.operands(0, 0, USAGE);
+        String name = cl.value("--name", null);
+        String when = cl.value("--expires", null);
+        Instant expires = when == null ? null : when(when);
         ApiTokenStore.Created created = tokens.create(name, expires);
         out.println("API token " + created.token().id() + " (" + created.token().name() + "), expires "
                 + (expires == null ? "never" : expires) + ":");

@@ -20,6 +20,8 @@ import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import dev.bulkhead.api.json.JsonMappers;
+
 /**
  * In front of everything the HTTP service serves: sets the security headers on every answer, and
  * lets a request through only when {@link ConsoleSecurity} allows it.
@@ -34,7 +36,7 @@ public final class ConsoleFilter extends HttpFilter {
     static final String PRINCIPAL = "dev.bulkhead.console.principal";
 
     private final transient ConsoleSecurity security;
-    private final transient ObjectMapper json = Json.mapper();
+    private final transient ObjectMapper json = JsonMappers.create();
 
     @Activate
     public ConsoleFilter(@Reference ConsoleSecurity security) {
@@ -86,7 +88,7 @@ public final class ConsoleFilter extends HttpFilter {
         res.setContentType(Problem.MEDIA_TYPE);
         res.setCharacterEncoding("UTF-8");
         try (JsonGenerator g = json.getFactory().createGenerator(res.getOutputStream())) {
-            Json.problem(g, p);
+            g.writeObject(Json.problem(p));
         }
     }
 }

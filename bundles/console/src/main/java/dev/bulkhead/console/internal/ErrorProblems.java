@@ -4,8 +4,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The console's own problem for an error the HTTP server or the servlet container answers by itself
@@ -14,7 +16,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
  * its version or a stack.
  */
 final class ErrorProblems {
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final ObjectMapper JSON = JsonMappers.create();
 
     private ErrorProblems() {
     }
@@ -48,7 +50,7 @@ final class ErrorProblems {
     static byte[] body(Problem p) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator g = JSON.createGenerator(out)) {
-            Json.problem(g, p);
+            g.writeObject(Json.problem(p));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -27,6 +27,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
+import dev.bulkhead.api.json.JsonMappers;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -53,7 +54,7 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
     static final long KEEPALIVE_SECONDS = 15;
 
     private final transient List<Client> clients = new CopyOnWriteArrayList<>();
-    private final transient ObjectMapper json = Json.mapper();
+    private final transient ObjectMapper json = JsonMappers.create();
     private final transient AtomicLong ids = new AtomicLong();
     private final transient ExecutorService writers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "bulkhead-console-events");
@@ -83,8 +84,8 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
             res.setStatus(503);
             res.setContentType(Problem.MEDIA_TYPE);
             try (JsonGenerator g = json.getFactory().createGenerator(res.getOutputStream())) {
-                Json.problem(g, Problem.of(503, "too-many-streams", "Too many event streams",
-                        "already " + MAX_CLIENTS + " event streams are open; close one first"));
+                g.writeObject(Json.problem(Problem.of(503, "too-many-streams", "Too many event streams",
+                        "already " + MAX_CLIENTS + " event streams are open; close one first")));
             }
             return;
         }
@@ -103,7 +104,7 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
     public void onEvent(QubeEvent event) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
-            Json.event(g, event);
+            g.writeObject(Json.event(event));
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot write event " + event + " as JSON", e);
             return;

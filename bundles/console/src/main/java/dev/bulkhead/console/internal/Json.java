@@ -1,14 +1,15 @@
 package dev.bulkhead.console.internal;
 
-import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
@@ -18,146 +19,118 @@ import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.firewall.FirewallRule;
 
 /**
- * The console's one JSON setup and the JSON form of every API object, written as a stream so that a
- * list of a thousand qubes costs no intermediate tree. No Jackson module is needed: every value is
- * written here field by field.
+ * The JSON form of every API object, as records the console's mapper writes; the OpenAPI document
+ * describes the same forms.
  */
 final class Json {
     private Json() {
     }
 
-    static ObjectMapper mapper() {
-        // Strict: a key given twice is refused, not silently the last one read.
-        ObjectMapper mapper = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-        mapper.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build());
-        return mapper;
+    record QubeForm(String name, int qid, String klass, String state, String label, String color,
+            Map<String, PropertyForm> properties, Map<String, String> features, List<String> tags) {
     }
 
-    static void qube(JsonGenerator g, Qube q) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("name", q.name());
-        g.writeNumberField("qid", q.qid());
-        g.writeStringField("klass", q.klass().name());
-        g.writeStringField("state", q.state().name());
-        g.writeStringField("label", q.label().id());
-        g.writeStringField("color", q.label().color());
-        g.writeFieldName("properties");
-        properties(g, q.properties());
-        g.writeFieldName("features");
-        stringMap(g, q.features());
-        g.writeArrayFieldStart("tags");
-        for (String t : q.tags()) {
-            g.writeString(t);
+    static QubeForm qube(Qube q) {
+        return new QubeForm(q.name(), q.qid(), q.klass().name(), q.state().name(), q.label().id(), q.label().color(),
+                properties(q.properties()), q.features(), List.copyOf(q.tags()));
+    }
+
+    record QubeList(List<QubeForm> qubes) {
+    }
+
+    static QubeList qubes(List<Qube> qubes) {
+        return new QubeList(qubes.stream().map(Json::qube).toList());
+    }
+
+    /** Where a property's value comes from is given only for a default. */
+    record PropertyForm(String value, @JsonProperty("default") boolean byDefault,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String source) {
+    }
+
+    static PropertyForm property(PropertyValue v) {
+        return new PropertyForm(v.value(), v.isDefault(), v.isDefault() ? v.source() : null);
+    }
+
+    static Map<String, PropertyForm> properties(Map<String, PropertyValue> properties) {
+        Map<String, PropertyForm> forms = new LinkedHashMap<>();
+        properties.forEach((name, value) -> forms.put(name, property(value)));
+        return forms;
+    }
+
+    record TagList(List<String> tags) {
+    }
+
+    /** A rule in its text form, and field by field, each left out when the rule does not set it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record RuleForm(int index, String text, String action, String proto, String dsthost, String dstports, Integer icmptype,
+            String specialtarget, String expire, String comment) {
+    }
+
+    record RuleList(List<RuleForm> rules) {
+    }
+
+    static RuleList rules(List<FirewallRule> rules) {
+        return new RuleList(java.util.stream.IntStream.range(0, rules.size()).mapToObj(i -> rule(i, rules.get(i))).toList());
+    }
+
+    static RuleForm rule(int index, FirewallRule r) {
+        return new RuleForm(index, r.toString(), r.action().toString(), text(r.proto()), text(r.dsthost()), text(r.dstports()),
+                r.icmptype(), text(r.specialtarget()), text(r.expire()), text(r.comment()));
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
+    }
+
+    record StatsForm(@JsonProperty("cpu_ns") long cpuNanos, @JsonProperty("memory_bytes") long memoryBytes, String time) {
+    }
+
+    static StatsForm stats(QubeStats s) {
+        return new StatsForm(s.cpuNanos(), s.memoryBytes(), s.time().toString());
+    }
+
+    record AllStats(String time, Map<String, StatsForm> qubes) {
+    }
+
+    record RoleForm(String id, String description, @JsonProperty("provides_network") boolean providesNetwork, List<String> qubes) {
+    }
+
+    record RoleList(List<RoleForm> roles) {
+    }
+
+    static RoleList roles(List<RoleInfo> roles) {
+        return new RoleList(roles.stream()
+                .map(r -> new RoleForm(r.id(), r.description(), r.providesNetwork(), List.copyOf(r.qubes()))).toList());
+    }
+
+    /** An event for the event stream; {@code qube} is null for an event of the platform. */
+    record EventForm(String type, String qube, Map<String, String> data, String time) {
+    }
+
+    static EventForm event(QubeEvent e) {
+        return new EventForm(e.type(), e.qube(), new TreeMap<>(e.data()), e.time().toString());
+    }
+
+    /** RFC 9457: the extensions are members of the problem object itself. */
+    @JsonPropertyOrder({ "type", "title", "status", "detail" })
+    record ProblemForm(String type, String title, int status, String detail, @JsonIgnore Map<String, String> extensions) {
+        @JsonAnyGetter
+        Map<String, String> members() {
+            return extensions;
         }
-        g.writeEndArray();
-        g.writeEndObject();
     }
 
-    static void properties(JsonGenerator g, Map<String, PropertyValue> properties) throws IOException {
-        g.writeStartObject();
-        for (Map.Entry<String, PropertyValue> e : properties.entrySet()) {
-            g.writeFieldName(e.getKey());
-            property(g, e.getValue());
-        }
-        g.writeEndObject();
+    static ProblemForm problem(Problem p) {
+        return new ProblemForm(p.type(), p.title(), p.status(), p.detail(), p.extensions());
     }
 
-    static void property(JsonGenerator g, PropertyValue v) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("value", v.value());
-        g.writeBooleanField("default", v.isDefault());
-        if (v.isDefault()) {
-            g.writeStringField("source", v.source());
-        }
-        g.writeEndObject();
+    record SessionForm(boolean authenticated, @JsonProperty("csrf_token") @JsonInclude(JsonInclude.Include.NON_NULL) String csrfToken) {
     }
 
-    static void stringMap(JsonGenerator g, Map<String, String> map) throws IOException {
-        g.writeStartObject();
-        for (Map.Entry<String, String> e : map.entrySet()) {
-            g.writeStringField(e.getKey(), e.getValue());
-        }
-        g.writeEndObject();
+    record IndexForm(String backend, @JsonProperty("state_problems") List<String> stateProblems, String openapi, String qubes,
+            String events) {
     }
 
-    static void rules(JsonGenerator g, List<FirewallRule> rules) throws IOException {
-        g.writeStartObject();
-        g.writeArrayFieldStart("rules");
-        for (int i = 0; i < rules.size(); i++) {
-            rule(g, i, rules.get(i));
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-    }
-
-    static void rule(JsonGenerator g, int index, FirewallRule r) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("index", index);
-        g.writeStringField("text", r.toString());
-        g.writeStringField("action", r.action().toString());
-        optional(g, "proto", r.proto());
-        optional(g, "dsthost", r.dsthost());
-        optional(g, "dstports", r.dstports());
-        if (r.icmptype() != null) {
-            g.writeNumberField("icmptype", r.icmptype());
-        }
-        optional(g, "specialtarget", r.specialtarget());
-        optional(g, "expire", r.expire());
-        optional(g, "comment", r.comment());
-        g.writeEndObject();
-    }
-
-    private static void optional(JsonGenerator g, String field, Object value) throws IOException {
-        if (value != null) {
-            g.writeStringField(field, value.toString());
-        }
-    }
-
-    static void stats(JsonGenerator g, QubeStats s) throws IOException {
-        g.writeStartObject();
-        g.writeNumberField("cpu_ns", s.cpuNanos());
-        g.writeNumberField("memory_bytes", s.memoryBytes());
-        g.writeStringField("time", s.time().toString());
-        g.writeEndObject();
-    }
-
-    static void role(JsonGenerator g, RoleInfo r) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("id", r.id());
-        g.writeStringField("description", r.description());
-        g.writeBooleanField("provides_network", r.providesNetwork());
-        g.writeArrayFieldStart("qubes");
-        for (String q : r.qubes()) {
-            g.writeString(q);
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-    }
-
-    static void event(JsonGenerator g, QubeEvent e) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("type", e.type());
-        if (e.qube() == null) {
-            g.writeNullField("qube");
-        } else {
-            g.writeStringField("qube", e.qube());
-        }
-        g.writeFieldName("data");
-        stringMap(g, new java.util.TreeMap<>(e.data()));
-        g.writeStringField("time", e.time().toString());
-        g.writeEndObject();
-    }
-
-    static void problem(JsonGenerator g, Problem p) throws IOException {
-        g.writeStartObject();
-        g.writeStringField("type", p.type());
-        g.writeStringField("title", p.title());
-        g.writeNumberField("status", p.status());
-        g.writeStringField("detail", p.detail());
-        for (Map.Entry<String, String> e : p.extensions().entrySet()) {
-            g.writeStringField(e.getKey(), e.getValue());
-        }
-        g.writeEndObject();
+    record RunResult(@JsonProperty("exit_status") int exitStatus, String stdout, String stderr) {
     }
 }

@@ -37,6 +37,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.NoSuchQubeException;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.fuzz.Fuzz;
 
 /**
@@ -69,7 +70,7 @@ class AdminApiFuzzTest {
             "unpause", "restart", "setProperty", "resetProperty", "setFeature", "removeFeature", "addTag", "removeTag", "run",
             "setFirewallRules", "setGlobalProperty", "revertVolume", "resizeVolume", "setVolumeRevisionsToKeep", "importVolume",
             "createDisposable", "runDisposable");
-    private static final ObjectMapper STRICT = Json.mapper();
+    private static final ObjectMapper STRICT = JsonMappers.create();
 
     private Path etc;
     private final AtomicInteger changes = new AtomicInteger();
@@ -92,7 +93,7 @@ class AdminApiFuzzTest {
                     }
                     throw new NoSuchQubeException("no qube in this test");
                 });
-        api = new AdminApi(admin, security, Json.mapper(), "{}".getBytes(StandardCharsets.UTF_8));
+        api = new AdminApi(admin, security, JsonMappers.create(), "{}".getBytes(StandardCharsets.UTF_8));
     }
 
     @AfterEach

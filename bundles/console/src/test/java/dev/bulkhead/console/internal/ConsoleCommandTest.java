@@ -59,6 +59,16 @@ class ConsoleCommandTest {
     }
 
     @Test
+    void createTakesItsOptionsAsEveryShellCommandDoes() {
+        run("token create --expires=90m --name=ci");
+        assertEquals("ci", store.list().get(0).name());
+        assertEquals(clock.instant().plus(Duration.ofMinutes(90)), store.list().get(0).expires());
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> run("token create --name x extra"));
+        assertTrue(e.getMessage().contains("extra") && e.getMessage().contains("usage"), e.getMessage());
+        assertEquals(1, store.list().size(), "nothing was made by a refused command");
+    }
+
+    @Test
     void expiriesAreSpansDatesOrTimes() {
         assertEquals(clock.instant().plus(Duration.ofMinutes(90)), command.when("90m"));
         assertEquals(clock.instant().plus(Duration.ofDays(30)), command.when("30d"));

@@ -13,8 +13,10 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.bulkhead.api.json.JsonMappers;
+
 class JsonBodyTest {
-    private final ObjectMapper json = Json.mapper();
+    private final ObjectMapper json = JsonMappers.create();
 
     private JsonBody body(String text) {
         return JsonBody.parse(json, text.getBytes(StandardCharsets.UTF_8), "a new qube", true);

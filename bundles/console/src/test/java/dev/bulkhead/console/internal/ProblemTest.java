@@ -16,6 +16,7 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.NoSuchQubeException;
+import dev.bulkhead.api.json.JsonMappers;
 
 /** What the admin service's refusals become over HTTP. */
 class ProblemTest {
@@ -36,10 +37,10 @@ class ProblemTest {
         assertEquals("label", p.extensions().get("subject"));
         assertEquals("pink", p.extensions().get("value"));
 
-        ObjectMapper json = Json.mapper();
+        ObjectMapper json = JsonMappers.create();
         StringWriter out = new StringWriter();
         try (JsonGenerator g = json.getFactory().createGenerator(out)) {
-            Json.problem(g, p);
+            g.writeObject(Json.problem(p));
         }
         JsonNode written = json.readTree(out.toString());
         assertEquals("urn:bulkhead:problem:invalid-value", written.path("type").asText());

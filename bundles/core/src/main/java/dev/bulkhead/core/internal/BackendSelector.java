@@ -8,30 +8,40 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 
-/** The registered hypervisor backends and which one the configuration picks. */
+/** The registered hypervisor backends, what each can do, and which one the configuration picks. */
 final class BackendSelector {
     /** The order {@code auto} tries: the strongest isolation this host supports wins. */
     static final List<String> AUTO_ORDER = List.of("xen", "qemu", "lite");
 
-    private final Map<String, HypervisorBackend> backends = new ConcurrentHashMap<>();
+    private final Map<String, BackendAbilities> backends = new ConcurrentHashMap<>();
 
-    void add(HypervisorBackend b) {
-        backends.put(b.name(), b);
+    /** Registers the backend, with its abilities found once here. */
+    BackendAbilities add(HypervisorBackend b) {
+        BackendAbilities abilities = BackendAbilities.of(b);
+        backends.put(b.name(), abilities);
+        return abilities;
     }
 
     boolean remove(HypervisorBackend b) {
-        return backends.remove(b.name(), b);
+        BackendAbilities registered = backends.get(b.name());
+        return registered != null && registered.backend() == b && backends.remove(b.name(), registered);
+    }
+
+    /** The abilities of a backend, as found when it was registered (found again if it has left meanwhile). */
+    BackendAbilities abilities(HypervisorBackend b) {
+        BackendAbilities registered = backends.get(b.name());
+        return registered != null && registered.backend() == b ? registered : BackendAbilities.of(b);
     }
 
     /** The backend for a configured name, if it is registered and (for auto) supported here. */
     Optional<HypervisorBackend> select(String configured) {
         if (!"auto".equals(configured)) {
-            return Optional.ofNullable(backends.get(configured));
+            return Optional.ofNullable(backends.get(configured)).map(BackendAbilities::backend);
         }
         for (String name : AUTO_ORDER) {
-            HypervisorBackend b = backends.get(name);
-            if (b != null && b.isSupported()) {
-                return Optional.of(b);
+            BackendAbilities b = backends.get(name);
+            if (b != null && b.backend().isSupported()) {
+                return Optional.of(b.backend());
             }
         }
         return Optional.empty();

@@ -5,166 +5,90 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
+import dev.bulkhead.api.PropertyDefault;
+import dev.bulkhead.api.PropertyType;
 import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 
 /**
- * Qubes' property rules: which class has which property, how a text value is parsed, what the
- * default is and where it comes from, and the invariants the whole model must keep.
+ * The model's side of the property declarations in {@link QubeProperty}: it applies them to a qube
+ * (whether it has the property, whether another qube it names exists, which default applies and
+ * where it comes from), and checks the invariants across qubes that the whole model must keep.
  */
 final class PropertyRules {
-    static final int DEFAULT_MEMORY = 400;
-    static final int DEFAULT_MAXMEM = 4000;
-    static final int DEFAULT_VCPUS = 2;
-    static final int MAX_MEMORY = 1 << 20;
-    static final int MAX_VCPUS = 256;
-    static final int MAX_KERNELOPTS = 1024;
-
     static final String DEFAULT_NETVM = "default_netvm";
     static final String DEFAULT_TEMPLATE = "default_template";
     static final String DEFAULT_DISPVM = "default_dispvm";
     static final List<String> GLOBAL = List.of(DEFAULT_NETVM, DEFAULT_TEMPLATE, DEFAULT_DISPVM);
 
     /** Properties only the platform sets. */
-    static final Set<QubeProperty> READ_ONLY = EnumSet.of(QubeProperty.NAME, QubeProperty.QID, QubeProperty.KLASS);
+    static final Set<QubeProperty> READ_ONLY = EnumSet.copyOf(
+            java.util.Arrays.stream(QubeProperty.values()).filter(QubeProperty::readOnly).toList());
 
     private PropertyRules() {
     }
 
     /** Whether a qube of this class has the property at all. */
     static boolean applies(QubeClass klass, QubeProperty p) {
-        switch (p) {
-            case NAME, QID, KLASS, LABEL:
-                return true;
-            case TEMPLATE:
-                return klass == QubeClass.AppVM || klass == QubeClass.DispVM;
-            case AUTO_CLEANUP:
-                return klass == QubeClass.DispVM;
-            default:
-                return klass != QubeClass.AdminVM;
-        }
+        return p.appliesTo(klass);
     }
 
     /** Parses a value given as text into its canonical text form; throws naming the value. */
     static String parse(Model model, QubeRecord qube, QubeProperty p, String text) {
-        if (READ_ONLY.contains(p)) {
+        if (p.readOnly()) {
             throw new InvalidValueException("property", p.id(), "'" + p.id() + "' is read-only");
         }
-        if (!applies(qube.klass, p)) {
+        if (!p.appliesTo(qube.klass)) {
             throw new InvalidValueException("property", p.id(), qube.klass + " '" + qube.name + "' has no " + p.id());
         }
-        if (text == null) {
-            throw new InvalidValueException(p.id(), "null", "a value is required");
-        }
-        switch (p.type()) {
-            case INT:
-                return Integer.toString(parseInt(p, text));
-            case BOOL:
-                return parseBool(p.id(), text);
-            case LABEL:
-                return Label.parse(text).id();
-            case QUBE:
-                return parseQubeRef(model, p.id(), text);
-            default:
-                return parseString(p, text);
-        }
-    }
-
-    private static int parseInt(QubeProperty p, String text) {
-        int max = p == QubeProperty.VCPUS ? MAX_VCPUS : MAX_MEMORY;
-        String accepted = "a whole number from 1 to " + max;
-        int v;
-        try {
-            v = Integer.parseInt(text.trim());
-        } catch (NumberFormatException e) {
-            throw new InvalidValueException(p.id(), text, accepted);
-        }
-        if (v < 1 || v > max) {
-            throw new InvalidValueException(p.id(), text, accepted);
-        }
-        return v;
+        String value = p.parseValue(text);
+        return p.type() == PropertyType.QUBE ? requireQube(model, p.id(), text, value) : value;
     }
 
     static String parseBool(String subject, String text) {
-        switch (text.trim().toLowerCase(Locale.ROOT)) {
-            case "true", "1", "yes", "on":
-                return "True";
-            case "false", "0", "no", "off":
-                return "False";
-            default:
-                throw new InvalidValueException(subject, text, "True or False");
-        }
+        return QubeProperty.parseBool(subject, text);
     }
 
     /** A reference to another qube: its name, or empty / {@code none} for none. */
     static String parseQubeRef(Model model, String subject, String text) {
         String t = text.trim();
-        if (t.isEmpty() || t.equals("none")) {
-            return "";
-        }
-        if (!model.qubes.containsKey(t)) {
+        return requireQube(model, subject, text, t.equals("none") ? "" : t);
+    }
+
+    private static String requireQube(Model model, String subject, String text, String name) {
+        if (!name.isEmpty() && !model.qubes.containsKey(name)) {
             throw new InvalidValueException(subject, text, "no qube of that name exists; give an existing qube or none");
         }
-        return t;
+        return name;
     }
 
-    private static String parseString(QubeProperty p, String text) {
-        if (text.length() > MAX_KERNELOPTS) {
-            throw new InvalidValueException(p.id(), text.substring(0, 32) + "...", "at most " + MAX_KERNELOPTS + " characters");
-        }
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
-                throw new InvalidValueException(p.id(), text.replaceAll("\\p{Cntrl}", "?"), "printable characters only");
-            }
-        }
-        return text;
-    }
-
-    /** The effective value of a property and, for a default, where it comes from. */
+    /** The effective value of a property and, for a default, where it comes from, as its declaration says. */
     static PropertyValue effective(Model model, QubeRecord q, QubeProperty p) {
-        switch (p) {
-            case NAME:
-                return PropertyValue.set(q.name);
-            case QID:
-                return PropertyValue.set(Integer.toString(q.qid));
-            case KLASS:
-                return PropertyValue.set(q.klass.name());
-            default:
-                break;
+        PropertyDefault d = p.defaultValue();
+        if (d.kind() == PropertyDefault.Kind.PLATFORM) {
+            return PropertyValue.set(switch (p) {
+                case QID -> Integer.toString(q.qid);
+                case KLASS -> q.klass.name();
+                default -> q.name;
+            });
         }
         String own = q.own(p.id());
         if (own != null) {
             return PropertyValue.set(own);
         }
-        switch (p) {
-            case MEMORY:
-                return inherited(model, q, p, Integer.toString(DEFAULT_MEMORY));
-            case MAXMEM:
-                return inherited(model, q, p, Integer.toString(DEFAULT_MAXMEM));
-            case VCPUS:
-                return inherited(model, q, p, Integer.toString(DEFAULT_VCPUS));
-            case KERNELOPTS:
-                return inherited(model, q, p, "");
-            case NETVM:
-                return defaultNetvm(model, q);
-            case DEFAULT_DISPVM:
-                return PropertyValue.byDefault(model.global.getOrDefault(DEFAULT_DISPVM, ""), "global " + DEFAULT_DISPVM);
-            case TEMPLATE:
-                return PropertyValue.byDefault("", "none given");
-            case LABEL:
-                return PropertyValue.byDefault(Label.BLACK.id(), "class default");
-            default:
-                return PropertyValue.byDefault("False", "class default");
-        }
+        return switch (d.kind()) {
+            case FROM_TEMPLATE -> inherited(model, q, p, d.value());
+            case FROM_GLOBAL -> PropertyValue.byDefault(model.global.getOrDefault(d.value(), ""), "global " + d.value());
+            case NETVM -> defaultNetvm(model, q, d.value());
+            default -> PropertyValue.byDefault(d.value(), d.value().isEmpty() ? "none given" : "class default");
+        };
     }
 
     /** AppVMs and DispVMs take memory, vcpus and kernel options from their template, as in Qubes. */
@@ -179,7 +103,7 @@ final class PropertyRules {
         return PropertyValue.byDefault(classDefault, "class default");
     }
 
-    private static PropertyValue defaultNetvm(Model model, QubeRecord q) {
+    private static PropertyValue defaultNetvm(Model model, QubeRecord q, String globalName) {
         if (q.klass == QubeClass.TemplateVM) {
             return PropertyValue.byDefault("", "templates have no network by default");
         }
@@ -194,8 +118,8 @@ final class PropertyRules {
             // a netvm's own uplink is set explicitly, never taken from default_netvm (which may be itself)
             return PropertyValue.byDefault("", "it provides network");
         }
-        String global = model.global.getOrDefault(DEFAULT_NETVM, "");
-        return PropertyValue.byDefault(global, "global " + DEFAULT_NETVM);
+        String global = model.global.getOrDefault(globalName, "");
+        return PropertyValue.byDefault(global, "global " + globalName);
     }
 
     static Map<String, PropertyValue> effectiveAll(Model model, QubeRecord q) {

@@ -31,9 +31,8 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.EventVetoedException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
@@ -43,13 +42,16 @@ import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.QubePreEventHandler;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.VolumeInfo;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -59,6 +61,7 @@ import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
@@ -76,13 +79,12 @@ public final class QubeAdminService implements QubeAdmin {
     public static final String DATA_PROPERTY = "bulkhead.data";
     /** Name of the TemplateVM a fresh platform starts with, on the backend's built-in root. */
     static final String FIRST_TEMPLATE = "minimal";
-    private static final Pattern FEATURE_KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final Pattern TAG = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
     /** Feature of a disposable template: how many of its disposables are kept started and ready, as in Qubes 4.3. */
-    static final String PRELOAD_MAX = "preload-dispvm-max";
+    static final String PRELOAD_MAX = FeatureRules.PRELOAD_MAX;
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
-    static final String PRELOADED = "preload-dispvm";
-    static final int MAX_PRELOAD = 16;
+    static final String PRELOADED = FeatureRules.PRELOADED;
+    static final int MAX_PRELOAD = FeatureRules.MAX_PRELOAD;
     /** How long after a preloaded disposable is handed out its successor is started. */
     private static final long REFILL_DELAY_MS = 1000;
     /** How often the core compares its view with the backend's, to notice qubes that stopped by themselves. */
@@ -92,6 +94,7 @@ public final class QubeAdminService implements QubeAdmin {
     private final VolumeRules volumeRules;
     private final StateStore store;
     private final EventDispatcher events = new EventDispatcher();
+    private final PreEventHandlers preEvents = new PreEventHandlers();
     private final BackendSelector backends = new BackendSelector();
     private final Map<String, QubeRole> roles = new ConcurrentHashMap<>();
     private final Object modelLock = new Object();
@@ -138,7 +141,7 @@ public final class QubeAdminService implements QubeAdmin {
         this.volumeRules = new VolumeRules(dataDir.resolve("qubes"));
         this.config = config;
         Files.createDirectories(dataDir);
-        this.store = new StateStore(dataDir, new ObjectMapper());
+        this.store = new StateStore(dataDir, JsonMappers.create());
         Model loaded = store.load();
         store.problems().forEach(p -> LOG.log(Level.WARNING, p));
         this.model = loaded;
@@ -211,13 +214,12 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
     void addBackend(HypervisorBackend backend) {
-        backend.addExitListener(exits);
-        backends.add(backend);
+        backends.add(backend).exits().ifPresent(n -> n.addExitListener(exits));
         adoptSelectedBackend();
     }
 
     void removeBackend(HypervisorBackend backend) {
-        backend.removeExitListener(exits);
+        backends.abilities(backend).exits().ifPresent(n -> n.removeExitListener(exits));
         backends.remove(backend);
         if (closing) {
             return;
@@ -231,7 +233,7 @@ public final class QubeAdminService implements QubeAdmin {
     void addRole(QubeRole role) {
         roles.put(role.id(), role);
         LOG.log(Level.INFO, "role " + role.id() + " is available");
-        events.fire("role-add", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_ADD, null, Map.of("role", role.id()));
         worker.execute(this::handOverAdopted);
         worker.execute(this::autostart);
     }
@@ -248,7 +250,7 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         LOG.log(Level.WARNING, "role " + role.id() + " left; stopping the qubes that carry it");
-        events.fire("role-remove", null, Map.of("role", role.id()));
+        events.fire(QubeEvent.ROLE_REMOVE, null, Map.of("role", role.id()));
         lifecycle.lock();
         try {
             for (QubeRecord q : model.qubes.values()) {
@@ -272,6 +274,15 @@ public final class QubeAdminService implements QubeAdmin {
 
     void removeListener(QubeEventListener listener) {
         events.remove(listener);
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addPreEventHandler(QubePreEventHandler handler, Map<String, Object> properties) {
+        preEvents.add(handler, properties);
+    }
+
+    void removePreEventHandler(QubePreEventHandler handler) {
+        preEvents.remove(handler);
     }
 
     /**
@@ -326,7 +337,7 @@ public final class QubeAdminService implements QubeAdmin {
                 String netvm = PropertyRules.netvm(model, q);
                 if (!netvm.isEmpty() && runtime.containsKey(netvm)) {
                     try {
-                        links.put(client, selected.connect(linkSpec(model, q, model.qubes.get(netvm))));
+                        links.put(client, backends.abilities(selected).links("netvm " + netvm).connect(linkSpec(model, q, model.qubes.get(netvm))));
                     } catch (AdminException e) {
                         LOG.log(Level.WARNING, "cannot re-adopt the link of " + client + ": " + e.getMessage());
                     }
@@ -348,7 +359,7 @@ public final class QubeAdminService implements QubeAdmin {
      */
     private void removeLeftovers(HypervisorBackend selected, java.util.Set<String> keep) {
         try {
-            for (dev.bulkhead.api.hypervisor.Leftover l : selected.reconcile(keep)) {
+            for (dev.bulkhead.api.hypervisor.Leftover l : backends.abilities(selected).leftovers().map(r -> r.reconcile(keep)).orElse(List.of())) {
                 LOG.log(l.isRemoved() ? Level.INFO : Level.WARNING, "take-over of backend " + selected.name() + ": " + l.describe());
             }
         } catch (RuntimeException e) {
@@ -401,7 +412,7 @@ public final class QubeAdminService implements QubeAdmin {
                     LOG.log(Level.INFO, "role " + role.id() + " took over the running qube " + name);
                 } else {
                     LOG.log(Level.ERROR, "role " + role.id() + " cannot take over the running qube " + name + "; stopping it", failure);
-                    events.fire("domain-start-failed", name, Map.of("reason", String.valueOf(failure.getMessage())));
+                    events.fire(QubeEvent.DOMAIN_START_FAILED, name, Map.of("reason", String.valueOf(failure.getMessage())));
                     killQuietly(name);
                 }
             }
@@ -449,31 +460,43 @@ public final class QubeAdminService implements QubeAdmin {
             return;
         }
         try {
-            Map<String, PowerState> actual = new java.util.HashMap<>();
-            for (DomainStatus d : b.domains()) {
-                actual.put(d.name(), d.state());
-            }
-            for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
-                String name = e.getKey();
-                PowerState now = actual.getOrDefault(name, PowerState.Halted);
-                if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
-                    continue;
+            // the stop of each lets the lifecycle lock go while its netvm's role forgets it: the states are read again after it
+            boolean again = true;
+            while (again) {
+                again = false;
+                Map<String, PowerState> actual = new java.util.HashMap<>();
+                for (DomainStatus d : b.domains()) {
+                    actual.put(d.name(), d.state());
                 }
-                if (now.isActive()) {
-                    runtime.put(name, now);
-                    continue;
+                for (Map.Entry<String, PowerState> e : List.copyOf(runtime.entrySet())) {
+                    String name = e.getKey();
+                    PowerState now = actual.getOrDefault(name, PowerState.Halted);
+                    if (e.getValue() == PowerState.Transient || e.getValue() == PowerState.Halting) {
+                        continue;
+                    }
+                    if (now.isActive()) {
+                        runtime.put(name, now);
+                        continue;
+                    }
+                    LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
+                    QubeRecord q = model.qubes.get(name);
+                    runtime.put(name, PowerState.Halting);
+                    stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
+                    again = true;
+                    if (runtime.get(name) != PowerState.Halting) {
+                        // a kill ended the stop meanwhile
+                        break;
+                    }
+                    try {
+                        b.kill(name);
+                    } catch (AdminException k) {
+                        LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
+                    }
+                    runtime.remove(name);
+                    events.fire(QubeEvent.DOMAIN_SHUTDOWN, name, Map.of("reason", "stopped by itself"));
+                    discardIfDisposable(name);
+                    break;
                 }
-                LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
-                QubeRecord q = model.qubes.get(name);
-                stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList());
-                try {
-                    b.kill(name);
-                } catch (AdminException k) {
-                    LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
-                }
-                runtime.remove(name);
-                events.fire("domain-shutdown", name, Map.of("reason", "stopped by itself"));
-                discardIfDisposable(name);
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cannot read the state of the backend's domains: " + e.getMessage());
@@ -601,7 +624,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (b == null || q.klass == QubeClass.AdminVM || stateOf(q) != PowerState.Running && stateOf(q) != PowerState.Paused) {
             return Optional.empty();
         }
-        return b.stats(name);
+        return backends.abilities(b).usage().flatMap(u -> u.stats(name));
     }
 
     @Override
@@ -692,7 +715,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
                 q.properties.put(QubeProperty.TEMPLATE.id(), template);
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         }, name);
         return get(name);
     }
@@ -751,7 +774,7 @@ public final class QubeAdminService implements QubeAdmin {
                 for (QubeRecord o : m.qubes.values()) {
                     updatePreloaded(o, list -> list.remove(name));
                 }
-                return () -> events.fire("domain-delete", name);
+                return () -> events.fire(QubeEvent.DOMAIN_DELETE, name);
             };
             // the record goes only once the backend has let the domain go: refused first, then destroyed, then saved
             PropertyRules.validate(removal.applyTo(model.copy()));
@@ -788,14 +811,14 @@ public final class QubeAdminService implements QubeAdmin {
             for (String volume : List.of(VolumeSpec.ROOT, VolumeSpec.PRIVATE)) {
                 if (VolumeRules.plan(m, s, volume, this::hasOwnRoot).kind() == VolumeRules.Kind.KEPT
                         && Files.exists(volumeRules.storage(s.name, volume))) {
-                    VolumeStorage storage = backend().volumes();
+                    VolumeStorage storage = abilities().volumes("cannot clone '" + src.name + "'");
                     VolumeSpec from = volumeRules.keptSpec(s, volume);
                     if (storage.exists(from)) {
                         storage.copy(from, volumeRules.keptSpec(copy, volume));
                     }
                 }
             }
-            return () -> events.fire("domain-add", name);
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name);
         }, name);
         return get(name);
     }
@@ -810,10 +833,11 @@ public final class QubeAdminService implements QubeAdmin {
             String v = PropertyRules.parse(m, q, p, value);
             checkChange(m, q, p, v);
             String old = PropertyRules.effective(m, q, p).value();
+            preEvents.check(QubeEvent.PROPERTY_PRE_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
             own[0] = q.properties.put(p.id(), v);
             own[1] = v;
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(v) ? old : null;
-            return () -> events.fire("property-set:" + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
+            return () -> events.fire(QubeEvent.PROPERTY_SET + p.id(), name, Map.of("newvalue", v, "oldvalue", old));
         });
         if (relink[0] != null) {
             relinkOrRestore(name, own[0], own[1]);
@@ -830,15 +854,16 @@ public final class QubeAdminService implements QubeAdmin {
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(q.klass, p)) {
                 throw new InvalidValueException("property", p.id(), "'" + p.id() + "' cannot be reset on " + q.klass + " '" + name + "'");
             }
-            if (p == QubeProperty.LABEL) {
-                throw new InvalidValueException("property", p.id(), "a qube always has a label of its own");
+            if (!p.defaultValue().resettable()) {
+                throw new InvalidValueException("property", p.id(), "a qube always has a " + p.id() + " of its own");
             }
             String old = PropertyRules.effective(m, q, p).value();
             ownBefore[0] = q.properties.remove(p.id());
             String now = PropertyRules.effective(m, q, p).value();
             checkChange(m, q, p, now);
+            preEvents.check(QubeEvent.PROPERTY_PRE_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
             relink[0] = p == QubeProperty.NETVM && isActive(name) && !old.equals(now);
-            return () -> events.fire("property-reset:" + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
+            return () -> events.fire(QubeEvent.PROPERTY_RESET + p.id(), name, Map.of("newvalue", now, "oldvalue", old));
         });
         if (relink[0]) {
             relinkOrRestore(name, ownBefore[0], null);
@@ -864,7 +889,7 @@ public final class QubeAdminService implements QubeAdmin {
                         } else {
                             q.properties.put(id, ownBefore);
                         }
-                    }, () -> events.fire(ownBefore == null ? "property-reset:" + id : "property-set:" + id, name,
+                    }, () -> events.fire(ownBefore == null ? QubeEvent.PROPERTY_RESET + id : QubeEvent.PROPERTY_SET + id, name,
                             Map.of("newvalue", ownBefore == null ? "" : ownBefore, "reason", "new netvm refused"))),
                     () -> relink(name), "it is back on its previous netvm");
         }
@@ -872,8 +897,8 @@ public final class QubeAdminService implements QubeAdmin {
 
     /** Rules that depend on the running state, checked before the whole model is validated. */
     private void checkChange(Model m, QubeRecord q, QubeProperty p, String v) {
-        if (p == QubeProperty.TEMPLATE && isActive(q.name)) {
-            throw new InvalidStateException("the template of '" + q.name + "' can change only while it is halted");
+        if (!p.changesWhileRunning() && isActive(q.name)) {
+            throw new InvalidStateException("the " + p.id() + " of '" + q.name + "' can change only while it is halted");
         }
         if (p == QubeProperty.PROVIDES_NETWORK && "False".equals(v)) {
             List<String> clients = PropertyRules.clientsOf(m, q.name);
@@ -885,6 +910,9 @@ public final class QubeAdminService implements QubeAdmin {
         if (p == QubeProperty.NETVM) {
             requireNotStarting(q.name, "moved to another netvm");
         }
+        if (p == QubeProperty.NETVM && isActive(q.name) && !v.isEmpty()) {
+            abilities().links("cannot give running '" + q.name + "' netvm '" + v + "'");
+        }
         if (p == QubeProperty.NETVM && isActive(q.name) && !v.isEmpty() && !isActive(v)) {
             throw new InvalidStateException("'" + q.name + "' is running, so its new netvm '" + v + "' must be running too");
         }
@@ -892,23 +920,14 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void setFeature(String name, String key, String value) {
-        if (key == null || !FEATURE_KEY.matcher(key).matches()) {
-            throw new InvalidValueException("feature", String.valueOf(key), "1 to 64 letters, digits, '_', '.', ':' or '-'");
-        }
-        if (value == null || value.length() > 4096 || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new InvalidValueException("feature value", String.valueOf(value), "at most 4096 printable characters");
-        }
-        if (PRELOAD_MAX.equals(key) && !value.matches("[0-9]{1,2}") || PRELOAD_MAX.equals(key) && Integer.parseInt(value) > MAX_PRELOAD) {
-            throw new InvalidValueException(PRELOAD_MAX, value, "a number of disposables from 0 to " + MAX_PRELOAD);
-        }
-        if (PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkSet(key, value);
         change(m -> {
             QubeRecord q = require(m, name);
             checkRoleChange(q, key);
+            String old = q.features.get(key);
+            preEvents.check(QubeEvent.FEATURE_PRE_SET + key, name, old == null ? Map.of("value", value) : Map.of("value", value, "oldvalue", old));
             q.features.put(key, value);
-            return () -> events.fire("domain-feature-set:" + key, name, Map.of("value", value));
+            return () -> events.fire(QubeEvent.FEATURE_SET + key, name, Map.of("value", value));
         });
         if (PRELOAD_MAX.equals(key)) {
             worker.execute(this::refillPreloaded);
@@ -917,17 +936,16 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void removeFeature(String name, String key) {
-        if (PRELOADED.equals(key)) {
-            throw new InvalidValueException("feature", key, "the platform keeps it: it lists the preloaded disposables");
-        }
+        FeatureRules.checkRemove(key);
         change(m -> {
             QubeRecord q = require(m, name);
             if (!q.features.containsKey(key)) {
                 throw new InvalidValueException("feature", key, "'" + name + "' has no such feature");
             }
             checkRoleChange(q, key);
+            preEvents.check(QubeEvent.FEATURE_PRE_DELETE + key, name, Map.of("oldvalue", q.features.get(key)));
             q.features.remove(key);
-            return () -> events.fire("domain-feature-delete:" + key, name);
+            return () -> events.fire(QubeEvent.FEATURE_DELETE + key, name);
         });
         if (PRELOAD_MAX.equals(key)) {
             worker.execute(this::refillPreloaded);
@@ -935,9 +953,7 @@ public final class QubeAdminService implements QubeAdmin {
     }
 
     private void checkRoleChange(QubeRecord q, String key) {
-        if (QubeRole.ROLE_FEATURE.equals(key) && isActive(q.name)) {
-            throw new InvalidStateException("the role of '" + q.name + "' can change only while it is halted");
-        }
+        FeatureRules.checkRunning(q.name, key, isActive(q.name));
     }
 
     @Override
@@ -947,7 +963,7 @@ public final class QubeAdminService implements QubeAdmin {
         }
         change(m -> {
             require(m, name).tags.add(tag);
-            return () -> events.fire("domain-tag-add:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_ADD + tag, name);
         });
     }
 
@@ -957,7 +973,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (!require(m, name).tags.remove(tag)) {
                 throw new InvalidValueException("tag", tag, "'" + name + "' has no such tag");
             }
-            return () -> events.fire("domain-tag-delete:" + tag, name);
+            return () -> events.fire(QubeEvent.TAG_DELETE + tag, name);
         });
     }
 
@@ -969,7 +985,7 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             String v = PropertyRules.parseQubeRef(m, property, value == null ? "" : value);
             m.global.put(property, v);
-            return () -> events.fire("global-property-set:" + property, DOM0, Map.of("newvalue", v));
+            return () -> events.fire(QubeEvent.GLOBAL_PROPERTY_SET + property, DOM0, Map.of("newvalue", v));
         });
     }
 
@@ -1006,7 +1022,7 @@ public final class QubeAdminService implements QubeAdmin {
             before.add(q.firewall);
             after.add(List.copyOf(rules));
             q.firewall = after.get(0);
-            return () -> events.fire("firewall-changed", name, Map.of("rules", Integer.toString(rules.size())));
+            return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("rules", Integer.toString(rules.size())));
         });
         List<FirewallRule> saved = after.get(0);
         try {
@@ -1014,7 +1030,7 @@ public final class QubeAdminService implements QubeAdmin {
         } catch (RuntimeException e) {
             throw Rollback.refusal("cannot put the firewall rules of '" + name + "' in force", e,
                     () -> restore(name, q -> saved.equals(q.firewall), q -> q.firewall = before.get(0),
-                            () -> events.fire("firewall-changed", name, Map.of("reason", "new rules refused"))),
+                            () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "new rules refused"))),
                     () -> clientChanged(name), "its previous rules are back");
         }
     }
@@ -1070,7 +1086,7 @@ public final class QubeAdminService implements QubeAdmin {
                     if (q != null && q.firewall != null) {
                         q.firewall = q.firewall.stream().filter(r -> !r.isExpired(now)).toList();
                     }
-                    return () -> events.fire("firewall-changed", name, Map.of("reason", "expired rules removed"));
+                    return () -> events.fire(QubeEvent.FIREWALL_CHANGED, name, Map.of("reason", "expired rules removed"));
                 });
                 clientChanged(name);
             } catch (AdminException e) {
@@ -1087,6 +1103,11 @@ public final class QubeAdminService implements QubeAdmin {
             return backends.require(config.backend());
         }
         return b;
+    }
+
+    /** What the backend in use can do beyond running domains. */
+    private BackendAbilities abilities() {
+        return backends.abilities(backend());
     }
 
     private Duration defaultTimeout() {
@@ -1113,14 +1134,25 @@ public final class QubeAdminService implements QubeAdmin {
             for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
                 chain.add(0, hop);
             }
+            if (!chain.isEmpty()) {
+                abilities().links("cannot start '" + name + "' with netvm '" + chain.get(chain.size() - 1) + "'");
+            }
             for (String hop : chain) {
                 if (!isActive(hop)) {
                     startOne(m, m.qubes.get(hop));
                 }
             }
-            // the start of a netvm lets the lifecycle lock go while its role takes clients on; another start may have come meanwhile
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
+            // have been started, changed or removed meanwhile, so it is read again
+            m = model;
+            q = requireNotDom0(m, name, "is always running");
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is already " + stateOf(q));
+            }
+            String netvm = PropertyRules.netvm(m, q);
+            if (!netvm.isEmpty() && !isActive(netvm)) {
+                throw new InvalidStateException("cannot start '" + name + "': its netvm became '" + netvm
+                        + "', which is not running, while its start was under way");
             }
             startOne(m, q);
         } finally {
@@ -1135,7 +1167,13 @@ public final class QubeAdminService implements QubeAdmin {
         if (roleId != null && role == null) {
             throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
         }
-        events.fire("domain-pre-start", q.name);
+        try {
+            preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
+        } catch (EventVetoedException e) {
+            discardIfDisposable(q.name);
+            throw e;
+        }
+        events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
         runtime.put(q.name, PowerState.Transient);
         boolean started = false;
         try {
@@ -1157,7 +1195,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             recordActualState(b, q.name);
-            events.fire("domain-start-failed", q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            events.fire(QubeEvent.DOMAIN_START_FAILED, q.name, Map.of("reason", String.valueOf(e.getMessage())));
             discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
         }
@@ -1166,7 +1204,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (runtime.get(q.name) != PowerState.Running && runtime.get(q.name) != PowerState.Paused) {
             throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
         }
-        events.fire("domain-start", q.name);
+        events.fire(QubeEvent.DOMAIN_START, q.name);
     }
 
     private DomainSpec domainSpec(Model m, QubeRecord q) {
@@ -1196,7 +1234,7 @@ public final class QubeAdminService implements QubeAdmin {
             return false;
         }
         try {
-            return b.volumes().exists(volumeRules.keptSpec(q, VolumeSpec.ROOT));
+            return backends.abilities(b).volumes().map(v -> v.exists(volumeRules.keptSpec(q, VolumeSpec.ROOT))).orElse(false);
         } catch (AdminException e) {
             return false;
         }
@@ -1225,7 +1263,7 @@ public final class QubeAdminService implements QubeAdmin {
         if (netvm.isEmpty() || !isActive(netvm) || runtime.get(netvm) == PowerState.Transient) {
             return;
         }
-        HypervisorBackend b = backend();
+        DomainLinking b = abilities().links("cannot link '" + client.name + "' to netvm '" + netvm + "'");
         LinkEndpoint endpoint = b.connect(linkSpec(m, client, m.qubes.get(netvm)));
         links.put(client.name, endpoint);
         QubeRole role = roleOf(m.qubes.get(netvm));
@@ -1249,16 +1287,27 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    private void detach(String client) {
+    /**
+     * Unlinks a qube from its netvm and tells the netvm's role.
+     *
+     * @param stopping whether the qube is shown as Halting or Transient (being stopped or moved):
+     *     the role is then told without the lifecycle lock, the link being down already
+     */
+    private void detach(String client, boolean stopping) {
         LinkEndpoint endpoint = links.remove(client);
         if (endpoint == null) {
             return;
         }
-        backend().disconnect(endpoint.link());
-        QubeRole role = roleOf(model.qubes.get(endpoint.link().netvm()));
+        abilities().links("cannot unlink '" + client + "'").disconnect(endpoint.link());
+        String netvm = endpoint.link().netvm();
+        QubeRole role = roleOf(model.qubes.get(netvm));
         if (role != null) {
             try {
-                role.clientDetached(roleContext(endpoint.link().netvm()), endpoint);
+                if (stopping) {
+                    serviceCalls.call(netvm, () -> role.clientDetached(roleContext(netvm), endpoint));
+                } else {
+                    role.clientDetached(roleContext(netvm), endpoint);
+                }
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
             }
@@ -1301,14 +1350,19 @@ public final class QubeAdminService implements QubeAdmin {
         hostWork.run(() -> {
             lifecycle.lock();
             try {
-                detach(name);
                 PowerState before = runtime.get(name);
+                if (before == PowerState.Halting) {
+                    // its link is down already; its next start links it to the netvm now set
+                    return;
+                }
                 if (before != PowerState.Running && before != PowerState.Paused) {
+                    detach(name, false);
                     attach(model, model.qubes.get(name));
                     return;
                 }
                 runtime.put(name, PowerState.Transient);
                 try {
+                    detach(name, true);
                     attach(model, model.qubes.get(name), true);
                 } finally {
                     runtime.replace(name, PowerState.Transient, before);
@@ -1349,12 +1403,12 @@ public final class QubeAdminService implements QubeAdmin {
 
             @Override
             public void attachUplink(UplinkSpec uplink) {
-                hostWork.run(() -> backend().attachUplink(name, uplink));
+                hostWork.run(() -> abilities().uplinks("cannot give '" + name + "' an uplink").attachUplink(name, uplink));
             }
 
             @Override
             public void detachUplink(UplinkSpec uplink) {
-                hostWork.run(() -> backend().detachUplink(name, uplink));
+                hostWork.run(() -> abilities().uplinks("cannot take the uplink of '" + name + "' away").detachUplink(name, uplink));
             }
         };
     }
@@ -1380,7 +1434,8 @@ public final class QubeAdminService implements QubeAdmin {
                         + "; shut them down first or use --force");
             }
             b = backend();
-            events.fire("domain-pre-shutdown", name);
+            preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
+            events.fire(QubeEvent.DOMAIN_PRE_SHUTDOWN, name);
             if (state == PowerState.Paused) {
                 b.unpause(name);
             }
@@ -1403,7 +1458,7 @@ public final class QubeAdminService implements QubeAdmin {
                 }
             }
             runtime.remove(name);
-            events.fire("domain-shutdown", name);
+            events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
             discardIfDisposable(name);
         };
         if (wait) {
@@ -1413,9 +1468,13 @@ public final class QubeAdminService implements QubeAdmin {
         }
     }
 
-    /** Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm. */
+    /**
+     * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
+     * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
+     * afterwards whether it still is.
+     */
     private void stopLinks(QubeRecord q, List<String> runningClients) {
-        runningClients.forEach(this::detach);
+        runningClients.forEach(client -> detach(client, false));
         QubeRole role = roleOf(q);
         if (role != null) {
             try {
@@ -1424,7 +1483,7 @@ public final class QubeAdminService implements QubeAdmin {
                 LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
             }
         }
-        detach(q.name);
+        detach(q.name, true);
     }
 
     @Override
@@ -1456,7 +1515,12 @@ public final class QubeAdminService implements QubeAdmin {
     private void killLocked(String name) {
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(this::isActive).toList();
+        runtime.put(name, PowerState.Halting);
         stopLinks(q, running);
+        if (runtime.get(name) != PowerState.Halting) {
+            // another kill ended the stop while its netvm's role forgot it
+            return;
+        }
         HypervisorBackend b = backend();
         try {
             b.kill(name);
@@ -1467,7 +1531,7 @@ public final class QubeAdminService implements QubeAdmin {
             LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
         }
         runtime.remove(name);
-        events.fire("domain-shutdown", name);
+        events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
         discardIfDisposable(name);
     }
 
@@ -1497,12 +1561,12 @@ public final class QubeAdminService implements QubeAdmin {
 
     @Override
     public void pause(String name) {
-        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), "domain-paused");
+        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> backend().pause(name), QubeEvent.DOMAIN_PAUSED);
     }
 
     @Override
     public void unpause(String name) {
-        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), "domain-unpaused");
+        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> backend().unpause(name), QubeEvent.DOMAIN_UNPAUSED);
     }
 
     private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
@@ -1602,11 +1666,7 @@ public final class QubeAdminService implements QubeAdmin {
 
     private VolumeStorage storageIfAny() {
         HypervisorBackend b = adopted;
-        try {
-            return b == null ? null : b.volumes();
-        } catch (AdminException e) {
-            return null;
-        }
+        return b == null ? null : backends.abilities(b).volumes().orElse(null);
     }
 
     /** The plan of a volume the qube keeps itself; refused, naming where the volume comes from, otherwise. */
@@ -1636,11 +1696,11 @@ public final class QubeAdminService implements QubeAdmin {
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before reverting " + name + ":" + volume);
             }
-            backend().volumes().revert(volumeRules.keptSpec(q, volume), revision);
+            abilities().volumes("cannot revert " + name + ":" + volume).revert(volumeRules.keptSpec(q, volume), revision);
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-revert:" + volume, name, Map.of("revision", revision == null ? "latest" : revision));
+        events.fire(QubeEvent.VOLUME_REVERT + volume, name, Map.of("revision", revision == null ? "latest" : revision));
     }
 
     @Override
@@ -1665,7 +1725,7 @@ public final class QubeAdminService implements QubeAdmin {
                         "at least its present size " + present + ": volumes only grow, as in Qubes");
             }
             if (plan.kind() == VolumeRules.Kind.KEPT && Files.exists(volumeRules.storage(name, volume))) {
-                VolumeStorage storage = backend().volumes();
+                VolumeStorage storage = abilities().volumes("cannot resize " + name + ":" + volume);
                 VolumeSpec spec = volumeRules.keptSpec(q, volume);
                 if (storage.exists(spec)) {
                     storage.resize(name, spec, sizeBytes);
@@ -1674,7 +1734,7 @@ public final class QubeAdminService implements QubeAdmin {
             change(c -> {
                 QubeRecord r = c.qubes.get(name);
                 r.volumes.put(volume, r.volume(volume).withSize(sizeBytes));
-                return () -> events.fire("volume-resize:" + volume, name, Map.of("size", Long.toString(sizeBytes)));
+                return () -> events.fire(QubeEvent.VOLUME_RESIZE + volume, name, Map.of("size", Long.toString(sizeBytes)));
             });
         } finally {
             lifecycle.unlock();
@@ -1689,7 +1749,7 @@ public final class QubeAdminService implements QubeAdmin {
         change(m -> {
             QubeRecord q = requireKeptVolume(m, name, volume, "keep revisions");
             q.volumes.put(volume, q.volume(volume).withRevisionsToKeep(revisions));
-            return () -> events.fire("volume-config:" + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
+            return () -> events.fire(QubeEvent.VOLUME_CONFIG + volume, name, Map.of("revisions_to_keep", Integer.toString(revisions)));
         });
     }
 
@@ -1712,11 +1772,11 @@ public final class QubeAdminService implements QubeAdmin {
             if (isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + stateOf(q) + "; shut it down before importing " + name + ":" + volume);
             }
-            backend().volumes().importContent(volumeRules.keptSpec(q, volume), content);
+            abilities().volumes("cannot import " + name + ":" + volume).importContent(volumeRules.keptSpec(q, volume), content);
         } finally {
             lifecycle.unlock();
         }
-        events.fire("volume-import:" + volume, name);
+        events.fire(QubeEvent.VOLUME_IMPORT + volume, name);
     }
 
     // ---- disposables --------------------------------------------------------------------------
@@ -1787,7 +1847,7 @@ public final class QubeAdminService implements QubeAdmin {
                     Map.of(), List.of());
             m.qubes.put(name, d);
             made[0] = name;
-            return () -> events.fire("domain-add", name, Map.of("template", template));
+            return () -> events.fire(QubeEvent.DOMAIN_ADD, name, Map.of("template", template));
         });
         return made[0];
     }
@@ -1846,7 +1906,7 @@ public final class QubeAdminService implements QubeAdmin {
             for (String name : preloadedOf(model.qubes.get(template))) {
                 change(m -> {
                     updatePreloaded(m.qubes.get(template), list -> list.remove(name));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, template);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, template);
                 });
                 QubeRecord d = model.qubes.get(name);
                 if (d == null || d.klass != QubeClass.DispVM || !isActive(name)) {
@@ -1877,7 +1937,7 @@ public final class QubeAdminService implements QubeAdmin {
             if (!ready.equals(preloadedOf(t))) {
                 change(m -> {
                     updatePreloaded(m.qubes.get(t.name), list -> list.retainAll(ready));
-                    return () -> events.fire("domain-feature-set:" + PRELOADED, t.name);
+                    return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name);
                 });
             }
             if (max > 0 && !PropertyRules.isDispvmTemplate(model, t)) {
@@ -1890,7 +1950,7 @@ public final class QubeAdminService implements QubeAdmin {
                     pause(name);
                     change(m -> {
                         updatePreloaded(m.qubes.get(t.name), list -> list.add(name));
-                        return () -> events.fire("domain-feature-set:" + PRELOADED, t.name, Map.of("value", name));
+                        return () -> events.fire(QubeEvent.FEATURE_SET + PRELOADED, t.name, Map.of("value", name));
                     });
                 } catch (AdminException e) {
                     LOG.log(Level.WARNING, "cannot preload a disposable of " + t.name + ": " + e.getMessage());

@@ -1,6 +1,7 @@
 package dev.bulkhead.core.internal;
 
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -10,19 +11,23 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.QubeClass;
@@ -40,19 +45,25 @@ import dev.bulkhead.api.firewall.FirewallRule;
 final class StateStore {
     static final String FILE_NAME = "qubes.json";
     static final String TEMP_PREFIX = ".qubes.json.tmp-";
-    private static final int FORMAT_VERSION = 1;
-    private static final Set<String> QUBE_FIELDS = Set.of("name", "qid", "klass", "properties", "features", "tags",
-            "firewall", "volumes");
-    private static final Set<String> TOP_FIELDS = Set.of("version", "global", "qubes");
+    private static final Set<String> QUBE_FIELDS = fields(StateFile.Qube.class);
+    private static final Set<String> TOP_FIELDS = fields(StateFile.Root.class);
+    private static final TypeReference<StateFile.Root<JsonNode>> ROOT = new TypeReference<>() { };
 
     private final Path file;
     private final ObjectMapper mapper;
+    /** Unknown fields are reported, not refused: a file written by a newer version still loads. */
+    private final ObjectReader lenient;
     private final List<String> problems = new ArrayList<>();
     private String unreadableReason;
 
     StateStore(Path dataDir, ObjectMapper mapper) {
         this.file = dataDir.resolve(FILE_NAME);
         this.mapper = mapper.copy().enable(SerializationFeature.INDENT_OUTPUT);
+        this.lenient = this.mapper.reader().without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    private static Set<String> fields(Class<? extends Record> form) {
+        return Arrays.stream(form.getRecordComponents()).map(RecordComponent::getName).collect(Collectors.toUnmodifiableSet());
     }
 
     Path file() {
@@ -79,31 +90,31 @@ final class StateStore {
         if (!Files.exists(file)) {
             return model;
         }
-        JsonNode root;
+        JsonNode tree;
         try {
-            root = mapper.readTree(Files.readAllBytes(file));
+            tree = mapper.readTree(Files.readAllBytes(file));
         } catch (JsonProcessingException e) {
-            unreadableReason = "not valid JSON: " + e.getOriginalMessage();
-            problems.add("state file " + file + " is " + unreadableReason + "; no change is saved until it is fixed or moved away");
-            return model;
+            return unreadable(model, "not valid JSON: " + e.getOriginalMessage());
         }
-        if (root == null || !root.isObject()) {
-            unreadableReason = "not a JSON object";
-            problems.add("state file " + file + " is " + unreadableReason + "; no change is saved until it is fixed or moved away");
-            return model;
+        if (tree == null || !tree.isObject()) {
+            return unreadable(model, "not a JSON object");
         }
-        root.fieldNames().forEachRemaining(f -> {
-            if (!TOP_FIELDS.contains(f)) {
-                problems.add("state file: unknown top-level field '" + f + "' ignored");
+        StateFile.Root<JsonNode> root;
+        try {
+            root = lenient.forType(ROOT).readValue(tree);
+        } catch (JsonProcessingException e) {
+            return unreadable(model, "not in the form of a state file: " + e.getOriginalMessage());
+        }
+        reportUnknownFields(tree, TOP_FIELDS, f -> "state file: unknown top-level field '" + f + "' ignored");
+        if (root.global() != null) {
+            for (String g : PropertyRules.GLOBAL) {
+                String value = root.global().get(g);
+                if (value != null) {
+                    model.global.put(g, value);
+                }
             }
-        });
-        JsonNode global = root.path("global");
-        for (String g : PropertyRules.GLOBAL) {
-            if (global.hasNonNull(g)) {
-                model.global.put(g, global.get(g).asText());
-            }
         }
-        for (JsonNode node : root.path("qubes")) {
+        for (JsonNode node : root.qubes() == null ? List.<JsonNode>of() : root.qubes()) {
             try {
                 QubeRecord q = readQube(node);
                 if (model.qubes.containsKey(q.name)) {
@@ -122,60 +133,90 @@ final class StateStore {
         return model;
     }
 
+    private Model unreadable(Model model, String reason) {
+        unreadableReason = reason;
+        problems.add("state file " + file + " is " + reason + "; no change is saved until it is fixed or moved away");
+        return model;
+    }
+
+    private void reportUnknownFields(JsonNode node, Set<String> known, Function<String, String> problem) {
+        node.fieldNames().forEachRemaining(f -> {
+            if (!known.contains(f)) {
+                problems.add(problem.apply(f));
+            }
+        });
+    }
+
     private QubeRecord readQube(JsonNode node) {
         if (!node.isObject()) {
             throw new AdminException("not a JSON object");
         }
-        node.fieldNames().forEachRemaining(f -> {
-            if (!QUBE_FIELDS.contains(f)) {
-                problems.add("state file: unknown field '" + f + "' in qube " + node.path("name").asText("?") + " ignored");
-            }
-        });
-        String name = QubeNames.validate(node.path("name").asText(null));
-        if (!node.path("qid").canConvertToInt() || node.path("qid").asInt() < 1) {
+        reportUnknownFields(node, QUBE_FIELDS,
+                f -> "state file: unknown field '" + f + "' in qube " + node.path("name").asText("?") + " ignored");
+        StateFile.Qube entry;
+        try {
+            entry = lenient.forType(StateFile.Qube.class).readValue(node);
+        } catch (IOException e) {
+            throw new AdminException(e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage());
+        }
+        String name = QubeNames.validate(entry.name());
+        if (entry.qid() == null || entry.qid() < 1) {
             throw new AdminException("qid must be a positive number, found " + node.path("qid"));
         }
-        QubeClass klass = QubeClass.parse(node.path("klass").asText(""));
+        QubeClass klass = QubeClass.parse(entry.klass() == null ? "" : entry.klass());
         if (klass == QubeClass.AdminVM) {
             throw new AdminException("class AdminVM is reserved for dom0");
         }
         Map<String, String> props = new LinkedHashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> it = node.path("properties").fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, String> e : orEmpty(entry.properties()).entrySet()) {
             QubeProperty p = QubeProperty.parse(e.getKey());
             if (PropertyRules.READ_ONLY.contains(p) || !PropertyRules.applies(klass, p)) {
                 throw new AdminException("property '" + p.id() + "' cannot be set on a " + klass);
             }
-            String value = e.getValue().asText();
+            String value = e.getValue();
             props.put(p.id(), p.type() == dev.bulkhead.api.PropertyType.QUBE ? value
                     : PropertyRules.parse(null, new QubeRecord(name, 1, klass, Map.of(), Map.of(), List.of()), p, value));
         }
         if (!props.containsKey(QubeProperty.LABEL.id())) {
             throw new AdminException("no label");
         }
-        Map<String, String> features = new LinkedHashMap<>();
-        node.path("features").fields().forEachRemaining(e -> features.put(e.getKey(), e.getValue().asText()));
-        List<String> tags = new ArrayList<>();
-        node.path("tags").forEach(t -> tags.add(t.asText()));
-        QubeRecord q = new QubeRecord(name, node.path("qid").asInt(), klass, props, features, tags);
-        if (node.has("firewall")) {
-            List<FirewallRule> rules = new ArrayList<>();
-            node.path("firewall").forEach(r -> rules.add(FirewallRule.parse(r.asText(), java.time.Instant.EPOCH)));
-            q.firewall = List.copyOf(rules);
+        QubeRecord q = new QubeRecord(name, entry.qid(), klass, props, orEmpty(entry.features()), orEmpty(entry.tags(), "tag"));
+        if (entry.firewall() != null) {
+            q.firewall = orEmpty(entry.firewall(), "firewall rule").stream().map(r -> FirewallRule.parse(r, java.time.Instant.EPOCH)).toList();
         }
-        node.path("volumes").fields().forEachRemaining(e -> q.volumes.put(VolumeRules.requireName(e.getKey()), readVolume(e.getKey(), e.getValue())));
+        orEmpty(entry.volumes()).forEach((volume, settings) -> q.volumes.put(VolumeRules.requireName(volume), readVolume(volume, settings)));
         return q;
     }
 
-    private static VolumeConfig readVolume(String volume, JsonNode node) {
-        JsonNode size = node.path("size");
-        JsonNode revisions = node.path("revisions_to_keep");
-        if (!size.isMissingNode() && (!size.canConvertToLong() || size.asLong() <= 0)
-                || !revisions.isMissingNode() && (!revisions.canConvertToInt() || revisions.asInt() < 0)) {
-            throw new AdminException("volume " + volume + " has settings that are not a positive size and a count: " + node);
+    /** An absent map reads as empty; a null in it would reach validation and rules that expect text. */
+    private static <V> Map<String, V> orEmpty(Map<String, V> map) {
+        if (map == null) {
+            return Map.of();
         }
-        return new VolumeConfig(size.isMissingNode() ? null : size.asLong(), revisions.isMissingNode() ? null : revisions.asInt());
+        map.forEach((key, value) -> {
+            if (value == null) {
+                throw new AdminException("'" + key + "' is null");
+            }
+        });
+        return map;
+    }
+
+    private static List<String> orEmpty(List<String> list, String what) {
+        if (list == null) {
+            return List.of();
+        }
+        if (list.contains(null)) {
+            throw new AdminException("a " + what + " is null");
+        }
+        return list;
+    }
+
+    private static VolumeConfig readVolume(String volume, StateFile.Volume settings) {
+        if (settings.size() != null && settings.size() <= 0
+                || settings.revisionsToKeep() != null && settings.revisionsToKeep() < 0) {
+            throw new AdminException("volume " + volume + " has settings that are not a positive size and a count: " + settings);
+        }
+        return new VolumeConfig(settings.size(), settings.revisionsToKeep());
     }
 
     /** A reference to a qube that was kept aside would break validation of every later change. */
@@ -205,43 +246,18 @@ final class StateStore {
             throw new AdminException("state file " + file + " cannot be read (" + unreadableReason
                     + "); nothing was changed: fix it or move it away, then restart the core");
         }
-        ObjectNode root = mapper.createObjectNode();
-        root.put("version", FORMAT_VERSION);
-        ObjectNode global = root.putObject("global");
-        model.global.forEach(global::put);
-        ArrayNode qubes = root.putArray("qubes");
+        List<Object> qubes = new ArrayList<>();
         for (QubeRecord q : model.qubes.values()) {
             if (q.klass == QubeClass.AdminVM) {
                 continue;
             }
-            ObjectNode n = qubes.addObject();
-            n.put("name", q.name);
-            n.put("qid", q.qid);
-            n.put("klass", q.klass.name());
-            ObjectNode props = n.putObject("properties");
-            q.properties.forEach(props::put);
-            ObjectNode features = n.putObject("features");
-            q.features.forEach(features::put);
-            ArrayNode tags = n.putArray("tags");
-            new TreeSet<>(q.tags).forEach(tags::add);
-            if (q.firewall != null) {
-                ArrayNode firewall = n.putArray("firewall");
-                q.firewall.forEach(r -> firewall.add(r.toString()));
-            }
-            if (!q.volumes.isEmpty()) {
-                ObjectNode volumes = n.putObject("volumes");
-                q.volumes.forEach((name, config) -> {
-                    ObjectNode v = volumes.putObject(name);
-                    if (config.size() != null) {
-                        v.put("size", config.size());
-                    }
-                    if (config.revisionsToKeep() != null) {
-                        v.put("revisions_to_keep", config.revisionsToKeep());
-                    }
-                });
-            }
+            Map<String, StateFile.Volume> volumes = new TreeMap<>();
+            q.volumes.forEach((name, config) -> volumes.put(name, new StateFile.Volume(config.size(), config.revisionsToKeep())));
+            qubes.add(new StateFile.Qube(q.name, q.qid, q.klass.name(), q.properties, q.features, List.copyOf(new TreeSet<>(q.tags)),
+                    q.firewall == null ? null : q.firewall.stream().map(FirewallRule::toString).toList(), volumes));
         }
-        model.unreadable.forEach(qubes::add);
+        qubes.addAll(model.unreadable);
+        StateFile.Root<Object> root = new StateFile.Root<>(StateFile.VERSION, model.global, qubes);
         try {
             writeAtomically(mapper.writeValueAsBytes(root));
         } catch (IOException e) {

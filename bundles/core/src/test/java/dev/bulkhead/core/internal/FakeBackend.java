@@ -19,14 +19,22 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.VolumeRevision;
+import dev.bulkhead.api.hypervisor.DomainExitListener;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.DomainUplinking;
+import dev.bulkhead.api.hypervisor.ExitNotifying;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.Leftover;
+import dev.bulkhead.api.hypervisor.LeftoverReconciling;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.UplinkSpec;
+import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.hypervisor.VolumeStoring;
 
 /**
  * An in-memory hypervisor for fast tests of the core's logic. Its twin, the real lite backend,
@@ -34,7 +42,12 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
  * volume's storage directory (made at the first start of a kept volume, as the real backend does),
  * and its revisions are entries of {@code revisions}.
  */
-final class FakeBackend implements HypervisorBackend {
+final class FakeBackend implements HypervisorBackend, DomainLinking, DomainUplinking, VolumeStoring, ExitNotifying,
+        LeftoverReconciling, UsageCounting {
+    /** Every optional ability this fake has. */
+    static final List<Class<?>> ABILITIES = List.of(DomainLinking.class, DomainUplinking.class, VolumeStoring.class,
+            ExitNotifying.class, LeftoverReconciling.class, UsageCounting.class);
+
     final Map<String, PowerState> domains = new ConcurrentHashMap<>();
     /** When set, exec fails with it. */
     volatile AdminException execFailure;
@@ -197,6 +210,60 @@ final class FakeBackend implements HypervisorBackend {
     public void disconnect(LinkSpec link) {
         calls.add("disconnect " + link.client() + " " + link.netvm());
         links.remove(link.client());
+    }
+
+    /** The uplinks each domain has now. */
+    final Map<String, List<UplinkSpec>> uplinks = new ConcurrentHashMap<>();
+
+    @Override
+    public void attachUplink(String name, UplinkSpec uplink) {
+        calls.add("attach-uplink " + name + " " + uplink.hostInterface());
+        uplinks.computeIfAbsent(name, n -> new CopyOnWriteArrayList<>()).add(uplink);
+    }
+
+    @Override
+    public void detachUplink(String name, UplinkSpec uplink) {
+        calls.add("detach-uplink " + name + " " + uplink.hostInterface());
+        uplinks.getOrDefault(name, List.of()).remove(uplink);
+    }
+
+    final List<DomainExitListener> exitListeners = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void addExitListener(DomainExitListener listener) {
+        exitListeners.add(listener);
+    }
+
+    @Override
+    public void removeExitListener(DomainExitListener listener) {
+        exitListeners.remove(listener);
+    }
+
+    /**
+     * This backend as one named {@code name} that lacks the given optional abilities: it does the
+     * rest as this one does, and records what it is asked into the same fields.
+     */
+    HypervisorBackend lacking(String name, Class<?>... missing) {
+        List<Class<?>> kept = new java.util.ArrayList<>(List.of(HypervisorBackend.class));
+        ABILITIES.stream().filter(a -> !List.of(missing).contains(a)).forEach(kept::add);
+        return (HypervisorBackend) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), kept.toArray(Class<?>[]::new),
+                (proxy, method, args) -> {
+                    if (method.getName().equals("name") && method.getParameterCount() == 0) {
+                        return name;
+                    }
+                    if (method.getDeclaringClass() == Object.class) {
+                        return switch (method.getName()) {
+                            case "equals" -> proxy == args[0];
+                            case "hashCode" -> System.identityHashCode(proxy);
+                            default -> "fake backend " + name;
+                        };
+                    }
+                    try {
+                        return method.invoke(this, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Override

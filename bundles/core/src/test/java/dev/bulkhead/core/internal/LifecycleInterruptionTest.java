@@ -21,6 +21,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.testing.Await;
 
 /**
  * A lifecycle change is recorded only once the backend has made it, and a caller that is interrupted
@@ -61,7 +62,7 @@ class LifecycleInterruptionTest {
             outcome.interruptKept.set(Thread.currentThread().isInterrupted());
         });
         caller.start();
-        QubeAdminServiceTest.eventually("the backend to be asked to " + backendCall, () -> backend.calls.contains(backendCall));
+        Await.until("the backend to be asked to " + backendCall, () -> backend.calls.contains(backendCall));
         caller.interrupt();
         gate.countDown();
         caller.join(10_000);

@@ -37,6 +37,7 @@ import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.firewall.FirewallRule;
+import dev.bulkhead.testing.Await;
 
 class QubeAdminServiceTest {
     @TempDir
@@ -99,17 +100,6 @@ class QubeAdminServiceTest {
         return Files.readAllBytes(data.resolve(StateStore.FILE_NAME));
     }
 
-    /** Polls the condition until it holds or the deadline passes; the core's autostart runs on its own thread. */
-    static void eventually(String what, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        }
-    }
-
     @Test
     void autostartQubesStartOnceTheirRoleIsPresentAndComeBackWithIt() throws IOException {
         create("sys-relay", QubeClass.AppVM, Map.of("provides_network", "True", "autostart", "True"));
@@ -124,7 +114,7 @@ class QubeAdminServiceTest {
 
         admin.addRole(relay);
 
-        eventually("sys-relay and work to start with the role", () -> admin.get("sys-relay").state() == PowerState.Running
+        Await.until("sys-relay and work to start with the role", () -> admin.get("sys-relay").state() == PowerState.Running
                 && admin.get("work").state() == PowerState.Running);
         assertEquals("sys-relay", backend.links.get("work").netvm());
 
@@ -135,7 +125,7 @@ class QubeAdminServiceTest {
 
         admin.addRole(relay);
 
-        eventually("sys-relay to come back and work to be linked to it again",
+        Await.until("sys-relay to come back and work to be linked to it again",
                 () -> admin.get("sys-relay").state() == PowerState.Running && backend.links.containsKey("work"));
     }
 
@@ -376,7 +366,7 @@ class QubeAdminServiceTest {
 
         admin.addRole(role);
 
-        eventually("the role to take sys-relay back", () -> role.calls.size() == 2);
+        Await.until("the role to take sys-relay back", () -> role.calls.size() == 2);
         assertEquals(List.of("adopted sys-relay", "attached work to sys-relay"), role.calls);
         assertEquals(PowerState.Running, admin.get("sys-relay").state());
         assertEquals("sys-relay", backend.links.get("work").netvm());
@@ -389,7 +379,7 @@ class QubeAdminServiceTest {
 
         admin.addRole(role);
 
-        eventually("sys-relay to stop", () -> admin.get("sys-relay").state() == PowerState.Halted);
+        Await.until("sys-relay to stop", () -> admin.get("sys-relay").state() == PowerState.Halted);
         assertEquals(PowerState.Running, admin.get("work").state());
         assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm its role refused");
     }
@@ -398,7 +388,7 @@ class QubeAdminServiceTest {
     void aRunningQubeWhoseRoleDoesNotComeBackIsStopped() throws IOException {
         restartWithARunningRoleQube(0);
 
-        eventually("sys-relay to stop without its role", () -> admin.get("sys-relay").state() == PowerState.Halted);
+        Await.until("sys-relay to stop without its role", () -> admin.get("sys-relay").state() == PowerState.Halted);
         assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm without its role");
     }
 

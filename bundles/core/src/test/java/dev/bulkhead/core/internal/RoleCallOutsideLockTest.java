@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,12 +29,15 @@ import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.testing.Await;
 
 /**
  * While the role of a netvm takes a client on (a starting client, a running one it takes back when it
  * restarts, or one moved to it; a command inside the netvm, which a hung or hostile qube can hold for
  * as long as the command's bound), the core holds none of its locks: every other command goes on
- * meanwhile, and a kill of the netvm leaves the client without a link to it.
+ * meanwhile, and a kill of the netvm leaves the client without a link to it. The same holds while the
+ * role forgets a client that is killed, shut down or moved away, whose link is down before that, and
+ * which is shown as stopping (or being moved) meanwhile.
  * The distribution's DeadServiceQubeIT is the twin against the real backend and a real command.
  */
 class RoleCallOutsideLockTest {
@@ -80,10 +84,28 @@ class RoleCallOutsideLockTest {
             calls.add("stopping " + context.qube().name());
         }
 
+        /** Whether forgetting a client holds too, as taking one on always does. */
+        volatile boolean holdDetaching;
+
         @Override
         public void clientAttached(RoleContext context, LinkEndpoint link) {
-            context.exec(List.of("nft", "-f", "-"), new byte[0], java.time.Duration.ofSeconds(10));
             calls.add("attaching " + link.link().client());
+            hold(context);
+            calls.add("attached " + link.link().client());
+        }
+
+        @Override
+        public void clientDetached(RoleContext context, LinkEndpoint link) {
+            if (holdDetaching) {
+                calls.add("detaching " + link.link().client());
+                hold(context);
+            }
+            calls.add("detached " + link.link().client());
+        }
+
+        /** Runs a command in the qube, then waits until released. */
+        private void hold(RoleContext context) {
+            context.exec(List.of("nft", "-f", "-"), new byte[0], java.time.Duration.ofSeconds(10));
             entered.countDown();
             try {
                 release.await();
@@ -91,12 +113,6 @@ class RoleCallOutsideLockTest {
                 Thread.currentThread().interrupt();
                 throw new AdminException("interrupted", e);
             }
-            calls.add("attached " + link.link().client());
-        }
-
-        @Override
-        public void clientDetached(RoleContext context, LinkEndpoint link) {
-            calls.add("detached " + link.link().client());
         }
 
         @Override
@@ -145,7 +161,7 @@ class RoleCallOutsideLockTest {
             }
         });
         t.start();
-        QubeAdminServiceTest.eventually(holding, () -> role.entered.getCount() == 0);
+        Await.until(holding, () -> role.entered.getCount() == 0);
         return t;
     }
 
@@ -229,7 +245,7 @@ class RoleCallOutsideLockTest {
         admin.addBackend(backend);
         role = new HoldingRole();
         admin.addRole(role);
-        QubeAdminServiceTest.eventually("the role to be taking work back on in sys-hold", () -> role.entered.getCount() == 0);
+        Await.until("the role to be taking work back on in sys-hold", () -> role.entered.getCount() == 0);
     }
 
     @Test
@@ -239,7 +255,7 @@ class RoleCallOutsideLockTest {
         assertUnrelatedCommandsEndWhileHeld();
 
         role.release.countDown();
-        QubeAdminServiceTest.eventually("the role to have taken work back on", () -> role.calls.contains("attached work"));
+        Await.until("the role to have taken work back on", () -> role.calls.contains("attached work"));
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
         assertEquals(PowerState.Running, admin.get("work").state());
         assertEquals("sys-hold", backend.links.get("work").netvm());
@@ -252,7 +268,7 @@ class RoleCallOutsideLockTest {
         assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
 
         role.release.countDown();
-        QubeAdminServiceTest.eventually("the take-over to end", () -> role.calls.contains("attached work"));
+        Await.until("the take-over to end", () -> role.calls.contains("attached work"));
         assertEquals(PowerState.Halted, admin.get("sys-hold").state());
         assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
         assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm that was killed");
@@ -386,7 +402,7 @@ class RoleCallOutsideLockTest {
             }
         });
         withNetvm.start();
-        QubeAdminServiceTest.eventually("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
+        Await.until("the role of sys-hold to be taking work back", () -> role.entered.getCount() == 0);
         Thread again = new Thread(() -> {
             try {
                 admin.start("late");
@@ -395,7 +411,7 @@ class RoleCallOutsideLockTest {
             }
         });
         again.start();
-        QubeAdminServiceTest.eventually("the second start to have begun", () -> admin.get("late").state() == PowerState.Transient);
+        Await.until("the second start to have begun", () -> admin.get("late").state() == PowerState.Transient);
 
         role.release.countDown();
         withNetvm.join(10_000);
@@ -406,5 +422,186 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Running, admin.get("late").state());
         assertEquals("sys-hold", backend.links.get("late").netvm());
         assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    /** work runs behind sys-hold; the command runs on a thread of its own until the role of sys-hold holds forgetting work. */
+    private Thread stopWorkUntilHeld(String holding, Runnable command, AtomicReference<RuntimeException> failure) throws InterruptedException {
+        role.release.countDown();
+        admin.start("work");
+        role.holdAgain();
+        role.holdDetaching = true;
+        return inBackgroundUntilHeld(holding, command, failure);
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleForgetsAKilledClient() throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        admin.start("sys-plain");
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread killer = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> admin.kill("work"), failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link while its netvm's role forgot it");
+        assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+        assertEndWhileHeld("a start and a netvm change of the qube being killed", () -> {
+            assertThrows(InvalidStateException.class, () -> admin.start("work"));
+            admin.setProperty("work", "netvm", "sys-plain");
+        });
+        assertFalse(backend.links.containsKey("work"), "the qube being killed was linked to its new netvm");
+
+        releaseAndAwait(killer, "the kill of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertFalse(backend.domains.containsKey("work"), "work runs after its kill");
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleForgetsAClientShuttingDown() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread stopper = stopWorkUntilHeld("the role of sys-hold to be forgetting work",
+                () -> admin.shutdown("work", false, true, null), failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link while its netvm's role forgot it");
+        assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(stopper, "the shutdown of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertFalse(backend.domains.containsKey("work"), "work runs after its shutdown");
+    }
+
+    @Test
+    void aClientKilledAgainWhileItsNetvmsRoleForgetsItIsStoppedOnce() throws InterruptedException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        admin.addListener(e -> events.add(e.type() + " " + e.qube()));
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread killer = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> admin.kill("work"), failure);
+
+        assertEndWhileHeld("a second kill of work", () -> admin.kill("work"));
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertFalse(backend.domains.containsKey("work"), "work runs after the second kill");
+
+        releaseAndAwait(killer, "the first kill of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        // events of one qube are told in order: once this later change of work is told, so is every stop of work before it
+        admin.setFeature("work", "marker", "1");
+        Await.until("the marker change of work to be told", () -> events.contains("domain-feature-set:marker work"));
+        assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleForgetsAClientMovedAway() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread mover = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> admin.setProperty("work", "netvm", ""), failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link while its netvm's role forgot it");
+        assertEquals(PowerState.Transient, admin.get("work").state(), "work is not shown as being moved");
+        assertUnrelatedCommandsEndWhileHeld();
+        assertEndWhileHeld("a kill and another netvm change of the qube being moved", () -> {
+            assertThrows(InvalidStateException.class, () -> admin.kill("work"));
+            assertThrows(InvalidStateException.class, () -> admin.setProperty("work", "netvm", "sys-hold"));
+        });
+
+        releaseAndAwait(mover, "the move of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("", admin.get("work").properties().get("netvm").value());
+        assertFalse(backend.links.containsKey("work"), "work has a link without a netvm");
+    }
+
+    @Test
+    void aClientKilledWhileItsNetvmsRoleTakesAnotherOnIsForgottenAfterThat() throws InterruptedException {
+        create("second", Map.of("netvm", "sys-hold"));
+        role.release.countDown();
+        admin.start("second");
+        role.holdAgain();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = startWorkUntilHeld(failure);
+        AtomicReference<RuntimeException> killFailure = new AtomicReference<>();
+        Thread killer = new Thread(() -> {
+            try {
+                admin.kill("second");
+            } catch (RuntimeException e) {
+                killFailure.set(e);
+            }
+        });
+        killer.start();
+        Await.until("the link of second to be down", () -> !backend.links.containsKey("second"));
+
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(starter, "the start of work did not end once released");
+        killer.join(10_000);
+        assertFalse(killer.isAlive(), "the kill of second did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(null, killFailure.get());
+        assertTrue(role.calls.indexOf("attached work") < role.calls.indexOf("detached second"),
+                "the role of sys-hold forgot second while it took work on: " + role.calls);
+        assertEquals(PowerState.Halted, admin.get("second").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleForgetsAClientThatStoppedByItself() throws InterruptedException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        admin.addListener(e -> events.add(e.type() + " " + e.qube()));
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread watcher = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> {
+            backend.domains.remove("work");
+            admin.syncStates();
+        }, failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link while its netvm's role forgot it");
+        assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(watcher, "the clean-up of work did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        // events of one qube are told in order: once this later change of work is told, so is every stop of work before it
+        admin.setFeature("work", "marker", "1");
+        Await.until("the marker change of work to be told", () -> events.contains("domain-feature-set:marker work"));
+        assertEquals(1, events.stream().filter("domain-shutdown work"::equals).count(), "the stop of work was told more or less than once: " + events);
+    }
+
+    @Test
+    void aClientChangedWhileItsNetvmStartsForItIsStartedAsItIsNow() throws InterruptedException {
+        create("late", Map.of("netvm", "sys-hold"));
+        AtomicReference<RuntimeException> lateFailure = new AtomicReference<>();
+        Thread lateStarter = restartSysHoldUntilHeld(lateFailure, "late");
+
+        assertEndWhileHeld("a memory change of late", () -> admin.setProperty("late", "memory", "600"));
+        releaseAndAwait(lateStarter, "the start of late did not end once released");
+        assertEquals(null, lateFailure.get());
+        assertEquals(600, backend.specs.get("late").memoryMiB(), "late was started with its settings from before the change");
+        assertEquals("sys-hold", backend.links.get("late").netvm());
+    }
+
+    @Test
+    void aClientRemovedWhileItsNetvmStartsForItIsNotStarted() throws InterruptedException {
+        create("gone", Map.of("netvm", "sys-hold"));
+        AtomicReference<RuntimeException> goneFailure = new AtomicReference<>();
+        Thread goneStarter = restartSysHoldUntilHeld(goneFailure, "gone");
+        assertEndWhileHeld("the removal of gone", () -> admin.remove("gone"));
+        releaseAndAwait(goneStarter, "the start of gone did not end once released");
+        assertInstanceOf(AdminException.class, goneFailure.get(), "a qube removed meanwhile was started");
+        assertTrue(goneFailure.get().getMessage().contains("gone"), goneFailure.get().getMessage());
+        assertFalse(backend.domains.containsKey("gone"), "a qube removed meanwhile runs");
+        assertFalse(backend.links.containsKey("gone"), "a qube removed meanwhile is linked");
+    }
+
+    /** work runs behind sys-hold, sys-hold is halted; the client is started on a thread of its own until the role holds taking work back. */
+    private Thread restartSysHoldUntilHeld(AtomicReference<RuntimeException> failure, String client) throws InterruptedException {
+        role.release.countDown();
+        if (!admin.get("work").state().isActive()) {
+            admin.start("work");
+        }
+        admin.kill("sys-hold");
+        role.holdAgain();
+        return inBackgroundUntilHeld("the role of sys-hold to be taking work back", () -> admin.start(client), failure);
     }
 }

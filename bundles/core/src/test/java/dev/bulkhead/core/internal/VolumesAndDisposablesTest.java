@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,6 +34,7 @@ import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.VolumeInfo;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.Await;
 
 /** Qubes' volume rules and disposables in the core, on the in-memory backend. */
 class VolumesAndDisposablesTest {
@@ -220,8 +219,8 @@ class VolumesAndDisposablesTest {
         assertEquals(Optional.empty(), admin.find(disp.name()));
         assertTrue(backend.calls.contains("destroy " + disp.name()));
         assertFalse(Files.exists(data.resolve("qubes").resolve(disp.name())));
-        awaitTrue(() -> events.stream().anyMatch(e -> e.type().equals("domain-delete") && e.qube().equals(disp.name())),
-                "domain-delete of " + disp.name() + " is delivered");
+        Await.until("domain-delete of " + disp.name() + " is delivered",
+                () -> events.stream().anyMatch(e -> e.type().equals("domain-delete") && e.qube().equals(disp.name())));
     }
 
     @Test
@@ -280,7 +279,7 @@ class VolumesAndDisposablesTest {
 
         admin = newAdmin();
 
-        awaitTrue(() -> admin.find(disp).isEmpty(), "the halted disposable is removed");
+        Await.until("the halted disposable is removed", () -> admin.find(disp).isEmpty());
     }
 
     @Test
@@ -288,7 +287,7 @@ class VolumesAndDisposablesTest {
         create("work-dvm", QubeClass.AppVM, Map.of("template", "tpl", "template_for_dispvms", "True"));
 
         admin.setFeature("work-dvm", "preload-dispvm-max", "2");
-        awaitTrue(() -> ready("work-dvm").size() == 2, "two disposables preloaded");
+        Await.until("two disposables preloaded", () -> ready("work-dvm").size() == 2);
         List<String> preloaded = ready("work-dvm");
         assertTrue(preloaded.stream().allMatch(n -> admin.get(n).state() == PowerState.Paused));
 
@@ -296,9 +295,9 @@ class VolumesAndDisposablesTest {
 
         assertEquals(preloaded.get(0), taken.name());
         assertEquals(PowerState.Running, taken.state());
-        awaitTrue(() -> ready("work-dvm").size() == 2 && !ready("work-dvm").contains(taken.name()), "refilled to two");
+        Await.until("refilled to two", () -> ready("work-dvm").size() == 2 && !ready("work-dvm").contains(taken.name()));
         admin.setFeature("work-dvm", "preload-dispvm-max", "0");
-        awaitTrue(() -> admin.list().stream().filter(q -> q.klass() == QubeClass.DispVM).count() == 1, "only the taken one is left");
+        Await.until("only the taken one is left", () -> admin.list().stream().filter(q -> q.klass() == QubeClass.DispVM).count() == 1);
         assertNull(admin.get("work-dvm").features().get("preload-dispvm"));
     }
 
@@ -314,15 +313,5 @@ class VolumesAndDisposablesTest {
     private List<String> ready(String template) {
         String list = admin.get(template).features().getOrDefault("preload-dispvm", "");
         return list.isEmpty() ? List.of() : List.of(list.split(" "));
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within 10 s: " + what);
-            }
-            Thread.onSpinWait();
-        }
     }
 }

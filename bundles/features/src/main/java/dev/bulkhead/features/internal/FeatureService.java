@@ -47,6 +47,7 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.feature.FeatureAdmin;
 import dev.bulkhead.api.feature.FeatureInfo;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * Installs features from feature files and a Maven-layout bundle repository, as Karaf does with its
@@ -83,7 +84,7 @@ public final class FeatureService implements FeatureAdmin {
     private final Path directory;
     private final Path repository;
     private final InstalledFeatures saved;
-    private final ObjectMapper mapper = new ObjectMapper();
+    private final ObjectMapper mapper = JsonMappers.create();
     private final ExecutorService bootThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "bulkhead-features-boot"));
     /** What is installed in this run, in the order installed. Guarded by this. */
     private final Set<String> installed = new LinkedHashSet<>();

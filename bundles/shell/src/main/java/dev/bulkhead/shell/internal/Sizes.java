@@ -6,6 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.command.CommandLine;
 
 /** Sizes as {@code qvm-volume} reads and shows them: bytes, or a number with a decimal or binary unit. */
 final class Sizes {

@@ -14,6 +14,11 @@ final class Table {
         }
     }
 
+    /** An empty or absent value, shown as qvm-ls shows it. */
+    static String dash(String s) {
+        return s == null || s.isEmpty() ? "-" : s;
+    }
+
     void row(String... cells) {
         rows.add(cells);
     }

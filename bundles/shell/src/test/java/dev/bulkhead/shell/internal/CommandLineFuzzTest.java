@@ -17,6 +17,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.command.CommandLine;
 import dev.bulkhead.fuzz.Fuzz;
 
 /**
@@ -163,7 +164,7 @@ class CommandLineFuzzTest {
             InvalidValueException refused = parseOrRefuse(args);
             assertEquals(outcome.equals("refused"), refused != null, line + (refused == null ? "" : ": " + refused.getMessage()));
             if (refused == null) {
-                assertEquals(outcome, String.join("|", CommandLine.parse(args.toArray(String[]::new), FLAGS, VALUED, ALIASES).operands),
+                assertEquals(outcome, String.join("|", CommandLine.parse(args.toArray(String[]::new), FLAGS, VALUED, ALIASES).operands()),
                         line);
             }
             replayed++;
@@ -181,8 +182,8 @@ class CommandLineFuzzTest {
             return refused;
         }
         assertFalse(args.contains(null), "a missing argument was accepted: " + args);
-        int operandsStart = args.size() - cl.operands.size();
-        assertEquals(args.subList(operandsStart, args.size()), cl.operands, "the operands are the arguments' tail, as given");
+        int operandsStart = args.size() - cl.operands().size();
+        assertEquals(args.subList(operandsStart, args.size()), cl.operands(), "the operands are the arguments' tail, as given");
         List<String> options = args.subList(0, operandsStart);
         int occurrences = 0;
         for (int i = 0; i < options.size(); i++) {
@@ -196,8 +197,8 @@ class CommandLineFuzzTest {
                 i++;
             }
         }
-        assertEquals(occurrences, cl.options.values().stream().mapToInt(List::size).sum(), "every option is counted once: " + args);
-        cl.options.keySet().forEach(name -> assertTrue(FLAGS.contains(name) || VALUED.contains(name), name));
+        assertEquals(occurrences, cl.options().values().stream().mapToInt(List::size).sum(), "every option is counted once: " + args);
+        cl.options().keySet().forEach(name -> assertTrue(FLAGS.contains(name) || VALUED.contains(name), name));
         return null;
     }
 

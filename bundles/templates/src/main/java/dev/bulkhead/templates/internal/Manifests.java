@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateManifest;
 
@@ -36,7 +37,7 @@ public final class Manifests {
     private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Manifests() {
     }

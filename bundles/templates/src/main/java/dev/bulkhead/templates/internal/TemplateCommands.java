@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.BundleContext;
@@ -13,6 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.command.CommandLine;
 import dev.bulkhead.api.template.InstallListener;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateInfo;
@@ -58,16 +61,13 @@ public final class TemplateCommands {
     }
 
     private static List<String> operands(List<String> ops, int count) {
-        if (ops.size() != count || ops.stream().anyMatch(o -> o.startsWith("-"))) {
-            throw new InvalidValueException("arguments", String.join(" ", ops), "usage: " + USAGE);
-        }
-        return ops;
+        return CommandLine.parse(ops.toArray(String[]::new), Set.of(), Set.of(), Map.of()).operands(count, count, USAGE);
     }
 
     private void install(List<String> args) {
-        boolean allowUnknownKey = args.contains(ALLOW_UNKNOWN_KEY);
-        List<String> files = args.stream().filter(a -> !a.equals(ALLOW_UNKNOWN_KEY)).toList();
-        Path file = file(operands(files, 1).get(0));
+        CommandLine cl = CommandLine.parse(args.toArray(String[]::new), Set.of(ALLOW_UNKNOWN_KEY), Set.of(), Map.of());
+        boolean allowUnknownKey = cl.flag(ALLOW_UNKNOWN_KEY);
+        Path file = file(cl.operands(1, 1, USAGE).get(0));
         PrintStream out = System.out;
         if (allowUnknownKey) {
             System.err.println("WARNING: " + ALLOW_UNKNOWN_KEY + ": a template signed by a key you have not trusted will be installed."

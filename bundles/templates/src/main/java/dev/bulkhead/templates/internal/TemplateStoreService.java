@@ -54,6 +54,7 @@ import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.template.InstallListener;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateInfo;
@@ -78,7 +79,7 @@ public final class TemplateStoreService implements TemplateStore {
     private static final String RECORD = "installed.json";
     private static final String STAGING_PREFIX = ".staging-";
     private static final System.Logger LOG = System.getLogger(TemplateStoreService.class.getName());
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = JsonMappers.create();
 
     /** Properties: trusted.keys, max.payload.mb, max.unpacked.mb, max.entries (an underscore reads as a dot). */
     @ObjectClassDefinition(name = "Bulkhead template store", description = "Installs signed templates as TemplateVMs.")
@@ -186,14 +187,14 @@ public final class TemplateStoreService implements TemplateStore {
                 progress.progress(InstallListener.Phase.IMPORT, 0, 1);
                 makeTemplateVm(checked, staging, allowUnknownKey);
                 progress.progress(InstallListener.Phase.DONE, 1, 1);
-                fire("template-install", Map.of("template", name, "version", manifest.version(), "key", checked.signature().keyId(),
+                fire(QubeEvent.TEMPLATE_INSTALL, Map.of("template", name, "version", manifest.version(), "key", checked.signature().keyId(),
                         "trusted", Boolean.toString(checked.trusted())));
                 return info(name);
             } catch (IOException e) {
-                fire("template-install-failed", Map.of("file", source.toString(), "reason", String.valueOf(e.getMessage())));
+                fire(QubeEvent.TEMPLATE_INSTALL_FAILED, Map.of("file", source.toString(), "reason", String.valueOf(e.getMessage())));
                 throw new AdminException("cannot install " + source + ": " + e.getMessage(), e);
             } catch (RuntimeException e) {
-                fire("template-install-failed", Map.of("file", source.toString(), "reason", String.valueOf(e.getMessage())));
+                fire(QubeEvent.TEMPLATE_INSTALL_FAILED, Map.of("file", source.toString(), "reason", String.valueOf(e.getMessage())));
                 throw e;
             } finally {
                 if (staging != null) {
@@ -434,7 +435,7 @@ public final class TemplateStoreService implements TemplateStore {
                 throw new AdminException("cannot remove the record " + dir + ": " + e.getMessage(), e);
             }
             deleteTree(doomed);
-            fire("template-remove", Map.of("template", name));
+            fire(QubeEvent.TEMPLATE_REMOVE, Map.of("template", name));
         }
     }
 
@@ -476,7 +477,7 @@ public final class TemplateStoreService implements TemplateStore {
             if (phase != lastPhase || percent != lastPercent) {
                 lastPhase = phase;
                 lastPercent = percent;
-                fire("template-install-progress", Map.of("file", file, "phase", phase.name().toLowerCase(java.util.Locale.ROOT),
+                fire(QubeEvent.TEMPLATE_INSTALL_PROGRESS, Map.of("file", file, "phase", phase.name().toLowerCase(java.util.Locale.ROOT),
                         "done", Long.toString(done), "total", Long.toString(total)));
             }
         }

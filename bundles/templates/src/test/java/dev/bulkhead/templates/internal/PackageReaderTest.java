@@ -28,6 +28,7 @@ import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateManifest;
 import dev.bulkhead.templates.internal.tar.TarEntry;
 import dev.bulkhead.templates.internal.tar.TarWriter;
+import dev.bulkhead.testing.SystemTest;
 
 class PackageReaderTest {
     private static final PackageReader.Limits LIMITS = new PackageReader.Limits(1 << 20, 1 << 20, 1000);
@@ -44,6 +45,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void aPackageSignedByATrustedKeyIsCheckedAndItsRootUnpacked() throws IOException {
         List<String> phases = new ArrayList<>();
         Path pkg = write(manifest(Archives.minimalRoot().gzipped()), null, Archives.minimalRoot().gzipped());
@@ -98,6 +100,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void anUnknownKeyIsRefusedUnlessOverriddenAndThenReportedUntrusted() throws IOException {
         KeyPair stranger = Ed25519Keys.generate();
         byte[] root = Archives.minimalRoot().gzipped();
@@ -137,6 +140,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void aRootThatUnpacksToMoreThanItsManifestDeclaresIsRefusedBeforeTheExcessIsWritten() throws IOException {
         byte[] root = Archives.minimalRoot().file("big", "x".repeat(200_000), 0644).gzipped();
         long declared = "#!busybox".length() + "#!/bin/sh\n".length() + 1000;
@@ -149,6 +153,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void aRootThatUnpacksToLessThanItsManifestDeclaresIsRefused() throws IOException {
         byte[] root = Archives.minimalRoot().gzipped();
 
@@ -169,6 +174,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void eachHostileRootShapeIsRefusedWithinAPackage() throws IOException {
         Map<String, Archives> shapes = Map.of(
                 "has '..' in its path", Archives.minimalRoot().file("../evil", "x", 0644),
@@ -189,6 +195,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void aRootWithoutTheInitTheLiteBackendRunsIsRefused() throws IOException {
         byte[] root = Archives.tar().dir("bin").file("bin/sh", "x", 0755).gzipped();
 

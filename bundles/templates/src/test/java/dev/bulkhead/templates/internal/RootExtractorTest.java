@@ -18,11 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.templates.internal.tar.TarEntry;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * Unpacking against the real file system (as root, as the platform runs): every hostile shape is
  * refused before anything reaches outside the root.
  */
+@SystemTest
 class RootExtractorTest {
     private static final RootExtractor.Limits LIMITS = new RootExtractor.Limits(1 << 20, 100, 1 << 20);
 

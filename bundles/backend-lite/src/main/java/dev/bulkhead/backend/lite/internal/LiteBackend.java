@@ -43,14 +43,21 @@ import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.DomainUplinking;
+import dev.bulkhead.api.hypervisor.ExitNotifying;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.Leftover;
+import dev.bulkhead.api.hypervisor.LeftoverReconciling;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
+import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.hypervisor.VolumeStoring;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
@@ -62,7 +69,8 @@ import dev.bulkhead.api.hypervisor.VolumeStorage;
 @Component(service = HypervisorBackend.class, configurationPid = LiteBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
-public final class LiteBackend implements HypervisorBackend {
+public final class LiteBackend implements HypervisorBackend, DomainLinking, DomainUplinking, VolumeStoring, ExitNotifying,
+        LeftoverReconciling, UsageCounting {
     private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
@@ -130,7 +138,7 @@ public final class LiteBackend implements HypervisorBackend {
     }
 
     LiteBackend(Path dataDirectory, LiteSettings settings, HostCommands executor, HostPaths host) {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = JsonMappers.create();
         this.layout = new InstanceLayout(dataDirectory);
         this.settings = settings;
         this.runc = new RuncRuntime(executor, json, settings.runc(), layout.runcRoot(), settings.commandTimeout());

@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +28,8 @@ import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.Await;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * Take-over against the real host: every kind of leftover a crash of the platform leaves is made for real
@@ -36,6 +37,7 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
  * an attached loop device, a cgroup with a stray process), then a new backend on the same data directory reconciles.
  * Needs root. The twin of {@link LeftoverPlanTest}.
  */
+@SystemTest
 class HostReconcilerSystemTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
@@ -44,11 +46,6 @@ class HostReconcilerSystemTest {
     private final ProcessHostCommands host = new ProcessHostCommands();
     private final List<LiteBackend> backends = new ArrayList<>();
     private Process stray;
-
-    @BeforeAll
-    static void requireRoot() throws IOException {
-        LiteBackendSystemTest.requireRoot();
-    }
 
     @AfterEach
     void removeEverything() {
@@ -74,7 +71,7 @@ class HostReconcilerSystemTest {
         // its init died by itself: runc keeps a stopped container
         crashed.start(spec("dead"));
         sh("runc", "--root", layout.runcRoot().toString(), "kill", "dead", "KILL");
-        LiteBackendSystemTest.awaitTrue(() -> crashed.state("dead") == PowerState.Halted, "dead's init is gone");
+        Await.until("dead's init is gone", Duration.ofSeconds(5), () -> crashed.state("dead") == PowerState.Halted);
         // mid-start: namespace, mounts, devices and cgroup made by hand as a start makes them, runc never ran
         String ghostNetns = layout.netnsName("ghost");
         sh("ip", "netns", "add", ghostNetns);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,11 +14,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,11 +37,14 @@ import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.Await;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The backend against the real runc, ip and kernel: needs root. Every qube a test starts is destroyed
  * afterwards, whether the test passed or not.
  */
+@SystemTest
 class LiteBackendSystemTest {
     static final LiteSettings SETTINGS = new LiteSettings("runc", "/bin/busybox", Duration.ofSeconds(30),
             Duration.ofSeconds(10), List.of("/usr/sbin/nft", "/sbin/ip"));
@@ -58,13 +58,6 @@ class LiteBackendSystemTest {
     private final List<Started> started = new ArrayList<>();
 
     private record Started(LiteBackend backend, String name) {
-    }
-
-    @BeforeAll
-    static void requireRoot() throws IOException {
-        assertTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .anyMatch(line -> line.startsWith("Uid:") && line.split("\\s+")[2].equals("0")),
-                "the lite backend's system tests need root: run them as root (CI does)");
     }
 
     @BeforeEach
@@ -102,7 +95,8 @@ class LiteBackendSystemTest {
         assertEquals("sys-a\n", run("sys-a", "hostname").stdoutText());
         assertEquals("root\n", run("sys-a", "id", "-un").stdoutText());
         assertTrue(run("sys-a", "cat", "/etc/passwd").stdoutText().contains("user:x:1000:1000:"));
-        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "console log shows the init's greeting");
+        Await.until("console log shows the init's greeting", Duration.ofSeconds(5),
+                () -> backend.consoleLog("sys-a").contains("qube sys-a up"));
     }
 
     @Test
@@ -160,12 +154,13 @@ class LiteBackendSystemTest {
     void memoryLimitIsSetOnTheQubesCgroup() throws IOException {
         start(backend, spec("sys-a"));
         // Until the init greets, the cgroup may still hold runc's own process that is about to become it.
-        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "init is up");
+        Await.until("init is up", Duration.ofSeconds(5), () -> backend.consoleLog("sys-a").contains("qube sys-a up"));
 
         Path cgroup = Path.of("/sys/fs/cgroup/memory").resolve(layoutOf(data).cgroupsPath("sys-a").substring(1));
         assertEquals(Long.toString(64L * 1024 * 1024), Files.readString(cgroup.resolve("memory.limit_in_bytes")).strip());
         // runc returns once it has told the init to start, which may not have exec'd the script yet
-        awaitTrue(() -> members(cgroup).stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)), "init in the cgroup");
+        Await.until("init in the cgroup", Duration.ofSeconds(5),
+                () -> members(cgroup).stream().anyMatch(pid -> cmdline(pid).contains(OciConfig.INIT)));
     }
 
     @Test
@@ -222,7 +217,7 @@ class LiteBackendSystemTest {
     void shutdownStopsTheInitOnSigtermAndRemovesTheRuntime() {
         start(backend, spec("sys-a"));
         // The init greets once its TERM trap is set; a signal before that is ignored, as by any pid 1.
-        awaitTrue(() -> backend.consoleLog("sys-a").contains("qube sys-a up"), "init is up");
+        Await.until("init is up", Duration.ofSeconds(5), () -> backend.consoleLog("sys-a").contains("qube sys-a up"));
 
         long began = System.nanoTime();
         backend.shutdown("sys-a", Duration.ofSeconds(5));
@@ -240,7 +235,7 @@ class LiteBackendSystemTest {
         Path root = customRoot("trap '' TERM\necho ignoring TERM\nwhile :; do sleep 1000 & wait $!; done\n");
         start(backend, spec("sys-a", new VolumeSpec(VolumeSpec.ROOT, root, true, false, 0)));
         // SIGTERM before the init has set its trap would end it at once
-        awaitTrue(() -> backend.consoleLog("sys-a").contains("ignoring TERM"), "the init ignores SIGTERM");
+        Await.until("the init ignores SIGTERM", Duration.ofSeconds(5), () -> backend.consoleLog("sys-a").contains("ignoring TERM"));
 
         long began = System.nanoTime();
         backend.shutdown("sys-a", Duration.ofMillis(300));
@@ -307,7 +302,7 @@ class LiteBackendSystemTest {
         start(backend, spec("sys-a"));
         start(backend, spec("sys-b"));
         run("sys-b", "kill", "-TERM", "1");
-        awaitTrue(() -> backend.state("sys-b") == PowerState.Halted, "sys-b's init ends on SIGTERM from inside");
+        Await.until("sys-b's init ends on SIGTERM from inside", Duration.ofSeconds(5), () -> backend.state("sys-b") == PowerState.Halted);
 
         LiteBackend restarted = backendOn(data);
         List<DomainStatus> domains = restarted.domains();
@@ -369,10 +364,10 @@ class LiteBackendSystemTest {
 
         assertEquals(0, run("sys-a", "sh", "-c", "sleep 0.1 >/dev/null 2>&1 &").exitStatus());
 
-        awaitTrue(() -> {
+        Await.until("the orphaned sleep has ended and was reaped", Duration.ofSeconds(5), () -> {
             String processes = run("sys-a", "ps", "-o", "stat,args").stdoutText();
             return !processes.contains("sleep 0.1") && !processes.contains("Z ");
-        }, "the orphaned sleep has ended and was reaped");
+        });
     }
 
     @Test
@@ -430,7 +425,7 @@ class LiteBackendSystemTest {
         new ProcessHostCommands().runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("kill", "-9", pid.group(1))));
 
         // nobody asks the backend anything: it notices the death itself
-        awaitTrue(() -> !clientLinkUp("sys-c"), "the dead netvm's link to its client to go down");
+        Await.until("the dead netvm's link to its client to go down", Duration.ofSeconds(5), () -> !clientLinkUp("sys-c"));
         assertFalse(pingFrom("sys-c", "10.138.0.1").succeeded());
         assertEquals(PowerState.Halted, backend.state("sys-net"));
     }
@@ -626,16 +621,5 @@ class LiteBackendSystemTest {
 
     static List<Path> cgroupsOf(Path dataDirectory, String name) {
         return new CgroupDirectories(Path.of("/sys/fs/cgroup")).existing(layoutOf(dataDirectory).cgroupsPath(name));
-    }
-
-    /** Polls until the condition holds, failing after a deadline; for what the qube does on its own time. */
-    static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within 5 s: " + what);
-            }
-            Thread.onSpinWait();
-        }
     }
 }

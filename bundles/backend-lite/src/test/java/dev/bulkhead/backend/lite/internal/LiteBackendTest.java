@@ -36,6 +36,7 @@ import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.Await;
 
 /** The backend's command sequences and bookkeeping, against a fake executor and fake host directories. */
 class LiteBackendTest {
@@ -517,15 +518,8 @@ class LiteBackendTest {
     }
 
     private static ProcessHandle awaitChild(Process parent) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            java.util.Optional<ProcessHandle> child = parent.children().findFirst();
-            if (child.isPresent()) {
-                return child.get();
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        }
-        throw new AssertionError("the shell started no child");
+        Await.until("the shell to start a child", Duration.ofSeconds(30), () -> parent.children().findFirst().isPresent());
+        return parent.children().findFirst().orElseThrow();
     }
 
     private static void writePidFile(HostCommand exec) {

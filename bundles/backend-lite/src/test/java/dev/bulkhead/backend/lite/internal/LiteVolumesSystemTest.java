@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,11 +28,14 @@ import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.Await;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * Volumes against the real mount, overlayfs, tmpfs, loop devices and ext4: needs root. Every domain a
  * test starts is destroyed afterwards, whether the test passed or not.
  */
+@SystemTest
 class LiteVolumesSystemTest {
     private static final long MIB = 1 << 20;
     private static final Duration EXEC_TIMEOUT = Duration.ofSeconds(10);
@@ -44,13 +46,6 @@ class LiteVolumesSystemTest {
     private LiteBackend backend;
     private final List<String> started = new ArrayList<>();
     private Path templateRoot;
-
-    @BeforeAll
-    static void requireRoot() throws IOException {
-        assertTrue(Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .anyMatch(line -> line.startsWith("Uid:") && line.split("\\s+")[2].equals("0")),
-                "the lite backend's system tests need root: run them as root (CI does)");
-    }
 
     @BeforeEach
     void setUp() {
@@ -208,7 +203,7 @@ class LiteVolumesSystemTest {
         try {
             Path holderProc = Path.of("/proc", Long.toString(holder.pid()));
             String privateMount = new InstanceLayout(data).volumesDirectory("work").resolve("private").toString();
-            LiteBackendSystemTest.awaitTrue(() -> holdsCopy(holderProc, privateMount), "the holder has a copy of the private mount");
+            Await.until("the holder has a copy of the private mount", Duration.ofSeconds(5), () -> holdsCopy(holderProc, privateMount));
 
             backend.shutdown("work", Duration.ofSeconds(5));
 

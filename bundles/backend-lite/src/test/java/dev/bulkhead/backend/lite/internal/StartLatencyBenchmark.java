@@ -20,7 +20,7 @@ import dev.bulkhead.api.hypervisor.DomainSpec;
 /**
  * Start latency of a qube against a bare {@code runc run -d} of the same bundle in a fresh netns, measured
  * alternately in one run. Needs root; not part of the default build:
- * {@code mvn -pl bundles/backend-lite test -Dgroups=benchmark -Dlite.excludedGroups= -Dtest=StartLatencyBenchmark}.
+ * {@code mvn -pl bundles/backend-lite test -Dgroups=benchmark -Dtest.excludedGroups= -Dtest=StartLatencyBenchmark}.
  */
 @Tag("benchmark")
 class StartLatencyBenchmark {

@@ -41,9 +41,10 @@ import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.Leftover;
-import dev.bulkhead.api.hypervisor.LinkEndpoint;
-import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.LeftoverReconciling;
+import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.json.JsonMappers;
 
 /**
  * The qemu backend: each qube is a QEMU virtual machine booting the built-in guest image (a Debian kernel and an
@@ -54,7 +55,7 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
 @Designate(ocd = QemuBackend.Config.class)
-public final class QemuBackend implements HypervisorBackend {
+public final class QemuBackend implements HypervisorBackend, LeftoverReconciling, UsageCounting {
     static final String NAME = "qemu";
     static final String PID = "dev.bulkhead.backend.qemu";
     /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
@@ -119,7 +120,7 @@ public final class QemuBackend implements HypervisorBackend {
     }
 
     QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands) {
-        ObjectMapper json = new ObjectMapper();
+        ObjectMapper json = JsonMappers.create();
         this.layout = new DomainLayout(dataDirectory);
         this.settings = settings;
         this.host = host;
@@ -527,18 +528,6 @@ public final class QemuBackend implements HypervisorBackend {
         QubeNames.validate(name);
         return processes.running(layout.pidFile(name)).flatMap(qemu -> processes.usage(qemu.pid()))
                 .map(u -> new QubeStats(u[0], u[1], Instant.now()));
-    }
-
-    @Override
-    public LinkEndpoint connect(LinkSpec link) {
-        throw new AdminException("links are not yet supported by the qemu backend (cannot link '" + link.client()
-                + "' to netvm '" + link.netvm() + "')");
-    }
-
-    /** A no-op: this backend makes no links, so there is none to remove. */
-    @Override
-    public void disconnect(LinkSpec link) {
-        QubeNames.validate(link.netvm());
     }
 
     private Object lockOf(String name) {

@@ -25,7 +25,7 @@ import dev.bulkhead.api.hypervisor.DomainSpec;
 /**
  * A qube's start until a command has run in it, against a bare {@code qemu-system-x86_64} of the same command line
  * until its guest agent first answers, measured alternately in one run (TCG unless the host has KVM). Not part of
- * the default build: {@code mvn -pl bundles/backend-qemu test -Dgroups=benchmark -Dqemu.excludedGroups=
+ * the default build: {@code mvn -pl bundles/backend-qemu test -Dgroups=benchmark -Dtest.excludedGroups=
  * -Dtest=BootLatencyBenchmark}.
  */
 @Tag("benchmark")

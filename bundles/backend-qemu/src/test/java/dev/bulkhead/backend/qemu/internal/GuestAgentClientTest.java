@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.testing.Await;
 
 /** The guest agent protocol against a fake agent; QemuBackendSystemTest is the twin against the real qemu-ga. */
 class GuestAgentClientTest {
@@ -92,7 +93,8 @@ class GuestAgentClientTest {
         try (FakeJsonServer ga = new FakeJsonServer(socket, "", r -> r.path("execute").asText().equals("guest-sync-delimited")
                 ? agent(r) : "")) {
             new GuestAgentClient(new ObjectMapper()).shutdown(socket, TIMEOUT);
-            BackendAssertions.awaitTrue(() -> ga.commands().contains("guest-shutdown"), Duration.ofSeconds(5), () -> "requests: " + ga.commands());
+            Await.until("the guest agent to be asked to shut down", Duration.ofSeconds(5),
+                    () -> ga.commands().contains("guest-shutdown"), () -> "requests: " + ga.commands());
             assertEquals("powerdown", ga.requests().get(1).path("arguments").path("mode").asText());
         }
     }

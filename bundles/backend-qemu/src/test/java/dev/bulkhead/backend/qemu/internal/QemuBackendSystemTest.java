@@ -28,14 +28,22 @@ import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
-import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.api.hypervisor.DomainLinking;
+import dev.bulkhead.api.hypervisor.DomainUplinking;
+import dev.bulkhead.api.hypervisor.ExitNotifying;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.LeftoverReconciling;
+import dev.bulkhead.api.hypervisor.UsageCounting;
+import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The backend against the real qemu-system-x86_64 under TCG, booting the guest image this build made: the twin of
  * the unit tests' fake QMP and guest agent. Each test boots as few guests as it can (a boot takes seconds under
  * TCG); every domain a test starts is destroyed afterwards, whether it passed or not.
  */
+@SystemTest
 class QemuBackendSystemTest {
     static final Duration EXEC_TIMEOUT = Duration.ofSeconds(20);
     private static final byte[] NO_INPUT = new byte[0];
@@ -201,11 +209,19 @@ class QemuBackendSystemTest {
                 false, List.of(VolumeSpec.snapshotOf(VolumeSpec.ROOT, temp.resolve("template-root"), 1L << 30)))));
         assertThrows(InvalidStateException.class, () -> backend.exec("idle", List.of("true"), NO_INPUT, EXEC_TIMEOUT));
         assertThrows(InvalidStateException.class, () -> backend.pause("idle"));
-        AdminException link = assertThrows(AdminException.class,
-                () -> backend.connect(new LinkSpec("idle", 7, "sys-net", "10.137.0.7", "10.137.0.1")));
-        assertTrue(link.getMessage().contains("links are not yet supported by the qemu backend"), link.getMessage());
         assertEquals(PowerState.Halted, backend.state("idle"));
         assertFalse(Files.exists(data), "nothing was made on the host: " + data);
+    }
+
+    @Test
+    void offersTheAbilitiesItHasAndNoOthers() {
+        HypervisorBackend backend = backendOn(temp.resolve("data"));
+        assertTrue(backend instanceof LeftoverReconciling, "finds what a crash left");
+        assertTrue(backend instanceof UsageCounting, "counts CPU time and memory");
+        assertFalse(backend instanceof DomainLinking, "makes no links yet");
+        assertFalse(backend instanceof DomainUplinking, "gives no uplinks yet");
+        assertFalse(backend instanceof VolumeStoring, "has no volume operations yet");
+        assertFalse(backend instanceof ExitNotifying, "tells of no exits: the core looks at its domains instead");
     }
 
     private static String ok(ExecResult r) {

@@ -18,8 +18,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -29,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.Settings;
+import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.RecordingRoleContext;
 
 /**
@@ -112,19 +111,19 @@ class FirewallRoleTest {
         firewall.rules.put("work", rules("action=accept dsthost=a.test"));
         firewall.rules.put("bank", rules("action=accept dsthost=b.test"));
         firewall.attachClient(role, WORK);
-        eventually("work's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
+        Await.until("work's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
         firewall.attachClient(role, BANK);
-        eventually("bank's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.20 accept"));
+        Await.until("bank's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.20 accept"));
         dns.put("b.test", "203.0.113.99");
         firewall.rules.put("work", rules("action=accept dsthost=a.test proto=tcp"));
         role.clientChanged(firewall, WORK);
-        eventually("work's name to be looked up again", () -> lookups().size() == 3);
+        Await.until("work's name to be looked up again", () -> lookups().size() == 3);
         assertEquals(List.of(List.of("a.test"), List.of("b.test"), List.of("a.test")), lookups());
         String nft = firewall.lastLoaded();
         assertTrue(nft.contains("ip daddr 203.0.113.10 meta l4proto tcp accept") && nft.contains("ip daddr 203.0.113.20 accept"),
                 "bank keeps what was looked up for it: " + nft);
         role.clientChanged(firewall, BANK);
-        eventually("bank's new answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.99 accept"));
+        Await.until("bank's new answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.99 accept"));
     }
 
     /**
@@ -154,11 +153,11 @@ class FirewallRoleTest {
         role.clientChanged(firewall, WORK);
         assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    " + REJECT + "\n  }"), firewall.lastLoaded());
         assertTrue(role.clientProblems(firewall, WORK).get(0).contains("drops to every address"), role.clientProblems(firewall, WORK).toString());
-        eventually("the name to be looked up again after the change", () -> lookups().size() == 2);
+        Await.until("the name to be looked up again after the change", () -> lookups().size() == 2);
 
         dns.put("nowhere.test", "198.51.100.7");
         role.clientChanged(firewall, WORK);
-        eventually("the name to be in force once it resolves", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.7 " + REJECT));
+        Await.until("the name to be in force once it resolves", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.7 " + REJECT));
         assertEquals(List.of(), role.clientProblems(firewall, WORK));
     }
 
@@ -168,7 +167,7 @@ class FirewallRoleTest {
         firewall.rules.put("work", rules("action=accept dsthost=nowhere.test"));
         firewall.attachClient(role, WORK);
         assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
-        eventually("the lookup to end", () -> !role.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
+        Await.until("the lookup to end", () -> !role.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
         assertTrue(role.clientProblems(firewall, WORK).get(0).contains("'nowhere.test' does not resolve"));
     }
 
@@ -179,7 +178,7 @@ class FirewallRoleTest {
         firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=accept proto=tcp dstports=22"));
         firewall.attachClient(role, WORK);
         assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    tcp dport 22 accept\n    " + REJECT + "\n  }"), firewall.lastLoaded());
-        eventually("the lookup to fail", () -> role.clientProblems(firewall, WORK).get(0).contains("No space left on device"));
+        Await.until("the lookup to fail", () -> role.clientProblems(firewall, WORK).get(0).contains("No space left on device"));
     }
 
     /**
@@ -208,7 +207,7 @@ class FirewallRoleTest {
             core.shutdownNow();
         }
         lookupGate.countDown();
-        eventually("the answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
+        Await.until("the answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
         assertEquals(List.of(), role.clientProblems(firewall, WORK));
     }
 
@@ -220,9 +219,9 @@ class FirewallRoleTest {
             eager.started(firewall);
             firewall.rules.put("work", rules("action=accept dsthost=later.test"));
             firewall.attachClient(eager, WORK);
-            eventually("the first lookup to end", () -> !eager.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
+            Await.until("the first lookup to end", () -> !eager.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
             dns.put("later.test", "198.51.100.8");
-            eventually("the name to be in force", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.8 accept"));
+            Await.until("the name to be in force", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.8 accept"));
             assertEquals(List.of(), eager.clientProblems(firewall, WORK));
         } finally {
             eager.deactivate();
@@ -242,17 +241,6 @@ class FirewallRoleTest {
 
     private RecordingRoleContext otherFirewall() {
         return new RecordingRoleContext("sys-firewall2", 6, "firewall", this::answer);
-    }
-
-    /** Waits, at most 10 s, for what the role does in the background. */
-    private static void eventually(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 10 s: " + what);
-            }
-            LockSupport.parkNanos(1_000_000);
-        }
     }
 
     @Test

@@ -17,11 +17,13 @@ import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link FirewallRulesetTest}: every shape of ruleset passes {@code nft -c} and loads
  * into the kernel, in a namespace of the test's own.
  */
+@SystemTest
 class FirewallRulesetKernelTest {
     @AutoClose
     private final ScratchNetwork network = new ScratchNetwork("fwk");

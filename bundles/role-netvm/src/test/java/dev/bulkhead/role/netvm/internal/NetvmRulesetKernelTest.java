@@ -11,11 +11,13 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link NetvmRulesetTest}: every shape of ruleset passes {@code nft -c} and loads into
  * the kernel, in a namespace of the test's own, each load replacing the last.
  */
+@SystemTest
 class NetvmRulesetKernelTest {
     @AutoClose
     private final ScratchNetwork network = new ScratchNetwork("nvk");

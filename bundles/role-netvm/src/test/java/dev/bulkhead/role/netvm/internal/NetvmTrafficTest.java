@@ -22,6 +22,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link NetvmRoleTest}: the role drives a real NetVM, a namespace linked to two
@@ -30,6 +31,7 @@ import dev.bulkhead.testing.ScratchNetwork;
  * documentation address and packet counters. No namespace has a way out to the machine's own
  * network.
  */
+@SystemTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NetvmTrafficTest {
     static final String WEB = "203.0.113.10";

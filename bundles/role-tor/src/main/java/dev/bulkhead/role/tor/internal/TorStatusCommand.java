@@ -1,8 +1,9 @@
 package dev.bulkhead.role.tor.internal;
 
 import java.io.PrintStream;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Activate;
@@ -14,6 +15,7 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.command.CommandLine;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
@@ -32,7 +34,7 @@ public final class TorStatusCommand {
 
     @Descriptor("A TorVM's tor. Usage: " + USAGE + ": its bootstrap progress and circuits, while it runs")
     public void tor(@Descriptor("status NAME") String... args) {
-        List<String> operands = Arrays.asList(args);
+        List<String> operands = CommandLine.parse(args, Set.of(), Set.of(), Map.of()).operands();
         if (operands.size() != 2 || !"status".equals(operands.get(0))) {
             throw new InvalidValueException("arguments", String.join(" ", operands), "status and one qube name: " + USAGE);
         }

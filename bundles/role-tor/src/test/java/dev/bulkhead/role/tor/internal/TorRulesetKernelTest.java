@@ -12,8 +12,10 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /** The twin of {@link TorRulesetTest}: every shape of the ruleset passes {@code nft -c} and loads, in a namespace of the test's own. */
+@SystemTest
 class TorRulesetKernelTest {
     @AutoClose
     private final ScratchNetwork network = new ScratchNetwork("tork");

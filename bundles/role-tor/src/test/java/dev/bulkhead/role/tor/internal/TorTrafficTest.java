@@ -10,10 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,9 +24,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.RecordingRoleContext;
 import dev.bulkhead.testing.RecordingRoleContext.Shell;
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link TorRoleTest}: the role drives a real tor in a TorVM made of namespaces (vif4.0
@@ -34,6 +36,7 @@ import dev.bulkhead.testing.ScratchNetwork;
  * There is no Tor network: tor tries its bridge, a public documentation address in the outside
  * namespace, and gets no further. The outside counts what reaches it, by kind.
  */
+@SystemTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TorTrafficTest {
     static final String WEB = "203.0.113.10";
@@ -112,7 +115,7 @@ class TorTrafficTest {
         }
         String pid = readString(pidFile).strip();
         ScratchNetwork.run(null, "kill", pid);
-        await(() -> !Files.exists(Path.of("/proc", pid)), "tor " + pid + " to exit");
+        Await.until("tor " + pid + " to exit", Duration.ofSeconds(20), () -> !Files.exists(Path.of("/proc", pid)));
         Files.deleteIfExists(pidFile);
     }
 
@@ -126,8 +129,8 @@ class TorTrafficTest {
         Process fromWork = network.start(work, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
         Process fromBank = network.start(bank, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
         try {
-            await(() -> transPortConnections().contains("10.137.0.4:") && transPortConnections().contains("10.137.0.5:"),
-                    "work's and bank's connections on tor's TransPort");
+            Await.until("work's and bank's connections on tor's TransPort", Duration.ofSeconds(20),
+                    () -> transPortConnections().contains("10.137.0.4:") && transPortConnections().contains("10.137.0.5:"));
             assertTrue(transPortConnections().lines().allMatch(l -> l.contains("\"tor\"")), "tor holds them: " + transPortConnections());
         } finally {
             fromWork.destroyForcibly();
@@ -146,7 +149,7 @@ class TorTrafficTest {
 
     @Test
     void torItselfGoesOutAndNothingElseInTheTorVmDoes() throws Exception {
-        await(() -> counters().get("bridge") > 0, "tor to try its bridge");
+        Await.until("tor to try its bridge", Duration.ofSeconds(20), () -> counters().get("bridge") > 0);
         Map<String, Long> before = counters();
         assertNotEquals(0, network.exec(gw, null, "timeout", "2", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/").exitStatus());
         assertNotEquals(0, network.exec(gw, null, "busybox", "ping", "-c", "1", "-W", "1", WEB).exitStatus());
@@ -202,16 +205,6 @@ class TorTrafficTest {
             return Files.readString(file);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
         }
     }
 }

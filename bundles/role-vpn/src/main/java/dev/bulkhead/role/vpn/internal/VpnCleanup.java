@@ -23,7 +23,7 @@ public final class VpnCleanup implements QubeEventListener {
 
     @Override
     public void onEvent(QubeEvent event) {
-        if (event.type().equals("domain-delete")) {
+        if (event.type().equals(QubeEvent.DOMAIN_DELETE)) {
             try {
                 store.delete(event.qube());
             } catch (AdminException e) {

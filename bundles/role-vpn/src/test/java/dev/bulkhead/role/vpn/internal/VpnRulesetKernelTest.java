@@ -12,11 +12,13 @@ import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link VpnRulesetTest}: every shape of the ruleset passes {@code nft -c} and loads, and
  * the routing lines load, in a namespace of the test's own.
  */
+@SystemTest
 class VpnRulesetKernelTest {
     @AutoClose
     private final ScratchNetwork network = new ScratchNetwork("vpnk");

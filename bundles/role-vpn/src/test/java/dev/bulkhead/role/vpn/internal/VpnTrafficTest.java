@@ -9,10 +9,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -22,9 +22,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.RecordingRoleContext;
 import dev.bulkhead.testing.RecordingRoleContext.Shell;
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link VpnRoleTest}: the role drives a real wireguard-go in a VPN-VM made of
@@ -33,6 +35,7 @@ import dev.bulkhead.testing.ScratchNetwork;
  * itself, a web server and a DNS server on the virtual DNS address that would answer a leak. The
  * outside counts, by kind, every packet that reaches it from the VPN-VM's link.
  */
+@SystemTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class VpnTrafficTest {
     static final String WEB = "203.0.113.10";
@@ -216,7 +219,7 @@ class VpnTrafficTest {
                 ScratchNetwork.run(null, "kill", pid);
             }
         }
-        await(() -> !status().present(), "the tunnel to go with its daemon");
+        Await.until("the tunnel to go with its daemon", Duration.ofSeconds(20), () -> !status().present());
         assertTrue(status().problem().contains("no interface " + layout.tunnel()), status().toString());
         assertNothingLeaves();
     }
@@ -251,15 +254,5 @@ class VpnTrafficTest {
             counts.put(kind, network.packets(outside, "count", kind + "_packets"));
         }
         return counts;
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }

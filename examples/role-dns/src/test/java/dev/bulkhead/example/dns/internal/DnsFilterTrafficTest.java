@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AutoClose;
@@ -23,7 +22,9 @@ import org.junit.jupiter.api.TestInstance;
 
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
+import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.ScratchNetwork;
+import dev.bulkhead.testing.SystemTest;
 
 /**
  * The twin of {@link DnsFilterRoleTest}: the role drives a real DNS filter qube, a namespace linked
@@ -33,6 +34,7 @@ import dev.bulkhead.testing.ScratchNetwork;
  * public documentation address, a web server, packet counters. No namespace has a way out to the
  * machine's own network.
  */
+@SystemTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DnsFilterTrafficTest {
     static final String WEB = "203.0.113.10";
@@ -83,7 +85,7 @@ class DnsFilterTrafficTest {
         network.start(up, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces", "--pid-file=",
                 "--user=root", "--group=root", "--listen-address=10.139.1.1", "--listen-address=10.139.1.2",
                 "--listen-address=" + RESOLVER, "--local=/test/", "--address=/allowed.test/" + WEB, "--address=/other.test/" + OTHER_WEB);
-        awaitTrue(() -> lookUp(up, "allowed.test", RESOLVER).contains(WEB), "the outside's DNS server to answer");
+        Await.until("the outside's DNS server to answer", () -> lookUp(up, "allowed.test", RESOLVER).contains(WEB));
     }
 
     /** A fresh role on the filter qube, blocking other.test, with work and bank attached. */
@@ -137,21 +139,6 @@ class DnsFilterTrafficTest {
         return network.exec(netns, null, "timeout", "3", "busybox", "wget", "-q", "-O", "-", url);
     }
 
-    private static void awaitTrue(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("waited 10 s for " + what);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-    }
-
     @Test
     void blockedNamesAndTheNamesUnderThemGetNxdomainFromTheFilterAndTheRestResolvesUpstream() {
         long queries = counted("dns");
@@ -194,7 +181,7 @@ class DnsFilterTrafficTest {
     void whenDnsmasqDiesClientsGetNoDnsAndNothingGoesUpstream() throws IOException {
         String pid = Files.readString(files.resolve("run/dnsmasq.pid")).strip();
         ScratchNetwork.check(ScratchNetwork.run(null, "kill", "-KILL", pid));
-        awaitTrue(() -> !Files.exists(Path.of("/proc", pid)) || readState(pid).startsWith("Z"), "dnsmasq to die");
+        Await.until("dnsmasq to die", () -> !Files.exists(Path.of("/proc", pid)) || readState(pid).startsWith("Z"));
         long queries = counted("dns");
         long start = System.nanoTime();
         assertNoDns(work, "allowed.test", "10.139.1.1");

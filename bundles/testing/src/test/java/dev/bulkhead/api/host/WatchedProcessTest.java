@@ -13,6 +13,8 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bulkhead.testing.Await;
+
 /** Real processes through the real procfs. */
 class WatchedProcessTest {
     private static final Duration LONG = Duration.ofSeconds(30);
@@ -104,15 +106,12 @@ class WatchedProcessTest {
         assertEquals(Optional.empty(), WatchedProcess.of(p.pid()));
     }
 
-    private static ProcessHandle awaitChild(Process parent) throws InterruptedException {
-        long deadline = System.nanoTime() + LONG.toNanos();
-        while (System.nanoTime() < deadline) {
-            Optional<ProcessHandle> child = parent.children().findFirst();
-            if (child.isPresent() && child.get().info().startInstant().isPresent()) {
-                return child.get();
-            }
-            Thread.sleep(5);
-        }
-        throw new IllegalStateException("the shell started no child");
+    private static ProcessHandle awaitChild(Process parent) {
+        Await.until("the shell to start a child", LONG, () -> startedChild(parent).isPresent());
+        return startedChild(parent).orElseThrow();
+    }
+
+    private static Optional<ProcessHandle> startedChild(Process parent) {
+        return parent.children().findFirst().filter(child -> child.info().startInstant().isPresent());
     }
 }

@@ -1,12 +1,11 @@
-package dev.bulkhead.shell.internal;
+package dev.bulkhead.api.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -25,7 +24,7 @@ class CommandLineTest {
         CommandLine cl = parse("--label", "red", "--force", "work");
         assertEquals("red", cl.value("--label", null));
         assertTrue(cl.flag("--force"));
-        assertEquals(List.of("work"), cl.operands);
+        assertEquals(List.of("work"), cl.operands());
     }
 
     @Test
@@ -38,9 +37,9 @@ class CommandLineTest {
     @Test
     void theFirstOperandEndsTheOptionsSoACommandKeepsItsOwn() {
         CommandLine cl = parse("work", "ls", "--force");
-        assertEquals(List.of("work", "ls", "--force"), cl.operands);
+        assertEquals(List.of("work", "ls", "--force"), cl.operands());
         assertTrue(!cl.flag("--force"));
-        assertEquals(List.of("--force", "x"), parse("--", "--force", "x").operands);
+        assertEquals(List.of("--force", "x"), parse("--", "--force", "x").operands());
     }
 
     @Test
@@ -58,12 +57,26 @@ class CommandLineTest {
     }
 
     @Test
-    void tableAlignsColumns() {
-        Table t = new Table("NAME", "STATE");
-        t.row("dom0", "Running");
-        t.row("a-long-name", "Halted");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        t.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        assertEquals("NAME         STATE\ndom0         Running\na-long-name  Halted\n", bytes.toString(StandardCharsets.UTF_8));
+    void secondsArePositiveWholeNumbersAndAbsentIsNull() {
+        CommandLine timed = CommandLine.parse(new String[] { "--timeout=90", "work" }, Set.of(), Set.of("--timeout"), Map.of());
+        assertEquals(Duration.ofSeconds(90), timed.seconds("--timeout"));
+        assertNull(parse("work").seconds("--timeout"));
+        for (String bad : List.of("0", "-5", "1.5", "ten", "")) {
+            CommandLine cl = CommandLine.parse(new String[] { "--timeout", bad, "work" }, Set.of(), Set.of("--timeout"), Map.of());
+            InvalidValueException e = assertThrows(InvalidValueException.class, () -> cl.seconds("--timeout"));
+            assertTrue(e.getMessage().contains("--timeout") && e.getMessage().contains("a positive number of seconds"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anUnsetVariableIsNamedByItsPosition() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("--force", null, "work"));
+        assertTrue(e.getMessage().contains("argument 2 is missing"), e.getMessage());
+    }
+
+    @Test
+    void controlCharactersInAnUnknownOptionAreNotPrinted() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> parse("--x\u001b[2J", "work"));
+        assertTrue(e.getMessage().contains("--x?[2J") && !e.getMessage().contains("\u001b"), e.getMessage());
     }
 }

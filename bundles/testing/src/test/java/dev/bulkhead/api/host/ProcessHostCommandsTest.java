@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.testing.Await;
 
 /** The real implementation, with ordinary host programs. */
 class ProcessHostCommandsTest {
@@ -115,11 +116,12 @@ class ProcessHostCommandsTest {
     private HostCommandResult runInterrupted(HostCommand command, Path started) {
         Thread caller = Thread.currentThread();
         Thread interrupter = new Thread(() -> {
-            long deadline = System.nanoTime() + TIMEOUT.toNanos();
-            while (!Files.exists(started) && System.nanoTime() < deadline) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            try {
+                Await.until("the command to write " + started, TIMEOUT, () -> Files.exists(started));
+            } finally {
+                // interrupted even when the command never wrote the file, so that the call cannot hang the test
+                caller.interrupt();
             }
-            caller.interrupt();
         });
         interrupter.start();
         try {
@@ -285,19 +287,19 @@ class ProcessHostCommandsTest {
 
     /** Waits until the file holds a whole line, beginning with the given text. */
     private static String waitForContent(Path file, String start) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            try {
-                String text = Files.exists(file) ? Files.readString(file) : "";
-                if (text.startsWith(start) && text.endsWith("\n")) {
-                    return text;
-                }
-                Thread.sleep(5);
-            } catch (IOException | InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
+        Await.until(file + " to hold a line beginning with " + start, TIMEOUT, () -> {
+            String text = contentOf(file);
+            return text.startsWith(start) && text.endsWith("\n");
+        }, () -> contentOf(file));
+        return contentOf(file);
+    }
+
+    private static String contentOf(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
-        throw new IllegalStateException(file + " stayed empty");
     }
 
     private static HostCommand sh(String script) {
