@@ -89,7 +89,7 @@ public abstract class BulkheadTestSupport {
             "org.apache.felix.gogo.runtime", "org.apache.felix.gogo.command",
             "jackson-core", "jackson-annotations", "jackson-databind",
             API, CORE, BACKEND_LITE, SHELL, "dev.bulkhead.role.netvm", "dev.bulkhead.role.firewall", TEMPLATES, "dev.bulkhead.role.tor",
-            "dev.bulkhead.role.vpn");
+            "dev.bulkhead.role.vpn", "dev.bulkhead.testing");
 
     /** A network namespace of the lite backend: {@code bh-<instance tag>-<qube>}. */
     private static final Pattern LITE_NETNS = Pattern.compile("bh-[0-9a-f]+-(.+)");

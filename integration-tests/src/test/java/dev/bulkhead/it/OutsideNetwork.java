@@ -5,12 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+
+import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * The "internet" for network tests: a network namespace of its own with public-range documentation
@@ -51,18 +50,15 @@ final class OutsideNetwork implements AutoCloseable {
      */
     static final List<String> KINDS = List.of("tor", "wireguard", "dns", "tcp", "udp", "icmp");
 
-    final String netns = "bh-it-outside-" + ProcessHandle.current().pid();
+    private final ScratchNetwork network = new ScratchNetwork("it");
+    final String netns = network.namespace("outside");
     /** The WireGuard server's interface: wireguard-go's control socket is host-wide, so is its name. */
     final String wgInterface = "bhwgit" + ProcessHandle.current().pid() % 100000;
-    private final List<Process> servers = new ArrayList<>();
-    private final Path webRoot;
+    private final Path webRoot = network.directory("web");
 
     OutsideNetwork() throws IOException {
-        webRoot = Files.createTempDirectory("bulkhead-outside-web");
         Files.writeString(webRoot.resolve("index.html"), PAGE);
-        BulkheadTestSupport.host("ip", "netns", "add", netns);
-        batch("link set lo up",
-                "address add " + WEB + "/32 dev lo",
+        network.ip(netns, "address add " + WEB + "/32 dev lo",
                 "address add " + OTHER_WEB + "/32 dev lo",
                 "address add " + DNS + "/32 dev lo",
                 "address add " + WG_ENDPOINT + "/32 dev lo");
@@ -97,20 +93,16 @@ final class OutsideNetwork implements AutoCloseable {
                   }
                 }
                 """.formatted(UPLINK, wgInterface, BRIDGE, BRIDGE_PORT, WG_ENDPOINT, WG_PORT, TUNNEL_SERVER));
-        servers.add(start("busybox", "httpd", "-f", "-p", WEB + ":80", "-h", webRoot.toString()));
-        servers.add(start("busybox", "httpd", "-f", "-p", OTHER_WEB + ":80", "-h", webRoot.toString()));
-        servers.add(start("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+        network.start(netns, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", webRoot.toString());
+        network.start(netns, "busybox", "httpd", "-f", "-p", OTHER_WEB + ":80", "-h", webRoot.toString());
+        network.start(netns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=" + DNS, "--pid-file=", "--user=root", "--local=/test/",
-                "--address=/" + WEB_NAME + "/" + WEB, "--address=/" + OTHER_NAME + "/" + OTHER_WEB));
+                "--address=/" + WEB_NAME + "/" + WEB, "--address=/" + OTHER_NAME + "/" + OTHER_WEB);
     }
 
     void startStreamServer() {
-        try {
-            servers.add(start("busybox", "nc", "-ll", "-p", Integer.toString(STREAM_PORT), "-e", "/bin/busybox", "sh", "-c",
-                    "while true; do echo tick; busybox usleep 100000; done"));
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        network.start(netns, "busybox", "nc", "-ll", "-p", Integer.toString(STREAM_PORT), "-e", "/bin/busybox", "sh", "-c",
+                "while true; do echo tick; busybox usleep 100000; done");
     }
 
     /**
@@ -130,16 +122,16 @@ final class OutsideNetwork implements AutoCloseable {
         } finally {
             Files.delete(key);
         }
-        batch("address add " + TUNNEL_SERVER + "/24 dev " + wgInterface, "link set " + wgInterface + " up");
+        network.ip(netns, "address add " + TUNNEL_SERVER + "/24 dev " + wgInterface, "link set " + wgInterface + " up");
         Path tunnelRoot = Files.createDirectories(webRoot.resolve("tunnel"));
         Files.writeString(tunnelRoot.resolve("index.html"), TUNNEL_PAGE);
-        servers.add(start("busybox", "httpd", "-f", "-p", TUNNEL_SERVER + ":80", "-h", tunnelRoot.toString()));
-        servers.add(start("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+        network.start(netns, "busybox", "httpd", "-f", "-p", TUNNEL_SERVER + ":80", "-h", tunnelRoot.toString());
+        network.start(netns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
                 "--listen-address=" + TUNNEL_SERVER, "--pid-file=", "--user=root", "--local=/test/",
-                "--address=/" + WEB_NAME + "/" + TUNNEL_SERVER));
+                "--address=/" + WEB_NAME + "/" + TUNNEL_SERVER);
         BulkheadTestSupport.awaitTrue("the tunnel's DNS server to listen", Duration.ofSeconds(10),
                 () -> !host("ip", "netns", "exec", netns, "ss", "-Hlun", "src", TUNNEL_SERVER + ":53").isBlank(), () -> "not listening");
-        return HostCommand.runWithInput(serverKey + "\n", "wg", "pubkey").stdout().strip();
+        return ScratchNetwork.check(ScratchNetwork.run(serverKey + "\n", "wg", "pubkey")).stdout().strip();
     }
 
     /**
@@ -164,7 +156,7 @@ final class OutsideNetwork implements AutoCloseable {
 
     /** Once sys-net has its uplink, the outside end gets its address. */
     void uplinkUp() {
-        batch("address add " + GATEWAY + "/24 dev " + UPLINK, "link set " + UPLINK + " up");
+        network.ip(netns, "address add " + GATEWAY + "/24 dev " + UPLINK, "link set " + UPLINK + " up");
     }
 
     /** Packets that reached the outside from sys-net so far. */
@@ -187,48 +179,21 @@ final class OutsideNetwork implements AutoCloseable {
     }
 
     private long counter(String name) {
-        String listed = host("ip", "netns", "exec", netns, "nft", "list", "counter", "inet", "count", name);
-        Matcher m = Pattern.compile("packets ([0-9]+)").matcher(listed);
-        if (!m.find()) {
-            throw new AssertionError("no packet count in: " + listed);
-        }
-        return Long.parseLong(m.group(1));
+        return network.packets(netns, "count", name);
+    }
+
+    private void nft(String ruleset) {
+        ScratchNetwork.check(network.exec(netns, ruleset, "nft", "-f", "-"));
     }
 
     private static String host(String... command) {
         return BulkheadTestSupport.host(command);
     }
 
-    private void batch(String... lines) {
-        HostCommand.Result r = HostCommand.runWithInput(String.join("\n", lines) + "\n", "ip", "-n", netns, "-batch", "-");
-        if (r.exitStatus() != 0) {
-            throw new AssertionError("ip -batch in " + netns + ": " + r.stderr());
-        }
-    }
-
-    private void nft(String ruleset) {
-        HostCommand.Result r = HostCommand.runWithInput(ruleset, "ip", "netns", "exec", netns, "nft", "-f", "-");
-        if (r.exitStatus() != 0) {
-            throw new AssertionError("nft in " + netns + ": " + r.stderr());
-        }
-    }
-
-    private Process start(String... command) throws IOException {
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
-        argv.addAll(List.of(command));
-        return new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-    }
-
     @Override
-    public void close() throws IOException {
-        for (Process p : servers) {
-            p.destroyForcibly();
-        }
+    public void close() {
         // the server's wireguard-go ends with its interface
-        HostCommand.run("ip", "-n", netns, "link", "delete", wgInterface);
-        HostCommand.run("ip", "netns", "delete", netns);
-        try (var files = Files.walk(webRoot)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        }
+        ScratchNetwork.run(null, "ip", "-n", netns, "link", "delete", wgInterface);
+        network.close();
     }
 }

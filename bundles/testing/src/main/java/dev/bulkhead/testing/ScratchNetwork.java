@@ -1,19 +1,21 @@
 package dev.bulkhead.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.ProcessHostCommands;
 
 /**
  * Network namespaces made for one test and removed with everything in them when it closes. They
@@ -22,6 +24,7 @@ import java.util.stream.Stream;
 public final class ScratchNetwork implements AutoCloseable {
     private static final Path ETC_NETNS = Path.of("/etc/netns");
     private static final Pattern PACKETS = Pattern.compile("packets ([0-9]+)");
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
     private final String prefix;
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> processes = new ArrayList<>();
@@ -133,7 +136,10 @@ public final class ScratchNetwork implements AutoCloseable {
         }
     }
 
-    /** Starts a command inside a namespace that runs until the network closes. */
+    /**
+     * Starts a command inside a namespace that runs until the network closes. It is a plain process, not a
+     * {@link dev.bulkhead.api.host.HostCommands.Started}: a test talks to it through its pipes.
+     */
     public Process start(String netns, String... command) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
         argv.addAll(List.of(command));
@@ -146,35 +152,14 @@ public final class ScratchNetwork implements AutoCloseable {
         }
     }
 
+    /** Runs a host command and waits for it; a command still running after a minute fails the test. */
     public static Result run(String stdin, String... command) {
-        try {
-            Process p = new ProcessBuilder(command).start();
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("did not finish in 60 s: " + String.join(" ", command));
-            }
-            return new Result(p.exitValue(), out.join(), err.join());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
+        HostCommand c = HostCommand.of(COMMAND_TIMEOUT, command);
+        HostCommandResult r = new ProcessHostCommands().run(stdin == null ? c : c.withStdin(stdin.getBytes(StandardCharsets.UTF_8)));
+        if (r.timedOut()) {
+            throw new AssertionError("did not finish in " + COMMAND_TIMEOUT.toSeconds() + " s: " + c.display());
         }
-    }
-
-    private static String read(InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new Result(r.exitStatus(), r.stdoutText(), r.stderrText());
     }
 
     public static Result check(Result r) {

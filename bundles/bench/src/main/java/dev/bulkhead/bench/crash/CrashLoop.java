@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.json.JsonMappers;
 
 /**
@@ -74,7 +75,7 @@ public final class CrashLoop {
      * @param log where each round's course goes
      */
     public CrashLoop(Path home, long seed, PrintStream log) {
-        this.platform = new Platform(home);
+        this.platform = new Platform(home, new ProcessHostCommands());
         this.host = new HostLeaks(platform.data());
         this.random = new Random(seed);
         this.log = log;

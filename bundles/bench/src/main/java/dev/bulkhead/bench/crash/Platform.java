@@ -1,18 +1,20 @@
 package dev.bulkhead.bench.crash;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.WatchedProcess;
 
 /** One installed distribution, driven as a user drives it: {@code bin/start}, {@code bin/client}, and {@code kill -9}. */
 final class Platform {
@@ -28,33 +30,29 @@ final class Platform {
 
     /** A command running in the background. */
     static final class Running {
-        private final Process process;
-        private final CompletableFuture<String> output;
+        private final HostCommands.Started process;
+        private final String display;
 
-        private Running(Process process) {
+        private Running(HostCommands.Started process, String display) {
             this.process = process;
-            this.output = CompletableFuture.supplyAsync(() -> read(process.getInputStream()));
+            this.display = display;
         }
 
         Result await() {
-            try {
-                if (!process.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    throw new IllegalStateException("a command did not end within " + COMMAND_TIMEOUT.toSeconds() + " s: "
-                            + process.info().commandLine().orElse("?"));
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
+            HostCommandResult r = process.await();
+            if (r.timedOut()) {
+                throw new IllegalStateException("a command did not end within " + COMMAND_TIMEOUT.toSeconds() + " s: " + display);
             }
-            return new Result(process.exitValue(), output.join());
+            return new Result(r.exitStatus(), r.stdoutText() + r.stderrText());
         }
     }
 
     private final Path home;
+    private final HostCommands host;
 
-    Platform(Path home) {
+    Platform(Path home, HostCommands host) {
         this.home = home;
+        this.host = host;
     }
 
     Path data() {
@@ -74,7 +72,7 @@ final class Platform {
     }
 
     boolean isRunning() {
-        return pid() > 0 && isAlive(pid());
+        return pid() > 0 && WatchedProcess.of(pid()).isPresent();
     }
 
     Result client(List<String> arguments) {
@@ -93,13 +91,11 @@ final class Platform {
         if (pid <= 0) {
             throw new IllegalStateException("no platform runs in " + home);
         }
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        long deadline = System.nanoTime() + COMMAND_TIMEOUT.toNanos();
-        while (isAlive(pid)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the platform (pid " + pid + ") still runs " + COMMAND_TIMEOUT.toSeconds() + " s after SIGKILL");
-            }
-            LockSupport.parkNanos(1_000_000);
+        Optional<WatchedProcess> jvm = WatchedProcess.of(pid);
+        jvm.ifPresent(WatchedProcess::kill);
+        // after the kill the JVM stays a zombie until whatever adopted it reaps it: that counts as gone
+        if (jvm.isPresent() && !jvm.get().awaitExit(COMMAND_TIMEOUT)) {
+            throw new IllegalStateException("the platform (pid " + pid + ") still runs " + COMMAND_TIMEOUT.toSeconds() + " s after SIGKILL");
         }
     }
 
@@ -125,44 +121,17 @@ final class Platform {
         return text.isEmpty() ? -1 : Long.parseLong(text);
     }
 
-    /**
-     * Whether the process runs: a zombie does not, as for {@code bin/start}; after a kill the JVM stays one
-     * until whatever adopted it gets round to reaping it.
-     */
-    private static boolean isAlive(long pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        } catch (IOException e) {
-            return false;
-        }
-        int end = stat.lastIndexOf(')');
-        return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) != 'Z';
-    }
-
     private String bin(String name) {
         return home.resolve("bin").resolve(name).toString();
     }
 
-    private static Result run(String... argv) {
+    private Result run(String... argv) {
         return launch(List.of(argv)).await();
     }
 
-    private static Running launch(List<String> argv) {
-        try {
-            return new Running(new ProcessBuilder(argv).redirectErrorStream(true)
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + argv, e);
-        }
-    }
-
-    private static String read(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private Running launch(List<String> argv) {
+        HostCommand command = HostCommand.of(COMMAND_TIMEOUT, argv);
+        return new Running(host.start(command), command.display());
     }
 
     private static String readOrEmpty(Path file) {

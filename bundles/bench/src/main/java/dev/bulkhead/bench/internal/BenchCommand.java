@@ -3,8 +3,6 @@ package dev.bulkhead.bench.internal;
 import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
 import static dev.bulkhead.bench.internal.BenchFigures.ratio;
-import static dev.bulkhead.bench.internal.BenchHost.exec;
-import static dev.bulkhead.bench.internal.BenchHost.writeBusyboxBundle;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,6 +29,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.template.TemplateStore;
 
@@ -47,10 +46,12 @@ public final class BenchCommand {
     private final QubeAdmin admin;
     private final CommandProcessor shell;
     private final TemplateStore templates;
+    private final BenchHost host;
 
     @Activate
     public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell,
-            @Reference TemplateStore templates) {
+            @Reference TemplateStore templates, @Reference HostCommands hostCommands) {
+        this.host = new BenchHost(hostCommands);
         this.context = context;
         this.admin = admin;
         this.shell = shell;
@@ -90,13 +91,13 @@ public final class BenchCommand {
 
         new ListingBench(admin, shell, context).measure(qubes, rounds, out);
 
-        new DisposableBench(admin, templates).measure(out.putObject("disposable_ms"), rounds, template);
+        new DisposableBench(admin, templates, host).measure(out.putObject("disposable_ms"), rounds, template);
 
-        new DeadNetvmBench(admin, Path.of(context.getProperty("bulkhead.data")))
+        new DeadNetvmBench(admin, Path.of(context.getProperty("bulkhead.data")), host)
                 .measure(out.putObject("dead_netvm_links_down_ms"), Math.min(rounds, 10));
 
         if (!outside.isEmpty()) {
-            new NetworkBench(admin, shell).measure(out.putObject("network"), outside);
+            new NetworkBench(admin, shell, host).measure(out.putObject("network"), outside);
         }
 
         if (!roleJar.isEmpty()) {
@@ -113,21 +114,21 @@ public final class BenchCommand {
     }
 
     /** The floor: {@code ip netns add} plus {@code runc run -d} of a busybox container joined to it. */
-    private static List<Long> bareRuncStarts(int rounds) throws IOException, InterruptedException {
+    private List<Long> bareRuncStarts(int rounds) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("bulkhead-bench-floor");
         try {
             String ns = "bhbench-" + ProcessHandle.current().pid();
-            writeBusyboxBundle(dir, ns, List.of("/bin/busybox", "sleep", "1000000"));
+            host.writeBusyboxBundle(dir, ns, List.of("/bin/busybox", "sleep", "1000000"));
             String root = dir.resolve("state").toString();
             List<Long> times = new ArrayList<>();
             for (int i = 0; i < rounds; i++) {
                 String id = "floor" + i;
                 long t0 = System.nanoTime();
-                exec(dir, "ip", "netns", "add", ns);
-                exec(dir.resolve("bundle"), "runc", "--root", root, "run", "-d", id);
+                host.exec(dir, "ip", "netns", "add", ns);
+                host.exec(dir.resolve("bundle"), "runc", "--root", root, "run", "-d", id);
                 times.add(System.nanoTime() - t0);
-                exec(dir, "runc", "--root", root, "delete", "--force", id);
-                exec(dir, "ip", "netns", "del", ns);
+                host.exec(dir, "runc", "--root", root, "delete", "--force", id);
+                host.exec(dir, "ip", "netns", "del", ns);
             }
             return times;
         } finally {

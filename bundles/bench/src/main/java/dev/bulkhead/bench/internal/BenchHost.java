@@ -1,6 +1,5 @@
 package dev.bulkhead.bench.internal;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,7 +11,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
@@ -21,57 +19,114 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.json.JsonMappers;
 
-/** The host programs, shell sessions and runc bundles the bench's figures and floors are made of. */
+/**
+ * The host programs, shell sessions and runc bundles the bench's figures and floors are made of; host
+ * programs run through the platform's {@link HostCommands}.
+ */
 final class BenchHost {
-    private BenchHost() {
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+    private static final Duration SINK_START = Duration.ofSeconds(10);
+    /** exec: the shell becomes the server, so stopping the process stops the server. */
+    private static final String SINK = "exec busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
+    static final String PAIR_A = "192.0.2.1";
+    static final String PAIR_B = "192.0.2.2";
+
+    private final HostCommands host;
+
+    BenchHost(HostCommands host) {
+        this.host = host;
     }
 
-    /** Output goes to a file, not a pipe: a detached container keeps runc's stdout open for its lifetime. */
-    static void exec(Path dir, String... command) throws IOException, InterruptedException {
+    /** A command's standard output, stripped; fails unless it exits with 0. */
+    String output(String stdin, String... command) {
+        HostCommand c = HostCommand.of(LIMIT, command);
+        return host.runOrThrow(stdin == null ? c : c.withStdin(stdin.getBytes(StandardCharsets.UTF_8))).stdoutText().strip();
+    }
+
+    /**
+     * Runs a command in a directory and fails unless it exits with 0. Its output goes to a file, not a pipe:
+     * a detached container keeps runc's stdout open for its lifetime.
+     */
+    void exec(Path dir, String... command) throws IOException {
         Path output = Files.createTempFile("bulkhead-bench", ".out");
         try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                    .redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            if (!p.waitFor(Duration.ofSeconds(30).toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new AdminException(String.join(" ", command) + " failed: " + Files.readString(output).trim());
+            HostCommand c = HostCommand.of(LIMIT, command).withDirectory(dir).withOutputTo(output);
+            if (!host.run(c).succeeded()) {
+                throw new AdminException(c.display() + " failed: " + Files.readString(output).trim());
             }
         } finally {
             Files.deleteIfExists(output);
         }
     }
 
-    /** A command's standard output, stripped; fails unless it exits with 0. */
-    static String output(String stdin, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try (OutputStream in = p.getOutputStream()) {
-            if (stdin != null) {
-                in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new AdminException(String.join(" ", command) + " failed");
-        }
-        return out;
+    /** Runs a clean-up command whose failure (the thing is gone already) changes nothing. */
+    void quietly(String... command) {
+        host.run(HostCommand.of(LIMIT, command));
     }
 
-    /** Waits until the sink in the namespace listens: a stream sent before would be refused. */
-    static void awaitSink(String netns) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    /** Starts a command inside a namespace that runs until stopped; its output is dropped past a small cap. */
+    HostCommands.Started startIn(String netns, String... command) {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        argv.addAll(List.of(command));
+        return host.start(HostCommand.of(LIMIT, argv).withOutputCap(64 * 1024));
+    }
+
+    /**
+     * Two new namespaces joined by a bare veth pair, {@code veth0} at each end, {@value #PAIR_A} in the first and
+     * {@value #PAIR_B} in the second, both up.
+     */
+    void vethPair(String a, String b) throws IOException {
+        Path root = Path.of("/");
+        exec(root, "ip", "netns", "add", a);
+        exec(root, "ip", "netns", "add", b);
+        try {
+            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
+            exec(root, "ip", "-n", a, "address", "add", PAIR_A + "/24", "dev", "veth0");
+            exec(root, "ip", "-n", b, "address", "add", PAIR_B + "/24", "dev", "veth0");
+            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
+            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
+        } catch (IOException | RuntimeException e) {
+            quietly("ip", "netns", "del", a);
+            quietly("ip", "netns", "del", b);
+            throw e;
+        }
+    }
+
+    void deleteNamespaces(String... names) throws IOException {
+        for (String name : names) {
+            exec(Path.of("/"), "ip", "netns", "del", name);
+        }
+    }
+
+    /** Starts a sink that swallows streams to port 5001 in the namespace, and waits until it listens. */
+    HostCommands.Started startSink(String netns) throws InterruptedException {
+        HostCommands.Started sink = startIn(netns, "sh", "-c", SINK);
+        long deadline = System.nanoTime() + SINK_START.toNanos();
         while (output(null, "ip", "netns", "exec", netns, "ss", "-Hltn", "sport = :5001").isEmpty()) {
             if (System.nanoTime() > deadline) {
-                throw new AdminException("the sink in " + netns + " did not listen on port 5001 within 10 s");
+                sink.stop();
+                throw new AdminException("the sink in " + netns + " did not listen on port 5001 within " + SINK_START.toSeconds() + " s");
             }
             Thread.sleep(20);
         }
+        return sink;
+    }
+
+    /** How long a stream of this many MiB from the namespace to a sink at the address takes, after one to warm up. */
+    long timedStream(String netns, String address, int mib) throws IOException {
+        String stream = "dd if=/dev/zero bs=1048576 count=" + mib + " 2>/dev/null | busybox nc " + address + " 5001";
+        exec(Path.of("/"), "ip", "netns", "exec", netns, "sh", "-c", stream);
+        long t0 = System.nanoTime();
+        exec(Path.of("/"), "ip", "netns", "exec", netns, "sh", "-c", stream);
+        return System.nanoTime() - t0;
     }
 
     /** A runc bundle of a busybox root in {@code dir/bundle} that runs {@code args} in the named network namespace. */
-    static void writeBusyboxBundle(Path dir, String ns, List<String> args) throws IOException, InterruptedException {
+    void writeBusyboxBundle(Path dir, String ns, List<String> args) throws IOException {
         Path rootfs = Files.createDirectories(dir.resolve("bundle/rootfs/bin"));
         Files.copy(Path.of("/bin/busybox"), rootfs.resolve("busybox"), StandardCopyOption.COPY_ATTRIBUTES);
         exec(dir.resolve("bundle"), "runc", "spec");
@@ -90,8 +145,8 @@ final class BenchHost {
     }
 
     /** A wireguard-go interface in a namespace with one peer, addressed and up. */
-    static void wireGuard(String netns, String name, String privateKey, Path dir, int port, String peer, String peerAllowed,
-            String peerEndpoint, String address) throws IOException, InterruptedException {
+    void wireGuard(String netns, String name, String privateKey, Path dir, int port, String peer, String peerAllowed,
+            String peerEndpoint, String address) throws IOException {
         Path root = Path.of("/");
         Path key = dir.resolve(name + ".key");
         Files.writeString(key, privateKey + "\n");

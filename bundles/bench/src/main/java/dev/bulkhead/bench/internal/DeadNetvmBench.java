@@ -40,9 +40,11 @@ final class DeadNetvmBench {
 
     private final QubeAdmin admin;
     private final Path runcRoot;
+    private final BenchHost host;
 
-    DeadNetvmBench(QubeAdmin admin, Path dataDirectory) {
+    DeadNetvmBench(QubeAdmin admin, Path dataDirectory, BenchHost host) {
         this.admin = admin;
+        this.host = host;
         this.runcRoot = dataDirectory.resolve("lite").resolve("runc");
     }
 
@@ -92,13 +94,14 @@ final class DeadNetvmBench {
             }
             return times;
         } finally {
-            new ProcessBuilder("ip", "netns", "del", a).start().waitFor();
-            new ProcessBuilder("ip", "netns", "del", b).start().waitFor();
+            host.quietly("ip", "netns", "del", a);
+            host.quietly("ip", "netns", "del", b);
         }
     }
 
     /** Watches the interface in the namespace, does the deed, and times it to the interface reported down or gone. */
-    private static long timeToLinkDown(String netns, String device, Deed deed) throws IOException, InterruptedException {
+    private long timeToLinkDown(String netns, String device, Deed deed) throws IOException, InterruptedException {
+        // a plain process, not a HostCommands one: its lines are read as they come
         Process monitor = new ProcessBuilder("ip", "-n", netns, "-o", "monitor", "link").redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -173,18 +176,11 @@ final class DeadNetvmBench {
         }
     }
 
-    private static void run(String... command) throws IOException, InterruptedException {
-        output(command);
+    private void run(String... command) {
+        host.output(null, command);
     }
 
-    private static String output(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(LIMIT.toSeconds(), TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new AdminException(String.join(" ", command) + " failed: " + text.strip());
-        }
-        return text;
+    private String output(String... command) {
+        return host.output(null, command);
     }
 }

@@ -3,8 +3,6 @@ package dev.bulkhead.bench.internal;
 import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
 import static dev.bulkhead.bench.internal.BenchFigures.ratio;
-import static dev.bulkhead.bench.internal.BenchHost.exec;
-import static dev.bulkhead.bench.internal.BenchHost.writeBusyboxBundle;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,10 +31,12 @@ import dev.bulkhead.api.template.TemplateStore;
 final class DisposableBench {
     private final QubeAdmin admin;
     private final TemplateStore templates;
+    private final BenchHost host;
 
-    DisposableBench(QubeAdmin admin, TemplateStore templates) {
+    DisposableBench(QubeAdmin admin, TemplateStore templates, BenchHost host) {
         this.admin = admin;
         this.templates = templates;
+        this.host = host;
     }
 
     void measure(ObjectNode figures, int rounds, String templateFile) throws Exception {
@@ -113,14 +113,14 @@ final class DisposableBench {
         Path dir = Files.createTempDirectory("bulkhead-bench-disposable-floor");
         try {
             String ns = "bhbench-d-" + ProcessHandle.current().pid();
-            writeBusyboxBundle(dir, ns, List.of("/bin/busybox", "true"));
+            host.writeBusyboxBundle(dir, ns, List.of("/bin/busybox", "true"));
             String state = dir.resolve("state").toString();
             List<Long> times = new ArrayList<>();
             for (int i = 0; i <= rounds; i++) {
                 long t0 = System.nanoTime();
-                exec(dir, "ip", "netns", "add", ns);
-                exec(dir.resolve("bundle"), "runc", "--root", state, "run", "floor" + i);
-                exec(dir, "ip", "netns", "del", ns);
+                host.exec(dir, "ip", "netns", "add", ns);
+                host.exec(dir.resolve("bundle"), "runc", "--root", state, "run", "floor" + i);
+                host.exec(dir, "ip", "netns", "del", ns);
                 if (i > 0) {
                     times.add(System.nanoTime() - t0);
                 }

@@ -3,10 +3,6 @@ package dev.bulkhead.bench.internal;
 import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
 import static dev.bulkhead.bench.internal.BenchFigures.ratio;
-import static dev.bulkhead.bench.internal.BenchHost.awaitSink;
-import static dev.bulkhead.bench.internal.BenchHost.exec;
-import static dev.bulkhead.bench.internal.BenchHost.output;
-import static dev.bulkhead.bench.internal.BenchHost.wireGuard;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +23,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.host.HostCommands;
 
 /**
  * Forwarded TCP throughput AppVM → sys-firewall → sys-net → outside against a bare veth pair
@@ -36,18 +33,18 @@ import dev.bulkhead.api.QubeSpec;
 final class NetworkBench {
     private static final String PREFIX = BenchCommand.PREFIX;
     private static final String UPLINK_GATEWAY = "198.51.100.1";
-    /** exec: the shell becomes the server, so stopping the process stops the server. */
-    private static final String SINK = "exec busybox nc -ll -p 5001 -e /bin/busybox sh -c 'cat >/dev/null'";
     private static final int STREAM_MIB = 512;
     private static final int VPN_STREAM_MIB = 256;
     private static final String VPN_SERVER = "10.201.0.1";
 
     private final QubeAdmin admin;
     private final CommandProcessor shell;
+    private final BenchHost host;
 
-    NetworkBench(QubeAdmin admin, CommandProcessor shell) {
+    NetworkBench(QubeAdmin admin, CommandProcessor shell, BenchHost host) {
         this.admin = admin;
         this.shell = shell;
+        this.host = host;
     }
 
     void measure(ObjectNode out, String outside) throws Exception {
@@ -57,15 +54,13 @@ final class NetworkBench {
         admin.create(new QubeSpec(PREFIX + "fw", QubeClass.AppVM, Label.GREEN, Map.of("provides_network", "True", "netvm", PREFIX + "net")));
         admin.setFeature(PREFIX + "fw", "role", "firewall");
         admin.create(new QubeSpec(PREFIX + "app", QubeClass.AppVM, Label.BLUE, Map.of("netvm", PREFIX + "fw")));
-        Process sink = null;
+        HostCommands.Started sink = null;
         try {
             admin.start(PREFIX + "net");
-            exec(Path.of("/"), "ip", "-n", outside, "address", "add", UPLINK_GATEWAY + "/24", "dev", "bhbenchup0");
-            exec(Path.of("/"), "ip", "-n", outside, "link", "set", "bhbenchup0", "up");
+            host.exec(Path.of("/"), "ip", "-n", outside, "address", "add", UPLINK_GATEWAY + "/24", "dev", "bhbenchup0");
+            host.exec(Path.of("/"), "ip", "-n", outside, "link", "set", "bhbenchup0", "up");
             admin.start(PREFIX + "app");
-            sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(outside);
+            sink = host.startSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | nc " + UPLINK_GATEWAY + " 5001";
             admin.run(PREFIX + "app", List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -99,7 +94,7 @@ final class NetworkBench {
             vpnThroughput(out.putObject("vpn_throughput_mbit_s"), outside);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
             for (String q : List.of(PREFIX + "app", PREFIX + "fw", PREFIX + "net")) {
                 if (admin.get(q).state().isActive()) {
@@ -123,20 +118,18 @@ final class NetworkBench {
         admin.setFeature(vpn, "role", "vpn");
         admin.create(new QubeSpec(app, QubeClass.AppVM, Label.BLUE, Map.of("netvm", vpn)));
         Path dir = Files.createTempDirectory("bulkhead-bench-vpn");
-        Process sink = null;
+        HostCommands.Started sink = null;
         try {
-            String clientKey = output(null, "wg", "genkey");
-            String serverKey = output(null, "wg", "genkey");
-            wireGuard(outside, serverInterface, serverKey, dir, 51820, output(clientKey + "\n", "wg", "pubkey"), "10.201.0.2/32", null,
-                    VPN_SERVER + "/24");
+            String clientKey = host.output(null, "wg", "genkey");
+            String serverKey = host.output(null, "wg", "genkey");
+            host.wireGuard(outside, serverInterface, serverKey, dir, 51820, host.output(clientKey + "\n", "wg", "pubkey"), "10.201.0.2/32",
+                    null, VPN_SERVER + "/24");
             Path config = dir.resolve("bench-vpn.conf");
             Files.writeString(config, "[Interface]\nPrivateKey = " + clientKey + "\nAddress = 10.201.0.2/32\n[Peer]\nPublicKey = "
-                    + output(serverKey + "\n", "wg", "pubkey") + "\nAllowedIPs = 0.0.0.0/0\nEndpoint = " + UPLINK_GATEWAY + ":51820\n");
+                    + host.output(serverKey + "\n", "wg", "pubkey") + "\nAllowedIPs = 0.0.0.0/0\nEndpoint = " + UPLINK_GATEWAY + ":51820\n");
             BenchHost.shellCommand(shell, "qvm:vpn import " + vpn + " " + config);
             admin.start(app);
-            sink = new ProcessBuilder("ip", "netns", "exec", outside, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(outside);
+            sink = host.startSink(outside);
             String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | nc " + VPN_SERVER + " 5001";
             admin.run(app, List.of("sh", "-c", stream), new byte[0], Duration.ofMinutes(2));
             long t0 = System.nanoTime();
@@ -151,10 +144,10 @@ final class NetworkBench {
             out.put("ratio", Math.round(100.0 * floor / chain) / 100.0);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
             // wireguard-go ends with its interface
-            new ProcessBuilder("ip", "-n", outside, "link", "del", serverInterface).start().waitFor();
+            host.quietly("ip", "-n", outside, "link", "del", serverInterface);
             for (String q : List.of(app, vpn)) {
                 if (admin.get(q).state().isActive()) {
                     admin.kill(q);
@@ -168,74 +161,48 @@ final class NetworkBench {
     }
 
     /** The same stream through wireguard-go between two namespaces joined by a bare veth pair. */
-    private static long bareWireGuardStream(Path dir) throws IOException, InterruptedException {
+    private long bareWireGuardStream(Path dir) throws IOException, InterruptedException {
         long pid = ProcessHandle.current().pid();
         String a = "bhbench-wa-" + pid;
         String b = "bhbench-wb-" + pid;
         String wgA = "bhbwga" + pid % 100000;
         String wgB = "bhbwgb" + pid % 100000;
-        Path root = Path.of("/");
-        exec(root, "ip", "netns", "add", a);
-        exec(root, "ip", "netns", "add", b);
-        Process sink = null;
+        host.vethPair(a, b);
+        HostCommands.Started sink = null;
         try {
-            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
-            exec(root, "ip", "-n", a, "address", "add", "192.0.2.1/24", "dev", "veth0");
-            exec(root, "ip", "-n", b, "address", "add", "192.0.2.2/24", "dev", "veth0");
-            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
-            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
-            String keyA = output(null, "wg", "genkey");
-            String keyB = output(null, "wg", "genkey");
-            wireGuard(a, wgA, keyA, dir, 51820, output(keyB + "\n", "wg", "pubkey"), "10.202.0.2/32", "192.0.2.2:51820", "10.202.0.1/24");
-            wireGuard(b, wgB, keyB, dir, 51820, output(keyA + "\n", "wg", "pubkey"), "10.202.0.1/32", "192.0.2.1:51820", "10.202.0.2/24");
-            sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(b);
-            String stream = "dd if=/dev/zero bs=1048576 count=" + VPN_STREAM_MIB + " 2>/dev/null | busybox nc 10.202.0.2 5001";
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            long t0 = System.nanoTime();
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            return System.nanoTime() - t0;
+            String keyA = host.output(null, "wg", "genkey");
+            String keyB = host.output(null, "wg", "genkey");
+            host.wireGuard(a, wgA, keyA, dir, 51820, host.output(keyB + "\n", "wg", "pubkey"), "10.202.0.2/32", BenchHost.PAIR_B + ":51820",
+                    "10.202.0.1/24");
+            host.wireGuard(b, wgB, keyB, dir, 51820, host.output(keyA + "\n", "wg", "pubkey"), "10.202.0.1/32", BenchHost.PAIR_A + ":51820",
+                    "10.202.0.2/24");
+            sink = host.startSink(b);
+            return host.timedStream(a, "10.202.0.2", VPN_STREAM_MIB);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
             // wireguard-go ends with its interface; while it runs, it would keep its namespace alive
-            new ProcessBuilder("ip", "-n", a, "link", "del", wgA).start().waitFor();
-            new ProcessBuilder("ip", "-n", b, "link", "del", wgB).start().waitFor();
-            exec(root, "ip", "netns", "del", a);
-            exec(root, "ip", "netns", "del", b);
+            host.quietly("ip", "-n", a, "link", "del", wgA);
+            host.quietly("ip", "-n", b, "link", "del", wgB);
+            host.deleteNamespaces(a, b);
         }
     }
 
     /** The same stream between two namespaces joined by a bare veth pair. */
-    private static long bareVethStream() throws IOException, InterruptedException {
+    private long bareVethStream() throws IOException, InterruptedException {
         String a = "bhbench-a-" + ProcessHandle.current().pid();
         String b = "bhbench-b-" + ProcessHandle.current().pid();
-        Path root = Path.of("/");
-        exec(root, "ip", "netns", "add", a);
-        exec(root, "ip", "netns", "add", b);
-        Process sink = null;
+        host.vethPair(a, b);
+        HostCommands.Started sink = null;
         try {
-            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
-            exec(root, "ip", "-n", a, "address", "add", "192.0.2.1/24", "dev", "veth0");
-            exec(root, "ip", "-n", b, "address", "add", "192.0.2.2/24", "dev", "veth0");
-            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
-            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
-            sink = new ProcessBuilder("ip", "netns", "exec", b, "sh", "-c", SINK).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            awaitSink(b);
-            String stream = "dd if=/dev/zero bs=1048576 count=" + STREAM_MIB + " 2>/dev/null | busybox nc 192.0.2.2 5001";
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            long t0 = System.nanoTime();
-            exec(root, "ip", "netns", "exec", a, "sh", "-c", stream);
-            return System.nanoTime() - t0;
+            sink = host.startSink(b);
+            return host.timedStream(a, BenchHost.PAIR_B, STREAM_MIB);
         } finally {
             if (sink != null) {
-                sink.destroyForcibly();
+                sink.stop();
             }
-            exec(root, "ip", "netns", "del", a);
-            exec(root, "ip", "netns", "del", b);
+            host.deleteNamespaces(a, b);
         }
     }
 

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -14,6 +14,9 @@ import java.time.Duration;
 import java.util.List;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
 
 /**
  * The minimal root a qube gets when its spec has no root volume: the host's static busybox with its
@@ -55,10 +58,10 @@ final class BuiltinRootfs {
     private final String busybox;
     /** Host tools copied into the root at their host paths when the host has them. */
     private final List<String> networkTools;
-    private final CommandExecutor executor;
+    private final HostCommands executor;
     private final Duration commandTimeout;
 
-    BuiltinRootfs(Path target, String busybox, List<String> networkTools, CommandExecutor executor, Duration commandTimeout) {
+    BuiltinRootfs(Path target, String busybox, List<String> networkTools, HostCommands executor, Duration commandTimeout) {
         this.target = target;
         this.busybox = busybox;
         this.networkTools = networkTools;
@@ -121,7 +124,7 @@ final class BuiltinRootfs {
     private void copyWithLibraries(Path binary, Path root, Path destination) throws IOException {
         Files.createDirectories(destination.getParent());
         Files.copy(binary.toRealPath(), destination, StandardCopyOption.COPY_ATTRIBUTES);
-        CommandResult ldd = executor.runOrThrow(Command.of(commandTimeout, List.of("ldd", binary.toString())));
+        HostCommandResult ldd = executor.runOrThrow(HostCommand.of(commandTimeout, List.of("ldd", binary.toString())));
         for (String line : ldd.stdoutText().lines().toList()) {
             String library = libraryPath(line);
             if (library == null) {
@@ -148,8 +151,8 @@ final class BuiltinRootfs {
     }
 
     private List<String> applets() {
-        Command list = Command.of(commandTimeout, List.of(busybox, "--list"));
-        CommandResult result = executor.runOrThrow(list);
+        HostCommand list = HostCommand.of(commandTimeout, List.of(busybox, "--list"));
+        HostCommandResult result = executor.runOrThrow(list);
         List<String> applets = result.stdoutText().lines().map(String::strip).filter(a -> !a.isEmpty()).toList();
         for (String applet : applets) {
             if (applet.contains("/") || applet.startsWith(".")) {

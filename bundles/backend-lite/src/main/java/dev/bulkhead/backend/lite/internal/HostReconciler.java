@@ -10,11 +10,16 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.Leftover;
 
 /**
@@ -35,22 +40,20 @@ final class HostReconciler {
     private final RuncRuntime runc;
     private final NetnsManager netns;
     private final CgroupDirectories cgroups;
-    private final HostProcesses processes;
     private final MountTable mounts;
     private final LiteVolumes volumes;
-    private final CommandExecutor executor;
+    private final HostCommands executor;
     private final HostPaths host;
     private final Duration timeout;
 
     HostReconciler(InstanceLayout layout, Path dataDirectory, RuncRuntime runc, NetnsManager netns, CgroupDirectories cgroups,
-            HostProcesses processes, MountTable mounts, LiteVolumes volumes, CommandExecutor executor, HostPaths host,
+            MountTable mounts, LiteVolumes volumes, HostCommands executor, HostPaths host,
             Duration timeout) {
         this.layout = layout;
         this.dataDirectory = dataDirectory.toAbsolutePath().normalize();
         this.runc = runc;
         this.netns = netns;
         this.cgroups = cgroups;
-        this.processes = processes;
         this.mounts = mounts;
         this.volumes = volumes;
         this.executor = executor;
@@ -154,8 +157,8 @@ final class HostReconciler {
                 case CONTAINER -> runc.delete(f.item());
                 case NETNS -> netns.delete(f.item());
                 case LINK -> removeLink(f.item());
-                case MOUNT -> executor.runOrThrow(Command.of(timeout, List.of("umount", f.item())));
-                case LOOP -> executor.runOrThrow(Command.of(timeout, List.of("losetup", "--detach", f.item())));
+                case MOUNT -> executor.runOrThrow(HostCommand.of(timeout, List.of("umount", f.item())));
+                case LOOP -> executor.runOrThrow(HostCommand.of(timeout, List.of("losetup", "--detach", f.item())));
                 case CGROUP -> cgroups.remove(f.item());
             }
             return Leftover.removed(f.kind().label, f.item(), r.reason());
@@ -171,9 +174,9 @@ final class HostReconciler {
     private void removeLink(String item) {
         int separator = item.indexOf(NETNS_LINK);
         if (separator < 0) {
-            executor.runOrThrow(Command.of(timeout, List.of("ip", "link", "delete", item)));
+            executor.runOrThrow(HostCommand.of(timeout, List.of("ip", "link", "delete", item)));
         } else if (netns.exists(item.substring(0, separator))) {
-            executor.runOrThrow(Command.of(timeout, List.of("ip", "-n", item.substring(0, separator), "link", "delete",
+            executor.runOrThrow(HostCommand.of(timeout, List.of("ip", "-n", item.substring(0, separator), "link", "delete",
                     item.substring(separator + NETNS_LINK.length()))));
         }
     }
@@ -195,12 +198,14 @@ final class HostReconciler {
     }
 
     private void killProcess(long pid) {
-        CommandResult result = executor.run(Command.of(timeout, List.of("kill", "-KILL", Long.toString(pid))));
+        // watched from before the kill: once it is gone its pid may be another process's
+        Optional<WatchedProcess> watched = WatchedProcess.of(pid);
+        HostCommandResult result = executor.run(HostCommand.of(timeout, List.of("kill", "-KILL", Long.toString(pid))));
         // One that ended by itself meanwhile is gone as well.
         if (!result.succeeded() && !result.stderrLine().contains("No such process")) {
             throw new AdminException("cannot kill process " + pid + ": " + result.stderrLine());
         }
-        if (!processes.awaitExit(pid, timeout)) {
+        if (watched.isPresent() && !watched.get().awaitExit(timeout)) {
             throw new AdminException("process " + pid + " did not end within " + timeout.toSeconds() + " s of SIGKILL");
         }
     }
@@ -242,18 +247,18 @@ final class HostReconciler {
 
     /** The interfaces of the host's network namespace, by name. */
     private Set<String> hostLinks() {
-        return linkNames(executor.runOrThrow(Command.of(timeout, List.of("ip", "-o", "link", "show"))));
+        return linkNames(executor.runOrThrow(HostCommand.of(timeout, List.of("ip", "-o", "link", "show"))));
     }
 
     /** The interfaces in a namespace but its loopback; none when it cannot be read (a namespace file without a namespace). */
     private Set<String> linksIn(String namespace) {
-        CommandResult result = executor.run(Command.of(timeout, List.of("ip", "-n", namespace, "-o", "link", "show")));
+        HostCommandResult result = executor.run(HostCommand.of(timeout, List.of("ip", "-n", namespace, "-o", "link", "show")));
         Set<String> names = result.succeeded() ? linkNames(result) : new TreeSet<>();
         names.remove("lo");
         return names;
     }
 
-    private static Set<String> linkNames(CommandResult result) {
+    private static Set<String> linkNames(HostCommandResult result) {
         Set<String> names = new TreeSet<>();
         for (String line : result.stdoutText().lines().toList()) {
             // "7: name@peer: <FLAGS> ..."

@@ -1,16 +1,18 @@
 package dev.bulkhead.backend.lite.internal;
 
-import java.io.File;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommands;
 
 /**
  * Tells of a container init's death as it happens, rather than at the next poll. The JVM cannot
@@ -24,6 +26,7 @@ final class InitWatch {
     private static final System.Logger LOG = System.getLogger(InitWatch.class.getName());
     /** Exit status of the helper when the init has ended (or was gone before the watch began). */
     private static final int DIED = 0;
+    private static final Path DEV_NULL = Path.of("/dev/null");
     private static final String HELPER = String.join("\n",
             "my $fd = syscall(434, $ARGV[0] + 0, 0);", // pidfd_open: 434 on every architecture
             "if ($fd < 0) { exit($!{ESRCH} ? 0 : 2); }",
@@ -31,10 +34,14 @@ final class InitWatch {
             "select($r, undef, undef, undef);",
             "exit(vec($r, $fd, 1) ? 0 : 3);");
 
+    /** A helper is never awaited: it ends by the init's death, by a stop, or with the platform. */
+    private static final Duration NEVER_AWAITED = Duration.ZERO;
+
     private final Path proc;
     private final String perl;
+    private final HostCommands host;
     private final Consumer<String> onDeath;
-    private final Map<String, Process> helpers = new ConcurrentHashMap<>();
+    private final Map<String, HostCommands.Started> helpers = new ConcurrentHashMap<>();
     /** Deaths are handled one at a time, off the JVM's process reaper thread. */
     private final ExecutorService deaths = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "bulkhead-lite-deaths");
@@ -47,9 +54,10 @@ final class InitWatch {
      * @param proc    the host's procfs, where a process that is gone has no entry
      * @param onDeath told the name of each watched domain whose init ended while it was watched
      */
-    InitWatch(Path proc, String perl, Consumer<String> onDeath) {
+    InitWatch(Path proc, String perl, HostCommands host, Consumer<String> onDeath) {
         this.proc = proc;
         this.perl = perl;
+        this.host = host;
         this.onDeath = onDeath;
     }
 
@@ -63,13 +71,11 @@ final class InitWatch {
             deaths.execute(() -> onDeath.accept(domain));
             return;
         }
-        Process helper;
+        HostCommands.Started helper;
         try {
-            helper = new ProcessBuilder(List.of(perl, "-e", HELPER, Long.toString(pid)))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.to(new File("/dev/null")))
-                    .start();
-        } catch (IOException e) {
+            helper = host.start(HostCommand.of(NEVER_AWAITED, perl, "-e", HELPER, Long.toString(pid)).withStdinHeldOpen()
+                    .withOutputTo(DEV_NULL));
+        } catch (AdminException e) {
             if (!warned) {
                 warned = true;
                 LOG.log(Level.WARNING, "cannot watch container inits (" + e.getMessage() + "); their deaths are noticed"
@@ -77,13 +83,13 @@ final class InitWatch {
             }
             return;
         }
-        Process earlier = helpers.put(domain, helper);
+        HostCommands.Started earlier = helpers.put(domain, helper);
         if (earlier != null) {
-            earlier.destroy();
+            earlier.stop();
         }
         helper.onExit().thenAcceptAsync(ended -> {
             // a watch that was stopped or replaced meanwhile speaks for no death
-            if (helpers.remove(domain, ended) && ended.exitValue() == DIED) {
+            if (helpers.remove(domain, helper) && ended.exitStatus() == DIED) {
                 onDeath.accept(domain);
             }
         }, deaths);
@@ -95,9 +101,9 @@ final class InitWatch {
 
     /** Stops watching the domain: its init's end from now on is expected. */
     void forget(String domain) {
-        Process helper = helpers.remove(domain);
+        HostCommands.Started helper = helpers.remove(domain);
         if (helper != null) {
-            helper.destroy();
+            helper.stop();
         }
     }
 

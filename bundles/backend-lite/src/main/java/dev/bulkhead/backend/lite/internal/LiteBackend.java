@@ -24,6 +24,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -37,6 +38,10 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -81,7 +86,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         @AttributeDefinition(name = "busybox", description = "The static busybox the built-in root is made from.")
         String busyboxPath() default "/bin/busybox";
 
-        @AttributeDefinition(name = "Command timeout (s)",
+        @AttributeDefinition(name = "HostCommand timeout (s)",
                 description = "How long a host command (runc, ip) may run before it is killed and the operation fails.",
                 min = "1")
         int commandTimeoutSeconds() default 30;
@@ -111,7 +116,6 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private final RuncRuntime runc;
     private final NetnsManager netns;
     private final CgroupDirectories cgroups;
-    private final HostProcesses processes;
     private final OciConfig oci;
     private final BuiltinRootfs builtinRoot;
     private final LiteVolumes volumes;
@@ -128,28 +132,27 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private final ReadWriteLock cgroupParent = new ReentrantReadWriteLock();
 
     @Activate
-    public LiteBackend(BundleContext context, Config config) {
-        this(dataDirectory(context.getProperty(DATA_PROPERTY)), LiteSettings.of(config), new ProcessCommandExecutor(),
+    public LiteBackend(BundleContext context, Config config, @Reference HostCommands host) {
+        this(dataDirectory(context.getProperty(DATA_PROPERTY)), LiteSettings.of(config), host,
                 HostPaths.system());
     }
 
-    LiteBackend(Path dataDirectory, LiteSettings settings, CommandExecutor executor, HostPaths host) {
+    LiteBackend(Path dataDirectory, LiteSettings settings, HostCommands executor, HostPaths host) {
         ObjectMapper json = JsonMappers.create();
         this.layout = new InstanceLayout(dataDirectory);
         this.settings = settings;
         this.runc = new RuncRuntime(executor, json, settings.runc(), layout.runcRoot(), settings.commandTimeout());
         this.netns = new NetnsManager(executor, host.netnsDirectory(), settings.commandTimeout());
         this.cgroups = new CgroupDirectories(host.cgroupRoot());
-        this.processes = new HostProcesses(host.proc());
         this.oci = new OciConfig(json);
         this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
         MountTable mounts = new MountTable(host.proc());
         this.volumes = new LiteVolumes(executor, mounts, host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
-        this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, processes, mounts, volumes, executor, host,
+        this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, mounts, volumes, executor, host,
                 settings.commandTimeout());
-        this.inits = new InitWatch(host.proc(), "perl", this::initDied);
+        this.inits = new InitWatch(host.proc(), "perl", executor, this::initDied);
     }
 
     @Deactivate
@@ -266,7 +269,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
                 }
                 // A created container has not started its init yet: the forced delete below ends it.
                 if (!status.equals(CREATED) && signalled(name, "TERM")) {
-                    processes.awaitExit(container.pid(), grace);
+                    WatchedProcess.awaitExitOf(container.pid(), grace);
                 }
             }
             removeRuntime(name);
@@ -281,7 +284,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
             // runc's forced delete of a running container polls for its end only every 100 ms
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
             if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
-                processes.awaitExit(state.get().pid(), settings.commandTimeout());
+                WatchedProcess.awaitExitOf(state.get().pid(), settings.commandTimeout());
             }
             removeRuntime(name);
         }
@@ -323,7 +326,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         requireRunning(name);
         Path pidFile = layout.domainDirectory(name).resolve("exec-" + UUID.randomUUID() + ".pid");
         try {
-            CommandResult result = runc.exec(name, command, stdin, timeout, pidFile);
+            HostCommandResult result = runc.exec(name, command, stdin, timeout, pidFile);
             if (result.timedOut()) {
                 throw new AdminException("command " + command + " in '" + name + "' did not finish within "
                         + timeout.toMillis() + " ms and was killed");

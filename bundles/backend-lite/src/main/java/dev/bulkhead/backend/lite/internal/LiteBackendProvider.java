@@ -6,6 +6,7 @@ import java.util.Map;
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
 import dev.bulkhead.api.Settings;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.HypervisorBackendProvider;
 
@@ -20,6 +21,6 @@ public final class LiteBackendProvider implements HypervisorBackendProvider {
     @Override
     public HypervisorBackend open(Path dataDirectory, Map<String, ?> settings) {
         return new LiteBackend(dataDirectory.toAbsolutePath().normalize(),
-                LiteSettings.of(Settings.of(LiteBackend.Config.class, settings)), new ProcessCommandExecutor(), HostPaths.system());
+                LiteSettings.of(Settings.of(LiteBackend.Config.class, settings)), new ProcessHostCommands(), HostPaths.system());
     }
 }

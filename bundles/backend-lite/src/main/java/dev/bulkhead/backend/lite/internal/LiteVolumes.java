@@ -25,6 +25,9 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.VolumeRevision;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
@@ -57,7 +60,7 @@ final class LiteVolumes implements VolumeStorage {
     record Prepared(Path root, boolean rootReadOnly, Path privateMount) {
     }
 
-    private final CommandExecutor executor;
+    private final HostCommands executor;
     private final MountTable mounts;
     private final Path sysBlock;
     private final Duration timeout;
@@ -67,7 +70,7 @@ final class LiteVolumes implements VolumeStorage {
     /**
      * @param sysBlock the host's {@code /sys/block}, where a loop device shows its backing file while it is attached
      */
-    LiteVolumes(CommandExecutor executor, MountTable mounts, Path sysBlock, Duration timeout, Clock clock) {
+    LiteVolumes(HostCommands executor, MountTable mounts, Path sysBlock, Duration timeout, Clock clock) {
         this.executor = executor;
         this.mounts = mounts;
         this.sysBlock = sysBlock;
@@ -166,7 +169,7 @@ final class LiteVolumes implements VolumeStorage {
                         + "); the lite backend grows it while its qube is halted");
             }
             // resize2fs insists on a checked file system; e2fsck's exit 1 means it fixed something
-            CommandResult fsck = executor.run(command("e2fsck", "-f", "-p", image.toString()));
+            HostCommandResult fsck = executor.run(command("e2fsck", "-f", "-p", image.toString()));
             if (fsck.timedOut() || fsck.exitStatus() > 1) {
                 throw command("e2fsck", "-f", "-p", image.toString()).failure(fsck);
             }
@@ -180,7 +183,7 @@ final class LiteVolumes implements VolumeStorage {
         if (!Files.isDirectory(volume.source()) || volume.snapshot() || volume.isVolatile()) {
             return 0;
         }
-        CommandResult du = executor.runOrThrow(command("du", "-s", "-B1", volume.source().toString()));
+        HostCommandResult du = executor.runOrThrow(command("du", "-s", "-B1", volume.source().toString()));
         String first = du.stdoutText().strip().split("\\s+")[0];
         try {
             return Long.parseLong(first);
@@ -491,7 +494,7 @@ final class LiteVolumes implements VolumeStorage {
 
     /** The loop devices backed by the image. */
     private List<String> loopDevicesOf(Path image) {
-        CommandResult r = executor.runOrThrow(command("losetup", "--noheadings", "--output", "NAME", "--associated", image.toString()));
+        HostCommandResult r = executor.runOrThrow(command("losetup", "--noheadings", "--output", "NAME", "--associated", image.toString()));
         return r.stdoutText().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
@@ -515,8 +518,8 @@ final class LiteVolumes implements VolumeStorage {
         return text;
     }
 
-    private Command command(String... argv) {
-        return Command.of(timeout, List.of(argv));
+    private HostCommand command(String... argv) {
+        return HostCommand.of(timeout, List.of(argv));
     }
 
     private Object lockOf(Path storage) {

@@ -10,6 +10,9 @@ import java.util.regex.Pattern;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
@@ -23,11 +26,11 @@ final class NetnsManager {
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
 
-    private final CommandExecutor executor;
+    private final HostCommands executor;
     private final Path directory;
     private final Duration timeout;
 
-    NetnsManager(CommandExecutor executor, Path directory, Duration timeout) {
+    NetnsManager(HostCommands executor, Path directory, Duration timeout) {
         this.executor = executor;
         this.directory = directory;
         this.timeout = timeout;
@@ -192,8 +195,8 @@ final class NetnsManager {
     }
 
     private void removeLink(String vif, String netvmNetns) {
-        Command command = ip("-n", netvmNetns, "link", "delete", vif);
-        CommandResult result = executor.run(command);
+        HostCommand command = ip("-n", netvmNetns, "link", "delete", vif);
+        HostCommandResult result = executor.run(command);
         if (!result.succeeded() && !result.stderrLine().startsWith("Cannot find device")) {
             throw command.failure(result);
         }
@@ -226,9 +229,9 @@ final class NetnsManager {
         return (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
-    private Command ip(String... args) {
+    private HostCommand ip(String... args) {
         List<String> argv = new ArrayList<>(List.of("ip"));
         argv.addAll(List.of(args));
-        return Command.of(timeout, argv);
+        return HostCommand.of(timeout, argv);
     }
 }

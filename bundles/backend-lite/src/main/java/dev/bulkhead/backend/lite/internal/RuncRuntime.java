@@ -14,6 +14,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
 
 /** The containers of one runc state directory ({@code runc --root}), driven through the runc command line. */
 final class RuncRuntime {
@@ -21,13 +24,13 @@ final class RuncRuntime {
     record ContainerState(String id, String status, long pid) {
     }
 
-    private final CommandExecutor executor;
+    private final HostCommands executor;
     private final ObjectMapper json;
     private final String runc;
     private final Path root;
     private final Duration timeout;
 
-    RuncRuntime(CommandExecutor executor, ObjectMapper json, String runc, Path root, Duration timeout) {
+    RuncRuntime(HostCommands executor, ObjectMapper json, String runc, Path root, Duration timeout) {
         this.executor = executor;
         this.json = json;
         this.runc = runc;
@@ -37,7 +40,7 @@ final class RuncRuntime {
 
     /** Whether the runc binary runs at all. */
     boolean isUsable() {
-        return executor.run(Command.of(timeout, List.of(runc, "--version"))).succeeded();
+        return executor.run(HostCommand.of(timeout, List.of(runc, "--version"))).succeeded();
     }
 
     /** Whether runc holds state for the container, without asking runc. */
@@ -53,12 +56,12 @@ final class RuncRuntime {
     long run(String id, Path bundle, Path consoleLog) {
         long offset = sizeOf(consoleLog);
         Path pidFile = bundle.resolve("init.pid");
-        Command command = command("run", "-d", "--pid-file", pidFile.toString(), "--bundle", bundle.toString(), id)
+        HostCommand command = command("run", "-d", "--pid-file", pidFile.toString(), "--bundle", bundle.toString(), id)
                 .withOutputTo(consoleLog);
-        CommandResult result = executor.run(command);
+        HostCommandResult result = executor.run(command);
         if (!result.succeeded()) {
             // runc reports into the same file as the container's console: take its words from there.
-            throw command.failure(new CommandResult(result.exitStatus(), new byte[0], readFrom(consoleLog, offset),
+            throw command.failure(new HostCommandResult(result.exitStatus(), new byte[0], readFrom(consoleLog, offset),
                     result.timedOut()));
         }
         try {
@@ -73,8 +76,8 @@ final class RuncRuntime {
         if (!holds(id)) {
             return Optional.empty();
         }
-        Command command = command("state", id);
-        CommandResult result = executor.run(command);
+        HostCommand command = command("state", id);
+        HostCommandResult result = executor.run(command);
         if (!result.succeeded()) {
             if (!result.timedOut() && result.stderrLine().contains("does not exist")) {
                 return Optional.empty();
@@ -89,7 +92,7 @@ final class RuncRuntime {
         if (!Files.isDirectory(root)) {
             return List.of();
         }
-        Command command = command("list", "--format", "json");
+        HostCommand command = command("list", "--format", "json");
         JsonNode containers = parse(command, executor.runOrThrow(command));
         List<ContainerState> states = new ArrayList<>();
         containers.forEach(c -> states.add(containerState(c)));
@@ -118,20 +121,20 @@ final class RuncRuntime {
      * Runs a command in the container and returns what it did. {@code runc} writes the command's host pid
      * to {@code pidFile} once it has started it, which tells runc's own failures from the command's.
      */
-    CommandResult exec(String id, List<String> argv, byte[] stdin, Duration limit, Path pidFile) {
+    HostCommandResult exec(String id, List<String> argv, byte[] stdin, Duration limit, Path pidFile) {
         List<String> args = new ArrayList<>(List.of("exec", "--pid-file", pidFile.toString(), "--cwd", "/", "--env",
                 OciConfig.PATH, id));
         args.addAll(argv);
         return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit).asCancellable());
     }
 
-    private Command command(String... args) {
+    private HostCommand command(String... args) {
         List<String> argv = new ArrayList<>(List.of(runc, "--root", root.toString()));
         argv.addAll(List.of(args));
-        return Command.of(timeout, argv);
+        return HostCommand.of(timeout, argv);
     }
 
-    private JsonNode parse(Command command, CommandResult result) {
+    private JsonNode parse(HostCommand command, HostCommandResult result) {
         try {
             return json.readTree(result.stdout());
         } catch (IOException e) {

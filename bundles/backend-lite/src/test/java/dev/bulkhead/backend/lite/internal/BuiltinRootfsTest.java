@@ -1,6 +1,6 @@
 package dev.bulkhead.backend.lite.internal;
 
-import static dev.bulkhead.backend.lite.internal.FakeCommandExecutor.ok;
+import static dev.bulkhead.backend.lite.internal.FakeLiteHost.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,14 +24,14 @@ class BuiltinRootfsTest {
     Path temp;
     private Path busybox;
     private Path target;
-    private FakeCommandExecutor executor;
+    private FakeLiteHost executor;
 
     @BeforeEach
     void setUp() throws IOException {
         busybox = Files.writeString(temp.resolve("busybox"), "not really busybox");
         target = temp.resolve("lite/rootfs");
         Files.createDirectories(target.getParent());
-        executor = new FakeCommandExecutor(temp.resolve("netns"), temp.resolve("runc"));
+        executor = new FakeLiteHost(temp.resolve("netns"), temp.resolve("runc"));
     }
 
     @Test

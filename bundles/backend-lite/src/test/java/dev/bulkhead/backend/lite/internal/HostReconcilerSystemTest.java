@@ -23,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
@@ -41,7 +43,7 @@ class HostReconcilerSystemTest {
 
     @TempDir
     Path temp;
-    private final ProcessCommandExecutor host = new ProcessCommandExecutor();
+    private final ProcessHostCommands host = new ProcessHostCommands();
     private final List<LiteBackend> backends = new ArrayList<>();
     private Process stray;
 
@@ -167,7 +169,7 @@ class HostReconcilerSystemTest {
     }
 
     private String sh(String... argv) {
-        return host.runOrThrow(Command.of(TIMEOUT, List.of(argv))).stdoutText();
+        return host.runOrThrow(HostCommand.of(TIMEOUT, List.of(argv))).stdoutText();
     }
 
     private static List<String> mountsBelow(Path directory) {

@@ -13,10 +13,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.bulkhead.api.host.ProcessHostCommands;
+
 /** The watch on real processes: a sleep stands in for a container's init. */
 class InitWatchTest {
     private final BlockingQueue<String> deaths = new LinkedBlockingQueue<>();
-    private final InitWatch watch = new InitWatch(java.nio.file.Path.of("/proc"), "perl", deaths::add);
+    private final InitWatch watch = new InitWatch(java.nio.file.Path.of("/proc"), "perl", new ProcessHostCommands(), deaths::add);
 
     @AfterEach
     void close() {

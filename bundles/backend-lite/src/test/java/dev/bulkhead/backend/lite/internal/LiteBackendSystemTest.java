@@ -27,12 +27,16 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
-import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.SystemTest;
 
@@ -413,12 +417,12 @@ class LiteBackendSystemTest {
         start(backend, spec("sys-c"));
         backend.connect(new LinkSpec("sys-c", 12, "sys-net", "10.137.0.12", "10.138.0.1"));
         assertTrue(pingFrom("sys-c", "10.138.0.1").succeeded());
-        String runcState = new ProcessCommandExecutor().runOrThrow(Command.of(EXEC_TIMEOUT, List.of("runc", "--root",
+        String runcState = new ProcessHostCommands().runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("runc", "--root",
                 layoutOf(data).runcRoot().toString(), "state", "sys-net"))).stdoutText();
         java.util.regex.Matcher pid = java.util.regex.Pattern.compile("\"pid\": *([0-9]+)").matcher(runcState);
         assertTrue(pid.find(), runcState);
 
-        new ProcessCommandExecutor().runOrThrow(Command.of(EXEC_TIMEOUT, List.of("kill", "-9", pid.group(1))));
+        new ProcessHostCommands().runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("kill", "-9", pid.group(1))));
 
         // nobody asks the backend anything: it notices the death itself
         Await.until("the dead netvm's link to its client to go down", Duration.ofSeconds(5), () -> !clientLinkUp("sys-c"));
@@ -428,7 +432,7 @@ class LiteBackendSystemTest {
 
     /** Whether the client's eth0 is up with a carrier, that is, its netvm's end of the link is up. */
     private boolean clientLinkUp(String client) {
-        CommandResult link = new ProcessCommandExecutor().run(Command.of(EXEC_TIMEOUT, List.of("ip", "-n",
+        HostCommandResult link = new ProcessHostCommands().run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "-n",
                 layoutOf(data).netnsName(client), "-o", "link", "show", "eth0")));
         return link.succeeded() && link.stdoutText().contains("state UP");
     }
@@ -498,13 +502,13 @@ class LiteBackendSystemTest {
     @Test
     void aVethUplinkReachesItsHostNamespaceAndGoesAwayOnDetach() {
         String outside = "bh-test-out-" + ProcessHandle.current().pid();
-        CommandExecutor host = new ProcessCommandExecutor();
-        host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "add", outside)));
+        HostCommands host = new ProcessHostCommands();
+        host.runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "netns", "add", outside)));
         try {
             start(backend, providerSpec("sys-net"));
             UplinkSpec uplink = new UplinkSpec(UplinkSpec.Mode.VETH, "bhtestup0", outside, "uplink0");
             backend.attachUplink("sys-net", uplink);
-            host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "-n", outside, "-batch", "-"))
+            host.runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "-n", outside, "-batch", "-"))
                     .withStdin("address add 198.51.100.1/24 dev bhtestup0\nlink set bhtestup0 up\n".getBytes()));
             ExecResult up = backend.exec("sys-net", List.of("sh", "-c",
                     "ip address add 198.51.100.2/24 dev uplink0 && ip link set uplink0 up"), NO_INPUT, EXEC_TIMEOUT);
@@ -513,11 +517,11 @@ class LiteBackendSystemTest {
             assertTrue(pingFrom("sys-net", "198.51.100.1").succeeded());
 
             backend.detachUplink("sys-net", uplink);
-            assertFalse(host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "-n", outside, "link", "show", "bhtestup0"))).succeeded(),
+            assertFalse(host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "-n", outside, "link", "show", "bhtestup0"))).succeeded(),
                     "the host end goes with the uplink");
             backend.detachUplink("sys-net", uplink);
         } finally {
-            host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "delete", outside)));
+            host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "netns", "delete", outside)));
         }
     }
 
@@ -525,8 +529,8 @@ class LiteBackendSystemTest {
     void aMovedOrMacvlanUplinkComesFromAHostInterfaceAndAMovedOneGoesBack() {
         // one end of a veth pair with no address stands for the machine's network card
         String card = "bhcard" + (ProcessHandle.current().pid() % 100000);
-        CommandExecutor host = new ProcessCommandExecutor();
-        host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "add", card, "type", "veth", "peer", "name", card + "p")));
+        HostCommands host = new ProcessHostCommands();
+        host.runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "add", card, "type", "veth", "peer", "name", card + "p")));
         try {
             start(backend, providerSpec("sys-net"));
             UplinkSpec macvlan = new UplinkSpec(UplinkSpec.Mode.MACVLAN, card, null, "uplink1");
@@ -536,14 +540,14 @@ class LiteBackendSystemTest {
 
             UplinkSpec moved = new UplinkSpec(UplinkSpec.Mode.MOVE, card, null, "uplink0");
             backend.attachUplink("sys-net", moved);
-            assertFalse(host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
+            assertFalse(host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
                     "a moved card leaves the host's namespace");
             assertEquals(0, backend.exec("sys-net", List.of("/sbin/ip", "link", "show", "uplink0"), NO_INPUT, EXEC_TIMEOUT).exitStatus());
             backend.detachUplink("sys-net", moved);
-            assertTrue(host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
+            assertTrue(host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
                     "the card is back on the host under its own name");
         } finally {
-            host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "link", "delete", card + "p")));
+            host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "delete", card + "p")));
         }
     }
 
@@ -566,13 +570,13 @@ class LiteBackendSystemTest {
                 plain.kernelopts(), true, plain.volumes());
     }
 
-    private CommandResult pingFrom(String name, String address) {
-        return new ProcessCommandExecutor().run(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "exec",
+    private HostCommandResult pingFrom(String name, String address) {
+        return new ProcessHostCommands().run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "netns", "exec",
                 layoutOf(data).netnsName(name), "/bin/busybox", "ping", "-c", "1", "-W", "1", address)));
     }
 
     private LiteBackend backendOn(Path dataDirectory) {
-        return new LiteBackend(dataDirectory, SETTINGS, new ProcessCommandExecutor(), HostPaths.system());
+        return new LiteBackend(dataDirectory, SETTINGS, new ProcessHostCommands(), HostPaths.system());
     }
 
     private void start(LiteBackend on, DomainSpec spec) {

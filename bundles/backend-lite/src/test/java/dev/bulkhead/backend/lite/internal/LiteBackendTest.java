@@ -1,7 +1,7 @@
 package dev.bulkhead.backend.lite.internal;
 
-import static dev.bulkhead.backend.lite.internal.FakeCommandExecutor.failed;
-import static dev.bulkhead.backend.lite.internal.FakeCommandExecutor.ok;
+import static dev.bulkhead.backend.lite.internal.FakeLiteHost.failed;
+import static dev.bulkhead.backend.lite.internal.FakeLiteHost.ok;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,17 +29,22 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.testing.Await;
 
 /** The backend's command sequences and bookkeeping, against a fake executor and fake host directories. */
 class LiteBackendTest {
     private static final LiteSettings SETTINGS = new LiteSettings("runc", "/bin/busybox", Duration.ofSeconds(30),
             Duration.ofSeconds(10), List.of());
     private static final String APPLETS = "sh\nsleep\nhostname\n";
+    /** Beyond any pid_max: no process has it, so a domain's init with this pid is gone. */
+    private static final long GONE = Integer.MAX_VALUE;
 
     @TempDir
     Path temp;
@@ -47,9 +53,10 @@ class LiteBackendTest {
     private Path cgroupRoot;
     private Path proc;
     private InstanceLayout layout;
-    private FakeCommandExecutor executor;
+    private FakeLiteHost executor;
     private LiteBackend backend;
     private String runc;
+    private final List<Process> hostProcesses = new java.util.ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -58,7 +65,7 @@ class LiteBackendTest {
         cgroupRoot = Files.createDirectories(temp.resolve("cgroup"));
         proc = Files.createDirectories(temp.resolve("proc"));
         layout = new InstanceLayout(data);
-        executor = new FakeCommandExecutor(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS))
+        executor = new FakeLiteHost(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS))
                 .answer(" link show ", failed(1, "Device does not exist.\n"));
         backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc, temp.resolve("sys-block")));
         runc = "runc --root D/lite/runc ";
@@ -74,7 +81,7 @@ class LiteBackendTest {
                 "ip netns add " + ns,
                 "ip -n " + ns + " link set lo up",
                 runc + "run -d --pid-file D/lite/domains/work/init.pid --bundle D/lite/domains/work work"), executor.lines(data));
-        Command run = executor.commands().get(3);
+        HostCommand run = executor.commands().get(3);
         assertEquals(layout.consoleLog("work"), run.output());
         assertTrue(Files.readString(layout.configFile("work")).contains("\"hostname\" : \"work\""));
     }
@@ -126,7 +133,7 @@ class LiteBackendTest {
             } catch (IOException e) {
                 throw new AssertionError(e);
             }
-            FakeCommandExecutor.appendToOutput(c, "time=\"x\" level=error msg=\"runc run failed: no \\\"init\\\" here\"\n");
+            FakeLiteHost.appendToOutput(c, "time=\"x\" level=error msg=\"runc run failed: no \\\"init\\\" here\"\n");
             return failed(1, "");
         });
 
@@ -179,7 +186,7 @@ class LiteBackendTest {
 
     @Test
     void shutdownSignalsTermThenDeletesTheContainerAndTheNetns() throws IOException {
-        running("work", 4242);
+        running("work", GONE);
 
         backend.shutdown("work", Duration.ofSeconds(5));
 
@@ -192,8 +199,8 @@ class LiteBackendTest {
 
     @Test
     void shutdownWaitsForTheTimeoutBeforeTheForcedDelete() throws IOException {
-        running("work", 4242);
-        stillAlive(4242);
+        Process init = startOnHost("sleep", "300");
+        running("work", init.pid());
 
         long began = System.nanoTime();
         backend.shutdown("work", Duration.ofMillis(100));
@@ -204,9 +211,9 @@ class LiteBackendTest {
 
     @Test
     void shutdownEndsAsSoonAsTheInitIsAZombie() throws IOException {
-        running("work", 4242);
-        Files.createDirectories(proc.resolve("4242"));
-        Files.writeString(proc.resolve("4242/stat"), "4242 (sh) Z 1 " + "0 ".repeat(16) + "777 0 0\n");
+        // the shell's child exits at once and stays a zombie: the shell became a sleep that never reaps it
+        Process parent = startOnHost("sh", "-c", "true & exec sleep 300");
+        running("work", awaitChild(parent).pid());
 
         long began = System.nanoTime();
         backend.shutdown("work", Duration.ofSeconds(30));
@@ -217,7 +224,7 @@ class LiteBackendTest {
     @Test
     void shutdownOfAPausedDomainThawsItBeforeSignalling() throws IOException {
         Files.createDirectories(layout.runcRoot().resolve("work"));
-        executor.answer(" state work", ok("{\"id\":\"work\",\"status\":\"paused\",\"pid\":4242}"));
+        executor.answer(" state work", ok("{\"id\":\"work\",\"status\":\"paused\",\"pid\":" + GONE + "}"));
 
         backend.shutdown("work", Duration.ofSeconds(5));
 
@@ -236,7 +243,7 @@ class LiteBackendTest {
 
     @Test
     void killSignalsKillWaitsForTheInitToEndThenDeletes() throws IOException {
-        running("work", 4242);
+        running("work", GONE);
 
         backend.kill("work");
 
@@ -256,7 +263,7 @@ class LiteBackendTest {
 
     @Test
     void pauseAndUnpauseUseRunc() throws IOException {
-        running("work", 4242);
+        running("work", GONE);
 
         backend.pause("work");
         backend.unpause("work");
@@ -314,17 +321,17 @@ class LiteBackendTest {
 
     @Test
     void execRunsTheCommandThroughRuncWithStdinAndReturnsItsResult() throws IOException {
-        running("work", 4242);
+        running("work", GONE);
         executor.answer(" exec ", c -> {
             writePidFile(c);
-            return new CommandResult(3, "out".getBytes(StandardCharsets.UTF_8), "err".getBytes(StandardCharsets.UTF_8),
+            return new HostCommandResult(3, "out".getBytes(StandardCharsets.UTF_8), "err".getBytes(StandardCharsets.UTF_8),
                     false);
         });
 
         ExecResult result = backend.exec("work", List.of("cat", "-"), "in".getBytes(StandardCharsets.UTF_8),
                 Duration.ofSeconds(7));
 
-        Command exec = executor.commands().get(0);
+        HostCommand exec = executor.commands().get(0);
         List<String> argv = exec.argv();
         assertEquals(List.of("--cwd", "/", "--env", OciConfig.PATH, "work", "cat", "-"),
                 argv.subList(argv.size() - 7, argv.size()));
@@ -338,7 +345,7 @@ class LiteBackendTest {
 
     @Test
     void execThatRuncCouldNotStartIsAnError() throws IOException {
-        running("work", 4242);
+        running("work", GONE);
         executor.answer(" exec ", failed(255, "time=\"x\" level=error msg=\"exec failed: executable file not found\"\n"));
 
         AdminException e = assertThrows(AdminException.class,
@@ -349,10 +356,10 @@ class LiteBackendTest {
 
     @Test
     void execOverItsTimeoutIsAnError() throws IOException {
-        running("work", 4242);
+        running("work", GONE);
         executor.answer(" exec ", c -> {
             writePidFile(c);
-            return FakeCommandExecutor.timedOut();
+            return FakeLiteHost.timedOut();
         });
 
         AdminException e = assertThrows(AdminException.class,
@@ -396,9 +403,9 @@ class LiteBackendTest {
 
         LinkEndpoint endpoint = backend.connect(new LinkSpec("app", 12, "net", "10.137.0.12", "10.138.0.1"));
 
-        List<Command> link = executor.commands().subList(before, executor.commands().size());
+        List<HostCommand> link = executor.commands().subList(before, executor.commands().size());
         assertEquals(List.of("ip -n " + layout.netnsName("net") + " link show vif12.0", "ip -n " + layout.netnsName("net") + " -batch -",
-                "ip -n " + layout.netnsName("app") + " -batch -"), link.stream().map(Command::display).toList());
+                "ip -n " + layout.netnsName("app") + " -batch -"), link.stream().map(HostCommand::display).toList());
         assertEquals("""
                 link add vif12.0 type veth peer name eth0 netns %s
                 link set vif12.0 up
@@ -498,12 +505,24 @@ class LiteBackendTest {
         executor.answer(" state " + name, ok("{\"id\":\"" + name + "\",\"status\":\"running\",\"pid\":" + pid + "}"));
     }
 
-    private void stillAlive(long pid) throws IOException {
-        Files.createDirectories(proc.resolve(Long.toString(pid)));
-        Files.writeString(proc.resolve(pid + "/stat"), pid + " (sh) S 1 " + "0 ".repeat(16) + "777 0 0\n");
+    /** A real process standing for a domain's init, killed after the test. */
+    private Process startOnHost(String... argv) throws IOException {
+        Process p = new ProcessBuilder(argv).start();
+        hostProcesses.add(p);
+        return p;
     }
 
-    private static void writePidFile(Command exec) {
+    @AfterEach
+    void killHostProcesses() {
+        hostProcesses.forEach(Process::destroyForcibly);
+    }
+
+    private static ProcessHandle awaitChild(Process parent) {
+        Await.until("the shell to start a child", Duration.ofSeconds(30), () -> parent.children().findFirst().isPresent());
+        return parent.children().findFirst().orElseThrow();
+    }
+
+    private static void writePidFile(HostCommand exec) {
         List<String> argv = exec.argv();
         try {
             Files.writeString(Path.of(argv.get(argv.indexOf("--pid-file") + 1)), "4243");

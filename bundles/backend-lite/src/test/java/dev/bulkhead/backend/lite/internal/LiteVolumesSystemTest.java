@@ -23,6 +23,9 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.VolumeRevision;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.testing.Await;
@@ -47,9 +50,9 @@ class LiteVolumesSystemTest {
     @BeforeEach
     void setUp() {
         data = temp.resolve("data");
-        backend = new LiteBackend(data, LiteBackendSystemTest.SETTINGS, new ProcessCommandExecutor(), HostPaths.system());
+        backend = new LiteBackend(data, LiteBackendSystemTest.SETTINGS, new ProcessHostCommands(), HostPaths.system());
         templateRoot = temp.resolve("qubes/tpl/root");
-        new BuiltinRootfs(templateRoot.resolve(LiteVolumes.TREE), "/bin/busybox", List.of(), new ProcessCommandExecutor(),
+        new BuiltinRootfs(templateRoot.resolve(LiteVolumes.TREE), "/bin/busybox", List.of(), new ProcessHostCommands(),
                 Duration.ofSeconds(30)).ensure();
     }
 
@@ -193,8 +196,8 @@ class LiteVolumesSystemTest {
         VolumeSpec privateVolume = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 32 * MIB, 0);
         start(domain("work", privateVolume));
         String ns = "bh-vol-test-" + ProcessHandle.current().pid();
-        ProcessCommandExecutor host = new ProcessCommandExecutor();
-        host.runOrThrow(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "add", ns)));
+        ProcessHostCommands host = new ProcessHostCommands();
+        host.runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "netns", "add", ns)));
         // a process in a mount namespace of its own, copied from the host's while the image is mounted
         Process holder = new ProcessBuilder("ip", "netns", "exec", ns, "sleep", "60").start();
         try {
@@ -209,7 +212,7 @@ class LiteVolumesSystemTest {
             assertEquals(0, run("work", "true").exitStatus());
         } finally {
             holder.destroyForcibly().waitFor();
-            host.run(Command.of(EXEC_TIMEOUT, List.of("ip", "netns", "delete", ns)));
+            host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "netns", "delete", ns)));
         }
     }
 
@@ -258,13 +261,13 @@ class LiteVolumesSystemTest {
     }
 
     private static List<String> loopDevicesBelow(Path dir) {
-        CommandResult r = new ProcessCommandExecutor().runOrThrow(Command.of(EXEC_TIMEOUT,
+        HostCommandResult r = new ProcessHostCommands().runOrThrow(HostCommand.of(EXEC_TIMEOUT,
                 List.of("losetup", "--noheadings", "--list", "--output", "BACK-FILE")));
         return r.stdoutText().lines().map(String::strip).filter(f -> f.startsWith(dir.toString())).toList();
     }
 
     private static List<String> grep(Path dir, String text) {
-        CommandResult r = new ProcessCommandExecutor().run(Command.of(EXEC_TIMEOUT, List.of("grep", "-rl", text, dir.toString())));
+        HostCommandResult r = new ProcessHostCommands().run(HostCommand.of(EXEC_TIMEOUT, List.of("grep", "-rl", text, dir.toString())));
         return r.stdoutText().lines().toList();
     }
 }

@@ -1,7 +1,7 @@
 package dev.bulkhead.backend.lite.internal;
 
-import static dev.bulkhead.backend.lite.internal.FakeCommandExecutor.failed;
-import static dev.bulkhead.backend.lite.internal.FakeCommandExecutor.ok;
+import static dev.bulkhead.backend.lite.internal.FakeLiteHost.failed;
+import static dev.bulkhead.backend.lite.internal.FakeLiteHost.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -28,6 +28,7 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.VolumeRevision;
+import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 
@@ -41,7 +42,7 @@ class LiteVolumesTest {
 
     @TempDir
     Path temp;
-    private FakeCommandExecutor executor;
+    private FakeLiteHost executor;
     private LiteVolumes volumes;
     private Path runtime;
     private Path sysBlock;
@@ -49,7 +50,7 @@ class LiteVolumesTest {
     @BeforeEach
     void setUp() throws IOException {
         Path proc = Files.createDirectories(temp.resolve("proc"));
-        executor = new FakeCommandExecutor(temp.resolve("netns"), temp.resolve("runc")).withMountTable(proc);
+        executor = new FakeLiteHost(temp.resolve("netns"), temp.resolve("runc")).withMountTable(proc);
         sysBlock = Files.createDirectories(temp.resolve("sys/block"));
         volumes = new LiteVolumes(executor, new MountTable(proc), sysBlock, Duration.ofSeconds(1), Clock.fixed(NOW, ZoneOffset.UTC));
         runtime = temp.resolve("domains/work/volumes");
@@ -137,7 +138,7 @@ class LiteVolumesTest {
         Files.writeString(origin.resolve("private.img"), "origin image");
         Path dvmMount = temp.resolve("domains/dvm/volumes/private");
         executor.answer("--associated " + origin.resolve("private.img"), ok("/dev/loop7\n"));
-        executor.run(Command.of(Duration.ofSeconds(1), List.of("mount", "-t", "ext4", "/dev/loop7", dvmMount.toString())));
+        executor.run(HostCommand.of(Duration.ofSeconds(1), List.of("mount", "-t", "ext4", "/dev/loop7", dvmMount.toString())));
 
         volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime);
 
@@ -268,7 +269,7 @@ class LiteVolumesTest {
 
     private void mount(String type, String source, Path mountPoint) throws IOException {
         Files.createDirectories(mountPoint);
-        executor.run(Command.of(Duration.ofSeconds(1), List.of("mount", "-t", type, source, mountPoint.toString())));
+        executor.run(HostCommand.of(Duration.ofSeconds(1), List.of("mount", "-t", type, source, mountPoint.toString())));
     }
 
     @Test

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 
 /**
@@ -37,14 +39,14 @@ class StartLatencyBenchmark {
     @Test
     void startLatency() throws Exception {
         Path data = temp.resolve("data");
-        ProcessCommandExecutor executor = new ProcessCommandExecutor();
+        ProcessHostCommands executor = new ProcessHostCommands();
         backend = new LiteBackend(data, LiteBackendSystemTest.SETTINGS, executor, HostPaths.system());
         InstanceLayout layout = new InstanceLayout(data);
         // No volumes: the bare run below reuses the qube's config.json, which must not name mounts made for a start.
         DomainSpec spec = new DomainSpec("bench", 9, QubeClass.AppVM, 256, 256, 1, "", false, List.of());
         String netns = layout.netnsName("bench");
         Duration timeout = Duration.ofSeconds(30);
-        Command bareRun = Command.of(timeout, List.of("runc", "--root", layout.runcRoot().toString(), "run", "-d",
+        HostCommand bareRun = HostCommand.of(timeout, List.of("runc", "--root", layout.runcRoot().toString(), "run", "-d",
                 "--bundle", layout.domainDirectory("bench").toString(), "bench")).withOutputTo(layout.consoleLog("bench"));
 
         List<Long> qube = new ArrayList<>();
@@ -57,8 +59,8 @@ class StartLatencyBenchmark {
             backend.shutdown("bench", Duration.ofSeconds(5));
             long stopped = System.nanoTime();
 
-            executor.runOrThrow(Command.of(timeout, List.of("ip", "netns", "add", netns)));
-            executor.runOrThrow(Command.of(timeout, List.of("ip", "-n", netns, "link", "set", "lo", "up")));
+            executor.runOrThrow(HostCommand.of(timeout, List.of("ip", "netns", "add", netns)));
+            executor.runOrThrow(HostCommand.of(timeout, List.of("ip", "-n", netns, "link", "set", "lo", "up")));
             long bareBegan = System.nanoTime();
             executor.runOrThrow(bareRun);
             long bareStarted = System.nanoTime();

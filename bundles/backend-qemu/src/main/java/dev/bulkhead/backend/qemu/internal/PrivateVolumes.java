@@ -5,12 +5,12 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 
@@ -23,9 +23,11 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
 final class PrivateVolumes {
     static final long MIN_IMAGE_BYTES = 16L << 20;
 
+    private final HostCommands commands;
     private final Duration commandTimeout;
 
-    PrivateVolumes(Duration commandTimeout) {
+    PrivateVolumes(HostCommands commands, Duration commandTimeout) {
+        this.commands = commands;
         this.commandTimeout = commandTimeout;
     }
 
@@ -61,7 +63,8 @@ final class PrivateVolumes {
             try (RandomAccessFile f = new RandomAccessFile(partial.toFile(), "rw")) {
                 f.setLength(volume.sizeBytes());
             }
-            run(List.of("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1", partial.toString()));
+            commands.runOrThrow(HostCommand.of(commandTimeout, "mkfs.ext4", "-q", "-F", "-m", "0", "-E",
+                    "lazy_itable_init=1,lazy_journal_init=1", partial.toString()));
             Files.move(partial, image);
         } catch (IOException e) {
             throw new AdminException("cannot make the private volume " + image + ": " + e.getMessage(), e);
@@ -71,24 +74,6 @@ final class PrivateVolumes {
             } catch (IOException e) {
                 // the failure above is the one worth reporting
             }
-        }
-    }
-
-    private void run(List<String> argv) throws IOException {
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        try {
-            if (!p.waitFor(commandTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new AdminException("'" + String.join(" ", argv) + "' did not finish within " + commandTimeout.toSeconds() + " s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new AdminException("interrupted running '" + String.join(" ", argv) + "'", e);
-        }
-        if (p.exitValue() != 0) {
-            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-            throw new AdminException("'" + String.join(" ", argv) + "' failed (exit " + p.exitValue() + "): " + out);
         }
     }
 }

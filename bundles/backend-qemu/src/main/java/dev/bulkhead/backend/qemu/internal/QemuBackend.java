@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -20,6 +19,7 @@ import java.util.stream.Stream;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -34,6 +34,9 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
@@ -100,6 +103,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     private final QemuSettings settings;
     private final HostPaths host;
     private final QemuProcesses processes;
+    private final HostCommands commands;
     private final QmpClient qmp;
     private final GuestAgentClient agent;
     private final PrivateVolumes privateVolumes;
@@ -110,12 +114,12 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     private final ConcurrentMap<String, Object> agentLocks = new ConcurrentHashMap<>();
 
     @Activate
-    public QemuBackend(BundleContext context, Config config) {
+    public QemuBackend(BundleContext context, Config config, @Reference HostCommands commands) {
         this(dataDirectory(context.getProperty(DATA_PROPERTY)), QemuSettings.of(config, context.getProperty(HOME_PROPERTY)),
-                HostPaths.system());
+                HostPaths.system(), commands);
     }
 
-    QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host) {
+    QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands) {
         ObjectMapper json = JsonMappers.create();
         this.layout = new DomainLayout(dataDirectory);
         this.settings = settings;
@@ -123,7 +127,8 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         this.processes = new QemuProcesses(host.proc());
         this.qmp = new QmpClient(json, settings.commandTimeout());
         this.agent = new GuestAgentClient(json);
-        this.privateVolumes = new PrivateVolumes(settings.commandTimeout());
+        this.commands = commands;
+        this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
     }
 
     static Path dataDirectory(String property) {
@@ -228,27 +233,21 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         List<String> command = new java.util.ArrayList<>();
         command.add("setsid");
         command.addAll(argv);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).redirectErrorStream(true);
-        Process p;
-        try {
-            p = builder.start();
-        } catch (IOException e) {
-            throw new AdminException("cannot run " + settings.qemu() + " for '" + name + "': " + e.getMessage(), e);
-        }
+        // the timeout bounds only the wait below: QEMU runs on after it, outside the platform's process tree
+        HostCommands.Started qemu = commands.start(HostCommand.of(settings.commandTimeout(), command).withOutputTo(log));
         long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
         while (!Files.exists(monitor)) {
-            if (!p.isAlive()) {
+            if (!qemu.isAlive()) {
                 String reason;
                 try {
                     reason = lastLine(Files.readString(log));
                 } catch (IOException e) {
                     reason = "(cannot read " + log + ": " + e.getMessage() + ")";
                 }
-                throw new AdminException("QEMU for '" + name + "' failed (exit " + p.exitValue() + "): " + reason);
+                throw new AdminException("QEMU for '" + name + "' failed (exit " + qemu.await().exitStatus() + "): " + reason);
             }
             if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
+                qemu.stop();
                 throw new AdminException("QEMU for '" + name + "' did not start within " + settings.commandTimeout().toSeconds() + " s");
             }
             java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
@@ -265,8 +264,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         long deadline = System.nanoTime() + settings.bootTimeout().toNanos();
         Path socket = layout.agentSocket(name);
         while (true) {
-            OptionalLong pid = processes.running(layout.pidFile(name));
-            if (pid.isEmpty()) {
+            if (processes.running(layout.pidFile(name)).isEmpty()) {
                 throw new AdminException("QEMU of '" + name + "' ended while the guest booted; its console said: "
                         + tail(consoleLog(name)));
             }
@@ -293,11 +291,11 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         QubeNames.validate(name);
         Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
         synchronized (lockOf(name)) {
-            OptionalLong pid = processes.running(layout.pidFile(name));
-            if (pid.isPresent()) {
+            Optional<WatchedProcess> qemu = processes.running(layout.pidFile(name));
+            if (qemu.isPresent()) {
                 long deadline = System.nanoTime() + grace.toNanos();
                 askToPowerOff(name);
-                if (!processes.awaitExit(pid.getAsLong(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                if (!qemu.get().awaitExit(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                     stopProcess(name);
                 }
             }
@@ -338,11 +336,11 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
 
     /** Kills the domain's QEMU if it runs and waits for it to go. */
     private void stopProcess(String name) {
-        OptionalLong pid = processes.running(layout.pidFile(name));
-        if (pid.isPresent()) {
-            processes.kill(pid.getAsLong());
-            if (!processes.awaitExit(pid.getAsLong(), settings.commandTimeout())) {
-                throw new AdminException("QEMU of '" + name + "' (pid " + pid.getAsLong() + ") did not end after SIGKILL");
+        Optional<WatchedProcess> qemu = processes.running(layout.pidFile(name));
+        if (qemu.isPresent()) {
+            qemu.get().kill();
+            if (!qemu.get().awaitExit(settings.commandTimeout())) {
+                throw new AdminException("QEMU of '" + name + "' (pid " + qemu.get().pid() + ") did not end after SIGKILL");
             }
         }
     }
@@ -528,11 +526,8 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     @Override
     public Optional<QubeStats> stats(String name) {
         QubeNames.validate(name);
-        OptionalLong pid = processes.running(layout.pidFile(name));
-        if (pid.isEmpty()) {
-            return Optional.empty();
-        }
-        return processes.usage(pid.getAsLong()).map(u -> new QubeStats(u[0], u[1], Instant.now()));
+        return processes.running(layout.pidFile(name)).flatMap(qemu -> processes.usage(qemu.pid()))
+                .map(u -> new QubeStats(u[0], u[1], Instant.now()));
     }
 
     private Object lockOf(String name) {

@@ -6,6 +6,7 @@ import java.util.Map;
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
 import dev.bulkhead.api.Settings;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.HypervisorBackendProvider;
 
@@ -24,6 +25,6 @@ public final class QemuBackendProvider implements HypervisorBackendProvider {
     public HypervisorBackend open(Path dataDirectory, Map<String, ?> settings) {
         return new QemuBackend(dataDirectory.toAbsolutePath().normalize(),
                 QemuSettings.of(Settings.of(QemuBackend.Config.class, settings), System.getProperty(QemuBackend.HOME_PROPERTY)),
-                HostPaths.system());
+                HostPaths.system(), new ProcessHostCommands());
     }
 }

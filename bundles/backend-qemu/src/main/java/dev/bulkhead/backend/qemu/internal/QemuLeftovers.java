@@ -7,12 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.Leftover;
 
 /**
@@ -40,14 +41,15 @@ final class QemuLeftovers {
             long pid = e.getKey();
             String name = e.getValue();
             synchronized (lockOf.apply(name)) {
-                boolean named = processes.running(layout.pidFile(name)).equals(OptionalLong.of(pid));
+                boolean named = processes.running(layout.pidFile(name)).map(WatchedProcess::pid).equals(Optional.of(pid));
                 if (keep.contains(name) && named) {
                     continue;
                 }
                 String reason = keep.contains(name) ? "its pid file does not name it: domain '" + name + "' runs another"
                         : "the platform runs no qube '" + name + "'";
-                processes.kill(pid);
-                report.add(processes.awaitExit(pid, timeout) ? Leftover.removed("QEMU process", Long.toString(pid), reason)
+                Optional<WatchedProcess> process = WatchedProcess.of(pid);
+                process.ifPresent(WatchedProcess::kill);
+                report.add(process.map(p -> p.awaitExit(timeout)).orElse(true) ? Leftover.removed("QEMU process", Long.toString(pid), reason)
                         : new Leftover("QEMU process", Long.toString(pid), reason, "still there after SIGKILL"));
             }
         }

@@ -3,26 +3,22 @@ package dev.bulkhead.backend.qemu.internal;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.WatchedProcess;
 
 /**
  * QEMU processes seen through procfs. A domain's process is the one its pid file names, and only while that
  * process's command line names the same pid file: a pid reused by another program is never taken for it.
  */
 final class QemuProcesses {
-    private static final long FIRST_POLL_MILLIS = 1;
-    private static final long LONGEST_POLL_MILLIS = 20;
     /** The kernel's USER_HZ, in which /proc/PID/stat counts CPU time; 100 on every Linux architecture Bulkhead runs on. */
     private static final long TICKS_PER_SECOND = 100;
 
@@ -32,17 +28,17 @@ final class QemuProcesses {
         this.proc = proc;
     }
 
-    /** The live QEMU process of the domain whose pid file this is. */
-    OptionalLong running(Path pidFile) {
+    /** The live QEMU process of the domain whose pid file this is, watched by pid and start time. */
+    Optional<WatchedProcess> running(Path pidFile) {
         long pid;
         try {
             pid = Long.parseLong(Files.readString(pidFile).strip());
-        } catch (NoSuchFileException e) {
-            return OptionalLong.empty();
         } catch (IOException | NumberFormatException e) {
-            return OptionalLong.empty();
+            return Optional.empty();
         }
-        return isQemuOf(pid, pidFile) && alive(pid) ? OptionalLong.of(pid) : OptionalLong.empty();
+        // watched before the command line is read: a pid reused after that read is not the process it named
+        Optional<WatchedProcess> process = WatchedProcess.of(pid);
+        return isQemuOf(pid, pidFile) ? process.filter(WatchedProcess::isAlive) : Optional.empty();
     }
 
     private boolean isQemuOf(long pid, Path pidFile) {
@@ -77,7 +73,7 @@ final class QemuProcesses {
                 }
                 Path pidFile = Path.of(argv.get(i + 1));
                 Path domain = pidFile.getParent();
-                if (domain != null && domains.equals(domain.getParent()) && pidFile.getFileName().toString().equals("qemu.pid") && alive(pid)) {
+                if (domain != null && domains.equals(domain.getParent()) && pidFile.getFileName().toString().equals("qemu.pid") && WatchedProcess.of(pid).isPresent()) {
                     found.put(pid, domain.getFileName().toString());
                 }
             }
@@ -85,31 +81,6 @@ final class QemuProcesses {
             throw new AdminException("cannot list the processes in " + proc + ": " + e.getMessage(), e);
         }
         return found;
-    }
-
-    /** Waits until the process is gone (or a zombie) or the timeout has passed; whether it went in time. */
-    boolean awaitExit(long pid, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long pause = FIRST_POLL_MILLIS;
-        while (alive(pid)) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            try {
-                Thread.sleep(Math.min(pause, Math.max(1, left / 1_000_000)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-            pause = Math.min(pause * 2, LONGEST_POLL_MILLIS);
-        }
-        return true;
-    }
-
-    /** Sends SIGKILL. */
-    void kill(long pid) {
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
 
     /** CPU time (user and system) in nanoseconds and resident memory in bytes, while the process lives. */
@@ -123,15 +94,6 @@ final class QemuProcesses {
             return Optional.of(new long[] { ticks * (1_000_000_000L / TICKS_PER_SECOND), rssKiB * 1024 });
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
-        }
-    }
-
-    private boolean alive(long pid) {
-        try {
-            String state = fieldsAfterName(Files.readString(proc.resolve(Long.toString(pid)).resolve("stat")))[0];
-            return !state.equals("Z") && !state.equals("X");
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -19,6 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.host.ProcessHostCommands;
+import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 
 /**
@@ -45,7 +46,7 @@ class BootLatencyBenchmark {
     void startToExecReady() throws Exception {
         Path data = temp.resolve("data");
         QemuSettings settings = QemuBackendSystemTest.tcgSettings();
-        backend = new QemuBackend(data, settings, HostPaths.system());
+        backend = new QemuBackend(data, settings, HostPaths.system(), new ProcessHostCommands());
         DomainLayout layout = new DomainLayout(data);
         DomainSpec spec = QemuBackendSystemTest.spec("bench", 256, 1, "", List.of());
         List<String> bareArgv = QemuCommandLine.of(settings, false, layout, spec, Optional.empty());
@@ -69,9 +70,9 @@ class BootLatencyBenchmark {
                 assertTrue(System.nanoTime() < deadline, "the bare guest's agent did not answer");
             }
             bare.add(System.nanoTime() - bareBegan);
-            OptionalLong pid = processes.running(layout.pidFile("bench"));
-            processes.kill(pid.orElseThrow());
-            processes.awaitExit(pid.getAsLong(), TIMEOUT);
+            WatchedProcess qemu = processes.running(layout.pidFile("bench")).orElseThrow();
+            qemu.kill();
+            qemu.awaitExit(TIMEOUT);
         }
         System.out.printf("qube start to exec done   %s%n", summary(qube));
         System.out.printf("bare qemu to agent ready  %s%n", summary(bare));

@@ -10,6 +10,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bulkhead.api.host.ProcessHostCommands;
+
 /**
  * When KVM counts as usable, and so when backend=auto may pick qemu; on a host without usable KVM (such as this
  * project's CI) QemuBackendSystemTest runs TCG, and the real /sys/module decides the last case here.
@@ -40,15 +42,15 @@ class HostPathsTest {
         HostPaths kvmHost = new HostPaths(Path.of("/proc"), device, modules);
         QemuSettings auto = new QemuSettings("/bin/true", image, QemuSettings.Accelerator.AUTO, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(1));
-        assertFalse(new QemuBackend(temp.resolve("data"), auto, kvmHost).isSupported(), "no image");
+        assertFalse(new QemuBackend(temp.resolve("data"), auto, kvmHost, new ProcessHostCommands()).isSupported(), "no image");
         Files.createFile(image.resolve("vmlinuz"));
         Files.createFile(image.resolve("initrd.img"));
-        assertTrue(new QemuBackend(temp.resolve("data"), auto, kvmHost).isSupported());
+        assertTrue(new QemuBackend(temp.resolve("data"), auto, kvmHost, new ProcessHostCommands()).isSupported());
         QemuSettings tcg = new QemuSettings("/bin/true", image, QemuSettings.Accelerator.TCG, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(1));
-        assertFalse(new QemuBackend(temp.resolve("data"), tcg, kvmHost).isSupported(), "TCG is never picked by backend=auto");
+        assertFalse(new QemuBackend(temp.resolve("data"), tcg, kvmHost, new ProcessHostCommands()).isSupported(), "TCG is never picked by backend=auto");
         HostPaths noKvm = new HostPaths(Path.of("/proc"), temp.resolve("none"), modules);
-        assertFalse(new QemuBackend(temp.resolve("data"), auto, noKvm).isSupported());
+        assertFalse(new QemuBackend(temp.resolve("data"), auto, noKvm, new ProcessHostCommands()).isSupported());
         assertFalse(Files.exists(temp.resolve("data")), "asking changes nothing on the host");
     }
 }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +24,8 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.host.ProcessHostCommands;
+import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.DomainLinking;
@@ -69,7 +71,7 @@ class QemuBackendSystemTest {
     }
 
     private QemuBackend backendOn(Path data) {
-        return new QemuBackend(data, tcgSettings(), HostPaths.system());
+        return new QemuBackend(data, tcgSettings(), HostPaths.system(), new ProcessHostCommands());
     }
 
     private void start(QemuBackend backend, DomainSpec spec) {
@@ -238,8 +240,8 @@ class QemuBackendSystemTest {
     }
 
     private static long qemuPid(Path data, String name) {
-        OptionalLong pid = new QemuProcesses(Path.of("/proc")).running(new DomainLayout(data).pidFile(name));
+        Optional<Long> pid = new QemuProcesses(Path.of("/proc")).running(new DomainLayout(data).pidFile(name)).map(WatchedProcess::pid);
         assertTrue(pid.isPresent(), "no QEMU runs for " + name);
-        return pid.getAsLong();
+        return pid.get();
     }
 }

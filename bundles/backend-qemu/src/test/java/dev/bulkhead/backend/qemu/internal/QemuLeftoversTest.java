@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.hypervisor.Leftover;
 
 /**
@@ -40,7 +41,7 @@ class QemuLeftoversTest {
         Path data = temp.resolve("data");
         DomainLayout layout = new DomainLayout(data);
         QemuBackend backend = new QemuBackend(data, new QemuSettings("/bin/true", temp.resolve("image"), QemuSettings.Accelerator.TCG,
-                TIMEOUT, TIMEOUT, TIMEOUT), HostPaths.system());
+                TIMEOUT, TIMEOUT, TIMEOUT), HostPaths.system(), new ProcessHostCommands());
         Process kept = standIn(layout, "kept", true);
         Process unwanted = standIn(layout, "unwanted", true);
         // a crash after QEMU started and before its pid file was written

@@ -7,10 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.OptionalLong;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import dev.bulkhead.api.host.WatchedProcess;
 
 /** Real processes: a pid file is believed only while its process's command line names that pid file. */
 class QemuProcessesTest {
@@ -26,13 +28,14 @@ class QemuProcessesTest {
         Process p = new ProcessBuilder("sh", "-c", "sleep 60; :", "-pidfile", pidFile.toString()).start();
         try {
             Files.writeString(pidFile, p.pid() + "\n");
-            assertEquals(OptionalLong.of(p.pid()), processes.running(pidFile));
+            WatchedProcess qemu = processes.running(pidFile).orElseThrow();
+            assertEquals(p.pid(), qemu.pid());
             assertTrue(processes.usage(p.pid()).orElseThrow()[1] > 0, "resident memory of a live process");
 
-            assertFalse(processes.awaitExit(p.pid(), Duration.ofMillis(50)), "it runs on");
-            processes.kill(p.pid());
-            assertTrue(processes.awaitExit(p.pid(), Duration.ofSeconds(10)));
-            assertEquals(OptionalLong.empty(), processes.running(pidFile));
+            assertFalse(qemu.awaitExit(Duration.ofMillis(50)), "it runs on");
+            qemu.kill();
+            assertTrue(qemu.awaitExit(Duration.ofSeconds(10)));
+            assertEquals(Optional.empty(), processes.running(pidFile));
         } finally {
             p.destroyForcibly();
         }
@@ -42,9 +45,9 @@ class QemuProcessesTest {
     void aPidFileNamingAnotherProgramIsNotBelieved() throws Exception {
         Path pidFile = temp.resolve("qemu.pid");
         Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()));
-        assertEquals(OptionalLong.empty(), processes.running(pidFile), "a reused pid is not the domain's QEMU");
+        assertEquals(Optional.empty(), processes.running(pidFile), "a reused pid is not the domain's QEMU");
         Files.writeString(pidFile, "not a pid");
-        assertEquals(OptionalLong.empty(), processes.running(pidFile));
-        assertEquals(OptionalLong.empty(), processes.running(temp.resolve("none.pid")));
+        assertEquals(Optional.empty(), processes.running(pidFile));
+        assertEquals(Optional.empty(), processes.running(temp.resolve("none.pid")));
     }
 }

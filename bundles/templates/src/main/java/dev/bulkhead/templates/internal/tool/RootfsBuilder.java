@@ -1,18 +1,21 @@
 package dev.bulkhead.templates.internal.tool;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommands;
 
 /**
  * Builds a small root filesystem from programs of the build host: a static busybox with its applets,
@@ -46,10 +49,15 @@ final class RootfsBuilder {
     private static final List<String> DIRECTORIES = List.of("bin", "sbin", "dev", "etc", "home", "proc", "root", "run", "rw", "sys",
             "tmp", "var", "usr/bin", "usr/sbin", "usr/share/bulkhead");
 
-    private final Path root;
+    /** How long one host tool (busybox --list, ldd, dpkg) may take. */
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
 
-    RootfsBuilder(Path root) {
+    private final Path root;
+    private final HostCommands host;
+
+    RootfsBuilder(Path root, HostCommands host) {
         this.root = root;
+        this.host = host;
     }
 
     /** Builds the root; returns the packages listed. */
@@ -117,7 +125,7 @@ final class RootfsBuilder {
     }
 
     /** {@code package version} of the Debian packages that hold the files, as dpkg knows them; empty without dpkg. */
-    private static List<String> packagesOf(List<Path> files) {
+    private List<String> packagesOf(List<Path> files) {
         Set<String> names = new TreeSet<>();
         for (Path f : files) {
             for (String candidate : candidates(f)) {
@@ -163,22 +171,11 @@ final class RootfsBuilder {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
     }
 
-    static String run(String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .start();
-        String output;
-        try (InputStream in = p.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+    private String run(String... command) throws IOException {
         try {
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IOException("'" + String.join(" ", command) + "' failed: " + output.strip());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted running " + String.join(" ", command), e);
+            return host.runOrThrow(HostCommand.of(COMMAND_TIMEOUT, command)).stdoutText();
+        } catch (AdminException e) {
+            throw new IOException(e.getMessage(), e);
         }
-        return output;
     }
 }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.template.InstallListener;
 import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateManifest;
@@ -121,7 +122,7 @@ public final class TemplateTool {
             }
         }
         Path root = Path.of(a.operands(1).get(0));
-        List<String> packages = new RootfsBuilder(root).build(Path.of(a.value("--busybox", "/bin/busybox")), programs);
+        List<String> packages = new RootfsBuilder(root, new ProcessHostCommands()).build(Path.of(a.value("--busybox", "/bin/busybox")), programs);
         out.println("root " + root + " built from " + (packages.isEmpty() ? "files of this host" : String.join(", ", packages)));
     }
 

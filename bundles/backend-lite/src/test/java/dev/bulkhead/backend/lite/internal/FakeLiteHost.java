@@ -2,7 +2,6 @@ package dev.bulkhead.backend.lite.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -10,32 +9,34 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.testing.FakeHostCommands;
+
 /**
- * Records host commands and answers them without running anything. By default it acts out the few
- * effects the backend looks for on disk: {@code ip netns add/delete} create and remove the namespace file,
+ * The recording fake, acting out the few effects the backend looks for on disk for every command no
+ * scripted answer matches: {@code ip netns add/delete} create and remove the namespace file,
  * {@code runc run} and {@code runc delete} create and remove the container's state directory, {@code cp}
  * copies, and, given a proc directory, {@code mount} and {@code umount} add and remove lines of its
- * {@code self/mountinfo}. Scripted answers for commands containing a given text take precedence, the
- * latest first.
+ * {@code self/mountinfo}.
  */
-final class FakeCommandExecutor implements CommandExecutor {
-    private record Answer(String fragment, Function<Command, CommandResult> reply) {
-    }
-
+final class FakeLiteHost extends FakeHostCommands {
     private final Path netnsDirectory;
     private final Path runcRoot;
-    private final List<Command> commands = new ArrayList<>();
-    private final List<Answer> answers = new ArrayList<>();
     private Path mountinfo;
     private int mountIds = 100;
 
-    FakeCommandExecutor(Path netnsDirectory, Path runcRoot) {
+    FakeLiteHost(Path netnsDirectory, Path runcRoot) {
         this.netnsDirectory = netnsDirectory;
         this.runcRoot = runcRoot;
+        otherwise(c -> {
+            actOut(c.argv());
+            return ok("");
+        });
     }
 
     /** Keeps a mount table in {@code proc/self/mountinfo} that {@code mount} and {@code umount} change. */
-    FakeCommandExecutor withMountTable(Path proc) {
+    FakeLiteHost withMountTable(Path proc) {
         mountinfo = proc.resolve("self").resolve("mountinfo");
         try {
             Files.createDirectories(mountinfo.getParent());
@@ -55,48 +56,16 @@ final class FakeCommandExecutor implements CommandExecutor {
         }
     }
 
-    static CommandResult ok(String stdout) {
-        return new CommandResult(0, stdout.getBytes(StandardCharsets.UTF_8), new byte[0], false);
-    }
-
-    static CommandResult failed(int exitStatus, String stderr) {
-        return new CommandResult(exitStatus, new byte[0], stderr.getBytes(StandardCharsets.UTF_8), false);
-    }
-
-    static CommandResult timedOut() {
-        return new CommandResult(137, new byte[0], new byte[0], true);
-    }
-
-    /** Answers every command whose command line contains the fragment. */
-    FakeCommandExecutor answer(String fragment, CommandResult result) {
-        return answer(fragment, c -> result);
-    }
-
-    FakeCommandExecutor answer(String fragment, Function<Command, CommandResult> reply) {
-        answers.add(0, new Answer(fragment, reply));
+    @Override
+    public FakeLiteHost answer(String fragment, HostCommandResult result) {
+        super.answer(fragment, result);
         return this;
     }
 
-    List<Command> commands() {
-        return List.copyOf(commands);
-    }
-
-    /** The command lines run so far, with the given directory shown as {@code D}. */
-    List<String> lines(Path directory) {
-        return commands.stream().map(c -> c.display().replace(directory.toString(), "D")).toList();
-    }
-
     @Override
-    public CommandResult run(Command command) {
-        commands.add(command);
-        String line = command.display();
-        for (Answer a : answers) {
-            if (line.contains(a.fragment())) {
-                return a.reply().apply(command);
-            }
-        }
-        actOut(command.argv());
-        return ok("");
+    public FakeLiteHost answer(String fragment, Function<HostCommand, HostCommandResult> reply) {
+        super.answer(fragment, reply);
+        return this;
     }
 
     private void actOut(List<String> argv) {
@@ -135,7 +104,7 @@ final class FakeCommandExecutor implements CommandExecutor {
     }
 
     /** Appends text to the command's output file, as a detached runc writes its errors there. */
-    static void appendToOutput(Command command, String text) {
+    static void appendToOutput(HostCommand command, String text) {
         try {
             Files.writeString(command.output(), text, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {

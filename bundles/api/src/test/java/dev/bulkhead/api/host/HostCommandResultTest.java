@@ -1,4 +1,4 @@
-package dev.bulkhead.backend.lite.internal;
+package dev.bulkhead.api.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -8,9 +8,9 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-class CommandResultTest {
+class HostCommandResultTest {
     @Test
-    void stderrLineIsTheLastLineWithoutLogrusDecoration() {
+    void stderrLineIsTheLastLineWithoutLogfmtDecoration() {
         assertEquals("container does not exist",
                 result("time=\"2026-01-01T00:00:00Z\" level=error msg=\"container does not exist\"\n").stderrLine());
         assertEquals("exec: \"/bin/sh\": stat /bin/sh: no such file or directory", result(
@@ -22,13 +22,13 @@ class CommandResultTest {
 
     @Test
     void aTimeoutIsReportedAsSuch() {
-        Command command = Command.of(Duration.ofMillis(1500), List.of("runc", "state", "x"));
+        HostCommand command = HostCommand.of(Duration.ofMillis(1500), List.of("runc", "state", "x"));
 
         assertEquals("'runc state x' did not finish within 1500 ms and was killed",
-                command.failure(new CommandResult(137, new byte[0], new byte[0], true)).getMessage());
+                command.failure(new HostCommandResult(137, new byte[0], new byte[0], true)).getMessage());
     }
 
-    private static CommandResult result(String stderr) {
-        return new CommandResult(1, new byte[0], stderr.getBytes(StandardCharsets.UTF_8), false);
+    private static HostCommandResult result(String stderr) {
+        return new HostCommandResult(1, new byte[0], stderr.getBytes(StandardCharsets.UTF_8), false);
     }
 }

@@ -1,0 +1,285 @@
+package dev.bulkhead.api.host;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.ProcessBuilder.Redirect;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.bulkhead.api.AdminException;
+
+/** Runs host commands as child processes of the JVM. Holds no state: one instance serves every caller. */
+public final class ProcessHostCommands implements HostCommands {
+    private static final File NULL_DEVICE = new File("/dev/null");
+    /**
+     * How long to wait for output after a kill: a process that escaped the kill (reparented elsewhere) may
+     * hold the pipes open forever, and what was read so far is still worth returning.
+     */
+    private static final Duration OUTPUT_GRACE = Duration.ofSeconds(1);
+    /** How long a killed command's parent gets to reap its killed children and exit by itself. */
+    private static final Duration KILL_GRACE = Duration.ofSeconds(1);
+
+    @Override
+    public HostCommandResult run(HostCommand command) {
+        long deadline = System.nanoTime() + command.timeout().toNanos();
+        Running running = Running.start(command);
+        boolean timedOut = false;
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (!running.process.waitFor(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                    timedOut = true;
+                    running.killTree();
+                }
+                break;
+            } catch (InterruptedException e) {
+                if (command.cancellable()) {
+                    running.killTree();
+                    Thread.currentThread().interrupt();
+                    throw new AdminException("interrupted while running '" + command.display() + "'", e);
+                }
+                // a host change cut off halfway leaves the host half-changed: it runs to its end or timeout
+                interrupted = true;
+            }
+        }
+        long outputDeadline = timedOut ? System.nanoTime() + OUTPUT_GRACE.toNanos()
+                : Math.max(deadline, System.nanoTime() + OUTPUT_GRACE.toNanos());
+        HostCommandResult result = running.result(timedOut, outputDeadline);
+        if (interrupted) {
+            // only now: with the flag up, collecting the output would stop short
+            Thread.currentThread().interrupt();
+        }
+        return result;
+    }
+
+    @Override
+    public Started start(HostCommand command) {
+        return Running.start(command);
+    }
+
+    /** One started program with the threads that drain its output. */
+    private static final class Running implements Started {
+        private final HostCommand command;
+        private final Process process;
+        private final OutputCollector stdout;
+        private final OutputCollector stderr;
+
+        private Running(HostCommand command, Process process) {
+            this.command = command;
+            this.process = process;
+            this.stdout = command.output() == null ? OutputCollector.start(process.getInputStream(), command.outputCap()) : null;
+            this.stderr = command.output() == null ? OutputCollector.start(process.getErrorStream(), command.outputCap()) : null;
+        }
+
+        static Running start(HostCommand command) {
+            ProcessBuilder builder = new ProcessBuilder(command.argv());
+            // A detached child (runc run -d) inherits stdin: give it /dev/null rather than a pipe to the JVM.
+            builder.redirectInput(command.stdin().length == 0 && !command.stdinHeldOpen() ? Redirect.from(NULL_DEVICE) : Redirect.PIPE);
+            if (command.output() != null) {
+                builder.redirectOutput(Redirect.appendTo(command.output().toFile()));
+                builder.redirectErrorStream(true);
+            }
+            if (command.directory() != null) {
+                builder.directory(command.directory().toFile());
+            }
+            builder.environment().putAll(command.environment());
+            Process process;
+            try {
+                process = builder.start();
+            } catch (IOException e) {
+                throw new AdminException("cannot run '" + command.display() + "': " + e.getMessage(), e);
+            }
+            Running running = new Running(command, process);
+            if (command.stdinHeldOpen()) {
+                hold(process, command.stdin());
+            } else if (command.stdin().length > 0) {
+                feed(process.getOutputStream(), command.stdin());
+            }
+            return running;
+        }
+
+        @Override
+        public long pid() {
+            return process.pid();
+        }
+
+        @Override
+        public boolean isAlive() {
+            return process.isAlive();
+        }
+
+        @Override
+        public HostCommandResult await() {
+            boolean timedOut = false;
+            try {
+                if (!process.waitFor(command.timeout().toNanos(), TimeUnit.NANOSECONDS)) {
+                    timedOut = true;
+                    killTree();
+                }
+            } catch (InterruptedException e) {
+                killTree();
+                Thread.currentThread().interrupt();
+                throw new AdminException("interrupted while waiting for '" + command.display() + "'", e);
+            }
+            return result(timedOut, System.nanoTime() + OUTPUT_GRACE.toNanos());
+        }
+
+        @Override
+        public CompletableFuture<HostCommandResult> onExit() {
+            // off the JVM's reaper thread: collecting the output may wait a little
+            return process.onExit().thenApplyAsync(p -> result(false, System.nanoTime() + OUTPUT_GRACE.toNanos()));
+        }
+
+        @Override
+        public HostCommandResult stop() {
+            killTree();
+            return result(false, System.nanoTime() + OUTPUT_GRACE.toNanos());
+        }
+
+        HostCommandResult result(boolean timedOut, long outputDeadline) {
+            return new HostCommandResult(process.exitValue(), collected(stdout, outputDeadline),
+                    collected(stderr, outputDeadline), timedOut, stdout != null && stdout.truncated(),
+                    stderr != null && stderr.truncated());
+        }
+
+        /**
+         * Kills the process and everything it started that is still its descendant (e.g. the command under
+         * runc exec), and waits until the process is gone. The descendants go first so that the process can
+         * reap them and end by itself: killed first, it would leave them to the host's init, and a zombie
+         * inside a container keeps the container's init from exiting until that init gets around to reaping it.
+         */
+        void killTree() {
+            List<ProcessHandle> descendants = process.descendants().toList();
+            descendants.forEach(ProcessHandle::destroyForcibly);
+            boolean interrupted = false;
+            try {
+                try {
+                    // with no descendants there is nothing to reap: no grace
+                    if (!descendants.isEmpty() && process.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                // descendants started during the grace would be orphaned by the kill below: take them too
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+                while (true) {
+                    try {
+                        process.waitFor();
+                        return;
+                    } catch (InterruptedException e) {
+                        // SIGKILL cannot be refused: the wait is short, and the caller needs the exit status
+                        interrupted = true;
+                    }
+                }
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        private static void feed(OutputStream stdin, byte[] input) {
+            Thread writer = new Thread(() -> {
+                try (stdin) {
+                    stdin.write(input);
+                } catch (IOException e) {
+                    // The command closed its stdin or exited without reading everything: that is its choice.
+                }
+            }, "bulkhead-host-stdin");
+            writer.setDaemon(true);
+            writer.start();
+        }
+
+        /** Writes the input and keeps the pipe open until the program ends, then closes the platform's end. */
+        private static void hold(Process process, byte[] input) {
+            OutputStream stdin = process.getOutputStream();
+            try {
+                stdin.write(input);
+                stdin.flush();
+            } catch (IOException e) {
+                // The command closed its stdin or exited already: that is its choice.
+            }
+            process.onExit().thenRun(() -> {
+                try {
+                    stdin.close();
+                } catch (IOException e) {
+                    // the program is gone: nothing reads the pipe any more
+                }
+            });
+        }
+
+        private static byte[] collected(OutputCollector collector, long deadline) {
+            return collector == null ? new byte[0] : collector.await(deadline);
+        }
+    }
+
+    /**
+     * Drains one output stream on its own thread so that a chatty command never blocks on a full pipe, and
+     * keeps at most the cap: the rest is read and dropped, and the drop is remembered.
+     */
+    private static final class OutputCollector {
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        private final int cap;
+        private final Thread thread;
+        private boolean truncated;
+
+        private OutputCollector(InputStream in, int cap) {
+            this.cap = cap;
+            thread = new Thread(() -> drain(in), "bulkhead-host-output");
+            thread.setDaemon(true);
+        }
+
+        static OutputCollector start(InputStream in, int cap) {
+            OutputCollector collector = new OutputCollector(in, cap);
+            collector.thread.start();
+            return collector;
+        }
+
+        private void drain(InputStream in) {
+            byte[] chunk = new byte[8192];
+            try (in) {
+                for (int n; (n = in.read(chunk)) >= 0;) {
+                    synchronized (buffer) {
+                        int kept = Math.min(n, cap - buffer.size());
+                        buffer.write(chunk, 0, kept);
+                        truncated |= kept < n;
+                    }
+                }
+            } catch (IOException e) {
+                // The stream was closed under us: keep what arrived.
+            }
+        }
+
+        boolean truncated() {
+            synchronized (buffer) {
+                return truncated;
+            }
+        }
+
+        /** Waits for end of stream until the deadline, then returns what arrived. */
+        byte[] await(long deadline) {
+            boolean interrupted = false;
+            try {
+                long remaining = deadline - System.nanoTime();
+                if (remaining > 0) {
+                    thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (buffer) {
+                return buffer.toByteArray();
+            }
+        }
+    }
+}
