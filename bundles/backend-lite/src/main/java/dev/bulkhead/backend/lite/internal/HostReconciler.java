@@ -20,7 +20,7 @@ import dev.bulkhead.api.hypervisor.Leftover;
 /**
  * Lists what this backend instance holds on the host (runc containers, named network namespaces with its
  * tag, its temporary host links, mounts under its home, loop devices backed by files of its data directory,
- * cgroups under its parent and the processes in them) and removes what {@link LeftoverPlan} finds to be
+ * cgroups under its parent and the processes in them, channel directories with its tag) and removes what {@link LeftoverPlan} finds to be
  * left over. A crash of the platform between the steps of a start or a stop leaves such things; runc alone
  * does not know about them.
  */
@@ -38,13 +38,14 @@ final class HostReconciler {
     private final HostProcesses processes;
     private final MountTable mounts;
     private final LiteVolumes volumes;
+    private final LiteChannels channels;
     private final CommandExecutor executor;
     private final HostPaths host;
     private final Duration timeout;
 
     HostReconciler(InstanceLayout layout, Path dataDirectory, RuncRuntime runc, NetnsManager netns, CgroupDirectories cgroups,
-            HostProcesses processes, MountTable mounts, LiteVolumes volumes, CommandExecutor executor, HostPaths host,
-            Duration timeout) {
+            HostProcesses processes, MountTable mounts, LiteVolumes volumes, LiteChannels channels, CommandExecutor executor,
+            HostPaths host, Duration timeout) {
         this.layout = layout;
         this.dataDirectory = dataDirectory.toAbsolutePath().normalize();
         this.runc = runc;
@@ -53,6 +54,7 @@ final class HostReconciler {
         this.processes = processes;
         this.mounts = mounts;
         this.volumes = volumes;
+        this.channels = channels;
         this.executor = executor;
         this.host = host;
         this.timeout = timeout;
@@ -143,6 +145,9 @@ final class HostReconciler {
         for (String cgroup : domainCgroups) {
             found.add(new LeftoverPlan.Found(LeftoverPlan.Kind.CGROUP, cgroup, domainOfCgroup(cgroup)));
         }
+        for (String domain : channels.domainsWithDirectories()) {
+            found.add(new LeftoverPlan.Found(LeftoverPlan.Kind.CHANNELS, channels.directory(domain).toString(), domain));
+        }
         return new Listing(found, live);
     }
 
@@ -157,6 +162,7 @@ final class HostReconciler {
                 case MOUNT -> executor.runOrThrow(Command.of(timeout, List.of("umount", f.item())));
                 case LOOP -> executor.runOrThrow(Command.of(timeout, List.of("losetup", "--detach", f.item())));
                 case CGROUP -> cgroups.remove(f.item());
+                case CHANNELS -> channels.remove(f.domain());
             }
             return Leftover.removed(f.kind().label, f.item(), r.reason());
         } catch (AdminException e) {
