@@ -19,6 +19,7 @@ public interface DomainChannel extends AutoCloseable {
      * Waits for the agent's connection and returns the stream, both ways. Each call takes the next
      * connection, so an agent that restarts connects again.
      *
+     * @param timeout a positive duration ({@link dev.bulkhead.api.InvalidValueException} otherwise)
      * @throws dev.bulkhead.api.InvalidStateException when no agent connected within the timeout, or the channel is closed
      */
     ByteChannel accept(Duration timeout);

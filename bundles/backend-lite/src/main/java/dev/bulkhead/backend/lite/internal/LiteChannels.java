@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.ServiceNames;
@@ -175,6 +176,9 @@ final class LiteChannels {
 
         @Override
         public ByteChannel accept(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
+            }
             Selector waiting;
             synchronized (this) {
                 if (selector == null || !server.isOpen()) {

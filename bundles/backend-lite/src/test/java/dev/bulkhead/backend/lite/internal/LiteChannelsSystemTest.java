@@ -135,6 +135,9 @@ class LiteChannelsSystemTest {
         try (DomainChannel first = backend.openChannel("chan-a", SERVICE)) {
             InvalidStateException twice = assertThrows(InvalidStateException.class, () -> backend.openChannel("chan-a", SERVICE));
             assertTrue(twice.getMessage().contains("open already"), twice.getMessage());
+            for (Duration bad : new Duration[] { null, Duration.ZERO, Duration.ofSeconds(-1) }) {
+                assertThrows(InvalidValueException.class, () -> first.accept(bad), String.valueOf(bad));
+            }
             InvalidStateException none = assertThrows(InvalidStateException.class, () -> first.accept(Duration.ofMillis(50)));
             assertTrue(none.getMessage().contains("connected"), none.getMessage());
         }
