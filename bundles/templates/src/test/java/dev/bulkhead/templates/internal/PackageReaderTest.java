@@ -216,7 +216,10 @@ class PackageReaderTest {
     void aShellLinkThatLeadsNowhereIsRefused() throws IOException {
         for (Archives dangling : List.of(Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).symlink("bin", "usr/bin"),
                 Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "sh"),
-                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "/sbin"))) {
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "/sbin"),
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "/bin/dash")
+                        .symlink("bin/dash", "../bin/sh"),
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).file("bin", "x", 0755))) {
             byte[] root = dangling.gzipped();
             Path staged = Files.createTempDirectory(temp, "staging-");
 
