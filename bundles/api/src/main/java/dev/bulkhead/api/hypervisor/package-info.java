@@ -6,7 +6,8 @@
  * optional ability is an interface of its own that a backend implements or not
  * ({@link dev.bulkhead.api.hypervisor.DomainLinking}, {@link dev.bulkhead.api.hypervisor.DomainUplinking},
  * {@link dev.bulkhead.api.hypervisor.VolumeStoring}, {@link dev.bulkhead.api.hypervisor.ExitNotifying},
- * {@link dev.bulkhead.api.hypervisor.LeftoverReconciling}, {@link dev.bulkhead.api.hypervisor.UsageCounting}),
+ * {@link dev.bulkhead.api.hypervisor.LeftoverReconciling}, {@link dev.bulkhead.api.hypervisor.UsageCounting},
+ * {@link dev.bulkhead.api.hypervisor.DomainChannels}),
  * so that a new ability is a new interface and no backend has to pretend to one it lacks.
  * <p>
  * 2.0: the optional abilities left {@code HypervisorBackend} (where they were default methods that
@@ -14,9 +15,11 @@
  * from one is a major change for them: a backend built against 1.x must be built again. So must a
  * role built against 1.x, whose import range ends below 2.0 although the link types it uses did not
  * change.
+ * <p>
+ * 2.1: {@link dev.bulkhead.api.hypervisor.DomainChannels}, byte streams between dom0 and an agent in a qube.
  */
 @Export
-@Version("2.0.0")
+@Version("2.1.0")
 package dev.bulkhead.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

@@ -215,7 +215,7 @@ public final class PackageReader {
             throw new AdminException("payload file " + f.name() + " is not a valid tar archive: " + e.getMessage(), e);
         }
         for (String required : List.of("bin/sh", "sbin/qube-init")) {
-            if (!extractor.has(required)) {
+            if (!extractor.resolvesToFile(required)) {
                 throw new AdminException("the root in " + f.name() + " has no /" + required + ", which the lite backend runs as the qube's init");
             }
         }

@@ -49,12 +49,15 @@ public final class RootExtractor {
 
     private static final int MAX_PATH = 4096;
     private static final int MAX_COMPONENT = 255;
+    private static final int MAX_LINKS = 40;
 
     private final Path root;
     private final Limits limits;
     private final boolean applyOwners;
     /** What this extraction made, by normalized path ({@code ""} is the root). */
     private final Map<String, TarEntry.Type> made = new HashMap<>();
+    /** The targets of the symbolic links this extraction made, by normalized path. */
+    private final Map<String, String> linkTargets = new HashMap<>();
     private final Map<String, TarEntry> directories = new HashMap<>();
     private long unpacked;
     private int entries;
@@ -96,9 +99,49 @@ public final class RootExtractor {
         return unpacked;
     }
 
-    /** Whether the unpacked root has this path (not following links). */
-    public boolean has(String path) {
-        return made.containsKey(path);
+    /**
+     * Whether the path leads to a file this extraction made, its symbolic links followed inside the root as
+     * the qube will follow them (an absolute target from the root, {@code ..} stopping at it): Debian's
+     * /bin/sh is /usr/bin/dash through two links.
+     */
+    public boolean resolvesToFile(String path) {
+        Deque<String> pending = new ArrayDeque<>(List.of(path.split("/")));
+        Deque<String> current = new ArrayDeque<>();
+        int links = 0;
+        while (!pending.isEmpty()) {
+            String part = pending.pollFirst();
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..")) {
+                current.pollLast();
+                continue;
+            }
+            current.addLast(part);
+            String here = String.join("/", current);
+            TarEntry.Type type = made.get(here);
+            if (type == null) {
+                return false;
+            }
+            if (type == TarEntry.Type.SYMLINK) {
+                // the kernel's own bound on links in one lookup
+                if (++links > MAX_LINKS) {
+                    return false;
+                }
+                String target = linkTargets.get(here);
+                current.pollLast();
+                if (target.startsWith("/")) {
+                    current.clear();
+                }
+                List<String> targetParts = List.of(target.split("/"));
+                for (int i = targetParts.size() - 1; i >= 0; i--) {
+                    pending.addFirst(targetParts.get(i));
+                }
+            } else if (type != TarEntry.Type.DIRECTORY && !pending.isEmpty()) {
+                return false;
+            }
+        }
+        return !current.isEmpty() && made.get(String.join("/", current)) == TarEntry.Type.FILE;
     }
 
     /** The path in normal form: relative, no empty or {@code .} parts; refused when absolute or with {@code ..}. */
@@ -205,6 +248,7 @@ public final class RootExtractor {
         Path link = root.resolve(path);
         Files.createSymbolicLink(link, Path.of(target));
         made.put(path, TarEntry.Type.SYMLINK);
+        linkTargets.put(path, target);
         if (applyOwners) {
             owners(link, e);
         }

@@ -205,6 +205,39 @@ class PackageReaderTest {
     }
 
     @Test
+    void aMergedUsrRootWhoseShellAndInitAreReachedThroughLinksIsAccepted() throws IOException {
+        // Debian's layout: /bin and /sbin lead into /usr, /bin/sh is a link to dash
+        byte[] root = Archives.tar().dir("usr").dir("usr/bin").file("usr/bin/dash", "#!dash", 0755).symlink("usr/bin/sh", "dash")
+                .dir("usr/sbin").file("usr/sbin/qube-init", "#!/bin/sh\n", 0755).symlink("bin", "usr/bin").symlink("sbin", "/usr/sbin")
+                .gzipped();
+
+        PackageReader.Checked checked = reader(key.getPublic()).read(write(manifest(root), null, root), "lite", false, staging,
+                InstallListener.NONE, true);
+
+        assertEquals("base", checked.manifest().name());
+        assertTrue(Files.isRegularFile(staging.resolve("root/usr/sbin/qube-init")));
+        assertEquals(Path.of("usr/bin"), Files.readSymbolicLink(staging.resolve("root/bin")));
+    }
+
+    @Test
+    void aShellLinkThatLeadsNowhereIsRefused() throws IOException {
+        for (Archives dangling : List.of(Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).symlink("bin", "usr/bin"),
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "sh"),
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "/sbin"),
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "/bin/dash")
+                        .symlink("bin/dash", "../bin/sh"),
+                Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).file("bin", "x", 0755))) {
+            byte[] root = dangling.gzipped();
+            Path staged = Files.createTempDirectory(temp, "staging-");
+
+            AdminException e = assertThrows(AdminException.class, () -> reader(key.getPublic())
+                    .read(write(manifest(root), null, root), "lite", false, staged, InstallListener.NONE, true));
+
+            assertEquals("the root in root.tar.gz has no /bin/sh, which the lite backend runs as the qube's init", e.getMessage());
+        }
+    }
+
+    @Test
     void aTemplateForAnotherBackendIsRefused() throws IOException {
         byte[] root = Archives.minimalRoot().gzipped();
         Path pkg = write(manifest(root), null, root);

@@ -25,7 +25,7 @@ import dev.bulkhead.api.hypervisor.Leftover;
 /**
  * Lists what this backend instance holds on the host (runc containers, named network namespaces with its
  * tag, its temporary host links, mounts under its home, loop devices backed by files of its data directory,
- * cgroups under its parent and the processes in them) and removes what {@link LeftoverPlan} finds to be
+ * cgroups under its parent and the processes in them, channel directories with its tag) and removes what {@link LeftoverPlan} finds to be
  * left over. A crash of the platform between the steps of a start or a stop leaves such things; runc alone
  * does not know about them.
  */
@@ -42,12 +42,13 @@ final class HostReconciler {
     private final CgroupDirectories cgroups;
     private final MountTable mounts;
     private final LiteVolumes volumes;
+    private final LiteChannels channels;
     private final HostCommands executor;
     private final HostPaths host;
     private final Duration timeout;
 
     HostReconciler(InstanceLayout layout, Path dataDirectory, RuncRuntime runc, NetnsManager netns, CgroupDirectories cgroups,
-            MountTable mounts, LiteVolumes volumes, HostCommands executor, HostPaths host,
+            MountTable mounts, LiteVolumes volumes, LiteChannels channels, HostCommands executor, HostPaths host,
             Duration timeout) {
         this.layout = layout;
         this.dataDirectory = dataDirectory.toAbsolutePath().normalize();
@@ -56,6 +57,7 @@ final class HostReconciler {
         this.cgroups = cgroups;
         this.mounts = mounts;
         this.volumes = volumes;
+        this.channels = channels;
         this.executor = executor;
         this.host = host;
         this.timeout = timeout;
@@ -146,6 +148,9 @@ final class HostReconciler {
         for (String cgroup : domainCgroups) {
             found.add(new LeftoverPlan.Found(LeftoverPlan.Kind.CGROUP, cgroup, domainOfCgroup(cgroup)));
         }
+        for (String domain : channels.domainsWithDirectories()) {
+            found.add(new LeftoverPlan.Found(LeftoverPlan.Kind.CHANNELS, channels.directory(domain).toString(), domain));
+        }
         return new Listing(found, live);
     }
 
@@ -160,6 +165,7 @@ final class HostReconciler {
                 case MOUNT -> executor.runOrThrow(HostCommand.of(timeout, List.of("umount", f.item())));
                 case LOOP -> executor.runOrThrow(HostCommand.of(timeout, List.of("losetup", "--detach", f.item())));
                 case CGROUP -> cgroups.remove(f.item());
+                case CHANNELS -> channels.remove(f.domain());
             }
             return Leftover.removed(f.kind().label, f.item(), r.reason());
         } catch (AdminException e) {

@@ -10,12 +10,13 @@ import java.util.Set;
  * Decides, from a listing of what this instance holds on the host, what goes at take-over: everything
  * that does not belong to a domain that is both kept by the caller and alive in runc. The order is the
  * one in which removal works: processes before the containers and cgroups they hold, namespaces before
- * nothing else needs them, mounts latest first, loop devices once unmounted, cgroups deepest first.
+ * nothing else needs them, mounts latest first, loop devices once unmounted, cgroups deepest first, and the
+ * channel directories, which nothing on the host mounts.
  */
 final class LeftoverPlan {
     enum Kind {
         PROCESS("process"), CONTAINER("runc container"), NETNS("network namespace"), LINK("link"), MOUNT("mount"),
-        LOOP("loop device"), CGROUP("cgroup");
+        LOOP("loop device"), CGROUP("cgroup"), CHANNELS("channel directory");
 
         final String label;
 

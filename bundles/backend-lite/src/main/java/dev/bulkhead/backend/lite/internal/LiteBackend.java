@@ -30,6 +30,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
@@ -42,6 +43,8 @@ import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
+import dev.bulkhead.api.hypervisor.DomainChannel;
+import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -62,7 +65,8 @@ import dev.bulkhead.api.json.JsonMappers;
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined
  * to a named network namespace, with its root (read-only, kept, or a snapshot whose writes vanish at stop)
- * and its private volume (a loop-mounted ext4 image) at {@code /rw}. Containers
+ * and its private volume (a loop-mounted ext4 image) at {@code /rw}, and its channels to dom0 (unix sockets) in
+ * {@code /run/bulkhead/channels}. Containers
  * outlive the platform: a new instance on the same data directory finds them again through
  * {@link #domains()}.
  */
@@ -70,7 +74,7 @@ import dev.bulkhead.api.json.JsonMappers;
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
 public final class LiteBackend implements HypervisorBackend, DomainLinking, DomainUplinking, VolumeStoring, ExitNotifying,
-        LeftoverReconciling, UsageCounting {
+        LeftoverReconciling, UsageCounting, DomainChannels {
     private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
@@ -122,6 +126,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private final Path procSelf;
     private final HostReconciler reconciler;
     private final InitWatch inits;
+    private final LiteChannels channels;
     private final List<DomainExitListener> exitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
@@ -150,7 +155,8 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         MountTable mounts = new MountTable(host.proc());
         this.volumes = new LiteVolumes(executor, mounts, host.sysBlock(), settings.commandTimeout(), Clock.systemUTC());
         this.procSelf = host.proc().resolve("self");
-        this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, mounts, volumes, executor, host,
+        this.channels = new LiteChannels(host.channelRoot(), layout);
+        this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, mounts, volumes, channels, executor, host,
                 settings.commandTimeout());
         this.inits = new InitWatch(host.proc(), "perl", executor, this::initDied);
     }
@@ -442,6 +448,15 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     }
 
     @Override
+    public DomainChannel openChannel(String domain, String service) {
+        QubeNames.validate(domain);
+        synchronized (lockOf(domain)) {
+            requireRunning(domain);
+            return channels.open(domain, service);
+        }
+    }
+
+    @Override
     public void attachUplink(String name, UplinkSpec uplink) {
         QubeNames.validate(name);
         String domainNetns = layout.netnsName(name);
@@ -467,8 +482,10 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         try {
             Path bundle = layout.domainDirectory(name);
             Files.createDirectories(bundle);
-            Files.write(layout.configFile(name), oci.toJson(oci.forDomain(spec, rootfs, volumes.rootReadOnly(),
-                    volumes.privateMount(), netns.path(layout.netnsName(name)), layout.cgroupsPath(name))));
+            ObjectNode config = oci.forDomain(spec, rootfs, volumes.rootReadOnly(), volumes.privateMount(),
+                    netns.path(layout.netnsName(name)), layout.cgroupsPath(name));
+            oci.bindReadOnly(config, channels.prepare(name), LiteChannels.QUBE_DIRECTORY);
+            Files.write(layout.configFile(name), oci.toJson(config));
             return bundle;
         } catch (IOException e) {
             throw new AdminException("cannot write the bundle of domain '" + name + "': " + e.getMessage(), e);
@@ -485,6 +502,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         }
         netns.delete(layout.netnsName(name));
         volumes.release(layout.volumesDirectory(name));
+        channels.remove(name);
     }
 
     private void requireRunning(String name) {

@@ -70,6 +70,11 @@ final class OciConfig {
         return config;
     }
 
+    /** Adds a read-only bind mount of a host directory, after the mounts it lies under (as /run). */
+    void bindReadOnly(ObjectNode config, Path source, String destination) {
+        mount((ArrayNode) config.get("mounts"), destination, "bind", source.toString(), "bind", "ro", "nosuid", "nodev", "noexec");
+    }
+
     byte[] toJson(ObjectNode config) {
         try {
             return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);

@@ -67,7 +67,8 @@ class LiteBackendTest {
         layout = new InstanceLayout(data);
         executor = new FakeLiteHost(netnsDir, layout.runcRoot()).answer("busybox --list", ok(APPLETS))
                 .answer(" link show ", failed(1, "Device does not exist.\n"));
-        backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc, temp.resolve("sys-block")));
+        backend = new LiteBackend(data, SETTINGS, executor, new HostPaths(netnsDir, cgroupRoot, proc, temp.resolve("sys-block"),
+                temp.resolve("channels")));
         runc = "runc --root D/lite/runc ";
     }
 
