@@ -1,0 +1,163 @@
+package dev.bulkhead.gui.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.bulkhead.api.Label;
+
+/**
+ * Keystroke isolation with real X servers and the real agent: first the control experiment shows
+ * that {@code xinput} sees what is typed into another client of the same display; then, with
+ * qubes a and b each on a display of its own behind the daemon, what is typed into b's window on
+ * dom0's display reaches b's program, a's {@code xinput} sees none of it, and what is typed into
+ * a window of dom0's own reaches no qube.
+ */
+class GuiEndToEndTest {
+    private static final String SECRET = "s3cret";
+
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            cleanup.get(i).close();
+        }
+    }
+
+    @Test
+    void onOneDisplayXinputRecordsWhatIsTypedIntoAnotherClient() throws Exception {
+        Xvfb shared = own(Xvfb.start());
+        Path typed = dir.resolve("typed");
+        Path sniffed = dir.resolve("sniffed");
+        spawn(shared.spawn(dir.resolve("recorder.log"), java(), "-cp", classpath(), KeyRecorder.class.getName(),
+                typed.toString(), "victim", "#ffffff"));
+        spawn(shared.spawn(sniffed, "xinput", "test-xi2", "--root"));
+        String victim = GuiDaemonTest.search(shared, "^victim$");
+        awaitFile(sniffed, "xinput listening", s -> s.contains("EVENT type"), () -> shared.run("xdotool", "mousemove", "1", "1"));
+
+        GuiDaemonTest.type(shared, victim, SECRET);
+
+        awaitFile(typed, "the secret typed", s -> s.equals(SECRET), null);
+        awaitFile(sniffed, "the sniffed keys", s -> count(s, "(RawKeyPress)") >= SECRET.length(), null);
+    }
+
+    @Test
+    void keysTypedIntoBsWindowReachOnlyBAndIntoADom0WindowNeither() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));
+        cleanup.add(daemon::stop);
+        Path aTyped = dir.resolve("a-typed");
+        Path bTyped = dir.resolve("b-typed");
+        Path aSniffed = dir.resolve("a-sniffed");
+        Xvfb a = qube(daemon, "a", Label.RED, aTyped);
+        qube(daemon, "b", Label.BLUE, bTyped);
+        spawn(a.spawn(aSniffed, "xinput", "test-xi2", "--root"));
+        awaitFile(aSniffed, "xinput listening in a", s -> s.contains("EVENT type"), () -> a.run("xdotool", "mousemove", "1", "1"));
+
+        String aWindow = GuiDaemonTest.search(dom0, "^\\[a\\] notes-a$");
+        String bWindow = GuiDaemonTest.search(dom0, "^\\[b\\] notes-b$");
+        GuiDaemonTest.awaitPixels(dom0, GuiDaemonTest.geometry(dom0, aWindow), 0xcc0000, 0xeeeeee);
+        GuiDaemonTest.awaitPixels(dom0, GuiDaemonTest.geometry(dom0, bWindow), 0x3465a4, 0xeeeeee);
+
+        GuiDaemonTest.type(dom0, bWindow, SECRET);
+        awaitFile(bTyped, "the secret in b", s -> s.equals(SECRET), null);
+        GuiDaemonTest.type(dom0, aWindow, "zz");
+        awaitFile(aTyped, "the marker in a", s -> s.equals("zz"), null);
+
+        Path dom0Typed = dir.resolve("dom0-typed");
+        spawn(dom0.spawn(dir.resolve("dom0-recorder.log"), java(), "-cp", classpath(), KeyRecorder.class.getName(),
+                dom0Typed.toString(), "dom0-notes", "#ffffff", "720"));
+        GuiDaemonTest.type(dom0, GuiDaemonTest.search(dom0, "^dom0-notes$"), "dom0only");
+        awaitFile(dom0Typed, "dom0's own window's keys", s -> s.equals("dom0only"), null);
+
+        String sniffed = Files.readString(aSniffed, StandardCharsets.UTF_8);
+        assertEquals(2, count(sniffed, "(RawKeyPress)"), "a's xinput saw the two marker keys typed into a, nothing of b's secret");
+        assertEquals(SECRET, Files.readString(bTyped), "b got nothing of a's marker");
+        assertTrue(daemon.session("a").get().isOpen() && daemon.session("b").get().isOpen());
+    }
+
+    /** A qube: its own Xvfb, a key recorder window on it, and the agent joined to the daemon by a unix socket. */
+    private Xvfb qube(GuiDaemon daemon, String name, Label label, Path typed) throws Exception {
+        Xvfb display = own(Xvfb.start());
+        spawn(display.spawn(dir.resolve(name + "-recorder.log"), java(), "-cp", classpath(), KeyRecorder.class.getName(),
+                typed.toString(), "notes-" + name, "#eeeeee", name.equals("a") ? "30" : "400"));
+        GuiDaemonTest.search(display, "^notes-" + name + "$");
+        Path socket = Files.createDirectory(dir.resolve(name + "-channel")).resolve("gui");
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        cleanup.add(server);
+        spawn(new ProcessBuilder(java(), "-cp", classpath(), "dev.bulkhead.gui.agent.GuiAgent", "--display", display.display(),
+                "--channel", socket.toString()).redirectErrorStream(true).redirectOutput(dir.resolve(name + "-agent.log").toFile())
+                .start());
+        SocketChannel stream = server.accept();
+        daemon.attach(name, label, stream);
+        return display;
+    }
+
+    private Xvfb own(Xvfb x) {
+        cleanup.add(x);
+        return x;
+    }
+
+    private void spawn(Process p) {
+        cleanup.add(() -> {
+            p.destroy();
+            p.waitFor();
+        });
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String classpath() {
+        return System.getProperty("java.class.path");
+    }
+
+    private static int count(String text, String what) {
+        return (text.length() - text.replace(what, "").length()) / what.length();
+    }
+
+    @FunctionalInterface
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    /** Waits, at most 20 s, until the file's text holds {@code condition}, doing {@code nudge} between looks. */
+    private static void awaitFile(Path file, String what, java.util.function.Predicate<String> condition, Action nudge)
+            throws Exception {
+        Instant end = Instant.now().plus(Duration.ofSeconds(20));
+        while (true) {
+            String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+            if (condition.test(text)) {
+                return;
+            }
+            if (Instant.now().isAfter(end)) {
+                throw new AssertionError("never " + what + "; " + file.getFileName() + " holds: " + text);
+            }
+            if (nudge != null) {
+                nudge.run();
+            }
+            Thread.sleep(50);
+        }
+    }
+}
