@@ -23,7 +23,8 @@ import dev.bulkhead.gui.protocol.MessageWriter;
 /**
  * The qube's X server as dom0 sees it. One thread makes every X call (Xlib is not thread-safe by
  * default): it scans the root window's children, tells dom0 what appeared, changed, or went, sends
- * the rows of pixels that changed since the last scan, and injects dom0's input with XTest.
+ * the rows of pixels that changed since the last scan, injects dom0's input with XTest, and
+ * answers dom0's clipboard requests and pastes ({@link XClipboard}).
  */
 final class XWindows {
     private static final X11 X = X11.INSTANCE;
@@ -45,6 +46,7 @@ final class XWindows {
     private final MessageWriter out;
     private final BlockingQueue<GuiMessage> fromDom0;
     private final Map<Integer, Shown> shown = new HashMap<>();
+    private final XClipboard clipboard;
     // Windows vanish between a scan and the calls about them; those errors are expected, not fatal.
     private final X11.XErrorHandler ignoreErrors = (d, e) -> 0;
 
@@ -57,11 +59,17 @@ final class XWindows {
         this.root = X.XDefaultRootWindow(display);
         this.out = out;
         this.fromDom0 = fromDom0;
+        this.clipboard = new XClipboard(display, root, out);
     }
 
     /** Serves until {@code connected} turns false. */
     void run(BooleanSupplier connected) throws IOException, InterruptedException {
+        X11.XEvent event = new X11.XEvent();
         while (connected.getAsBoolean()) {
+            while (X.XPending(display) > 0) {
+                X.XNextEvent(display, event);
+                clipboard.handle(event);
+            }
             scan();
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SCAN_MILLIS);
             for (long left = SCAN_MILLIS; left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
@@ -204,9 +212,13 @@ final class XWindows {
         }
     }
 
-    private void inject(GuiMessage m) {
+    private void inject(GuiMessage m) throws IOException {
         Shown s = shown.get(m.window());
-        if (m instanceof GuiMessage.Key k) {
+        if (m instanceof GuiMessage.ClipboardRequest) {
+            clipboard.request();
+        } else if (m instanceof GuiMessage.ClipboardData data) {
+            clipboard.paste(data.data());
+        } else if (m instanceof GuiMessage.Key k) {
             int keycode = X.XKeysymToKeycode(display, new X11.KeySym(k.keysym())) & 0xff;
             if (keycode != 0) {
                 XTEST.XTestFakeKeyEvent(display, keycode, k.pressed(), new NativeLong(0));

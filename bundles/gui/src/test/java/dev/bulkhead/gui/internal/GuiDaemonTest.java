@@ -268,6 +268,10 @@ class GuiDaemonTest {
         }
     }
 
+    static boolean typedNothing(Path file) throws IOException {
+        return !java.nio.file.Files.exists(file) || java.nio.file.Files.readString(file).isEmpty();
+    }
+
     static GuiConfig config(String display, String[] deny) {
         return new GuiConfig() {
             @Override

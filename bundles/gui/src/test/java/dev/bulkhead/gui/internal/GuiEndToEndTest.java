@@ -95,6 +95,46 @@ class GuiEndToEndTest {
         assertTrue(daemon.session("a").get().isOpen() && daemon.session("b").get().isOpen());
     }
 
+    @Test
+    void theClipboardGoesFromAToBOnTheUsersKeysUnlessDenied() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));
+        cleanup.add(daemon::stop);
+        Xvfb a = qube(daemon, "a", Label.RED, dir.resolve("a-typed"));
+        Xvfb b = qube(daemon, "b", Label.BLUE, dir.resolve("b-typed"));
+        Path owner = dir.resolve("a-clipboard");
+        spawn(a.spawn(owner, java(), "-cp", classpath(), ClipboardTool.class.getName(), "own", "from a \u00e9"));
+        awaitFile(owner, "a owning its clipboard", s -> s.contains("owned"), null);
+        String aWindow = GuiDaemonTest.search(dom0, "^\\[a\\] notes-a$");
+        String bWindow = GuiDaemonTest.search(dom0, "^\\[b\\] notes-b$");
+
+        GuiDaemonTest.keys(dom0, aWindow, "ctrl+shift+c");
+        GuiDaemonTest.await("the copy from a", () -> daemon.clipboardTransfers().toString().contains("copied: 9 bytes from a"));
+
+        daemon.configure(GuiDaemonTest.config(dom0.display(), new String[] {"a:b"}));
+        GuiDaemonTest.keys(dom0, bWindow, "ctrl+shift+v");
+        GuiDaemonTest.await("the denial", () -> daemon.clipboardTransfers().toString().contains("denied: 9 bytes from a to b"));
+        assertEquals("", b.run(java(), "-cp", classpath(), ClipboardTool.class.getName(), "print"), "nothing pasted under deny");
+
+        daemon.configure(GuiDaemonTest.config(dom0.display(), new String[0]));
+        GuiDaemonTest.keys(dom0, bWindow, "ctrl+shift+v");
+        GuiDaemonTest.await("the paste", () -> daemon.clipboardTransfers().toString().contains("pasted: 9 bytes from a to b"));
+        assertEquals("from a \u00e9", awaitOutput(b, "print"), "b's programs read what a copied");
+        assertTrue(GuiDaemonTest.typedNothing(dir.resolve("a-typed")) && GuiDaemonTest.typedNothing(dir.resolve("b-typed")),
+                "the clipboard keys reached neither qube's program");
+    }
+
+    /** The output of the clipboard tool on {@code display} once it is not empty, within 20 s. */
+    private static String awaitOutput(Xvfb display, String command) throws Exception {
+        Instant end = Instant.now().plus(Duration.ofSeconds(20));
+        while (true) {
+            String out = display.run(java(), "-cp", classpath(), ClipboardTool.class.getName(), command);
+            if (!out.isEmpty() || Instant.now().isAfter(end)) {
+                return out;
+            }
+        }
+    }
+
     /** A qube: its own Xvfb, a key recorder window on it, and the agent joined to the daemon by a unix socket. */
     private Xvfb qube(GuiDaemon daemon, String name, Label label, Path typed) throws Exception {
         Xvfb display = own(Xvfb.start());
