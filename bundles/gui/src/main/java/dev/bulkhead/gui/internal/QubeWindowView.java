@@ -56,10 +56,12 @@ final class QubeWindowView {
                 create();
             }
             resizeOnEdt(width, height);
+            // The whole frame stays on the screen: a window as big as the screen, or bigger, or placed
+            // off it, is shown smaller and moved, so it can never cover the screen without its frame.
             Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
-            // Keep the frame's top-left corner on the screen, so a window cannot hide its frame off-screen.
-            int fx = Math.max(screen.x, Math.min(x, screen.x + screen.width - 2 * border - 1));
-            int fy = Math.max(screen.y, Math.min(y, screen.y + screen.height - 2 * border - 1));
+            Dimension size = surface.getPreferredSize();
+            int fx = Math.max(screen.x, Math.min(x, screen.x + screen.width - size.width));
+            int fy = Math.max(screen.y, Math.min(y, screen.y + screen.height - size.height));
             window.setLocation(fx, fy);
             titleOnEdt(title);
             window.setVisible(true);
@@ -153,7 +155,9 @@ final class QubeWindowView {
         }
         image = next;
         if (surface != null) {
-            surface.setPreferredSize(new Dimension(width + 2 * border, height + 2 * border));
+            Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
+            surface.setPreferredSize(new Dimension(Math.min(width + 2 * border, screen.width),
+                    Math.min(height + 2 * border, screen.height)));
             window.pack();
             surface.repaint();
         }
@@ -172,14 +176,15 @@ final class QubeWindowView {
         public void paint(Graphics g) {
             int w = getWidth();
             int h = getHeight();
+            // The frame last, over the pixels: a window shown smaller than its content keeps its frame.
+            if (image != null) {
+                g.drawImage(image, border, border, null);
+            }
             g.setColor(color);
             g.fillRect(0, 0, w, border);
             g.fillRect(0, h - border, w, border);
             g.fillRect(0, 0, border, h);
             g.fillRect(w - border, 0, border, h);
-            if (image != null) {
-                g.drawImage(image, border, border, null);
-            }
         }
     }
 

@@ -91,6 +91,23 @@ class GuiDaemonTest {
     }
 
     @Test
+    void aScreenCoveringMenuIsShownWithItsWholeFrameOnTheScreen() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        daemon = new GuiDaemon(config(dom0.display(), new String[0]));
+        try (ScriptedQube q = ScriptedQube.connect(dir)) {
+            daemon.attach("menu", Label.PURPLE, q.dom0End);
+            q.hello().send(new GuiMessage.Create(9, -50, -50, 2000, 1500, 0, true)).send(new GuiMessage.Map(9, true));
+            int[] fill = new int[2000 * 100];
+            java.util.Arrays.fill(fill, 0x00ff00);
+            for (int y = 0; y < 1500; y += 100) {
+                q.send(new GuiMessage.Pixels(9, 0, y, 2000, 100, fill));
+            }
+            // The screen is 1024x768: the frame, in purple, is its outermost ring of pixels.
+            awaitPixels(dom0, new int[] {0, 0, 1024, 768}, 0x75507b, 0x00ff00);
+        }
+    }
+
+    @Test
     void aHostileQubeEndsOnlyItsOwnSession() throws Exception {
         Xvfb dom0 = Dom0Display.get();
         daemon = new GuiDaemon(config(dom0.display(), new String[0]));
@@ -228,16 +245,18 @@ class GuiDaemonTest {
             int h = at[3];
             int[][] frameAt = {{x, y}, {x + 1, y + 1}, {x + w - 1, y + h - 1}, {x + w / 2, y}, {x, y + h / 2}, {x + w - 2, y + h / 2}};
             boolean framed = true;
+            StringBuilder seen = new StringBuilder();
             for (int[] p : frameAt) {
                 framed &= shot.rgb(p[0], p[1]) == frame;
+                seen.append(String.format(" %d,%d=%06x", p[0], p[1], shot.rgb(p[0], p[1])));
             }
             boolean filled = shot.rgb(x + 2, y + 2) == inside && shot.rgb(x + w - 3, y + h - 3) == inside;
             if (framed && filled) {
                 return;
             }
             if (Instant.now().isAfter(end)) {
-                throw new AssertionError(String.format("at %d,%d the frame is %06x (want %06x), inside %06x (want %06x)", x, y,
-                        shot.rgb(x, y), frame, shot.rgb(x + 2, y + 2), inside));
+                throw new AssertionError(String.format("the frame (want %06x) is%s; inside %06x and %06x (want %06x)", frame, seen,
+                        shot.rgb(x + 2, y + 2), shot.rgb(x + w - 3, y + h - 3), inside));
             }
             Thread.sleep(50);
         }
