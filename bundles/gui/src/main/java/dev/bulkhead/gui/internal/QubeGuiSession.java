@@ -1,6 +1,8 @@
 package dev.bulkhead.gui.internal;
 
 import java.awt.Color;
+import java.awt.GraphicsEnvironment;
+import java.awt.Rectangle;
 import java.io.IOException;
 import java.nio.channels.ByteChannel;
 import java.util.ArrayList;
@@ -22,12 +24,15 @@ import dev.bulkhead.gui.protocol.MessageWriter;
 /**
  * One qube's GUI connection: a thread reads the qube's stream, checks each message against the
  * session's state (the first is HELLO of our major version, windows exist before they are used,
- * at most {@link GuiLimits#MAX_WINDOWS}, pixels inside their window) and shows the result; input
+ * at most {@link GuiLimits#MAX_WINDOWS}, pixels inside their window, mapped windows covering at
+ * most {@link #MAX_MAPPED_SCREENS} screens) and shows the result; input
  * on its windows goes back on the same stream only. The first violation ends the session, with
  * the reason logged and kept; other qubes' sessions never notice.
  */
 final class QubeGuiSession implements GuiSession, InputSink {
     private static final System.Logger LOG = System.getLogger(QubeGuiSession.class.getName());
+    /** Screens' worth of pixels one qube's mapped windows may show at once: bounds dom0's memory for their images. */
+    static final int MAX_MAPPED_SCREENS = 16;
 
     /** A window's state as the qube last described it. */
     private static final class WindowState {
@@ -54,6 +59,7 @@ final class QubeGuiSession implements GuiSession, InputSink {
     private final MessageWriter writer;
     private final Map<Integer, WindowState> windows = new LinkedHashMap<>();
     private final Thread reader;
+    private final DrawingBudget budget = new DrawingBudget(DrawingBudget.DEFAULT_PIXELS);
     private volatile String endReason;
 
     QubeGuiSession(String qube, Color color, int border, ByteChannel channel, ClipboardBroker clipboard,
@@ -133,7 +139,8 @@ final class QubeGuiSession implements GuiSession, InputSink {
             if (windows.size() >= GuiLimits.MAX_WINDOWS) {
                 throw new GuiProtocolException("CREATE of a window beyond the limit of " + GuiLimits.MAX_WINDOWS);
             }
-            WindowState w = new WindowState(new QubeWindowView(qube, c.window(), color, border, c.overrideRedirect(), this));
+            WindowState w = new WindowState(new QubeWindowView(qube, c.window(), color, border, c.overrideRedirect(), this,
+                    budget));
             w.x = c.x();
             w.y = c.y();
             w.width = c.width();
@@ -146,6 +153,7 @@ final class QubeGuiSession implements GuiSession, InputSink {
         } else if (m instanceof GuiMessage.Map map) {
             WindowState w = window(map.window());
             w.mapped = true;
+            checkMappedArea();
             w.view.show(w.x, w.y, w.width, w.height, w.title);
         } else if (m instanceof GuiMessage.Unmap u) {
             WindowState w = window(u.window());
@@ -158,6 +166,7 @@ final class QubeGuiSession implements GuiSession, InputSink {
             w.width = c.width();
             w.height = c.height();
             if (w.mapped) {
+                checkMappedArea();
                 w.view.show(w.x, w.y, w.width, w.height, w.title);
             } else {
                 w.view.resize(w.width, w.height);
@@ -179,6 +188,20 @@ final class QubeGuiSession implements GuiSession, InputSink {
             clipboard.received(qube, data.data());
         } else {
             throw new GuiProtocolException(m.type() + " is not expected after HELLO");
+        }
+    }
+
+    private void checkMappedArea() throws GuiProtocolException {
+        Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
+        long area = 0;
+        for (WindowState w : windows.values()) {
+            if (w.mapped) {
+                area += (long) Math.min(w.width, screen.width) * Math.min(w.height, screen.height);
+            }
+        }
+        if (area > (long) MAX_MAPPED_SCREENS * screen.width * screen.height) {
+            throw new GuiProtocolException("mapped windows of " + area + " pixels exceed " + MAX_MAPPED_SCREENS + " screens of "
+                    + screen.width + "x" + screen.height);
         }
     }
 

@@ -26,7 +26,8 @@ import java.awt.image.BufferedImage;
  * the title {@code [qube] title}. dom0 alone draws the frame and sets the title; the qube supplies
  * only the pixels inside and the text after the brackets. Override-redirect windows (menus) get
  * the frame too, so no qube window ever shows without it. Every method may be called from any
- * thread; the work happens on AWT's event thread.
+ * thread; the work happens on AWT's event thread, within the qube's {@link DrawingBudget}, except
+ * {@link #dispose}, which must never wait.
  */
 final class QubeWindowView {
     private static final int CLIPBOARD_KEYS = InputEvent.CTRL_DOWN_MASK | InputEvent.SHIFT_DOWN_MASK;
@@ -37,11 +38,14 @@ final class QubeWindowView {
     private final Color color;
     private final InputSink input;
     private final boolean overrideRedirect;
+    private final DrawingBudget budget;
     private Window window;
     private Surface surface;
     private BufferedImage image;
 
-    QubeWindowView(String qube, int id, Color color, int border, boolean overrideRedirect, InputSink input) {
+    QubeWindowView(String qube, int id, Color color, int border, boolean overrideRedirect, InputSink input,
+            DrawingBudget budget) {
+        this.budget = budget;
         this.qube = qube;
         this.id = id;
         this.color = color;
@@ -51,7 +55,7 @@ final class QubeWindowView {
     }
 
     void show(int x, int y, int width, int height, String title) {
-        EventQueue.invokeLater(() -> {
+        budget.run(1, () -> {
             if (window == null) {
                 create();
             }
@@ -69,7 +73,7 @@ final class QubeWindowView {
     }
 
     void hide() {
-        EventQueue.invokeLater(() -> {
+        budget.run(1, () -> {
             if (window != null) {
                 window.setVisible(false);
             }
@@ -86,18 +90,24 @@ final class QubeWindowView {
     }
 
     void title(String title) {
-        EventQueue.invokeLater(() -> titleOnEdt(title));
+        budget.run(1, () -> titleOnEdt(title));
     }
 
     void resize(int width, int height) {
-        EventQueue.invokeLater(() -> resizeOnEdt(width, height));
+        budget.run(1, () -> resizeOnEdt(width, height));
     }
 
     void pixels(int x, int y, int width, int height, int[] rgb) {
-        EventQueue.invokeLater(() -> {
-            if (image != null && x + width <= image.getWidth() && y + height <= image.getHeight()) {
-                image.setRGB(x, y, width, height, rgb, 0, width);
-                surface.repaint(border + x, border + y, width, height);
+        budget.run(rgb.length, () -> {
+            if (image == null) {
+                return;
+            }
+            // Only the part dom0 shows is kept; the rest of a window larger than the screen is never seen.
+            int w = Math.min(width, image.getWidth() - x);
+            int h = Math.min(height, image.getHeight() - y);
+            if (w > 0 && h > 0) {
+                image.setRGB(x, y, w, h, rgb, 0, width);
+                surface.repaint(border + x, border + y, w, h);
             }
         });
     }
@@ -145,22 +155,25 @@ final class QubeWindowView {
         }
     }
 
+    /** Sizes the window; its image holds only what fits on the screen inside the frame, so memory is bounded by the screen. */
     private void resizeOnEdt(int width, int height) {
-        if (image != null && image.getWidth() == width && image.getHeight() == height) {
+        if (surface == null) {
             return;
         }
-        BufferedImage next = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
+        int shownWidth = Math.max(1, Math.min(width, screen.width - 2 * border));
+        int shownHeight = Math.max(1, Math.min(height, screen.height - 2 * border));
+        if (image != null && image.getWidth() == shownWidth && image.getHeight() == shownHeight) {
+            return;
+        }
+        BufferedImage next = new BufferedImage(shownWidth, shownHeight, BufferedImage.TYPE_INT_RGB);
         if (image != null) {
             next.getGraphics().drawImage(image, 0, 0, null);
         }
         image = next;
-        if (surface != null) {
-            Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
-            surface.setPreferredSize(new Dimension(Math.min(width + 2 * border, screen.width),
-                    Math.min(height + 2 * border, screen.height)));
-            window.pack();
-            surface.repaint();
-        }
+        surface.setPreferredSize(new Dimension(shownWidth + 2 * border, shownHeight + 2 * border));
+        window.pack();
+        surface.repaint();
     }
 
     /** The frame in the label colour, and the qube's pixels inside it. */

@@ -137,6 +137,11 @@ class GuiDaemonTest {
                             q.send(new GuiMessage.Create(id, 0, 0, 10, 10, 0, false));
                         }
                     }, "protocol violation: CREATE of a window beyond the limit of 1024"),
+                    new Hostile("17 screens of windows", q -> {
+                        for (int id = 1; id <= 17; id++) {
+                            q.send(new GuiMessage.Create(id, 0, 0, 2000, 2000, 0, false)).send(new GuiMessage.Map(id, false));
+                        }
+                    }, "protocol violation: mapped windows of 13369344 pixels exceed 16 screens of 1024x768"),
                     new Hostile("asks for the buffer", q -> q.send(new GuiMessage.ClipboardRequest()),
                             "protocol violation: CLIPBOARD_REQ may not be sent QUBE_TO_DOM0"),
                     new Hostile("no hello", q -> q.sendRaw(new byte[0]).send(new GuiMessage.Map(1, false)) ,
@@ -156,6 +161,7 @@ class GuiDaemonTest {
                     assertEquals(h.reason, session.endReason().orElseThrow(), h.name);
                 }
                 assertTrue(daemon.session("good").get().isOpen(), "the other qube's session lives after " + h.name);
+                awaitNoWindow(dom0, "^\\[evil\\]", "the ended session's windows leave dom0's display after " + h.name);
             }
             type(dom0, goodWindow, "ok");
             good.await("keys after the hostile sessions", got -> good.typed().equals("ok"));
@@ -220,6 +226,17 @@ class GuiDaemonTest {
         String[] ids = dom0.run("xdotool", "search", "--sync", "--name", name).strip().split("\\s+");
         assertEquals(1, ids.length, "one window named " + name);
         return ids[0];
+    }
+
+    /** Waits, at most 20 s, until no visible window's name matches {@code name}. */
+    static void awaitNoWindow(Xvfb dom0, String name, String what) throws Exception {
+        Instant end = Instant.now().plus(Duration.ofSeconds(20));
+        while (!dom0.run("sh", "-c", "xdotool search --onlyvisible --name '" + name + "' || true").isBlank()) {
+            if (Instant.now().isAfter(end)) {
+                throw new AssertionError("never: " + what);
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** x, y, width, height of an X window on the screen. */
