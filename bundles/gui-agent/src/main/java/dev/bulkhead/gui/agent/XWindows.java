@@ -30,6 +30,7 @@ final class XWindows {
     private static final X11 X = X11.INSTANCE;
     private static final X11.XTest XTEST = X11.XTest.INSTANCE;
     private static final long SCAN_MILLIS = 40;
+    private static final int CLIENT_MESSAGE = 33;
 
     /** A viewable top-level window as last sent to dom0. */
     private static final class Shown {
@@ -228,10 +229,29 @@ final class XWindows {
             XTEST.XTestFakeButtonEvent(display, b.button(), b.pressed(), new NativeLong(0));
         } else if (m instanceof GuiMessage.Motion motion && s != null) {
             XTEST.XTestFakeMotionEvent(display, -1, s.x + motion.x(), s.y + motion.y(), new NativeLong(0));
+        } else if (m instanceof GuiMessage.Close && s != null) {
+            askToClose(m.window());
         } else if (m instanceof GuiMessage.Focus f && f.in() && s != null && !focusWithin(m.window())) {
             Xlib.INSTANCE.XSetInputFocus(display, new X11.Window(m.window()), Xlib.REVERT_TO_PARENT, new NativeLong(0));
         }
         X.XFlush(display);
+    }
+
+    /** Asks the window's program to close it, as a window manager's close button does (ICCCM WM_DELETE_WINDOW). */
+    private void askToClose(int window) {
+        X11.XEvent event = new X11.XEvent();
+        event.type = CLIENT_MESSAGE;
+        event.setType(X11.XClientMessageEvent.class);
+        event.xclient.type = CLIENT_MESSAGE;
+        event.xclient.display = display;
+        event.xclient.window = new X11.Window(window);
+        event.xclient.message_type = X.XInternAtom(display, "WM_PROTOCOLS", false);
+        event.xclient.format = 32;
+        event.xclient.data.setType(NativeLong[].class);
+        event.xclient.data.l[0] = new NativeLong(X.XInternAtom(display, "WM_DELETE_WINDOW", false).longValue());
+        event.xclient.data.l[1] = new NativeLong(0);
+        event.write();
+        X.XSendEvent(display, new X11.Window(window), 0, new NativeLong(0), event);
     }
 
     /**

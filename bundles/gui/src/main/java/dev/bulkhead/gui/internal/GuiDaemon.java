@@ -58,7 +58,7 @@ public final class GuiDaemon implements GuiService {
             QubeNames.validate(qube);
             display.bind(config.display());
             QubeGuiSession session = new QubeGuiSession(qube, Color.decode(label.color()), config.border__width(), channel,
-                    clipboard, ended -> LOG.log(System.Logger.Level.DEBUG, "session of {0} ended", ended.qube()));
+                    clipboard);
             QubeGuiSession previous = sessions.get(qube);
             if (previous != null && previous.isOpen()) {
                 throw new InvalidStateException("qube " + qube + " already has a GUI session");

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 import dev.bulkhead.gui.GuiSession;
 import dev.bulkhead.gui.GuiWindow;
@@ -55,21 +54,18 @@ final class QubeGuiSession implements GuiSession, InputSink {
     private final int border;
     private final ByteChannel channel;
     private final ClipboardBroker clipboard;
-    private final Consumer<QubeGuiSession> onEnd;
     private final MessageWriter writer;
     private final Map<Integer, WindowState> windows = new LinkedHashMap<>();
     private final Thread reader;
     private final DrawingBudget budget = new DrawingBudget(DrawingBudget.DEFAULT_PIXELS);
     private volatile String endReason;
 
-    QubeGuiSession(String qube, Color color, int border, ByteChannel channel, ClipboardBroker clipboard,
-            Consumer<QubeGuiSession> onEnd) {
+    QubeGuiSession(String qube, Color color, int border, ByteChannel channel, ClipboardBroker clipboard) {
         this.qube = qube;
         this.color = color;
         this.border = border;
         this.channel = channel;
         this.clipboard = clipboard;
-        this.onEnd = onEnd;
         this.writer = new MessageWriter(channel);
         this.reader = new Thread(this::serve, "gui-" + qube);
         reader.setDaemon(true);
@@ -227,7 +223,6 @@ final class QubeGuiSession implements GuiSession, InputSink {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "closing the GUI stream of " + qube, e);
         }
-        onEnd.accept(this);
     }
 
     private void send(GuiMessage m) {

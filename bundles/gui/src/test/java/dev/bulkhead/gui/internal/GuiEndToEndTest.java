@@ -124,6 +124,24 @@ class GuiEndToEndTest {
                 "the clipboard keys reached neither qube's program");
     }
 
+    @Test
+    void closingAWindowInDom0AsksItsProgramToCloseAndTheWindowLeaves() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));
+        cleanup.add(daemon::stop);
+        Path typed = dir.resolve("a-typed");
+        qube(daemon, "a", Label.RED, typed);
+        GuiDaemonTest.search(dom0, "^\\[a\\] notes-a$");
+        QubeGuiSession session = (QubeGuiSession) daemon.session("a").orElseThrow();
+
+        // What dom0's close button does (no window manager runs on the test display to press it).
+        session.close(session.windows().get(0).id());
+
+        awaitFile(typed, "the program asked to close", s -> s.equals("<closed>"), null);
+        GuiDaemonTest.awaitNoWindow(dom0, "^\\[a\\]", "a's closed window leaves dom0's display");
+        GuiDaemonTest.await("a's window list empty", () -> session.windows().isEmpty());
+    }
+
     /** The output of the clipboard tool on {@code display} once it is not empty, within 20 s. */
     private static String awaitOutput(Xvfb display, String command) throws Exception {
         Instant end = Instant.now().plus(Duration.ofSeconds(20));

@@ -5,6 +5,8 @@ import java.awt.EventQueue;
 import java.awt.Frame;
 import java.awt.event.KeyAdapter;
 import java.awt.event.KeyEvent;
+import java.awt.event.WindowAdapter;
+import java.awt.event.WindowEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -12,7 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** A tiny X client for a qube's display: a window FILE TITLE COLOUR [X] that appends every character typed into it to FILE. */
+/** A tiny X client for a qube's display: a window FILE TITLE COLOUR [X] that appends every character typed into it to FILE, and {@code <closed>} when asked to close. */
 public final class KeyRecorder {
     private KeyRecorder() {
     }
@@ -32,6 +34,18 @@ public final class KeyRecorder {
                     } catch (IOException x) {
                         throw new UncheckedIOException(x);
                     }
+                }
+            });
+            frame.addWindowListener(new WindowAdapter() {
+                @Override
+                public void windowClosing(WindowEvent e) {
+                    try {
+                        out.write("<closed>");
+                        out.flush();
+                    } catch (IOException x) {
+                        throw new UncheckedIOException(x);
+                    }
+                    frame.dispose();
                 }
             });
             frame.setVisible(true);
