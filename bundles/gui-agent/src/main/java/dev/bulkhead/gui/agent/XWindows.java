@@ -97,6 +97,10 @@ final class XWindows {
             int x = clamp(a.x);
             int y = clamp(a.y);
             Shown s = shown.get(id);
+            if (s == null && shown.size() >= GuiLimits.MAX_WINDOWS) {
+                // dom0 ends the whole GUI of a qube that shows more; the windows beyond stay unseen instead.
+                continue;
+            }
             if (s == null) {
                 s = new Shown();
                 s.x = x;

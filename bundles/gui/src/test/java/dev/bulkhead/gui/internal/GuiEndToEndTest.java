@@ -142,6 +142,20 @@ class GuiEndToEndTest {
         GuiDaemonTest.await("a's window list empty", () -> session.windows().isEmpty());
     }
 
+    @Test
+    void aQubeWithMoreWindowsThanTheLimitKeepsItsGui() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));
+        cleanup.add(daemon::stop);
+        Xvfb a = qube(daemon, "a", Label.RED, dir.resolve("a-typed"));
+        Path shown = dir.resolve("many");
+        spawn(a.spawn(shown, java(), "-cp", classpath(), ManyWindows.class.getName(), "1100"));
+        awaitFile(shown, "1100 windows in a", s -> s.contains("shown"), null);
+
+        GuiDaemonTest.await("1024 windows of a listed", () -> daemon.session("a").orElseThrow().windows().size() == 1024);
+        assertTrue(daemon.session("a").orElseThrow().isOpen(), "the agent shows at most the limit, so the session lives");
+    }
+
     /** The output of the clipboard tool on {@code display} once it is not empty, within 20 s. */
     private static String awaitOutput(Xvfb display, String command) throws Exception {
         Instant end = Instant.now().plus(Duration.ofSeconds(20));
