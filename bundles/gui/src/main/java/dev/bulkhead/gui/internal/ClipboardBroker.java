@@ -71,6 +71,10 @@ final class ClipboardBroker {
         return Optional.of(data);
     }
 
+    synchronized boolean allows(String source, String target) {
+        return policy.allows(source, target);
+    }
+
     synchronized List<Transfer> transfers() {
         return List.copyOf(log);
     }

@@ -16,10 +16,12 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 
 import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.gui.GuiService;
 import dev.bulkhead.gui.GuiSession;
+import dev.bulkhead.gui.protocol.GuiLimits;
 
 /**
  * dom0's GUI daemon: one session per qube, all in this process, each on a thread of its own. A
@@ -43,7 +45,15 @@ public final class GuiDaemon implements GuiService {
 
     @Modified
     void configure(GuiConfig config) {
-        clipboard.configure(ClipboardPolicy.parse(config.clipboard__deny()), config.clipboard__max__bytes());
+        if (config.border__width() < 1 || config.border__width() > 32) {
+            throw new InvalidValueException("border_width", String.valueOf(config.border__width()), "1 to 32 pixels");
+        }
+        if (config.clipboard__max__bytes() < 0 || config.clipboard__max__bytes() > GuiLimits.MAX_CLIPBOARD_BYTES) {
+            throw new InvalidValueException("clipboard_max_bytes", String.valueOf(config.clipboard__max__bytes()),
+                    "0 to " + GuiLimits.MAX_CLIPBOARD_BYTES);
+        }
+        ClipboardPolicy policy = ClipboardPolicy.parse(config.clipboard__deny());
+        clipboard.configure(policy, config.clipboard__max__bytes());
         this.config = config;
     }
 
@@ -85,6 +95,11 @@ public final class GuiDaemon implements GuiService {
     /** The clipboard transfers so far, as logged. */
     List<ClipboardBroker.Transfer> clipboardTransfers() {
         return clipboard.transfers();
+    }
+
+    /** Whether the clipboard policy in force lets {@code source}'s clipboard be pasted into {@code target}. */
+    boolean clipboardAllows(String source, String target) {
+        return clipboard.allows(source, target);
     }
 
     private static void closeQuietly(ByteChannel channel) {

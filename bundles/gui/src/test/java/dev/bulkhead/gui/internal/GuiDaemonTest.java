@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.gui.GuiSession;
 import dev.bulkhead.gui.GuiWindow;
@@ -55,6 +56,25 @@ class GuiDaemonTest {
             assertFalse(a.dom0End.isOpen(), "the refused stream is closed");
             assertTrue(daemon.sessions().isEmpty());
         }
+    }
+
+    @Test
+    void badSettingsAreRefusedByNameAndChangeNothing() {
+        daemon = new GuiDaemon(config("", new String[0]));
+        assertEquals("invalid border_width '0': 1 to 32 pixels", assertThrows(InvalidValueException.class,
+                () -> daemon.configure(config("", new String[0], 0, 65000))).getMessage());
+        assertThrows(InvalidValueException.class, () -> daemon.configure(config("", new String[0], 2, 1 << 20)));
+        assertThrows(InvalidValueException.class, () -> daemon.configure(config("", new String[] {"a:b", "nope"}, 2, 65000)));
+        daemon.configure(config("", new String[] {"a:b"}, 2, 65000));
+        assertThrows(InvalidValueException.class, () -> daemon.configure(config("", new String[] {"bad"}, 2, 65000)));
+        assertThrows(InvalidValueException.class, () -> daemon.configure(config("", new String[] {"x:y"}, 99, 65000)));
+        assertTrue(daemon.clipboardTransfers().isEmpty());
+        assertFalse(daemonAllows("a", "b"), "the policy in force is still a:b denied");
+        assertTrue(daemonAllows("x", "y"));
+    }
+
+    private boolean daemonAllows(String source, String target) {
+        return daemon.clipboardAllows(source, target);
     }
 
     @Test
@@ -309,6 +329,10 @@ class GuiDaemonTest {
     }
 
     static GuiConfig config(String display, String[] deny) {
+        return config(display, deny, 2, 65000);
+    }
+
+    static GuiConfig config(String display, String[] deny, int border, int clipboardMax) {
         return new GuiConfig() {
             @Override
             public Class<? extends Annotation> annotationType() {
@@ -322,12 +346,12 @@ class GuiDaemonTest {
 
             @Override
             public int border__width() {
-                return 2;
+                return border;
             }
 
             @Override
             public int clipboard__max__bytes() {
-                return 65000;
+                return clipboardMax;
             }
 
             @Override

@@ -30,7 +30,7 @@ import dev.bulkhead.api.Label;
  * a window of dom0's own reaches no qube.
  */
 class GuiEndToEndTest {
-    private static final String SECRET = "s3cret";
+    private static final String SECRET = "s3cRet!";
 
     @TempDir
     Path dir;
