@@ -124,6 +124,10 @@ final class QubeGuiSession implements GuiSession, InputSink {
             end("protocol violation: " + e.getMessage());
         } catch (IOException e) {
             end("stream failed: " + e.getMessage());
+        } catch (RuntimeException e) {
+            // A fault of dom0's own while serving this qube ends this session only, never the daemon.
+            LOG.log(System.Logger.Level.ERROR, "serving the GUI of " + qube, e);
+            end("internal error: " + e);
         }
     }
 
