@@ -188,6 +188,53 @@ class GuiDaemonTest {
         }
     }
 
+    /**
+     * The session's own checks under fuzzing: mutated sessions (windows used before creation or
+     * after destruction, pixels outside, a second HELLO, ...) each end with a protocol violation or
+     * at the end of their stream, never with an internal error, and never touch another session.
+     */
+    @Test
+    void fuzzedSessionsEndOnlyThemselvesAndOnlyForTheProtocol() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        daemon = new GuiDaemon(config(dom0.display(), new String[0]));
+        try (ScriptedQube good = ScriptedQube.connect(dir)) {
+            daemon.attach("good", Label.GREEN, good.dom0End);
+            good.hello();
+            byte[] valid = validSession();
+            dev.bulkhead.fuzz.Fuzz.forAll(20261205L, 300, r -> dev.bulkhead.fuzz.Fuzz.mutate(r, valid), bytes -> {
+                GuiSession session;
+                try (ScriptedQube q = ScriptedQube.connect(dir)) {
+                    session = daemon.attach("fuzz", Label.ORANGE, q.dom0End);
+                    try {
+                        q.sendRaw(bytes);
+                    } catch (IOException hungUp) {
+                        // The daemon may end the session before the whole stream is written.
+                    }
+                }
+                await("the fuzzed session ends", () -> !session.isOpen());
+                String reason = session.endReason().orElseThrow();
+                assertTrue(reason.startsWith("protocol violation: ") || reason.equals("the qube closed its GUI stream")
+                        || reason.startsWith("stream failed: "), reason);
+            });
+            assertTrue(daemon.session("good").orElseThrow().isOpen(), "the other session lives");
+        }
+    }
+
+    private static byte[] validSession() throws IOException {
+        var out = new java.io.ByteArrayOutputStream();
+        var writer = new dev.bulkhead.gui.protocol.MessageWriter(java.nio.channels.Channels.newChannel(out));
+        writer.write(new GuiMessage.Hello(dev.bulkhead.gui.protocol.GuiLimits.VERSION));
+        writer.write(new GuiMessage.Create(3, 10, 10, 20, 10, 0, false));
+        writer.write(new GuiMessage.WmName(3, "fuzz"));
+        writer.write(new GuiMessage.Configure(3, 12, 12, 30, 10, false));
+        writer.write(new GuiMessage.Pixels(3, 1, 1, 2, 2, new int[] {1, 2, 3, 4}));
+        writer.write(new GuiMessage.WmClass(3, "C", "c"));
+        writer.write(new GuiMessage.ClipboardData(new byte[] {1, 2}));
+        writer.write(new GuiMessage.Unmap(3));
+        writer.write(new GuiMessage.Destroy(3));
+        return out.toByteArray();
+    }
+
     @Test
     void theClipboardMovesOnlyOnTheUsersKeysUnderThePolicyAndIsLoggedWithoutContent() throws Exception {
         Xvfb dom0 = Dom0Display.get();
