@@ -289,8 +289,9 @@ class GuiDaemonTest {
                 .putInt(h).putInt(0).putInt(0).array();
     }
 
+    /** The one viewable window whose name matches, once there: X refuses to focus a window before it is mapped. */
     static String search(Xvfb dom0, String name) throws Exception {
-        String[] ids = dom0.run("xdotool", "search", "--sync", "--name", name).strip().split("\\s+");
+        String[] ids = dom0.run("xdotool", "search", "--sync", "--onlyvisible", "--name", name).strip().split("\\s+");
         assertEquals(1, ids.length, "one window named " + name);
         return ids[0];
     }
