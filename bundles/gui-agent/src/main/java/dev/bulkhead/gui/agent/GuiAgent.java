@@ -1,0 +1,71 @@
+package dev.bulkhead.gui.agent;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import dev.bulkhead.gui.protocol.Direction;
+import dev.bulkhead.gui.protocol.GuiLimits;
+import dev.bulkhead.gui.protocol.GuiMessage;
+import dev.bulkhead.gui.protocol.GuiProtocolException;
+import dev.bulkhead.gui.protocol.MessageReader;
+import dev.bulkhead.gui.protocol.MessageWriter;
+
+/**
+ * The GUI agent inside a qube: {@code java -jar agent.jar --display :0 --channel PATH}. It connects
+ * to dom0's GUI stream at PATH, shows dom0 the top-level windows of the qube's own X server and
+ * injects what dom0 sends into that server only. It ends when the stream ends.
+ */
+public final class GuiAgent {
+    private GuiAgent() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String display = null;
+        String channel = null;
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--display" -> display = args[i + 1];
+                case "--channel" -> channel = args[i + 1];
+                default -> usage("unknown option " + args[i]);
+            }
+        }
+        if (display == null || channel == null || args.length != 4) {
+            usage("both options are needed");
+        }
+        try (SocketChannel stream = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            stream.connect(UnixDomainSocketAddress.of(Path.of(channel)));
+            run(display, stream);
+        }
+    }
+
+    private static void usage(String problem) {
+        System.err.println("gui-agent: " + problem + "; usage: java -jar agent.jar --display :N --channel PATH");
+        System.exit(2);
+    }
+
+    static void run(String display, SocketChannel stream) throws IOException, InterruptedException {
+        MessageWriter out = new MessageWriter(stream);
+        out.write(new GuiMessage.Hello(GuiLimits.VERSION));
+        BlockingQueue<GuiMessage> fromDom0 = new LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> read(stream, fromDom0), "gui-agent-reader");
+        reader.setDaemon(true);
+        reader.start();
+        new XWindows(display, out, fromDom0).run(reader::isAlive);
+    }
+
+    private static void read(SocketChannel stream, BlockingQueue<GuiMessage> into) {
+        MessageReader in = new MessageReader(stream, Direction.DOM0_TO_QUBE);
+        try {
+            for (GuiMessage m = in.read(); m != null; m = in.read()) {
+                into.add(m);
+            }
+        } catch (IOException | GuiProtocolException e) {
+            System.err.println("gui-agent: the GUI stream ended: " + e.getMessage());
+        }
+    }
+}

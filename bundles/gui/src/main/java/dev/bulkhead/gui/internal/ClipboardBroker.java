@@ -1,0 +1,86 @@
+package dev.bulkhead.gui.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * dom0's one clipboard buffer, filled and emptied only by the user's keys: the copy keys in a
+ * qube's window ask that qube for its clipboard, whose answer alone fills the buffer; the paste
+ * keys in another qube's window hand the buffer to that qube, if the policy allows, and empty it.
+ * Every transfer is logged with source, target and size, never the content.
+ */
+final class ClipboardBroker {
+    private static final System.Logger LOG = System.getLogger(ClipboardBroker.class.getName());
+
+    /** One transfer or refusal, as logged. */
+    record Transfer(String source, String target, int bytes, String outcome) {
+        @Override
+        public String toString() {
+            return "clipboard " + outcome + ": " + bytes + " bytes from " + source + (target == null ? "" : " to " + target);
+        }
+    }
+
+    private ClipboardPolicy policy = ClipboardPolicy.parse(new String[0]);
+    private int maxBytes;
+    private final List<Transfer> log = new ArrayList<>();
+    private String awaitedSource;
+    private String source;
+    private byte[] buffer;
+
+    /** Applies a new policy and size limit to the transfers from now on. */
+    synchronized void configure(ClipboardPolicy policy, int maxBytes) {
+        this.policy = policy;
+        this.maxBytes = maxBytes;
+    }
+
+    /** The user pressed the copy keys in {@code qube}'s window: its next clipboard answer is awaited. */
+    synchronized void copyRequested(String qube) {
+        awaitedSource = qube;
+    }
+
+    /** {@code qube} sent its clipboard; kept only if it is the answer awaited and not too big. */
+    synchronized void received(String qube, byte[] data) {
+        if (!qube.equals(awaitedSource)) {
+            record(new Transfer(qube, null, data.length, "ignored, not asked for"));
+            return;
+        }
+        awaitedSource = null;
+        if (data.length > maxBytes) {
+            record(new Transfer(qube, null, data.length, "refused, over " + maxBytes + " bytes"));
+            return;
+        }
+        source = qube;
+        buffer = data.clone();
+        record(new Transfer(qube, null, data.length, "copied"));
+    }
+
+    /** The user pressed the paste keys in {@code target}'s window: the buffer to send it, if any and allowed. */
+    synchronized Optional<byte[]> paste(String target) {
+        if (buffer == null) {
+            return Optional.empty();
+        }
+        if (!policy.allows(source, target)) {
+            record(new Transfer(source, target, buffer.length, "denied"));
+            return Optional.empty();
+        }
+        byte[] data = buffer;
+        record(new Transfer(source, target, data.length, "pasted"));
+        buffer = null;
+        source = null;
+        return Optional.of(data);
+    }
+
+    synchronized boolean allows(String source, String target) {
+        return policy.allows(source, target);
+    }
+
+    synchronized List<Transfer> transfers() {
+        return List.copyOf(log);
+    }
+
+    private void record(Transfer t) {
+        log.add(t);
+        LOG.log(System.Logger.Level.INFO, t.toString());
+    }
+}

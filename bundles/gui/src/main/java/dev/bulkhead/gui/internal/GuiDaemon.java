@@ -1,0 +1,112 @@
+package dev.bulkhead.gui.internal;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.channels.ByteChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.Designate;
+
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.Label;
+import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.gui.GuiService;
+import dev.bulkhead.gui.GuiSession;
+import dev.bulkhead.gui.protocol.GuiLimits;
+
+/**
+ * dom0's GUI daemon: one session per qube, all in this process, each on a thread of its own. A
+ * qube's stream can end only its own session: the decoder is memory-safe Java that refuses the
+ * first bad message, and sessions share nothing but the clipboard broker.
+ */
+@Component(service = GuiService.class, configurationPid = GuiConfig.PID)
+@Designate(ocd = GuiConfig.class)
+public final class GuiDaemon implements GuiService {
+    private static final System.Logger LOG = System.getLogger(GuiDaemon.class.getName());
+
+    private final DisplayBinding display = new DisplayBinding();
+    private final Map<String, QubeGuiSession> sessions = new ConcurrentHashMap<>();
+    private final ClipboardBroker clipboard = new ClipboardBroker();
+    private volatile GuiConfig config;
+
+    @Activate
+    public GuiDaemon(GuiConfig config) {
+        configure(config);
+    }
+
+    @Modified
+    void configure(GuiConfig config) {
+        if (config.border__width() < 1 || config.border__width() > 32) {
+            throw new InvalidValueException("border_width", String.valueOf(config.border__width()), "1 to 32 pixels");
+        }
+        if (config.clipboard__max__bytes() < 0 || config.clipboard__max__bytes() > GuiLimits.MAX_CLIPBOARD_BYTES) {
+            throw new InvalidValueException("clipboard_max_bytes", String.valueOf(config.clipboard__max__bytes()),
+                    "0 to " + GuiLimits.MAX_CLIPBOARD_BYTES);
+        }
+        ClipboardPolicy policy = ClipboardPolicy.parse(config.clipboard__deny());
+        clipboard.configure(policy, config.clipboard__max__bytes());
+        this.config = config;
+    }
+
+    @Deactivate
+    void stop() {
+        new ArrayList<>(sessions.values()).forEach(QubeGuiSession::close);
+    }
+
+    @Override
+    public synchronized GuiSession attach(String qube, Label label, ByteChannel channel) {
+        try {
+            QubeNames.validate(qube);
+            display.bind(config.display());
+            QubeGuiSession session = new QubeGuiSession(qube, Color.decode(label.color()), config.border__width(), channel,
+                    clipboard);
+            QubeGuiSession previous = sessions.get(qube);
+            if (previous != null && previous.isOpen()) {
+                throw new InvalidStateException("qube " + qube + " already has a GUI session");
+            }
+            sessions.put(qube, session);
+            session.start();
+            return session;
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<GuiSession> session(String qube) {
+        return Optional.ofNullable(sessions.get(qube));
+    }
+
+    @Override
+    public List<GuiSession> sessions() {
+        return List.copyOf(sessions.values());
+    }
+
+    /** The clipboard transfers so far, as logged. */
+    List<ClipboardBroker.Transfer> clipboardTransfers() {
+        return clipboard.transfers();
+    }
+
+    /** Whether the clipboard policy in force lets {@code source}'s clipboard be pasted into {@code target}. */
+    boolean clipboardAllows(String source, String target) {
+        return clipboard.allows(source, target);
+    }
+
+    private static void closeQuietly(ByteChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "closing a refused GUI stream", e);
+        }
+    }
+}
