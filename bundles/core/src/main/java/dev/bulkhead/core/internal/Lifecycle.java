@@ -1,0 +1,338 @@
+package dev.bulkhead.core.internal;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.EventVetoedException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeEvent;
+import dev.bulkhead.api.QubeProperty;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.role.QubeRole;
+
+/**
+ * Where a qube starts (its netvm chain first), shuts down, is killed, paused or runs a command.
+ * Starts and stops are serialised by one lifecycle lock, as Qubes serialises domain starts; a
+ * role's commands in a service qube take no part in it when it takes a starting client on
+ * ({@link ServiceQubeCalls}). The work runs out of reach of a caller that hangs up ({@link HostWork}).
+ */
+final class Lifecycle {
+    private static final System.Logger LOG = QubeAdminService.LOG;
+    private final QubeRegistry registry;
+    private final RuntimeState state;
+    private final RoleBindings roles;
+    private final NetworkLinks links;
+    private final QubeVolumes volumes;
+    private final Disposables disposables;
+    private final ReentrantLock lock;
+    private final HostWork hostWork;
+    private final Executor worker;
+    private final EventDispatcher events;
+    private final PreEventHandlers preEvents;
+    private final Supplier<CoreConfig> config;
+    /** Looks at the backend for qubes that stopped by themselves. */
+    private final Runnable syncStates;
+
+    Lifecycle(QubeRegistry registry, RuntimeState state, RoleBindings roles, NetworkLinks links, QubeVolumes volumes,
+            Disposables disposables, ReentrantLock lock, HostWork hostWork, Executor worker, EventDispatcher events,
+            PreEventHandlers preEvents, Supplier<CoreConfig> config, Runnable syncStates) {
+        this.registry = registry;
+        this.state = state;
+        this.roles = roles;
+        this.links = links;
+        this.volumes = volumes;
+        this.disposables = disposables;
+        this.lock = lock;
+        this.hostWork = hostWork;
+        this.worker = worker;
+        this.events = events;
+        this.preEvents = preEvents;
+        this.config = config;
+        this.syncStates = syncStates;
+    }
+
+    void start(String name) {
+        hostWork.run(() -> startShielded(name));
+    }
+
+    private void startShielded(String name) {
+        lock.lock();
+        try {
+            Model m = registry.model();
+            QubeRecord q = QubeRegistry.requireNotDom0(m, name, "is always running");
+            if (state.isActive(name)) {
+                syncStates.run();
+            }
+            if (state.isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is already " + state.stateOf(q));
+            }
+            List<String> chain = new ArrayList<>();
+            for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
+                chain.add(0, hop);
+            }
+            if (!chain.isEmpty()) {
+                state.abilities().links("cannot start '" + name + "' with netvm '" + chain.get(chain.size() - 1) + "'");
+            }
+            for (String hop : chain) {
+                if (!state.isActive(hop)) {
+                    startOne(m, m.qubes.get(hop));
+                }
+            }
+            // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
+            // have been started, changed or removed meanwhile, so it is read again
+            m = registry.model();
+            q = QubeRegistry.requireNotDom0(m, name, "is always running");
+            if (state.isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is already " + state.stateOf(q));
+            }
+            String netvm = PropertyRules.netvm(m, q);
+            if (!netvm.isEmpty() && !state.isActive(netvm)) {
+                throw new InvalidStateException("cannot start '" + name + "': its netvm became '" + netvm
+                        + "', which is not running, while its start was under way");
+            }
+            startOne(m, q);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void startOne(Model m, QubeRecord q) {
+        HypervisorBackend b = state.backend();
+        String roleId = q.features.get(QubeRole.ROLE_FEATURE);
+        QubeRole role = roleId == null ? null : roles.get(roleId);
+        if (roleId != null && role == null) {
+            throw new InvalidStateException("cannot start '" + q.name + "': its role '" + roleId + "' is not installed");
+        }
+        try {
+            preEvents.check(QubeEvent.DOMAIN_PRE_START, q.name, Map.of());
+        } catch (EventVetoedException e) {
+            disposables.discardIfDisposable(q.name);
+            throw e;
+        }
+        events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
+        state.power().put(q.name, PowerState.Transient);
+        boolean started = false;
+        try {
+            b.start(domainSpec(m, q));
+            started = true;
+            // still Transient while its netvm's role takes it on without the lifecycle lock: nobody kills or moves it meanwhile
+            links.attach(m, q, true);
+            state.power().put(q.name, PowerState.Running);
+            if (role != null) {
+                role.started(roles.context(q.name));
+            }
+        } catch (RuntimeException e) {
+            state.links().remove(q.name);
+            if (started) {
+                try {
+                    b.kill(q.name);
+                } catch (RuntimeException k) {
+                    LOG.log(Level.ERROR, "cannot kill " + q.name + " after its start failed", k);
+                }
+            }
+            state.recordActualState(b, q.name);
+            events.fire(QubeEvent.DOMAIN_START_FAILED, q.name, Map.of("reason", String.valueOf(e.getMessage())));
+            disposables.discardIfDisposable(q.name);
+            throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
+        }
+        links.reattachClients(q.name);
+        // a kill or shutdown while its role took its clients back without the lifecycle lock has already stopped it
+        PowerState now = state.power().get(q.name);
+        if (now != PowerState.Running && now != PowerState.Paused) {
+            throw new AdminException("cannot start '" + q.name + "': it stopped while it took its clients back");
+        }
+        events.fire(QubeEvent.DOMAIN_START, q.name);
+    }
+
+    private DomainSpec domainSpec(Model m, QubeRecord q) {
+        return new DomainSpec(q.name, q.qid, q.klass,
+                Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MEMORY).value()),
+                Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MAXMEM).value()),
+                Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.VCPUS).value()),
+                PropertyRules.effective(m, q, QubeProperty.KERNELOPTS).value(),
+                PropertyRules.providesNetwork(m, q), volumes.specs(m, q));
+    }
+
+    void shutdown(String name, boolean force, boolean wait, Duration timeout) {
+        hostWork.run(() -> shutdownShielded(name, force, wait, timeout));
+    }
+
+    private void shutdownShielded(String name, boolean force, boolean wait, Duration timeout) {
+        Duration grace = timeout == null ? Duration.ofSeconds(config.get().shutdown_timeout()) : timeout;
+        HypervisorBackend b;
+        lock.lock();
+        try {
+            Model model = registry.model();
+            QubeRecord q = QubeRegistry.requireNotDom0(model, name, "cannot be shut down");
+            PowerState current = state.stateOf(q);
+            if (current != PowerState.Running && current != PowerState.Paused) {
+                throw new InvalidStateException("'" + name + "' is " + current + ", not running");
+            }
+            List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
+            if (!running.isEmpty() && !force) {
+                throw new InvalidStateException("'" + name + "' is the netvm of running qubes " + String.join(", ", running)
+                        + "; shut them down first or use --force");
+            }
+            b = state.backend();
+            preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
+            events.fire(QubeEvent.DOMAIN_PRE_SHUTDOWN, name);
+            if (current == PowerState.Paused) {
+                b.unpause(name);
+            }
+            state.power().put(name, PowerState.Halting);
+            stopLinks(q, running);
+        } finally {
+            lock.unlock();
+        }
+        Runnable finish = () -> {
+            try {
+                b.shutdown(name, grace);
+            } catch (RuntimeException e) {
+                lock.lock();
+                try {
+                    if (state.recordActualState(b, name)) {
+                        throw e;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+            state.power().remove(name);
+            events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
+            disposables.discardIfDisposable(name);
+        };
+        if (wait) {
+            finish.run();
+        } else {
+            worker.execute(() -> hostWork.run(finish));
+        }
+    }
+
+    /**
+     * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
+     * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
+     * afterwards whether it still is.
+     */
+    void stopLinks(QubeRecord q, List<String> runningClients) {
+        runningClients.forEach(client -> links.detach(client, false));
+        QubeRole role = roles.roleOf(q);
+        if (role != null) {
+            try {
+                role.stopping(roles.context(q.name));
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
+            }
+        }
+        links.detach(q.name, true);
+    }
+
+    void kill(String name) {
+        hostWork.run(() -> killShielded(name));
+    }
+
+    private void killShielded(String name) {
+        lock.lock();
+        try {
+            QubeRecord q = QubeRegistry.requireNotDom0(registry.model(), name, "cannot be killed");
+            if (!state.isActive(name)) {
+                throw new InvalidStateException("'" + name + "' is not running");
+            }
+            state.requireNotStarting(name, "killed");
+            killLocked(q.name);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Kills a qube, its clients cut off first; the caller holds the lifecycle lock. */
+    void killLocked(String name) {
+        Model model = registry.model();
+        QubeRecord q = model.qubes.get(name);
+        List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
+        state.power().put(name, PowerState.Halting);
+        stopLinks(q, running);
+        if (state.power().get(name) != PowerState.Halting) {
+            // another kill ended the stop while its netvm's role forgot it
+            return;
+        }
+        HypervisorBackend b = state.backend();
+        try {
+            b.kill(name);
+        } catch (RuntimeException e) {
+            if (state.recordActualState(b, name)) {
+                throw e;
+            }
+            LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
+        }
+        state.power().remove(name);
+        events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
+        disposables.discardIfDisposable(name);
+    }
+
+    /** Kills a qube, the caller holding the lifecycle lock, and logs rather than throws what fails. */
+    void killQuietly(String name) {
+        try {
+            killLocked(name);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "cannot stop " + name, e);
+        }
+    }
+
+    void pause(String name) {
+        freezeTransition(name, PowerState.Running, PowerState.Paused, () -> state.backend().pause(name), QubeEvent.DOMAIN_PAUSED);
+    }
+
+    void unpause(String name) {
+        freezeTransition(name, PowerState.Paused, PowerState.Running, () -> state.backend().unpause(name), QubeEvent.DOMAIN_UNPAUSED);
+    }
+
+    private void freezeTransition(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
+        hostWork.run(() -> freezeShielded(name, from, to, backendCall, event));
+    }
+
+    private void freezeShielded(String name, PowerState from, PowerState to, Runnable backendCall, String event) {
+        lock.lock();
+        try {
+            QubeRecord q = QubeRegistry.requireNotDom0(registry.model(), name, "cannot be paused");
+            if (state.stateOf(q) != from) {
+                throw new InvalidStateException("'" + name + "' is " + state.stateOf(q) + ", not " + from);
+            }
+            try {
+                backendCall.run();
+            } catch (RuntimeException e) {
+                state.recordActualState(state.backend(), name);
+                throw e;
+            }
+            state.power().put(name, to);
+        } finally {
+            lock.unlock();
+        }
+        events.fire(event, name);
+    }
+
+    /** Runs a command in a qube, as {@code qvm-run}: a halted qube is started first. */
+    ExecResult run(String name, List<String> command, byte[] stdin, Duration timeout) {
+        if (command == null || command.isEmpty()) {
+            throw new InvalidValueException("command", "", "a command to run is required");
+        }
+        QubeRecord q = QubeRegistry.requireNotDom0(registry.model(), name, "runs no commands through qvm-run");
+        PowerState current = state.stateOf(q);
+        if (current == PowerState.Halted) {
+            start(name);
+        } else if (current != PowerState.Running) {
+            throw new InvalidStateException("'" + name + "' is " + current + "; it must be running to run a command");
+        }
+        return state.backend().exec(name, command, stdin == null ? new byte[0] : stdin, timeout == null ? Duration.ofMinutes(10) : timeout);
+    }
+}
