@@ -15,9 +15,9 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
-import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
+import dev.bulkhead.testing.PassiveRole;
 
 /**
  * A service qube whose init is killed from the host (kill -9) forwards nothing more: its links go
@@ -26,23 +26,12 @@ import dev.bulkhead.api.role.RoleContext;
  */
 public class DeadServiceQubeIT extends GatewayTestSupport {
     /** A role that holds its qube's start, and with it the core's lifecycle, until the test lets it go. */
-    private static final class HoldingRole implements QubeRole {
+    private static final class HoldingRole extends PassiveRole {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
 
-        @Override
-        public String id() {
-            return "holding";
-        }
-
-        @Override
-        public String description() {
-            return "holds the start of its qube until released";
-        }
-
-        @Override
-        public boolean providesNetwork() {
-            return false;
+        HoldingRole() {
+            super("holding", "holds the start of its qube until released", false);
         }
 
         @Override
@@ -53,22 +42,6 @@ public class DeadServiceQubeIT extends GatewayTestSupport {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-
-        @Override
-        public void stopping(RoleContext context) {
-        }
-
-        @Override
-        public void clientAttached(RoleContext context, LinkEndpoint link) {
-        }
-
-        @Override
-        public void clientDetached(RoleContext context, LinkEndpoint link) {
-        }
-
-        @Override
-        public void clientChanged(RoleContext context, LinkEndpoint link) {
         }
     }
 

@@ -1,10 +1,10 @@
 /**
  * Test support: scratch network namespaces for tests that act on the kernel's network stack (exported so
  * that integration tests inside the framework use the same helper), a recording role context for roles,
- * and a recording fake of the host-command service.
+ * a recording fake of the host-command service, and a role that does nothing for tests that need one present.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.bulkhead.testing;
 
 import org.osgi.annotation.bundle.Export;

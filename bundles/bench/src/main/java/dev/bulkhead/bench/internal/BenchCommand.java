@@ -2,7 +2,7 @@ package dev.bulkhead.bench.internal;
 
 import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
-import static dev.bulkhead.bench.internal.BenchFigures.ratio;
+import static dev.bulkhead.bench.internal.BenchFigures.putAgainstFloor;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,11 +81,8 @@ public final class BenchCommand {
         List<Long> floor = bareRuncStarts(rounds);
         List<Long> starts = qubeStarts(rounds);
         ObjectNode start = out.putObject("qube_start_ms");
-        start.put("p50", ms(percentile(starts, 50)));
-        start.put("p99", ms(percentile(starts, 99)));
-        start.put("floor_bare_runc_p50", ms(percentile(floor, 50)));
+        putAgainstFloor(start, starts, 99, floor, "bare_runc");
         start.put("floor_bare_runc_p99", ms(percentile(floor, 99)));
-        start.put("ratio_p50", ratio(percentile(starts, 50), percentile(floor, 50)));
         start.put("rounds", rounds);
         start.put("target_p50", 30);
 

@@ -2,6 +2,8 @@ package dev.bulkhead.bench.internal;
 
 import java.util.List;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /** How the bench turns measured times into the figures it prints. */
 final class BenchFigures {
     private BenchFigures() {
@@ -19,5 +21,17 @@ final class BenchFigures {
 
     static double ratio(long value, long floor) {
         return Math.round(100.0 * value / floor) / 100.0;
+    }
+
+    /**
+     * Puts the measured times' median and {@code top} percentile ({@code max} for 100), the floor's
+     * median as {@code floor_<floorName>_p50}, and how many times the floor the median is: the
+     * figures every measurement against a floor reports, under the same names.
+     */
+    static void putAgainstFloor(ObjectNode out, List<Long> measured, int top, List<Long> floor, String floorName) {
+        out.put("p50", ms(percentile(measured, 50)));
+        out.put(top == 100 ? "max" : "p" + top, ms(percentile(measured, top)));
+        out.put("floor_" + floorName + "_p50", ms(percentile(floor, 50)));
+        out.put("ratio_p50", ratio(percentile(measured, 50), percentile(floor, 50)));
     }
 }

@@ -71,10 +71,7 @@ final class DeadNetvmBench {
             }
         }
         List<Long> floor = bareLinkDeletes(rounds);
-        out.put("p50", BenchFigures.ms(BenchFigures.percentile(deaths, 50)));
-        out.put("max", BenchFigures.ms(BenchFigures.percentile(deaths, 100)));
-        out.put("floor_bare_ip_link_del_p50", BenchFigures.ms(BenchFigures.percentile(floor, 50)));
-        out.put("ratio_p50", BenchFigures.ratio(BenchFigures.percentile(deaths, 50), BenchFigures.percentile(floor, 50)));
+        BenchFigures.putAgainstFloor(out, deaths, 100, floor, "bare_ip_link_del");
         out.put("rounds", rounds);
     }
 

@@ -2,7 +2,7 @@ package dev.bulkhead.bench.internal;
 
 import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
-import static dev.bulkhead.bench.internal.BenchFigures.ratio;
+import static dev.bulkhead.bench.internal.BenchFigures.putAgainstFloor;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,11 +74,8 @@ final class DisposableBench {
             admin.removeFeature(dvm, "preload-dispvm-max");
             List<Long> floor = bareRuncRuns(rounds);
             figures.put("root", rootTemplate == null ? "built-in" : rootTemplate);
-            figures.put("p50", ms(percentile(fresh, 50)));
-            figures.put("p99", ms(percentile(fresh, 99)));
+            putAgainstFloor(figures, fresh, 99, floor, "bare_runc");
             figures.put("preloaded_p50", ms(percentile(preloaded, 50)));
-            figures.put("floor_bare_runc_p50", ms(percentile(floor, 50)));
-            figures.put("ratio_p50", ratio(percentile(fresh, 50), percentile(floor, 50)));
             figures.put("rounds", rounds);
             figures.put("target_p50", 150);
         } finally {

@@ -2,7 +2,7 @@ package dev.bulkhead.bench.internal;
 
 import static dev.bulkhead.bench.internal.BenchFigures.ms;
 import static dev.bulkhead.bench.internal.BenchFigures.percentile;
-import static dev.bulkhead.bench.internal.BenchFigures.ratio;
+import static dev.bulkhead.bench.internal.BenchFigures.putAgainstFloor;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,10 +105,7 @@ final class ListingBench {
         }
         out.put("qubes", qubes);
         out.put("response_bytes", bytes);
-        out.put("p50", ms(percentile(lists, 50)));
-        out.put("p99", ms(percentile(lists, 99)));
-        out.put("floor_static_get_p50", ms(percentile(floors, 50)));
-        out.put("ratio_p50", ratio(percentile(lists, 50), percentile(floors, 50)));
+        putAgainstFloor(out, lists, 99, floors, "static_get");
         out.put("samples", HTTP_SAMPLES);
         out.put("target_p50", 20);
     }

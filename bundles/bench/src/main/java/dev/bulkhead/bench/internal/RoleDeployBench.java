@@ -1,8 +1,6 @@
 package dev.bulkhead.bench.internal;
 
-import static dev.bulkhead.bench.internal.BenchFigures.ms;
-import static dev.bulkhead.bench.internal.BenchFigures.percentile;
-import static dev.bulkhead.bench.internal.BenchFigures.ratio;
+import static dev.bulkhead.bench.internal.BenchFigures.putAgainstFloor;
 
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -80,10 +78,7 @@ final class RoleDeployBench {
             Files.deleteIfExists(target);
         }
         out.put("role", role);
-        out.put("p50", ms(percentile(deployed, 50)));
-        out.put("max", ms(percentile(deployed, 100)));
-        out.put("floor_bundle_install_start_p50", ms(percentile(floor, 50)));
-        out.put("ratio_p50", ratio(percentile(deployed, 50), percentile(floor, 50)));
+        putAgainstFloor(out, deployed, 100, floor, "bundle_install_start");
         out.put("fileinstall_poll_ms", pollMs);
         out.put("tries", DEPLOY_TRIES);
         out.put("target_p50", 1000);

@@ -1,6 +1,7 @@
 package dev.bulkhead.core.internal;
 
 import dev.bulkhead.testing.Await;
+import dev.bulkhead.testing.PassiveRole;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,7 +34,6 @@ import dev.bulkhead.api.hypervisor.DomainUplinking;
 import dev.bulkhead.api.hypervisor.ExitNotifying;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LeftoverReconciling;
-import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStoring;
@@ -246,41 +246,14 @@ class BackendAbilitiesTest {
     }
 
     /** A role that gives its qube an uplink when it starts, as the netvm role does. */
-    private static final class UplinkRole implements QubeRole {
-        @Override
-        public String id() {
-            return "uplinked";
-        }
-
-        @Override
-        public String description() {
-            return "needs an uplink";
-        }
-
-        @Override
-        public boolean providesNetwork() {
-            return true;
+    private static final class UplinkRole extends PassiveRole {
+        UplinkRole() {
+            super("uplinked", "needs an uplink", true);
         }
 
         @Override
         public void started(RoleContext context) {
             context.attachUplink(new UplinkSpec(UplinkSpec.Mode.VETH, "up0", null, "eth1"));
-        }
-
-        @Override
-        public void stopping(RoleContext context) {
-        }
-
-        @Override
-        public void clientAttached(RoleContext context, LinkEndpoint link) {
-        }
-
-        @Override
-        public void clientDetached(RoleContext context, LinkEndpoint link) {
-        }
-
-        @Override
-        public void clientChanged(RoleContext context, LinkEndpoint link) {
         }
     }
 }

@@ -46,6 +46,12 @@ class PropertyRulesTest {
         return PropertyRules.effective(m, m.qubes.get(qube), p);
     }
 
+    /** Setting the property of qube work to the value is refused with exactly this message. */
+    static void assertRefused(Model m, QubeProperty p, String value, String message) {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> PropertyRules.parse(m, m.qubes.get("work"), p, value));
+        assertEquals(message, e.getMessage());
+    }
+
     @Test
     void fromTheTemplateElseTheClassDefault() {
         Model m = model();
@@ -87,17 +93,13 @@ class PropertyRulesTest {
         assertEquals(PropertyValue.set("work"), effective(m, "work", QubeProperty.NAME));
         assertEquals(PropertyValue.set("3"), effective(m, "work", QubeProperty.QID));
         assertEquals(PropertyValue.set("AppVM"), effective(m, "work", QubeProperty.KLASS));
-        InvalidValueException e = assertThrows(InvalidValueException.class,
-                () -> PropertyRules.parse(m, m.qubes.get("work"), QubeProperty.QID, "7"));
-        assertEquals("invalid property 'qid': 'qid' is read-only", e.getMessage());
+        assertRefused(m, QubeProperty.QID, "7", "invalid property 'qid': 'qid' is read-only");
     }
 
     @Test
     void aPropertyOfAnotherClassIsRefused() {
         Model m = model();
-        InvalidValueException e = assertThrows(InvalidValueException.class,
-                () -> PropertyRules.parse(m, m.qubes.get("work"), QubeProperty.AUTO_CLEANUP, "True"));
-        assertEquals("invalid property 'auto_cleanup': AppVM 'work' has no auto_cleanup", e.getMessage());
+        assertRefused(m, QubeProperty.AUTO_CLEANUP, "True", "invalid property 'auto_cleanup': AppVM 'work' has no auto_cleanup");
     }
 
     @Test
@@ -105,9 +107,7 @@ class PropertyRulesTest {
         Model m = model();
         assertEquals("sys-net", PropertyRules.parse(m, m.qubes.get("work"), QubeProperty.NETVM, " sys-net "));
         assertEquals("", PropertyRules.parse(m, m.qubes.get("work"), QubeProperty.NETVM, "none"));
-        InvalidValueException e = assertThrows(InvalidValueException.class,
-                () -> PropertyRules.parse(m, m.qubes.get("work"), QubeProperty.NETVM, "ghost"));
-        assertEquals("invalid netvm 'ghost': no qube of that name exists; give an existing qube or none", e.getMessage());
+        assertRefused(m, QubeProperty.NETVM, "ghost", "invalid netvm 'ghost': no qube of that name exists; give an existing qube or none");
     }
 
     @Test

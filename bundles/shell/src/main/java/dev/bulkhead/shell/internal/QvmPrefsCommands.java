@@ -49,13 +49,7 @@ public final class QvmPrefsCommands {
         List<String> ops = cl.operands(1, 3, usage);
         Qube q = admin.get(ops.get(0));
         if (ops.size() == 1) {
-            Table table = new Table();
-            for (Map.Entry<String, PropertyValue> e : q.properties().entrySet()) {
-                PropertyValue v = e.getValue();
-                table.row(e.getKey(), v.isDefault() ? "D" : "-",
-                        Table.dash(v.value()) + (v.isDefault() ? "  (default: " + v.source() + ")" : ""));
-            }
-            table.print(System.out);
+            propertyTable(q.properties(), true).print(System.out);
         } else if (ops.size() == 2) {
             PropertyValue v = q.properties().get(QubeProperty.parse(ops.get(1)).id());
             if (v == null) {
@@ -73,9 +67,7 @@ public final class QvmPrefsCommands {
         List<String> ops = CommandLine.parse(args, Set.of(), Set.of(), NO_ALIASES).operands(0, 2, "qvm:globalprefs [PROP [VALUE]]");
         Map<String, PropertyValue> global = admin.globalProperties();
         if (ops.isEmpty()) {
-            Table table = new Table();
-            global.forEach((k, v) -> table.row(k, v.isDefault() ? "D" : "-", Table.dash(v.value())));
-            table.print(System.out);
+            propertyTable(global, false).print(System.out);
         } else if (ops.size() == 1) {
             PropertyValue v = global.get(ops.get(0));
             if (v == null) {
@@ -86,6 +78,18 @@ public final class QvmPrefsCommands {
             admin.setGlobalProperty(ops.get(0), ops.get(1));
         }
     }
+
+    /**
+     * One row per property: its name, {@code D} when it holds its default or {@code -} when set, and
+     * its value, followed by where the default comes from when {@code withSource}.
+     */
+    static Table propertyTable(Map<String, PropertyValue> properties, boolean withSource) {
+        Table table = new Table();
+        properties.forEach((k, v) -> table.row(k, v.isDefault() ? "D" : "-",
+                Table.dash(v.value()) + (withSource && v.isDefault() ? "  (default: " + v.source() + ")" : "")));
+        return table;
+    }
+
     @Descriptor("Show or change a qube's features. Usage: qvm:features NAME [KEY [VALUE]] | qvm:features --unset NAME KEY")
     public void features(@Descriptor("[--unset] NAME [KEY [VALUE]]") String... args) {
         CommandLine cl = CommandLine.parse(args, Set.of("--unset"), Set.of(), Map.of("-D", "--unset", "--delete", "--unset"));

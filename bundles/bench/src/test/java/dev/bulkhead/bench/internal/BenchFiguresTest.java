@@ -1,0 +1,28 @@
+package dev.bulkhead.bench.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+class BenchFiguresTest {
+    private static final long MS = 1_000_000;
+
+    @Test
+    void aMeasurementAgainstAFloorReportsMedianTopFloorAndRatioInMilliseconds() {
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        BenchFigures.putAgainstFloor(out, List.of(30 * MS, 10 * MS, 20 * MS), 99, List.of(5 * MS, 4 * MS, 6 * MS), "bare_runc");
+        assertEquals("{\"p50\":20.0,\"p99\":30.0,\"floor_bare_runc_p50\":5.0,\"ratio_p50\":4.0}", out.toString());
+    }
+
+    @Test
+    void theHundredthPercentileIsReportedAsMax() {
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        BenchFigures.putAgainstFloor(out, List.of(3 * MS, 9 * MS), 100, List.of(3 * MS), "bare_ip_link_del");
+        assertEquals("{\"p50\":3.0,\"max\":9.0,\"floor_bare_ip_link_del_p50\":3.0,\"ratio_p50\":1.0}", out.toString());
+    }
+}
