@@ -73,7 +73,7 @@ final class DomainRuntime {
             runc.signal(name, signal);
             return true;
         } catch (AdminException e) {
-            // the forced delete of remove follows and reports if runc itself is broken.
+            // the forced delete in remove follows, and reports if runc itself is broken
             return false;
         }
     }
