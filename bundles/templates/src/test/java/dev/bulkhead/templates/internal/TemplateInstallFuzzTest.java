@@ -64,7 +64,7 @@ class TemplateInstallFuzzTest {
             assertEquals(before, tree(data), "nothing left after: " + refused.getMessage());
             store.deactivate();
         } finally {
-            TemplateStoreService.deleteTree(temp);
+            StoreFiles.deleteTree(temp);
         }
     }
 

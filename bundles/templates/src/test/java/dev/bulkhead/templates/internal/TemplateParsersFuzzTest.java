@@ -82,7 +82,7 @@ class TemplateParsersFuzzTest {
                 assertEquals(List.of(root), beside.toList(), "nothing written beside the root");
             }
         } finally {
-            TemplateStoreService.deleteTree(temp);
+            StoreFiles.deleteTree(temp);
         }
     }
 

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.locks.Lock;
@@ -30,7 +29,6 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
@@ -39,8 +37,6 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
-import dev.bulkhead.api.host.HostCommand;
-import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainChannel;
@@ -75,7 +71,6 @@ import dev.bulkhead.api.json.JsonMappers;
 @Designate(ocd = LiteBackend.Config.class)
 public final class LiteBackend implements HypervisorBackend, DomainLinking, DomainUplinking, VolumeStoring, ExitNotifying,
         LeftoverReconciling, UsageCounting, DomainChannels {
-    private static final System.Logger LOG = System.getLogger(LiteBackend.class.getName());
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
     /** Framework property naming the platform's data directory; this backend owns its {@code lite} subdirectory. */
@@ -120,14 +115,15 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private final RuncRuntime runc;
     private final NetnsManager netns;
     private final CgroupDirectories cgroups;
-    private final OciConfig oci;
     private final BuiltinRootfs builtinRoot;
     private final LiteVolumes volumes;
     private final Path procSelf;
     private final HostReconciler reconciler;
     private final InitWatch inits;
     private final LiteChannels channels;
-    private final List<DomainExitListener> exitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final DomainRuntime runtime;
+    private final ContainerExec execs;
+    private final DomainExits exits;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
     /**
@@ -149,7 +145,6 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         this.runc = new RuncRuntime(executor, json, settings.runc(), layout.runcRoot(), settings.commandTimeout());
         this.netns = new NetnsManager(executor, host.netnsDirectory(), settings.commandTimeout());
         this.cgroups = new CgroupDirectories(host.cgroupRoot());
-        this.oci = new OciConfig(json);
         this.builtinRoot = new BuiltinRootfs(layout.builtinRootfs(rootPrograms(settings)), settings.busybox(), settings.networkTools(), executor,
                 settings.commandTimeout());
         MountTable mounts = new MountTable(host.proc());
@@ -158,7 +153,10 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         this.channels = new LiteChannels(host.channelRoot(), layout);
         this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, mounts, volumes, channels, executor, host,
                 settings.commandTimeout());
-        this.inits = new InitWatch(host.proc(), "perl", executor, this::initDied);
+        this.runtime = new DomainRuntime(layout, runc, netns, new OciConfig(json), volumes, channels);
+        this.execs = new ContainerExec(layout, runc);
+        this.exits = new DomainExits(layout, netns);
+        this.inits = new InitWatch(host.proc(), "perl", executor, exits::initDied);
     }
 
     @Deactivate
@@ -166,39 +164,14 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         inits.close();
     }
 
-    /**
-     * A domain's init ended without being asked: the first thing is to take its links down, so that a
-     * dead netvm forwards nothing more (its namespace would, filter and all, until it is removed).
-     * The rest of the clean-up is the core's, which notices the domain stopped.
-     */
-    private void initDied(String name) {
-        String domainNetns = layout.netnsName(name);
-        try {
-            if (netns.exists(domainNetns)) {
-                netns.linksDown(domainNetns);
-            }
-        } catch (AdminException e) {
-            // a stop of the domain may have removed the namespace meanwhile
-            LOG.log(System.Logger.Level.WARNING, "cannot take the links of dead domain " + name + " down: " + e.getMessage());
-        }
-        LOG.log(System.Logger.Level.WARNING, "the init of domain " + name + " ended; its links are down");
-        for (DomainExitListener listener : exitListeners) {
-            try {
-                listener.exited(name);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "exit listener " + listener + " failed on " + name, e);
-            }
-        }
-    }
-
     @Override
     public void addExitListener(DomainExitListener listener) {
-        exitListeners.add(listener);
+        exits.add(listener);
     }
 
     @Override
     public void removeExitListener(DomainExitListener listener) {
-        exitListeners.remove(listener);
+        exits.remove(listener);
     }
 
     /** What the built-in root is made of: the busybox and the network tools present on this host. */
@@ -237,18 +210,18 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
                         + existing.get().status() + ")");
             }
             // What a stopped container or a crashed platform left behind would make the next steps fail.
-            removeRuntime(name);
+            runtime.remove(name);
             LiteVolumes.Prepared prepared = volumes.prepare(spec, layout.volumesDirectory(name));
             Lock shared = cgroupParent.readLock();
             shared.lock();
             try {
                 Path rootfs = prepared.root() == null ? builtinRoot.ensure() : prepared.root();
-                Path bundle = writeBundle(spec, rootfs, prepared);
+                Path bundle = runtime.writeBundle(spec, rootfs, prepared);
                 netns.create(layout.netnsName(name));
                 inits.watch(name, runc.run(name, bundle, layout.consoleLog(name)));
             } catch (AdminException e) {
                 try {
-                    removeRuntime(name);
+                    runtime.remove(name);
                 } catch (AdminException cleanup) {
                     e.addSuppressed(cleanup);
                 }
@@ -274,11 +247,11 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
                     runc.resume(name);
                 }
                 // A created container has not started its init yet: the forced delete below ends it.
-                if (!status.equals(CREATED) && signalled(name, "TERM")) {
+                if (!status.equals(CREATED) && runtime.signalled(name, "TERM")) {
                     WatchedProcess.awaitExitOf(container.pid(), grace);
                 }
             }
-            removeRuntime(name);
+            runtime.remove(name);
         }
     }
 
@@ -289,10 +262,10 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
             inits.forget(name);
             // runc's forced delete of a running container polls for its end only every 100 ms
             Optional<RuncRuntime.ContainerState> state = runc.state(name);
-            if (state.isPresent() && state.get().status().equals(RUNNING) && signalled(name, "KILL")) {
+            if (state.isPresent() && state.get().status().equals(RUNNING) && runtime.signalled(name, "KILL")) {
                 WatchedProcess.awaitExitOf(state.get().pid(), settings.commandTimeout());
             }
-            removeRuntime(name);
+            runtime.remove(name);
         }
     }
 
@@ -300,7 +273,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     public void pause(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
-            requireRunning(name);
+            runtime.requireRunning(name);
             runc.pause(name);
         }
     }
@@ -309,7 +282,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     public void unpause(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
-            requireRunning(name);
+            runtime.requireRunning(name);
             runc.resume(name);
         }
     }
@@ -329,21 +302,8 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         if (timeout == null || timeout.isNegative() || timeout.isZero()) {
             throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
         }
-        requireRunning(name);
-        Path pidFile = layout.domainDirectory(name).resolve("exec-" + UUID.randomUUID() + ".pid");
-        try {
-            HostCommandResult result = runc.exec(name, command, stdin, timeout, pidFile);
-            if (result.timedOut()) {
-                throw new AdminException("command " + command + " in '" + name + "' did not finish within "
-                        + timeout.toMillis() + " ms and was killed");
-            }
-            if (result.exitStatus() != 0 && !Files.exists(pidFile)) {
-                throw new AdminException("cannot run " + command + " in '" + name + "': " + result.stderrLine());
-            }
-            return new ExecResult(result.exitStatus(), result.stdout(), result.stderr());
-        } finally {
-            deleteIfExists(pidFile);
-        }
+        runtime.requireRunning(name);
+        return execs.run(name, command, stdin, timeout);
     }
 
     @Override
@@ -351,7 +311,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
             inits.forget(name);
-            removeRuntime(name);
+            runtime.remove(name);
             try {
                 // runc delete normally takes its state with it; an unreadable state it cannot delete.
                 FileTrees.deleteRecursively(layout.runcRoot().resolve(name));
@@ -451,7 +411,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     public DomainChannel openChannel(String domain, String service) {
         QubeNames.validate(domain);
         synchronized (lockOf(domain)) {
-            requireRunning(domain);
+            runtime.requireRunning(domain);
             return channels.open(domain, service);
         }
     }
@@ -476,52 +436,6 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         return domainLocks.computeIfAbsent(name, n -> new Object());
     }
 
-    /** Writes the domain's OCI bundle (config.json); returns the bundle directory. */
-    private Path writeBundle(DomainSpec spec, Path rootfs, LiteVolumes.Prepared volumes) {
-        String name = spec.name();
-        try {
-            Path bundle = layout.domainDirectory(name);
-            Files.createDirectories(bundle);
-            ObjectNode config = oci.forDomain(spec, rootfs, volumes.rootReadOnly(), volumes.privateMount(),
-                    netns.path(layout.netnsName(name)), layout.cgroupsPath(name));
-            oci.bindReadOnly(config, channels.prepare(name), LiteChannels.QUBE_DIRECTORY);
-            Files.write(layout.configFile(name), oci.toJson(config));
-            return bundle;
-        } catch (IOException e) {
-            throw new AdminException("cannot write the bundle of domain '" + name + "': " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Kills and deletes the container if runc holds one, removes the domain's network namespace, and
-     * unmounts its volumes: what it wrote outside its kept volumes goes with them.
-     */
-    private void removeRuntime(String name) {
-        if (runc.holds(name)) {
-            runc.delete(name);
-        }
-        netns.delete(layout.netnsName(name));
-        volumes.release(layout.volumesDirectory(name));
-        channels.remove(name);
-    }
-
-    private void requireRunning(String name) {
-        if (!runc.holds(name)) {
-            throw new InvalidStateException("domain '" + name + "' is not running");
-        }
-    }
-
-    /** Sends a signal; false when the container stopped by itself in the meantime or runc refused. */
-    private boolean signalled(String name, String signal) {
-        try {
-            runc.signal(name, signal);
-            return true;
-        } catch (AdminException e) {
-            // removeRuntime's forced delete follows and reports if runc itself is broken.
-            return false;
-        }
-    }
-
     private static PowerState powerState(String runcStatus) {
         return switch (runcStatus) {
             case RUNNING -> PowerState.Running;
@@ -542,11 +456,4 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         }
     }
 
-    private static void deleteIfExists(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            // A stray pid file in the domain directory goes with destroy.
-        }
-    }
 }

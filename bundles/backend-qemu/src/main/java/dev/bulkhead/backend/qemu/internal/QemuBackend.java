@@ -24,7 +24,6 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.AdminException;
@@ -34,7 +33,6 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
-import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -96,22 +94,16 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     }
 
     private static final int CONSOLE_LOG_LIMIT = 1024 * 1024;
-    private static final Duration FIRST_POLL = Duration.ofMillis(2);
-    private static final Duration LONGEST_POLL = Duration.ofMillis(100);
 
     private final DomainLayout layout;
     private final QemuSettings settings;
     private final HostPaths host;
     private final QemuProcesses processes;
-    private final HostCommands commands;
-    private final QmpClient qmp;
-    private final GuestAgentClient agent;
+    private final QemuLauncher launcher;
+    private final GuestControl control;
     private final PrivateVolumes privateVolumes;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, Object> monitorLocks = new ConcurrentHashMap<>();
-    /** The guest agent serves one client at a time: requests to one domain's agent take turns, also during an exec. */
-    private final ConcurrentMap<String, Object> agentLocks = new ConcurrentHashMap<>();
 
     @Activate
     public QemuBackend(BundleContext context, Config config, @Reference HostCommands commands) {
@@ -125,9 +117,9 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         this.settings = settings;
         this.host = host;
         this.processes = new QemuProcesses(host.proc());
-        this.qmp = new QmpClient(json, settings.commandTimeout());
-        this.agent = new GuestAgentClient(json);
-        this.commands = commands;
+        this.launcher = new QemuLauncher(layout, commands, settings.commandTimeout());
+        this.control = new GuestControl(layout, new QmpClient(json, settings.commandTimeout()), new GuestAgentClient(json),
+                settings.commandTimeout());
         this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
     }
 
@@ -203,7 +195,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
             try {
                 Optional<PrivateVolumes.Disk> disk = privateVolumes.prepare(spec);
                 List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk);
-                launch(name, argv);
+                launcher.launch(name, argv);
                 awaitAgent(name);
             } catch (RuntimeException e) {
                 try {
@@ -217,52 +209,9 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         }
     }
 
-    /**
-     * Runs QEMU in a session of its own (so that it outlives the platform, and a signal to the platform's
-     * terminal does not reach it) and waits until its monitor listens; QEMU refuses a bad command line by
-     * exiting at once. What QEMU prints goes to the domain's {@code qemu.log}, whose last line is then the reason.
-     */
-    private void launch(String name, List<String> argv) {
-        Path log = layout.qemuLog(name);
-        Path monitor = layout.qmpSocket(name);
-        try {
-            Files.deleteIfExists(monitor);
-        } catch (IOException e) {
-            throw new AdminException("cannot remove the old monitor socket of '" + name + "': " + e.getMessage(), e);
-        }
-        List<String> command = new java.util.ArrayList<>();
-        command.add("setsid");
-        command.addAll(argv);
-        // the timeout bounds only the wait below: QEMU runs on after it, outside the platform's process tree
-        HostCommands.Started qemu = commands.start(HostCommand.of(settings.commandTimeout(), command).withOutputTo(log));
-        long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
-        while (!Files.exists(monitor)) {
-            if (!qemu.isAlive()) {
-                String reason;
-                try {
-                    reason = lastLine(Files.readString(log));
-                } catch (IOException e) {
-                    reason = "(cannot read " + log + ": " + e.getMessage() + ")";
-                }
-                throw new AdminException("QEMU for '" + name + "' failed (exit " + qemu.await().exitStatus() + "): " + reason);
-            }
-            if (System.nanoTime() > deadline) {
-                qemu.stop();
-                throw new AdminException("QEMU for '" + name + "' did not start within " + settings.commandTimeout().toSeconds() + " s");
-            }
-            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000);
-        }
-    }
-
-    private static String lastLine(String text) {
-        String[] lines = text.strip().split("\n");
-        return lines[lines.length - 1].strip();
-    }
-
     /** Waits until the guest agent answers: from then on the qube takes commands. */
     private void awaitAgent(String name) {
         long deadline = System.nanoTime() + settings.bootTimeout().toNanos();
-        Path socket = layout.agentSocket(name);
         while (true) {
             if (processes.running(layout.pidFile(name)).isEmpty()) {
                 throw new AdminException("QEMU of '" + name + "' ended while the guest booted; its console said: "
@@ -273,10 +222,8 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
                 throw new AdminException("the guest agent of '" + name + "' did not answer within "
                         + settings.bootTimeout().toSeconds() + " s of its start; its console said: " + tail(consoleLog(name)));
             }
-            synchronized (agentLockOf(name)) {
-                if (agent.ping(socket, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))) {
-                    return;
-                }
+            if (control.agentAnswers(name, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))) {
+                return;
             }
         }
     }
@@ -294,34 +241,12 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
             Optional<WatchedProcess> qemu = processes.running(layout.pidFile(name));
             if (qemu.isPresent()) {
                 long deadline = System.nanoTime() + grace.toNanos();
-                askToPowerOff(name);
+                control.askToPowerOff(name);
                 if (!qemu.get().awaitExit(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                     stopProcess(name);
                 }
             }
             removeRuntime(name);
-        }
-    }
-
-    /** Through the guest agent, which powers the guest off at once; through ACPI if the agent does not answer. */
-    private void askToPowerOff(String name) {
-        try {
-            if (monitor(name, "query-status").path("status").asText().equals("paused")) {
-                monitor(name, "cont");
-            }
-        } catch (AdminException e) {
-            // a QEMU that does not answer is killed when the grace is over
-        }
-        try {
-            synchronized (agentLockOf(name)) {
-                agent.shutdown(layout.agentSocket(name), settings.commandTimeout());
-            }
-        } catch (AdminException e) {
-            try {
-                monitor(name, "system_powerdown");
-            } catch (AdminException ignored) {
-                // killed when the grace is over
-            }
         }
     }
 
@@ -350,7 +275,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
             requireRunning(name);
-            monitor(name, "stop");
+            control.monitor(name, "stop");
         }
     }
 
@@ -359,7 +284,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
             requireRunning(name);
-            monitor(name, "cont");
+            control.monitor(name, "cont");
         }
     }
 
@@ -378,30 +303,10 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
             return PowerState.Halted;
         }
         try {
-            return powerState(monitor(name, "query-status").path("status").asText());
+            return control.runState(name);
         } catch (AdminException e) {
             return processes.running(layout.pidFile(name)).isPresent() ? PowerState.Transient : PowerState.Halted;
         }
-    }
-
-    /** A QMP request; QEMU serves one monitor client at a time, so this backend's requests to a domain take turns. */
-    private JsonNode monitor(String name, String command) {
-        synchronized (monitorLocks.computeIfAbsent(name, n -> new Object())) {
-            return qmp.execute(layout.qmpSocket(name), command);
-        }
-    }
-
-    /** QEMU's run states (QMP RunState) as Qubes' power states. */
-    static PowerState powerState(String runState) {
-        return switch (runState) {
-            case "running" -> PowerState.Running;
-            case "paused", "suspended" -> PowerState.Paused;
-            case "shutdown" -> PowerState.Halting;
-            case "guest-panicked", "internal-error", "io-error" -> PowerState.Crashed;
-            case "prelaunch", "inmigrate", "postmigrate", "finish-migrate", "restore-vm", "save-vm", "watchdog", "debug",
-                    "colo" -> PowerState.Transient;
-            default -> PowerState.NA;
-        };
     }
 
     @Override
@@ -418,55 +323,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         if (stateOf(name) == PowerState.Paused) {
             throw new InvalidStateException("domain '" + name + "' is paused: unpause it to run commands");
         }
-        Path socket = layout.agentSocket(name);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long guestPid;
-        synchronized (agentLockOf(name)) {
-            guestPid = agent.exec(socket, command, stdin == null ? new byte[0] : stdin, settings.commandTimeout());
-        }
-        Duration pause = FIRST_POLL;
-        while (true) {
-            GuestAgentClient.ExecStatus status;
-            synchronized (agentLockOf(name)) {
-                status = agent.execStatus(socket, guestPid, settings.commandTimeout());
-            }
-            if (status.exited()) {
-                // a command ended by a signal has no exit code: report it as a shell would
-                int exit = status.signal() != 0 ? 128 + status.signal() : status.exitCode();
-                return new ExecResult(exit, status.stdout(), status.stderr());
-            }
-            if (System.nanoTime() - deadline > 0) {
-                killInGuest(name, socket, guestPid);
-                throw new AdminException("command " + command + " in '" + name + "' did not finish within "
-                        + timeout.toMillis() + " ms and was killed");
-            }
-            sleep(pause);
-            pause = pause.multipliedBy(2).compareTo(LONGEST_POLL) > 0 ? LONGEST_POLL : pause.multipliedBy(2);
-        }
-    }
-
-    /** The agent has no request to end a command: a kill in the guest does, and the agent then reaps it. */
-    private void killInGuest(String name, Path socket, long guestPid) {
-        synchronized (agentLockOf(name)) {
-            long killer = agent.exec(socket, List.of("kill", "-KILL", Long.toString(guestPid)), new byte[0], settings.commandTimeout());
-            long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
-            while (!agent.execStatus(socket, killer, settings.commandTimeout()).exited() && System.nanoTime() - deadline < 0) {
-                sleep(FIRST_POLL);
-            }
-            // collect the killed command, so that the agent forgets it
-            while (!agent.execStatus(socket, guestPid, settings.commandTimeout()).exited() && System.nanoTime() - deadline < 0) {
-                sleep(FIRST_POLL);
-            }
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AdminException("interrupted", e);
-        }
+        return control.exec(name, command, stdin, timeout);
     }
 
     @Override
@@ -481,8 +338,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
             }
         }
         domainLocks.remove(name);
-        agentLocks.remove(name);
-        monitorLocks.remove(name);
+        control.forget(name);
     }
 
     @Override
@@ -532,10 +388,6 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
 
     private Object lockOf(String name) {
         return domainLocks.computeIfAbsent(name, n -> new Object());
-    }
-
-    private Object agentLockOf(String name) {
-        return agentLocks.computeIfAbsent(name, n -> new Object());
     }
 
     private void requireRunning(String name) {

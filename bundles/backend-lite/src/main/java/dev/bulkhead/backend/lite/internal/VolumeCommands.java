@@ -1,0 +1,68 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
+
+/** The host programs the lite backend's volumes are made, copied and inspected with, each bounded by the command timeout. */
+final class VolumeCommands {
+    private final HostCommands executor;
+    private final Duration timeout;
+
+    VolumeCommands(HostCommands executor, Duration timeout) {
+        this.executor = executor;
+        this.timeout = timeout;
+    }
+
+    /** Runs the program; fails when it fails. */
+    HostCommandResult run(String... argv) {
+        return executor.runOrThrow(command(argv));
+    }
+
+    /** Runs the program; its exit status is the caller's to judge. */
+    HostCommandResult attempt(String... argv) {
+        return executor.run(command(argv));
+    }
+
+    void makeImage(Path image, long sizeBytes) {
+        if (sizeBytes < LiteVolumes.MIN_IMAGE_BYTES) {
+            throw new InvalidValueException("size of volume image " + image.getFileName(), Long.toString(sizeBytes),
+                    "at least " + LiteVolumes.MIN_IMAGE_BYTES + " bytes");
+        }
+        setLength(image, sizeBytes);
+        run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1",
+                image.toString());
+    }
+
+    /** The loop devices backed by the image. */
+    List<String> loopDevicesOf(Path image) {
+        HostCommandResult r = run("losetup", "--noheadings", "--output", "NAME", "--associated", image.toString());
+        return r.stdoutText().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** Copies a tree or an image with what it holds: owners, modes, links, holes; instantly where the file system can share blocks. */
+    void copyContent(Path from, Path to) {
+        run("cp", "-a", "--sparse=always", "--reflink=auto", "--no-target-directory",
+                from.toString(), to.toString());
+    }
+
+    HostCommand command(String... argv) {
+        return HostCommand.of(timeout, List.of(argv));
+    }
+
+    static void setLength(Path image, long sizeBytes) {
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(sizeBytes);
+        } catch (IOException e) {
+            throw new AdminException("cannot size " + image + " to " + sizeBytes + " bytes: " + e.getMessage(), e);
+        }
+    }
+}

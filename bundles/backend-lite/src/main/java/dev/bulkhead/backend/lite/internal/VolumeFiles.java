@@ -1,0 +1,47 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import dev.bulkhead.api.AdminException;
+
+/** File operations on volume storage that report failure as the platform's errors. */
+final class VolumeFiles {
+    private VolumeFiles() {
+    }
+
+    static Path createDirectories(Path dir) {
+        try {
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new AdminException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void move(Path from, Path to) {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new AdminException("cannot move " + from + " to " + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    static void deleteTree(Path tree) {
+        try {
+            FileTrees.deleteRecursively(tree);
+        } catch (IOException | UncheckedIOException e) {
+            throw new AdminException("cannot remove " + tree + ": " + e.getMessage(), e);
+        }
+    }
+
+    static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw new AdminException("cannot read the size of " + file + ": " + e.getMessage(), e);
+        }
+    }
+}

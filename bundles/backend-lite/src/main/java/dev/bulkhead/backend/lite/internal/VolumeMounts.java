@@ -1,0 +1,240 @@
+package dev.bulkhead.backend.lite.internal;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
+
+/**
+ * A domain's volumes while it runs, mounted under its runtime directory: {@code volatile} (a tmpfs of
+ * the volatile volume's size, which holds the writable layers of snapshot volumes), {@code root} (an
+ * overlay of a snapshot root on its origin's tree) and {@code private} (the image, loop-mounted).
+ * Unmounting the tmpfs at stop takes everything the domain wrote outside its kept volumes with it.
+ */
+final class VolumeMounts {
+    /** Characters that mount option strings (comma-separated, colon-separated lower dirs) cannot carry. */
+    private static final Pattern OPTION_SAFE_PATH = Pattern.compile("[^,:\\s\\\\]+");
+
+    private final LiteVolumes storage;
+    private final VolumeCommands commands;
+    private final MountTable mounts;
+    private final Path sysBlock;
+    private final Duration timeout;
+
+    /**
+     * @param storage  the volumes' storage, which keeps revisions and makes missing images
+     * @param sysBlock the host's {@code /sys/block}, where a loop device shows its backing file while it is attached
+     */
+    VolumeMounts(LiteVolumes storage, VolumeCommands commands, MountTable mounts, Path sysBlock, Duration timeout) {
+        this.storage = storage;
+        this.commands = commands;
+        this.mounts = mounts;
+        this.sysBlock = sysBlock;
+        this.timeout = timeout;
+    }
+
+    /**
+     * Mounts what the domain's volumes need under {@code runtime} and keeps revisions of its kept
+     * volumes. A root of {@code null} asks for the built-in root. On failure, whatever was mounted is
+     * released again.
+     */
+    LiteVolumes.Prepared prepare(DomainSpec spec, Path runtime) {
+        try {
+            Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
+            Optional<VolumeSpec> privateVolume = spec.volume(VolumeSpec.PRIVATE);
+            boolean needsScratch = spec.volumes().stream().anyMatch(VolumeSpec::snapshot);
+            Path scratch = runtime.resolve(LiteVolumes.VOLATILE_MOUNT);
+            Optional<VolumeSpec> volatileVolume = spec.volume(VolumeSpec.VOLATILE);
+            if (needsScratch || volatileVolume.isPresent() || privateVolume.isPresent()) {
+                shareUnmounts(runtime);
+            }
+            if (needsScratch || volatileVolume.isPresent()) {
+                mountTmpfs(scratch, volatileVolume.map(VolumeSpec::sizeBytes).filter(s -> s > 0).orElse(LiteVolumes.DEFAULT_SCRATCH_BYTES));
+            }
+            Path rootDir = null;
+            boolean rootReadOnly = true;
+            if (root.isPresent()) {
+                rootDir = prepareRoot(root.get(), runtime, scratch);
+                rootReadOnly = root.get().readOnly();
+            }
+            Path privateMount = privateVolume.isPresent() ? preparePrivate(privateVolume.get(), runtime, scratch) : null;
+            return new LiteVolumes.Prepared(rootDir, rootReadOnly, privateMount);
+        } catch (RuntimeException e) {
+            try {
+                release(runtime);
+            } catch (AdminException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    private Path prepareRoot(VolumeSpec root, Path runtime, Path scratch) {
+        if (!LiteVolumes.isTree(root)) {
+            throw new InvalidValueException("root volume", root.name(), "a root volume named root");
+        }
+        Path tree = LiteVolumes.current(root);
+        if (!Files.isDirectory(tree, LinkOption.NOFOLLOW_LINKS)) {
+            throw new InvalidStateException("root volume " + root.source() + " has no tree at " + tree);
+        }
+        if (!root.snapshot()) {
+            storage.keepRevision(root);
+            return tree;
+        }
+        Path upper = VolumeFiles.createDirectories(scratch.resolve("root-upper"));
+        Path work = VolumeFiles.createDirectories(scratch.resolve("root-work"));
+        Path mountPoint = VolumeFiles.createDirectories(runtime.resolve(VolumeSpec.ROOT));
+        commands.run("mount", "-t", "overlay", "-o",
+                "lowerdir=" + optionPath(tree) + ",upperdir=" + optionPath(upper) + ",workdir=" + optionPath(work),
+                "bulkhead-root", mountPoint.toString());
+        return mountPoint;
+    }
+
+    private Path preparePrivate(VolumeSpec volume, Path runtime, Path scratch) {
+        Path image;
+        if (volume.snapshot()) {
+            storage.ensureImage(volume);
+            image = scratch.resolve(volume.name() + ".img");
+            copyFrozen(LiteVolumes.current(volume), image);
+        } else if (volume.saveOnStop()) {
+            storage.ensureImage(volume);
+            image = LiteVolumes.current(volume);
+            List<String> inUse = commands.loopDevicesOf(image);
+            if (!inUse.isEmpty()) {
+                throw new InvalidStateException("volume image " + image + " is in use already (" + String.join(", ", inUse)
+                        + "); is its qube running in another instance?");
+            }
+            storage.keepRevision(volume);
+        } else {
+            image = scratch.resolve(volume.name() + ".img");
+            commands.makeImage(image, volume.sizeBytes());
+        }
+        Path mountPoint = VolumeFiles.createDirectories(runtime.resolve(volume.name()));
+        commands.run("mount", "-t", "ext4", "-o", "loop,nosuid,nodev" + (volume.readOnly() ? ",ro" : ""),
+                image.toString(), mountPoint.toString());
+        if (!volume.readOnly()) {
+            VolumeFiles.createDirectories(mountPoint.resolve("home"));
+        }
+        return mountPoint;
+    }
+
+    /**
+     * Makes the runtime directory a shared mount on itself, so that the volumes mounted below it are
+     * unmounted, when the domain stops, from every mount namespace made meanwhile that copied them
+     * as slaves ({@code ip netns exec} makes such copies). A private copy would keep an image's file
+     * system, and so its loop device, alive after the domain stopped.
+     */
+    private void shareUnmounts(Path runtime) {
+        String dir = VolumeFiles.createDirectories(runtime).toString();
+        commands.run("mount", "--bind", "--make-shared", dir, dir);
+    }
+
+    /**
+     * Unmounts everything under the domain's runtime directory and removes the directory: the images
+     * first, latest first, then, once their loop devices have let go of their files, the tmpfs and
+     * the runtime directory's own mount.
+     */
+    void release(Path runtime) {
+        Path scratch = runtime.resolve(LiteVolumes.VOLATILE_MOUNT).toAbsolutePath().normalize();
+        Path own = runtime.toAbsolutePath().normalize();
+        List<MountTable.Mount> images = mounts.below(runtime).stream()
+                .filter(m -> !m.mountPoint().equals(scratch) && !m.mountPoint().equals(own)).toList();
+        unmount(images);
+        for (MountTable.Mount m : images) {
+            if (m.source().startsWith("/dev/loop")) {
+                awaitDetached(m.source());
+            }
+        }
+        unmount(mounts.below(runtime));
+        List<MountTable.Mount> left = mounts.below(runtime);
+        if (!left.isEmpty()) {
+            // deleting through a mount would delete a volume's content
+            throw new AdminException("still mounted after unmounting: " + left.stream().map(m -> m.mountPoint().toString()).toList());
+        }
+        VolumeFiles.deleteTree(runtime);
+    }
+
+    private void unmount(List<MountTable.Mount> mounted) {
+        if (!mounted.isEmpty()) {
+            List<String> argv = new ArrayList<>(List.of("umount"));
+            mounted.forEach(m -> argv.add(m.mountPoint().toString()));
+            commands.run(argv.toArray(String[]::new));
+        }
+    }
+
+    /**
+     * The kernel detaches a loop device from its file a moment after the file system on it is
+     * unmounted, not always at once; until then its file is in use: an image cannot be mounted
+     * again, a tmpfs holding it cannot be unmounted.
+     */
+    private void awaitDetached(String device) {
+        Path backingFile = sysBlock.resolve(Path.of(device).getFileName().toString()).resolve("loop").resolve("backing_file");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pause = 1;
+        boolean interrupted = false;
+        try {
+            while (Files.exists(backingFile)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AdminException("loop device " + device + " is still attached " + timeout.toSeconds() + " s after its"
+                            + " file system was unmounted");
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException e) {
+                    // a release cut off here would leave the volume half-released: it waits its bounded time
+                    interrupted = true;
+                }
+                pause = Math.min(pause * 2, 20);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Copies an image that a running domain may have mounted: its file system is frozen meanwhile, so
+     * the copy is a consistent state of it.
+     */
+    private void copyFrozen(Path image, Path target) {
+        List<Path> frozen = new ArrayList<>();
+        try {
+            for (String device : commands.loopDevicesOf(image)) {
+                for (Path mountPoint : mounts.mountPointsOf(device)) {
+                    commands.run("fsfreeze", "--freeze", mountPoint.toString());
+                    frozen.add(mountPoint);
+                }
+            }
+            commands.copyContent(image, target);
+        } finally {
+            for (Path mountPoint : frozen) {
+                commands.run("fsfreeze", "--unfreeze", mountPoint.toString());
+            }
+        }
+    }
+
+    private void mountTmpfs(Path mountPoint, long sizeBytes) {
+        VolumeFiles.createDirectories(mountPoint);
+        commands.run("mount", "-t", "tmpfs", "-o", "size=" + sizeBytes + ",mode=0700,nosuid,nodev",
+                "bulkhead-volatile", mountPoint.toString());
+    }
+
+    private static String optionPath(Path path) {
+        String text = path.toString();
+        if (!OPTION_SAFE_PATH.matcher(text).matches()) {
+            throw new InvalidValueException("volume path", text, "a path without commas, colons, backslashes or spaces (overlayfs cannot take it)");
+        }
+        return text;
+    }
+}
