@@ -24,8 +24,9 @@ import dev.bulkhead.api.role.QubeRole;
 /**
  * Where a qube starts (its netvm chain first), shuts down, is killed, paused or runs a command.
  * Starts and stops are serialised by one lifecycle lock, as Qubes serialises domain starts; a
- * role's commands in a service qube take no part in it when it takes a starting client on
- * ({@link ServiceQubeCalls}). The work runs out of reach of a caller that hangs up ({@link HostWork}).
+ * role's commands in a service qube take no part in it when it takes a starting client on or sets
+ * its own starting qube up ({@link ServiceQubeCalls}, {@link ServiceQubeStarts}). The work runs out
+ * of reach of a caller that hangs up ({@link HostWork}).
  */
 final class Lifecycle {
     private static final System.Logger LOG = QubeAdminService.LOG;
@@ -149,7 +150,7 @@ final class Lifecycle {
         } catch (RuntimeException e) {
             if (!starts.isCurrent(start)) {
                 // the kill that ended this start has stopped and cleaned up the qube
-                throw new AdminException("cannot start '" + q.name + "': it was killed while its role " + roleId + " set it up", e);
+                throw new AdminException("cannot start '" + q.name + "': it was killed while its start was under way", e);
             }
             starts.end(start);
             state.links().remove(q.name);
