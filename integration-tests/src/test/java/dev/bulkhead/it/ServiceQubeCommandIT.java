@@ -23,7 +23,8 @@ import dev.bulkhead.api.role.RoleContext;
 
 /**
  * A command that a netvm's role runs inside its qube to take a client on (a starting one, or a
- * running one it takes back when it restarts) or to forget a client that is killed can be held by a hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
+ * running one it takes back when it restarts), to forget a client that is killed, or to set its own
+ * qube up at its start can be held by a hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
  * the client runs only once the role has taken it on. The twin of the core's RoleCallOutsideLockTest,
  * on the real backend with a real command in a real qube.
  */
@@ -37,6 +38,10 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         final AtomicReference<ExecResult> result = new AtomicReference<>();
         /** Whether forgetting a client holds too, as taking one on always does. */
         volatile boolean holdDetaching;
+        /** Whether setting its own qube up holds too. */
+        volatile boolean holdStarting;
+        /** The context of the last qube it set up: a starting qube runs no qvm-run, so the test releases it through this. */
+        volatile RoleContext startedContext;
 
         @Override
         public String id() {
@@ -55,6 +60,10 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
 
         @Override
         public void started(RoleContext context) {
+            startedContext = context;
+            if (holdStarting) {
+                hold(context);
+            }
         }
 
         @Override
@@ -281,6 +290,69 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (killer != null && killer.isAlive()) {
                 run("sys-hold", "touch", RELEASE);
                 killer.join(QUBE_TIMEOUT.toMillis());
+            }
+            registration.unregister();
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileAServiceQubesCommandHoldsItsOwnSetup() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        holding.holdStarting = true;
+        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
+        Thread starter = null;
+        Thread clientStarter = null;
+        AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
+        AtomicReference<RuntimeException> clientFailure = new AtomicReference<>();
+        try {
+            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+            admin().setFeature("sys-hold", "role", "holding-net");
+            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            starter = new Thread(() -> {
+                try {
+                    admin().start("sys-hold");
+                } catch (RuntimeException e) {
+                    startFailure.set(e);
+                }
+            });
+            starter.start();
+            awaitTrue("the start of sys-hold to reach its role", QUBE_TIMEOUT, () -> holding.entered.get() == 1,
+                    () -> admin().get("sys-hold").state().toString());
+            clientStarter = new Thread(() -> {
+                try {
+                    admin().start("work");
+                } catch (RuntimeException e) {
+                    clientFailure.set(e);
+                }
+            });
+            clientStarter.start();
+
+            runUnrelatedCommands();
+
+            assertEquals("the command in sys-hold ended before it was released", 0, holding.returned.get());
+            assertEquals("sys-hold is not shown as starting", PowerState.Transient, admin().get("sys-hold").state());
+            assertTrue("work runs before its netvm's role has set the netvm up", admin().get("work").state() != PowerState.Running);
+
+            holding.startedContext.exec(List.of("touch", RELEASE), new byte[0], RUN_TIMEOUT);
+            starter.join(QUBE_TIMEOUT.toMillis());
+            clientStarter.join(QUBE_TIMEOUT.toMillis());
+            assertTrue("the start of sys-hold did not end once released", !starter.isAlive());
+            assertTrue("the start of work did not end once its netvm was set up", !clientStarter.isAlive());
+            assertEquals(null, startFailure.get());
+            assertEquals(null, clientFailure.get());
+            assertEquals(0, holding.result.get().exitStatus());
+            assertEquals(PowerState.Running, admin().get("sys-hold").state());
+            assertEquals(PowerState.Running, admin().get("work").state());
+        } finally {
+            if (holding.startedContext != null && holding.entered.get() > holding.returned.get()) {
+                holding.startedContext.exec(List.of("touch", RELEASE), new byte[0], RUN_TIMEOUT);
+                starter.join(QUBE_TIMEOUT.toMillis());
+            }
+            if (clientStarter != null) {
+                clientStarter.join(QUBE_TIMEOUT.toMillis());
             }
             registration.unregister();
         }

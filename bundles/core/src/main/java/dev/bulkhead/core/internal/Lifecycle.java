@@ -24,8 +24,9 @@ import dev.bulkhead.api.role.QubeRole;
 /**
  * Where a qube starts (its netvm chain first), shuts down, is killed, paused or runs a command.
  * Starts and stops are serialised by one lifecycle lock, as Qubes serialises domain starts; a
- * role's commands in a service qube take no part in it when it takes a starting client on
- * ({@link ServiceQubeCalls}). The work runs out of reach of a caller that hangs up ({@link HostWork}).
+ * role's commands in a service qube take no part in it when it takes a starting client on or sets
+ * its own starting qube up ({@link ServiceQubeCalls}, {@link ServiceQubeStarts}). The work runs out
+ * of reach of a caller that hangs up ({@link HostWork}).
  */
 final class Lifecycle {
     private static final System.Logger LOG = QubeAdminService.LOG;
@@ -40,13 +41,15 @@ final class Lifecycle {
     private final Executor worker;
     private final EventDispatcher events;
     private final PreEventHandlers preEvents;
+    private final ServiceQubeCalls serviceCalls;
+    private final ServiceQubeStarts starts;
     private final Supplier<CoreConfig> config;
     /** Looks at the backend for qubes that stopped by themselves. */
     private final Runnable syncStates;
 
     Lifecycle(QubeRegistry registry, RuntimeState state, RoleBindings roles, NetworkLinks links, QubeVolumes volumes,
             Disposables disposables, ReentrantLock lock, HostWork hostWork, Executor worker, EventDispatcher events,
-            PreEventHandlers preEvents, Supplier<CoreConfig> config, Runnable syncStates) {
+            PreEventHandlers preEvents, ServiceQubeCalls serviceCalls, Supplier<CoreConfig> config, Runnable syncStates) {
         this.registry = registry;
         this.state = state;
         this.roles = roles;
@@ -58,6 +61,8 @@ final class Lifecycle {
         this.worker = worker;
         this.events = events;
         this.preEvents = preEvents;
+        this.serviceCalls = serviceCalls;
+        this.starts = new ServiceQubeStarts(lock);
         this.config = config;
         this.syncStates = syncStates;
     }
@@ -89,6 +94,10 @@ final class Lifecycle {
                     startOne(m, m.qubes.get(hop));
                 }
             }
+            // a netvm another thread starts is not linked to its clients until its role has set it up
+            for (String hop : chain) {
+                starts.awaitEnded(hop, name);
+            }
             // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
             // have been started, changed or removed meanwhile, so it is read again
             m = registry.model();
@@ -98,8 +107,8 @@ final class Lifecycle {
             }
             String netvm = PropertyRules.netvm(m, q);
             if (!netvm.isEmpty() && !state.isActive(netvm)) {
-                throw new InvalidStateException("cannot start '" + name + "': its netvm became '" + netvm
-                        + "', which is not running, while its start was under way");
+                throw new InvalidStateException("cannot start '" + name + "': its netvm '" + netvm
+                        + "' is not running; it stopped, failed to start or was set while this start was under way");
             }
             startOne(m, q);
         } finally {
@@ -122,17 +131,28 @@ final class Lifecycle {
         }
         events.fire(QubeEvent.DOMAIN_PRE_START, q.name);
         state.power().put(q.name, PowerState.Transient);
+        ServiceQubeStarts.Start start = starts.begin(q.name);
         boolean started = false;
         try {
             b.start(domainSpec(m, q));
             started = true;
             // still Transient while its netvm's role takes it on without the lifecycle lock: nobody kills or moves it meanwhile
             links.attach(m, q, true);
-            state.power().put(q.name, PowerState.Running);
             if (role != null) {
-                role.started(roles.context(q.name));
+                // still Transient while its own role sets it up without the lifecycle lock: its clients wait, a kill ends the start
+                start.roleStarting = true;
+                serviceCalls.call(q.name, () -> role.started(roles.context(q.name)));
+                if (!starts.isCurrent(start)) {
+                    throw new InvalidStateException("it was killed while its role " + roleId + " set it up");
+                }
             }
+            state.power().put(q.name, PowerState.Running);
         } catch (RuntimeException e) {
+            if (!starts.isCurrent(start)) {
+                // the kill that ended this start has stopped and cleaned up the qube
+                throw new AdminException("cannot start '" + q.name + "': it was killed while its start was under way", e);
+            }
+            starts.end(start);
             state.links().remove(q.name);
             if (started) {
                 try {
@@ -146,6 +166,7 @@ final class Lifecycle {
             disposables.discardIfDisposable(q.name);
             throw new AdminException("cannot start '" + q.name + "': " + e.getMessage(), e);
         }
+        starts.end(start);
         links.reattachClients(q.name);
         // a kill or shutdown while its role took its clients back without the lifecycle lock has already stopped it
         PowerState now = state.power().get(q.name);
@@ -248,7 +269,9 @@ final class Lifecycle {
             if (!state.isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is not running");
             }
-            state.requireNotStarting(name, "killed");
+            if (!starts.roleStarting(name)) {
+                state.requireNotStarting(name, "killed");
+            }
             killLocked(q.name);
         } finally {
             lock.unlock();
@@ -260,6 +283,7 @@ final class Lifecycle {
         Model model = registry.model();
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
+        starts.abandon(name);
         state.power().put(name, PowerState.Halting);
         stopLinks(q, running);
         if (state.power().get(name) != PowerState.Halting) {

@@ -116,7 +116,7 @@ public final class QubeAdminService implements QubeAdmin {
         this.creation = new QubeCreation(registry, state, volumes, lifecycleLock, hostWork, events);
         this.disposables = new Disposables(registry, state, this, lifecycleLock, hostWork, worker, events);
         this.lifecycle = new Lifecycle(registry, state, roles, links, volumes, disposables, lifecycleLock, hostWork, worker, events, preEvents,
-                () -> this.config, this::syncStates);
+                serviceCalls, () -> this.config, this::syncStates);
         this.configuration = new QubeConfiguration(registry, state, links, disposables, worker, events, preEvents);
         this.reconciler = new RuntimeReconciler(registry, state, backends, roles, links, lifecycle, disposables, this, lifecycleLock,
                 serviceCalls, worker, events, () -> this.config, () -> closing, platformStopping);

@@ -74,9 +74,21 @@ class RoleCallOutsideLockTest {
             return true;
         }
 
+        /** Whether setting its own qube up holds too, and then fails. */
+        volatile boolean holdStarting;
+        volatile boolean failStarting;
+
         @Override
         public void started(RoleContext context) {
-            calls.add("started " + context.qube().name());
+            String name = context.qube().name();
+            if (holdStarting) {
+                calls.add("starting " + name);
+                hold(context);
+            }
+            if (failStarting) {
+                throw new AdminException("the uplink of " + name + " cannot be set up");
+            }
+            calls.add("started " + name);
         }
 
         @Override
@@ -603,5 +615,102 @@ class RoleCallOutsideLockTest {
         admin.kill("sys-hold");
         role.holdAgain();
         return inBackgroundUntilHeld("the role of sys-hold to be taking work back", () -> admin.start(client), failure);
+    }
+
+    /** work is halted; sys-hold is killed and started again on a thread of its own until its role holds setting it up. */
+    private Thread restartSysHoldHoldingItsSetup(AtomicReference<RuntimeException> failure) throws InterruptedException {
+        admin.kill("sys-hold");
+        role.holdStarting = true;
+        return inBackgroundUntilHeld("the role of sys-hold to be setting it up", () -> admin.start("sys-hold"), failure);
+    }
+
+    /** Starts work on a thread of its own, its failure kept in {@code failure}. */
+    private Thread startWorkInBackground(AtomicReference<RuntimeException> failure) {
+        Thread t = new Thread(() -> {
+            try {
+                admin.start("work");
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    @Test
+    void otherCommandsGoOnWhileAServiceQubesRoleSetsItUp() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldHoldingItsSetup(failure);
+
+        assertUnrelatedCommandsEndWhileHeld();
+        assertEquals(PowerState.Transient, admin.get("sys-hold").state(), "sys-hold is not shown as starting");
+
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertTrue(role.calls.contains("started sys-hold"), role.calls.toString());
+    }
+
+    @Test
+    void aClientStartingWhileItsNetvmsRoleSetsItUpIsLinkedOnlyOnceThatEnds() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread netvmStarter = restartSysHoldHoldingItsSetup(failure);
+        AtomicReference<RuntimeException> workFailure = new AtomicReference<>();
+        Thread workStarter = startWorkInBackground(workFailure);
+
+        assertUnrelatedCommandsEndWhileHeld();
+        assertFalse(backend.links.containsKey("work"), "work was linked to a netvm whose role had not set it up");
+        assertFalse(admin.get("work").state() == PowerState.Running, "work runs before its netvm was set up");
+
+        releaseAndAwait(netvmStarter, "the start of sys-hold did not end once released");
+        workStarter.join(10_000);
+        assertFalse(workStarter.isAlive(), "the start of work did not end once its netvm was set up");
+        assertEquals(null, failure.get());
+        assertEquals(null, workFailure.get());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+        assertTrue(role.calls.indexOf("started sys-hold") < role.calls.indexOf("attaching work"),
+                "the role of sys-hold took work on before it was set up: " + role.calls);
+    }
+
+    @Test
+    void aServiceQubeKilledWhileItsRoleSetsItUpFailsItsStartAndStaysHalted() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldHoldingItsSetup(failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs after its kill");
+
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
+        assertInstanceOf(AdminException.class, failure.get(), "the start of sys-hold succeeded though it was killed");
+        assertTrue(failure.get().getMessage().contains("killed"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs again");
+        admin.start("sys-hold");
+        assertEquals(PowerState.Running, admin.get("sys-hold").state(), "sys-hold cannot start again after the kill");
+    }
+
+    @Test
+    void aServiceQubeWhoseRoleFailsToSetItUpIsStoppedAndItsWaitingClientsStartFailsClosed() throws InterruptedException {
+        role.failStarting = true;
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread netvmStarter = restartSysHoldHoldingItsSetup(failure);
+        AtomicReference<RuntimeException> workFailure = new AtomicReference<>();
+        Thread workStarter = startWorkInBackground(workFailure);
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(netvmStarter, "the start of sys-hold did not end once released");
+        workStarter.join(10_000);
+        assertFalse(workStarter.isAlive(), "the start of work did not end once its netvm failed");
+        assertInstanceOf(AdminException.class, failure.get(), "the start of sys-hold succeeded though its role failed");
+        assertTrue(failure.get().getMessage().contains("uplink"), failure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs though its role failed to set it up");
+        assertInstanceOf(InvalidStateException.class, workFailure.get(), "work started without its netvm");
+        assertTrue(workFailure.get().getMessage().contains("sys-hold"), workFailure.get().getMessage());
+        assertEquals(PowerState.Halted, admin.get("work").state());
+        assertFalse(backend.domains.containsKey("work"), "work runs without its netvm");
+        assertFalse(backend.links.containsKey("work"), "work is linked to a netvm that failed to start");
     }
 }
