@@ -83,7 +83,7 @@ final class AdminApi {
     // ---- session --------------------------------------------------------------------------------
 
     private ApiResponse login(ApiRequest r) {
-        String secret = JsonBody.parse(json, r.body(), "a login", true).accept("secret").text("secret");
+        String secret = JsonBody.parse(json, r.body(), "a login", true).read(Bodies.Login.class).secret();
         Sessions.Session s = security.login(secret, r.client());
         return ApiResponse.json(200, new Json.SessionForm(true, s.csrfToken())).withHeader("Set-Cookie", ConsoleSecurity.COOKIE + "=" + s.id() + "; " + ConsoleSecurity.COOKIE_ATTRIBUTES);
     }
@@ -129,7 +129,7 @@ final class AdminApi {
                 case "GET" -> globalProperty(property);
                 case "PUT" -> {
                     admin.setGlobalProperty(property, JsonBody.parse(json, r.body(), "a global property value", true)
-                            .accept("value").text("value"));
+                            .read(Bodies.Value.class).value());
                     yield globalProperty(property);
                 }
                 default -> Routes.notAllowed(m, "GET, PUT");

@@ -27,7 +27,7 @@ final class FirewallResource {
                 case "GET":
                     return rules(name);
                 case "PUT": {
-                    List<String> texts = JsonBody.parse(json, r.body(), "a firewall rule list", true).accept("rules").stringList("rules");
+                    List<String> texts = JsonBody.parse(json, r.body(), "a firewall rule list", true).read(Bodies.RuleList.class).rules();
                     List<FirewallRule> rules = new ArrayList<>();
                     Instant now = Instant.now();
                     for (int i = 0; i < texts.size(); i++) {
@@ -37,9 +37,9 @@ final class FirewallResource {
                     return rules(name);
                 }
                 case "POST": {
-                    JsonBody body = JsonBody.parse(json, r.body(), "a firewall rule", true).accept("rule", "before");
-                    FirewallRule rule = parseRule(-1, body.text("rule"), Instant.now());
-                    Optional<Integer> before = body.optionalInt("before", 0, Integer.MAX_VALUE);
+                    Bodies.NewRule body = JsonBody.parse(json, r.body(), "a firewall rule", true).read(Bodies.NewRule.class);
+                    FirewallRule rule = parseRule(-1, body.rule(), Instant.now());
+                    Optional<Integer> before = Optional.ofNullable(body.before());
                     admin.editFirewallRules(name, current -> {
                         List<FirewallRule> rules = new ArrayList<>(current);
                         int at = before.orElse(rules.size());

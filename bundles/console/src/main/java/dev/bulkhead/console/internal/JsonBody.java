@@ -1,6 +1,8 @@
 package dev.bulkhead.console.internal;
 
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -9,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,10 +22,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * wrong type, a missing one or one that is not accepted is a 422 naming the field and what it takes.
  */
 final class JsonBody {
+    private final ObjectMapper json;
     private final String what;
     private final ObjectNode node;
 
-    private JsonBody(String what, ObjectNode node) {
+    private JsonBody(ObjectMapper json, String what, ObjectNode node) {
+        this.json = json;
         this.what = what;
         this.node = node;
     }
@@ -36,7 +41,7 @@ final class JsonBody {
             if (required) {
                 throw ApiException.malformed("the body must be a JSON object describing " + what + "; it is empty");
             }
-            return new JsonBody(what, json.createObjectNode());
+            return new JsonBody(json, what, json.createObjectNode());
         }
         JsonNode tree;
         try {
@@ -51,7 +56,59 @@ final class JsonBody {
         if (!(tree instanceof ObjectNode object)) {
             throw ApiException.malformed("the body must be a JSON object describing " + what + ", found " + kind(tree));
         }
-        return new JsonBody(what, object);
+        return new JsonBody(json, what, object);
+    }
+
+    /**
+     * Reads the body as the given record: fields it does not declare are refused, then each field is
+     * checked in declaration order with the refusals of the readers below, then the mapper binds it.
+     */
+    <R extends Record> R read(Class<R> type) {
+        RecordComponent[] components = type.getRecordComponents();
+        accept(Arrays.stream(components).map(JsonBody::field).toArray(String[]::new));
+        for (RecordComponent c : components) {
+            check(c);
+        }
+        try {
+            return json.treeToValue(node, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a body checked as " + type.getSimpleName() + " does not bind", e);
+        }
+    }
+
+    /** {@link JsonProperty} does not target record components; it reaches the accessor. */
+    private static JsonProperty property(RecordComponent c) {
+        return c.getAccessor().getAnnotation(JsonProperty.class);
+    }
+
+    private static String field(RecordComponent c) {
+        JsonProperty property = property(c);
+        return property == null || property.value().isEmpty() ? c.getName() : property.value();
+    }
+
+    private void check(RecordComponent c) {
+        String field = field(c);
+        JsonProperty property = property(c);
+        boolean required = property != null && property.required();
+        Class<?> type = c.getType();
+        if (type == String.class) {
+            if (required) {
+                text(field);
+            } else {
+                optionalText(field);
+            }
+        } else if (type == Boolean.class) {
+            bool(field, false);
+        } else if (type == Integer.class) {
+            Bodies.Whole whole = c.getAnnotation(Bodies.Whole.class);
+            optionalInt(field, whole.min(), whole.max());
+        } else if (type == Map.class) {
+            stringMap(field);
+        } else if (type == List.class) {
+            stringList(field);
+        } else {
+            throw new IllegalArgumentException("no check for a field of type " + type.getName());
+        }
     }
 
     /** Refuses fields that are not among those given. */

@@ -23,7 +23,6 @@ import dev.bulkhead.api.QubeStats;
  */
 final class QubeResources {
     private static final List<String> ACTIONS = List.of("start", "shutdown", "kill", "pause", "unpause", "restart", "clone");
-    private static final int MAX_TIMEOUT_SECONDS = 3600;
 
     private final QubeAdmin admin;
     private final ObjectMapper json;
@@ -86,9 +85,9 @@ final class QubeResources {
     }
 
     private ApiResponse create(ApiRequest r) {
-        JsonBody body = JsonBody.parse(json, r.body(), "a new qube", true).accept("name", "klass", "label", "properties");
-        QubeSpec spec = new QubeSpec(body.text("name"), QubeClass.parse(body.optionalText("klass").orElse("AppVM")),
-                Label.parse(body.text("label")), body.stringMap("properties"));
+        Bodies.NewQube body = JsonBody.parse(json, r.body(), "a new qube", true).read(Bodies.NewQube.class);
+        QubeSpec spec = new QubeSpec(body.name(), QubeClass.parse(body.klass() == null ? "AppVM" : body.klass()),
+                Label.parse(body.label()), body.properties() == null ? Map.of() : body.properties());
         Qube q = admin.create(spec);
         return qube(201, q).withHeader("Location", "/api/qubes/" + q.name());
     }
@@ -101,33 +100,32 @@ final class QubeResources {
         JsonBody body = JsonBody.parse(json, r.body(), "the " + action + " action", false);
         switch (action) {
             case "start":
-                body.accept();
+                body.read(Bodies.NoFields.class);
                 admin.start(name);
                 return qube(200, admin.get(name));
             case "shutdown": {
-                body.accept("force", "wait", "timeout");
-                boolean wait = body.bool("wait", false);
-                admin.shutdown(name, body.bool("force", false), wait, timeout(body));
+                Bodies.Shutdown shutdown = body.read(Bodies.Shutdown.class);
+                boolean wait = Boolean.TRUE.equals(shutdown.waitForIt());
+                admin.shutdown(name, Boolean.TRUE.equals(shutdown.force()), wait, timeout(shutdown.timeout()));
                 return qube(wait ? 200 : 202, admin.get(name));
             }
             case "kill":
-                body.accept();
+                body.read(Bodies.NoFields.class);
                 admin.kill(name);
                 return qube(200, admin.get(name));
             case "pause":
-                body.accept();
+                body.read(Bodies.NoFields.class);
                 admin.pause(name);
                 return qube(200, admin.get(name));
             case "unpause":
-                body.accept();
+                body.read(Bodies.NoFields.class);
                 admin.unpause(name);
                 return qube(200, admin.get(name));
             case "restart":
-                body.accept("timeout");
-                admin.restart(name, timeout(body));
+                admin.restart(name, timeout(body.read(Bodies.Restart.class).timeout()));
                 return qube(200, admin.get(name));
             case "clone": {
-                Qube copy = admin.clone(name, body.accept("target").text("target"));
+                Qube copy = admin.clone(name, body.read(Bodies.Clone.class).target());
                 return qube(201, copy).withHeader("Location", "/api/qubes/" + copy.name());
             }
             default:
@@ -135,18 +133,18 @@ final class QubeResources {
         }
     }
 
-    private static Duration timeout(JsonBody body) {
-        return body.optionalInt("timeout", 1, MAX_TIMEOUT_SECONDS).map(Duration::ofSeconds).orElse(null);
+    private static Duration timeout(Integer seconds) {
+        return seconds == null ? null : Duration.ofSeconds(seconds);
     }
 
     private ApiResponse run(String name, ApiRequest r) {
-        JsonBody body = JsonBody.parse(json, r.body(), "a command to run", true).accept("command", "stdin", "timeout");
-        List<String> command = body.stringList("command");
+        Bodies.Run body = JsonBody.parse(json, r.body(), "a command to run", true).read(Bodies.Run.class);
+        List<String> command = body.command();
         if (command.isEmpty()) {
             throw ApiException.invalid("field 'command' must name a program and its arguments; it is empty");
         }
-        byte[] stdin = body.optionalText("stdin").orElse("").getBytes(StandardCharsets.UTF_8);
-        ExecResult result = admin.run(name, command, stdin, timeout(body));
+        byte[] stdin = (body.stdin() == null ? "" : body.stdin()).getBytes(StandardCharsets.UTF_8);
+        ExecResult result = admin.run(name, command, stdin, timeout(body.timeout()));
         return ApiResponse.json(200, new Json.RunResult(result.exitStatus(), result.stdoutText(), result.stderrText()));
     }
 
@@ -165,7 +163,7 @@ final class QubeResources {
             case "GET":
                 return property(name, property);
             case "PUT":
-                admin.setProperty(name, property, JsonBody.parse(json, r.body(), "a property value", true).accept("value").text("value"));
+                admin.setProperty(name, property, JsonBody.parse(json, r.body(), "a property value", true).read(Bodies.Value.class).value());
                 return property(name, property);
             case "DELETE":
                 admin.resetProperty(name, property);
@@ -200,7 +198,7 @@ final class QubeResources {
                 return ApiResponse.json(200, Map.of(key, value));
             }
             case "PUT": {
-                String value = JsonBody.parse(json, r.body(), "a feature value", true).accept("value").text("value");
+                String value = JsonBody.parse(json, r.body(), "a feature value", true).read(Bodies.Value.class).value();
                 admin.setFeature(name, key, value);
                 return ApiResponse.json(200, Map.of(key, value));
             }
