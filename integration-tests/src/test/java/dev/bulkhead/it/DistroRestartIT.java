@@ -4,13 +4,17 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
+
+import dev.bulkhead.testing.Await;
 
 /**
  * The distribution as a user runs it, stopped with {@code bin/stop} and started again: service qubes keep
@@ -51,6 +55,14 @@ public class DistroRestartIT {
     }
 
     /** bin/client with the words of {@code commandLine} as its arguments (none of them holds a space). */
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
     private String client(String commandLine) {
         List<String> command = new java.util.ArrayList<>(List.of(bin("client")));
         command.addAll(List.of(commandLine.split(" ")));
@@ -102,22 +114,16 @@ public class DistroRestartIT {
         Files.move(vpnBundles, aside);
 
         check(HostCommand.run(bin("start")));
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-        while (!Files.readString(home.resolve("data/log/bulkhead.log")).contains("feature vpn was not installed at start")) {
-            assertTrue("the first start to try the vpn feature", System.nanoTime() < deadline);
-            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
-        }
+        Await.until("the first start to try the vpn feature", Duration.ofSeconds(30),
+                () -> read(home.resolve("data/log/bulkhead.log")).contains("feature vpn was not installed at start"));
         assertTrue(client("feature:list").lines().anyMatch(l -> l.startsWith("vpn ") && l.contains("Uninstalled")));
         assertTrue(Files.readString(home.resolve("data/features.json")).contains("\"vpn\""));
         check(HostCommand.run(bin("stop")));
 
         Files.move(aside, vpnBundles);
         check(HostCommand.run(bin("start")));
-        deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
-        while (!client("feature:list").lines().anyMatch(l -> l.startsWith("vpn ") && l.contains("Installed") && !l.contains("Uninstalled"))) {
-            assertTrue("the next start to install the vpn feature", System.nanoTime() < deadline);
-            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
-        }
+        Await.until("the next start to install the vpn feature", Duration.ofSeconds(30),
+                () -> client("feature:list").lines().anyMatch(l -> l.startsWith("vpn ") && l.contains("Installed") && !l.contains("Uninstalled")));
         assertTrue(client("qvm:roles"), client("qvm:roles").contains("vpn"));
     }
 }

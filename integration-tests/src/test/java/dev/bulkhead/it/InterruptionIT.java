@@ -26,6 +26,8 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
+import dev.bulkhead.testing.Await;
+
 /**
  * The distribution as a user drives it, with every mutating command hung up at random points (its
  * client killed with SIGKILL or SIGINT): afterwards what the platform says agrees with the host. A
@@ -155,11 +157,7 @@ public class InterruptionIT {
     /** Runs the command and kills its client as soon as the condition holds on the host, or when the command ends. */
     private void hangUpWhen(List<String> command, java.util.function.BooleanSupplier underWay, boolean sigkill) throws Exception {
         Process client = startClient(command);
-        long deadline = System.nanoTime() + SETTLE.toNanos();
-        while (client.isAlive() && !underWay.getAsBoolean()) {
-            assertTrue(command + " showed no work on the host", System.nanoTime() < deadline);
-            Thread.onSpinWait();
-        }
+        Await.until(command + " to show work on the host, or to end", SETTLE, () -> !client.isAlive() || underWay.getAsBoolean());
         if (sigkill) {
             client.destroyForcibly();
         } else {
@@ -203,17 +201,8 @@ public class InterruptionIT {
 
     /** Waits until every qube is settled and what the platform says of it agrees with the host. */
     private void awaitAgreement(String what) {
-        long deadline = System.nanoTime() + SETTLE.toNanos();
-        while (true) {
-            String disagreement = disagreement();
-            if (disagreement.isEmpty()) {
-                return;
-            }
-            assertTrue(what + ": the state and the host still disagree after " + SETTLE.toSeconds() + " s: " + disagreement
-                    + "\n" + String.join("\n", qubes().entrySet().stream().map(Object::toString).toList()),
-                    System.nanoTime() < deadline);
-            java.util.concurrent.locks.LockSupport.parkNanos(200_000_000);
-        }
+        Await.until(what + ": the state and the host to agree", SETTLE, () -> disagreement().isEmpty(),
+                () -> disagreement() + "\n" + String.join("\n", qubes().entrySet().stream().map(Object::toString).toList()));
     }
 
     /** What disagrees between the state and the host, or empty. */

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -24,7 +23,8 @@ import dev.bulkhead.api.QubeProperty;
 /**
  * Disposables, as Qubes' {@code qvm-run --dispvm}: made from a disposable template, gone when they
  * stop, and a pool of them kept started and paused, ready to hand out. They are started, paused
- * and removed through the platform's own {@link QubeAdmin} operations, as any qube is.
+ * and removed through the platform's own {@link QubeAdmin} operations, as any qube is. The pool
+ * follows the platform's events through {@link PreloadRefills}.
  */
 final class Disposables {
     private static final System.Logger LOG = QubeAdminService.LOG;
@@ -33,7 +33,7 @@ final class Disposables {
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
     static final String PRELOADED = FeatureRules.PRELOADED;
     private static final int MAX_PRELOAD = FeatureRules.MAX_PRELOAD;
-    /** How long after a preloaded disposable is handed out its successor is started. */
+    /** How long after a preloaded disposable is handed out its successor is started: at once, it would compete with it for the lock and CPUs. */
     private static final long REFILL_DELAY_MS = 1000;
 
     private final QubeRegistry registry;
@@ -53,6 +53,7 @@ final class Disposables {
         this.hostWork = hostWork;
         this.worker = worker;
         this.events = events;
+        events.add(new PreloadRefills(worker, this::refillPreloaded, REFILL_DELAY_MS));
     }
 
     Qube create(String dispvmTemplate) {
@@ -63,8 +64,6 @@ final class Disposables {
         String template = dispvmTemplate(dispvmTemplate);
         Qube ready = takePreloaded(template);
         if (ready != null) {
-            // starting the next one at once would compete with the one just handed out, on the same lock and CPUs
-            worker.schedule(this::refillPreloaded, REFILL_DELAY_MS, TimeUnit.MILLISECONDS);
             return ready;
         }
         String name = newDisposable(template);

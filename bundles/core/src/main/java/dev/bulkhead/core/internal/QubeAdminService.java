@@ -117,7 +117,7 @@ public final class QubeAdminService implements QubeAdmin {
         this.disposables = new Disposables(registry, state, this, lifecycleLock, hostWork, worker, events);
         this.lifecycle = new Lifecycle(registry, state, roles, links, volumes, disposables, lifecycleLock, hostWork, worker, events, preEvents,
                 serviceCalls, () -> this.config, this::syncStates);
-        this.configuration = new QubeConfiguration(registry, state, links, disposables, worker, events, preEvents);
+        this.configuration = new QubeConfiguration(registry, state, links, events, preEvents);
         this.reconciler = new RuntimeReconciler(registry, state, backends, roles, links, lifecycle, disposables, this, lifecycleLock,
                 serviceCalls, worker, events, () -> this.config, () -> closing, platformStopping);
         worker.scheduleWithFixedDelay(this::syncStates, WATCH_PERIOD_MS, WATCH_PERIOD_MS, TimeUnit.MILLISECONDS);

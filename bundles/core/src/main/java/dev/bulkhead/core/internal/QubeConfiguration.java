@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executor;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
@@ -28,8 +27,6 @@ final class QubeConfiguration {
     private final QubeRegistry registry;
     private final RuntimeState state;
     private final NetworkLinks links;
-    private final Disposables disposables;
-    private final Executor worker;
     private final EventDispatcher events;
     private final PreEventHandlers preEvents;
 
@@ -41,13 +38,10 @@ final class QubeConfiguration {
     private record FirewallEdit(List<FirewallRule> before, List<FirewallRule> after) {
     }
 
-    QubeConfiguration(QubeRegistry registry, RuntimeState state, NetworkLinks links, Disposables disposables, Executor worker,
-            EventDispatcher events, PreEventHandlers preEvents) {
+    QubeConfiguration(QubeRegistry registry, RuntimeState state, NetworkLinks links, EventDispatcher events, PreEventHandlers preEvents) {
         this.registry = registry;
         this.state = state;
         this.links = links;
-        this.disposables = disposables;
-        this.worker = worker;
         this.events = events;
         this.preEvents = preEvents;
     }
@@ -150,9 +144,6 @@ final class QubeConfiguration {
             q.features.put(key, value);
             return () -> events.fire(QubeEvent.FEATURE_SET + key, name, Map.of("value", value));
         });
-        if (Disposables.PRELOAD_MAX.equals(key)) {
-            worker.execute(disposables::refillPreloaded);
-        }
     }
 
     void removeFeature(String name, String key) {
@@ -167,9 +158,6 @@ final class QubeConfiguration {
             q.features.remove(key);
             return () -> events.fire(QubeEvent.FEATURE_DELETE + key, name);
         });
-        if (Disposables.PRELOAD_MAX.equals(key)) {
-            worker.execute(disposables::refillPreloaded);
-        }
     }
 
     private void checkRoleChange(QubeRecord q, String key) {

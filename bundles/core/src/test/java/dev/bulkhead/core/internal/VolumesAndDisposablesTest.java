@@ -302,6 +302,19 @@ class VolumesAndDisposablesTest {
     }
 
     @Test
+    void aPreloadedDisposableThatIsKilledIsReplaced() {
+        create("work-dvm", QubeClass.AppVM, Map.of("template", "tpl", "template_for_dispvms", "True"));
+        admin.setFeature("work-dvm", "preload-dispvm-max", "1");
+        Await.until("one disposable preloaded", () -> ready("work-dvm").size() == 1);
+        String killed = ready("work-dvm").get(0);
+
+        admin.kill(killed);
+
+        Await.until("the killed one is gone and another is preloaded",
+                () -> admin.find(killed).isEmpty() && ready("work-dvm").size() == 1 && !ready("work-dvm").contains(killed));
+    }
+
+    @Test
     void thePreloadCountIsANumberAndTheReadyListIsThePlatforms() {
         create("work-dvm", QubeClass.AppVM, Map.of("template", "tpl", "template_for_dispvms", "True"));
 
