@@ -106,7 +106,7 @@ public final class GuiQubes {
 
     /** Why {@code qube} may not start with dom0's display {@code display}, if it may not. */
     static Optional<String> refusal(Qube qube, String display) {
-        if (!wantsGui(qube) || (display != null && !display.isBlank())) {
+        if (!wantsGui(qube) || (display != null && !display.isBlank() && !display.equals("none"))) {
             return Optional.empty();
         }
         return Optional.of("qube " + qube.name() + " has the feature gui, but dom0 has no display for its windows:"

@@ -30,6 +30,7 @@ class GuiQubesTest {
         assertEquals(Optional.of(reason), GuiQubes.refusal(qube(Map.of("gui", "1")), ""));
         assertEquals(Optional.of(reason), GuiQubes.refusal(qube(Map.of("gui", "True")), " "));
         assertEquals(Optional.of(reason), GuiQubes.refusal(qube(Map.of("gui", "true")), null));
+        assertEquals(Optional.of(reason), GuiQubes.refusal(qube(Map.of("gui", "1")), "none"));
     }
 
     @Test
