@@ -2,6 +2,7 @@ package dev.bulkhead.core.internal;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -20,6 +21,10 @@ final class FeatureRules {
     /** Feature of a disposable template that the platform keeps: the names of its ready disposables. */
     static final String PRELOADED = "preload-dispvm";
     static final int MAX_PRELOAD = 16;
+    /** Feature: the qube gets a display of its own, its windows shown on dom0's display. */
+    static final String GUI = "gui";
+    /** A boolean feature's values, as Qubes reads them: empty is no. */
+    private static final Set<String> BOOLEAN = Set.of("1", "True", "true", "0", "False", "false", "");
     private static final Pattern KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");
     private static final int MAX_VALUE = 4096;
 
@@ -40,7 +45,9 @@ final class FeatureRules {
             new Feature(PRELOAD_MAX, "How many disposables of this disposable template are kept started and ready, 0 to "
                     + MAX_PRELOAD, false, true, FeatureRules::checkPreloadMax),
             new Feature(PRELOADED, "it lists the preloaded disposables", true, true, v -> {
-            }));
+            }),
+            // The display and the GUI agent start with the qube, so they come and go only with a restart.
+            new Feature(GUI, "Whether the qube gets its own display, its windows shown in dom0", false, false, FeatureRules::checkGui));
 
     private FeatureRules() {
     }
@@ -78,6 +85,12 @@ final class FeatureRules {
     private static void checkPreloadMax(String value) {
         if (!value.matches("[0-9]{1,2}") || Integer.parseInt(value) > MAX_PRELOAD) {
             throw new InvalidValueException(PRELOAD_MAX, value, "a number of disposables from 0 to " + MAX_PRELOAD);
+        }
+    }
+
+    private static void checkGui(String value) {
+        if (!BOOLEAN.contains(value)) {
+            throw new InvalidValueException(GUI, value, "1, True or true for a display; 0, False, false or empty for none");
         }
     }
 

@@ -15,7 +15,7 @@ import dev.bulkhead.api.InvalidValueException;
 class FeatureRulesTest {
     @Test
     void theFeaturesWithMeaningAreDeclared() {
-        assertEquals(List.of("role", "preload-dispvm-max", "preload-dispvm"), FeatureRules.FEATURES.stream().map(FeatureRules.Feature::key).toList());
+        assertEquals(List.of("role", "preload-dispvm-max", "preload-dispvm", "gui"), FeatureRules.FEATURES.stream().map(FeatureRules.Feature::key).toList());
     }
 
     @Test
@@ -27,6 +27,23 @@ class FeatureRulesTest {
             InvalidValueException e = assertThrows(InvalidValueException.class, () -> FeatureRules.checkSet("preload-dispvm-max", bad));
             assertEquals("invalid preload-dispvm-max '" + bad + "': a number of disposables from 0 to 16", e.getMessage());
         }
+    }
+
+    @Test
+    void guiTakesOnlyTheBooleansQubesReads() {
+        for (String ok : List.of("1", "0", "True", "False", "true", "false", "")) {
+            assertDoesNotThrow(() -> FeatureRules.checkSet("gui", ok));
+        }
+        for (String bad : List.of("yes", "2", "on", " 1", "TRUE")) {
+            InvalidValueException e = assertThrows(InvalidValueException.class, () -> FeatureRules.checkSet("gui", bad));
+            assertEquals("invalid gui '" + bad + "': 1, True or true for a display; 0, False, false or empty for none", e.getMessage());
+        }
+    }
+
+    @Test
+    void guiChangesOnlyWhileHalted() {
+        assertThrows(InvalidStateException.class, () -> FeatureRules.checkRunning("work", "gui", true));
+        assertDoesNotThrow(() -> FeatureRules.checkRunning("work", "gui", false));
     }
 
     @Test
