@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -19,13 +21,15 @@ import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 
 /**
  * Where a qube starts (its netvm chain first), shuts down, is killed, paused or runs a command.
  * Starts and stops are serialised by one lifecycle lock, as Qubes serialises domain starts; a
- * role's commands in a service qube take no part in it when it takes a starting client on or sets
- * its own starting qube up ({@link ServiceQubeCalls}, {@link ServiceQubeStarts}). The work runs out
+ * role's commands in a service qube take no part in it when it takes a starting client on, sets its
+ * own starting qube up, or forgets its clients and tears its qube down at a graceful shutdown
+ * ({@link ServiceQubeCalls}, {@link ServiceQubeStarts}). The work runs out
  * of reach of a caller that hangs up ({@link HostWork}).
  */
 final class Lifecycle {
@@ -44,6 +48,8 @@ final class Lifecycle {
     private final ServiceQubeCalls serviceCalls;
     private final ServiceQubeStarts starts;
     private final Supplier<CoreConfig> config;
+    /** The graceful shutdowns under way, by qube; a kill ends one by removing it. */
+    private final Map<String, Shutdown> shutdowns = new ConcurrentHashMap<>();
     /** Looks at the backend for qubes that stopped by themselves. */
     private final Runnable syncStates;
 
@@ -192,6 +198,9 @@ final class Lifecycle {
     private void shutdownShielded(String name, boolean force, boolean wait, Duration timeout) {
         Duration grace = timeout == null ? Duration.ofSeconds(config.get().shutdown_timeout()) : timeout;
         HypervisorBackend b;
+        Shutdown stop;
+        QubeRole role;
+        List<LinkEndpoint> cut = new ArrayList<>();
         lock.lock();
         try {
             Model model = registry.model();
@@ -212,24 +221,44 @@ final class Lifecycle {
                 b.unpause(name);
             }
             state.power().put(name, PowerState.Halting);
-            stopLinks(q, running);
+            stop = new Shutdown();
+            shutdowns.put(name, stop);
+            // fail closed: its clients lose their links before its role hears of anything
+            for (String client : running) {
+                LinkEndpoint endpoint = links.cut(client);
+                if (endpoint != null) {
+                    cut.add(endpoint);
+                }
+            }
+            role = roles.roleOf(q);
         } finally {
             lock.unlock();
         }
+        Shutdown s = stop;
+        QubeRole r = role;
         Runnable finish = () -> {
+            if (!tearDown(name, s, r, cut)) {
+                return;
+            }
+            RuntimeException failed = null;
             try {
                 b.shutdown(name, grace);
             } catch (RuntimeException e) {
-                lock.lock();
-                try {
-                    if (state.recordActualState(b, name)) {
-                        throw e;
-                    }
-                } finally {
-                    lock.unlock();
-                }
+                failed = e;
             }
-            state.power().remove(name);
+            lock.lock();
+            try {
+                if (!shutdowns.remove(name, s)) {
+                    // a kill meanwhile has stopped it and told of that
+                    return;
+                }
+                if (failed != null && state.recordActualState(b, name)) {
+                    throw failed;
+                }
+                state.power().remove(name);
+            } finally {
+                lock.unlock();
+            }
             events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
             disposables.discardIfDisposable(name);
         };
@@ -241,19 +270,66 @@ final class Lifecycle {
     }
 
     /**
+     * The role of a qube shutting down forgets its clients, whose links are down already, and tears
+     * the qube down, under the qube's own lock only: after any call for it in flight, and with every
+     * other command going on. Then, under the lifecycle lock, the qube leaves its own netvm.
+     *
+     * @return whether the shutdown goes on; not when a kill has ended it meanwhile
+     */
+    private boolean tearDown(String name, Shutdown stop, QubeRole role, List<LinkEndpoint> cut) {
+        serviceCalls.call(name, () -> {
+            if (shutdowns.get(name) != stop) {
+                return;
+            }
+            cut.forEach(links::forget);
+            if (role != null && stop.tellStopping()) {
+                tellStopping(role, name);
+            }
+        });
+        lock.lock();
+        try {
+            if (shutdowns.get(name) != stop) {
+                return false;
+            }
+            links.detach(name, true);
+            return shutdowns.get(name) == stop;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void tellStopping(QubeRole role, String name) {
+        try {
+            role.stopping(roles.context(name));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "role " + role.id() + " failed while " + name + " stopped", e);
+        }
+    }
+
+    /** A graceful shutdown under way: its qube's role is told it stops once, by it or by a kill that ends it. */
+    private static final class Shutdown {
+        private final AtomicBoolean stoppingTold = new AtomicBoolean();
+
+        /** Whether the caller is the one to tell the role. */
+        boolean tellStopping() {
+            return stoppingTold.compareAndSet(false, true);
+        }
+    }
+
+    /**
      * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
      * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
      * afterwards whether it still is.
      */
     void stopLinks(QubeRecord q, List<String> runningClients) {
+        stopLinks(q, runningClients, true);
+    }
+
+    private void stopLinks(QubeRecord q, List<String> runningClients, boolean tellRole) {
         runningClients.forEach(client -> links.detach(client, false));
         QubeRole role = roles.roleOf(q);
-        if (role != null) {
-            try {
-                role.stopping(roles.context(q.name));
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "role " + role.id() + " failed while " + q.name + " stopped", e);
-            }
+        if (role != null && tellRole) {
+            tellStopping(role, q.name);
         }
         links.detach(q.name, true);
     }
@@ -284,8 +360,11 @@ final class Lifecycle {
         QubeRecord q = model.qubes.get(name);
         List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
         starts.abandon(name);
+        // a stop under way has told its role already, or a shutdown leaves that to this kill, which ends it
+        Shutdown stop = shutdowns.remove(name);
+        boolean tellRole = stop != null ? stop.tellStopping() : state.power().get(name) != PowerState.Halting;
         state.power().put(name, PowerState.Halting);
-        stopLinks(q, running);
+        stopLinks(q, running, tellRole);
         if (state.power().get(name) != PowerState.Halting) {
             // another kill ended the stop while its netvm's role forgot it
             return;

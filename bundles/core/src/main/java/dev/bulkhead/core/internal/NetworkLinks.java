@@ -72,7 +72,9 @@ final class NetworkLinks {
      */
     void attach(Model m, QubeRecord client, boolean starting) {
         String netvm = PropertyRules.netvm(m, client);
-        if (netvm.isEmpty() || !state.isActive(netvm) || state.power().get(netvm) == PowerState.Transient) {
+        PowerState netvmState = state.power().get(netvm);
+        // a netvm shutting down takes no client on: its role may be tearing it down without the lifecycle lock
+        if (netvm.isEmpty() || netvmState == null || netvmState == PowerState.Transient || netvmState == PowerState.Halting) {
             return;
         }
         DomainLinking b = state.abilities().links("cannot link '" + client.name + "' to netvm '" + netvm + "'");
@@ -106,22 +108,35 @@ final class NetworkLinks {
      *     the role is then told without the lifecycle lock, the link being down already
      */
     void detach(String client, boolean stopping) {
-        LinkEndpoint endpoint = state.links().remove(client);
+        LinkEndpoint endpoint = cut(client);
         if (endpoint == null) {
             return;
         }
-        state.abilities().links("cannot unlink '" + client + "'").disconnect(endpoint.link());
+        if (stopping) {
+            serviceCalls.call(endpoint.link().netvm(), () -> forget(endpoint));
+        } else {
+            forget(endpoint);
+        }
+    }
+
+    /** Takes a qube's link to its netvm down in the backend, the netvm's role not yet told; none if it had none. */
+    LinkEndpoint cut(String client) {
+        LinkEndpoint endpoint = state.links().remove(client);
+        if (endpoint != null) {
+            state.abilities().links("cannot unlink '" + client + "'").disconnect(endpoint.link());
+        }
+        return endpoint;
+    }
+
+    /** Tells the role of the netvm that a link cut before is gone; logs rather than throws what fails. */
+    void forget(LinkEndpoint endpoint) {
         String netvm = endpoint.link().netvm();
         QubeRole role = roles.roleOf(registry.model().qubes.get(netvm));
         if (role != null) {
             try {
-                if (stopping) {
-                    serviceCalls.call(netvm, () -> role.clientDetached(roles.context(netvm), endpoint));
-                } else {
-                    role.clientDetached(roles.context(netvm), endpoint);
-                }
+                role.clientDetached(roles.context(netvm), endpoint);
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + client, e);
+                LOG.log(Level.WARNING, "role " + role.id() + " failed to detach " + endpoint.link().client(), e);
             }
         }
     }

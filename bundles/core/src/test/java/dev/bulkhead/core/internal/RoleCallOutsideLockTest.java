@@ -91,9 +91,15 @@ class RoleCallOutsideLockTest {
             calls.add("started " + name);
         }
 
+        /** Whether tearing its own qube down holds too. */
+        volatile boolean holdStopping;
+
         @Override
         public void stopping(RoleContext context) {
             calls.add("stopping " + context.qube().name());
+            if (holdStopping) {
+                hold(context);
+            }
         }
 
         /** Whether forgetting a client holds too, as taking one on always does. */
@@ -712,5 +718,72 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Halted, admin.get("work").state());
         assertFalse(backend.domains.containsKey("work"), "work runs without its netvm");
         assertFalse(backend.links.containsKey("work"), "work is linked to a netvm that failed to start");
+    }
+
+    /** Shuts sys-hold down on a thread of its own (its clients too, if forced) until its role holds that. */
+    private Thread shutdownSysHoldUntilHeld(String holding, boolean force, AtomicReference<RuntimeException> failure)
+            throws InterruptedException {
+        return inBackgroundUntilHeld(holding, () -> admin.shutdown("sys-hold", force, true, null), failure);
+    }
+
+    @Test
+    void otherCommandsGoOnWhileAServiceQubesRoleTearsItDown() throws InterruptedException {
+        role.holdStopping = true;
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread stopper = shutdownSysHoldUntilHeld("the role of sys-hold to be tearing it down", false, failure);
+
+        assertEquals(PowerState.Halting, admin.get("sys-hold").state(), "sys-hold is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(stopper, "the shutdown of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs after its shutdown");
+        assertEquals(1, role.calls.stream().filter("stopping sys-hold"::equals).count(), role.calls.toString());
+    }
+
+    @Test
+    void otherCommandsGoOnWhileANetvmsRoleForgetsTheClientsOfItsShutdown() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        role.release.countDown();
+        admin.start("work");
+        role.holdAgain();
+        role.holdDetaching = true;
+        Thread stopper = shutdownSysHoldUntilHeld("the role of sys-hold to be forgetting work", true, failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link while its stopping netvm's role forgot it");
+        assertEquals(PowerState.Halting, admin.get("sys-hold").state(), "sys-hold is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(stopper, "the shutdown of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertFalse(backend.links.containsKey("work"), "work is linked to a netvm that stopped");
+        assertTrue(role.calls.indexOf("detached work") < role.calls.indexOf("stopping sys-hold"),
+                "the role of sys-hold was torn down before it forgot its client: " + role.calls);
+    }
+
+    @Test
+    void aServiceQubeKilledWhileItsRoleTearsItDownIsStoppedOnce() throws InterruptedException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        admin.addListener(e -> events.add(e.type() + " " + e.qube()));
+        role.holdStopping = true;
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread stopper = shutdownSysHoldUntilHeld("the role of sys-hold to be tearing it down", false, failure);
+
+        assertEndWhileHeld("a kill of sys-hold", () -> admin.kill("sys-hold"));
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs after its kill");
+
+        releaseAndAwait(stopper, "the shutdown of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state());
+        assertEquals(1, role.calls.stream().filter("stopping sys-hold"::equals).count(), "the role tore sys-hold down twice: " + role.calls);
+        admin.setFeature("sys-hold", "marker", "1");
+        Await.until("the marker change of sys-hold to be told", () -> events.contains("domain-feature-set:marker sys-hold"));
+        assertEquals(1, events.stream().filter("domain-shutdown sys-hold"::equals).count(), "the stop of sys-hold was told more or less than once: " + events);
+        admin.start("sys-hold");
+        assertEquals(PowerState.Running, admin.get("sys-hold").state(), "sys-hold cannot start again after the kill");
     }
 }
