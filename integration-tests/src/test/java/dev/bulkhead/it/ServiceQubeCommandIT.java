@@ -97,6 +97,36 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         }
     }
 
+    /** The holding role's registration: each test ends it in its finally. */
+    private ServiceRegistration<QubeRole> registration;
+
+    /**
+     * Registers the holding role, then makes sys-hold (its netvm qube), work (its client) and plain (a qube
+     * that has nothing to do with either).
+     */
+    private void createHoldingNetvmAndQubes(HoldingNetRole holding) {
+        registration = context.registerService(QubeRole.class, holding, null);
+        awaitTrue("the holding role to be known", QUBE_TIMEOUT,
+                () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
+        admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin().setFeature("sys-hold", "role", "holding-net");
+        admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
+        admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+    }
+
+    /** A command of the platform in a thread of its own, whose failure the test reads afterwards. */
+    private static Thread inBackground(Runnable command, AtomicReference<RuntimeException> failure) {
+        Thread thread = new Thread(() -> {
+            try {
+                command.run();
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        thread.start();
+        return thread;
+    }
+
     /** Commands on a qube that has nothing to do with the held one: they end, and do what they say. */
     private void runUnrelatedCommands() {
         admin().list();
@@ -112,25 +142,12 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
     @Test
     public void otherCommandsGoOnWhileANetvmsCommandHoldsTheStartOfItsClient() throws Exception {
         HoldingNetRole holding = new HoldingNetRole();
-        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
         Thread starter = null;
         AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
         try {
-            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
-                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
-            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
-            admin().setFeature("sys-hold", "role", "holding-net");
-            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
-            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            createHoldingNetvmAndQubes(holding);
             admin().start("sys-hold");
-            starter = new Thread(() -> {
-                try {
-                    admin().start("work");
-                } catch (RuntimeException e) {
-                    startFailure.set(e);
-                }
-            });
-            starter.start();
+            starter = inBackground(() -> admin().start("work"), startFailure);
             awaitTrue("the start of work to reach the role of sys-hold", QUBE_TIMEOUT, () -> holding.entered.get() == 1,
                     () -> admin().get("work").state().toString());
 
@@ -150,21 +167,17 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
                 run("sys-hold", "touch", RELEASE);
                 starter.join(QUBE_TIMEOUT.toMillis());
             }
-            registration.unregister();
+            if (registration != null) {
+                registration.unregister();
+            }
         }
     }
 
     @Test
     public void otherCommandsGoOnWhileANetvmsCommandHoldsItsTakeOver() throws Exception {
         HoldingNetRole holding = new HoldingNetRole();
-        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
         try {
-            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
-                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
-            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
-            admin().setFeature("sys-hold", "role", "holding-net");
-            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
-            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            createHoldingNetvmAndQubes(holding);
             admin().start("sys-hold");
             runOk("sys-hold", "touch", RELEASE);
             admin().start("work");
@@ -189,37 +202,26 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (holding.entered.get() > holding.returned.get()) {
                 run("sys-hold", "touch", RELEASE);
             }
-            registration.unregister();
+            if (registration != null) {
+                registration.unregister();
+            }
         }
     }
 
     @Test
     public void otherCommandsGoOnWhileARestartedNetvmsCommandHoldsTakingItsRunningClientBack() throws Exception {
         HoldingNetRole holding = new HoldingNetRole();
-        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
         Thread starter = null;
         AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
         try {
-            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
-                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
-            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
-            admin().setFeature("sys-hold", "role", "holding-net");
-            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
-            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            createHoldingNetvmAndQubes(holding);
             admin().start("sys-hold");
             runOk("sys-hold", "touch", RELEASE);
             admin().start("work");
             runOk("sys-hold", "rm", RELEASE);
             admin().kill("sys-hold");
 
-            starter = new Thread(() -> {
-                try {
-                    admin().start("sys-hold");
-                } catch (RuntimeException e) {
-                    startFailure.set(e);
-                }
-            });
-            starter.start();
+            starter = inBackground(() -> admin().start("sys-hold"), startFailure);
             awaitTrue("the restart of sys-hold to reach its role for work", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
                     () -> admin().get("sys-hold").state().toString());
 
@@ -240,37 +242,26 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
                 run("sys-hold", "touch", RELEASE);
                 starter.join(QUBE_TIMEOUT.toMillis());
             }
-            registration.unregister();
+            if (registration != null) {
+                registration.unregister();
+            }
         }
     }
 
     @Test
     public void otherCommandsGoOnWhileANetvmsCommandHoldsForgettingAKilledClient() throws Exception {
         HoldingNetRole holding = new HoldingNetRole();
-        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
         Thread killer = null;
         AtomicReference<RuntimeException> killFailure = new AtomicReference<>();
         try {
-            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
-                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
-            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
-            admin().setFeature("sys-hold", "role", "holding-net");
-            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
-            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
+            createHoldingNetvmAndQubes(holding);
             admin().start("sys-hold");
             runOk("sys-hold", "touch", RELEASE);
             admin().start("work");
             runOk("sys-hold", "rm", RELEASE);
             holding.holdDetaching = true;
 
-            killer = new Thread(() -> {
-                try {
-                    admin().kill("work");
-                } catch (RuntimeException e) {
-                    killFailure.set(e);
-                }
-            });
-            killer.start();
+            killer = inBackground(() -> admin().kill("work"), killFailure);
             awaitTrue("the kill of work to reach the role of sys-hold", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
                     () -> admin().get("work").state().toString());
 
@@ -291,7 +282,9 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
                 run("sys-hold", "touch", RELEASE);
                 killer.join(QUBE_TIMEOUT.toMillis());
             }
-            registration.unregister();
+            if (registration != null) {
+                registration.unregister();
+            }
         }
     }
 
@@ -299,36 +292,16 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
     public void otherCommandsGoOnWhileAServiceQubesCommandHoldsItsOwnSetup() throws Exception {
         HoldingNetRole holding = new HoldingNetRole();
         holding.holdStarting = true;
-        ServiceRegistration<QubeRole> registration = context.registerService(QubeRole.class, holding, null);
         Thread starter = null;
         Thread clientStarter = null;
         AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
         AtomicReference<RuntimeException> clientFailure = new AtomicReference<>();
         try {
-            awaitTrue("the holding role to be known", QUBE_TIMEOUT,
-                    () -> admin().roles().stream().anyMatch(r -> r.id().equals("holding-net")), () -> admin().roles().toString());
-            admin().create(new QubeSpec("sys-hold", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
-            admin().setFeature("sys-hold", "role", "holding-net");
-            admin().create(new QubeSpec("work", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "sys-hold")));
-            admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
-            starter = new Thread(() -> {
-                try {
-                    admin().start("sys-hold");
-                } catch (RuntimeException e) {
-                    startFailure.set(e);
-                }
-            });
-            starter.start();
+            createHoldingNetvmAndQubes(holding);
+            starter = inBackground(() -> admin().start("sys-hold"), startFailure);
             awaitTrue("the start of sys-hold to reach its role", QUBE_TIMEOUT, () -> holding.entered.get() == 1,
                     () -> admin().get("sys-hold").state().toString());
-            clientStarter = new Thread(() -> {
-                try {
-                    admin().start("work");
-                } catch (RuntimeException e) {
-                    clientFailure.set(e);
-                }
-            });
-            clientStarter.start();
+            clientStarter = inBackground(() -> admin().start("work"), clientFailure);
 
             runUnrelatedCommands();
 
@@ -354,7 +327,9 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (clientStarter != null) {
                 clientStarter.join(QUBE_TIMEOUT.toMillis());
             }
-            registration.unregister();
+            if (registration != null) {
+                registration.unregister();
+            }
         }
     }
 }
