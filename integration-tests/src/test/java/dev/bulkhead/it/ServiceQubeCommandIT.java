@@ -127,6 +127,29 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         return thread;
     }
 
+    /** Lets the held command in sys-hold end; the command of the platform waiting on it then ends without a failure. */
+    private void releaseAndAwait(Thread command, AtomicReference<RuntimeException> failure, String what) throws InterruptedException {
+        runOk("sys-hold", "touch", RELEASE);
+        command.join(QUBE_TIMEOUT.toMillis());
+        assertTrue(what + " did not end once released", !command.isAlive());
+        assertEquals(null, failure.get());
+    }
+
+    /** After a failed test: lets a command still held end, and takes the holding role away. */
+    private void releaseIfHeld(Thread command) throws InterruptedException {
+        if (command != null && command.isAlive()) {
+            run("sys-hold", "touch", RELEASE);
+            command.join(QUBE_TIMEOUT.toMillis());
+        }
+        unregisterHoldingRole();
+    }
+
+    private void unregisterHoldingRole() {
+        if (registration != null) {
+            registration.unregister();
+        }
+    }
+
     /** Commands on a qube that has nothing to do with the held one: they end, and do what they say. */
     private void runUnrelatedCommands() {
         admin().list();
@@ -156,20 +179,11 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             assertEquals("the command in sys-hold ended before it was released", 0, holding.returned.get());
             assertEquals("work runs before its netvm's role has taken it on", PowerState.Transient, admin().get("work").state());
 
-            runOk("sys-hold", "touch", RELEASE);
-            starter.join(QUBE_TIMEOUT.toMillis());
-            assertTrue("the start of work did not end once released", !starter.isAlive());
-            assertEquals(null, startFailure.get());
+            releaseAndAwait(starter, startFailure, "the start of work");
             assertEquals(0, holding.result.get().exitStatus());
             assertEquals(PowerState.Running, admin().get("work").state());
         } finally {
-            if (starter != null && starter.isAlive()) {
-                run("sys-hold", "touch", RELEASE);
-                starter.join(QUBE_TIMEOUT.toMillis());
-            }
-            if (registration != null) {
-                registration.unregister();
-            }
+            releaseIfHeld(starter);
         }
     }
 
@@ -202,9 +216,7 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (holding.entered.get() > holding.returned.get()) {
                 run("sys-hold", "touch", RELEASE);
             }
-            if (registration != null) {
-                registration.unregister();
-            }
+            unregisterHoldingRole();
         }
     }
 
@@ -230,21 +242,12 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             assertEquals("the command in sys-hold ended before it was released", 1, holding.returned.get());
             assertEquals("work is not shown as being taken back", PowerState.Transient, admin().get("work").state());
 
-            runOk("sys-hold", "touch", RELEASE);
-            starter.join(QUBE_TIMEOUT.toMillis());
-            assertTrue("the start of sys-hold did not end once released", !starter.isAlive());
-            assertEquals(null, startFailure.get());
+            releaseAndAwait(starter, startFailure, "the start of sys-hold");
             assertEquals(0, holding.result.get().exitStatus());
             assertEquals(PowerState.Running, admin().get("sys-hold").state());
             assertEquals(PowerState.Running, admin().get("work").state());
         } finally {
-            if (starter != null && starter.isAlive()) {
-                run("sys-hold", "touch", RELEASE);
-                starter.join(QUBE_TIMEOUT.toMillis());
-            }
-            if (registration != null) {
-                registration.unregister();
-            }
+            releaseIfHeld(starter);
         }
     }
 
@@ -270,21 +273,12 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             assertEquals("the command in sys-hold ended before it was released", 1, holding.returned.get());
             assertEquals("work is not shown as stopping", PowerState.Halting, admin().get("work").state());
 
-            runOk("sys-hold", "touch", RELEASE);
-            killer.join(QUBE_TIMEOUT.toMillis());
-            assertTrue("the kill of work did not end once released", !killer.isAlive());
-            assertEquals(null, killFailure.get());
+            releaseAndAwait(killer, killFailure, "the kill of work");
             assertEquals(0, holding.result.get().exitStatus());
             assertEquals(PowerState.Halted, admin().get("work").state());
             assertEquals(PowerState.Running, admin().get("sys-hold").state());
         } finally {
-            if (killer != null && killer.isAlive()) {
-                run("sys-hold", "touch", RELEASE);
-                killer.join(QUBE_TIMEOUT.toMillis());
-            }
-            if (registration != null) {
-                registration.unregister();
-            }
+            releaseIfHeld(killer);
         }
     }
 
@@ -327,9 +321,7 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
             if (clientStarter != null) {
                 clientStarter.join(QUBE_TIMEOUT.toMillis());
             }
-            if (registration != null) {
-                registration.unregister();
-            }
+            unregisterHoldingRole();
         }
     }
 }
