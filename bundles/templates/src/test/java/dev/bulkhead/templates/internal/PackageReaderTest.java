@@ -205,6 +205,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void aMergedUsrRootWhoseShellAndInitAreReachedThroughLinksIsAccepted() throws IOException {
         // Debian's layout: /bin and /sbin lead into /usr, /bin/sh is a link to dash
         byte[] root = Archives.tar().dir("usr").dir("usr/bin").file("usr/bin/dash", "#!dash", 0755).symlink("usr/bin/sh", "dash")
@@ -220,6 +221,7 @@ class PackageReaderTest {
     }
 
     @Test
+    @SystemTest
     void aShellLinkThatLeadsNowhereIsRefused() throws IOException {
         for (Archives dangling : List.of(Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).symlink("bin", "usr/bin"),
                 Archives.tar().dir("sbin").file("sbin/qube-init", "x", 0755).dir("bin").symlink("bin/sh", "sh"),
