@@ -114,6 +114,14 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         admin().create(new QubeSpec("plain", QubeClass.AppVM, Label.GRAY, Map.of()));
     }
 
+    /** Starts sys-hold and work with the role's command let through, then makes the role's next command hold again. */
+    private void startSysHoldWithWorkTakenOn() {
+        admin().start("sys-hold");
+        runOk("sys-hold", "touch", RELEASE);
+        admin().start("work");
+        runOk("sys-hold", "rm", RELEASE);
+    }
+
     /** A command of the platform in a thread of its own, whose failure the test reads afterwards. */
     private static Thread inBackground(Runnable command, AtomicReference<RuntimeException> failure) {
         Thread thread = new Thread(() -> {
@@ -192,10 +200,7 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         HoldingNetRole holding = new HoldingNetRole();
         try {
             createHoldingNetvmAndQubes(holding);
-            admin().start("sys-hold");
-            runOk("sys-hold", "touch", RELEASE);
-            admin().start("work");
-            runOk("sys-hold", "rm", RELEASE);
+            startSysHoldWithWorkTakenOn();
 
             restartBundles(CORE);
             awaitLiteBackend();
@@ -227,10 +232,7 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         AtomicReference<RuntimeException> startFailure = new AtomicReference<>();
         try {
             createHoldingNetvmAndQubes(holding);
-            admin().start("sys-hold");
-            runOk("sys-hold", "touch", RELEASE);
-            admin().start("work");
-            runOk("sys-hold", "rm", RELEASE);
+            startSysHoldWithWorkTakenOn();
             admin().kill("sys-hold");
 
             starter = inBackground(() -> admin().start("sys-hold"), startFailure);
@@ -258,10 +260,7 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         AtomicReference<RuntimeException> killFailure = new AtomicReference<>();
         try {
             createHoldingNetvmAndQubes(holding);
-            admin().start("sys-hold");
-            runOk("sys-hold", "touch", RELEASE);
-            admin().start("work");
-            runOk("sys-hold", "rm", RELEASE);
+            startSysHoldWithWorkTakenOn();
             holding.holdDetaching = true;
 
             killer = inBackground(() -> admin().kill("work"), killFailure);
