@@ -267,6 +267,31 @@ public abstract class BulkheadTestSupport {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** What a Gogo command line printed on each stream, and whether it ended refused (it threw). */
+    protected record Outcome(String out, String err, boolean refused) {
+    }
+
+    /** Runs a Gogo command line as {@link #shell} does; a refusal is part of the outcome, not thrown. */
+    protected Outcome shellOutcome(String commandLine) throws Exception {
+        awaitService("(osgi.command.scope=qvm)");
+        CommandProcessor processor = service(CommandProcessor.class, null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String message = null;
+        try (CommandSession session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, err)) {
+            try {
+                session.execute(commandLine);
+            } catch (Exception e) {
+                message = String.valueOf(e.getMessage());
+            }
+            session.getConsole().flush();
+        }
+        // as the client channel prints a refusal: its message on a line of its own, if it has one
+        String printed = err.toString(StandardCharsets.UTF_8);
+        return new Outcome(out.toString(StandardCharsets.UTF_8), message == null || message.isEmpty() ? printed : printed + message + "\n",
+                message != null);
+    }
+
     // ---- the data directory --------------------------------------------------------------------
 
     protected Path dataDir() {

@@ -141,6 +141,70 @@ public class ClientIT {
         assertEquals("what follows the failure did not run", "one\n", check(client("qvm:features", "fz", "lineform")).stdout());
     }
 
+    /**
+     * A command over several qubes tries each: every failure is one line {@code qube: reason}, the
+     * qubes after it are still done, and the exit status says that something failed.
+     */
+    @Test
+    public void aCommandOverSeveralQubesNamesEachFailureAndFinishesTheRest() throws IOException {
+        check(client("qvm:create", "--label", "red", "gone1"));
+        check(client("qvm:create", "--label", "red", "gone2"));
+
+        HostCommand.Result remove = client("qvm:remove", "gone1", "nope", "gone2");
+        assertEquals(remove.stderr(), 1, remove.exitStatus());
+        assertEquals("nope: no such qube: 'nope'\n", remove.stderr());
+        assertFalse("gone1 was removed", exists("gone1"));
+        assertFalse("gone2, after the failure, was removed too", exists("gone2"));
+
+        HostCommand.Result kill = client("qvm:kill", "canary", "nada");
+        assertEquals(kill.stderr(), 1, kill.exitStatus());
+        assertEquals("canary: 'canary' is not running\nnada: no such qube: 'nada'\n", kill.stderr());
+        assertNothingElseRan("qvm:kill canary nada");
+    }
+
+    /**
+     * As in Qubes, a rule whose host name does not resolve is saved, with a warning that it allows
+     * nothing until it resolves, and the command exits 0; it does not make later commands fail. A
+     * refused add exits 1 and saves nothing, and an add that an earlier rule leaves nothing to match
+     * is saved with a warning naming that rule.
+     */
+    @Test
+    public void firewallEditsEitherSaveAndExit0OrRefuseAndSaveNothing() throws IOException {
+        try {
+            check(client("qvm:create", "--label", "green", "--property", "provides_network=True", "fw-sys"));
+            check(client("qvm:features", "fw-sys", "role", "firewall"));
+            check(client("qvm:create", "--label", "blue", "--property", "netvm=fw-sys", "fw-work"));
+            check(client("qvm:start", "fw-work"));
+            check(client("qvm:firewall", "fw-work", "del", "0"));
+
+            HostCommand.Result unresolvable = client("qvm:firewall", "fw-work", "add", "action=accept", "dsthost=nonexistent.invalid");
+            assertEquals(unresolvable.stderr(), 0, unresolvable.exitStatus());
+            assertTrue(unresolvable.stderr(), unresolvable.stderr().startsWith("warning: rule 0 of 'fw-work'")
+                    && unresolvable.stderr().contains("'nonexistent.invalid'") && unresolvable.stderr().contains("until it resolves"));
+
+            HostCommand.Result unrelated = client("qvm:firewall", "fw-work", "add", "action=accept", "specialtarget=dns");
+            assertEquals(unrelated.stderr(), 0, unrelated.exitStatus());
+            assertEquals("action=accept dsthost=nonexistent.invalid\naction=accept specialtarget=dns\n",
+                    check(client("qvm:firewall", "--raw", "fw-work")).stdout());
+
+            HostCommand.Result refused = client("qvm:firewall", "fw-work", "add", "action=accept", "dsthost=no_such!host");
+            assertEquals(refused.stderr(), 1, refused.exitStatus());
+            assertTrue(refused.stderr(), refused.stderr().contains("no_such!host"));
+            assertFalse(refused.stderr(), refused.stderr().contains("warning"));
+
+            check(client("qvm:firewall", "fw-work", "add", "action=accept"));
+            HostCommand.Result shadowed = client("qvm:firewall", "fw-work", "add", "action=drop", "proto=tcp", "dstports=25");
+            assertEquals(shadowed.stderr(), 0, shadowed.exitStatus());
+            assertTrue(shadowed.stderr(), shadowed.stderr().contains("warning: rule 3 can never match: rule 2 (action=accept)")
+                    && shadowed.stderr().contains("--before 2"));
+            assertEquals("action=accept dsthost=nonexistent.invalid\naction=accept specialtarget=dns\naction=accept\n"
+                    + "action=drop proto=tcp dstports=25\n", check(client("qvm:firewall", "--raw", "fw-work")).stdout());
+        } finally {
+            client("qvm:kill", "fw-work", "fw-sys");
+            client("qvm:remove", "fw-work", "fw-sys");
+        }
+    }
+
     /** Fragments a hostile caller would mix into an argument. */
     private static final List<String> FRAGMENTS = List.of(";", "|", "&", "&&", "||", "$(", ")", "${", "}", "{", "[", "]", "<", ">",
             ">>", "2>", "<<", "'", "\"", "\\", "`", "$", "#", "*", "?", "~", "=", " ", "  ", "qvm:remove canary", "qvm:kill canary",

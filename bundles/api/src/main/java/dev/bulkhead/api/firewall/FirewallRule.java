@@ -121,6 +121,86 @@ public record FirewallRule(Action action, Proto proto, String dsthost, PortRange
         return !rules.isEmpty() && rules.get(0).acceptsEverything();
     }
 
+    /**
+     * Whether this rule matches every packet {@code later} would match, for as long as {@code later}
+     * is in force: put after this one, {@code later} never decides anything. Only what is certain
+     * counts: a host name covers only the same name, and an address range neither a host name nor
+     * {@code specialtarget=dns}.
+     *
+     * @since 1.2
+     */
+    public boolean covers(FirewallRule later) {
+        Objects.requireNonNull(later, "later");
+        if (expire != null && (later.expire == null || later.expire.isAfter(expire))) {
+            return false;
+        }
+        if (proto != null && proto != later.proto || icmptype != null && !icmptype.equals(later.icmptype)) {
+            return false;
+        }
+        if (dstports != null && (later.dstports == null || later.dstports.first() < dstports.first()
+                || later.dstports.last() > dstports.last())) {
+            return false;
+        }
+        if (specialtarget != null && specialtarget != later.specialtarget) {
+            return false;
+        }
+        return dsthost == null || later.dsthost != null && hostCovers(dsthost, later.dsthost);
+    }
+
+    /**
+     * The number of the first rule before {@code index} that {@linkplain #covers covers} the rule at
+     * {@code index}, so that the latter can never match (first match wins); empty when there is none.
+     *
+     * @since 1.2
+     */
+    public static java.util.OptionalInt shadowing(List<FirewallRule> rules, int index) {
+        FirewallRule rule = rules.get(index);
+        for (int i = 0; i < index; i++) {
+            if (rules.get(i).covers(rule)) {
+                return java.util.OptionalInt.of(i);
+            }
+        }
+        return java.util.OptionalInt.empty();
+    }
+
+    /** Whether the address range or name {@code outer} takes in all of {@code inner}. */
+    private static boolean hostCovers(String outer, String inner) {
+        if (outer.equals(inner)) {
+            return true;
+        }
+        byte[] outerBytes = cidrBytes(outer);
+        byte[] innerBytes = cidrBytes(inner);
+        if (outerBytes == null || innerBytes == null || outerBytes.length != innerBytes.length) {
+            return false;
+        }
+        int outerPrefix = Integer.parseInt(outer.substring(outer.indexOf('/') + 1));
+        int innerPrefix = Integer.parseInt(inner.substring(inner.indexOf('/') + 1));
+        if (innerPrefix < outerPrefix) {
+            return false;
+        }
+        for (int i = 0; i < outerBytes.length; i++) {
+            int keep = Math.max(0, Math.min(8, outerPrefix - i * 8));
+            int mask = (0xff << (8 - keep)) & 0xff;
+            if ((innerBytes[i] & mask) != (outerBytes[i] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The address of a CIDR in the canonical form {@link #parse} gives; {@code null} for anything else. */
+    private static byte[] cidrBytes(String host) {
+        try {
+            if (!host.contains("/") || !parseHost(host).equals(host)) {
+                return null;
+            }
+            // a literal, as parseHost checked: no name is looked up
+            return InetAddress.getByName(host.substring(0, host.indexOf('/'))).getAddress();
+        } catch (InvalidValueException | UnknownHostException e) {
+            return null;
+        }
+    }
+
     /** Whether {@code dsthost} is a host name rather than an address range. */
     public boolean hasHostName() {
         return dsthost != null && !dsthost.contains("/");

@@ -3,7 +3,7 @@
  * end, and the {@code qvm-firewall} text form ({@code action=accept proto=tcp dstports=443 ...}).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.bulkhead.api.firewall;
 
 import org.osgi.annotation.bundle.Export;

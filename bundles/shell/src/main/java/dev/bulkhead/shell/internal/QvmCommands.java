@@ -55,13 +55,11 @@ public final class QvmCommands {
             table.row(q.name(), q.state().name(), q.klass().name(), q.value(QubeProperty.LABEL),
                     Table.dash(q.value(QubeProperty.TEMPLATE)), Table.dash(q.value(QubeProperty.NETVM)));
         }
-        for (String name : cl.operands()) {
-            admin.get(name);
-        }
         table.print(System.out);
         for (String problem : admin.stateProblems()) {
             System.err.println("warning: " + problem);
         }
+        EachQube.apply(cl.operands(), admin::get, System.err);
     }
 
     @Descriptor("Create a qube. Usage: qvm:create --label LABEL [--class CLASS] [--template TEMPLATE]"
@@ -111,9 +109,7 @@ public final class QvmCommands {
         CommandLine cl = CommandLine.parse(args, Set.of("--force", "--wait"), Set.of("--timeout"), Map.of("-f", "--force", "-w", "--wait"));
         List<String> names = cl.operands(1, Integer.MAX_VALUE, "qvm:shutdown [--force] [--wait] [--timeout SECONDS] NAME...");
         Duration timeout = cl.seconds("--timeout");
-        for (String name : names) {
-            admin.shutdown(name, cl.flag("--force"), cl.flag("--wait"), timeout);
-        }
+        EachQube.apply(names, name -> admin.shutdown(name, cl.flag("--force"), cl.flag("--wait"), timeout), System.err);
     }
 
     @Descriptor("Stop qubes at once. Usage: qvm:kill NAME...")
@@ -134,10 +130,11 @@ public final class QvmCommands {
     @Descriptor("Shut qubes down, wait, and start them again. Usage: qvm:restart [--timeout SECONDS] NAME...")
     public void restart(@Descriptor("[--timeout SECONDS] NAME...") String... args) {
         CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--timeout"), NO_ALIASES);
-        for (String name : cl.operands(1, Integer.MAX_VALUE, "qvm:restart [--timeout SECONDS] NAME...")) {
-            admin.restart(name, cl.seconds("--timeout"));
-        }
+        List<String> names = cl.operands(1, Integer.MAX_VALUE, "qvm:restart [--timeout SECONDS] NAME...");
+        Duration timeout = cl.seconds("--timeout");
+        EachQube.apply(names, name -> admin.restart(name, timeout), System.err);
     }
+
     @Descriptor("Show what a qube's console printed. Usage: qvm:log NAME")
     public void log(@Descriptor("qube name") String name) {
         System.out.print(admin.consoleLog(name));
@@ -153,12 +150,10 @@ public final class QvmCommands {
         table.print(System.out);
     }
 
-    /** Runs the operation on each named qube, in order; the first refusal ends the command. */
+    /** Runs the operation on each named qube, in order, each refusal said and the rest still tried. */
     private static void forEach(String[] names, String usage, Consumer<String> operation) {
         requireNames(names, usage);
-        for (String name : names) {
-            operation.accept(name);
-        }
+        EachQube.apply(List.of(names), operation, System.err);
     }
 
     private static void requireNames(String[] names, String usage) {
