@@ -40,7 +40,8 @@ import dev.bulkhead.api.hypervisor.DomainChannel;
  * A port is one stream: dom0's end is the one connection QEMU makes to the socket, there as soon as the channel
  * opens; the guest's end is the device, which one process at a time may open. A guest that closes and opens the
  * device again continues the same stream. Bytes dom0 writes wait (in QEMU and the socket's buffer) until the guest
- * opens the device and reads; a guest that writes while dom0's stream is gone is held until the next one.
+ * opens the device and reads; a guest that writes while dom0 has no stream waits for the next one, and reads end
+ * of file.
  */
 final class QemuChannels {
     /** Where the guest sees its channels' ports. */
