@@ -310,7 +310,13 @@ class QemuBackendSystemTest {
             assertThrows(InvalidValueException.class, () -> backend.start(spec(bad, 200, 1, "", List.of())), bad);
             assertThrows(InvalidValueException.class, () -> backend.exec(bad, List.of("true"), NO_INPUT, EXEC_TIMEOUT), bad);
             assertThrows(InvalidValueException.class, () -> backend.destroy(bad), bad);
+            assertThrows(InvalidValueException.class, () -> backend.openChannel(bad, CHANNEL), bad);
         }
+        for (String bad : List.of("", "../x", ".hidden", "a/b", "x".repeat(49), "sp ace")) {
+            assertThrows(InvalidValueException.class, () -> backend.openChannel("idle", bad), bad);
+        }
+        assertEquals("cannot open channel 'test.chan' of 'idle': it is not running",
+                assertThrows(InvalidStateException.class, () -> backend.openChannel("idle", CHANNEL)).getMessage());
         assertThrows(InvalidValueException.class, () -> backend.start(spec("tiny", 16, 1, "", List.of())));
         assertThrows(InvalidValueException.class, () -> backend.start(new DomainSpec("rooted", 7, QubeClass.AppVM, 200, 200, 1, "",
                 false, List.of(VolumeSpec.snapshotOf(VolumeSpec.ROOT, temp.resolve("template-root"), 1L << 30)))));
