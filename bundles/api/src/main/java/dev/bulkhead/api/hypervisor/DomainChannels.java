@@ -5,8 +5,9 @@ import org.osgi.annotation.versioning.ConsumerType;
 /**
  * A backend that gives dom0 byte streams into its domains, one per domain and service name: the role
  * Xen's vchan plays in Qubes, for the GUI agent and for services between qubes. dom0 opens the
- * channel; the agent in the qube connects to the place {@link DomainChannel#qubePath()} names, and dom0
- * accepts it. Only that domain can reach its channels, and they end when it stops.
+ * channel; the agent in the qube connects to the place {@link DomainChannel#qubePath()} names (a unix socket)
+ * or opens it (a character device), and dom0 accepts the stream. Only that domain can reach its channels, and
+ * they end when it stops.
  *
  * @since 2.1
  */

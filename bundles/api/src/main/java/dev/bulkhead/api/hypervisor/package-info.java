@@ -16,7 +16,8 @@
  * role built against 1.x, whose import range ends below 2.0 although the link types it uses did not
  * change.
  * <p>
- * 2.1: {@link dev.bulkhead.api.hypervisor.DomainChannels}, byte streams between dom0 and an agent in a qube.
+ * 2.1: {@link dev.bulkhead.api.hypervisor.DomainChannels}, byte streams between dom0 and an agent in a qube,
+ * which finds its end as a unix socket or as a character device.
  */
 @Export
 @Version("2.1.0")

@@ -1,9 +1,7 @@
 package dev.bulkhead.gui.agent;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -17,8 +15,9 @@ import dev.bulkhead.gui.protocol.MessageWriter;
 
 /**
  * The GUI agent inside a qube: {@code java -jar agent.jar --display :0 --channel PATH}. It connects
- * to dom0's GUI stream at PATH, shows dom0 the top-level windows of the qube's own X server and
- * injects what dom0 sends into that server only. It ends when the stream ends.
+ * to dom0's GUI stream at PATH (a unix socket, or a character device it opens: {@link ChannelStream}),
+ * shows dom0 the top-level windows of the qube's own X server and injects what dom0 sends into that
+ * server only. It ends when the stream ends.
  */
 public final class GuiAgent {
     private GuiAgent() {
@@ -37,8 +36,7 @@ public final class GuiAgent {
         if (display == null || channel == null || args.length != 4) {
             usage("both options are needed");
         }
-        try (SocketChannel stream = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            stream.connect(UnixDomainSocketAddress.of(Path.of(channel)));
+        try (ByteChannel stream = ChannelStream.open(Path.of(channel))) {
             run(display, stream);
         }
     }
@@ -48,7 +46,7 @@ public final class GuiAgent {
         System.exit(2);
     }
 
-    static void run(String display, SocketChannel stream) throws IOException, InterruptedException {
+    static void run(String display, ByteChannel stream) throws IOException, InterruptedException {
         MessageWriter out = new MessageWriter(stream);
         out.write(new GuiMessage.Hello(GuiLimits.VERSION));
         BlockingQueue<GuiMessage> fromDom0 = new LinkedBlockingQueue<>();
@@ -58,7 +56,7 @@ public final class GuiAgent {
         new XWindows(display, out, fromDom0).run(reader::isAlive);
     }
 
-    private static void read(SocketChannel stream, BlockingQueue<GuiMessage> into) {
+    private static void read(ByteChannel stream, BlockingQueue<GuiMessage> into) {
         MessageReader in = new MessageReader(stream, Direction.DOM0_TO_QUBE);
         try {
             for (GuiMessage m = in.read(); m != null; m = in.read()) {

@@ -4,8 +4,9 @@ import java.nio.file.Path;
 
 /**
  * Where this backend keeps a domain's runtime state: one directory per domain under {@code <data>/qemu/domains},
- * holding QEMU's pid file, its QMP and guest-agent sockets, its own log and the serial console log. Destroying a domain
- * removes its directory, and with it every file of the domain this backend made.
+ * holding QEMU's pid file, its QMP and guest-agent sockets, its own log, the serial console log and the directory of
+ * its channels' sockets. Destroying a domain removes its directory, and with it every file of the domain this backend
+ * made.
  */
 final class DomainLayout {
     private final Path domains;
@@ -32,6 +33,14 @@ final class DomainLayout {
 
     Path agentSocket(String name) {
         return directory(name).resolve("qga.sock");
+    }
+
+    /**
+     * The sockets dom0 listens on for the domain's channels, one per service: QEMU's working directory, so that
+     * QEMU, once it runs as the qube's own user, reaches them by their bare names through this directory alone.
+     */
+    Path channelDirectory(String name) {
+        return directory(name).resolve("channels");
     }
 
     /** What QEMU itself printed (its errors). */

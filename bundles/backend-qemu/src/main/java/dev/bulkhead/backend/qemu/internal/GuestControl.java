@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
@@ -38,8 +39,13 @@ final class GuestControl {
 
     /** A QMP request; QEMU serves one monitor client at a time, so this backend's requests to a domain take turns. */
     JsonNode monitor(String name, String command) {
+        return monitor(name, command, null);
+    }
+
+    /** A QMP request with arguments ({@code null} for none). */
+    JsonNode monitor(String name, String command, ObjectNode arguments) {
         synchronized (monitorLocks.computeIfAbsent(name, n -> new Object())) {
-            return qmp.execute(layout.qmpSocket(name), command);
+            return qmp.execute(layout.qmpSocket(name), command, arguments);
         }
     }
 

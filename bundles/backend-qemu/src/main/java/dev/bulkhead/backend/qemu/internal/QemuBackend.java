@@ -35,11 +35,14 @@ import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
+import dev.bulkhead.api.hypervisor.DomainChannel;
+import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LeftoverReconciling;
+import dev.bulkhead.api.hypervisor.ServiceNames;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.json.JsonMappers;
@@ -49,11 +52,12 @@ import dev.bulkhead.api.json.JsonMappers;
  * initramfs with busybox and the QEMU guest agent), run daemonized with KVM where the host has it, TCG otherwise.
  * Commands run in the guest through the guest agent; power operations go through QMP. A domain's QEMU outlives the
  * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
+ * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}).
  */
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
 @Designate(ocd = QemuBackend.Config.class)
-public final class QemuBackend implements HypervisorBackend, LeftoverReconciling, UsageCounting {
+public final class QemuBackend implements HypervisorBackend, LeftoverReconciling, UsageCounting, DomainChannels {
     static final String NAME = "qemu";
     static final String PID = "dev.bulkhead.backend.qemu";
     /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
@@ -102,6 +106,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     private final QemuLauncher launcher;
     private final GuestControl control;
     private final PrivateVolumes privateVolumes;
+    private final QemuChannels channels;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
 
@@ -121,6 +126,8 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         this.control = new GuestControl(layout, new QmpClient(json, settings.commandTimeout()), new GuestAgentClient(json),
                 settings.commandTimeout());
         this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
+        this.channels = new QemuChannels(layout, control, settings.commandTimeout(), this::lockOf,
+                name -> processes.running(layout.pidFile(name)).isPresent());
     }
 
     static Path dataDirectory(String property) {
@@ -193,6 +200,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
                 throw new AdminException("cannot make the state directory of domain '" + name + "': " + e.getMessage(), e);
             }
             try {
+                channels.prepare(name, QemuCommandLine.GUEST_UID_BASE + spec.qid());
                 Optional<PrivateVolumes.Disk> disk = privateVolumes.prepare(spec);
                 List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk);
                 launcher.launch(name, argv);
@@ -326,11 +334,32 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         return control.exec(name, command, stdin, timeout);
     }
 
+    /**
+     * Adds a virtio-serial port for the service while the guest runs; it returns once the guest has it at
+     * {@link DomainChannel#qubePath()}.
+     */
+    @Override
+    public DomainChannel openChannel(String domain, String service) {
+        QubeNames.validate(domain);
+        ServiceNames.validate(service);
+        synchronized (lockOf(domain)) {
+            if (processes.running(layout.pidFile(domain)).isEmpty()) {
+                throw new InvalidStateException("cannot open channel '" + service + "' of '" + domain + "': it is not running");
+            }
+            if (stateOf(domain) == PowerState.Paused) {
+                throw new InvalidStateException("cannot open channel '" + service + "' of '" + domain + "': it is paused,"
+                        + " and its guest must take the port: unpause it first");
+            }
+            return channels.open(domain, service);
+        }
+    }
+
     @Override
     public void destroy(String name) {
         QubeNames.validate(name);
         synchronized (lockOf(name)) {
             stopProcess(name);
+            channels.remove(name);
             try {
                 deleteTree(layout.directory(name));
             } catch (IOException e) {
@@ -396,8 +425,12 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         }
     }
 
-    /** What a QEMU that ended leaves: its pid file and sockets (QEMU removes them itself when it exits cleanly). */
+    /**
+     * What a QEMU that ended leaves: its pid file and sockets (QEMU removes them itself when it exits cleanly), and
+     * dom0's ends of its channels.
+     */
     private void removeRuntime(String name) {
+        channels.remove(name);
         try {
             Files.deleteIfExists(layout.pidFile(name));
             Files.deleteIfExists(layout.qmpSocket(name));

@@ -10,7 +10,8 @@ import dev.bulkhead.api.hypervisor.DomainSpec;
 /**
  * The command line of a domain's QEMU: a sandboxed {@code qemu-system-x86_64} booting the guest kernel and
  * initramfs directly, with no devices but the serial console (written to the console log), the QMP monitor and the
- * guest agent's virtio-serial port (both unix sockets QEMU listens on), and the private volume as a virtio disk.
+ * guest agent's virtio-serial port (both unix sockets QEMU listens on), and the private volume as a virtio disk. The
+ * virtio-serial controller takes the channels' ports too, added while the guest runs ({@link ChannelPorts}).
  */
 final class QemuCommandLine {
     /**
@@ -25,6 +26,9 @@ final class QemuCommandLine {
      * touch neither another qube's QEMU nor anything of the host's that root alone may.
      */
     static final long GUEST_UID_BASE = 2_100_000_000L;
+    /** The virtio-serial controller's id; its bus, {@value #SERIAL_BUS}, holds the guest agent's port and the channels'. */
+    static final String SERIAL_CONTROLLER = "virtio-serial0";
+    static final String SERIAL_BUS = SERIAL_CONTROLLER + ".0";
 
     private QemuCommandLine() {
     }
@@ -51,7 +55,7 @@ final class QemuCommandLine {
                 "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
                 "-mon", "chardev=qmp,mode=control",
                 "-chardev", "socket,id=agent,path=" + option(layout.agentSocket(name)) + ",server=on,wait=off",
-                "-device", "virtio-serial-pci",
+                "-device", "virtio-serial-pci,id=" + SERIAL_CONTROLLER,
                 "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0"));
         privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));

@@ -29,7 +29,8 @@ final class QemuLauncher {
 
     /**
      * QEMU refuses a bad command line by exiting at once. What QEMU prints goes to the domain's
-     * {@code qemu.log}, whose last line is then the reason.
+     * {@code qemu.log}, whose last line is then the reason. QEMU runs in the domain's channel directory, which
+     * must exist: the channels' sockets are named relative to it ({@link DomainLayout#channelDirectory}).
      */
     void launch(String name, List<String> argv) {
         Path log = layout.qemuLog(name);
@@ -43,7 +44,8 @@ final class QemuLauncher {
         command.add("setsid");
         command.addAll(argv);
         // the timeout bounds only the wait below: QEMU runs on after it, outside the platform's process tree
-        HostCommands.Started qemu = commands.start(HostCommand.of(timeout, command).withOutputTo(log));
+        HostCommands.Started qemu = commands.start(HostCommand.of(timeout, command).withOutputTo(log)
+                .withDirectory(layout.channelDirectory(name)));
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!Files.exists(monitor)) {
             if (!qemu.isAlive()) {

@@ -19,7 +19,8 @@ import dev.bulkhead.api.hypervisor.Leftover;
 /**
  * What a crash of the platform leaves of this backend's domains: QEMUs that are not the live process of a
  * kept domain (one started before its pid file was written, or one of a domain the caller does not keep),
- * and the pid files and sockets of domains without a live QEMU. Console logs stay, as for a halted domain.
+ * and the pid files, sockets and channel directories of domains without a live QEMU. Console logs stay, as for a
+ * halted domain.
  */
 final class QemuLeftovers {
     private final DomainLayout layout;
@@ -66,6 +67,20 @@ final class QemuLeftovers {
                         }
                     } catch (IOException x) {
                         report.add(new Leftover("runtime file", file.toString(), reason, x.getMessage()));
+                    }
+                }
+                Path channels = layout.channelDirectory(name);
+                if (Files.isDirectory(channels)) {
+                    try {
+                        try (Stream<Path> sockets = Files.list(channels)) {
+                            for (Path socket : sockets.toList()) {
+                                Files.deleteIfExists(socket);
+                            }
+                        }
+                        Files.delete(channels);
+                        report.add(Leftover.removed("channel directory", channels.toString(), reason));
+                    } catch (IOException x) {
+                        report.add(new Leftover("channel directory", channels.toString(), reason, x.getMessage()));
                     }
                 }
             }

@@ -3,10 +3,16 @@ package dev.bulkhead.backend.qemu.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +23,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
@@ -24,8 +32,12 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.host.HostCommand;
+import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.ProcessHostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
+import dev.bulkhead.api.hypervisor.DomainChannel;
+import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
 import dev.bulkhead.api.hypervisor.DomainLinking;
@@ -36,6 +48,7 @@ import dev.bulkhead.api.hypervisor.LeftoverReconciling;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.testing.SystemTest;
 
 /**
@@ -46,6 +59,7 @@ import dev.bulkhead.testing.SystemTest;
 @SystemTest
 class QemuBackendSystemTest {
     static final Duration EXEC_TIMEOUT = Duration.ofSeconds(20);
+    private static final String CHANNEL = "test.chan";
     private static final byte[] NO_INPUT = new byte[0];
 
     @TempDir
@@ -99,9 +113,12 @@ class QemuBackendSystemTest {
         }
     }
 
-    /** One guest through its whole life: start, exec, pause, re-adoption by a new backend instance, shutdown, destroy. */
+    /**
+     * One guest through its whole life: start, exec, pause, channels, re-adoption by a new backend instance (which
+     * takes over the channel the earlier one left open), shutdown (which ends the channel's stream), destroy.
+     */
     @Test
-    void aGuestRunsCommandsPausesIsAdoptedAgainAndShutsDown() throws java.io.IOException {
+    void aGuestRunsCommandsPausesIsAdoptedAgainAndShutsDown() throws IOException {
         Path data = temp.resolve("data");
         QemuBackend backend = backendOn(data);
         long before = System.nanoTime();
@@ -145,6 +162,8 @@ class QemuBackendSystemTest {
         InvalidStateException paused = assertThrows(InvalidStateException.class,
                 () -> backend.exec("work", List.of("true"), NO_INPUT, EXEC_TIMEOUT));
         assertTrue(paused.getMessage().contains("paused"), paused.getMessage());
+        InvalidStateException pausedChannel = assertThrows(InvalidStateException.class, () -> backend.openChannel("work", CHANNEL));
+        assertTrue(pausedChannel.getMessage().contains("it is paused"), pausedChannel.getMessage());
         backend.unpause("work");
         assertEquals(PowerState.Running, backend.state("work"));
 
@@ -152,15 +171,28 @@ class QemuBackendSystemTest {
         assertTrue(stats.cpuNanos() > 0 && stats.memoryBytes() > 50L << 20, stats.toString());
         assertTrue(backend.consoleLog("work").contains("bulkhead-init: guest agent on"), backend.consoleLog("work"));
 
+        ByteChannel earlierStream = channelCarriesBytesBothWaysToThisGuestOnly(backend, data);
+
         // a new instance on the same data directory, as after a restart of the platform
         QemuBackend again = backendOn(data);
         assertEquals(List.of(new DomainStatus("work", PowerState.Running)), again.domains());
         assertEquals("work", ok(again.exec("work", List.of("hostname"), NO_INPUT, EXEC_TIMEOUT)).strip());
+        // the port the earlier instance left open is taken over: its stream ends, the new one carries bytes
+        DomainChannel channel = again.openChannel("work", CHANNEL);
+        assertEquals(-1, readOrEnd(earlierStream), "the earlier instance's stream ended");
+        ByteChannel stream = channel.accept(EXEC_TIMEOUT);
+        ok(again.exec("work", List.of("sh", "-c", "echo taken-over > " + channel.qubePath()), NO_INPUT, EXEC_TIMEOUT));
+        assertEquals("taken-over\n", read(stream, 11));
 
         long pid = qemuPid(data, "work");
         again.shutdown("work", Duration.ofSeconds(30));
         assertEquals(PowerState.Halted, again.state("work"));
         assertTrue(gone(pid), "QEMU " + pid + " still runs");
+        assertEquals(-1, readOrEnd(stream), "the stream ends when the qube stops");
+        assertFalse(Files.exists(data.resolve("qemu/domains/work/channels")), "the channels' sockets went with the qube");
+        assertThrows(InvalidStateException.class, () -> channel.accept(Duration.ofMillis(10)));
+        InvalidStateException halted = assertThrows(InvalidStateException.class, () -> again.openChannel("work", CHANNEL));
+        assertEquals("cannot open channel 'test.chan' of 'work': it is not running", halted.getMessage());
         assertEquals(List.of(), again.domains());
         assertThrows(InvalidStateException.class, () -> again.exec("work", List.of("true"), NO_INPUT, EXEC_TIMEOUT));
 
@@ -195,6 +227,81 @@ class QemuBackendSystemTest {
         assertEquals("", backend.consoleLog("keeper"));
     }
 
+    /**
+     * A channel of the running guest {@code work} (qid 7): a port added over QMP, bytes both ways, one open per
+     * service, a socket no other qube's QEMU can reach, a close that takes the port away, and a second accept that
+     * connects the port anew. Returns the stream of a channel it leaves open.
+     */
+    private ByteChannel channelCarriesBytesBothWaysToThisGuestOnly(QemuBackend backend, Path data) throws IOException {
+        long before = System.nanoTime();
+        DomainChannel channel = backend.openChannel("work", CHANNEL);
+        System.out.printf("qemu TCG: channel open (port added, seen in the guest) %d ms%n", (System.nanoTime() - before) / 1_000_000);
+        assertEquals("/dev/virtio-ports/dev.bulkhead.test.chan", channel.qubePath());
+        InvalidStateException twice = assertThrows(InvalidStateException.class, () -> backend.openChannel("work", CHANNEL));
+        assertEquals("channel 'test.chan' of 'work' is open already", twice.getMessage());
+
+        // written by the guest before dom0 took the stream: QEMU is connected from the start, nothing is lost
+        ok(backend.exec("work", List.of("sh", "-c", "echo from-guest > " + channel.qubePath()), NO_INPUT, EXEC_TIMEOUT));
+        ByteChannel stream = channel.accept(EXEC_TIMEOUT);
+        assertEquals("from-guest\n", read(stream, 11));
+        // written by dom0 before the guest opened the port: held until it reads
+        stream.write(ByteBuffer.wrap("from-dom0\n".getBytes(StandardCharsets.UTF_8)));
+        assertEquals("from-dom0\n", ok(backend.exec("work", List.of("head", "-n", "1", channel.qubePath()), NO_INPUT, EXEC_TIMEOUT)));
+
+        Path directory = data.resolve("qemu/domains/work/channels");
+        Path socket = directory.resolve(CHANNEL);
+        long qemuUser = QemuCommandLine.GUEST_UID_BASE + 7;
+        assertEquals("rwx--x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(directory)));
+        assertEquals(List.of(0, (int) qemuUser), List.of(Files.getAttribute(directory, "unix:uid"), Files.getAttribute(directory, "unix:gid")));
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        assertEquals((int) qemuUser, Files.getAttribute(socket, "unix:gid"));
+        String other = Long.toString(qemuUser + 1);
+        HostCommandResult otherQemu = new ProcessHostCommands().run(HostCommand.of(EXEC_TIMEOUT, "setpriv", "--reuid=" + other,
+                "--regid=" + other, "--clear-groups", "socat", "-u", "/dev/null", "UNIX-CONNECT:" + socket));
+        assertTrue(otherQemu.exitStatus() != 0 && otherQemu.stderrText().contains("Permission denied"),
+                "another qube's QEMU user reaches the socket: " + otherQemu.stderrText());
+
+        channel.close();
+        assertEquals(-1, readOrEnd(stream), "closing the channel ends its stream");
+        assertFalse(Files.exists(socket), "the socket goes with the channel");
+        assertEquals(1, backend.exec("work", List.of("test", "-e", channel.qubePath()), NO_INPUT, EXEC_TIMEOUT).exitStatus(),
+                "the port goes from the guest");
+        assertFalse(chardevs(data).contains(ChannelPorts.chardevId(CHANNEL)), "QEMU removed the chardev: " + chardevs(data));
+        channel.close();
+
+        DomainChannel reopened = backend.openChannel("work", CHANNEL);
+        ByteChannel first = reopened.accept(EXEC_TIMEOUT);
+        // the port is one stream: the next accept connects it anew, and the stream the first one gave ends
+        ByteChannel next = reopened.accept(EXEC_TIMEOUT);
+        assertEquals(-1, readOrEnd(first), "the earlier stream ended");
+        ok(backend.exec("work", List.of("sh", "-c", "echo reopened > " + reopened.qubePath()), NO_INPUT, EXEC_TIMEOUT));
+        assertEquals("reopened\n", read(next, 9));
+        return next;
+    }
+
+    private static List<String> chardevs(Path data) {
+        JsonNode all = new QmpClient(JsonMappers.create(), EXEC_TIMEOUT).execute(new DomainLayout(data).qmpSocket("work"), "query-chardev");
+        List<String> labels = new ArrayList<>();
+        all.forEach(c -> labels.add(c.path("label").asText()));
+        return labels;
+    }
+
+    /** Reads exactly {@code bytes} bytes, failing at end of stream or after the exec timeout. */
+    private static String read(ByteChannel stream, int bytes) {
+        return assertTimeoutPreemptively(EXEC_TIMEOUT, () -> {
+            ByteBuffer in = ByteBuffer.allocate(bytes);
+            while (in.hasRemaining()) {
+                assertTrue(stream.read(in) >= 0, "the stream ended after " + in.position() + " bytes");
+            }
+            return new String(in.array(), StandardCharsets.UTF_8);
+        });
+    }
+
+    /** The next read's count: -1 at end of stream; fails when the stream stays open past the exec timeout. */
+    private static int readOrEnd(ByteChannel stream) {
+        return assertTimeoutPreemptively(EXEC_TIMEOUT, () -> stream.read(ByteBuffer.allocate(64)));
+    }
+
     @Test
     void badInputIsRefusedAndChangesNothing() {
         Path data = temp.resolve("data");
@@ -203,7 +310,13 @@ class QemuBackendSystemTest {
             assertThrows(InvalidValueException.class, () -> backend.start(spec(bad, 200, 1, "", List.of())), bad);
             assertThrows(InvalidValueException.class, () -> backend.exec(bad, List.of("true"), NO_INPUT, EXEC_TIMEOUT), bad);
             assertThrows(InvalidValueException.class, () -> backend.destroy(bad), bad);
+            assertThrows(InvalidValueException.class, () -> backend.openChannel(bad, CHANNEL), bad);
         }
+        for (String bad : List.of("", "../x", ".hidden", "a/b", "x".repeat(49), "sp ace")) {
+            assertThrows(InvalidValueException.class, () -> backend.openChannel("idle", bad), bad);
+        }
+        assertEquals("cannot open channel 'test.chan' of 'idle': it is not running",
+                assertThrows(InvalidStateException.class, () -> backend.openChannel("idle", CHANNEL)).getMessage());
         assertThrows(InvalidValueException.class, () -> backend.start(spec("tiny", 16, 1, "", List.of())));
         assertThrows(InvalidValueException.class, () -> backend.start(new DomainSpec("rooted", 7, QubeClass.AppVM, 200, 200, 1, "",
                 false, List.of(VolumeSpec.snapshotOf(VolumeSpec.ROOT, temp.resolve("template-root"), 1L << 30)))));
@@ -222,6 +335,7 @@ class QemuBackendSystemTest {
         assertFalse(backend instanceof DomainUplinking, "gives no uplinks yet");
         assertFalse(backend instanceof VolumeStoring, "has no volume operations yet");
         assertFalse(backend instanceof ExitNotifying, "tells of no exits: the core looks at its domains instead");
+        assertTrue(backend instanceof DomainChannels, "gives channels into its domains");
     }
 
     private static String ok(ExecResult r) {

@@ -50,6 +50,8 @@ class QemuCommandLineTest {
         assertTrue(argv.contains("socket,id=qmp,path=/var/lib/bh,,data/qemu/domains/work/qmp.sock,server=on,wait=off"));
         assertTrue(argv.contains("socket,id=agent,path=/var/lib/bh,,data/qemu/domains/work/qga.sock,server=on,wait=off"));
         assertTrue(argv.contains("virtserialport,chardev=agent,name=org.qemu.guest_agent.0"));
+        assertTrue(argv.contains("virtio-serial-pci,id=" + QemuCommandLine.SERIAL_CONTROLLER),
+                "the controller the channels' ports are added to has the id their bus is named after: " + argv);
     }
 
     @Test

@@ -50,6 +50,8 @@ class QemuLeftoversTest {
         Path stale = Files.createDirectories(layout.directory("stale"));
         Files.writeString(layout.pidFile("stale"), "999999\n");
         Files.createFile(layout.qmpSocket("stale"));
+        Files.createFile(Files.createDirectories(layout.channelDirectory("stale")).resolve("gui"));
+        Files.createFile(Files.createDirectories(layout.channelDirectory("kept")).resolve("gui"));
         Files.writeString(layout.consoleLog("stale"), "booted\n");
         Process otherInstance = standIn(new DomainLayout(temp.resolve("other")), "kept", true);
 
@@ -66,6 +68,10 @@ class QemuLeftoversTest {
                 report.toString());
         assertTrue(report.contains(Leftover.removed("runtime file", layout.qmpSocket("stale").toString(), "domain 'stale' has no live QEMU")),
                 report.toString());
+        assertTrue(report.contains(Leftover.removed("channel directory", layout.channelDirectory("stale").toString(),
+                "domain 'stale' has no live QEMU")), report.toString());
+        assertFalse(Files.exists(layout.channelDirectory("stale")), "the sockets of a dead QEMU's channels go");
+        assertTrue(Files.exists(layout.channelDirectory("kept").resolve("gui")), "a live QEMU's channels stay");
         assertFalse(Files.exists(layout.pidFile("unwanted")));
         assertTrue(Files.exists(layout.consoleLog("stale")), "console logs stay");
         assertTrue(Files.isDirectory(stale));
