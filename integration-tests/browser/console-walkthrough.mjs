@@ -95,6 +95,11 @@ try {
   });
   report('features', { features: await page.$$eval('#features tr[data-feature]', rs => rs.map(r => r.dataset.feature)) });
 
+  // The qube's windows on dom0's display: this platform runs without the gui feature, so the details say so.
+  await page.waitForFunction(() => document.getElementById('windows-note').textContent === 'GUI not installed');
+  report('windows', { note: await page.textContent('#windows-note'),
+    rows: await page.$$eval('#windows tbody tr', rs => rs.map(r => r.textContent)) });
+
   await page.waitForSelector(`#topology g[data-qube="${qube}"]`);
   await page.waitForSelector(`#topology line[data-edge="${qube}->${netvm}"]`, { state: 'attached' });
   await page.waitForSelector(`#topology line[data-edge="${netvm}->outside"]`, { state: 'attached' });

@@ -4,6 +4,8 @@ import { drawTopology } from './topology.js';
 const LABELS = ['red', 'orange', 'yellow', 'green', 'gray', 'blue', 'purple', 'black'];
 const STATS_PERIOD_MS = 2000;
 const HISTORY = 30;
+// A window title is the qube's text: at most this many characters (as dom0's GUI decoder keeps), shown as text only.
+const MAX_TITLE = 128;
 
 const $ = id => document.getElementById(id);
 const state = { csrf: null, qubes: [], selected: null, stats: new Map(), events: null, timer: null, refreshTimer: null };
@@ -106,8 +108,14 @@ function startLive() {
     while (list.children.length > 50) list.lastChild.remove();
     scheduleRefresh();
   };
-  state.timer = setInterval(pollStats, STATS_PERIOD_MS);
+  state.timer = setInterval(pollLive, STATS_PERIOD_MS);
+  pollLive();
+}
+
+// Stats and windows change without an event: both are polled.
+function pollLive() {
   pollStats();
+  if (state.selected) pollWindows(state.selected);
 }
 
 function stopLive() {
@@ -149,6 +157,14 @@ async function pollStats() {
     }
     for (const name of [...state.stats.keys()]) if (!(name in r.qubes)) state.stats.delete(name);
     renderStats();
+  } catch (e) {
+    if (e.status === 401) showLogin();
+  }
+}
+
+async function pollWindows(name) {
+  try {
+    await renderWindows(name);
   } catch (e) {
     if (e.status === 401) showLogin();
   }
@@ -281,6 +297,7 @@ async function renderDetails() {
     : [h('tr', {}, h('td', { colspan: '2' }, 'none'))]));
   options($('prop-name'), Object.keys(q.properties).map(k => [k, k]), true);
   if (document.activeElement !== $('prop-value')) $('prop-value').value = q.properties[$('prop-name').value].value;
+  await renderWindows(q.name);
   if (q.qid === 0) {
     $('rules').replaceChildren(h('li', {}, 'dom0 has no network and no firewall'));
     return;
@@ -293,6 +310,22 @@ async function renderDetails() {
         await api('DELETE', `/qubes/${q.name}/firewall/${rule.index}`);
         await renderDetails();
       }) }, 'Delete'))));
+}
+
+// The qube's windows on dom0's display, as the GUI daemon lists them; none, with a note, without the gui feature.
+async function renderWindows(name) {
+  const r = await api('GET', `/qubes/${name}/windows`);
+  if (state.selected !== name) return;
+  $('windows-qube').textContent = name;
+  $('windows-note').textContent = r.note || '';
+  $('windows-note').hidden = !r.note;
+  $('windows').tBodies[0].replaceChildren(...(r.windows.length
+    ? r.windows.map(w => {
+      const title = h('td', { class: 'title' });
+      title.textContent = [...w.title].slice(0, MAX_TITLE).join('') || '-';
+      return h('tr', { 'data-window': String(w.id) }, h('td', {}, String(w.id)), title, h('td', {}, w.geometry));
+    })
+    : [h('tr', {}, h('td', { colspan: '3' }, 'none'))]));
 }
 
 $('prop-name').addEventListener('change', () => {

@@ -25,7 +25,8 @@ import dev.bulkhead.api.QubeSpec;
 /**
  * The console in a real browser: Debian's Chromium, driven by Playwright from a Node script
  * (integration-tests/browser), logs in, creates and starts a qube, sees a change made by another
- * client (a program with an API token) arrive without a reload, adds a firewall rule and finds the new qube in the network
+ * client (a program with an API token) arrive without a reload, adds a firewall rule, reads in the
+ * details that there is no GUI whose windows it could list, and finds the new qube in the network
  * picture and its live graphs. The script reports each step; this test checks the steps and what
  * the platform holds afterwards.
  */
@@ -56,7 +57,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
 
         Map<String, JsonNode> steps = steps(output);
         assertEquals(output, List.of("logged-in", "created", "started", "live-update", "started-again", "firewall-rule",
-                "features", "topology", "graphs", "done"), List.copyOf(steps.keySet()));
+                "features", "windows", "topology", "graphs", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
         JsonNode cookies = steps.get("logged-in").path("cookies");
         assertEquals("Chromium keeps the one __Host- session cookie over http://127.0.0.1: " + cookies, 1, cookies.size());
@@ -70,6 +71,8 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
                 .contains("br-web->br-net"));
         assertEquals("no script errors in the page", 0, steps.get("done").path("consoleErrors").size());
         assertTrue(steps.get("features").toString(), steps.get("features").path("features").toString().contains("tor.bootstrap"));
+        assertEquals("without the gui feature the details list no window: " + steps.get("windows"), "[\"none\"]",
+                steps.get("windows").path("rows").toString());
 
         assertEquals(PowerState.Running, admin().get("br-web").state());
         assertEquals(Label.BLUE, admin().get("br-web").label());

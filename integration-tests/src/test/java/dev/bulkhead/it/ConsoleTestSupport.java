@@ -25,8 +25,9 @@ import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * The platform with the console feature: Felix HTTP on Jetty and the console bundle, the secret in
- * an etc directory of the test's own. As in the distribution, the HTTP service listens nowhere until
- * the console configures it; each test class configures it on a free loopback port.
+ * an etc directory of the test's own which, as the base's, trusts the distribution's template key. As
+ * in the distribution, the HTTP service listens nowhere until the console configures it; each test
+ * class configures it on a free loopback port.
  */
 public abstract class ConsoleTestSupport extends BulkheadTestSupport {
     static final String CONSOLE_PID = "dev.bulkhead.console";
@@ -52,7 +53,7 @@ public abstract class ConsoleTestSupport extends BulkheadTestSupport {
             }
             options.add(bundle(jar.toUri().toString()));
         }
-        options.add(frameworkProperty("bulkhead.etc").value(TestDataDirectory.create(getClass()).resolve("etc").toString()));
+        options.add(frameworkProperty("bulkhead.etc").value(TestDataDirectory.createEtc(getClass(), workspace()).toString()));
         options.add(frameworkProperty("org.apache.felix.http.require.config").value("true"));
         return options.toArray(Option[]::new);
     }

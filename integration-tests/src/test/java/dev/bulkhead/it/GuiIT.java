@@ -26,8 +26,8 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
-import dev.bulkhead.gui.GuiService;
-import dev.bulkhead.gui.GuiSession;
+import dev.bulkhead.api.gui.GuiService;
+import dev.bulkhead.api.gui.GuiSession;
 
 /**
  * The GUI on the real platform: qubes a (red) and b (blue) on the Debian template, each with the

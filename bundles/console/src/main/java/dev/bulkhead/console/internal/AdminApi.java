@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -14,10 +15,11 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.gui.GuiService;
 
 /**
  * The JSON Admin API below {@code /api}: resources for qubes, their properties, lifecycle, features,
- * tags, firewall rules and stats, the global properties and the roles. Every operation is one call
+ * tags, firewall rules, stats and windows, the global properties and the roles. Every operation is one call
  * of {@link QubeAdmin}; what it refuses comes back as a problem with the matching status. This
  * class routes and answers the session, index, global and role resources; {@link QubeResources}
  * answers below {@code /api/qubes}.
@@ -29,12 +31,13 @@ final class AdminApi {
     private final byte[] openApi;
     private final QubeResources qubes;
 
-    AdminApi(QubeAdmin admin, ConsoleSecurity security, ObjectMapper json, byte[] openApi) {
+    /** @param gui the GUI daemon now, or null while the gui feature is not installed */
+    AdminApi(QubeAdmin admin, ConsoleSecurity security, ObjectMapper json, byte[] openApi, Supplier<GuiService> gui) {
         this.admin = admin;
         this.security = security;
         this.json = json;
         this.openApi = openApi.clone();
-        this.qubes = new QubeResources(admin, json);
+        this.qubes = new QubeResources(admin, json, gui);
     }
 
     ApiResponse handle(ApiRequest r) {

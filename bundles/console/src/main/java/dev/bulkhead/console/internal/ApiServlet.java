@@ -11,6 +11,8 @@ import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
@@ -18,6 +20,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.gui.GuiService;
 import dev.bulkhead.api.json.JsonMappers;
 import jakarta.servlet.Servlet;
 import jakarta.servlet.http.HttpServlet;
@@ -35,6 +38,8 @@ public final class ApiServlet extends HttpServlet {
 
     private final transient AdminApi api;
     private final transient ObjectMapper json = JsonMappers.create();
+    /** dom0's GUI daemon, there while the gui feature is installed. */
+    private transient volatile GuiService gui;
 
     @Activate
     public ApiServlet(@Reference QubeAdmin admin, @Reference ConsoleSecurity security, BundleContext context) throws IOException {
@@ -43,7 +48,18 @@ public final class ApiServlet extends HttpServlet {
             throw new IllegalStateException("the bundle lacks api/openapi.json");
         }
         try (InputStream in = openApi.openStream()) {
-            this.api = new AdminApi(admin, security, json, in.readAllBytes());
+            this.api = new AdminApi(admin, security, json, in.readAllBytes(), () -> gui);
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindGui(GuiService service) {
+        gui = service;
+    }
+
+    void unbindGui(GuiService service) {
+        if (gui == service) {
+            gui = null;
         }
     }
 

@@ -17,6 +17,7 @@ import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.firewall.FirewallRule;
+import dev.bulkhead.api.gui.GuiWindow;
 
 /**
  * The JSON form of every API object, as records the console's mapper writes; the OpenAPI document
@@ -90,6 +91,27 @@ final class Json {
     }
 
     record AllStats(String time, Map<String, StatsForm> qubes) {
+    }
+
+    /** Code points of a window title: what dom0's GUI decoder lets through, kept here too since the text is the qube's. */
+    static final int MAX_TITLE_CHARS = 128;
+
+    /** A qube's window: the title is the qube's own text (dom0 shows it after {@code [qube]}), the geometry in the qube. */
+    record WindowForm(int id, String title, int x, int y, int width, int height, String geometry, boolean mapped,
+            @JsonProperty("override_redirect") boolean overrideRedirect) {
+    }
+
+    static WindowForm window(GuiWindow w) {
+        String title = w.title();
+        if (title.codePointCount(0, title.length()) > MAX_TITLE_CHARS) {
+            title = title.substring(0, title.offsetByCodePoints(0, MAX_TITLE_CHARS));
+        }
+        return new WindowForm(w.id(), title, w.x(), w.y(), w.width(), w.height(), w.geometry(), w.mapped(), w.overrideRedirect());
+    }
+
+    /** {@code session}: open, ended or none; {@code note} says why there are no windows, when that is not plain. */
+    record WindowList(String qube, @JsonProperty("gui_installed") boolean guiInstalled, String session,
+            @JsonInclude(JsonInclude.Include.NON_NULL) String note, List<WindowForm> windows) {
     }
 
     record RoleForm(String id, String description, @JsonProperty("provides_network") boolean providesNetwork, List<String> qubes) {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -16,10 +17,11 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.QubeStats;
+import dev.bulkhead.api.gui.GuiService;
 
 /**
  * {@code /api/qubes}: the qubes, their lifecycle actions, properties, features, tags, stats, console
- * log and commands; their firewall is {@link FirewallResource}.
+ * log and commands; their firewall is {@link FirewallResource}, their windows {@link WindowsResource}.
  */
 final class QubeResources {
     private static final List<String> ACTIONS = List.of("start", "shutdown", "kill", "pause", "unpause", "restart", "clone");
@@ -27,11 +29,13 @@ final class QubeResources {
     private final QubeAdmin admin;
     private final ObjectMapper json;
     private final FirewallResource firewall;
+    private final WindowsResource windows;
 
-    QubeResources(QubeAdmin admin, ObjectMapper json) {
+    QubeResources(QubeAdmin admin, ObjectMapper json, Supplier<GuiService> gui) {
         this.admin = admin;
         this.json = json;
         this.firewall = new FirewallResource(admin, json);
+        this.windows = new WindowsResource(admin, gui);
     }
 
     ApiResponse handle(ApiRequest r, List<String> p, String m) {
@@ -70,6 +74,8 @@ final class QubeResources {
                 return firewall.handle(r, name, p, m);
             case "stats":
                 return Routes.one(p, 3, m, "GET", () -> stats(name));
+            case "windows":
+                return Routes.one(p, 3, m, "GET", () -> windows.get(name));
             case "log":
                 return Routes.one(p, 3, m, "GET", () -> ApiResponse.text(200, "text/plain;charset=utf-8", admin.consoleLog(name)));
             case "run":

@@ -93,7 +93,7 @@ class AdminApiFuzzTest {
                     }
                     throw new NoSuchQubeException("no qube in this test");
                 });
-        api = new AdminApi(admin, security, JsonMappers.create(), "{}".getBytes(StandardCharsets.UTF_8));
+        api = new AdminApi(admin, security, JsonMappers.create(), "{}".getBytes(StandardCharsets.UTF_8), () -> null);
     }
 
     @AfterEach

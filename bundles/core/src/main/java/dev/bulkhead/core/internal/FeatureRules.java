@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.gui.GuiFeature;
 import dev.bulkhead.api.role.QubeRole;
 
 /**
@@ -22,7 +23,7 @@ final class FeatureRules {
     static final String PRELOADED = "preload-dispvm";
     static final int MAX_PRELOAD = 16;
     /** Feature: the qube gets a display of its own, its windows shown on dom0's display. */
-    static final String GUI = "gui";
+    static final String GUI = GuiFeature.NAME;
     /** A boolean feature's values, as Qubes reads them: empty is no. */
     private static final Set<String> BOOLEAN = Set.of("1", "True", "true", "0", "False", "false", "");
     private static final Pattern KEY = Pattern.compile("[a-zA-Z0-9_.:-]{1,64}");

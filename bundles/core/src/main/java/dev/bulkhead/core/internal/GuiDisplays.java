@@ -3,7 +3,6 @@ package dev.bulkhead.core.internal;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -17,6 +16,7 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
+import dev.bulkhead.api.gui.GuiFeature;
 
 /**
  * A qube with the feature {@code gui} gets its own X server when it starts: Xvfb on display {@code :0}
@@ -28,9 +28,6 @@ import dev.bulkhead.api.QubeEventListener;
 @Component(immediate = true)
 public final class GuiDisplays {
     private static final System.Logger LOG = System.getLogger(GuiDisplays.class.getName());
-    static final String FEATURE = "gui";
-    /** The values of a boolean feature that mean yes, as Qubes reads them. */
-    private static final Set<String> ON = Set.of("1", "True", "true");
     /** The X server outlives this shell: the qube's init adopts it, and it ends with the qube. */
     static final List<String> START_XVFB = List.of("/bin/sh", "-c",
             "command -v Xvfb >/dev/null || { echo 'Xvfb is missing: use a template with the package xvfb' >&2; exit 127; }; "
@@ -61,7 +58,7 @@ public final class GuiDisplays {
         }
         String qube = event.qube();
         try {
-            if (!ON.contains(admin.get(qube).features().getOrDefault(FEATURE, ""))) {
+            if (!GuiFeature.isOn(admin.get(qube))) {
                 return;
             }
             ExecResult started = admin.run(qube, START_XVFB, new byte[0], TIMEOUT);

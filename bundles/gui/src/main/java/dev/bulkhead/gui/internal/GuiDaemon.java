@@ -19,8 +19,8 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeNames;
-import dev.bulkhead.gui.GuiService;
-import dev.bulkhead.gui.GuiSession;
+import dev.bulkhead.api.gui.GuiService;
+import dev.bulkhead.api.gui.GuiSession;
 import dev.bulkhead.gui.protocol.GuiLimits;
 
 /**

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -28,11 +27,12 @@ import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.QubePreEventHandler;
+import dev.bulkhead.api.gui.GuiFeature;
+import dev.bulkhead.api.gui.GuiService;
+import dev.bulkhead.api.gui.GuiSession;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
-import dev.bulkhead.gui.GuiService;
-import dev.bulkhead.gui.GuiSession;
 
 /**
  * Connects each qube with the feature {@code gui} to the GUI daemon: at its start, opens its
@@ -43,11 +43,8 @@ import dev.bulkhead.gui.GuiSession;
 @Component(immediate = true, configurationPid = GuiConfig.PID)
 public final class GuiQubes {
     private static final System.Logger LOG = System.getLogger(GuiQubes.class.getName());
-    static final String FEATURE = "gui";
     static final String SERVICE = "gui";
     static final String AGENT_JAR = "/usr/lib/bulkhead/gui-agent.jar";
-    /** The values of a boolean feature that mean yes, as Qubes reads them. */
-    private static final Set<String> ON = Set.of("1", "True", "true");
     private static final Duration RUN_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration ACCEPT_TIMEOUT = Duration.ofSeconds(60);
 
@@ -93,10 +90,6 @@ public final class GuiQubes {
         channels.keySet().forEach(this::end);
     }
 
-    static boolean wantsGui(Qube qube) {
-        return ON.contains(qube.features().getOrDefault(FEATURE, ""));
-    }
-
     Optional<String> veto(QubeEvent event) {
         if (!event.type().equals(QubeEvent.DOMAIN_PRE_START)) {
             return Optional.empty();
@@ -106,7 +99,7 @@ public final class GuiQubes {
 
     /** Why {@code qube} may not start with dom0's display {@code display}, if it may not. */
     static Optional<String> refusal(Qube qube, String display) {
-        if (!wantsGui(qube) || (display != null && !display.isBlank() && !display.equals("none"))) {
+        if (!GuiFeature.isOn(qube) || (display != null && !display.isBlank() && !display.equals("none"))) {
             return Optional.empty();
         }
         return Optional.of("qube " + qube.name() + " has the feature gui, but dom0 has no display for its windows:"
@@ -125,7 +118,7 @@ public final class GuiQubes {
     private void start(String name) {
         try {
             Qube qube = admin.get(name);
-            if (!wantsGui(qube)) {
+            if (!GuiFeature.isOn(qube)) {
                 return;
             }
             DomainChannels backend = channelsOf(name);

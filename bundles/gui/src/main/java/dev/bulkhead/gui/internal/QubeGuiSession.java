@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.bulkhead.gui.GuiSession;
-import dev.bulkhead.gui.GuiWindow;
+import dev.bulkhead.api.gui.GuiSession;
+import dev.bulkhead.api.gui.GuiWindow;
 import dev.bulkhead.gui.protocol.Direction;
 import dev.bulkhead.gui.protocol.GuiLimits;
 import dev.bulkhead.gui.protocol.GuiMessage;
@@ -83,8 +83,8 @@ final class QubeGuiSession implements GuiSession, InputSink {
     @Override
     public synchronized List<GuiWindow> windows() {
         List<GuiWindow> list = new ArrayList<>();
-        windows.forEach((id, w) -> list.add(new GuiWindow(qube, id, "[" + qube + "] " + w.title, w.x, w.y, w.width, w.height,
-                w.mapped, w.overrideRedirect)));
+        windows.forEach((id, w) -> list.add(new GuiWindow(qube, id, w.title, w.x, w.y, w.width, w.height, w.mapped,
+                w.overrideRedirect)));
         return list;
     }
 

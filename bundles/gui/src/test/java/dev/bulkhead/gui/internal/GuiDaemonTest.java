@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
-import dev.bulkhead.gui.GuiSession;
-import dev.bulkhead.gui.GuiWindow;
+import dev.bulkhead.api.gui.GuiSession;
+import dev.bulkhead.api.gui.GuiWindow;
 import dev.bulkhead.gui.protocol.GuiMessage;
 import dev.bulkhead.gui.protocol.MessageType;
 
@@ -91,8 +91,12 @@ class GuiDaemonTest {
             String bWindow = search(dom0, "^\\[b\\] editor$");
             await("both windows are listed", () -> daemon.session("a").get().windows().size() == 1
                     && daemon.session("b").get().windows().size() == 1);
-            assertEquals(List.of(new GuiWindow("b", 22, "[b] editor", 400, 300, 200, 100, true, false)),
+            assertEquals(List.of(new GuiWindow("b", 22, "editor", 400, 300, 200, 100, true, false)),
                     daemon.session("b").get().windows());
+            GuiWindow aListed = daemon.session("a").get().windows().get(0);
+            assertEquals("[b] terminal [31m", aListed.title(), "the qube's own title, cut to printable text");
+            assertEquals("[a] [b] terminal [31m", aListed.shownTitle(), "dom0's [owner] first, whatever the title says");
+            assertEquals("200x100+40+40", aListed.geometry());
 
             int[] aAt = geometry(dom0, aWindow);
             int[] bAt = geometry(dom0, bWindow);

@@ -1,4 +1,4 @@
-package dev.bulkhead.gui;
+package dev.bulkhead.api.gui;
 
 import java.util.List;
 import java.util.Optional;

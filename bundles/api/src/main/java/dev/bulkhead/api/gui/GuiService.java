@@ -1,4 +1,4 @@
-package dev.bulkhead.gui;
+package dev.bulkhead.api.gui;
 
 import java.nio.channels.ByteChannel;
 import java.util.List;
