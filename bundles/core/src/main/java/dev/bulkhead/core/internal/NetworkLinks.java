@@ -25,15 +25,17 @@ final class NetworkLinks {
     private final ReentrantLock lifecycle;
     private final HostWork hostWork;
     private final ServiceQubeCalls serviceCalls;
+    private final ServiceQubeStarts starts;
 
     NetworkLinks(QubeRegistry registry, RuntimeState state, RoleBindings roles, ReentrantLock lifecycle, HostWork hostWork,
-            ServiceQubeCalls serviceCalls) {
+            ServiceQubeCalls serviceCalls, ServiceQubeStarts starts) {
         this.registry = registry;
         this.state = state;
         this.roles = roles;
         this.lifecycle = lifecycle;
         this.hostWork = hostWork;
         this.serviceCalls = serviceCalls;
+        this.starts = starts;
     }
 
     private static LinkSpec linkSpec(Model m, QubeRecord client, QubeRecord netvm) {
