@@ -176,8 +176,15 @@ final class Lifecycle {
                 // the kill that ended this start has stopped and cleaned up the qube
                 throw new AdminException("cannot start '" + q.name + "': it was killed while its start was under way", e);
             }
+            LinkEndpoint own = cutOwnLink(q.name);
+            if (own != null) {
+                // its netvm's role forgets it while it is still starting: nobody starts, kills or moves it meanwhile
+                serviceCalls.call(own.link().netvm(), () -> links.forget(own));
+                if (!starts.isCurrent(start)) {
+                    throw new AdminException("cannot start '" + q.name + "': it was killed while its start was under way", e);
+                }
+            }
             starts.end(start);
-            state.links().remove(q.name);
             if (started) {
                 try {
                     b.kill(q.name);
@@ -207,6 +214,16 @@ final class Lifecycle {
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.VCPUS).value()),
                 PropertyRules.effective(m, q, QubeProperty.KERNELOPTS).value(),
                 PropertyRules.providesNetwork(m, q), volumes.specs(m, q));
+    }
+
+    /** Takes the qube's link to its netvm down after its start failed; logs rather than throws what fails. */
+    private LinkEndpoint cutOwnLink(String name) {
+        try {
+            return links.cut(name);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "cannot unlink " + name + " after its start failed", e);
+            return null;
+        }
     }
 
     void shutdown(String name, boolean force, boolean wait, Duration timeout) {

@@ -3,6 +3,7 @@ package dev.bulkhead.core.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,7 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 import dev.bulkhead.testing.Await;
@@ -961,5 +963,75 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
         assertEquals(PowerState.Running, admin.get("work").state());
         assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void aServiceQubeWhoseRoleFailsToSetItUpIsForgottenByTheRoleOfItsNetvm() {
+        role.release.countDown();
+        create("sys-mid", Map.of("provides_network", "True", "netvm", "sys-hold"));
+        admin.setFeature("sys-mid", "role", "holding");
+        role.failStarting = true;
+
+        assertThrows(AdminException.class, () -> admin.start("sys-mid"));
+
+        assertHeardInOrder("attached sys-mid", "detached sys-mid");
+        assertFalse(backend.links.containsKey("sys-mid"), "sys-mid kept its link after its start failed");
+        assertEquals(PowerState.Halted, admin.get("sys-mid").state());
+    }
+
+    @Test
+    void aQubeMovedToANetvmThatIsStartingIsLinkedToItOnceThatStartHasEnded() throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        create("moving", Map.of("netvm", "sys-plain"));
+        admin.start("moving");
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldHoldingItsSetup(failure);
+        AtomicReference<LinkSpec> linkOnReturn = new AtomicReference<>();
+        AtomicReference<RuntimeException> moveFailure = new AtomicReference<>();
+        Thread mover = inBackground(() -> {
+            admin.setProperty("moving", "netvm", "sys-hold");
+            linkOnReturn.set(backend.links.get("moving"));
+        }, moveFailure);
+        Await.until("the move of moving to wait for the start of sys-hold, or to end", () -> !mover.isAlive()
+                || (mover.getState() == Thread.State.WAITING && admin.get("moving").state() == PowerState.Transient));
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
+        mover.join(10_000);
+        assertFalse(mover.isAlive(), "the move of moving did not end once sys-hold had started");
+        assertEquals(null, failure.get());
+        assertEquals(null, moveFailure.get());
+        assertNotNull(linkOnReturn.get(), "the move of moving ended with moving linked to no netvm");
+        assertEquals("sys-hold", linkOnReturn.get().netvm());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+        assertEquals("sys-hold", backend.links.get("moving").netvm());
+    }
+
+    @Test
+    void aQubeMovedToANetvmThatItsOwnNetvmTakesBackIsRefusedAndStaysOnItsNetvm() throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        create("moving", Map.of("netvm", "sys-plain"));
+        create("sys-mid", Map.of("provides_network", "True", "netvm", "sys-hold"));
+        role.release.countDown();
+        admin.start("moving");
+        admin.start("sys-mid");
+        admin.kill("sys-hold");
+        role.holdAgain();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = inBackgroundUntilHeld("the role of sys-hold to be taking sys-mid back", () -> admin.start("sys-hold"), failure);
+        assertEquals(PowerState.Transient, admin.get("sys-mid").state(), "sys-mid is not shown as being taken back");
+
+        assertEndWhileHeld("a move to the netvm being taken back", () -> {
+            AdminException refused = assertThrows(AdminException.class, () -> admin.setProperty("moving", "netvm", "sys-mid"));
+            assertTrue(refused.getMessage().contains("sys-mid"), refused.getMessage());
+        });
+        assertEquals("sys-plain", admin.get("moving").properties().get("netvm").value());
+        assertEquals("sys-plain", backend.links.get("moving").netvm());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("sys-mid").state());
+        assertEquals("sys-hold", backend.links.get("sys-mid").netvm());
     }
 }
