@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -201,9 +202,27 @@ class RoleCallOutsideLockTest {
         return t;
     }
 
-    /** Waits until the thread waits for something (another command's end), not done nor running. */
-    private static void awaitWaiting(Thread t, String what) {
-        Await.until(what, () -> t.getState() == Thread.State.WAITING);
+    /**
+     * Waits until some thread of the core is in all the named methods ({@code Class.method}, a lambda
+     * in a method counting as in it): the command's own thread only waits for the thread of its host
+     * work, so its state tells nothing.
+     */
+    private static void awaitInside(String what, String... methods) {
+        Await.until(what, () -> Thread.getAllStackTraces().values().stream()
+                .anyMatch(stack -> Arrays.stream(methods).allMatch(m -> Arrays.stream(stack).anyMatch(f -> isIn(f, m)))));
+    }
+
+    private static boolean isIn(StackTraceElement frame, String classAndMethod) {
+        int dot = classAndMethod.indexOf('.');
+        String method = classAndMethod.substring(dot + 1);
+        String className = frame.getClassName();
+        return className.substring(className.lastIndexOf('.') + 1).equals(classAndMethod.substring(0, dot))
+                && (frame.getMethodName().equals(method) || frame.getMethodName().startsWith("lambda$" + method + "$"));
+    }
+
+    /** Waits until a start waits for a stop under way, which it does only letting the lifecycle lock go. */
+    private static void awaitStartWaitingForAStop(String what) {
+        awaitInside(what, "QubeStops.awaitEnded", "Lifecycle.startShielded");
     }
 
     /** Lets the role go on, and waits for the held work to end. */
@@ -503,7 +522,7 @@ class RoleCallOutsideLockTest {
         admin.setProperty("work", "netvm", "sys-plain");
         AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
         Thread restarter = inBackground(() -> admin.start("work"), restartFailure);
-        awaitWaiting(restarter, "the start of work to wait for its kill");
+        awaitStartWaitingForAStop("the start of work to wait for its kill");
         assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
 
         releaseAndAwait(killer, "the kill of work did not end once released");
@@ -850,7 +869,7 @@ class RoleCallOutsideLockTest {
         assertUnrelatedCommandsEndWhileHeld();
         AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
         Thread restarter = inBackground(() -> admin.start("sys-hold"), restartFailure);
-        awaitWaiting(restarter, "the start of sys-hold to wait for the role calls of its last life");
+        awaitStartWaitingForAStop("the start of sys-hold to wait for the role calls of its last life");
         assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold started again while its role forgot the clients of its last life");
 
         releaseAndAwait(killer, "the kill of sys-hold did not end");
@@ -948,7 +967,7 @@ class RoleCallOutsideLockTest {
         Thread stopper = shutdownSysHoldUntilHeld("the role of sys-hold to be tearing it down", true, failure);
         AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
         Thread restarter = inBackground(() -> admin.start("sys-hold"), restartFailure);
-        awaitWaiting(restarter, "the start of sys-hold to wait for its shutdown");
+        awaitStartWaitingForAStop("the start of sys-hold to wait for its shutdown");
         assertEquals(PowerState.Halting, admin.get("sys-hold").state(), "sys-hold is not shown as stopping");
         assertUnrelatedCommandsEndWhileHeld();
 
@@ -992,8 +1011,7 @@ class RoleCallOutsideLockTest {
             admin.setProperty("moving", "netvm", "sys-hold");
             linkOnReturn.set(backend.links.get("moving"));
         }, moveFailure);
-        Await.until("the move of moving to wait for the start of sys-hold, or to end", () -> !mover.isAlive()
-                || (mover.getState() == Thread.State.WAITING && admin.get("moving").state() == PowerState.Transient));
+        awaitInside("the move of moving to wait for the start of sys-hold", "ServiceQubeStarts.awaitEnded", "NetworkLinks.relink");
         assertUnrelatedCommandsEndWhileHeld();
 
         releaseAndAwait(starter, "the start of sys-hold did not end once released");
