@@ -24,8 +24,9 @@ import dev.bulkhead.api.role.RoleContext;
 /**
  * A command that a netvm's role runs inside its qube to take a client on (a starting one, or a
  * running one it takes back when it restarts), to forget a client that is killed, or to set its own
- * qube up at its start can be held by a hung or hostile qube up to its bound; meanwhile every other command of the platform goes on, and
- * the client runs only once the role has taken it on. The twin of the core's RoleCallOutsideLockTest,
+ * qube up at its start, or that it runs when its qube was killed, can be held by a hung or hostile qube
+ * up to its bound; meanwhile every other command of the platform goes on, the client runs only once
+ * the role has taken it on, and a killed netvm starts again only once its role is done with its last life. The twin of the core's RoleCallOutsideLockTest,
  * on the real backend with a real command in a real qube.
  */
 public class ServiceQubeCommandIT extends BulkheadTestSupport {
@@ -42,6 +43,11 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
         volatile boolean holdStarting;
         /** The context of the last qube it set up: a starting qube runs no qvm-run, so the test releases it through this. */
         volatile RoleContext startedContext;
+        /**
+         * When set, being told a qube stopped holds, by a command in this other qube: a killed qube runs
+         * no command any more, so what its role does afterwards is held in a qube that runs.
+         */
+        volatile RoleContext stoppingHeldIn;
 
         @Override
         public String id() {
@@ -68,6 +74,10 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
 
         @Override
         public void stopping(RoleContext context) {
+            RoleContext heldIn = stoppingHeldIn;
+            if (heldIn != null) {
+                hold(heldIn);
+            }
         }
 
         @Override
@@ -321,6 +331,57 @@ public class ServiceQubeCommandIT extends BulkheadTestSupport {
                 clientStarter.join(QUBE_TIMEOUT.toMillis());
             }
             unregisterHoldingRole();
+        }
+    }
+
+    @Test
+    public void otherCommandsGoOnWhileTheRoleOfAKilledNetvmHoldsACommandAndItsRestartWaitsForIt() throws Exception {
+        HoldingNetRole holding = new HoldingNetRole();
+        RoleContext aux = null;
+        Thread killer = null;
+        Thread restarter = null;
+        AtomicReference<RuntimeException> killFailure = new AtomicReference<>();
+        AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
+        try {
+            createHoldingNetvmAndQubes(holding);
+            admin().create(new QubeSpec("sys-aux", QubeClass.AppVM, Label.GRAY, Map.of("provides_network", "True")));
+            admin().setFeature("sys-aux", "role", "holding-net");
+            admin().start("sys-aux");
+            aux = holding.startedContext;
+            startSysHoldWithWorkTakenOn();
+            holding.stoppingHeldIn = aux;
+
+            killer = inBackground(() -> admin().kill("sys-hold"), killFailure);
+            awaitTrue("the role of the killed sys-hold to hold a command", QUBE_TIMEOUT, () -> holding.entered.get() == 2,
+                    () -> admin().get("sys-hold").state().toString());
+            assertEquals("sys-hold is not recorded stopped before its role hears of it", PowerState.Halted, admin().get("sys-hold").state());
+            restarter = inBackground(() -> admin().start("sys-hold"), restartFailure);
+
+            runUnrelatedCommands();
+
+            assertEquals("the command of the role ended before it was released", 1, holding.returned.get());
+            assertEquals("sys-hold started again while its role was still told of its last life", PowerState.Halted,
+                    admin().get("sys-hold").state());
+
+            aux.exec(List.of("touch", RELEASE), new byte[0], RUN_TIMEOUT);
+            // started again, sys-hold takes work back through the role, whose command holds again until released
+            awaitTrue("the restarted sys-hold to take work back", QUBE_TIMEOUT, () -> holding.entered.get() == 3,
+                    () -> admin().get("sys-hold").state().toString());
+            assertEquals(0, holding.result.get().exitStatus());
+            releaseAndAwait(restarter, restartFailure, "the restart of sys-hold");
+            killer.join(QUBE_TIMEOUT.toMillis());
+            assertEquals(null, killFailure.get());
+            assertEquals(PowerState.Running, admin().get("sys-hold").state());
+            assertEquals(PowerState.Running, admin().get("work").state());
+        } finally {
+            holding.stoppingHeldIn = null;
+            if (aux != null && holding.entered.get() == 2 && holding.returned.get() < 2) {
+                aux.exec(List.of("touch", RELEASE), new byte[0], RUN_TIMEOUT);
+            }
+            if (killer != null) {
+                killer.join(QUBE_TIMEOUT.toMillis());
+            }
+            releaseIfHeld(restarter);
         }
     }
 }

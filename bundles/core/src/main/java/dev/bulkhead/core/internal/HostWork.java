@@ -69,6 +69,16 @@ final class HostWork {
         });
     }
 
+    /**
+     * Runs the work on a thread of its own, out of every caller's reach, and returns at once; what it
+     * throws is the work's to report.
+     *
+     * @throws java.util.concurrent.RejectedExecutionException once closed
+     */
+    void runLater(Runnable work) {
+        threads.execute(work);
+    }
+
     /** Lets running work end; new work is refused. */
     void close() {
         threads.shutdown();

@@ -5,9 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -25,12 +23,12 @@ import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubeRole;
 
 /**
- * Where a qube starts (its netvm chain first), shuts down, is killed, paused or runs a command.
- * Starts and stops are serialised by one lifecycle lock, as Qubes serialises domain starts; a
- * role's commands in a service qube take no part in it when it takes a starting client on, sets its
- * own starting qube up, or forgets its clients and tears its qube down at a graceful shutdown
- * ({@link ServiceQubeCalls}, {@link ServiceQubeStarts}). The work runs out
- * of reach of a caller that hangs up ({@link HostWork}).
+ * Where a qube starts (its netvm chain first), is paused or runs a command; its stops are
+ * {@link QubeStops}'. Starts and stops are serialised by one lifecycle lock, as Qubes serialises
+ * domain starts; a role's commands in a service qube take no part in it when it takes a starting
+ * client on, sets its own starting qube up, or forgets its clients and tears its qube down
+ * ({@link ServiceQubeCalls}, {@link ServiceQubeStarts}): a start waits for a stop of the qube, or of
+ * a netvm it needs, under way. The work runs out of reach of a caller that hangs up ({@link HostWork}).
  */
 final class Lifecycle {
     private static final System.Logger LOG = QubeAdminService.LOG;
@@ -42,20 +40,18 @@ final class Lifecycle {
     private final Disposables disposables;
     private final ReentrantLock lock;
     private final HostWork hostWork;
-    private final Executor worker;
     private final EventDispatcher events;
     private final PreEventHandlers preEvents;
     private final ServiceQubeCalls serviceCalls;
     private final ServiceQubeStarts starts;
-    private final Supplier<CoreConfig> config;
-    /** The graceful shutdowns under way, by qube; a kill ends one by removing it. */
-    private final Map<String, Shutdown> shutdowns = new ConcurrentHashMap<>();
+    private final QubeStops stops;
     /** Looks at the backend for qubes that stopped by themselves. */
     private final Runnable syncStates;
 
     Lifecycle(QubeRegistry registry, RuntimeState state, RoleBindings roles, NetworkLinks links, QubeVolumes volumes,
             Disposables disposables, ReentrantLock lock, HostWork hostWork, Executor worker, EventDispatcher events,
-            PreEventHandlers preEvents, ServiceQubeCalls serviceCalls, Supplier<CoreConfig> config, Runnable syncStates) {
+            PreEventHandlers preEvents, ServiceQubeCalls serviceCalls, ServiceQubeStarts starts, Supplier<CoreConfig> config,
+            Runnable syncStates) {
         this.registry = registry;
         this.state = state;
         this.roles = roles;
@@ -64,12 +60,12 @@ final class Lifecycle {
         this.disposables = disposables;
         this.lock = lock;
         this.hostWork = hostWork;
-        this.worker = worker;
         this.events = events;
         this.preEvents = preEvents;
         this.serviceCalls = serviceCalls;
-        this.starts = new ServiceQubeStarts(lock);
-        this.config = config;
+        this.starts = starts;
+        this.stops = new QubeStops(registry, state, roles, links, disposables, lock, hostWork, worker, events, preEvents,
+                serviceCalls, starts, config);
         this.syncStates = syncStates;
     }
 
@@ -80,17 +76,20 @@ final class Lifecycle {
     private void startShielded(String name) {
         lock.lock();
         try {
-            Model m = registry.model();
-            QubeRecord q = QubeRegistry.requireNotDom0(m, name, "is always running");
+            Model m;
+            QubeRecord q;
+            List<String> chain;
             if (state.isActive(name)) {
                 syncStates.run();
             }
+            // a stop of the qube or of a netvm it needs ends first, its roles' calls included
+            do {
+                m = registry.model();
+                q = QubeRegistry.requireNotDom0(m, name, "is always running");
+                chain = chainOf(m, q);
+            } while (stops.awaitEnded(withQube(chain, name), name));
             if (state.isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is already " + state.stateOf(q));
-            }
-            List<String> chain = new ArrayList<>();
-            for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
-                chain.add(0, hop);
             }
             if (!chain.isEmpty()) {
                 state.abilities().links("cannot start '" + name + "' with netvm '" + chain.get(chain.size() - 1) + "'");
@@ -102,7 +101,7 @@ final class Lifecycle {
             }
             // a netvm another thread starts is not linked to its clients until its role has set it up
             for (String hop : chain) {
-                starts.awaitEnded(hop, name);
+                starts.awaitEnded(hop, "start '" + name + "'");
             }
             // the start of a netvm lets the lifecycle lock go while its role takes clients on: the qube may
             // have been started, changed or removed meanwhile, so it is read again
@@ -122,7 +121,26 @@ final class Lifecycle {
         }
     }
 
+    /** The netvms a qube needs running, the farthest first. */
+    private static List<String> chainOf(Model m, QubeRecord q) {
+        List<String> chain = new ArrayList<>();
+        for (String hop = PropertyRules.netvm(m, q); !hop.isEmpty(); hop = PropertyRules.netvm(m, m.qubes.get(hop))) {
+            chain.add(0, hop);
+        }
+        return chain;
+    }
+
+    private static List<String> withQube(List<String> chain, String name) {
+        List<String> all = new ArrayList<>(chain);
+        all.add(name);
+        return all;
+    }
+
     private void startOne(Model m, QubeRecord q) {
+        if (stops.isUnderWay(q.name)) {
+            // stopped while another qube of the chain started without the lifecycle lock
+            throw new InvalidStateException("cannot start '" + q.name + "': it is stopping; start it again once that has ended");
+        }
         HypervisorBackend b = state.backend();
         String roleId = q.features.get(QubeRole.ROLE_FEATURE);
         QubeRole role = roleId == null ? null : roles.get(roleId);
@@ -158,8 +176,15 @@ final class Lifecycle {
                 // the kill that ended this start has stopped and cleaned up the qube
                 throw new AdminException("cannot start '" + q.name + "': it was killed while its start was under way", e);
             }
+            LinkEndpoint own = cutOwnLink(q.name);
+            if (own != null) {
+                // its netvm's role forgets it while it is still starting: nobody starts, kills or moves it meanwhile
+                serviceCalls.call(own.link().netvm(), () -> links.forget(own));
+                if (!starts.isCurrent(start)) {
+                    throw new AdminException("cannot start '" + q.name + "': it was killed while its start was under way", e);
+                }
+            }
             starts.end(start);
-            state.links().remove(q.name);
             if (started) {
                 try {
                     b.kill(q.name);
@@ -191,147 +216,18 @@ final class Lifecycle {
                 PropertyRules.providesNetwork(m, q), volumes.specs(m, q));
     }
 
-    void shutdown(String name, boolean force, boolean wait, Duration timeout) {
-        hostWork.run(() -> shutdownShielded(name, force, wait, timeout));
-    }
-
-    private void shutdownShielded(String name, boolean force, boolean wait, Duration timeout) {
-        Duration grace = timeout == null ? Duration.ofSeconds(config.get().shutdown_timeout()) : timeout;
-        HypervisorBackend b;
-        Shutdown stop;
-        QubeRole role;
-        List<LinkEndpoint> cut = new ArrayList<>();
-        lock.lock();
+    /** Takes the qube's link to its netvm down after its start failed; logs rather than throws what fails. */
+    private LinkEndpoint cutOwnLink(String name) {
         try {
-            Model model = registry.model();
-            QubeRecord q = QubeRegistry.requireNotDom0(model, name, "cannot be shut down");
-            PowerState current = state.stateOf(q);
-            if (current != PowerState.Running && current != PowerState.Paused) {
-                throw new InvalidStateException("'" + name + "' is " + current + ", not running");
-            }
-            List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
-            if (!running.isEmpty() && !force) {
-                throw new InvalidStateException("'" + name + "' is the netvm of running qubes " + String.join(", ", running)
-                        + "; shut them down first or use --force");
-            }
-            b = state.backend();
-            preEvents.check(QubeEvent.DOMAIN_PRE_SHUTDOWN, name, Map.of());
-            events.fire(QubeEvent.DOMAIN_PRE_SHUTDOWN, name);
-            if (current == PowerState.Paused) {
-                b.unpause(name);
-            }
-            state.power().put(name, PowerState.Halting);
-            stop = new Shutdown();
-            shutdowns.put(name, stop);
-            // fail closed: its clients lose their links before its role hears of anything
-            for (String client : running) {
-                LinkEndpoint endpoint = links.cut(client);
-                if (endpoint != null) {
-                    cut.add(endpoint);
-                }
-            }
-            role = roles.roleOf(q);
-        } finally {
-            lock.unlock();
-        }
-        Shutdown s = stop;
-        QubeRole r = role;
-        Runnable finish = () -> {
-            if (!tearDown(name, s, r, cut)) {
-                return;
-            }
-            RuntimeException failed = null;
-            try {
-                b.shutdown(name, grace);
-            } catch (RuntimeException e) {
-                failed = e;
-            }
-            lock.lock();
-            try {
-                if (!shutdowns.remove(name, s)) {
-                    // a kill meanwhile has stopped it and told of that
-                    return;
-                }
-                if (failed != null && state.recordActualState(b, name)) {
-                    throw failed;
-                }
-                state.power().remove(name);
-            } finally {
-                lock.unlock();
-            }
-            events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
-            disposables.discardIfDisposable(name);
-        };
-        if (wait) {
-            finish.run();
-        } else {
-            worker.execute(() -> hostWork.run(finish));
-        }
-    }
-
-    /**
-     * The role of a qube shutting down forgets its clients, whose links are down already, and tears
-     * the qube down, under the qube's own lock only: after any call for it in flight, and with every
-     * other command going on. Then, under the lifecycle lock, the qube leaves its own netvm.
-     *
-     * @return whether the shutdown goes on; not when a kill has ended it meanwhile
-     */
-    private boolean tearDown(String name, Shutdown stop, QubeRole role, List<LinkEndpoint> cut) {
-        serviceCalls.call(name, () -> {
-            if (shutdowns.get(name) != stop) {
-                return;
-            }
-            cut.forEach(links::forget);
-            if (role != null && stop.tellStopping()) {
-                tellStopping(role, name);
-            }
-        });
-        lock.lock();
-        try {
-            if (shutdowns.get(name) != stop) {
-                return false;
-            }
-            links.detach(name, true);
-            return shutdowns.get(name) == stop;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void tellStopping(QubeRole role, String name) {
-        try {
-            role.stopping(roles.context(name));
+            return links.cut(name);
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "role " + role.id() + " failed while " + name + " stopped", e);
+            LOG.log(Level.ERROR, "cannot unlink " + name + " after its start failed", e);
+            return null;
         }
     }
 
-    /** A graceful shutdown under way: its qube's role is told it stops once, by it or by a kill that ends it. */
-    private static final class Shutdown {
-        private final AtomicBoolean stoppingTold = new AtomicBoolean();
-
-        /** Whether the caller is the one to tell the role. */
-        boolean tellStopping() {
-            return stoppingTold.compareAndSet(false, true);
-        }
-    }
-
-    /**
-     * Cuts a stopping qube's clients off it, tells its role, and unlinks it from its own netvm, whose
-     * role is told without the lifecycle lock: the caller shows the qube as Halting, and checks
-     * afterwards whether it still is.
-     */
-    void stopLinks(QubeRecord q, List<String> runningClients) {
-        stopLinks(q, runningClients, true);
-    }
-
-    private void stopLinks(QubeRecord q, List<String> runningClients, boolean tellRole) {
-        runningClients.forEach(client -> links.detach(client, false));
-        QubeRole role = roles.roleOf(q);
-        if (role != null && tellRole) {
-            tellStopping(role, q.name);
-        }
-        links.detach(q.name, true);
+    void shutdown(String name, boolean force, boolean wait, Duration timeout) {
+        stops.shutdown(name, force, wait, timeout);
     }
 
     void kill(String name) {
@@ -348,7 +244,7 @@ final class Lifecycle {
             if (!starts.roleStarting(name)) {
                 state.requireNotStarting(name, "killed");
             }
-            killLocked(q.name);
+            stops.killLocked(q.name);
         } finally {
             lock.unlock();
         }
@@ -356,40 +252,17 @@ final class Lifecycle {
 
     /** Kills a qube, its clients cut off first; the caller holds the lifecycle lock. */
     void killLocked(String name) {
-        Model model = registry.model();
-        QubeRecord q = model.qubes.get(name);
-        List<String> running = PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList();
-        starts.abandon(name);
-        // a stop under way has told its role already, or a shutdown leaves that to this kill, which ends it
-        Shutdown stop = shutdowns.remove(name);
-        boolean tellRole = stop != null ? stop.tellStopping() : state.power().get(name) != PowerState.Halting;
-        state.power().put(name, PowerState.Halting);
-        stopLinks(q, running, tellRole);
-        if (state.power().get(name) != PowerState.Halting) {
-            // another kill ended the stop while its netvm's role forgot it
-            return;
-        }
-        HypervisorBackend b = state.backend();
-        try {
-            b.kill(name);
-        } catch (RuntimeException e) {
-            if (state.recordActualState(b, name)) {
-                throw e;
-            }
-            LOG.log(Level.WARNING, "killing " + name + " failed, but it stopped: " + e.getMessage());
-        }
-        state.power().remove(name);
-        events.fire(QubeEvent.DOMAIN_SHUTDOWN, name);
-        disposables.discardIfDisposable(name);
+        stops.killLocked(name);
     }
 
     /** Kills a qube, the caller holding the lifecycle lock, and logs rather than throws what fails. */
     void killQuietly(String name) {
-        try {
-            killLocked(name);
-        } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "cannot stop " + name, e);
-        }
+        stops.killQuietly(name);
+    }
+
+    /** Cleans up after a qube that stopped by itself, as a kill does; the caller holds the lifecycle lock. */
+    void stoppedByItself(String name) {
+        stops.stoppedByItself(name);
     }
 
     void pause(String name) {

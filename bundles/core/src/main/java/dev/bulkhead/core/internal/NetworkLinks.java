@@ -25,15 +25,17 @@ final class NetworkLinks {
     private final ReentrantLock lifecycle;
     private final HostWork hostWork;
     private final ServiceQubeCalls serviceCalls;
+    private final ServiceQubeStarts starts;
 
     NetworkLinks(QubeRegistry registry, RuntimeState state, RoleBindings roles, ReentrantLock lifecycle, HostWork hostWork,
-            ServiceQubeCalls serviceCalls) {
+            ServiceQubeCalls serviceCalls, ServiceQubeStarts starts) {
         this.registry = registry;
         this.state = state;
         this.roles = roles;
         this.lifecycle = lifecycle;
         this.hostWork = hostWork;
         this.serviceCalls = serviceCalls;
+        this.starts = starts;
     }
 
     private static LinkSpec linkSpec(Model m, QubeRecord client, QubeRecord netvm) {
@@ -172,7 +174,9 @@ final class NetworkLinks {
     /**
      * Moves a running qube's link to its netvm as it is now set. The new netvm's role takes it on
      * without the lifecycle lock; the qube is Transient meanwhile, so it is neither killed, stopped
-     * nor moved again before that ends.
+     * nor moved again before that ends. A new netvm that is starting is waited for, as a starting
+     * client waits for it; one being moved or taken back by its own netvm takes no client on, so the
+     * move fails and the caller puts the qube back.
      */
     void relink(String name) {
         hostWork.run(() -> {
@@ -191,7 +195,16 @@ final class NetworkLinks {
                 state.power().put(name, PowerState.Transient);
                 try {
                     detach(name, true);
-                    attach(registry.model(), registry.model().qubes.get(name), true);
+                    Model m = registry.model();
+                    String netvm = PropertyRules.netvm(m, m.qubes.get(name));
+                    starts.awaitEnded(netvm, "move '" + name + "'");
+                    m = registry.model();
+                    netvm = PropertyRules.netvm(m, m.qubes.get(name));
+                    if (state.power().get(netvm) == PowerState.Transient) {
+                        throw new InvalidStateException("cannot link '" + name + "' to netvm '" + netvm
+                                + "': it is being moved or taken back by its own netvm; set it again once that has ended");
+                    }
+                    attach(m, m.qubes.get(name), true);
                 } finally {
                     state.power().replace(name, PowerState.Transient, before);
                 }

@@ -75,6 +75,8 @@ public final class QubeAdminService implements QubeAdmin {
     private final HostWork hostWork = new HostWork(lifecycleLock);
     /** Where a role takes a starting client, or a taken-over qube, on: outside the lifecycle lock, one call per qube at a time. */
     private final ServiceQubeCalls serviceCalls = new ServiceQubeCalls(lifecycleLock);
+    /** The starts under way until the qube runs with its role set up, which its clients wait for. */
+    private final ServiceQubeStarts starts = new ServiceQubeStarts(lifecycleLock);
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "bulkhead-lifecycle");
         t.setDaemon(true);
@@ -111,12 +113,12 @@ public final class QubeAdminService implements QubeAdmin {
         this.registry = new QubeRegistry(dataDir);
         this.state = new RuntimeState(backends, () -> this.config);
         this.roles = new RoleBindings(this, state, hostWork, events);
-        this.links = new NetworkLinks(registry, state, roles, lifecycleLock, hostWork, serviceCalls);
+        this.links = new NetworkLinks(registry, state, roles, lifecycleLock, hostWork, serviceCalls, starts);
         this.volumes = new QubeVolumes(registry, state, new VolumeRules(dataDir.resolve("qubes")), lifecycleLock, hostWork, events);
         this.creation = new QubeCreation(registry, state, volumes, lifecycleLock, hostWork, events);
         this.disposables = new Disposables(registry, state, this, lifecycleLock, hostWork, worker, events);
         this.lifecycle = new Lifecycle(registry, state, roles, links, volumes, disposables, lifecycleLock, hostWork, worker, events, preEvents,
-                serviceCalls, () -> this.config, this::syncStates);
+                serviceCalls, starts, () -> this.config, this::syncStates);
         this.configuration = new QubeConfiguration(registry, state, links, events, preEvents);
         this.reconciler = new RuntimeReconciler(registry, state, backends, roles, links, lifecycle, disposables, this, lifecycleLock,
                 serviceCalls, worker, events, () -> this.config, () -> closing, platformStopping);

@@ -264,7 +264,8 @@ final class RuntimeReconciler {
             return;
         }
         try {
-            // the stop of each lets the lifecycle lock go while its netvm's role forgets it: the states are read again after it
+            // the stop of each lets the lifecycle lock go while its netvm's role forgets it: the states are read again after it;
+            // its own role forgets its clients and is told it stopped afterwards, without the lifecycle lock
             boolean again = true;
             while (again) {
                 again = false;
@@ -283,23 +284,8 @@ final class RuntimeReconciler {
                         continue;
                     }
                     LOG.log(Level.WARNING, "qube " + name + " stopped by itself (" + now + ")");
-                    Model model = registry.model();
-                    QubeRecord q = model.qubes.get(name);
-                    state.power().put(name, PowerState.Halting);
-                    lifecycle.stopLinks(q, PropertyRules.clientsOf(model, name).stream().filter(state::isActive).toList());
+                    lifecycle.stoppedByItself(name);
                     again = true;
-                    if (state.power().get(name) != PowerState.Halting) {
-                        // a kill ended the stop meanwhile
-                        break;
-                    }
-                    try {
-                        b.kill(name);
-                    } catch (AdminException k) {
-                        LOG.log(Level.WARNING, "cannot clean up " + name + ": " + k.getMessage());
-                    }
-                    state.power().remove(name);
-                    events.fire(QubeEvent.DOMAIN_SHUTDOWN, name, Map.of("reason", "stopped by itself"));
-                    disposables.discardIfDisposable(name);
                     break;
                 }
             }

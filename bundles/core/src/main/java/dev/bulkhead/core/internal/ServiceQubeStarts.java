@@ -66,13 +66,15 @@ final class ServiceQubeStarts {
     /**
      * Waits, the lifecycle lock let go, until no start of the netvm is under way (in another thread);
      * the caller holds the lifecycle lock again afterwards and must check again what it saw before.
+     *
+     * @param waiting what waits, for the refusal when the lock cannot be let go, e.g. {@code start 'work'}
      */
-    void awaitEnded(String netvm, String client) {
+    void awaitEnded(String netvm, String waiting) {
         Start start;
         while ((start = underWay.get(netvm)) != null) {
             if (lifecycle.getHoldCount() != 1) {
-                throw new InvalidStateException("cannot start '" + client + "': its netvm '" + netvm
-                        + "' is starting; start it again once that has ended");
+                throw new InvalidStateException("cannot " + waiting + ": its netvm '" + netvm
+                        + "' is starting; try again once that has ended");
             }
             lifecycle.unlock();
             try {

@@ -3,12 +3,14 @@ package dev.bulkhead.core.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -27,9 +29,11 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 import dev.bulkhead.testing.Await;
+import dev.bulkhead.testing.PassiveRole;
 
 /**
  * While the role of a netvm takes a client on (a starting client, a running one it takes back when it
@@ -37,7 +41,9 @@ import dev.bulkhead.testing.Await;
  * as long as the command's bound), the core holds none of its locks: every other command goes on
  * meanwhile, and a kill of the netvm leaves the client without a link to it. The same holds while the
  * role forgets a client that is killed, shut down or moved away, whose link is down before that, and
- * which is shown as stopping (or being moved) meanwhile.
+ * which is shown as stopping (or being moved) meanwhile; and while the role of a service qube that is
+ * killed, or stopped by itself, forgets its clients and is told it stopped, after the qube is recorded
+ * Halted, its clients' links down first: a start of the qube waits for that, as for a shutdown.
  * The distribution's DeadServiceQubeIT is the twin against the real backend and a real command.
  */
 class RoleCallOutsideLockTest {
@@ -181,6 +187,42 @@ class RoleCallOutsideLockTest {
         t.start();
         Await.until(holding, () -> role.entered.getCount() == 0);
         return t;
+    }
+
+    /** Runs the call on a thread of its own, its failure kept in {@code failure}. */
+    private static Thread inBackground(Runnable call, AtomicReference<RuntimeException> failure) {
+        Thread t = new Thread(() -> {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    /**
+     * Waits until some thread of the core is in all the named methods ({@code Class.method}, a lambda
+     * in a method counting as in it): the command's own thread only waits for the thread of its host
+     * work, so its state tells nothing.
+     */
+    private static void awaitInside(String what, String... methods) {
+        Await.until(what, () -> Thread.getAllStackTraces().values().stream()
+                .anyMatch(stack -> Arrays.stream(methods).allMatch(m -> Arrays.stream(stack).anyMatch(f -> isIn(f, m)))));
+    }
+
+    private static boolean isIn(StackTraceElement frame, String classAndMethod) {
+        int dot = classAndMethod.indexOf('.');
+        String method = classAndMethod.substring(dot + 1);
+        String className = frame.getClassName();
+        return className.substring(className.lastIndexOf('.') + 1).equals(classAndMethod.substring(0, dot))
+                && (frame.getMethodName().equals(method) || frame.getMethodName().startsWith("lambda$" + method + "$"));
+    }
+
+    /** Waits until a start waits for a stop under way, which it does only letting the lifecycle lock go. */
+    private static void awaitStartWaitingForAStop(String what) {
+        awaitInside(what, "QubeStops.awaitEnded", "Lifecycle.startShielded");
     }
 
     /** Lets the role go on, and waits for the held work to end. */
@@ -461,10 +503,7 @@ class RoleCallOutsideLockTest {
         assertFalse(backend.links.containsKey("work"), "work kept its link while its netvm's role forgot it");
         assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
         assertUnrelatedCommandsEndWhileHeld();
-        assertEndWhileHeld("a start and a netvm change of the qube being killed", () -> {
-            assertThrows(InvalidStateException.class, () -> admin.start("work"));
-            admin.setProperty("work", "netvm", "sys-plain");
-        });
+        assertEndWhileHeld("a netvm change of the qube being killed", () -> admin.setProperty("work", "netvm", "sys-plain"));
         assertFalse(backend.links.containsKey("work"), "the qube being killed was linked to its new netvm");
 
         releaseAndAwait(killer, "the kill of work did not end once released");
@@ -472,6 +511,29 @@ class RoleCallOutsideLockTest {
         assertEquals(PowerState.Halted, admin.get("work").state());
         assertFalse(backend.domains.containsKey("work"), "work runs after its kill");
         assertEquals(PowerState.Running, admin.get("sys-hold").state());
+    }
+
+    @Test
+    void aStartOfAClientBeingKilledWaitsForTheKillAndLinksItToItsNetvmAsSetNow() throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        admin.start("sys-plain");
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread killer = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> admin.kill("work"), failure);
+        admin.setProperty("work", "netvm", "sys-plain");
+        AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
+        Thread restarter = inBackground(() -> admin.start("work"), restartFailure);
+        awaitStartWaitingForAStop("the start of work to wait for its kill");
+        assertEquals(PowerState.Halting, admin.get("work").state(), "work is not shown as stopping");
+
+        releaseAndAwait(killer, "the kill of work did not end once released");
+        restarter.join(10_000);
+        assertFalse(restarter.isAlive(), "the start of work did not end once its kill had");
+        assertEquals(null, failure.get());
+        assertEquals(null, restartFailure.get());
+        assertTrue(backend.calls.indexOf("kill work") < backend.calls.lastIndexOf("start work"),
+                "work was started again before its kill ended: " + backend.calls);
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-plain", backend.links.get("work").netvm());
     }
 
     @Test
@@ -785,5 +847,209 @@ class RoleCallOutsideLockTest {
         assertEquals(1, events.stream().filter("domain-shutdown sys-hold"::equals).count(), "the stop of sys-hold was told more or less than once: " + events);
         admin.start("sys-hold");
         assertEquals(PowerState.Running, admin.get("sys-hold").state(), "sys-hold cannot start again after the kill");
+    }
+
+    /** The order of two calls the role of sys-hold heard, the later one looked for from the end. */
+    private void assertHeardInOrder(String first, String then) {
+        int a = role.calls.indexOf(first);
+        int b = role.calls.lastIndexOf(then);
+        assertTrue(a >= 0 && a < b, "the role of sys-hold did not hear '" + first + "' before '" + then + "': " + role.calls);
+    }
+
+    @Test
+    void otherCommandsGoOnWhileTheRoleOfAKilledServiceQubeForgetsItsClientsAndItsStartWaitsForThat() throws InterruptedException {
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread killer = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> admin.kill("sys-hold"), failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link to sys-hold while the role of sys-hold forgot it");
+        int held = backend.calls.lastIndexOf("exec sys-hold nft -f -");
+        assertTrue(backend.calls.indexOf("disconnect work sys-hold") < backend.calls.indexOf("kill sys-hold")
+                && backend.calls.indexOf("kill sys-hold") < held, "the link of work did not go down first: " + backend.calls);
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state(), "sys-hold is not recorded stopped before its role hears of it");
+        assertUnrelatedCommandsEndWhileHeld();
+        AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
+        Thread restarter = inBackground(() -> admin.start("sys-hold"), restartFailure);
+        awaitStartWaitingForAStop("the start of sys-hold to wait for the role calls of its last life");
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold started again while its role forgot the clients of its last life");
+
+        releaseAndAwait(killer, "the kill of sys-hold did not end");
+        restarter.join(10_000);
+        assertFalse(restarter.isAlive(), "the start of sys-hold did not end once its role was told it stopped");
+        assertEquals(null, failure.get());
+        assertEquals(null, restartFailure.get());
+        assertHeardInOrder("detached work", "stopping sys-hold");
+        assertHeardInOrder("stopping sys-hold", "started sys-hold");
+        assertEquals(1, role.calls.stream().filter("stopping sys-hold"::equals).count(), role.calls.toString());
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void otherCommandsGoOnWhileTheRoleOfAServiceQubeThatStoppedByItselfForgetsItsClients() throws InterruptedException {
+        List<String> events = new CopyOnWriteArrayList<>();
+        admin.addListener(e -> events.add(e.type() + " " + e.qube()));
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread watcher = stopWorkUntilHeld("the role of sys-hold to be forgetting work", () -> {
+            backend.domains.remove("sys-hold");
+            admin.syncStates();
+        }, failure);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a dead netvm while the role of sys-hold forgot it");
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state(), "sys-hold is not recorded stopped before its role hears of it");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(watcher, "the clean-up of sys-hold did not end");
+        assertEquals(null, failure.get());
+        Await.until("the role of sys-hold to be told it stopped", () -> role.calls.contains("stopping sys-hold"));
+        assertHeardInOrder("detached work", "stopping sys-hold");
+        assertEquals(PowerState.Running, admin.get("work").state());
+        admin.setFeature("sys-hold", "marker", "1");
+        Await.until("the marker change of sys-hold to be told", () -> events.contains("domain-feature-set:marker sys-hold"));
+        assertEquals(1, events.stream().filter("domain-shutdown sys-hold"::equals).count(), "the stop of sys-hold was told more or less than once: " + events);
+        admin.start("sys-hold");
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void otherCommandsGoOnWhileTheRoleOfAServiceQubeItFailedToTakeBackForgetsItsClients() throws IOException, InterruptedException {
+        role.release.countDown();
+        admin.start("work");
+        admin.deactivate();
+        admin = new QubeAdminService(data, QubeAdminServiceTest.config("auto"));
+        admin.addBackend(backend);
+        role = new HoldingRole();
+        role.failStarting = true;
+        role.holdDetaching = true;
+        admin.addRole(role);
+        Await.until("the role of sys-hold to be forgetting work after it failed to take sys-hold back", () -> role.entered.getCount() == 0);
+
+        assertFalse(backend.links.containsKey("work"), "work kept its link to a netvm its role failed to take back");
+        assertEquals(PowerState.Halted, admin.get("sys-hold").state(), "sys-hold is not recorded stopped before its role hears of it");
+        assertFalse(backend.domains.containsKey("sys-hold"), "sys-hold runs though its role failed to take it back");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        role.release.countDown();
+        Await.until("the role of sys-hold to be told it stopped", () -> role.calls.contains("stopping sys-hold"));
+        assertHeardInOrder("detached work", "stopping sys-hold");
+        assertEquals(PowerState.Running, admin.get("work").state());
+    }
+
+    @Test
+    void aRoleThatLeavesStopsItsQubesWhileTheRoleOfTheirNetvmForgetsThemWithoutHoldingOtherCommands() throws InterruptedException {
+        PassiveRole leaving = new PassiveRole("leaving", "a role that leaves", true);
+        admin.addRole(leaving);
+        create("sys-mid", Map.of("provides_network", "True", "netvm", "sys-hold"));
+        admin.setFeature("sys-mid", "role", "leaving");
+        role.release.countDown();
+        admin.start("sys-mid");
+        role.holdAgain();
+        role.holdDetaching = true;
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread remover = inBackgroundUntilHeld("the role of sys-hold to be forgetting sys-mid", () -> admin.removeRole(leaving), failure);
+
+        assertFalse(backend.links.containsKey("sys-mid"), "sys-mid kept its link while the role of its netvm forgot it");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(remover, "the stop of the qubes of the role that left did not end");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Halted, admin.get("sys-mid").state());
+        assertFalse(backend.domains.containsKey("sys-mid"), "sys-mid runs after its role left");
+    }
+
+    @Test
+    void aServiceQubeStartedWhileItsRoleTearsItDownStartsOnceItsShutdownHasEndedWithItsClientsLinked() throws InterruptedException {
+        role.release.countDown();
+        admin.start("work");
+        role.holdAgain();
+        role.holdStopping = true;
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread stopper = shutdownSysHoldUntilHeld("the role of sys-hold to be tearing it down", true, failure);
+        AtomicReference<RuntimeException> restartFailure = new AtomicReference<>();
+        Thread restarter = inBackground(() -> admin.start("sys-hold"), restartFailure);
+        awaitStartWaitingForAStop("the start of sys-hold to wait for its shutdown");
+        assertEquals(PowerState.Halting, admin.get("sys-hold").state(), "sys-hold is not shown as stopping");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(stopper, "the shutdown of sys-hold did not end once released");
+        restarter.join(10_000);
+        assertFalse(restarter.isAlive(), "the start of sys-hold did not end once its shutdown had");
+        assertEquals(null, failure.get());
+        assertEquals(null, restartFailure.get());
+        assertTrue(backend.calls.lastIndexOf("shutdown sys-hold") < backend.calls.lastIndexOf("start sys-hold"),
+                "sys-hold was started before its shutdown ended: " + backend.calls);
+        assertHeardInOrder("stopping sys-hold", "started sys-hold");
+        assertEquals(PowerState.Running, admin.get("sys-hold").state());
+        assertEquals(PowerState.Running, admin.get("work").state());
+        assertEquals("sys-hold", backend.links.get("work").netvm());
+    }
+
+    @Test
+    void aServiceQubeWhoseRoleFailsToSetItUpIsForgottenByTheRoleOfItsNetvm() {
+        role.release.countDown();
+        create("sys-mid", Map.of("provides_network", "True", "netvm", "sys-hold"));
+        admin.setFeature("sys-mid", "role", "holding");
+        role.failStarting = true;
+
+        assertThrows(AdminException.class, () -> admin.start("sys-mid"));
+
+        assertHeardInOrder("attached sys-mid", "detached sys-mid");
+        assertFalse(backend.links.containsKey("sys-mid"), "sys-mid kept its link after its start failed");
+        assertEquals(PowerState.Halted, admin.get("sys-mid").state());
+    }
+
+    @Test
+    void aQubeMovedToANetvmThatIsStartingIsLinkedToItOnceThatStartHasEnded() throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        create("moving", Map.of("netvm", "sys-plain"));
+        admin.start("moving");
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = restartSysHoldHoldingItsSetup(failure);
+        AtomicReference<LinkSpec> linkOnReturn = new AtomicReference<>();
+        AtomicReference<RuntimeException> moveFailure = new AtomicReference<>();
+        Thread mover = inBackground(() -> {
+            admin.setProperty("moving", "netvm", "sys-hold");
+            linkOnReturn.set(backend.links.get("moving"));
+        }, moveFailure);
+        awaitInside("the move of moving to wait for the start of sys-hold", "ServiceQubeStarts.awaitEnded", "NetworkLinks.relink");
+        assertUnrelatedCommandsEndWhileHeld();
+
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
+        mover.join(10_000);
+        assertFalse(mover.isAlive(), "the move of moving did not end once sys-hold had started");
+        assertEquals(null, failure.get());
+        assertEquals(null, moveFailure.get());
+        assertNotNull(linkOnReturn.get(), "the move of moving ended with moving linked to no netvm");
+        assertEquals("sys-hold", linkOnReturn.get().netvm());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+        assertEquals("sys-hold", backend.links.get("moving").netvm());
+    }
+
+    @Test
+    void aQubeMovedToANetvmThatItsOwnNetvmTakesBackIsRefusedAndStaysOnItsNetvm() throws InterruptedException {
+        create("sys-plain", Map.of("provides_network", "True"));
+        create("moving", Map.of("netvm", "sys-plain"));
+        create("sys-mid", Map.of("provides_network", "True", "netvm", "sys-hold"));
+        role.release.countDown();
+        admin.start("moving");
+        admin.start("sys-mid");
+        admin.kill("sys-hold");
+        role.holdAgain();
+        AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        Thread starter = inBackgroundUntilHeld("the role of sys-hold to be taking sys-mid back", () -> admin.start("sys-hold"), failure);
+        assertEquals(PowerState.Transient, admin.get("sys-mid").state(), "sys-mid is not shown as being taken back");
+
+        assertEndWhileHeld("a move to the netvm being taken back", () -> {
+            AdminException refused = assertThrows(AdminException.class, () -> admin.setProperty("moving", "netvm", "sys-mid"));
+            assertTrue(refused.getMessage().contains("sys-mid"), refused.getMessage());
+        });
+        assertEquals("sys-plain", admin.get("moving").properties().get("netvm").value());
+        assertEquals("sys-plain", backend.links.get("moving").netvm());
+        assertEquals(PowerState.Running, admin.get("moving").state());
+
+        releaseAndAwait(starter, "the start of sys-hold did not end once released");
+        assertEquals(null, failure.get());
+        assertEquals(PowerState.Running, admin.get("sys-mid").state());
+        assertEquals("sys-hold", backend.links.get("sys-mid").netvm());
     }
 }

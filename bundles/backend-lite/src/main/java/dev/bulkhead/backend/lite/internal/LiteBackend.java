@@ -122,6 +122,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private final InitWatch inits;
     private final LiteChannels channels;
     private final DomainRuntime runtime;
+    private final MovedUplinks movedUplinks;
     private final ContainerExec execs;
     private final DomainExits exits;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
@@ -153,7 +154,8 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         this.channels = new LiteChannels(host.channelRoot(), layout);
         this.reconciler = new HostReconciler(layout, dataDirectory, runc, netns, cgroups, mounts, volumes, channels, executor, host,
                 settings.commandTimeout());
-        this.runtime = new DomainRuntime(layout, runc, netns, new OciConfig(json), volumes, channels);
+        this.movedUplinks = new MovedUplinks(layout);
+        this.runtime = new DomainRuntime(layout, runc, netns, new OciConfig(json), volumes, channels, movedUplinks);
         this.execs = new ContainerExec(layout, runc);
         this.exits = new DomainExits(layout, netns);
         this.inits = new InitWatch(host.proc(), "perl", executor, exits::initDied);
@@ -424,12 +426,18 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
             throw new InvalidStateException("cannot give '" + name + "' an uplink: it is not running");
         }
         netns.attachUplink(uplink, domainNetns);
+        if (uplink.mode() == UplinkSpec.Mode.MOVE) {
+            movedUplinks.add(name, uplink);
+        }
     }
 
     @Override
     public void detachUplink(String name, UplinkSpec uplink) {
         QubeNames.validate(name);
         netns.detachUplink(uplink, layout.netnsName(name));
+        if (uplink.mode() == UplinkSpec.Mode.MOVE) {
+            movedUplinks.remove(name, uplink);
+        }
     }
 
     private Object lockOf(String name) {

@@ -552,6 +552,27 @@ class LiteBackendSystemTest {
     }
 
     @Test
+    void aMovedUplinkGoesBackToTheHostUnderItsOwnNameWhenItsDomainIsKilledBeforeItsRoleTookItOut() {
+        // one end of a veth pair stands for the machine's network card: with the namespace it would go
+        String card = "bhkcard" + (ProcessHandle.current().pid() % 10000);
+        HostCommands host = new ProcessHostCommands();
+        host.runOrThrow(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "add", card, "type", "veth", "peer", "name", card + "p")));
+        try {
+            start(backend, providerSpec("sys-net"));
+            backend.attachUplink("sys-net", new UplinkSpec(UplinkSpec.Mode.MOVE, card, null, "uplink0"));
+            assertFalse(host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
+                    "a moved card leaves the host's namespace");
+
+            backend.kill("sys-net");
+
+            assertTrue(host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "show", card))).succeeded(),
+                    "the card is not back on the host under its own name after its domain was killed");
+        } finally {
+            host.run(HostCommand.of(EXEC_TIMEOUT, List.of("ip", "link", "delete", card + "p")));
+        }
+    }
+
+    @Test
     void connectingAnExistingLinkAgainAdoptsIt() {
         start(backend, providerSpec("sys-net"));
         start(backend, spec("sys-c"));
