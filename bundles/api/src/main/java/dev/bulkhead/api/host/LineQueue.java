@@ -138,18 +138,7 @@ final class LineQueue {
      * anyway: a process that escaped a kill may hold the pipe open for ever, and nobody should wait on it.
      */
     void finish(long deadline) {
-        boolean interrupted = false;
-        try {
-            long remaining = deadline - System.nanoTime();
-            if (remaining > 0) {
-                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-            }
-        } catch (InterruptedException e) {
-            interrupted = true;
-        }
+        ProcessHostCommands.joinUntil(thread, deadline);
         end();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

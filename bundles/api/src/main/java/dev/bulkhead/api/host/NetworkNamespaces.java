@@ -38,7 +38,7 @@ public final class NetworkNamespaces {
 
     /** Whether {@code ip} runs at all. */
     public boolean isUsable() {
-        return commands.run(ip("-V")).succeeded();
+        return commands.run(command("-V")).succeeded();
     }
 
     public boolean exists(String netns) {
@@ -52,9 +52,9 @@ public final class NetworkNamespaces {
 
     /** Creates the namespace with its loopback up, or leaves nothing. */
     public void create(String netns) {
-        commands.runOrThrow(ip("netns", "add", netns));
+        commands.runOrThrow(command("netns", "add", netns));
         try {
-            commands.runOrThrow(ip("-n", netns, "link", "set", "lo", "up"));
+            commands.runOrThrow(command("-n", netns, "link", "set", "lo", "up"));
         } catch (AdminException e) {
             try {
                 delete(netns);
@@ -68,26 +68,31 @@ public final class NetworkNamespaces {
     /** Removes the namespace and every interface in it; does nothing when it does not exist. */
     public void delete(String netns) {
         if (exists(netns)) {
-            commands.runOrThrow(ip("netns", "delete", netns));
+            commands.runOrThrow(command("netns", "delete", netns));
         }
+    }
+
+    /** Runs one {@code ip} command, e.g. {@code link set eth1 netns ns-a}; fails with its error. */
+    public void ip(String... args) {
+        commands.runOrThrow(command(args));
     }
 
     /** Runs {@code ip} batch lines (e.g. {@code address add 10.0.0.1/32 dev eth0}) inside the namespace in one call. */
     public void batch(String netns, List<String> lines) {
         if (!lines.isEmpty()) {
-            commands.runOrThrow(ip("-n", netns, "-batch", "-").withStdin((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8)));
+            commands.runOrThrow(command("-n", netns, "-batch", "-").withStdin((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8)));
         }
     }
 
     /** Whether the namespace has a device of this name. */
     public boolean hasDevice(String netns, String device) {
-        return commands.run(ip("-n", netns, "link", "show", device)).succeeded();
+        return commands.run(command("-n", netns, "link", "show", device)).succeeded();
     }
 
     /** The names of the namespace's devices, its loopback included. */
     public List<String> devices(String netns) {
         List<String> names = new ArrayList<>();
-        for (String line : commands.runOrThrow(ip("-n", netns, "-o", "link", "show")).stdoutText().split("\n")) {
+        for (String line : commands.runOrThrow(command("-n", netns, "-o", "link", "show")).stdoutText().split("\n")) {
             // "3: vif5.0@if2: <BROADCAST,...> ..."
             String[] fields = line.split(": ", 3);
             if (fields.length >= 2) {
@@ -99,7 +104,7 @@ public final class NetworkNamespaces {
 
     /** Deletes the device in the namespace; does nothing when it is gone already. */
     public void deleteDevice(String netns, String device) {
-        HostCommand command = ip("-n", netns, "link", "delete", device);
+        HostCommand command = command("-n", netns, "link", "delete", device);
         HostCommandResult result = commands.run(command);
         if (!result.succeeded() && !result.stderrLine().startsWith("Cannot find device")) {
             throw command.failure(result);
@@ -158,7 +163,7 @@ public final class NetworkNamespaces {
         return name;
     }
 
-    private HostCommand ip(String... args) {
+    private HostCommand command(String... args) {
         List<String> argv = new ArrayList<>(List.of("ip"));
         argv.addAll(List.of(args));
         return HostCommand.of(timeout, argv);

@@ -320,6 +320,21 @@ public final class ProcessHostCommands implements HostCommands {
     }
 
     /**
+     * Waits until the thread that drains a stream has ended or the deadline ({@link System#nanoTime()}) has
+     * passed. An interrupt ends the wait and is kept for the caller: what was drained so far is still worth having.
+     */
+    static void joinUntil(Thread thread, long deadline) {
+        try {
+            long remaining = deadline - System.nanoTime();
+            if (remaining > 0) {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * Drains one output stream on its own thread so that a chatty command never blocks on a full pipe, and
      * keeps at most the cap: the rest is read and dropped, and the drop is remembered.
      */
@@ -364,18 +379,7 @@ public final class ProcessHostCommands implements HostCommands {
 
         /** Waits for end of stream until the deadline, then returns what arrived. */
         byte[] await(long deadline) {
-            boolean interrupted = false;
-            try {
-                long remaining = deadline - System.nanoTime();
-                if (remaining > 0) {
-                    thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            joinUntil(thread, deadline);
             synchronized (buffer) {
                 return buffer.toByteArray();
             }

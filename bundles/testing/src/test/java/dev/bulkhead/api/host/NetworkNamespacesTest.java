@@ -98,6 +98,19 @@ class NetworkNamespacesTest {
     }
 
     @Test
+    void oneIpCommandRunsWithItsArgumentsAsGivenAndARefusalIsAnError() {
+        FakeHostCommands host = host().answer("eth9", FakeHostCommands.failed(1, "Cannot find device \"eth9\"\n"));
+        NetworkNamespaces namespaces = new NetworkNamespaces(host, netnsDirectory, TIMEOUT);
+
+        namespaces.ip("link", "set", "eth1", "netns", "ns-a");
+        AdminException e = assertThrows(AdminException.class, () -> namespaces.ip("link", "set", "eth9", "down"));
+
+        assertEquals(List.of("ip", "link", "set", "eth1", "netns", "ns-a"), host.commands().get(0).argv());
+        assertEquals(TIMEOUT, host.commands().get(0).timeout());
+        assertTrue(e.getMessage().endsWith("Cannot find device \"eth9\""), e.getMessage());
+    }
+
+    @Test
     void namesThatWouldBreakABatchLineAreRefused() {
         assertThrows(InvalidValueException.class, () -> new VethEnd("ns-a", "eth0 up\nlink del lo"));
         assertThrows(InvalidValueException.class, () -> new VethEnd("ns-a netns 1", "eth0"));

@@ -2,12 +2,10 @@ package dev.bulkhead.backend.lite.internal;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
 import dev.bulkhead.api.InvalidValueException;
-import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.NetworkNamespaces;
 import dev.bulkhead.api.host.NetworkNamespaces.VethEnd;
@@ -25,14 +23,10 @@ final class NetnsManager {
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
 
-    private final HostCommands executor;
     private final NetworkNamespaces namespaces;
-    private final Duration timeout;
 
     NetnsManager(HostCommands executor, Path directory, Duration timeout) {
-        this.executor = executor;
         this.namespaces = new NetworkNamespaces(executor, directory, timeout);
-        this.timeout = timeout;
     }
 
     /** Whether {@code ip} runs at all. */
@@ -99,18 +93,18 @@ final class NetnsManager {
                 if (peerNetns != null && !exists(peerNetns)) {
                     throw new InvalidValueException("uplink host namespace", peerNetns, "an existing network namespace (ip netns list)");
                 }
-                executor.runOrThrow(ip("-n", domainNetns, "link", "add", inside, "type", "veth", "peer", "name", host,
-                        "netns", peerNetns == null ? "1" : peerNetns));
+                namespaces.ip("-n", domainNetns, "link", "add", inside, "type", "veth", "peer", "name", host,
+                        "netns", peerNetns == null ? "1" : peerNetns);
             }
             case MOVE -> {
-                executor.runOrThrow(ip("link", "set", host, "down"));
-                executor.runOrThrow(ip("link", "set", host, "netns", domainNetns));
-                executor.runOrThrow(ip("-n", domainNetns, "link", "set", host, "name", inside));
+                namespaces.ip("link", "set", host, "down");
+                namespaces.ip("link", "set", host, "netns", domainNetns);
+                namespaces.ip("-n", domainNetns, "link", "set", host, "name", inside);
             }
             case MACVLAN -> {
-                executor.runOrThrow(ip("link", "add", "link", host, "name", temporary, "type", "macvlan", "mode", "bridge"));
-                executor.runOrThrow(ip("link", "set", temporary, "netns", domainNetns));
-                executor.runOrThrow(ip("-n", domainNetns, "link", "set", temporary, "name", inside));
+                namespaces.ip("link", "add", "link", host, "name", temporary, "type", "macvlan", "mode", "bridge");
+                namespaces.ip("link", "set", temporary, "netns", domainNetns);
+                namespaces.ip("-n", domainNetns, "link", "set", temporary, "name", inside);
             }
         }
     }
@@ -136,7 +130,7 @@ final class NetnsManager {
                     "link set " + inside + " name " + host,
                     "link set " + host + " netns 1"));
         } else {
-            executor.runOrThrow(ip("-n", domainNetns, "link", "delete", inside));
+            namespaces.ip("-n", domainNetns, "link", "delete", inside);
         }
     }
 
@@ -169,11 +163,5 @@ final class NetnsManager {
             throw new InvalidValueException(field, String.valueOf(value), "an IPv4 address in dotted form, e.g. 10.137.0.5");
         }
         return value;
-    }
-
-    private HostCommand ip(String... args) {
-        List<String> argv = new ArrayList<>(List.of("ip"));
-        argv.addAll(List.of(args));
-        return HostCommand.of(timeout, argv);
     }
 }
