@@ -7,10 +7,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.Test;
 
@@ -21,6 +21,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.host.HostCommandResult;
 
 /**
  * The console in a real browser: Debian's Chromium, driven by Playwright from a Node script
@@ -31,7 +32,7 @@ import dev.bulkhead.api.QubeSpec;
  * the platform holds afterwards.
  */
 public class ConsoleBrowserIT extends ConsoleTestSupport {
-    private static final long WALKTHROUGH_TIMEOUT_S = 240;
+    private static final Duration WALKTHROUGH_TIMEOUT = Duration.ofSeconds(240);
 
     @Test
     public void aUserDrivesTheConsoleInChromium() throws IOException, InterruptedException {
@@ -44,16 +45,15 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         Path screenshot = work.resolve("console.png");
         Path log = work.resolve("walkthrough.log");
 
-        Process node = new ProcessBuilder("node", browser.resolve("console-walkthrough.mjs").toString(),
-                "http://127.0.0.1:" + port + "/", secretFile().toString(), profile.toString(), screenshot.toString(),
-                "br-web", "br-net", apiToken()).directory(browser.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean finished = node.waitFor(WALKTHROUGH_TIMEOUT_S, TimeUnit.SECONDS);
-        if (!finished) {
-            node.destroyForcibly();
-        }
+        // the log is appended to: an earlier run's steps must not count
+        Files.deleteIfExists(log);
+        // node and the Chromium it starts run in the background; past the timeout the whole tree is killed
+        HostCommandResult walkthrough = HostCommand.HOST.start(dev.bulkhead.api.host.HostCommand.of(WALKTHROUGH_TIMEOUT,
+                "node", browser.resolve("console-walkthrough.mjs").toString(), "http://127.0.0.1:" + port + "/", secretFile().toString(),
+                profile.toString(), screenshot.toString(), "br-web", "br-net", apiToken()).withDirectory(browser).withOutputTo(log)).await();
         String output = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue("the walkthrough finished within " + WALKTHROUGH_TIMEOUT_S + " s:\n" + output, finished);
-        assertEquals("the walkthrough succeeded:\n" + output, 0, node.exitValue());
+        assertTrue("the walkthrough finished within " + WALKTHROUGH_TIMEOUT.toSeconds() + " s:\n" + output, !walkthrough.timedOut());
+        assertEquals("the walkthrough succeeded:\n" + output, 0, walkthrough.exitStatus());
 
         Map<String, JsonNode> steps = steps(output);
         assertEquals(output, List.of("logged-in", "created", "started", "live-update", "started-again", "firewall-rule",

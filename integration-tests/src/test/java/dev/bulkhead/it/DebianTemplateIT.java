@@ -15,6 +15,7 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.host.HostCommands;
 
 /**
  * The distribution's default template, bulkhead-debian, as the distro build made it: a real Debian in
@@ -81,16 +82,13 @@ public class DebianTemplateIT extends GatewayTestSupport {
                 run("deb2", "xdpyinfo", "-display", ":0").exitStatus());
         // not :0, which names the qube's own display inside it
         String display = ":" + freeHostDisplay();
-        Process dom0Display = new ProcessBuilder("Xvfb", display, "-nolisten", "tcp").redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try {
+        try (HostCommands.Started dom0Display = HostCommand.HOST.start(dev.bulkhead.api.host.HostCommand.of(QUBE_TIMEOUT,
+                "Xvfb", display, "-nolisten", "tcp").withOutputCap(64 * 1024))) {
             awaitTrue("dom0's display " + display + " to answer on the host", QUBE_TIMEOUT,
                     () -> HostCommand.run("xdpyinfo", "-display", display).exitStatus() == 0, () -> "xdpyinfo fails");
             ExecResult fromQube = run("deb", "xdpyinfo", "-display", display);
             assertNotEquals("deb reached dom0's display " + display + ": " + fromQube.stdoutText(), 0, fromQube.exitStatus());
             assertTrue(fromQube.stderrText(), fromQube.stderrText().contains("unable to open display"));
-        } finally {
-            dom0Display.destroyForcibly().waitFor();
         }
         admin().kill("deb");
         admin().kill("deb2");

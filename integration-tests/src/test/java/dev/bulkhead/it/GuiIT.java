@@ -4,12 +4,9 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +25,7 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.gui.GuiService;
 import dev.bulkhead.api.gui.GuiSession;
+import dev.bulkhead.api.host.HostCommands;
 
 /**
  * The GUI on the real platform: qubes a (red) and b (blue) on the Debian template, each with the
@@ -129,14 +127,16 @@ public class GuiIT extends BulkheadTestSupport {
      */
     private static synchronized String dom0Display() throws IOException {
         if (dom0 == null) {
-            Process p = new ProcessBuilder("sh", "-c", "Xvfb -displayfd 1 -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x")
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String number = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII)).readLine();
-            if (number == null || !number.strip().matches("[0-9]+")) {
-                p.destroyForcibly();
-                throw new IOException("Xvfb did not report a display number: " + number);
+            // never closed: the JVM's end of the held stdin closes when the JVM exits
+            HostCommands.Streaming xvfb = HostCommand.HOST.stream(dev.bulkhead.api.host.HostCommand.of(QUBE_TIMEOUT, "sh", "-c",
+                    "Xvfb -displayfd 1 -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x").withStdinHeldOpen()
+                    .withOutputCap(64 * 1024));
+            String number = xvfb.nextLine(QUBE_TIMEOUT).orElse("").strip();
+            if (!number.matches("[0-9]+")) {
+                xvfb.stop();
+                throw new IOException("Xvfb did not report a display number within " + QUBE_TIMEOUT.toSeconds() + " s: " + number);
             }
-            dom0 = ":" + number.strip();
+            dom0 = ":" + number;
         }
         return dom0;
     }

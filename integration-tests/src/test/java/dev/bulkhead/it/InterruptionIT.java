@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +25,7 @@ import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
 
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.testing.Await;
 
 /**
@@ -100,19 +100,15 @@ public class InterruptionIT {
             boolean contended = random.nextInt(4) == 0;
             String what = "round " + round + ": " + String.join(" ", command) + (contended ? " behind a start of work" : "")
                     + ", client killed with " + (sigkill ? "SIGKILL" : "SIGINT") + " after " + delayMillis + " ms";
-            Process holder = contended ? startClient(List.of("qvm:start", "work")) : null;
-            Process client = startClient(command);
+            HostCommands.Streaming holder = contended ? startClient(List.of("qvm:start", "work")) : null;
+            HostCommands.Streaming client = startClient(command);
             // the delay is the point of the hang-up, not a wait for anything
-            if (!client.waitFor(delayMillis, TimeUnit.MILLISECONDS)) {
-                if (sigkill) {
-                    client.destroyForcibly();
-                } else {
-                    HostCommand.run("kill", "-INT", Long.toString(client.pid()));
-                }
+            if (!client.waitFor(Duration.ofMillis(delayMillis))) {
+                hangUp(client, sigkill);
             }
-            assertTrue(what + ": the client did not end", client.waitFor(30, TimeUnit.SECONDS));
+            assertTrue(what + ": the client did not end", client.waitFor(Duration.ofSeconds(30)));
             if (holder != null) {
-                assertTrue(what + ": the start of work did not end", holder.waitFor(60, TimeUnit.SECONDS));
+                assertTrue(what + ": the start of work did not end", holder.waitFor(Duration.ofSeconds(60)));
             }
             awaitAgreement(what);
         }
@@ -156,14 +152,19 @@ public class InterruptionIT {
 
     /** Runs the command and kills its client as soon as the condition holds on the host, or when the command ends. */
     private void hangUpWhen(List<String> command, java.util.function.BooleanSupplier underWay, boolean sigkill) throws Exception {
-        Process client = startClient(command);
+        HostCommands.Streaming client = startClient(command);
         Await.until(command + " to show work on the host, or to end", SETTLE, () -> !client.isAlive() || underWay.getAsBoolean());
+        hangUp(client, sigkill);
+        assertTrue(command + ": the client did not end", client.waitFor(Duration.ofSeconds(30)));
+    }
+
+    /** Kills the client as a user's hang-up would: SIGKILL (a closed terminal, a killed shell) or SIGINT (Ctrl-C). */
+    private static void hangUp(HostCommands.Streaming client, boolean sigkill) {
         if (sigkill) {
-            client.destroyForcibly();
+            client.stop();
         } else {
             HostCommand.run("kill", "-INT", Long.toString(client.pid()));
         }
-        assertTrue(command + ": the client did not end", client.waitFor(30, TimeUnit.SECONDS));
     }
 
     /**
@@ -372,11 +373,11 @@ public class InterruptionIT {
 
     // ---- driving the distribution ---------------------------------------------------------------
 
-    private Process startClient(List<String> args) throws IOException {
+    /** Starts a client in the background, its stdin empty; what it prints is drained and not looked at. */
+    private HostCommands.Streaming startClient(List<String> args) {
         List<String> argv = new ArrayList<>(List.of(bin("client")));
         argv.addAll(args);
-        return new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return HostCommand.HOST.stream(dev.bulkhead.api.host.HostCommand.of(SETTLE, argv).withOutputCap(64 * 1024));
     }
 
     private String client(String... args) {

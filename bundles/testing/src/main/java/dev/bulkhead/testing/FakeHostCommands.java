@@ -2,8 +2,12 @@ package dev.bulkhead.testing;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
@@ -14,8 +18,10 @@ import dev.bulkhead.api.host.HostCommands;
 /**
  * Records host commands and answers them without running anything. Scripted answers for commands whose
  * command line contains a given text take precedence, the latest first; any other command gets what
- * {@link #otherwise} gives (by default a success with no output). A started command is recorded the same
- * way, and its answer is what it left when awaited or stopped.
+ * {@link #otherwise} gives (by default a success with no output). A started or streamed command is recorded
+ * the same way, and its answer is what it left when awaited or stopped; a streamed command's lines are its
+ * answer's stdout, there at once, and what is written to its stdin is dropped. A fake program never ends by
+ * itself: it runs until it is awaited or stopped.
  */
 public class FakeHostCommands implements HostCommands {
     private record Answer(String fragment, Function<HostCommand, HostCommandResult> reply) {
@@ -76,40 +82,16 @@ public class FakeHostCommands implements HostCommands {
 
     @Override
     public Started start(HostCommand command) {
-        Function<HostCommand, HostCommandResult> reply = record(command);
-        return new Started() {
-            private final CompletableFuture<HostCommandResult> exit = new CompletableFuture<>();
-            private HostCommandResult result;
+        return new Program(command, record(command), false);
+    }
 
-            @Override
-            public long pid() {
-                return -1;
-            }
-
-            @Override
-            public synchronized boolean isAlive() {
-                return result == null;
-            }
-
-            @Override
-            public synchronized HostCommandResult await() {
-                if (result == null) {
-                    result = reply.apply(command);
-                    exit.complete(result);
-                }
-                return result;
-            }
-
-            @Override
-            public CompletableFuture<HostCommandResult> onExit() {
-                return exit;
-            }
-
-            @Override
-            public HostCommandResult stop() {
-                return await();
-            }
-        };
+    @Override
+    public Streaming stream(HostCommand command) {
+        if (command.output() != null) {
+            throw new IllegalArgumentException("a streamed command's output is read as lines, not sent to " + command.output()
+                    + ": '" + command.display() + "'");
+        }
+        return new Program(command, record(command), true);
     }
 
     /** Records the command and picks its reply. */
@@ -122,5 +104,103 @@ public class FakeHostCommands implements HostCommands {
             }
         }
         return otherwise;
+    }
+
+    /** A started or streamed program: alive until awaited or stopped, its lines those of its reply's stdout. */
+    private static final class Program implements Streaming {
+        private final HostCommand command;
+        private final Function<HostCommand, HostCommandResult> reply;
+        private final boolean streamed;
+        private final CompletableFuture<HostCommandResult> exit = new CompletableFuture<>();
+        private HostCommandResult answer;
+        private HostCommandResult result;
+        private Deque<String> lines;
+        private boolean stdinOpen;
+
+        Program(HostCommand command, Function<HostCommand, HostCommandResult> reply, boolean streamed) {
+            this.command = command;
+            this.reply = reply;
+            this.streamed = streamed;
+            this.stdinOpen = command.stdinHeldOpen();
+        }
+
+        @Override
+        public long pid() {
+            return -1;
+        }
+
+        @Override
+        public synchronized boolean isAlive() {
+            return result == null;
+        }
+
+        @Override
+        public synchronized HostCommandResult await() {
+            if (result == null) {
+                HostCommandResult a = answer();
+                // a streamed program's stdout went to its lines, as on the host
+                result = streamed ? new HostCommandResult(a.exitStatus(), new byte[0], a.stderr(), a.timedOut(), a.stdoutTruncated(),
+                        a.stderrTruncated()) : a;
+                stdinOpen = false;
+                exit.complete(result);
+            }
+            return result;
+        }
+
+        @Override
+        public CompletableFuture<HostCommandResult> onExit() {
+            return exit;
+        }
+
+        @Override
+        public HostCommandResult stop() {
+            return await();
+        }
+
+        @Override
+        public synchronized Optional<String> nextLine(Duration timeout) {
+            return Optional.ofNullable(lines().poll());
+        }
+
+        @Override
+        public synchronized boolean outputEnded() {
+            return lines().isEmpty();
+        }
+
+        @Override
+        public synchronized void write(String text) {
+            if (!stdinOpen) {
+                throw new IllegalStateException("'" + command.display() + "' does not hold its stdin open for writing");
+            }
+        }
+
+        @Override
+        public synchronized void closeStdin() {
+            stdinOpen = false;
+        }
+
+        @Override
+        public synchronized boolean waitFor(Duration timeout) {
+            return result != null;
+        }
+
+        /** The reply, asked for once: the lines and the result both come from it. */
+        private HostCommandResult answer() {
+            if (answer == null) {
+                answer = reply.apply(command);
+            }
+            return answer;
+        }
+
+        private Deque<String> lines() {
+            if (lines == null) {
+                String out = answer().stdoutText();
+                lines = new ArrayDeque<>(out.isEmpty() ? List.of() : List.of(out.split("\n", -1)));
+                if (out.endsWith("\n")) {
+                    lines.removeLast();
+                }
+            }
+            return lines;
+        }
     }
 }

@@ -15,19 +15,25 @@ import java.util.stream.Stream;
 
 import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommandResult;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.NetworkNamespaces;
+import dev.bulkhead.api.host.NetworkNamespaces.VethEnd;
 import dev.bulkhead.api.host.ProcessHostCommands;
 
 /**
  * Network namespaces made for one test and removed with everything in them when it closes. They
- * are linked only to each other: no packet from them reaches the machine's own network.
+ * are linked only to each other: no packet from them reaches the machine's own network. They and
+ * their links are made with the platform's own {@link NetworkNamespaces}.
  */
 public final class ScratchNetwork implements AutoCloseable {
     private static final Path ETC_NETNS = Path.of("/etc/netns");
     private static final Pattern PACKETS = Pattern.compile("packets ([0-9]+)");
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
+    private static final HostCommands HOST = new ProcessHostCommands();
+    private final NetworkNamespaces helper = new NetworkNamespaces(HOST, NetworkNamespaces.DIRECTORY, COMMAND_TIMEOUT);
     private final String prefix;
     private final List<String> namespaces = new ArrayList<>();
-    private final List<Process> processes = new ArrayList<>();
+    private final List<HostCommands.Streaming> processes = new ArrayList<>();
     private final List<Path> directories = new ArrayList<>();
     /** Whether this network made /etc/netns, to take it away again when nothing else is in it. */
     private boolean madeEtcNetns;
@@ -50,12 +56,7 @@ public final class ScratchNetwork implements AutoCloseable {
      */
     public String namespace(String name) {
         String netns = prefix + name;
-        check(run(null, "ip", "netns", "add", netns));
-        Result lo = run(null, "ip", "-n", netns, "link", "set", "lo", "up");
-        if (lo.exitStatus() != 0) {
-            run(null, "ip", "netns", "delete", netns);
-            check(lo);
-        }
+        helper.create(netns);
         namespaces.add(netns);
         return netns;
     }
@@ -66,17 +67,15 @@ public final class ScratchNetwork implements AutoCloseable {
      * the netvm.
      */
     public void qubesLink(String client, String clientAddress, String netvm, String vif, String netvmAddress) {
-        link(client, "eth0", netvm, vif);
-        ip(client, "address add " + clientAddress + "/32 dev eth0", "route add " + netvmAddress + "/32 dev eth0 scope link",
-                "route add default via " + netvmAddress + " dev eth0");
-        ip(netvm, "address add " + netvmAddress + "/32 dev " + vif, "route add " + clientAddress + "/32 dev " + vif + " scope link");
+        helper.vethPair(new VethEnd(netvm, vif, List.of("address add " + netvmAddress + "/32 dev " + vif,
+                "route add " + clientAddress + "/32 dev " + vif + " scope link")),
+                new VethEnd(client, "eth0", List.of("address add " + clientAddress + "/32 dev eth0",
+                        "route add " + netvmAddress + "/32 dev eth0 scope link", "route add default via " + netvmAddress + " dev eth0")));
     }
 
     /** A veth pair with one end in each namespace, both up. */
     public void link(String netnsA, String nameA, String netnsB, String nameB) {
-        check(run(null, "ip", "link", "add", nameA, "netns", netnsA, "type", "veth", "peer", "name", nameB, "netns", netnsB));
-        check(run(null, "ip", "-n", netnsA, "link", "set", nameA, "up"));
-        check(run(null, "ip", "-n", netnsB, "link", "set", nameB, "up"));
+        helper.vethPair(new VethEnd(netnsA, nameA), new VethEnd(netnsB, nameB));
     }
 
     /** Runs {@code ip -batch} inside a namespace. */
@@ -137,25 +136,21 @@ public final class ScratchNetwork implements AutoCloseable {
     }
 
     /**
-     * Starts a command inside a namespace that runs until the network closes. It is a plain process, not a
-     * {@link dev.bulkhead.api.host.HostCommands.Started}: a test talks to it through its pipes.
+     * Starts a command inside a namespace that runs until it is stopped or the network closes. A test reads
+     * its stdout line by line and writes to its stdin, which stays open until the test closes it.
      */
-    public Process start(String netns, String... command) {
+    public HostCommands.Streaming start(String netns, String... command) {
         List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", netns));
         argv.addAll(List.of(command));
-        try {
-            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-            processes.add(p);
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        HostCommands.Streaming p = HOST.stream(HostCommand.of(COMMAND_TIMEOUT, argv).withStdinHeldOpen());
+        processes.add(p);
+        return p;
     }
 
     /** Runs a host command and waits for it; a command still running after a minute fails the test. */
     public static Result run(String stdin, String... command) {
         HostCommand c = HostCommand.of(COMMAND_TIMEOUT, command);
-        HostCommandResult r = new ProcessHostCommands().run(stdin == null ? c : c.withStdin(stdin.getBytes(StandardCharsets.UTF_8)));
+        HostCommandResult r = HOST.run(stdin == null ? c : c.withStdin(stdin.getBytes(StandardCharsets.UTF_8)));
         if (r.timedOut()) {
             throw new AssertionError("did not finish in " + COMMAND_TIMEOUT.toSeconds() + " s: " + c.display());
         }
@@ -185,10 +180,7 @@ public final class ScratchNetwork implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Process p : processes) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
+        processes.forEach(HostCommands.Streaming::close);
         for (String netns : namespaces) {
             run(null, "ip", "netns", "delete", netns);
             delete(etcNetns(netns));

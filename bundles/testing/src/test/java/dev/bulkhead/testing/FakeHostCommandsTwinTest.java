@@ -3,8 +3,10 @@ package dev.bulkhead.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +61,34 @@ class FakeHostCommandsTwinTest {
             HostCommands.Started faked = fake.start(command);
             assertSame(started.stop(), faked.stop());
             assertSame(started.onExit().join(), faked.onExit().join());
+        }
+    }
+
+    @Test
+    void aStreamedProgramsLinesAndResult() {
+        HostCommand command = HostCommand.of(LONG, "sh", "-c", "printf 'a\\nb\\n'; echo oops >&2; exit 2").withStdinHeldOpen();
+        HostCommands fake = fake(command, new HostCommandResult(2, "a\nb\n".getBytes(StandardCharsets.UTF_8),
+                "oops\n".getBytes(StandardCharsets.UTF_8), false));
+
+        try (HostCommands.Streaming streamed = real.stream(command); HostCommands.Streaming faked = fake.stream(command)) {
+            for (String line : List.of("a", "b")) {
+                assertEquals(Optional.of(line), streamed.nextLine(LONG));
+                assertEquals(Optional.of(line), faked.nextLine(LONG));
+            }
+            assertEquals(streamed.nextLine(LONG), faked.nextLine(LONG));
+            assertEquals(streamed.outputEnded(), faked.outputEnded());
+            assertSame(streamed.await(), faked.await());
+        }
+    }
+
+    @Test
+    void aStreamedProgramsStdinIsWrittenOnlyWhenHeldOpen() {
+        HostCommand command = HostCommand.of(LONG, "cat");
+        HostCommands fake = fake(command, FakeHostCommands.ok(""));
+
+        try (HostCommands.Streaming streamed = real.stream(command); HostCommands.Streaming faked = fake.stream(command)) {
+            assertThrows(IllegalStateException.class, () -> streamed.write("x"));
+            assertThrows(IllegalStateException.class, () -> faked.write("x"));
         }
     }
 

@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -62,21 +64,42 @@ public final class ProcessHostCommands implements HostCommands {
         return Running.start(command);
     }
 
+    @Override
+    public Streaming stream(HostCommand command) {
+        if (command.output() != null) {
+            throw new IllegalArgumentException("a streamed command's output is read as lines, not sent to " + command.output()
+                    + ": '" + command.display() + "'");
+        }
+        Streamed streamed = new Streamed(command, Running.launch(command));
+        streamed.feedStdin();
+        return streamed;
+    }
+
     /** One started program with the threads that drain its output. */
-    private static final class Running implements Started {
-        private final HostCommand command;
-        private final Process process;
+    private static class Running implements Started {
+        final HostCommand command;
+        final Process process;
         private final OutputCollector stdout;
         private final OutputCollector stderr;
+        /** The program's stdin while it is held open for the caller; null once closed, or when never held. */
+        private OutputStream heldStdin;
 
-        private Running(HostCommand command, Process process) {
+        Running(HostCommand command, Process process, boolean linesRead) {
             this.command = command;
             this.process = process;
-            this.stdout = command.output() == null ? OutputCollector.start(process.getInputStream(), command.outputCap()) : null;
-            this.stderr = command.output() == null ? OutputCollector.start(process.getErrorStream(), command.outputCap()) : null;
+            boolean captured = command.output() == null;
+            this.stdout = captured && !linesRead ? OutputCollector.start(process.getInputStream(), command.outputCap()) : null;
+            this.stderr = captured ? OutputCollector.start(process.getErrorStream(), command.outputCap()) : null;
         }
 
         static Running start(HostCommand command) {
+            Running running = new Running(command, launch(command), false);
+            running.feedStdin();
+            return running;
+        }
+
+        /** The one place a host program is started. */
+        static Process launch(HostCommand command) {
             ProcessBuilder builder = new ProcessBuilder(command.argv());
             // A detached child (runc run -d) inherits stdin: give it /dev/null rather than a pipe to the JVM.
             builder.redirectInput(command.stdin().length == 0 && !command.stdinHeldOpen() ? Redirect.from(NULL_DEVICE) : Redirect.PIPE);
@@ -88,19 +111,19 @@ public final class ProcessHostCommands implements HostCommands {
                 builder.directory(command.directory().toFile());
             }
             builder.environment().putAll(command.environment());
-            Process process;
             try {
-                process = builder.start();
+                return builder.start();
             } catch (IOException e) {
                 throw new AdminException("cannot run '" + command.display() + "': " + e.getMessage(), e);
             }
-            Running running = new Running(command, process);
+        }
+
+        void feedStdin() {
             if (command.stdinHeldOpen()) {
-                hold(process, command.stdin());
+                hold();
             } else if (command.stdin().length > 0) {
                 feed(process.getOutputStream(), command.stdin());
             }
-            return running;
         }
 
         @Override
@@ -143,8 +166,11 @@ public final class ProcessHostCommands implements HostCommands {
 
         HostCommandResult result(boolean timedOut, long outputDeadline) {
             return new HostCommandResult(process.exitValue(), collected(stdout, outputDeadline),
-                    collected(stderr, outputDeadline), timedOut, stdout != null && stdout.truncated(),
-                    stderr != null && stderr.truncated());
+                    collected(stderr, outputDeadline), timedOut, stdoutTruncated(), stderr != null && stderr.truncated());
+        }
+
+        boolean stdoutTruncated() {
+            return stdout != null && stdout.truncated();
         }
 
         /**
@@ -198,25 +224,113 @@ public final class ProcessHostCommands implements HostCommands {
         }
 
         /** Writes the input and keeps the pipe open until the program ends, then closes the platform's end. */
-        private static void hold(Process process, byte[] input) {
-            OutputStream stdin = process.getOutputStream();
-            try {
-                stdin.write(input);
-                stdin.flush();
-            } catch (IOException e) {
-                // The command closed its stdin or exited already: that is its choice.
-            }
-            process.onExit().thenRun(() -> {
+        private void hold() {
+            synchronized (this) {
+                heldStdin = process.getOutputStream();
                 try {
-                    stdin.close();
+                    heldStdin.write(command.stdin());
+                    heldStdin.flush();
+                } catch (IOException e) {
+                    // The command closed its stdin or exited already: that is its choice.
+                }
+            }
+            process.onExit().thenRun(this::closeStdin);
+        }
+
+        /** Writes to the held stdin at once. */
+        synchronized void write(byte[] bytes) {
+            if (heldStdin == null) {
+                throw new IllegalStateException(command.stdinHeldOpen() ? "the stdin of '" + command.display() + "' is closed"
+                        : "'" + command.display() + "' does not hold its stdin open for writing");
+            }
+            try {
+                heldStdin.write(bytes);
+                heldStdin.flush();
+            } catch (IOException e) {
+                throw new AdminException("'" + command.display() + "' does not read its stdin any more: " + e.getMessage(), e);
+            }
+        }
+
+        synchronized void closeStdin() {
+            if (heldStdin != null) {
+                try {
+                    heldStdin.close();
                 } catch (IOException e) {
                     // the program is gone: nothing reads the pipe any more
                 }
-            });
+                heldStdin = null;
+            }
         }
 
         private static byte[] collected(OutputCollector collector, long deadline) {
             return collector == null ? new byte[0] : collector.await(deadline);
+        }
+    }
+
+    /** A started program whose stdout is read as lines and whose held stdin the caller writes to. */
+    private static final class Streamed extends Running implements Streaming {
+        private final LineQueue lines;
+
+        Streamed(HostCommand command, Process process) {
+            super(command, process, true);
+            lines = LineQueue.start(process.getInputStream(), MAX_LINE_BYTES, MAX_WAITING_BYTES, command.outputCap());
+        }
+
+        @Override
+        public Optional<String> nextLine(Duration timeout) {
+            return lines.take(timeout);
+        }
+
+        @Override
+        public boolean outputEnded() {
+            return lines.ended();
+        }
+
+        @Override
+        public void write(String text) {
+            write(text.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public void closeStdin() {
+            super.closeStdin();
+        }
+
+        @Override
+        public boolean waitFor(Duration timeout) {
+            try {
+                return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !process.isAlive();
+            }
+        }
+
+        /** Killed, the program writes no more lines: the readers stop waiting once what it wrote is in. */
+        @Override
+        void killTree() {
+            super.killTree();
+            lines.finish(System.nanoTime() + OUTPUT_GRACE.toNanos());
+        }
+
+        @Override
+        boolean stdoutTruncated() {
+            return lines.truncated();
+        }
+    }
+
+    /**
+     * Waits until the thread that drains a stream has ended or the deadline ({@link System#nanoTime()}) has
+     * passed. An interrupt ends the wait and is kept for the caller: what was drained so far is still worth having.
+     */
+    static void joinUntil(Thread thread, long deadline) {
+        try {
+            long remaining = deadline - System.nanoTime();
+            if (remaining > 0) {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -265,18 +379,7 @@ public final class ProcessHostCommands implements HostCommands {
 
         /** Waits for end of stream until the deadline, then returns what arrived. */
         byte[] await(long deadline) {
-            boolean interrupted = false;
-            try {
-                long remaining = deadline - System.nanoTime();
-                if (remaining > 0) {
-                    thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(remaining)));
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            joinUntil(thread, deadline);
             synchronized (buffer) {
                 return buffer.toByteArray();
             }

@@ -37,6 +37,13 @@ import dev.bulkhead.api.template.TemplateStore;
  * {@code bench:run}: measures the platform in the running instance and prints JSON. Each figure
  * stands next to a floor measured in the same run, so the ratio means something on any host.
  * It creates and removes qubes, so bin/bench runs it in a throwaway instance only.
+ * <p>
+ * The floors, named {@code floor_*} in the output, time bare host commands or requests on purpose,
+ * never the platform's helpers: {@code bare_runc} ({@code ip netns add} and {@code runc run}, here and
+ * in {@link DisposableBench}), {@code static_get} ({@link ListingBench}), {@code bare_ip_link_del}
+ * ({@link DeadNetvmBench}), {@code bare_veth} and {@code bare_wireguard_go} ({@link NetworkBench}),
+ * {@code bundle_install_start} ({@link RoleDeployBench}). What is only set up around a floor and not
+ * timed (a namespace, a veth pair) is made with the platform's own helpers.
  */
 @Component(service = BenchCommand.class, property = { "osgi.command.scope=bench", "osgi.command.function=run" })
 public final class BenchCommand {

@@ -21,6 +21,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.NetworkNamespaces;
+import dev.bulkhead.api.host.NetworkNamespaces.VethEnd;
 import dev.bulkhead.api.json.JsonMappers;
 
 /**
@@ -36,9 +38,11 @@ final class BenchHost {
     static final String PAIR_B = "192.0.2.2";
 
     private final HostCommands host;
+    private final NetworkNamespaces namespaces;
 
     BenchHost(HostCommands host) {
         this.host = host;
+        this.namespaces = new NetworkNamespaces(host, NetworkNamespaces.DIRECTORY, LIMIT);
     }
 
     /** A command's standard output, stripped; fails unless it exits with 0. */
@@ -76,29 +80,43 @@ final class BenchHost {
     }
 
     /**
-     * Two new namespaces joined by a bare veth pair, {@code veth0} at each end, {@value #PAIR_A} in the first and
-     * {@value #PAIR_B} in the second, both up.
+     * Starts a command whose stdout is read line by line while it runs; closing it kills it. Read as they
+     * come, its lines never pile up past the stream's bound.
      */
-    void vethPair(String a, String b) throws IOException {
-        Path root = Path.of("/");
-        exec(root, "ip", "netns", "add", a);
-        exec(root, "ip", "netns", "add", b);
+    HostCommands.Streaming stream(String... command) {
+        return host.stream(HostCommand.of(LIMIT, command));
+    }
+
+    /**
+     * Two new namespaces joined by a bare veth pair, {@code veth0} at each end, {@value #PAIR_A} in the first and
+     * {@value #PAIR_B} in the second, both up: made by the platform's own helper, as a netvm's links are, but
+     * with nothing of a qube around them (no forwarding, no ruleset).
+     */
+    void vethPair(String a, String b) {
+        namespaces.create(a);
         try {
-            exec(root, "ip", "-n", a, "link", "add", "veth0", "type", "veth", "peer", "name", "veth0", "netns", b);
-            exec(root, "ip", "-n", a, "address", "add", PAIR_A + "/24", "dev", "veth0");
-            exec(root, "ip", "-n", b, "address", "add", PAIR_B + "/24", "dev", "veth0");
-            exec(root, "ip", "-n", a, "link", "set", "veth0", "up");
-            exec(root, "ip", "-n", b, "link", "set", "veth0", "up");
-        } catch (IOException | RuntimeException e) {
-            quietly("ip", "netns", "del", a);
-            quietly("ip", "netns", "del", b);
+            namespaces.create(b);
+            namespaces.vethPair(new VethEnd(a, "veth0", List.of("address add " + PAIR_A + "/24 dev veth0")),
+                    new VethEnd(b, "veth0", List.of("address add " + PAIR_B + "/24 dev veth0")));
+        } catch (RuntimeException e) {
+            try {
+                deleteNamespaces(a, b);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
 
-    void deleteNamespaces(String... names) throws IOException {
+    /** The platform's namespace helper, for a floor's set-up (never for what a floor times). */
+    NetworkNamespaces namespaces() {
+        return namespaces;
+    }
+
+    /** Removes the namespaces with all in them; one that is gone already is left so. */
+    void deleteNamespaces(String... names) {
         for (String name : names) {
-            exec(Path.of("/"), "ip", "netns", "del", name);
+            namespaces.delete(name);
         }
     }
 

@@ -1,19 +1,11 @@
 package dev.bulkhead.bench.internal;
 
-import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,12 +17,16 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.NetworkNamespaces;
+import dev.bulkhead.api.host.NetworkNamespaces.VethEnd;
 
 /**
  * How long a netvm whose init is killed from the host keeps its client's link up: from the
  * {@code kill -9} to the client's {@code eth0} reported down (its peer gone down or deleted) by
- * {@code ip monitor link} in the client's namespace. The floor is the same watch on a bare veth
- * pair while one {@code ip link del} removes it.
+ * {@code ip monitor link} in the client's namespace. The floor ({@code floor_bare_ip_link_del_p50}) is
+ * the same watch on a bare veth pair while one {@code ip link del} removes it: the pair is made by the
+ * platform's namespace helper, and what is timed is the bare command alone.
  */
 final class DeadNetvmBench {
     private static final String NETVM = "bench-deadnet";
@@ -75,45 +71,31 @@ final class DeadNetvmBench {
         out.put("rounds", rounds);
     }
 
-    /** The floor: a veth pair between two namespaces of its own, removed by one {@code ip link del}. */
+    /**
+     * The floor: a veth pair between two namespaces of its own, removed by one bare {@code ip link del}, the
+     * only command timed.
+     */
     private List<Long> bareLinkDeletes(int rounds) throws IOException, InterruptedException {
         String a = "bhbench-la-" + ProcessHandle.current().pid();
         String b = "bhbench-lb-" + ProcessHandle.current().pid();
+        NetworkNamespaces namespaces = host.namespaces();
         List<Long> times = new ArrayList<>();
         try {
-            run("ip", "netns", "add", a);
-            run("ip", "netns", "add", b);
+            namespaces.create(a);
+            namespaces.create(b);
             for (int i = 0; i < rounds; i++) {
-                run("ip", "-n", a, "link", "add", "bhx", "type", "veth", "peer", "name", "eth0", "netns", b);
-                run("ip", "-n", a, "link", "set", "bhx", "up");
-                run("ip", "-n", b, "link", "set", "eth0", "up");
+                namespaces.vethPair(new VethEnd(a, "bhx"), new VethEnd(b, "eth0"));
                 times.add(timeToLinkDown(b, "eth0", () -> run("ip", "-n", a, "link", "del", "bhx")));
             }
             return times;
         } finally {
-            host.quietly("ip", "netns", "del", a);
-            host.quietly("ip", "netns", "del", b);
+            host.deleteNamespaces(a, b);
         }
     }
 
     /** Watches the interface in the namespace, does the deed, and times it to the interface reported down or gone. */
     private long timeToLinkDown(String netns, String device, Deed deed) throws IOException, InterruptedException {
-        // a plain process, not a HostCommands one: its lines are read as they come
-        Process monitor = new ProcessBuilder("ip", "-n", netns, "-o", "monitor", "link").redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(monitor.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                // the monitor was stopped
-            }
-        }, "bench-link-monitor");
-        reader.setDaemon(true);
-        reader.start();
-        try {
+        try (HostCommands.Streaming monitor = host.stream("ip", "-n", netns, "-o", "monitor", "link")) {
             // an interface made and seen tells that the monitor listens; one made before it did goes unseen
             long deadline = System.nanoTime() + LIMIT.toNanos();
             boolean listening = false;
@@ -123,35 +105,20 @@ final class DeadNetvmBench {
                 }
                 run("ip", "-n", netns, "link", "add", "bhready", "type", "veth", "peer", "name", "bhready1");
                 run("ip", "-n", netns, "link", "del", "bhready");
-                listening = awaitLine(lines, l -> l.contains("bhready"), System.nanoTime() + 100_000_000L);
+                listening = monitor.awaitLine(l -> l.contains("bhready"), Duration.ofMillis(100)).isPresent();
             }
             long t0 = System.nanoTime();
             deed.run();
-            if (!awaitLine(lines, l -> l.contains(" " + device + "@") && (l.startsWith("Deleted") || l.contains("NO-CARRIER")
-                    || l.contains("state DOWN") || l.contains("LOWERLAYERDOWN")), t0 + LIMIT.toNanos())) {
+            if (monitor.awaitLine(l -> l.contains(" " + device + "@") && (l.startsWith("Deleted") || l.contains("NO-CARRIER")
+                    || l.contains("state DOWN") || l.contains("LOWERLAYERDOWN")), LIMIT).isEmpty()) {
                 throw new AdminException("not within " + LIMIT.toSeconds() + " s: " + device + " in " + netns + " to go down");
             }
             return System.nanoTime() - t0;
-        } finally {
-            monitor.destroyForcibly();
         }
     }
 
     private interface Deed {
         void run() throws IOException, InterruptedException;
-    }
-
-    /** Whether a wanted line came before the deadline ({@link System#nanoTime()}). */
-    private static boolean awaitLine(BlockingQueue<String> lines, Predicate<String> wanted, long deadline) throws InterruptedException {
-        while (true) {
-            String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (line == null) {
-                return false;
-            }
-            if (wanted.test(line)) {
-                return true;
-            }
-        }
     }
 
     private long initPid(String qube) throws IOException, InterruptedException {

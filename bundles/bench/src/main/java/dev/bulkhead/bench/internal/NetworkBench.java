@@ -29,6 +29,11 @@ import dev.bulkhead.api.host.HostCommands;
  * Forwarded TCP throughput AppVM → sys-firewall → sys-net → outside against a bare veth pair
  * between two namespaces, and the time to apply a 1,000-rule firewall policy.
  * Then the same through a VPN qube against bare wireguard-go.
+ * <p>
+ * The floors are {@code floor_bare_veth} and {@code floor_bare_wireguard_go}: the same stream over a
+ * veth pair (and wireguard-go on it) with nothing of a qube around it. Their namespaces and pair are
+ * made by the platform's namespace helper, as a netvm's links are; the stream they time runs no
+ * platform code.
  */
 final class NetworkBench {
     private static final String PREFIX = BenchCommand.PREFIX;

@@ -24,4 +24,9 @@ public final class HostCommandsService implements HostCommands {
     public Started start(HostCommand command) {
         return processes.start(command);
     }
+
+    @Override
+    public Streaming stream(HostCommand command) {
+        return processes.stream(command);
+    }
 }

@@ -1,71 +1,56 @@
 package dev.bulkhead.backend.lite.internal;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
-import dev.bulkhead.api.host.HostCommand;
-import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.NetworkNamespaces;
+import dev.bulkhead.api.host.NetworkNamespaces.VethEnd;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 
 /**
- * Named network namespaces ({@code ip netns}) and the veth links between them. Every {@code ip} call is a
- * process start, which dominates the cost, so each step is one call with a batch where it can be.
+ * A domain's network namespace and its links as Qubes lays them out: a veth pair from each client to its
+ * netvm, addressed and routed the Qubes way, and uplinks from the host. The namespaces and pairs themselves
+ * are made by the platform's {@link NetworkNamespaces}.
  */
 final class NetnsManager {
     static final String CLIENT_INTERFACE = "eth0";
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
 
-    private final HostCommands executor;
-    private final Path directory;
-    private final Duration timeout;
+    private final NetworkNamespaces namespaces;
 
     NetnsManager(HostCommands executor, Path directory, Duration timeout) {
-        this.executor = executor;
-        this.directory = directory;
-        this.timeout = timeout;
+        this.namespaces = new NetworkNamespaces(executor, directory, timeout);
     }
 
     /** Whether {@code ip} runs at all. */
     boolean isUsable() {
-        return executor.run(ip("-V")).succeeded();
+        return namespaces.isUsable();
     }
 
     boolean exists(String netns) {
-        return Files.exists(path(netns));
+        return namespaces.exists(netns);
     }
 
     /** The file that names the namespace, for joining it. */
     Path path(String netns) {
-        return directory.resolve(netns);
+        return namespaces.path(netns);
     }
 
     /** Creates the namespace with its loopback up, or leaves nothing. */
     void create(String netns) {
-        executor.runOrThrow(ip("netns", "add", netns));
-        try {
-            executor.runOrThrow(ip("-n", netns, "link", "set", "lo", "up"));
-        } catch (AdminException e) {
-            deleteAfterFailure(netns, e);
-            throw e;
-        }
+        namespaces.create(netns);
     }
 
     /** Removes the namespace and every interface in it; does nothing when it does not exist. */
     void delete(String netns) {
-        if (exists(netns)) {
-            executor.runOrThrow(ip("netns", "delete", netns));
-        }
+        namespaces.delete(netns);
     }
 
     /**
@@ -78,29 +63,18 @@ final class NetnsManager {
         String client = ipv4("clientAddress", link.clientAddress());
         String gateway = ipv4("gatewayAddress", link.gatewayAddress());
         String vif = vifName(link);
-        if (executor.run(ip("-n", netvmNetns, "link", "show", vif)).succeeded()) {
+        if (namespaces.hasDevice(netvmNetns, vif)) {
             // made by an earlier run of the platform: the link is re-adopted as it is
             return new LinkEndpoint(link, vif, CLIENT_INTERFACE);
         }
-        executor.runOrThrow(ip("-n", netvmNetns, "-batch", "-").withStdin(batch(
-                "link add " + vif + " type veth peer name " + CLIENT_INTERFACE + " netns " + clientNetns,
-                "link set " + vif + " up",
-                "address add " + gateway + "/32 dev " + vif,
-                "route add " + client + "/32 dev " + vif + " scope link")));
-        try {
-            executor.runOrThrow(ip("-n", clientNetns, "-batch", "-").withStdin(batch(
-                    "link set " + CLIENT_INTERFACE + " up",
-                    "address add " + client + "/32 dev " + CLIENT_INTERFACE,
-                    "route add " + gateway + "/32 dev " + CLIENT_INTERFACE + " scope link",
-                    "route add default via " + gateway + " dev " + CLIENT_INTERFACE)));
-        } catch (AdminException e) {
-            try {
-                removeLink(vif, netvmNetns);
-            } catch (AdminException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
+        namespaces.vethPair(
+                new VethEnd(netvmNetns, vif, List.of(
+                        "address add " + gateway + "/32 dev " + vif,
+                        "route add " + client + "/32 dev " + vif + " scope link")),
+                new VethEnd(clientNetns, CLIENT_INTERFACE, List.of(
+                        "address add " + client + "/32 dev " + CLIENT_INTERFACE,
+                        "route add " + gateway + "/32 dev " + CLIENT_INTERFACE + " scope link",
+                        "route add default via " + gateway + " dev " + CLIENT_INTERFACE)));
         return new LinkEndpoint(link, vif, CLIENT_INTERFACE);
     }
 
@@ -110,8 +84,8 @@ final class NetnsManager {
      * {@code uplink.domainInterface()} and left down: addresses are the role's business.
      */
     void attachUplink(UplinkSpec uplink, String domainNetns) {
-        String inside = interfaceName("domainInterface", uplink.domainInterface());
-        String host = interfaceName("hostInterface", uplink.hostInterface());
+        String inside = NetworkNamespaces.deviceName("domainInterface", uplink.domainInterface());
+        String host = NetworkNamespaces.deviceName("hostInterface", uplink.hostInterface());
         String temporary = temporaryUplinkName(domainNetns);
         switch (uplink.mode()) {
             case VETH -> {
@@ -119,18 +93,18 @@ final class NetnsManager {
                 if (peerNetns != null && !exists(peerNetns)) {
                     throw new InvalidValueException("uplink host namespace", peerNetns, "an existing network namespace (ip netns list)");
                 }
-                executor.runOrThrow(ip("-n", domainNetns, "link", "add", inside, "type", "veth", "peer", "name", host,
-                        "netns", peerNetns == null ? "1" : peerNetns));
+                namespaces.ip("-n", domainNetns, "link", "add", inside, "type", "veth", "peer", "name", host,
+                        "netns", peerNetns == null ? "1" : peerNetns);
             }
             case MOVE -> {
-                executor.runOrThrow(ip("link", "set", host, "down"));
-                executor.runOrThrow(ip("link", "set", host, "netns", domainNetns));
-                executor.runOrThrow(ip("-n", domainNetns, "link", "set", host, "name", inside));
+                namespaces.ip("link", "set", host, "down");
+                namespaces.ip("link", "set", host, "netns", domainNetns);
+                namespaces.ip("-n", domainNetns, "link", "set", host, "name", inside);
             }
             case MACVLAN -> {
-                executor.runOrThrow(ip("link", "add", "link", host, "name", temporary, "type", "macvlan", "mode", "bridge"));
-                executor.runOrThrow(ip("link", "set", temporary, "netns", domainNetns));
-                executor.runOrThrow(ip("-n", domainNetns, "link", "set", temporary, "name", inside));
+                namespaces.ip("link", "add", "link", host, "name", temporary, "type", "macvlan", "mode", "bridge");
+                namespaces.ip("link", "set", temporary, "netns", domainNetns);
+                namespaces.ip("-n", domainNetns, "link", "set", temporary, "name", inside);
             }
         }
     }
@@ -145,25 +119,19 @@ final class NetnsManager {
 
     /** Takes the uplink out again; a moved interface goes back to the host's namespace under its own name. */
     void detachUplink(UplinkSpec uplink, String domainNetns) {
-        String inside = interfaceName("domainInterface", uplink.domainInterface());
-        if (!exists(domainNetns) || !executor.run(ip("-n", domainNetns, "link", "show", inside)).succeeded()) {
+        String inside = NetworkNamespaces.deviceName("domainInterface", uplink.domainInterface());
+        if (!exists(domainNetns) || !namespaces.hasDevice(domainNetns, inside)) {
             return;
         }
         if (uplink.mode() == UplinkSpec.Mode.MOVE) {
-            executor.runOrThrow(ip("-n", domainNetns, "-batch", "-").withStdin(batch(
+            String host = NetworkNamespaces.deviceName("hostInterface", uplink.hostInterface());
+            namespaces.batch(domainNetns, List.of(
                     "link set " + inside + " down",
-                    "link set " + inside + " name " + uplink.hostInterface(),
-                    "link set " + uplink.hostInterface() + " netns 1")));
+                    "link set " + inside + " name " + host,
+                    "link set " + host + " netns 1"));
         } else {
-            executor.runOrThrow(ip("-n", domainNetns, "link", "delete", inside));
+            namespaces.ip("-n", domainNetns, "link", "delete", inside);
         }
-    }
-
-    private static String interfaceName(String field, String name) {
-        if (name == null || !name.matches("[a-zA-Z0-9_.-]{1,15}")) {
-            throw new InvalidValueException(field, String.valueOf(name), "an interface name of 1 to 15 letters, digits, '_', '.' or '-'");
-        }
-        return name;
     }
 
     /**
@@ -171,34 +139,14 @@ final class NetnsManager {
      * would still forward, to its clients or from them, stops at once. Two {@code ip} calls.
      */
     void linksDown(String netns) {
-        List<String> lines = new ArrayList<>();
-        for (String line : executor.runOrThrow(ip("-n", netns, "-o", "link", "show")).stdoutText().split("\n")) {
-            // "3: vif5.0@if2: <BROADCAST,...> ..."
-            String[] fields = line.split(": ", 3);
-            if (fields.length >= 2) {
-                String name = fields[1].split("@", 2)[0];
-                if (!name.equals("lo")) {
-                    lines.add("link set dev " + name + " down");
-                }
-            }
-        }
-        if (!lines.isEmpty()) {
-            executor.runOrThrow(ip("-n", netns, "-batch", "-").withStdin(batch(lines.toArray(String[]::new))));
-        }
+        namespaces.batch(netns, namespaces.devices(netns).stream().filter(name -> !name.equals("lo"))
+                .map(name -> "link set dev " + name + " down").toList());
     }
 
     /** Removes the link by its netvm end, which takes the client end with it. */
     void disconnect(LinkSpec link, String netvmNetns) {
         if (exists(netvmNetns)) {
-            removeLink(vifName(link), netvmNetns);
-        }
-    }
-
-    private void removeLink(String vif, String netvmNetns) {
-        HostCommand command = ip("-n", netvmNetns, "link", "delete", vif);
-        HostCommandResult result = executor.run(command);
-        if (!result.succeeded() && !result.stderrLine().startsWith("Cannot find device")) {
-            throw command.failure(result);
+            namespaces.deleteDevice(netvmNetns, vifName(link));
         }
     }
 
@@ -215,23 +163,5 @@ final class NetnsManager {
             throw new InvalidValueException(field, String.valueOf(value), "an IPv4 address in dotted form, e.g. 10.137.0.5");
         }
         return value;
-    }
-
-    private void deleteAfterFailure(String netns, AdminException failure) {
-        try {
-            delete(netns);
-        } catch (AdminException cleanup) {
-            failure.addSuppressed(cleanup);
-        }
-    }
-
-    private static byte[] batch(String... lines) {
-        return (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-    }
-
-    private HostCommand ip(String... args) {
-        List<String> argv = new ArrayList<>(List.of("ip"));
-        argv.addAll(List.of(args));
-        return HostCommand.of(timeout, argv);
     }
 }

@@ -7,19 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AutoClose;
@@ -28,6 +25,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.RecordingRoleContext;
@@ -91,11 +90,10 @@ class FirewallTrafficTest {
         network.start(outside, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", files.toString());
         network.start(outside, "busybox", "httpd", "-f", "-p", OTHER_WEB + ":80", "-h", files.toString());
         network.start(outside, "busybox", "nc", "-ll", "-p", Integer.toString(STREAM_PORT), "-e", stream.toString());
-        Process dns = network.start(outside, ProcessHandle.current().info().command().orElseThrow(), "-cp",
+        HostCommands.Streaming dns = network.start(outside, ProcessHandle.current().info().command().orElseThrow(), "-cp",
                 Path.of(TinyDnsServer.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
                 TinyDnsServer.class.getName(), "10.139.1.1", "a.test=" + WEB);
-        String ready = new BufferedReader(new InputStreamReader(dns.getInputStream(), StandardCharsets.UTF_8)).readLine();
-        assertEquals("ready", ready, "the DNS server did not start");
+        assertEquals(Optional.of("ready"), dns.nextLine(Await.DEFAULT_BOUND), "the DNS server did not start");
     }
 
     /** A fresh role on the FirewallVM, work and bank attached with the default rules (accept all). */
@@ -205,14 +203,14 @@ class FirewallTrafficTest {
      */
     private final class TwoWayStream implements AutoCloseable {
         final String client;
-        final Process process;
+        final HostCommands.Streaming process;
         final AtomicLong received = new AtomicLong();
         private volatile boolean writing = true;
 
         TwoWayStream(String netns, String client) {
             this.client = client;
             process = network.start(netns, "busybox", "nc", WEB, Integer.toString(STREAM_PORT));
-            Thread reader = new Thread(() -> count(process.getInputStream(), received), client + " reader");
+            Thread reader = new Thread(this::count, client + " reader");
             reader.setDaemon(true);
             reader.start();
             Thread writer = new Thread(this::write, client + " writer");
@@ -221,15 +219,15 @@ class FirewallTrafficTest {
         }
 
         private void write() {
-            try (OutputStream out = process.getOutputStream()) {
-                out.write((client + "\n").getBytes(StandardCharsets.US_ASCII));
+            try {
+                process.write(client + "\n");
                 while (writing) {
-                    out.write("fedcba9876543210\n".getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
+                    process.write("fedcba9876543210\n");
                     // paced like the server's lines: a steady trickle, never enough to fill a buffer
                     Thread.sleep(10);
                 }
-            } catch (IOException | InterruptedException e) {
+                process.closeStdin();
+            } catch (AdminException | IllegalStateException | InterruptedException e) {
                 // the client ended: what it carried until then is what the test looks at
             }
         }
@@ -241,6 +239,13 @@ class FirewallTrafficTest {
                 return Files.exists(up) ? Files.size(up) : 0;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
+            }
+        }
+
+        /** Counts the bytes of the server's lines as they come, until the client ends. */
+        private void count() {
+            while (!process.outputEnded()) {
+                process.nextLine(Duration.ofSeconds(1)).ifPresent(line -> received.addAndGet(line.length() + 1));
             }
         }
 
@@ -267,7 +272,7 @@ class FirewallTrafficTest {
         @Override
         public void close() {
             writing = false;
-            process.destroyForcibly();
+            process.stop();
         }
     }
 
@@ -294,17 +299,6 @@ class FirewallTrafficTest {
             assertEquals(sent, toWork.sent(), "bytes from work reached the outside after the rule change");
             assertTrue(toWork.process.isAlive(), "work's nc ended: the connection was not cut by the firewall");
             assertTrue(toWork.serverAlive(), "the outside's end of work's connection ended: it was not cut by the firewall");
-        }
-    }
-
-    private static void count(InputStream in, AtomicLong received) {
-        byte[] buffer = new byte[4096];
-        try {
-            for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-                received.addAndGet(n);
-            }
-        } catch (IOException e) {
-            // the client was ended: the count stays where it was
         }
     }
 

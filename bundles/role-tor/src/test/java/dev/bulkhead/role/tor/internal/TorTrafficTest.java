@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.testing.Await;
 import dev.bulkhead.testing.RecordingRoleContext;
 import dev.bulkhead.testing.RecordingRoleContext.Shell;
@@ -126,15 +127,11 @@ class TorTrafficTest {
     @Test
     void eachClientsTcpLandsOnTorsTransPortFromItsOwnAddressAndItsDnsOnTheDnsPort() throws Exception {
         Map<String, Long> before = counters();
-        Process fromWork = network.start(work, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
-        Process fromBank = network.start(bank, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
-        try {
+        try (HostCommands.Streaming fromWork = network.start(work, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/");
+                HostCommands.Streaming fromBank = network.start(bank, "timeout", "20", "busybox", "wget", "-q", "-O", "-", "http://" + WEB + "/")) {
             Await.until("work's and bank's connections on tor's TransPort", Duration.ofSeconds(20),
                     () -> transPortConnections().contains("10.137.0.4:") && transPortConnections().contains("10.137.0.5:"));
             assertTrue(transPortConnections().lines().allMatch(l -> l.contains("\"tor\"")), "tor holds them: " + transPortConnections());
-        } finally {
-            fromWork.destroyForcibly();
-            fromBank.destroyForcibly();
         }
 
         ScratchNetwork.Result lookup = network.exec(work, null, "busybox", "nslookup", ONION, "10.139.1.1");
