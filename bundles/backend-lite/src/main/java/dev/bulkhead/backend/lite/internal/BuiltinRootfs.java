@@ -25,10 +25,13 @@ import dev.bulkhead.api.host.HostCommands;
  * and the init script. Built once; a half-built tree never takes the final name.
  */
 final class BuiltinRootfs {
-    /** pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM. */
+    /**
+     * pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM,
+     * saying so on the console: a stop that the init took itself is told from a kill by that line.
+     */
     static final String INIT_SCRIPT = """
             #!/bin/sh
-            trap 'exit 0' TERM INT
+            trap 'echo "qube $(hostname) down"; exit 0' TERM INT
             echo "qube $(hostname) up"
             while :; do
                 sleep 2147483647 &

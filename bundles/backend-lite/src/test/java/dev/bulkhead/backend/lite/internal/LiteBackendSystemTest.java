@@ -219,11 +219,9 @@ class LiteBackendSystemTest {
         // The init greets once its TERM trap is set; a signal before that is ignored, as by any pid 1.
         Await.until("init is up", Duration.ofSeconds(5), () -> backend.consoleLog("sys-a").contains("qube sys-a up"));
 
-        long began = System.nanoTime();
-        backend.shutdown("sys-a", Duration.ofSeconds(5));
-        Duration took = Duration.ofNanos(System.nanoTime() - began);
+        backend.shutdown("sys-a", Duration.ofSeconds(30));
 
-        assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, "init ignored SIGTERM: shutdown took " + took);
+        assertTrue(backend.consoleLog("sys-a").contains("qube sys-a down"), "the init ended on SIGTERM, not by a kill: " + backend.consoleLog("sys-a"));
         assertEquals(PowerState.Halted, backend.state("sys-a"));
         assertFalse(Files.exists(netnsFile(data, "sys-a")));
         assertFalse(Files.exists(layoutOf(data).runcRoot().resolve("sys-a")));
@@ -349,13 +347,14 @@ class LiteBackendSystemTest {
                 () -> backend.exec("sys-a", List.of("sleep", "77"), NO_INPUT, Duration.ofMillis(300)));
 
         assertTrue(e.getMessage().contains("sleep"), e.getMessage());
-        String processes = run("sys-a", "ps", "-o", "stat,args").stdoutText();
-        assertFalse(processes.contains("sleep 77"), processes);
-        assertFalse(processes.contains("Z "), "a zombie is left: " + processes);
-        long began = System.nanoTime();
-        backend.shutdown("sys-a", Duration.ofSeconds(5));
-        Duration took = Duration.ofNanos(System.nanoTime() - began);
-        assertTrue(took.compareTo(Duration.ofSeconds(1)) < 0, "shutdown took " + took);
+        // The killed program's parent reaps it when the kill lands; until then it may show as a zombie.
+        Await.until("the overrunning sleep gone and reaped", Duration.ofSeconds(10), () -> {
+            String processes = run("sys-a", "ps", "-o", "stat,args").stdoutText();
+            return !processes.contains("sleep 77") && !processes.contains("Z ");
+        });
+        backend.shutdown("sys-a", Duration.ofSeconds(30));
+        assertTrue(backend.consoleLog("sys-a").contains("qube sys-a down"),
+                "nothing left of the exec kept the init from ending on SIGTERM: " + backend.consoleLog("sys-a"));
     }
 
     @Test
