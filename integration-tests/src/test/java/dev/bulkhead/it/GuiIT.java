@@ -107,22 +107,29 @@ public class GuiIT extends BulkheadTestSupport {
         assertEquals("a's xinput saw a's own keys", MARKER.length(), count(runOk("a", "cat", "/tmp/sniffed"), "(RawKeyPress)"));
 
         Path dom0Keys = Files.createTempFile("bulkhead-dom0-keys", ".txt");
+        // dom0's own window lies over a's, as windows do on a desktop
         Process dom0Notes = new ProcessBuilder("env", "DISPLAY=" + display, "stdbuf", "-oL", "xev", "-name", "dom0-notes", "-geometry",
-                "200x200+700+400", "-event", "keyboard").redirectErrorStream(true).redirectOutput(dom0Keys.toFile()).start();
+                "200x200+0+0", "-event", "keyboard").redirectErrorStream(true).redirectOutput(dom0Keys.toFile()).start();
         try {
             type(display, search(gui, display, "^dom0-notes$", () -> HostCommand.run("cat", dom0Keys.toString()).stdout()), DOM0_TEXT);
             awaitTrue("dom0's own window to get what was typed into it", QUBE_TIMEOUT,
                     () -> DOM0_TEXT.equals(HostCommand.run("sh", "-c", TYPED_TEXT.replace("/tmp/keys", dom0Keys.toString())).stdout()),
                     () -> HostCommand.run("cat", dom0Keys.toString()).stdout());
+            assertEquals("a's program got nothing typed into dom0's window", MARKER, typed("a"));
+            assertEquals("b's program got nothing typed into dom0's window", SECRET, typed("b"));
+            assertEquals("a's xinput saw nothing typed into dom0's window", MARKER.length(),
+                    count(runOk("a", "cat", "/tmp/sniffed"), "(RawKeyPress)"));
+
+            // back to a's window, from under dom0's: a gets it, and dom0's window nothing more
+            type(display, aWindow, MARKER);
+            awaitTrue("the marker in a's program again", QUBE_TIMEOUT, () -> (MARKER + MARKER).equals(typed("a")), () -> inside("a"));
+            assertEquals("dom0's window got nothing typed into a's", DOM0_TEXT,
+                    HostCommand.run("sh", "-c", TYPED_TEXT.replace("/tmp/keys", dom0Keys.toString())).stdout());
         } finally {
             dom0Notes.destroy();
             dom0Notes.waitFor();
             Files.delete(dom0Keys);
         }
-        assertEquals("a's program got nothing typed into dom0's window", MARKER, typed("a"));
-        assertEquals("b's program got nothing typed into dom0's window", SECRET, typed("b"));
-        assertEquals("a's xinput saw nothing typed into dom0's window", MARKER.length(),
-                count(runOk("a", "cat", "/tmp/sniffed"), "(RawKeyPress)"));
 
         // xterm, started by the qube's root, needs its pseudo-terminal and to set its groups before it runs its shell
         runOk("b", "sh", "-c", "DISPLAY=:0 xterm -T term-b -geometry 40x10+400+300 </dev/null >/tmp/xterm.log 2>&1 &");
@@ -212,8 +219,12 @@ public class GuiIT extends BulkheadTestSupport {
         return runOk(qube, "sh", "-c", TYPED_TEXT);
     }
 
-    /** Types {@code text} into the window, as a user does after clicking it. */
+    /**
+     * Types {@code text} into the window, as a user does after clicking it. The window is raised first, as a window
+     * manager raises a clicked window (none runs here), so that the click lands on it and not on a window above.
+     */
     private static void type(String display, String window, String text) {
+        x(display, "xdotool", "windowraise", window);
         x(display, "xdotool", "windowfocus", "--sync", window);
         x(display, "xdotool", "mousemove", "--window", window, "10", "10", "click", "1");
         x(display, "xdotool", "type", "--delay", "20", text);
