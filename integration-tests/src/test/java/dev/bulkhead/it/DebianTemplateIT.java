@@ -60,7 +60,7 @@ public class DebianTemplateIT extends GatewayTestSupport {
         assertEquals(DEBIAN, templateOf("deb"));
         admin().start("deb");
         assertTrue(runOk("deb", "dpkg", "-s", "xvfb").contains("Status: install ok installed"));
-        for (String pkg : new String[] { "openjdk-17-jre-headless", "libxtst6", "xterm", "x11-utils", "xinput", "xdotool", "nftables",
+        for (String pkg : new String[] { "openjdk-17-jre-headless", "libxtst6", "libxdamage1", "xterm", "x11-utils", "xinput", "xdotool", "nftables",
                 "iproute2", "conntrack", "dnsmasq-base", "tor", "wireguard-go", "wireguard-tools" }) {
             ExecResult status = run("deb", "dpkg-query", "-W", "-f", "${Status}", pkg);
             assertEquals(pkg + ": " + status.stderrText(), "install ok installed", status.stdoutText());

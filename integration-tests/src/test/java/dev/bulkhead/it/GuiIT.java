@@ -14,6 +14,7 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.junit.Test;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -31,13 +32,20 @@ import dev.bulkhead.api.host.HostCommands;
  * The GUI on the real platform: qubes a (red) and b (blue) on the Debian template, each with the
  * feature gui, show their windows on dom0's display, an Xvfb of the test's own, through the agent the
  * platform starts inside them. What is typed into b's window reaches b's program, and a's
- * {@code xinput test-xi2 --root}, which on one shared display records every key, sees none of it. A
- * screenshot of dom0's display shows each window in a frame of its qube's label colour, titled
- * {@code [qube] ...}. One test: the template is unpacked once.
+ * {@code xinput test-xi2 --root}, which on one shared display records every key, sees none of it;
+ * what is typed into a's window reaches a's program only; what is typed into a window of dom0's own
+ * reaches neither. An xterm in b shows its window and runs what is typed into it. A screenshot of
+ * dom0's display shows each window in a frame of its qube's label colour, titled {@code [qube] ...}.
+ * One test: the template is unpacked once.
  */
 public class GuiIT extends BulkheadTestSupport {
     private static final String GUI_PID = "dev.bulkhead.gui";
     private static final String SECRET = "s3cRet!";
+    private static final String MARKER = "m4rk";
+    private static final String DOM0_TEXT = "dom0only";
+    /** What an xev key recorder writing to /tmp/keys got: what its key presses give (not their releases), modifiers giving nothing. */
+    private static final String TYPED_TEXT = "awk '/^KeyPress/ {p = 1} /^KeyRelease/ {p = 0} p' /tmp/keys"
+            + " | sed -n 's/^ *XLookupString gives [1-9] bytes: ([0-9a-f ]*) \"\\(.*\\)\"$/\\1/p' | tr -d '\\n'";
     /** dom0's display: AWT binds the test JVM to one display for its life, so it lives as long as the JVM. */
     private static String dom0;
 
@@ -82,13 +90,51 @@ public class GuiIT extends BulkheadTestSupport {
             return run("a", "cat", "/tmp/sniffed").stdoutText().contains("EVENT type");
         }, () -> run("a", "cat", "/tmp/sniffed").stdoutText());
 
-        String aWindow = search(gui, display, "a", "^\\[a\\] notes-a$");
-        String bWindow = search(gui, display, "b", "^\\[b\\] notes-b$");
+        String aWindow = search(gui, display, "^\\[a\\] notes-a$", () -> inside("a"));
+        String bWindow = search(gui, display, "^\\[b\\] notes-b$", () -> inside("b"));
         type(display, bWindow, SECRET);
         awaitTrue("the secret in b's program", QUBE_TIMEOUT, () -> SECRET.equals(typed("b")), () -> run("b", "cat", "/tmp/keys").stdoutText());
         String sniffed = runOk("a", "cat", "/tmp/sniffed");
         assertEquals("a's xinput saw no key of b's secret: " + sniffed, 0, count(sniffed, "(RawKeyPress)"));
         assertEquals("a's program got nothing", "", typed("a"));
+
+        type(display, aWindow, MARKER);
+        awaitTrue("the marker in a's program", QUBE_TIMEOUT, () -> MARKER.equals(typed("a")),
+                () -> run("a", "sh", "-c", "cat /tmp/keys /tmp/gui-agent.log; DISPLAY=:0 xdotool getwindowfocus").stdoutText());
+        assertEquals("b's program got nothing of a's marker", SECRET, typed("b"));
+        assertEquals("a's xinput saw a's own keys", MARKER.length(), count(runOk("a", "cat", "/tmp/sniffed"), "(RawKeyPress)"));
+
+        Path dom0Keys = Files.createTempFile("bulkhead-dom0-keys", ".txt");
+        // dom0's own window lies over a's, as windows do on a desktop
+        Process dom0Notes = new ProcessBuilder("env", "DISPLAY=" + display, "stdbuf", "-oL", "xev", "-name", "dom0-notes", "-geometry",
+                "200x200+0+0", "-event", "keyboard").redirectErrorStream(true).redirectOutput(dom0Keys.toFile()).start();
+        try {
+            type(display, search(gui, display, "^dom0-notes$", () -> HostCommand.run("cat", dom0Keys.toString()).stdout()), DOM0_TEXT);
+            awaitTrue("dom0's own window to get what was typed into it", QUBE_TIMEOUT,
+                    () -> DOM0_TEXT.equals(HostCommand.run("sh", "-c", TYPED_TEXT.replace("/tmp/keys", dom0Keys.toString())).stdout()),
+                    () -> HostCommand.run("cat", dom0Keys.toString()).stdout());
+            assertEquals("a's program got nothing typed into dom0's window", MARKER, typed("a"));
+            assertEquals("b's program got nothing typed into dom0's window", SECRET, typed("b"));
+            assertEquals("a's xinput saw nothing typed into dom0's window", MARKER.length(),
+                    count(runOk("a", "cat", "/tmp/sniffed"), "(RawKeyPress)"));
+
+            // back to a's window, from under dom0's: a gets it, and dom0's window nothing more
+            type(display, aWindow, MARKER);
+            awaitTrue("the marker in a's program again", QUBE_TIMEOUT, () -> (MARKER + MARKER).equals(typed("a")), () -> inside("a"));
+            assertEquals("dom0's window got nothing typed into a's", DOM0_TEXT,
+                    HostCommand.run("sh", "-c", TYPED_TEXT.replace("/tmp/keys", dom0Keys.toString())).stdout());
+        } finally {
+            dom0Notes.destroy();
+            dom0Notes.waitFor();
+            Files.delete(dom0Keys);
+        }
+
+        // xterm, started by the qube's root, needs its pseudo-terminal and to set its groups before it runs its shell
+        runOk("b", "sh", "-c", "DISPLAY=:0 xterm -T term-b -geometry 40x10+400+300 </dev/null >/tmp/xterm.log 2>&1 &");
+        String term = search(gui, display, "^\\[b\\] term-b$", () -> inside("b") + run("b", "cat", "/tmp/xterm.log").stdoutText());
+        type(display, term, "touch /tmp/typed-in-xterm\n");
+        awaitTrue("the command typed into b's xterm run by its shell", QUBE_TIMEOUT,
+                () -> run("b", "test", "-e", "/tmp/typed-in-xterm").exitStatus() == 0, () -> run("b", "cat", "/tmp/xterm.log").stdoutText());
 
         assertFramed(display, aWindow, 0xcc0000);
         assertFramed(display, bWindow, 0x3465a4);
@@ -152,26 +198,33 @@ public class GuiIT extends BulkheadTestSupport {
     }
 
     /** The one viewable window whose name matches, once there: X refuses to focus a window before it is mapped. */
-    private String search(GuiService gui, String display, String qube, String name) {
+    private String search(GuiService gui, String display, String name, Supplier<String> observed) {
         String[] found = new String[1];
         awaitTrue("a window named " + name + " on dom0's display", QUBE_TIMEOUT, () -> {
             found[0] = HostCommand.run("env", "DISPLAY=" + display, "xdotool", "search", "--onlyvisible", "--name", name).stdout().strip();
             return !found[0].isEmpty();
-        }, () -> "the daemon's windows: " + gui.sessions().stream().flatMap(s -> s.windows().stream()).toList() + "; in " + qube + ": "
-                + run(qube, "sh", "-c", "cat /tmp/keys /tmp/gui-agent.log; DISPLAY=:0 xwininfo -root -children").stdoutText());
+        }, () -> "the daemon's windows: " + gui.sessions().stream().flatMap(s -> s.windows().stream()).toList() + "; " + observed.get());
         String[] ids = found[0].split("\\s+");
         assertEquals("one window named " + name, 1, ids.length);
         return ids[0];
     }
 
-    /** The text {@code qube}'s key recorder (xev) got: what its key presses give (not their releases), modifiers giving nothing. */
-    private String typed(String qube) {
-        return runOk(qube, "sh", "-c", "awk '/^KeyPress/ {p = 1} /^KeyRelease/ {p = 0} p' /tmp/keys"
-                + " | sed -n 's/^ *XLookupString gives [1-9] bytes: ([0-9a-f ]*) \"\\(.*\\)\"$/\\1/p' | tr -d '\\n'");
+    /** What {@code qube}'s key recorder wrote, its agent's log and its windows. */
+    private String inside(String qube) {
+        return "in " + qube + ": " + run(qube, "sh", "-c", "cat /tmp/keys /tmp/gui-agent.log; DISPLAY=:0 xwininfo -root -children").stdoutText();
     }
 
-    /** Types {@code text} into the window, as a user does after clicking it. */
+    /** The text {@code qube}'s key recorder (xev) got. */
+    private String typed(String qube) {
+        return runOk(qube, "sh", "-c", TYPED_TEXT);
+    }
+
+    /**
+     * Types {@code text} into the window, as a user does after clicking it. The window is raised first, as a window
+     * manager raises a clicked window (none runs here), so that the click lands on it and not on a window above.
+     */
     private static void type(String display, String window, String text) {
+        x(display, "xdotool", "windowraise", window);
         x(display, "xdotool", "windowfocus", "--sync", window);
         x(display, "xdotool", "mousemove", "--window", window, "10", "10", "click", "1");
         x(display, "xdotool", "type", "--delay", "20", text);

@@ -5,6 +5,7 @@ import java.nio.channels.ByteChannel;
 import java.nio.file.Path;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.bulkhead.gui.protocol.Direction;
 import dev.bulkhead.gui.protocol.GuiLimits;
@@ -46,24 +47,32 @@ public final class GuiAgent {
         System.exit(2);
     }
 
-    static void run(String display, ByteChannel stream) throws IOException, InterruptedException {
+    /** Serves dom0 on {@code stream} until it ends; the X thread sleeps until its X server or dom0 has something for it. */
+    static void run(String display, ByteChannel stream) throws IOException {
         MessageWriter out = new MessageWriter(stream);
         out.write(new GuiMessage.Hello(GuiLimits.VERSION));
         BlockingQueue<GuiMessage> fromDom0 = new LinkedBlockingQueue<>();
-        Thread reader = new Thread(() -> read(stream, fromDom0), "gui-agent-reader");
+        Wakeup wakeup = new Wakeup();
+        XWindows windows = new XWindows(display, out, fromDom0, wakeup);
+        AtomicBoolean open = new AtomicBoolean(true);
+        Thread reader = new Thread(() -> read(stream, fromDom0, open, wakeup), "gui-agent-reader");
         reader.setDaemon(true);
         reader.start();
-        new XWindows(display, out, fromDom0).run(reader::isAlive);
+        windows.run(open::get);
     }
 
-    private static void read(ByteChannel stream, BlockingQueue<GuiMessage> into) {
+    private static void read(ByteChannel stream, BlockingQueue<GuiMessage> into, AtomicBoolean open, Wakeup wakeup) {
         MessageReader in = new MessageReader(stream, Direction.DOM0_TO_QUBE);
         try {
             for (GuiMessage m = in.read(); m != null; m = in.read()) {
                 into.add(m);
+                wakeup.wake();
             }
         } catch (IOException | GuiProtocolException e) {
             System.err.println("gui-agent: the GUI stream ended: " + e.getMessage());
+        } finally {
+            open.set(false);
+            wakeup.wake();
         }
     }
 }

@@ -1,13 +1,10 @@
 package dev.bulkhead.gui.agent;
 
 import java.io.IOException;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import com.sun.jna.NativeLong;
@@ -21,275 +18,214 @@ import dev.bulkhead.gui.protocol.GuiMessage;
 import dev.bulkhead.gui.protocol.MessageWriter;
 
 /**
- * The qube's X server as dom0 sees it. One thread makes every X call (Xlib is not thread-safe by
- * default): it scans the root window's children, tells dom0 what appeared, changed, or went, sends
- * the rows of pixels that changed since the last scan, injects dom0's input with XTest, and
- * answers dom0's clipboard requests and pastes ({@link XClipboard}).
+ * The qube's X server as dom0 sees it, driven by X's own events: the root window's
+ * SubstructureNotify events say when a top-level window is mapped, unmapped, destroyed, moved or
+ * resized, PropertyNotify when its title changes, and XDamage where its pixels were drawn. Only
+ * then does the agent read and send anything; an idle qube's agent sleeps in poll(2). The tree is
+ * scanned once at start, and again only when a window leaves while others were held back by the
+ * window limit (X sends no event to say such a window may now be shown). One thread makes every X
+ * call (Xlib is not thread-safe by default), dom0's input included ({@link XInput}).
  */
 final class XWindows {
     private static final X11 X = X11.INSTANCE;
-    private static final X11.XTest XTEST = X11.XTest.INSTANCE;
-    private static final long SCAN_MILLIS = 40;
-    private static final int CLIENT_MESSAGE = 33;
-
-    /** A viewable top-level window as last sent to dom0. */
-    private static final class Shown {
-        int x;
-        int y;
-        int width;
-        int height;
-        String title;
-        int[] pixels = new int[0];
-    }
+    private static final int INPUT_ONLY = 2;
+    private static final int IS_VIEWABLE = 2;
 
     private final X11.Display display;
     private final X11.Window root;
     private final MessageWriter out;
     private final BlockingQueue<GuiMessage> fromDom0;
-    private final Map<Integer, Shown> shown = new HashMap<>();
+    private final Wakeup wakeup;
+    private final int damageNotify;
+    private final X11.Atom wmName;
+    /** Shown windows in the order dom0 learnt of them, at most {@link GuiLimits#MAX_WINDOWS}. */
+    private final Map<Integer, TopLevel> shown = new LinkedHashMap<>();
     private final XClipboard clipboard;
-    // Windows vanish between a scan and the calls about them; those errors are expected, not fatal.
+    private final XInput input;
+    private final WindowPixels pixels;
+    /** Whether a viewable window is not shown because of the window limit. */
+    private boolean heldBack;
+    // Windows vanish between an event and the calls about them; those errors are expected, not fatal.
     private final X11.XErrorHandler ignoreErrors = (d, e) -> 0;
 
-    XWindows(String displayName, MessageWriter out, BlockingQueue<GuiMessage> fromDom0) {
+    XWindows(String displayName, MessageWriter out, BlockingQueue<GuiMessage> fromDom0, Wakeup wakeup) {
         this.display = X.XOpenDisplay(displayName);
         if (display == null) {
             throw new IllegalStateException("cannot open the qube's X display " + displayName);
         }
+        IntByReference eventBase = new IntByReference();
+        if (!Xdamage.INSTANCE.XDamageQueryExtension(display, eventBase, new IntByReference())) {
+            throw new IllegalStateException("the qube's X server " + displayName + " has no DAMAGE extension");
+        }
+        this.damageNotify = eventBase.getValue() + Xdamage.NOTIFY;
         X.XSetErrorHandler(ignoreErrors);
         this.root = X.XDefaultRootWindow(display);
+        this.wmName = X.XInternAtom(display, "WM_NAME", false);
         this.out = out;
         this.fromDom0 = fromDom0;
+        this.wakeup = wakeup;
         this.clipboard = new XClipboard(display, root, out);
+        this.input = new XInput(display, root, clipboard, shown::get);
+        this.pixels = new WindowPixels(display, out);
     }
 
-    /** Serves until {@code connected} turns false. */
-    void run(BooleanSupplier connected) throws IOException, InterruptedException {
+    /** Serves until {@code connected} turns false; whoever turns it false then calls {@link Wakeup#wake}. */
+    void run(BooleanSupplier connected) throws IOException {
+        X.XSelectInput(display, root, new NativeLong(X11.SubstructureNotifyMask));
+        rescan();
+        int connection = Xlib.INSTANCE.XConnectionNumber(display);
         X11.XEvent event = new X11.XEvent();
         while (connected.getAsBoolean()) {
+            for (GuiMessage m = fromDom0.poll(); m != null; m = fromDom0.poll()) {
+                input.inject(m);
+            }
             while (X.XPending(display) > 0) {
                 X.XNextEvent(display, event);
-                clipboard.handle(event);
+                handle(event);
             }
-            scan();
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SCAN_MILLIS);
-            for (long left = SCAN_MILLIS; left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
-                GuiMessage m = fromDom0.poll(left, TimeUnit.MILLISECONDS);
-                if (m != null) {
-                    inject(m);
-                }
+            sendDrawn();
+            // XPending flushes what was asked and reads what came meanwhile; sleep only once both are done.
+            if (X.XPending(display) == 0 && fromDom0.isEmpty()) {
+                wakeup.await(connection);
             }
         }
     }
 
-    private void scan() throws IOException {
-        Set<Integer> seen = new HashSet<>();
-        for (X11.Window w : children()) {
-            X11.XWindowAttributes a = new X11.XWindowAttributes();
-            // InputOnly windows (class 2) have no pixels; only viewable windows (map state 2) are shown.
-            if (X.XGetWindowAttributes(display, w, a) == 0 || a.c_class == 2 || a.map_state != 2) {
-                continue;
+    private void handle(X11.XEvent event) throws IOException {
+        int type = (Integer) event.readField("type");
+        if (type == damageNotify) {
+            // XDamageNotifyEvent on LP64: drawable at 32, area (short x, y; unsigned short width, height) at 64.
+            Pointer p = event.getPointer();
+            TopLevel t = shown.get((int) p.getNativeLong(32).longValue());
+            if (t != null) {
+                t.damaged(p.getShort(64), p.getShort(66), p.getShort(68) & 0xffff, p.getShort(70) & 0xffff);
             }
-            int id = w.intValue();
-            seen.add(id);
-            int width = Math.min(a.width, GuiLimits.MAX_WIDTH);
-            int height = Math.min(a.height, GuiLimits.MAX_HEIGHT);
-            int x = clamp(a.x);
-            int y = clamp(a.y);
-            Shown s = shown.get(id);
-            if (s == null && shown.size() >= GuiLimits.MAX_WINDOWS) {
-                // dom0 ends the whole GUI of a qube that shows more; the windows beyond stay unseen instead.
-                continue;
+        } else if (type == X11.MapNotify) {
+            X11.XMapEvent e = (X11.XMapEvent) event.readField("xmap");
+            if (isRoot(e.event)) {
+                show(e.window);
             }
-            if (s == null) {
-                s = new Shown();
-                s.x = x;
-                s.y = y;
-                s.width = width;
-                s.height = height;
-                shown.put(id, s);
-                out.write(new GuiMessage.Create(id, x, y, width, height, 0, a.override_redirect));
-                out.write(new GuiMessage.Map(id, a.override_redirect));
-            } else if (s.x != x || s.y != y || s.width != width || s.height != height) {
-                s.x = x;
-                s.y = y;
-                s.width = width;
-                s.height = height;
-                out.write(new GuiMessage.Configure(id, x, y, width, height, a.override_redirect));
+        } else if (type == X11.UnmapNotify) {
+            X11.XUnmapEvent e = (X11.XUnmapEvent) event.readField("xunmap");
+            if (isRoot(e.event)) {
+                hide(e.window.intValue(), true);
             }
-            String title = title(w);
-            if (!title.equals(s.title)) {
-                s.title = title;
-                out.write(new GuiMessage.WmName(id, title));
+        } else if (type == X11.DestroyNotify) {
+            X11.XDestroyWindowEvent e = (X11.XDestroyWindowEvent) event.readField("xdestroywindow");
+            if (isRoot(e.event)) {
+                hide(e.window.intValue(), false);
             }
-            sendChangedPixels(id, w, s);
-        }
-        for (Integer gone : new HashSet<>(shown.keySet())) {
-            if (!seen.contains(gone)) {
-                shown.remove(gone);
-                out.write(new GuiMessage.Unmap(gone));
-                out.write(new GuiMessage.Destroy(gone));
+        } else if (type == X11.ConfigureNotify) {
+            X11.XConfigureEvent e = (X11.XConfigureEvent) event.readField("xconfigure");
+            TopLevel t = isRoot(e.event) ? shown.get(e.window.intValue()) : null;
+            if (t != null && t.place(e.x, e.y, e.border_width, e.width, e.height, e.override_redirect != 0)) {
+                out.write(new GuiMessage.Configure(t.id, t.x, t.y, t.width, t.height, t.overrideRedirect));
             }
+        } else if (type == X11.ReparentNotify) {
+            // Only windows whose parent is the root are top-level: one taken into another leaves, one given to the root may show.
+            X11.XReparentEvent e = (X11.XReparentEvent) event.readField("xreparent");
+            if (isRoot(e.parent)) {
+                show(e.window);
+            } else {
+                hide(e.window.intValue(), true);
+            }
+        } else if (type == X11.PropertyNotify) {
+            X11.XPropertyEvent e = (X11.XPropertyEvent) event.readField("xproperty");
+            TopLevel t = shown.get(e.window.intValue());
+            if (t != null && e.atom != null && e.atom.longValue() == wmName.longValue()) {
+                sendTitle(t);
+            }
+        } else {
+            clipboard.handle(event);
         }
     }
 
-    private X11.Window[] children() {
+    private boolean isRoot(X11.Window w) {
+        return w != null && w.longValue() == root.longValue();
+    }
+
+    /** Shows dom0 a window of the root that is viewable and not shown yet, within the window limit. */
+    private void show(X11.Window w) throws IOException {
+        int id = w.intValue();
+        X11.XWindowAttributes a = new X11.XWindowAttributes();
+        // InputOnly windows have no pixels; only viewable windows are shown.
+        if (shown.containsKey(id) || X.XGetWindowAttributes(display, w, a) == 0 || a.c_class == INPUT_ONLY
+                || a.map_state != IS_VIEWABLE) {
+            return;
+        }
+        if (shown.size() >= GuiLimits.MAX_WINDOWS) {
+            // dom0 ends the whole GUI of a qube that shows more; the windows beyond stay unseen instead.
+            heldBack = true;
+            return;
+        }
+        // Title changes and drawing are asked for before the title and pixels are read, so none falls between.
+        X.XSelectInput(display, w, new NativeLong(X11.PropertyChangeMask));
+        TopLevel t = new TopLevel(w, Xdamage.INSTANCE.XDamageCreate(display, w, Xdamage.REPORT_BOUNDING_BOX));
+        t.place(a.x, a.y, a.border_width, a.width, a.height, a.override_redirect);
+        shown.put(id, t);
+        out.write(new GuiMessage.Create(id, t.x, t.y, t.width, t.height, 0, t.overrideRedirect));
+        out.write(new GuiMessage.Map(id, t.overrideRedirect));
+        sendTitle(t);
+    }
+
+    /** Tells dom0 a shown window has gone; {@code exists} when it was unmapped or taken away rather than destroyed. */
+    private void hide(int id, boolean exists) throws IOException {
+        TopLevel t = shown.remove(id);
+        if (t == null) {
+            return;
+        }
+        if (exists) {
+            X.XSelectInput(display, t.window, new NativeLong(0));
+            Xdamage.INSTANCE.XDamageDestroy(display, t.damage);
+        }
+        out.write(new GuiMessage.Unmap(id));
+        out.write(new GuiMessage.Destroy(id));
+        if (heldBack) {
+            rescan();
+        }
+    }
+
+    /** Shows every viewable top-level window not shown yet, up to the limit, bottom to top. */
+    private void rescan() throws IOException {
+        heldBack = false;
         X11.WindowByReference rootOut = new X11.WindowByReference();
         X11.WindowByReference parentOut = new X11.WindowByReference();
         PointerByReference list = new PointerByReference();
         IntByReference count = new IntByReference();
         if (X.XQueryTree(display, root, rootOut, parentOut, list, count) == 0 || list.getValue() == null) {
-            return new X11.Window[0];
+            return;
         }
         long[] ids = XidArray.read(list.getValue(), count.getValue());
         X.XFree(list.getValue());
-        X11.Window[] windows = new X11.Window[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            windows[i] = new X11.Window(ids[i]);
+        for (long id : ids) {
+            show(new X11.Window(id));
         }
-        return windows;
     }
 
-    private String title(X11.Window w) {
+    /** Sends the drawn part of each shown window, clearing its damage first so that drawing from now on is reported again. */
+    private void sendDrawn() throws IOException {
+        for (TopLevel t : new ArrayList<>(shown.values())) {
+            if (t.isDirty()) {
+                Xdamage.INSTANCE.XDamageSubtract(display, t.damage, Xdamage.NONE, Xdamage.NONE);
+                pixels.send(t, t.takeDirty());
+            }
+        }
+    }
+
+    private void sendTitle(TopLevel t) throws IOException {
         PointerByReference name = new PointerByReference();
-        if (X.XFetchName(display, w, name) == 0 || name.getValue() == null) {
-            return "";
+        String title = "";
+        if (X.XFetchName(display, t.window, name) != 0 && name.getValue() != null) {
+            title = name.getValue().getString(0, "UTF-8");
+            X.XFree(name.getValue());
         }
-        String title = name.getValue().getString(0, "UTF-8");
-        X.XFree(name.getValue());
         // The wire carries at most this many bytes; dom0 cuts titles far shorter anyway.
-        return title.length() > GuiLimits.MAX_TITLE_BYTES / 4 ? title.substring(0, GuiLimits.MAX_TITLE_BYTES / 4) : title;
-    }
-
-    /** Sends the bands of rows whose pixels differ from what dom0 has, each message within the per-message limit. */
-    private void sendChangedPixels(int id, X11.Window w, Shown s) throws IOException {
-        int[] now = image(w, s.width, s.height);
-        if (now == null) {
-            return;
+        if (title.length() > GuiLimits.MAX_TITLE_BYTES / 4) {
+            title = title.substring(0, GuiLimits.MAX_TITLE_BYTES / 4);
         }
-        boolean resized = s.pixels.length != now.length;
-        int rowsPerMessage = Math.max(1, GuiLimits.MAX_PIXELS_PER_MESSAGE / s.width);
-        int y = 0;
-        while (y < s.height) {
-            if (!resized && rowEquals(s.pixels, now, y, s.width)) {
-                y++;
-                continue;
-            }
-            int end = y + 1;
-            while (end < s.height && end - y < rowsPerMessage && (resized || !rowEquals(s.pixels, now, end, s.width))) {
-                end++;
-            }
-            out.write(new GuiMessage.Pixels(id, 0, y, s.width, end - y, Arrays.copyOfRange(now, y * s.width, end * s.width)));
-            y = end;
+        if (!title.equals(t.title)) {
+            t.title = title;
+            out.write(new GuiMessage.WmName(t.id, title));
         }
-        s.pixels = now;
-    }
-
-    private static boolean rowEquals(int[] a, int[] b, int row, int width) {
-        return Arrays.equals(a, row * width, (row + 1) * width, b, row * width, (row + 1) * width);
-    }
-
-    /** The window's pixels as 0xRRGGBB, or null when it cannot be read (gone, or not 32 bits per pixel). */
-    private int[] image(X11.Window w, int width, int height) {
-        Pointer image = Xlib.INSTANCE.XGetImage(display, w, 0, 0, width, height, new NativeLong(-1L), Xlib.Z_PIXMAP);
-        if (image == null) {
-            return null;
-        }
-        try {
-            // struct XImage on LP64: data at 16, bytes_per_line at 44, bits_per_pixel at 48.
-            Pointer data = image.getPointer(16);
-            int stride = image.getInt(44);
-            if (image.getInt(48) != 32 || data == null) {
-                return null;
-            }
-            int[] pixels = new int[width * height];
-            for (int row = 0; row < height; row++) {
-                data.read((long) row * stride, pixels, row * width, width);
-            }
-            for (int i = 0; i < pixels.length; i++) {
-                pixels[i] &= 0xffffff;
-            }
-            return pixels;
-        } finally {
-            X11.XImage handle = new X11.XImage();
-            handle.setPointer(image);
-            X.XDestroyImage(handle);
-        }
-    }
-
-    private void inject(GuiMessage m) throws IOException {
-        Shown s = shown.get(m.window());
-        if (m instanceof GuiMessage.ClipboardRequest) {
-            clipboard.request();
-        } else if (m instanceof GuiMessage.ClipboardData data) {
-            clipboard.paste(data.data());
-        } else if (m instanceof GuiMessage.Key k) {
-            int keycode = X.XKeysymToKeycode(display, new X11.KeySym(k.keysym())) & 0xff;
-            if (keycode != 0) {
-                XTEST.XTestFakeKeyEvent(display, keycode, k.pressed(), new NativeLong(0));
-            }
-        } else if (m instanceof GuiMessage.Button b && s != null) {
-            XTEST.XTestFakeMotionEvent(display, -1, s.x + b.x(), s.y + b.y(), new NativeLong(0));
-            XTEST.XTestFakeButtonEvent(display, b.button(), b.pressed(), new NativeLong(0));
-        } else if (m instanceof GuiMessage.Motion motion && s != null) {
-            XTEST.XTestFakeMotionEvent(display, -1, s.x + motion.x(), s.y + motion.y(), new NativeLong(0));
-        } else if (m instanceof GuiMessage.Close && s != null) {
-            askToClose(m.window());
-        } else if (m instanceof GuiMessage.Focus f && f.in() && s != null && !focusWithin(m.window())) {
-            Xlib.INSTANCE.XSetInputFocus(display, new X11.Window(m.window()), Xlib.REVERT_TO_PARENT, new NativeLong(0));
-        }
-        X.XFlush(display);
-    }
-
-    /** Asks the window's program to close it, as a window manager's close button does (ICCCM WM_DELETE_WINDOW). */
-    private void askToClose(int window) {
-        X11.XEvent event = new X11.XEvent();
-        event.type = CLIENT_MESSAGE;
-        event.setType(X11.XClientMessageEvent.class);
-        event.xclient.type = CLIENT_MESSAGE;
-        event.xclient.display = display;
-        event.xclient.window = new X11.Window(window);
-        event.xclient.message_type = X.XInternAtom(display, "WM_PROTOCOLS", false);
-        event.xclient.format = 32;
-        event.xclient.data.setType(NativeLong[].class);
-        event.xclient.data.l[0] = new NativeLong(X.XInternAtom(display, "WM_DELETE_WINDOW", false).longValue());
-        event.xclient.data.l[1] = new NativeLong(0);
-        event.write();
-        X.XSendEvent(display, new X11.Window(window), 0, new NativeLong(0), event);
-    }
-
-    /**
-     * Whether the qube's keyboard focus is on {@code window} or inside it. Toolkits such as AWT
-     * focus a child of their top-level window on a click; moving the focus to the top-level then
-     * would take it away from them.
-     */
-    private boolean focusWithin(int window) {
-        X11.WindowByReference focus = new X11.WindowByReference();
-        Xlib.INSTANCE.XGetInputFocus(display, focus, new IntByReference());
-        X11.Window w = focus.getValue();
-        // Focus None (0) and PointerRoot (1) are no window.
-        for (int depth = 0; w != null && w.longValue() > 1 && depth < 64; depth++) {
-            if (w.longValue() == window) {
-                return true;
-            }
-            if (w.longValue() == root.longValue()) {
-                return false;
-            }
-            X11.WindowByReference rootOut = new X11.WindowByReference();
-            X11.WindowByReference parent = new X11.WindowByReference();
-            PointerByReference children = new PointerByReference();
-            if (X.XQueryTree(display, w, rootOut, parent, children, new IntByReference()) == 0) {
-                return false;
-            }
-            if (children.getValue() != null) {
-                X.XFree(children.getValue());
-            }
-            w = parent.getValue();
-        }
-        return false;
-    }
-
-    private static int clamp(int coordinate) {
-        return Math.max(-GuiLimits.MAX_COORDINATE, Math.min(GuiLimits.MAX_COORDINATE, coordinate));
     }
 }

@@ -35,4 +35,7 @@ interface Xlib extends Library {
     int XGetInputFocus(X11.Display display, X11.WindowByReference focus, IntByReference revertTo);
 
     int XSetInputFocus(X11.Display display, X11.Window window, int revertTo, NativeLong time);
+
+    /** The file descriptor of the connection to the X server, to wait on with poll. */
+    int XConnectionNumber(X11.Display display);
 }

@@ -130,6 +130,10 @@ final class QubeWindowView {
             window = frame;
         }
         window.add(surface);
+        // AWT's focus policy hands a window's focus to a Canvas only if its focusability was set explicitly. Without
+        // this, a window that gets the focus with no click on its pixels (a new window, a window manager's Alt+Tab or
+        // title bar) keeps it on the frame itself, which has no key listener: what is typed reaches no qube.
+        surface.setFocusable(true);
         surface.setFocusTraversalKeysEnabled(false);
         surface.addKeyListener(new Keys());
         Mouse mouse = new Mouse();

@@ -361,7 +361,9 @@ class GuiDaemonTest {
         dom0.run("xdotool", "key", keys);
     }
 
+    /** Focuses and clicks the window, raised first as a window manager raises a clicked one (none runs here) so that the click lands on it. */
     private static void focus(Xvfb dom0, String window) throws Exception {
+        dom0.run("xdotool", "windowraise", window);
         dom0.run("xdotool", "windowfocus", "--sync", window);
         dom0.run("xdotool", "mousemove", "--window", window, "10", "10", "click", "1");
     }

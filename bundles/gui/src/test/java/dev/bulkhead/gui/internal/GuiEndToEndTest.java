@@ -96,6 +96,32 @@ class GuiEndToEndTest {
     }
 
     @Test
+    void keysTypedIntoANewWindowThatHasTheFocusReachItsQubeWithoutAClickInside() throws Exception {
+        Xvfb dom0 = Dom0Display.get();
+        GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));
+        cleanup.add(daemon::stop);
+        Path aTyped = dir.resolve("a-typed");
+        Path bTyped = dir.resolve("b-typed");
+        qube(daemon, "a", Label.RED, aTyped);
+        GuiDaemonTest.search(dom0, "^\\[a\\] notes-a$");
+        qube(daemon, "b", Label.BLUE, bTyped);
+        GuiDaemonTest.search(dom0, "^\\[b\\] notes-b$");
+        // A new window gets the focus as it appears (here AWT asks for it; a window manager gives it): the user types at once.
+        GuiDaemonTest.await("b's new window focused in dom0", () -> focusedTitle().equals("[b] notes-b"));
+
+        dom0.run("xdotool", "type", "--delay", "20", "at once");
+
+        awaitFile(bTyped, "the keys in b", s -> s.equals("at once"), null);
+        assertTrue(GuiDaemonTest.typedNothing(aTyped), "a got nothing typed into b's window");
+    }
+
+    /** The title of the window of this JVM (the daemon's) that AWT gives the keys to, or "" for none. */
+    private static String focusedTitle() {
+        java.awt.Window w = java.awt.KeyboardFocusManager.getCurrentKeyboardFocusManager().getFocusedWindow();
+        return w instanceof java.awt.Frame f ? f.getTitle() : "";
+    }
+
+    @Test
     void theClipboardGoesFromAToBOnTheUsersKeysUnlessDenied() throws Exception {
         Xvfb dom0 = Dom0Display.get();
         GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));

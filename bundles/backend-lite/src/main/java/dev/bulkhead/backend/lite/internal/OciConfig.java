@@ -22,7 +22,12 @@ final class OciConfig {
     static final String INIT = "/sbin/qube-init";
     static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    private static final List<String> CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
+    /**
+     * CAP_SETGID lets the qube's root set its groups, as programs started as root do before they run
+     * a child (xterm calls initgroups before it starts its shell, and without it ends at once, showing
+     * no window). Changing its user stays with network providers.
+     */
+    private static final List<String> CAPABILITIES = List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETGID");
     /**
      * A qube that routes for others manages its own network stack. The network capabilities reach no
      * further than its own network namespace; changing user and group lets it run its daemons (tor)

@@ -499,6 +499,16 @@ class LiteBackendSystemTest {
     }
 
     @Test
+    void anAppVmsRootSetsItsGroupsAsXtermDoesBeforeItsShellButKeepsItsUser() {
+        start(backend, spec("sys-c"));
+
+        ExecResult groups = run("sys-c", "start-stop-daemon", "-S", "-c", ":user", "-x", "/bin/id", "--", "-G");
+        assertEquals("1000", groups.stdoutText().strip(), groups.exitStatus() + " " + groups.stderrText());
+        ExecResult user = run("sys-c", "start-stop-daemon", "-S", "-c", "user:user", "-x", "/bin/id", "--", "-u");
+        assertNotEquals(0, user.exitStatus(), "an AppVM cannot change its user: " + user.stdoutText());
+    }
+
+    @Test
     void aVethUplinkReachesItsHostNamespaceAndGoesAwayOnDetach() {
         String outside = "bh-test-out-" + ProcessHandle.current().pid();
         HostCommands host = new ProcessHostCommands();

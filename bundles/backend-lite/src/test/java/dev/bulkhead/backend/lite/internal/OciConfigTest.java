@@ -118,7 +118,7 @@ class OciConfigTest {
         assertTrue(process.path("noNewPrivileges").asBoolean());
         assertFalse(process.path("terminal").asBoolean());
         for (String set : List.of("bounding", "effective", "permitted", "ambient")) {
-            assertEquals(List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"),
+            assertEquals(List.of("CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETGID"),
                     texts(process.path("capabilities").path(set)));
         }
         assertEquals(List.of(OciConfig.PATH), texts(process.path("env")));
