@@ -184,7 +184,7 @@ class GuiEndToEndTest {
 
     /** The output of the clipboard tool on {@code display} once it is not empty, within 20 s. */
     private static String awaitOutput(Xvfb display, String command) throws Exception {
-        Instant end = Instant.now().plus(Duration.ofSeconds(20));
+        Instant end = Instant.now().plus(Duration.ofSeconds(120));
         while (true) {
             String out = display.run(java(), "-cp", classpath(), ClipboardTool.class.getName(), command);
             if (!out.isEmpty() || Instant.now().isAfter(end)) {
@@ -243,7 +243,7 @@ class GuiEndToEndTest {
     /** Waits, at most 20 s, until the file's text holds {@code condition}, doing {@code nudge} between looks. */
     private static void awaitFile(Path file, String what, java.util.function.Predicate<String> condition, Action nudge)
             throws Exception {
-        Instant end = Instant.now().plus(Duration.ofSeconds(20));
+        Instant end = Instant.now().plus(Duration.ofSeconds(120));
         while (true) {
             String text = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
             if (condition.test(text)) {
