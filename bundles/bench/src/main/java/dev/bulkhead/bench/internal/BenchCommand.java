@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
@@ -119,8 +120,13 @@ public final class BenchCommand {
                 : context.getServiceReference(GUI_SERVICE) == null ? "the gui feature is not installed (feature:install gui)"
                 : "";
         if (skipped.isEmpty()) {
-            new GuiBench(admin, templates, new XDisplays(hostCommands))
-                    .measure(gui, new GuiBench.Setup(guiDisplay, Path.of(guiTemplate), Path.of(probeJar), Path.of(jnaJar)));
+            try {
+                new GuiBench(admin, templates, new XDisplays(hostCommands))
+                        .measure(gui, new GuiBench.Setup(guiDisplay, Path.of(guiTemplate), Path.of(probeJar), Path.of(jnaJar)));
+            } catch (AdminException e) {
+                // the figures measured so far stay; the rest of the run's figures are printed too
+                gui.put("error", e.getMessage());
+            }
         } else {
             gui.put("skipped", skipped);
         }

@@ -132,8 +132,14 @@ final class GuiBench {
             try {
                 String shown = x.awaitWindow(setup.dom0Display(), "^\\[" + QUBE + "\\] " + window + "$", WINDOW_LIMIT,
                         () -> runOk(List.of("cat", log, "/tmp/gui-agent.log"), new byte[0]));
-                seen = numbers(x.runClient(setup.dom0Display(), setup.hostClasspath(), Duration.ofSeconds(FRAME_SECONDS + 30),
-                        FrameSampler.class.getName(), shown, Integer.toString(FRAME_SECONDS)));
+                try {
+                    seen = numbers(x.runClient(setup.dom0Display(), setup.hostClasspath(), Duration.ofSeconds(FRAME_SECONDS + 30),
+                            FrameSampler.class.getName(), shown, Integer.toString(FRAME_SECONDS)));
+                } catch (AdminException e) {
+                    throw new AdminException("watching " + window + " on dom0's display: " + e.getMessage().strip() + "; in " + QUBE + ": "
+                            + admin.run(QUBE, List.of("sh", "-c", "tail -n 20 " + log + " /tmp/gui-agent.log"), new byte[0], QUBE_LIMIT)
+                                    .stdoutText());
+                }
                 drawn = numbers(HostCommandResult.lastLine(runOk(List.of("cat", log), new byte[0])));
             } finally {
                 // kill is a shell builtin there: a minimal Debian has no /bin/kill
