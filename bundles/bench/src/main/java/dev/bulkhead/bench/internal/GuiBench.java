@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -182,7 +183,7 @@ final class GuiBench {
     }
 
     /** The arrival times the key client printed for the measured keys, once it has printed one for every key typed. */
-    private static List<Long> awaitStamps(java.util.function.Supplier<String> output) throws InterruptedException {
+    private static List<Long> awaitStamps(Supplier<String> output) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (true) {
             String text = output.get();
