@@ -14,7 +14,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 /**
  * {@code bench:run} measures the console's {@code GET /api/qubes} with an API token it makes through
  * {@code qvm:console token create} (the console refuses its login secret as a bearer token) and
- * revokes afterwards, so that the figure is a measurement and no token outlives the run.
+ * revokes afterwards, so that the figure is a measurement and no token outlives the run. Without the gui
+ * feature, its GUI figures say why they are missing.
  */
 public class BenchConsoleIT extends ConsoleTestSupport {
     @Override
@@ -35,5 +36,13 @@ public class BenchConsoleIT extends ConsoleTestSupport {
         assertEquals("qubes listed", 2, console.path("qubes").asInt());
         String tokens = shell("qvm:console token list").strip();
         assertEquals("no token left after the run", 1, tokens.lines().count());
+    }
+
+    @Test
+    public void withoutTheGuiFeatureTheGuiFiguresSayWhyTheyAreMissing() throws Exception {
+        awaitService("(&(osgi.command.scope=bench)(osgi.command.function=run))");
+        String out = shell("bench:run --rounds 1 --qubes 2 --gui-display :99");
+        JsonNode gui = new ObjectMapper().readTree(out.substring(out.indexOf('{'))).path("gui");
+        assertEquals(gui.toString(), "the gui feature is not installed (feature:install gui)", gui.path("skipped").asText());
     }
 }

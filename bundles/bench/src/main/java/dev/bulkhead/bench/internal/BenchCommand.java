@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
@@ -49,23 +50,28 @@ import dev.bulkhead.api.template.TemplateStore;
 public final class BenchCommand {
     /** Every qube the bench makes starts with it. */
     static final String PREFIX = "bench-";
+    /** The GUI daemon's service, named rather than imported: the bench runs without the gui feature too. */
+    private static final String GUI_SERVICE = "dev.bulkhead.gui.GuiService";
     private final BundleContext context;
     private final QubeAdmin admin;
     private final CommandProcessor shell;
     private final TemplateStore templates;
     private final BenchHost host;
+    private final HostCommands hostCommands;
 
     @Activate
     public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell,
             @Reference TemplateStore templates, @Reference HostCommands hostCommands) {
         this.host = new BenchHost(hostCommands);
+        this.hostCommands = hostCommands;
         this.context = context;
         this.admin = admin;
         this.shell = shell;
         this.templates = templates;
     }
 
-    @Descriptor("Measure qube start and disposables against bare runc, qvm:ls and the console's qube list over many qubes; print JSON")
+    @Descriptor("Measure qube start and disposables against bare runc, qvm:ls and the console's qube list over many qubes, the network"
+            + " and the GUI against their bare floors; print JSON")
     public void run(
             @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
             @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
@@ -79,7 +85,14 @@ public final class BenchCommand {
             @Descriptor("its poll interval, as configured, reported next to the figure")
             @Parameter(names = "--deploy-poll-ms", absentValue = "-1") long deployPollMs,
             @Descriptor("template package the disposables are based on; empty: the built-in root")
-            @Parameter(names = "--template", absentValue = "") String template)
+            @Parameter(names = "--template", absentValue = "") String template,
+            @Descriptor("dom0's display, an Xvfb made by bin/bench and set in dev.bulkhead.gui; empty: no GUI figures")
+            @Parameter(names = "--gui-display", absentValue = "") String guiDisplay,
+            @Descriptor("the Debian template package the GUI qube runs on") @Parameter(names = "--gui-template", absentValue = "") String guiTemplate,
+            @Descriptor("this bundle's jar, whose X clients the GUI figures run") @Parameter(names = "--probe-jar", absentValue = "") String probeJar,
+            @Descriptor("JNA's jar, for those clients on the host") @Parameter(names = "--jna-jar", absentValue = "") String jnaJar,
+            @Descriptor("why bin/bench leaves the GUI figures out, printed in their place")
+            @Parameter(names = "--gui-skipped", absentValue = "") String guiSkipped)
             throws Exception {
         ObjectMapper json = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
@@ -106,6 +119,23 @@ public final class BenchCommand {
 
         if (!roleJar.isEmpty()) {
             new RoleDeployBench(admin, context).measure(out.putObject("role_deploy_ms"), Path.of(roleJar), Path.of(deploy), deployPollMs);
+        }
+
+        ObjectNode gui = out.putObject("gui");
+        String skipped = !guiSkipped.isEmpty() ? guiSkipped
+                : guiDisplay.isEmpty() ? "no dom0 display was given (--gui-display)"
+                : context.getServiceReference(GUI_SERVICE) == null ? "the gui feature is not installed (feature:install gui)"
+                : "";
+        if (skipped.isEmpty()) {
+            try {
+                new GuiBench(admin, templates, new XDisplays(hostCommands))
+                        .measure(gui, new GuiBench.Setup(guiDisplay, Path.of(guiTemplate), Path.of(probeJar), Path.of(jnaJar)));
+            } catch (AdminException e) {
+                // the figures measured so far stay; the rest of the run's figures are printed too
+                gui.put("error", e.getMessage());
+            }
+        } else {
+            gui.put("skipped", skipped);
         }
 
         ObjectNode boot = out.putObject("platform");

@@ -26,6 +26,7 @@ import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
+import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubePreEventHandler;
 import dev.bulkhead.api.gui.GuiFeature;
 import dev.bulkhead.api.gui.GuiService;
@@ -45,6 +46,7 @@ public final class GuiQubes {
     private static final System.Logger LOG = System.getLogger(GuiQubes.class.getName());
     static final String SERVICE = "gui";
     static final String AGENT_JAR = "/usr/lib/bulkhead/gui-agent.jar";
+    private static final long AGENT_MIN_HEAP_MIB = 32;
     private static final Duration RUN_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration ACCEPT_TIMEOUT = Duration.ofSeconds(60);
 
@@ -124,7 +126,8 @@ public final class GuiQubes {
             DomainChannels backend = channelsOf(name);
             DomainChannel channel = backend.openChannel(name, SERVICE);
             channels.put(name, channel);
-            ExecResult started = admin.run(name, agentCommand(channel.qubePath()), new byte[0], RUN_TIMEOUT);
+            ExecResult started = admin.run(name, agentCommand(channel.qubePath(), qube.value(QubeProperty.MEMORY)), new byte[0],
+                    RUN_TIMEOUT);
             if (started.exitStatus() != 0) {
                 LOG.log(Level.ERROR, "qube " + name + " has no GUI: " + started.stderrText().strip());
                 end(name);
@@ -169,14 +172,20 @@ public final class GuiQubes {
 
     /**
      * Starts the agent in the background once the qube's X server has its socket; the qube's init adopts
-     * it, and it ends with the qube or its stream.
+     * it, and it ends with the qube or its stream. Its heap is a quarter of the qube's memory (in MiB,
+     * when known), at least {@value #AGENT_MIN_HEAP_MIB} MiB: inside a qube Java does not see the qube's
+     * limit and would size its heap for the host, and a window redrawn continuously then grows the heap
+     * until the qube's limit kills the agent.
      */
-    static List<String> agentCommand(String channelPath) {
+    static List<String> agentCommand(String channelPath, String memoryMiB) {
+        String memory = memoryMiB.matches("[1-9][0-9]{0,6}")
+                ? " -Xmx" + Math.max(AGENT_MIN_HEAP_MIB, Long.parseLong(memoryMiB) / 4) + "m"
+                : "";
         return List.of("/bin/sh", "-c",
                 "test -r " + AGENT_JAR + " || { echo 'the GUI agent is missing: use a template with "
                         + AGENT_JAR + "' >&2; exit 127; }; "
                         + "( i=0; while [ ! -S /tmp/.X11-unix/X0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; "
-                        + "exec java -jar " + AGENT_JAR + " --display :0 --channel \"$1\" ) </dev/null >/tmp/gui-agent.log 2>&1 &",
+                        + "exec java -XX:+UseSerialGC" + memory + " -jar " + AGENT_JAR + " --display :0 --channel \"$1\" ) </dev/null >/tmp/gui-agent.log 2>&1 &",
                 "gui-agent", channelPath);
     }
 }

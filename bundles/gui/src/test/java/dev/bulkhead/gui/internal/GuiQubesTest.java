@@ -48,10 +48,27 @@ class GuiQubesTest {
     @Test
     void theAgentCommandRefusesATemplateWithoutTheAgent() throws IOException, InterruptedException {
         assertTrue(!Files.exists(Path.of(GuiQubes.AGENT_JAR)), "this host must not carry the agent for this test");
-        Process sh = new ProcessBuilder(GuiQubes.agentCommand("/run/bulkhead/gui")).redirectErrorStream(true).start();
+        Process sh = new ProcessBuilder(GuiQubes.agentCommand("/run/bulkhead/gui", "400")).redirectErrorStream(true).start();
         assertTrue(sh.waitFor(10, TimeUnit.SECONDS), "the agent command must return at once");
         assertEquals(127, sh.exitValue());
         assertEquals("the GUI agent is missing: use a template with /usr/lib/bulkhead/gui-agent.jar\n",
                 new String(sh.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Java in a qube sees the host's memory, not the qube's: left to itself the agent's heap grew past the
+     * qube's limit (400 MiB by default) while a window was redrawn continuously, and the kernel killed the agent.
+     */
+    @Test
+    void theAgentsHeapIsAQuarterOfTheQubesMemory() {
+        assertTrue(GuiQubes.agentCommand("/run/bulkhead/gui", "400").get(2).contains("exec java -XX:+UseSerialGC -Xmx100m -jar "));
+        assertTrue(GuiQubes.agentCommand("/run/bulkhead/gui", "4000").get(2).contains("exec java -XX:+UseSerialGC -Xmx1000m -jar "));
+        assertTrue(GuiQubes.agentCommand("/run/bulkhead/gui", "64").get(2).contains("exec java -XX:+UseSerialGC -Xmx32m -jar "));
+    }
+
+    @Test
+    void anUnknownMemoryLeavesTheHeapToJava() {
+        String line = GuiQubes.agentCommand("/run/bulkhead/gui", "").get(2);
+        assertTrue(line.contains("exec java -XX:+UseSerialGC -jar "), line);
     }
 }
