@@ -79,7 +79,7 @@ try {
 
   await page.focus(`button[aria-label="Details of ${qube}"]`);
   await page.keyboard.press('Enter');
-  await page.waitForFunction(q => document.getElementById('details-name').textContent === q, qube);
+  await page.waitForSelector(`#details[data-shown="${qube}"]`);
   await page.focus('#rule-text');
   await page.keyboard.type(RULE);
   await page.keyboard.press('Enter');

@@ -281,8 +281,11 @@ $('create-form').addEventListener('submit', ev => {
 async function select(name) {
   state.selected = name;
   $('details').hidden = false;
-  await renderDetails();
+  // Focus moves to the details before they load, so keys typed meanwhile are not taken from a field the user moved to.
   $('details-title').focus();
+  $('details').removeAttribute('data-shown');
+  await renderDetails();
+  $('details').dataset.shown = name;
 }
 
 async function renderDetails() {
