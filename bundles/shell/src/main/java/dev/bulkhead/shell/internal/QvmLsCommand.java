@@ -174,6 +174,7 @@ public final class QvmLsCommand {
             case "NAME" -> q.name();
             case "STATE" -> q.state().name();
             case "CLASS" -> q.klass().name();
+            case "QID" -> Integer.toString(q.qid());
             case "IP" -> Table.dash(q.value(QubeProperty.NETVM)).equals("-") ? "-" : QubeAddress.of(q.qid(), q.klass());
             case "MEMORY" -> q.state().isActive() ? admin.stats(q.name()).map(s -> Long.toString(s.memoryBytes() / MIB)).orElse("-") : "0";
             case "DISK" -> Long.toString(admin.volumes(q.name()).stream().mapToLong(VolumeInfo::usage).sum() / MIB);

@@ -56,7 +56,9 @@ public record CommandHelp(String command, String description, String usage) {
      */
     public static boolean requested(List<Object> args) {
         for (Object a : args) {
-            if (!(a instanceof String s) || !s.startsWith("-") || s.equals("--") || s.equals("-")) {
+            // Gogo passes the words as its tokens: character sequences, not always strings
+            String s = a instanceof CharSequence text ? text.toString() : null;
+            if (s == null || !s.startsWith("-") || s.equals("--") || s.equals("-")) {
                 return false;
             }
             if (s.equals("--help") || s.equals("-h")) {

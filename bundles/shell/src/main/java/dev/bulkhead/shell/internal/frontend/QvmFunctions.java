@@ -4,9 +4,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Hashtable;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.Function;
@@ -28,7 +25,7 @@ import org.osgi.util.tracker.ServiceTracker;
  * the highest ranking, which Gogo prefers, and goes when the command goes. So that every command has
  * {@code --help} and reports failures the same way, without each bundle doing it.
  */
-@Component(service = QvmFunctions.class, immediate = true)
+@Component(immediate = true)
 public final class QvmFunctions {
     static final String SCOPE = "qvm";
     /** Marks the registrations made here, so that they are not wrapped again. */
@@ -36,8 +33,6 @@ public final class QvmFunctions {
 
     private final BundleContext context;
     private final ServiceTracker<Object, List<ServiceRegistration<Function>>> tracker;
-    /** By {@code qvm:name}; guarded by this. */
-    private final Map<String, QvmFunction> functions = new TreeMap<>();
 
     @Activate
     public QvmFunctions(BundleContext context) throws InvalidSyntaxException {
@@ -74,22 +69,13 @@ public final class QvmFunctions {
             properties.put(CommandProcessor.COMMAND_FUNCTION, name);
             properties.put(FRONTEND, Boolean.TRUE);
             properties.put(Constants.SERVICE_RANKING, Integer.MAX_VALUE);
-            synchronized (this) {
-                functions.put(function.command(), function);
-            }
             registrations.add(context.registerService(Function.class, function, properties));
         }
         return registrations;
     }
 
     private void withdraw(List<ServiceRegistration<Function>> registrations) {
-        for (ServiceRegistration<Function> r : registrations) {
-            String name = (String) r.getReference().getProperty(CommandProcessor.COMMAND_FUNCTION);
-            r.unregister();
-            synchronized (this) {
-                functions.remove(SCOPE + ":" + name);
-            }
-        }
+        registrations.forEach(ServiceRegistration::unregister);
     }
 
     static List<String> names(Object property) {
@@ -100,15 +86,5 @@ public final class QvmFunctions {
             return collection.stream().map(String::valueOf).toList();
         }
         return property == null ? List.of() : List.of(String.valueOf(property));
-    }
-
-    /** The command {@code qvm:name}, if present. */
-    public synchronized Optional<QvmFunction> get(String command) {
-        return Optional.ofNullable(functions.get(command));
-    }
-
-    /** Every {@code qvm:*} command present, by name. */
-    public synchronized List<QvmFunction> all() {
-        return List.copyOf(functions.values());
     }
 }

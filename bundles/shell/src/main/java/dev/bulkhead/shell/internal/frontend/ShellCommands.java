@@ -13,7 +13,6 @@ import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.shell.internal.Table;
 
@@ -29,12 +28,10 @@ public final class ShellCommands {
     /** Gogo's {@code SCOPE}: the scopes searched, in order, for a command name given without one. */
     public static final String SCOPE_PATH = "qvm:shell:*";
 
-    private final QvmFunctions functions;
     private final BundleContext context;
 
     @Activate
-    public ShellCommands(@Reference QvmFunctions functions, BundleContext context) {
-        this.functions = functions;
+    public ShellCommands(BundleContext context) {
         this.context = context;
     }
 
@@ -49,18 +46,18 @@ public final class ShellCommands {
         }
         System.out.println("Qube commands (help NAME or NAME --help explains one; a plain name is a qvm: command first):");
         Table table = new Table();
-        for (QvmFunction f : functions.all()) {
-            table.row("  " + f.command(), f.help().summary());
-        }
-        table.print(System.out);
         Map<String, TreeSet<String>> others = new TreeMap<>();
-        for (String name : commands(session)) {
+        for (String name : new TreeSet<>(commands(session))) {
             int colon = name.indexOf(':');
             String scope = name.substring(0, colon);
-            if (!scope.equals(QvmFunctions.SCOPE) && !name.substring(colon + 1).startsWith("_")) {
+            java.util.Optional<QvmFunction> qvm = QvmFunction.behind(session.get(name));
+            if (qvm.isPresent()) {
+                table.row("  " + name, qvm.get().help().summary());
+            } else if (!name.substring(colon + 1).startsWith("_")) {
                 others.computeIfAbsent(scope, s -> new TreeSet<>()).add(name.substring(colon + 1));
             }
         }
+        table.print(System.out);
         System.out.println();
         System.out.println("Other commands, by scope:");
         others.forEach((scope, names) -> System.out.println("  " + scope + ": " + String.join(" ", names)));
@@ -74,7 +71,7 @@ public final class ShellCommands {
             return;
         }
         if (!(resolved instanceof Function)) {
-            throw new CommandFailedException("help", name + ": " + CommandHints.unknown(name, this::exists), null);
+            throw new CommandFailedException("help", name + ": " + CommandHints.unknown(name, c -> session.get(c) instanceof Function), null);
         }
         // another scope's command: Felix's help describes it from its method
         Object felixHelp = session.get("felix:help");
@@ -91,10 +88,6 @@ public final class ShellCommands {
         return (java.util.Set<String>) session.get(".commands");
     }
 
-    private boolean exists(String command) {
-        return functions.get(command).isPresent();
-    }
-
     @Descriptor("Stop Bulkhead, as Ctrl-D does; in the interactive shell only. Usage: exit")
     public void exit(CommandSession session) throws BundleException {
         if (session.get(".reader") == null) {
@@ -108,8 +101,8 @@ public final class ShellCommands {
      * a Qubes tool's name the qvm command to use.
      */
     @Descriptor("Run by the shell for a name that is no command. Usage: default NAME [ARGUMENT...]")
-    public void _default(Object... words) {
+    public void _default(CommandSession session, Object... words) {
         String name = words.length == 0 ? "" : String.valueOf(words[0]);
-        throw new CommandFailedException(name, CommandHints.unknown(name, this::exists), null);
+        throw new CommandFailedException(name, CommandHints.unknown(name, c -> session.get(c) instanceof Function), null);
     }
 }
