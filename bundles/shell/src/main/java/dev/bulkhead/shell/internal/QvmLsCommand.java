@@ -62,7 +62,7 @@ public final class QvmLsCommand {
             + "  --class CLASS                  only qubes of these classes (AppVM, TemplateVM, DispVM, AdminVM)\n"
             + "  --label LABEL                  only qubes with one of these labels\n"
             + "  --tags TAG                     only qubes with at least one of these tags\n"
-            + "  -o, --format FORMAT            preset columns: simple, network, kernel, disk, perf, full\n"
+            + "  -o, --format FORMAT            preset columns: simple, network, kernel, disk, perf, full (or columns, as -O)\n"
             + "  -O, --fields COLUMNS           columns, comma-separated: NAME STATE CLASS LABEL TEMPLATE NETVM IP MEMORY"
             + " DISK TAGS, or any property (QID, MAXMEM, VCPUS, ...); MEMORY is what a running qube uses, DISK its volumes,"
             + " both in MiB\n"

@@ -76,6 +76,8 @@ public final class QvmCompletions {
             "proto=", List.of("tcp", "udp", "icmp"), "specialtarget=", List.of("dns"));
     /** An option in a usage text, and the upper-case name of its value if it takes one. */
     private static final Pattern OPTION = Pattern.compile("(?<![\\w-])(--?[A-Za-z][\\w-]*)(?:[ =]([A-Z][A-Z_]*)\\b)?");
+    /** Two spellings of one option, {@code -o, --format}: the short one takes what the long one takes. */
+    private static final Pattern SPELLINGS = Pattern.compile("(?<![\\w-])(-[A-Za-z]), (--[A-Za-z][\\w-]*)");
 
     private final QubeAdmin admin;
 
@@ -111,6 +113,12 @@ public final class QvmCompletions {
         while (m.find()) {
             if (!m.group(1).equals("--") && !options.containsKey(m.group(1))) {
                 options.put(m.group(1), m.group(2));
+            }
+        }
+        Matcher pair = SPELLINGS.matcher(usage);
+        while (pair.find()) {
+            if (options.get(pair.group(1)) == null && options.get(pair.group(2)) != null) {
+                options.put(pair.group(1), options.get(pair.group(2)));
             }
         }
         return options;

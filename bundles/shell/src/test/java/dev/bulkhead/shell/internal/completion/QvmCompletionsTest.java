@@ -14,7 +14,6 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.shell.internal.FakeAdmin;
-import dev.bulkhead.shell.internal.QvmLsCommand;
 
 /** What Tab offers after each kind of qvm command. */
 class QvmCompletionsTest {
@@ -70,11 +69,13 @@ class QvmCompletionsTest {
 
     @Test
     void optionsAndTheirValuesComeFromTheUsage() {
-        String usage = QvmLsCommand.class.getSimpleName().isEmpty() ? "" : "qvm:ls [--running] [--class CLASS]... [-O COLUMNS] [NAME...]";
+        String usage = "qvm:ls [--running] [--class CLASS]... [-O COLUMNS] [NAME...]";
         assertEquals(List.of("--running", "--class", "-O"), values("ls", usage, List.of(), "-"));
         assertTrue(values("ls", usage, List.of("--class"), "").containsAll(List.of("AppVM", "TemplateVM")));
         assertTrue(values("ls", usage, List.of("-O"), "").containsAll(List.of("NAME", "IP", "MEMORY", "DISK", "TAGS")));
         assertEquals(List.of("minimal", "sys-net", "work"), values("ls", usage, List.of("--class", "AppVM"), ""), "after an option's value");
         assertFalse(values("ls", usage, List.of("work"), "-").contains("--running"), "options come before the operands");
+        assertEquals(List.of("simple", "network", "kernel", "disk", "perf", "full"),
+                values("ls", "  -o, --format FORMAT  a preset", List.of("-o"), ""), "a short spelling takes the long one's values");
     }
 }
