@@ -24,9 +24,9 @@ import org.junit.Test;
 import org.junit.runners.MethodSorters;
 
 /**
- * {@code bin/bulkhead} on a terminal, as a person uses it: {@code script} gives it a pseudo-terminal, the test types
- * keys (Tab, arrows, Ctrl-C as byte 3, Ctrl-D as byte 4) and reads what the terminal shows, escape sequences taken
- * out. The platform stays up across the tests; the last one stops it with Ctrl-D.
+ * {@code bin/bulkhead} on a terminal, as a person uses it: {@code script} gives it a pseudo-terminal (an xterm), the
+ * test types keys (Tab, arrows, Ctrl-C as byte 3, Ctrl-D as byte 4) and reads what the terminal shows, escape
+ * sequences taken out. The platform stays up across the tests; the last one stops it with Ctrl-D.
  */
 @FixMethodOrder(MethodSorters.NAME_ASCENDING)
 public class InteractiveShellIT {
@@ -52,8 +52,11 @@ public class InteractiveShellIT {
             old.add((1_700_000_000_000L + i) + ":gogo:echo old " + i);
         }
         Files.write(history, old);
-        terminal = new ProcessBuilder("script", "-qfec", "stty cols 200 rows 50; exec " + home.resolve("bin/bulkhead"), "/dev/null")
-                .redirectErrorStream(true).start();
+        ProcessBuilder pty = new ProcessBuilder("script", "-qfec", "stty cols 200 rows 50; exec " + home.resolve("bin/bulkhead"), "/dev/null")
+                .redirectErrorStream(true);
+        // a terminal whose keys (arrows among them) JLine knows, whatever the build's environment says
+        pty.environment().put("TERM", "xterm-256color");
+        terminal = pty.start();
         keys = terminal.getOutputStream();
         Thread reader = new Thread(() -> read(terminal.getInputStream()), "terminal-reader");
         reader.setDaemon(true);
@@ -220,7 +223,8 @@ public class InteractiveShellIT {
     public void e_upRecallsTheLastLine() throws Exception {
         line("gogo:echo recalled-line");
         int from = mark();
-        type("\u001b[A");
+        // Up, as an xterm sends it in the keypad mode JLine turns on
+        type("\u001bOA");
         awaitScreen(from, "gogo:echo recalled-line", ANSWER);
         String again = line("");
         assertTrue(again, again.contains("\nrecalled-line\n"));
@@ -228,7 +232,8 @@ public class InteractiveShellIT {
 
     @Test
     public void z_ctrlDStopsThePlatformAndTheHistoryStaysBounded() throws Exception {
-        type("\u0004");
+        // Ctrl-U empties the line; Ctrl-D on an empty line ends the shell
+        type("\u0015\u0004");
         assertTrue("Ctrl-D stops the platform", terminal.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, terminal.exitValue());
         assertFalse("the pid file is gone with the platform", HostCommand.run("pgrep", "-f", "bulkhead.home=" + home).exitStatus() == 0);
