@@ -205,6 +205,38 @@ public class ClientIT {
         }
     }
 
+    @Test
+    public void aFailureIsOneLineNamingTheCommandWithStatusOne() {
+        HostCommand.Result r = client("start", "nosuch");
+        assertEquals(r.stderr(), 1, r.exitStatus());
+        assertEquals("a plain start is qvm:start, not Felix's bundle start", "qvm:start: no such qube: 'nosuch'\n", r.stderr());
+        assertEquals("", r.stdout());
+    }
+
+    @Test
+    public void qubesToolNamesAndHelpPointToTheQvmCommands() {
+        HostCommand.Result r = client("qvm-ls");
+        assertEquals(r.stderr(), 2, r.exitStatus());
+        assertEquals("no such command: 'qvm-ls'; use qvm:ls\n", r.stderr());
+        HostCommand.Result help = check(client("qvm:ls", "--help"));
+        assertTrue(help.stdout(), help.stdout().startsWith("Usage: qvm:ls "));
+        assertEquals(help.stdout(), check(client("help", "qvm:ls")).stdout());
+    }
+
+    /** Log lines go to data/log/bulkhead.log, never into what a command prints, even one whose work is logged. */
+    @Test
+    public void theOutputCarriesNoLogLinesWhichGoToTheLogFile() throws IOException {
+        HostCommand.Result install = check(client("feature:install", "vpn"));
+        HostCommand.Result uninstall = check(client("feature:uninstall", "vpn"));
+        for (HostCommand.Result r : List.of(install, uninstall)) {
+            String printed = r.stdout() + r.stderr();
+            assertFalse(printed, printed.matches("(?s).*\\b(INFO|WARNING|SEVERE)\\b.*"));
+        }
+        String log = Files.readString(home.resolve("data/log/bulkhead.log"));
+        assertTrue(log, log.contains("INFO dev.bulkhead.features.internal.FeatureService: feature vpn installed"));
+        assertTrue(log, log.contains("Client channel listening on " + home.resolve("data/run/client.sock")));
+    }
+
     /** Fragments a hostile caller would mix into an argument. */
     private static final List<String> FRAGMENTS = List.of(";", "|", "&", "&&", "||", "$(", ")", "${", "}", "{", "[", "]", "<", ">",
             ">>", "2>", "<<", "'", "\"", "\\", "`", "$", "#", "*", "?", "~", "=", " ", "  ", "qvm:remove canary", "qvm:kill canary",

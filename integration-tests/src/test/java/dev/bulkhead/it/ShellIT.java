@@ -18,11 +18,15 @@ import dev.bulkhead.api.QubeProperty;
 public class ShellIT extends BulkheadTestSupport {
     private static final List<String> LS_HEADER = List.of("NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM");
 
-    /** {@code help qvm:NAME} prints the usage of every qvm command, whichever bundle registers it. */
+    /**
+     * Every qvm command, whichever bundle registers it, answers {@code --help} with its usage, and {@code help NAME}
+     * shows the same, not a Java signature.
+     */
     @Test
     public void everyQvmCommandPrintsItsUsage() throws Exception {
         awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=tor))");
         awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=vpn))");
+        awaitService("(&(osgi.command.scope=shell)(osgi.command.function=help))");
         java.util.Set<String> functions = new java.util.TreeSet<>();
         for (org.osgi.framework.ServiceReference<?> ref : context.getServiceReferences((String) null, "(osgi.command.scope=qvm)")) {
             Object value = ref.getProperty("osgi.command.function");
@@ -30,17 +34,56 @@ public class ShellIT extends BulkheadTestSupport {
         }
         assertTrue(functions.toString(), functions.containsAll(List.of("ls", "firewall", "template", "tor", "vpn")));
         for (String function : functions) {
-            String help = help("qvm:" + function);
-            assertTrue("help qvm:" + function + " printed: " + help, help.contains("Usage: qvm:" + function));
+            String usage = awaitHelp("qvm:" + function + " --help");
+            assertTrue("qvm:" + function + " --help printed: " + usage, usage.startsWith("Usage: qvm:" + function));
+            String help = session("help qvm:" + function);
+            assertEquals("help qvm:" + function, usage, help);
+            assertFalse(help, help.contains("String") || help.contains("parameters:"));
         }
     }
 
-    /** What {@code help NAME} gives back: Gogo's help returns the text, which the console then prints. */
-    private String help(String command) throws Exception {
+    /** The front of a command another bundle registers may come a moment after the command itself. */
+    private String awaitHelp(String line) throws Exception {
+        String[] printed = new String[1];
+        awaitTrue(line + " to print the usage", QUBE_TIMEOUT, () -> {
+            try {
+                printed[0] = session(line);
+                return printed[0].startsWith("Usage:");
+            } catch (Exception notYet) {
+                printed[0] = notYet.toString();
+                return false;
+            }
+        }, () -> printed[0]);
+        return printed[0];
+    }
+
+    /** Runs a line as the interactive shell and bin/client do: plain names resolved qvm first. */
+    private String session(String line) throws Exception {
         org.apache.felix.service.command.CommandProcessor processor = service(org.apache.felix.service.command.CommandProcessor.class, null);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try (org.apache.felix.service.command.CommandSession session = processor.createSession(
-                new java.io.ByteArrayInputStream(new byte[0]), System.out, System.err)) {
-            return String.valueOf(session.execute("help " + command));
+                new java.io.ByteArrayInputStream(new byte[0]), new java.io.PrintStream(out, true), System.err)) {
+            session.put("SCOPE", "qvm:shell:*");
+            session.execute(line);
+        }
+        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Felix's bundle start is there too: a plain 'start' is qvm:start, and its failure one line naming it. */
+    @Test
+    public void aPlainStartIsQvmStartAndFailsInOneLine() throws Exception {
+        awaitService("(&(osgi.command.scope=felix)(osgi.command.function=start))");
+        try {
+            session("start nosuch");
+            fail("start nosuch was accepted");
+        } catch (Exception e) {
+            assertEquals("qvm:start: no such qube: 'nosuch'", e.toString());
+        }
+        try {
+            session("qvm-ls");
+            fail("qvm-ls ran");
+        } catch (Exception e) {
+            assertEquals("qvm-ls: use qvm:ls", e.toString());
         }
     }
 

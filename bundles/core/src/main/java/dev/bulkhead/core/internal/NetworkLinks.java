@@ -7,6 +7,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.QubeAddress;
 import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
@@ -39,8 +40,8 @@ final class NetworkLinks {
     }
 
     private static LinkSpec linkSpec(Model m, QubeRecord client, QubeRecord netvm) {
-        return new LinkSpec(client.name, client.qid, netvm.name, Addressing.address(client.qid, client.klass),
-                Addressing.address(netvm.qid, netvm.klass));
+        return new LinkSpec(client.name, client.qid, netvm.name, QubeAddress.of(client.qid, client.klass),
+                QubeAddress.of(netvm.qid, netvm.klass));
     }
 
     /** At a take-over, links each running qube taken over again to its netvm, if that runs too; roles hear of it later. */

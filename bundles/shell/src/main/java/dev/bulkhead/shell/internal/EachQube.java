@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 /**
  * A command over several qubes, as Qubes' {@code qvm-start a b c}: each qube in turn, a refusal for
  * one does not keep the others from being tried, and every refusal is one line, {@code qube: reason}.
+ * A command given one qube fails as any other command does, with the command's name before the reason.
  */
 final class EachQube {
     private EachQube() {
@@ -19,6 +20,11 @@ final class EachQube {
      * @throws ExitStatusException with status 1 and nothing more to print, when any qube failed
      */
     static void apply(List<String> names, Consumer<String> operation, PrintStream err) {
+        if (names.size() == 1) {
+            // One qube: its failure is the command's, one line naming the command, as every other error.
+            operation.accept(names.get(0));
+            return;
+        }
         int failed = 0;
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);

@@ -9,7 +9,7 @@ import java.util.stream.Collectors;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
 
-/** {@code qvm:prefs --help [PROP]}: the properties as {@link QubeProperty} declares them. */
+/** {@code qvm:prefs --help-properties [PROP]}: the properties as {@link QubeProperty} declares them. */
 final class PropertyHelp {
     private PropertyHelp() {
     }

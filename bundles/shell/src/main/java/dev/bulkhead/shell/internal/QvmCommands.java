@@ -15,7 +15,6 @@ import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
-import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeProperty;
@@ -26,11 +25,11 @@ import dev.bulkhead.api.command.CommandLine;
 /**
  * The {@code qvm:*} commands, named and behaving like Qubes' {@code qvm-*} tools. They are thin:
  * every operation is one call of {@link QubeAdmin}, which the console and the Admin API use too.
- * These list, create, remove and run qubes through their lives; {@link QvmPrefsCommands},
+ * These create, remove and run qubes through their lives; {@link QvmLsCommand}, {@link QvmPrefsCommands},
  * {@link QvmRunCommand}, {@link QvmVolumeCommand} and {@link QvmFirewallCommand} hold the others.
  */
 @Component(service = QvmCommands.class, property = { "osgi.command.scope=qvm",
-        "osgi.command.function=ls", "osgi.command.function=create", "osgi.command.function=remove", "osgi.command.function=clone", "osgi.command.function=start", "osgi.command.function=shutdown", "osgi.command.function=kill", "osgi.command.function=pause", "osgi.command.function=unpause", "osgi.command.function=restart", "osgi.command.function=log", "osgi.command.function=roles" })
+        "osgi.command.function=create", "osgi.command.function=remove", "osgi.command.function=clone", "osgi.command.function=start", "osgi.command.function=shutdown", "osgi.command.function=kill", "osgi.command.function=pause", "osgi.command.function=unpause", "osgi.command.function=restart", "osgi.command.function=log", "osgi.command.function=roles" })
 public final class QvmCommands {
     private static final Map<String, String> NO_ALIASES = Map.of();
     private final QubeAdmin admin;
@@ -40,34 +39,12 @@ public final class QvmCommands {
         this.admin = admin;
     }
 
-    @Descriptor("List qubes as a table: NAME STATE CLASS LABEL TEMPLATE NETVM. Usage: qvm:ls [--running] [--halted] [NAME...]")
-    public void ls(@Descriptor("[--running] [--halted] [NAME...]") String... args) {
-        CommandLine cl = CommandLine.parse(args, Set.of("--running", "--halted"), Set.of(), NO_ALIASES);
-        List<Qube> qubes = admin.list();
-        Table table = new Table("NAME", "STATE", "CLASS", "LABEL", "TEMPLATE", "NETVM");
-        for (Qube q : qubes) {
-            if (!cl.operands().isEmpty() && !cl.operands().contains(q.name())) {
-                continue;
-            }
-            if (cl.flag("--running") && !q.state().isActive() || cl.flag("--halted") && q.state().isActive()) {
-                continue;
-            }
-            table.row(q.name(), q.state().name(), q.klass().name(), q.value(QubeProperty.LABEL),
-                    Table.dash(q.value(QubeProperty.TEMPLATE)), Table.dash(q.value(QubeProperty.NETVM)));
-        }
-        table.print(System.out);
-        for (String problem : admin.stateProblems()) {
-            System.err.println("warning: " + problem);
-        }
-        EachQube.apply(cl.operands(), admin::get, System.err);
-    }
-
     @Descriptor("Create a qube. Usage: qvm:create --label LABEL [--class CLASS] [--template TEMPLATE]"
-            + " [--property NAME=VALUE]... NAME")
+            + " [--property PROPERTY=VALUE]... NAME")
     public void create(@Descriptor("--label LABEL [--class CLASS] [--template T] [--property K=V]... NAME") String... args) {
         CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--label", "--class", "--template", "--property"),
                 Map.of("-l", "--label", "-C", "--class", "-t", "--template", "-P", "--property", "--prop", "--property"));
-        String name = cl.operands(1, 1, "qvm:create --label LABEL [--class CLASS] [--template T] [--property K=V]... NAME").get(0);
+        String name = cl.operands(1, 1, "qvm:create --label LABEL [--class CLASS] [--template TEMPLATE] [--property PROPERTY=VALUE]... NAME").get(0);
         String label = cl.value("--label", null);
         if (label == null) {
             throw new InvalidValueException("label", "", "--label is required: one of red, orange, yellow, green, gray, blue, purple, black");

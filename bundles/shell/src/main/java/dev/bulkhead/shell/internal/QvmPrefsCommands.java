@@ -32,11 +32,13 @@ public final class QvmPrefsCommands {
     }
 
     @Descriptor("Show or change properties. Usage: qvm:prefs NAME | qvm:prefs NAME PROP | qvm:prefs NAME PROP VALUE"
-            + " | qvm:prefs --default NAME PROP | qvm:prefs --help [PROP] (what each property is, its default and values)")
-    public void prefs(@Descriptor("[--default] NAME [PROP [VALUE]] | --help [PROP]") String... args) {
-        CommandLine cl = CommandLine.parse(args, Set.of("--default", "--help"), Set.of(), Map.of("-D", "--default"));
-        String usage = "qvm:prefs NAME [PROP [VALUE]] | qvm:prefs --default NAME PROP | qvm:prefs --help [PROP]";
-        if (cl.flag("--help")) {
+            + " | qvm:prefs --default NAME PROP | qvm:prefs --help-properties [PROP]\n"
+            + "  -D, --default      reset PROP to its default\n"
+            + "  --help-properties  what each property is, its type, default and values")
+    public void prefs(@Descriptor("[--default] NAME [PROP [VALUE]] | --help-properties [PROP]") String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of("--default", "--help-properties"), Set.of(), Map.of("-D", "--default"));
+        String usage = "qvm:prefs NAME [PROP [VALUE]] | qvm:prefs --default NAME PROP | qvm:prefs --help-properties [PROP]";
+        if (cl.flag("--help-properties")) {
             List<String> ops = cl.operands(0, 1, usage);
             PropertyHelp.print(System.out, ops.isEmpty() ? null : ops.get(0));
             return;

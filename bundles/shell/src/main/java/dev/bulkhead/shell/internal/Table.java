@@ -5,25 +5,25 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** An aligned text table, as {@code qvm-ls} prints: columns padded to their widest cell. */
-final class Table {
+public final class Table {
     private final List<String[]> rows = new ArrayList<>();
 
-    Table(String... header) {
+    public Table(String... header) {
         if (header.length > 0) {
             rows.add(header);
         }
     }
 
     /** An empty or absent value, shown as qvm-ls shows it. */
-    static String dash(String s) {
+    public static String dash(String s) {
         return s == null || s.isEmpty() ? "-" : s;
     }
 
-    void row(String... cells) {
+    public void row(String... cells) {
         rows.add(cells);
     }
 
-    void print(PrintStream out) {
+    public void print(PrintStream out) {
         int columns = rows.stream().mapToInt(r -> r.length).max().orElse(0);
         int[] width = new int[columns];
         for (String[] r : rows) {

@@ -19,7 +19,7 @@ import dev.bulkhead.api.firewall.FirewallRule;
 /** qvm:firewall either saves and exits 0, or refuses, exits 1 and saves nothing; and says what will not work as written. */
 class QvmFirewallCommandTest {
     private static final Instant NOW = Instant.now();
-    private final FakeAdmin admin = new FakeAdmin("work");
+    private final RecordingAdmin admin = new RecordingAdmin("work");
     private final QvmShell shell = new QvmShell(admin.proxy());
 
     @AfterEach

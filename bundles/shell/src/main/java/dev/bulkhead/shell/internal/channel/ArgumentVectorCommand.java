@@ -11,6 +11,7 @@ import org.apache.felix.service.threadio.ThreadIO;
 
 import dev.bulkhead.shell.client.Client;
 import dev.bulkhead.shell.internal.ExitStatusException;
+import dev.bulkhead.shell.internal.frontend.CommandHints;
 
 /**
  * Runs a command given as a name and arguments without handing any of it to the shell's parser:
@@ -51,7 +52,9 @@ final class ArgumentVectorCommand {
         if (command instanceof Function function) {
             return function;
         }
-        throw new ExitStatusException(Client.NOT_RUN, "no such command: '" + name.replaceAll("\\p{Cntrl}", "?")
-                + "'; one command name comes first, then its arguments (client -c runs a command line)");
+        String shown = name.replaceAll("\\p{Cntrl}", "?");
+        String hint = CommandHints.instead(name, c -> session.get(c) instanceof Function).map(c -> "; use " + c)
+                .orElse("; one command name comes first, then its arguments (client -c runs a command line)");
+        throw new ExitStatusException(Client.NOT_RUN, "no such command: '" + shown + "'" + hint);
     }
 }

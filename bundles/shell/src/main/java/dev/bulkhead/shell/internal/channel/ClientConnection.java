@@ -22,6 +22,7 @@ import dev.bulkhead.shell.client.Frame;
 import dev.bulkhead.shell.client.FrameType;
 import dev.bulkhead.shell.client.ProtocolException;
 import dev.bulkhead.shell.internal.ExitStatusException;
+import dev.bulkhead.shell.internal.frontend.ShellCommands;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -118,6 +119,8 @@ final class ClientConnection implements Runnable {
         PrintStream stdout = new PrintStream(new FrameOutputStream(writer, FrameType.STDOUT), true, StandardCharsets.UTF_8);
         PrintStream stderr = new PrintStream(new FrameOutputStream(writer, FrameType.STDERR), true, StandardCharsets.UTF_8);
         CommandSession session = commandProcessor.createSession(InputStream.nullInputStream(), stdout, stderr);
+        // plain names as the interactive shell resolves them: 'start work' is qvm:start
+        session.put("SCOPE", ShellCommands.SCOPE_PATH);
         try {
             synchronized (commandLock) {
                 commandThread = Thread.currentThread();

@@ -125,6 +125,37 @@ class ClientSocketServerTest {
         assertEquals("the command in the qube failed\n", err());
     }
 
+    /** Felix's bundle start, which a plain 'start' used to reach. */
+    public static final class FelixStart {
+        public void start(String location) {
+            System.out.println("felix started " + location);
+        }
+    }
+
+    public static final class QvmStart {
+        public void start(String... names) {
+            System.out.println("qvm started " + String.join(" ", names));
+        }
+    }
+
+    @Test
+    void aPlainNameReachesTheQvmCommandAsInTheInteractiveShell() throws IOException {
+        shell.processor.addCommand("felix", new FelixStart(), "start");
+        shell.processor.addCommand("qvm", new QvmStart(), "start");
+        server = serve();
+        assertEquals(0, run("start", "work"));
+        assertEquals(0, run("-c", "start other"));
+        assertEquals("qvm started work\nqvm started other\n", out());
+    }
+
+    @Test
+    void aQubesToolNameSuggestsItsQvmCommand() throws IOException {
+        shell.processor.addCommand("qvm", new QvmStart(), "start");
+        server = serve();
+        assertEquals(Client.NOT_RUN, run("qvm-start", "work"));
+        assertEquals("no such command: 'qvm-start'; use qvm:start\n", err());
+    }
+
     @Test
     void socketAndItsDirectoryArePrivate() throws IOException {
         server = serve();
