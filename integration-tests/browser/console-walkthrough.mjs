@@ -60,6 +60,11 @@ try {
   await page.waitForSelector(row);
   report('created', { state: await page.getAttribute(row, 'data-state') });
 
+  // What a role says about its qube (a NetVM with no uplink) is shown next to it in the table.
+  const notice = `tr[data-qube="${netvm}"] .notice`;
+  await page.waitForSelector(notice);
+  report('notice', { notice: await page.getAttribute(notice, 'aria-label') });
+
   await page.focus(`button[aria-label="Start ${qube}"]`);
   await page.keyboard.press('Enter');
   await page.waitForSelector(`${row}[data-state="Running"]`);

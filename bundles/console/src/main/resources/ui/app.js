@@ -8,7 +8,7 @@ const HISTORY = 30;
 const MAX_TITLE = 128;
 
 const $ = id => document.getElementById(id);
-const state = { csrf: null, qubes: [], selected: null, stats: new Map(), events: null, timer: null, refreshTimer: null };
+const state = { csrf: null, qubes: [], notices: new Map(), selected: null, stats: new Map(), events: null, timer: null, refreshTimer: null };
 
 function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -132,8 +132,11 @@ function scheduleRefresh() {
 }
 
 async function refresh() {
-  const r = await api('GET', '/qubes');
+  const [r, roles] = await Promise.all([api('GET', '/qubes'), api('GET', '/roles')]);
   state.qubes = r.qubes;
+  // what a role says about its qubes (a NetVM with no uplink), shown with each of them
+  state.notices = new Map();
+  for (const role of roles.roles) for (const name of role.qubes) if (role.notices.length) state.notices.set(name, role.notices);
   renderQubes();
   renderCreateChoices();
   drawTopology($('topology'), state.qubes);
@@ -203,7 +206,7 @@ function renderQubes() {
     swatch.style.backgroundColor = q.color;
     return h('tr', { 'data-qube': q.name, 'data-state': q.state },
       h('td', {}, swatch, h('button', { type: 'button', class: 'link', 'aria-label': `Details of ${q.name}`, title: `label ${q.label}`,
-        onclick: () => select(q.name) }, q.name)),
+        onclick: () => select(q.name) }, q.name), ...noticeMark(q)),
       h('td', { class: `state state-${q.state}` }, q.state),
       h('td', {}, q.klass),
       h('td', {}, value(q, 'template') || '-'),
@@ -218,6 +221,12 @@ function renderQubes() {
     if (again) again.focus();
   }
   renderStats();
+}
+
+function noticeMark(q) {
+  const notices = state.notices.get(q.name);
+  return notices ? [h('span', { class: 'notice', role: 'img', 'aria-label': `${q.name}: ${notices.join(' ')}`, title: notices.join('\n') },
+    ' ⚠')] : [];
 }
 
 function spark(values, max) {
@@ -292,6 +301,9 @@ async function renderDetails() {
   const q = state.qubes.find(x => x.name === state.selected);
   if (!q) return;
   $('details-name').textContent = q.name;
+  const notices = state.notices.get(q.name) || [];
+  $('details-notices').replaceChildren(...notices.map(n => h('li', {}, n)));
+  $('details-notices').hidden = notices.length === 0;
   $('props').tBodies[0].replaceChildren(...Object.entries(q.properties).map(([k, v]) =>
     h('tr', { 'data-property': k }, h('td', {}, k), h('td', {}, v.value || '-'), h('td', {}, v.default ? `default: ${v.source}` : 'set'))));
   const features = Object.entries(q.features).sort(([a], [b]) => a.localeCompare(b));

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.stream.StreamSupport;
 
 import org.junit.Before;
 import org.junit.Test;
@@ -289,6 +290,9 @@ public class ConsoleApiIT extends ConsoleTestSupport {
 
         HttpExchange.Response roles = bearer("GET", "/api/roles").send();
         assertEquals(admin().roles().size(), json(roles).path("roles").size());
+        JsonNode netvm = StreamSupport.stream(json(roles).path("roles").spliterator(), false)
+                .filter(r -> r.path("id").asText().equals("netvm")).findFirst().orElseThrow();
+        assertTrue("a NetVM without an uplink is said to have none: " + netvm, netvm.path("notices").get(0).asText().startsWith("no uplink"));
         assertEquals(204, bearer("DELETE", work).send().status());
         assertTrue(admin().find("apiwork").isEmpty());
     }

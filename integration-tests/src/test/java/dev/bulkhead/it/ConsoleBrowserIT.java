@@ -38,6 +38,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
     public void aUserDrivesTheConsoleInChromium() throws IOException, InterruptedException {
         int port = startConsoleOnLoopback();
         admin().create(new QubeSpec("br-net", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin().setFeature("br-net", "role", "netvm");
         Path browser = Path.of(System.getProperty("bulkhead.it.browser", "browser")).toAbsolutePath();
         Path work = Files.createDirectories(Path.of(System.getProperty("bulkhead.it.output", "target")).toAbsolutePath()
                 .resolve("browser"));
@@ -56,7 +57,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals("the walkthrough succeeded:\n" + output, 0, walkthrough.exitStatus());
 
         Map<String, JsonNode> steps = steps(output);
-        assertEquals(output, List.of("logged-in", "created", "started", "live-update", "started-again", "firewall-rule",
+        assertEquals(output, List.of("logged-in", "created", "notice", "started", "live-update", "started-again", "firewall-rule",
                 "features", "windows", "topology", "graphs", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
         JsonNode cookies = steps.get("logged-in").path("cookies");
@@ -64,6 +65,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals(cookies.toString(), "__Host-bulkhead_session", cookies.get(0).path("name").asText());
         assertTrue(cookies.toString(), cookies.get(0).path("secure").asBoolean() && cookies.get(0).path("httpOnly").asBoolean());
         assertEquals(cookies.toString(), "Strict", cookies.get(0).path("sameSite").asText());
+        assertTrue(steps.get("notice").toString(), steps.get("notice").path("notice").asText().startsWith("br-net: no uplink"));
         assertEquals("Halted", steps.get("live-update").path("state").asText());
         assertEquals("the page was not reloaded", "first load", steps.get("live-update").path("marker").asText());
         assertEquals(1, steps.get("live-update").path("navigations").asInt());

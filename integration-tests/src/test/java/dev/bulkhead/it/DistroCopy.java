@@ -10,7 +10,8 @@ import java.util.stream.Stream;
 /**
  * A throwaway copy of the built distribution ({@code distro/target/bulkhead}), for tests that run the
  * real launcher scripts and {@code bin/client}: its own data directory, a console secret of its own
- * and a free loopback port for its console, so that copies never share anything.
+ * and a free loopback port for its console, so that copies never share anything. Its first start sets
+ * nothing up, and it has no templates/, unless a test gives it them.
  */
 final class DistroCopy {
     static final Path DISTRO = Path.of(System.getProperty("bulkhead.it.workspace", ".."), "distro", "target", "bulkhead")
@@ -32,6 +33,8 @@ final class DistroCopy {
         Files.createDirectories(home.resolve("data"));
         Files.deleteIfExists(home.resolve("etc/console.secret"));
         Files.writeString(home.resolve("etc/dev.bulkhead.console.cfg"), "host=127.0.0.1\nport=0\n");
+        // the tests of a copy start from an empty platform: its first start sets nothing up (FirstRunIT turns it on)
+        Files.writeString(home.resolve("etc/dev.bulkhead.setup.cfg"), "first.start=false\n");
         return home;
     }
 

@@ -10,11 +10,19 @@ import java.util.Objects;
  * @param description     one line for people
  * @param providesNetwork whether qubes carrying it serve other qubes' network
  * @param qubes           the names of the qubes that carry it, sorted
+ * @param notices         what keeps it from serving those qubes as expected, as configured now, one sentence
+ *                        each (a NetVM with no uplink, say); empty when nothing does (since 1.5)
  */
-public record RoleInfo(String id, String description, boolean providesNetwork, List<String> qubes) {
+public record RoleInfo(String id, String description, boolean providesNetwork, List<String> qubes, List<String> notices) {
     public RoleInfo {
         Objects.requireNonNull(id);
         Objects.requireNonNull(description);
         qubes = List.copyOf(qubes);
+        notices = List.copyOf(notices);
+    }
+
+    /** A role with nothing to say about its qubes. */
+    public RoleInfo(String id, String description, boolean providesNetwork, List<String> qubes) {
+        this(id, description, providesNetwork, qubes, List.of());
     }
 }

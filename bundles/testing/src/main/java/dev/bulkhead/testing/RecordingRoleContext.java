@@ -12,8 +12,10 @@ import java.util.function.Consumer;
 
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
@@ -73,7 +75,19 @@ public class RecordingRoleContext implements RoleContext {
 
     /** @param role the qube's {@code role} feature, as the core sets it */
     public RecordingRoleContext(String name, int qid, String role, Shell shell) {
-        this.qube = new Qube(name, qid, QubeClass.AppVM, PowerState.Running, Map.of(), Map.of(QubeRole.ROLE_FEATURE, role), Set.of());
+        this(name, qid, role, null, shell);
+    }
+
+    /**
+     * An AppVM of {@code template}.
+     *
+     * @param role the qube's {@code role} feature, as the core sets it
+     * @since 1.2
+     */
+    public RecordingRoleContext(String name, int qid, String role, String template, Shell shell) {
+        this.qube = new Qube(name, qid, QubeClass.AppVM, PowerState.Running,
+                template == null ? Map.of() : Map.of(QubeProperty.TEMPLATE.id(), PropertyValue.set(template)),
+                Map.of(QubeRole.ROLE_FEATURE, role), Set.of());
         this.shell = shell;
         Consumer<UplinkSpec> none = spec -> {
             throw new UnsupportedOperationException("'" + name + "' (" + role + ") has no uplink of its own");

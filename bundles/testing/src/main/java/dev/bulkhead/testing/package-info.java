@@ -4,7 +4,7 @@
  * a recording fake of the host-command service, and a role that does nothing for tests that need one present.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.bulkhead.testing;
 
 import org.osgi.annotation.bundle.Export;

@@ -65,4 +65,16 @@ public interface QubeRole {
     default java.util.List<String> clientProblems(RoleContext context, LinkEndpoint link) {
         return java.util.List.of();
     }
+
+    /**
+     * What keeps the role from serving its qubes as people would expect, as configured now, one
+     * sentence each for the shell and the console: a NetVM with no uplink configured, say, whose
+     * clients then reach nothing. Empty when nothing does. The role answers from what it knows: it
+     * must not wait for anything outside.
+     *
+     * @since 1.4
+     */
+    default java.util.List<String> notices() {
+        return java.util.List.of();
+    }
 }

@@ -4,7 +4,7 @@
  * {@value dev.bulkhead.api.role.QubeRole#ROLE_FEATURE} feature; roles come and go at any time.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package dev.bulkhead.api.role;
 
 import org.osgi.annotation.bundle.Export;

@@ -114,7 +114,8 @@ final class Json {
             @JsonInclude(JsonInclude.Include.NON_NULL) String note, List<WindowForm> windows) {
     }
 
-    record RoleForm(String id, String description, @JsonProperty("provides_network") boolean providesNetwork, List<String> qubes) {
+    record RoleForm(String id, String description, @JsonProperty("provides_network") boolean providesNetwork, List<String> qubes,
+            List<String> notices) {
     }
 
     record RoleList(List<RoleForm> roles) {
@@ -122,7 +123,8 @@ final class Json {
 
     static RoleList roles(List<RoleInfo> roles) {
         return new RoleList(roles.stream()
-                .map(r -> new RoleForm(r.id(), r.description(), r.providesNetwork(), List.copyOf(r.qubes()))).toList());
+                .map(r -> new RoleForm(r.id(), r.description(), r.providesNetwork(), List.copyOf(r.qubes()), List.copyOf(r.notices())))
+                .toList());
     }
 
     /** An event for the event stream; {@code qube} is null for an event of the platform. */

@@ -65,8 +65,9 @@ class JsonTest {
     void statsRolesSessionsIndexAndRunResults() throws Exception {
         assertEquals("{\"cpu_ns\":5,\"memory_bytes\":6,\"time\":\"2026-01-02T03:04:05Z\"}",
                 json.writeValueAsString(Json.stats(new QubeStats(5, 6, Instant.parse("2026-01-02T03:04:05Z")))));
-        assertEquals("{\"roles\":[{\"id\":\"netvm\",\"description\":\"d\",\"provides_network\":true,\"qubes\":[\"sys-net\"]}]}",
-                json.writeValueAsString(Json.roles(List.of(new RoleInfo("netvm", "d", true, List.of("sys-net"))))));
+        assertEquals("{\"roles\":[{\"id\":\"netvm\",\"description\":\"d\",\"provides_network\":true,\"qubes\":[\"sys-net\"],"
+                + "\"notices\":[\"no uplink\"]}]}",
+                json.writeValueAsString(Json.roles(List.of(new RoleInfo("netvm", "d", true, List.of("sys-net"), List.of("no uplink"))))));
         assertEquals("{\"authenticated\":false}", json.writeValueAsString(new Json.SessionForm(false, null)));
         assertEquals("{\"authenticated\":true,\"csrf_token\":\"t\"}", json.writeValueAsString(new Json.SessionForm(true, "t")));
         assertEquals("{\"backend\":\"lite\",\"state_problems\":[],\"openapi\":\"o\",\"qubes\":\"q\",\"events\":\"e\"}",

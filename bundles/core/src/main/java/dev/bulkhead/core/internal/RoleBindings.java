@@ -64,9 +64,18 @@ final class RoleBindings {
             List<String> carriers = m.qubes.values().stream()
                     .filter(q -> role.id().equals(q.features.get(QubeRole.ROLE_FEATURE)))
                     .map(q -> q.name).sorted().toList();
-            result.add(new RoleInfo(role.id(), role.description(), role.providesNetwork(), carriers));
+            result.add(new RoleInfo(role.id(), role.description(), role.providesNetwork(), carriers, notices(role)));
         }
         result.sort(Comparator.comparing(RoleInfo::id));
         return result;
+    }
+
+    /** A role whose notices fail is listed all the same, with that failure as its notice. */
+    private static List<String> notices(QubeRole role) {
+        try {
+            return List.copyOf(role.notices());
+        } catch (RuntimeException e) {
+            return List.of("role " + role.id() + " cannot say how it is: " + e);
+        }
     }
 }

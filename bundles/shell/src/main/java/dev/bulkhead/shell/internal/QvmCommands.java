@@ -1,6 +1,7 @@
 package dev.bulkhead.shell.internal;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,9 +77,14 @@ public final class QvmCommands {
         admin.clone(source, target);
     }
 
-    @Descriptor("Start qubes, and first the netvms they need. Usage: qvm:start NAME...")
+    @Descriptor("Start qubes, and first the netvms they need; what keeps their network from working (a NetVM with no"
+            + " uplink) is said as a warning. Usage: qvm:start NAME...")
     public void start(@Descriptor("NAME...") String... names) {
-        forEach(names, "qvm:start NAME...", admin::start);
+        RoleNotices notices = new RoleNotices(admin, System.err);
+        forEach(names, "qvm:start NAME...", name -> {
+            admin.start(name);
+            notices.aboutChain(name);
+        });
     }
 
     @Descriptor("Shut qubes down gracefully. Usage: qvm:shutdown [--force] [--wait] [--timeout SECONDS] NAME...")
@@ -120,11 +126,13 @@ public final class QvmCommands {
     @Descriptor("List the VM roles present now and the qubes that carry them (feature role=ID). Usage: qvm:roles")
     public void roles() {
         Table table = new Table("ROLE", "NETWORK", "QUBES", "DESCRIPTION");
-        for (RoleInfo role : admin.roles()) {
+        List<RoleInfo> roles = admin.roles();
+        for (RoleInfo role : roles) {
             table.row(role.id(), role.providesNetwork() ? "yes" : "no",
                     role.qubes().isEmpty() ? "-" : String.join(",", role.qubes()), role.description());
         }
         table.print(System.out);
+        roles.forEach(r -> r.notices().forEach(n -> System.err.println("warning: role " + r.id() + ": " + n)));
     }
 
     /** Runs the operation on each named qube, in order, each refusal said and the rest still tried. */

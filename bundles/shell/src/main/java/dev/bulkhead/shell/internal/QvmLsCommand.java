@@ -102,6 +102,7 @@ public final class QvmLsCommand {
         for (String problem : admin.stateProblems()) {
             System.err.println("warning: " + problem);
         }
+        new RoleNotices(admin, System.err).about(shown);
     }
 
     private static List<String> columns(CommandLine cl) {

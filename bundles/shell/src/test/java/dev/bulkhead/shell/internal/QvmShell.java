@@ -28,9 +28,10 @@ final class QvmShell implements AutoCloseable {
         threadIO.start();
         processor = new CommandProcessorImpl(threadIO);
         QvmCommands commands = new QvmCommands(admin);
-        for (String function : new String[] {"ls", "start", "shutdown", "kill", "pause", "unpause", "restart", "remove"}) {
+        for (String function : new String[] {"start", "shutdown", "kill", "pause", "unpause", "restart", "remove"}) {
             processor.addCommand("qvm", commands, function);
         }
+        processor.addCommand("qvm", new QvmLsCommand(admin), "ls");
         processor.addCommand("qvm", new QvmFirewallCommand(admin), "firewall");
     }
 

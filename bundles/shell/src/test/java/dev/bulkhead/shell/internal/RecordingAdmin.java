@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
@@ -17,6 +18,7 @@ import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.RoleInfo;
 import dev.bulkhead.api.firewall.FirewallRule;
 
 /**
@@ -36,6 +38,12 @@ final class RecordingAdmin implements InvocationHandler {
     RuntimeException editRefusal;
     /** What the netvm's role finds wrong with the rules, asked after each firewall command. */
     Supplier<List<String>> firewallProblems = List::of;
+    /** Each qube's netvm; none when absent. */
+    final Map<String, String> netvms = new LinkedHashMap<>();
+    /** Each qube's role feature; none when absent. */
+    final Map<String, String> roleOf = new LinkedHashMap<>();
+    /** The roles present. */
+    List<RoleInfo> roles = List.of();
 
     RecordingAdmin(String... names) {
         for (String name : names) {
@@ -70,6 +78,8 @@ final class RecordingAdmin implements InvocationHandler {
         }
         return switch (op) {
             case "get" -> qube(require((String) args[0]));
+            case "find" -> qubes.containsKey((String) args[0]) ? Optional.of(qube((String) args[0])) : Optional.empty();
+            case "roles" -> roles;
             case "list" -> qubes.keySet().stream().map(this::qube).toList();
             case "stateProblems" -> List.of();
             case "firewallRules" -> {
@@ -106,7 +116,12 @@ final class RecordingAdmin implements InvocationHandler {
     }
 
     private Qube qube(String name) {
-        return new Qube(name, 1, QubeClass.AppVM, qubes.get(name),
-                Map.of("label", PropertyValue.set("red"), "template", PropertyValue.set("minimal")), Map.of(), Set.of());
+        Map<String, PropertyValue> properties = new LinkedHashMap<>(Map.of("label", PropertyValue.set("red"), "template",
+                PropertyValue.set("minimal")));
+        if (netvms.containsKey(name)) {
+            properties.put("netvm", PropertyValue.set(netvms.get(name)));
+        }
+        Map<String, String> features = roleOf.containsKey(name) ? Map.of("role", roleOf.get(name)) : Map.of();
+        return new Qube(name, 1, QubeClass.AppVM, qubes.get(name), properties, features, Set.of());
     }
 }

@@ -30,6 +30,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.role.QubePrograms;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
@@ -44,6 +45,8 @@ import dev.bulkhead.api.role.RoleContext;
 @Designate(ocd = FirewallConfig.class)
 public final class FirewallRole implements QubeRole {
     static final String ID = "firewall";
+    /** What a FirewallVM runs in its root; named when a command fails for want of one. */
+    static final QubePrograms PROGRAMS = QubePrograms.of("nft", "nftables", "conntrack", "conntrack", "nslookup", "busybox");
     private static final System.Logger LOG = System.getLogger(FirewallRole.class.getName());
     /** Bounds each command in the qube (nft, conntrack), which a transition of the core may wait for. */
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -254,8 +257,8 @@ public final class FirewallRole implements QubeRole {
         // it exits 1 also when there was nothing to forget, and then says how many it deleted: 0
         boolean done = r.exitStatus() == 0 || r.exitStatus() == 1 && r.stderrText().contains("flow entries have been deleted");
         if (!done) {
-            throw new AdminException("the open connections of '" + link.link().client() + "' in '" + context.qube().name()
-                    + "' could not be cut: " + r.stderrText().strip());
+            throw PROGRAMS.explain(context, new AdminException("the open connections of '" + link.link().client() + "' in '"
+                    + context.qube().name() + "' could not be cut: " + r.stderrText().strip()));
         }
     }
 
@@ -337,8 +340,8 @@ public final class FirewallRole implements QubeRole {
         String reason = "cannot load the firewall of '" + context.qube().name() + "': " + refused;
         String closed = nft(context, FirewallRuleset.render(policies.stream()
                 .map(p -> ClientPolicy.blocked(p.link(), p.rules(), reason)).toList()));
-        throw new AdminException(reason + (closed == null ? "; all its clients are cut off"
-                : "; cutting its clients off failed too: " + closed));
+        throw PROGRAMS.explain(context, new AdminException(reason + (closed == null ? "; all its clients are cut off"
+                : "; cutting its clients off failed too: " + closed)));
     }
 
     /** Loads a ruleset; returns why the kernel refused it, or {@code null}. */

@@ -53,7 +53,8 @@ final class HostNameLookup {
         command.addAll(names);
         ExecResult r = context.exec(command, new byte[0], TIMEOUT);
         if (r.exitStatus() != 0) {
-            throw new AdminException("cannot look host names up in '" + context.qube().name() + "': " + r.stderrText().strip());
+            throw FirewallRole.PROGRAMS.explain(context,
+                    new AdminException("cannot look host names up in '" + context.qube().name() + "': " + r.stderrText().strip()));
         }
         return NslookupOutput.sections(r.stdoutText());
     }

@@ -43,6 +43,8 @@ class FirewallRoleTest {
     volatile CountDownLatch lookupGate = new CountDownLatch(0);
     final CountDownLatch lookupStarted = new CountDownLatch(1);
     ExecResult forgetting = failed(1, "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.");
+    /** What the FirewallVM's root lacks, as asked after a command failed: one program a line. */
+    volatile String lacking = "";
     final FirewallRole role = new FirewallRole(Settings.of(FirewallConfig.class, Map.of()));
     RecordingRoleContext firewall;
 
@@ -82,6 +84,9 @@ class FirewallRoleTest {
                 out.append(address == null ? "** server can't find " + name + ": NXDOMAIN\n" : "Name:\t" + name + "\nAddress: " + address + "\n");
             }
             return ok(out.toString());
+        }
+        if (argv.get(0).equals("/bin/sh") && argv.containsAll(List.of("nft", "conntrack"))) {
+            return ok(lacking);
         }
         throw new AssertionError("unexpected command " + argv);
     }
@@ -275,5 +280,19 @@ class FirewallRoleTest {
         AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
         assertTrue(e.getMessage().contains("could not be cut") && e.getMessage().contains("Permission denied"), e.getMessage());
         assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
+    }
+
+    @Test
+    void aTemplateWithoutConntrackIsNamedWithItsPackage() {
+        firewall = new RecordingRoleContext("sys-firewall", 3, "firewall", "bulkhead-base", this::answer);
+        role.started(firewall);
+        firewall.attachClient(role, WORK);
+        forgetting = failed(127, "sh: conntrack: not found");
+        lacking = "conntrack\n";
+        firewall.rules.put("work", rules("action=drop"));
+
+        AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
+
+        assertEquals("sys-firewall's template bulkhead-base has no conntrack (Debian package conntrack)", e.getMessage());
     }
 }

@@ -15,6 +15,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.role.QubePrograms;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 
@@ -32,10 +33,18 @@ public final class NetvmRole implements QubeRole {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** iproute2 by path: a busybox shell would run its own, smaller ip applet for a bare name. */
     private static final String IP = "/sbin/ip";
+    /** What a NetVM runs in its root; named when a command fails for want of one. */
+    static final QubePrograms PROGRAMS = QubePrograms.of("nft", "nftables", IP, "iproute2");
+    /** Where the settings are, for people. */
+    private static final String SETTINGS = "etc/" + NetvmConfig.PID + ".cfg";
+    static final String NO_UPLINK = "no uplink: none is configured (uplink.mode=none in " + SETTINGS
+            + "), so the qubes behind it reach no network; set one with qvm:setup --uplink";
 
     /** The settings, or {@code null} when they are wrong, and then {@link #problem} says why. */
     private Uplink settings;
     private String problem;
+    /** What {@link #notices} says about the settings in force: written with them, read without the lock. */
+    private volatile List<String> notices = List.of();
     /** The running NetVMs and the uplink each has in force ({@code null}: none, the settings were wrong). */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     /** Orders the changes: settings, starts and stops, and client changes reload filters one at a time. */
@@ -78,9 +87,11 @@ public final class NetvmRole implements QubeRole {
         try {
             settings = Uplink.of(config);
             problem = null;
+            notices = settings.enabled() ? List.of() : List.of(NO_UPLINK);
         } catch (AdminException e) {
             settings = null;
             problem = e.getMessage();
+            notices = List.of("no uplink: the NetVM settings in " + SETTINGS + " are wrong: " + problem);
             LOG.log(Level.ERROR, "NetVM settings refused, NetVMs get no uplink: " + problem);
         }
     }
@@ -98,6 +109,12 @@ public final class NetvmRole implements QubeRole {
     @Override
     public boolean providesNetwork() {
         return true;
+    }
+
+    /** A NetVM without an uplink is no error, but its clients reach nothing: that is said wherever its qubes are shown. */
+    @Override
+    public List<String> notices() {
+        return notices;
     }
 
     @Override
@@ -135,8 +152,8 @@ public final class NetvmRole implements QubeRole {
                 apply(context, uplink);
                 ExecResult r = context.exec(List.of(IP, "-batch", "-"), uplink.ipCommands().getBytes(StandardCharsets.UTF_8), TIMEOUT);
                 if (r.exitStatus() != 0) {
-                    throw new AdminException("'" + name + "' keeps no uplink: cannot give it uplink.address " + uplink.address()
-                            + " and uplink.gateway " + uplink.gateway() + ": " + r.stderrText().strip());
+                    throw PROGRAMS.explain(context, new AdminException("'" + name + "' keeps no uplink: cannot give it uplink.address "
+                            + uplink.address() + " and uplink.gateway " + uplink.gateway() + ": " + r.stderrText().strip()));
                 }
             } catch (RuntimeException e) {
                 running.remove(name);
@@ -160,6 +177,7 @@ public final class NetvmRole implements QubeRole {
             throw new AdminException("'" + name + "' gets no uplink: the NetVM settings are wrong: " + problem);
         }
         if (!uplink.enabled()) {
+            LOG.log(Level.WARNING, "'" + name + "' started with " + NO_UPLINK);
             return uplink;
         }
         try {
@@ -170,8 +188,8 @@ public final class NetvmRole implements QubeRole {
         ExecResult r = context.exec(List.of(IP, "-batch", "-"), uplink.ipCommands().getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
             detachQuietly(context, uplink);
-            throw new AdminException("'" + name + "' gets no uplink: cannot give it uplink.address " + uplink.address()
-                    + " and uplink.gateway " + uplink.gateway() + ": " + r.stderrText().strip());
+            throw PROGRAMS.explain(context, new AdminException("'" + name + "' gets no uplink: cannot give it uplink.address "
+                    + uplink.address() + " and uplink.gateway " + uplink.gateway() + ": " + r.stderrText().strip()));
         }
         return uplink;
     }
@@ -225,7 +243,8 @@ public final class NetvmRole implements QubeRole {
                 context.clients());
         ExecResult r = context.exec(List.of("nft", "-f", "-"), ruleset.getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
-            throw new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip());
+            throw PROGRAMS.explain(context,
+                    new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip()));
         }
     }
 }

@@ -101,7 +101,37 @@ class NetvmRoleTest {
         failing.add("/sbin/ip");
         AdminException e = assertThrows(AdminException.class, () -> role.started(sysNet));
         assertTrue(e.getMessage().contains("uplink.gateway 198.51.100.1") && e.getMessage().contains("invalid gateway"), e.getMessage());
-        assertEquals(List.of("nft", "attach", "ip", "detach"), sysNet.story());
+        assertEquals(List.of("nft", "attach", "ip", "detach", "/bin/sh"), sysNet.story(), "then what it lacks is asked");
+    }
+
+    @Test
+    void aTemplateWithoutNftIsNamedWithItsPackage() {
+        NetvmRole role = new NetvmRole(config());
+        TestRoleContext bare = new TestRoleContext("sys-net", 2, "bulkhead-base", (argv, stdin) -> switch (argv.get(0)) {
+            case "nft" -> TestRoleContext.failed(127, "sh: nft: not found");
+            case "/bin/sh" -> TestRoleContext.ok(argv.contains("nft") ? "nft\n" : "");
+            default -> TestRoleContext.ok();
+        });
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(bare));
+
+        assertEquals("sys-net's template bulkhead-base has no nft (Debian package nftables)", e.getMessage());
+    }
+
+    @Test
+    void aNetvmWithoutAnUplinkSaysSoUntilOneIsConfigured() {
+        NetvmRole role = new NetvmRole(config());
+        assertEquals(List.of(NetvmRole.NO_UPLINK), role.notices());
+        assertTrue(NetvmRole.NO_UPLINK.startsWith("no uplink: none is configured (uplink.mode=none in etc/dev.bulkhead.role.netvm.cfg)"),
+                NetvmRole.NO_UPLINK);
+
+        role.modified(config(VETH));
+        assertEquals(List.of(), role.notices());
+
+        role.modified(config(veth("uplink.gateway=203.0.113.1")));
+        assertEquals(1, role.notices().size());
+        assertTrue(role.notices().get(0).startsWith("no uplink: the NetVM settings in etc/dev.bulkhead.role.netvm.cfg are wrong: ")
+                && role.notices().get(0).contains("uplink.gateway '203.0.113.1'"), role.notices().get(0));
     }
 
     @Test

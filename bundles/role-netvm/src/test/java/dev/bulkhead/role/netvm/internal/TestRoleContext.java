@@ -7,7 +7,12 @@ import dev.bulkhead.testing.RecordingRoleContext;
 /** A NetVM as the core shows it to the role: its backend attaches and detaches the uplink as asked, unless a test says otherwise. */
 final class TestRoleContext extends RecordingRoleContext {
     TestRoleContext(String name, int qid, Shell shell) {
-        super(name, qid, "netvm", shell);
+        this(name, qid, null, shell);
+    }
+
+    /** An AppVM of {@code template}. */
+    TestRoleContext(String name, int qid, String template, Shell shell) {
+        super(name, qid, "netvm", template, shell);
         onAttach(spec -> { });
         onDetach(spec -> { });
     }

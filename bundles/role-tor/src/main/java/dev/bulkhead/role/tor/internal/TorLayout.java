@@ -1,5 +1,7 @@
 package dev.bulkhead.role.tor.internal;
 
+import dev.bulkhead.api.role.QubePrograms;
+
 /**
  * Where tor lives inside a TorVM and whom it runs as.
  *
@@ -14,6 +16,11 @@ record TorLayout(String binary, String runDirectory, String dataDirectory, Strin
     static final int TRANS_PORT = 9040;
     static final int DNS_PORT = 5353;
     static final int CONTROL_PORT = 9051;
+
+    /** What a TorVM runs in its root, and the user tor runs as; named when a command fails for want of one. */
+    QubePrograms programs() {
+        return QubePrograms.of(binary, "tor", "nft", "nftables").andUser(user, "the TorVM runs tor as it, and its packet filter names it");
+    }
 
     String torrc() {
         return runDirectory + "/torrc";

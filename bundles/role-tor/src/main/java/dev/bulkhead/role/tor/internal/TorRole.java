@@ -18,6 +18,7 @@ import org.osgi.service.metatype.annotations.Designate;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.role.QubePrograms;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 import dev.bulkhead.api.role.RuleFreeClients;
@@ -35,6 +36,7 @@ public final class TorRole implements QubeRole, TorQubes {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final TorLayout layout;
+    private final QubePrograms programs;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, RoleContext> running = new ConcurrentHashMap<>();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
@@ -49,6 +51,7 @@ public final class TorRole implements QubeRole, TorQubes {
 
     TorRole(TorConfig config, TorLayout layout) {
         this.layout = layout;
+        this.programs = layout.programs();
         configure(config);
     }
 
@@ -96,7 +99,8 @@ public final class TorRole implements QubeRole, TorQubes {
                 ExecResult r = context.exec(TorScripts.start(layout), (password + "\n" + torrc).getBytes(StandardCharsets.UTF_8),
                         TIMEOUT);
                 if (r.exitStatus() != 0) {
-                    throw new AdminException("cannot start tor in '" + name + "': " + r.stderrText().strip().replace('\n', ' '));
+                    throw programs.explain(context,
+                            new AdminException("cannot start tor in '" + name + "': " + r.stderrText().strip().replace('\n', ' ')));
                 }
             } catch (RuntimeException e) {
                 running.remove(name);
@@ -141,7 +145,8 @@ public final class TorRole implements QubeRole, TorQubes {
         String ruleset = TorRuleset.render(RuleFreeClients.of(context), layout.user());
         ExecResult r = context.exec(List.of("nft", "-f", "-"), ruleset.getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
-            throw new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip());
+            throw programs.explain(context,
+                    new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip()));
         }
     }
 

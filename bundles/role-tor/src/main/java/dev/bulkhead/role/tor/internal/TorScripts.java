@@ -25,7 +25,7 @@ final class TorScripts {
         String script = """
                 set -e
                 if [ ! -x %1$s ]; then
-                    echo "there is no tor in this qube: %1$s is missing (install the Debian package tor on the host)" >&2
+                    echo "there is no tor in this qube: %1$s is missing" >&2
                     exit %6$d
                 fi
                 if [ -s %8$s ] && pid=$(cat %8$s) && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = tor ] && kill "$pid" 2>/dev/null; then

@@ -86,7 +86,41 @@ class TorRoleTest {
         AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
 
         assertTrue(e.getMessage().contains("cannot load the packet filter of 'sys-tor'"), e.getMessage());
-        assertEquals(1, sysTor.commands.size(), "tor was not started");
+        assertFalse(sysTor.commands.stream().anyMatch(c -> c.argv().equals(TorScripts.start(TorLayout.QUBE))), "tor was not started");
+    }
+
+    /** The filter names tor's user, so a template without it fails there: the start names the template and what it lacks. */
+    @Test
+    void aTemplateWithoutTorOrItsUserIsNamedWithWhereEachComesFrom() {
+        TorRole role = new TorRole(config(""));
+        RecordingRoleContext sysTor = new RecordingRoleContext("sys-tor", 3, "tor", "bulkhead-base", (argv, stdin) -> {
+            if (argv.get(0).equals("nft")) {
+                return failed(1, "Error: User does not exist\nadd rule ip tor output meta skuid \"tor\" accept");
+            }
+            return argv.get(0).equals("/bin/sh") && argv.contains("user:tor") ? ok("/usr/bin/tor\nuser:tor\n") : ok("");
+        });
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
+
+        assertEquals("sys-tor's template bulkhead-base has no /usr/bin/tor (Debian package tor),"
+                + " no user tor (the TorVM runs tor as it, and its packet filter names it)", e.getMessage());
+        assertTrue(e.getCause().getMessage().contains("User does not exist"), "what failed stays as the cause");
+        assertEquals(Set.of(), role.running());
+    }
+
+    @Test
+    void aTemplateWithoutTorIsNamedWhenTorCannotStart() {
+        TorRole role = new TorRole(config(""));
+        RecordingRoleContext sysTor = new RecordingRoleContext("sys-tor", 3, "tor", "bulkhead-base", (argv, stdin) -> {
+            if (argv.equals(TorScripts.start(TorLayout.QUBE))) {
+                return failed(TorScripts.NO_TOR, "there is no tor in this qube: /usr/bin/tor is missing");
+            }
+            return argv.get(0).equals("/bin/sh") && argv.contains("user:tor") ? ok("/usr/bin/tor\n") : ok("");
+        });
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysTor));
+
+        assertEquals("sys-tor's template bulkhead-base has no /usr/bin/tor (Debian package tor)", e.getMessage());
     }
 
     @Test

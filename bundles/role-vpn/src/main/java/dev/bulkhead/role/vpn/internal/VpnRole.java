@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Reference;
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.role.QubePrograms;
 import dev.bulkhead.api.role.QubeRole;
 import dev.bulkhead.api.role.RoleContext;
 import dev.bulkhead.api.role.RuleFreeClients;
@@ -29,6 +30,10 @@ import dev.bulkhead.api.role.RuleFreeClients;
 @Component(service = { QubeRole.class, VpnQubes.class })
 public final class VpnRole implements QubeRole, VpnQubes {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** What a VPN-VM runs in its root; named when a command fails for want of one. */
+    static final QubePrograms PROGRAMS = QubePrograms.of("nft", "nftables", VpnScripts.IP, "iproute2", VpnScripts.WG, "wireguard-tools");
+    /** And wireguard-go, which the tunnel needs when the kernel has no WireGuard. */
+    static final QubePrograms TUNNEL_PROGRAMS = QubePrograms.of(VpnScripts.WG, "wireguard-tools", VpnScripts.WIREGUARD_GO, "wireguard-go");
 
     private final VpnStore store;
     private final VpnLayout layout;
@@ -138,7 +143,7 @@ public final class VpnRole implements QubeRole, VpnQubes {
 
     /** A new tunnel in place of the old one; should any step fail, there is none. */
     private void up(RoleContext context, WgQuickConfig config) {
-        run(context, VpnScripts.tunnelUp(layout), config.toWgSetconf(VpnLayout.TABLE), "make the WireGuard tunnel");
+        run(context, VpnScripts.tunnelUp(layout), config.toWgSetconf(VpnLayout.TABLE), "make the WireGuard tunnel", TUNNEL_PROGRAMS);
         try {
             run(context, List.of(VpnScripts.IP, "-batch", "-"), VpnScripts.tunnelAddresses(layout, config), "address the tunnel");
         } catch (AdminException e) {
@@ -152,10 +157,15 @@ public final class VpnRole implements QubeRole, VpnQubes {
     }
 
     private static void run(RoleContext context, List<String> command, String stdin, String what) {
+        run(context, command, stdin, what, PROGRAMS);
+    }
+
+    /** Runs a command in the qube; when it fails, what of {@code programs} the qube lacks is what is said, if anything. */
+    private static void run(RoleContext context, List<String> command, String stdin, String what, QubePrograms programs) {
         ExecResult r = context.exec(command, stdin.getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
-            throw new AdminException("cannot " + what + " in '" + context.qube().name() + "': "
-                    + r.stderrText().strip().replace('\n', ' '));
+            throw programs.explain(context, new AdminException("cannot " + what + " in '" + context.qube().name() + "': "
+                    + r.stderrText().strip().replace('\n', ' ')));
         }
     }
 

@@ -50,7 +50,7 @@ final class VpnScripts {
     static List<String> tunnelUp(VpnLayout layout) {
         String script = """
                 if [ ! -x %3$s ]; then
-                    echo "there is no wg in this qube: %3$s is missing (install the Debian package wireguard-tools on the host)" >&2
+                    echo "there is no wg in this qube: %3$s is missing" >&2
                     exit %5$d
                 fi
                 %1$s link del %2$s 2>/dev/null
@@ -60,7 +60,7 @@ final class VpnScripts {
                     %4$s %2$s < /dev/null > /dev/null 2>&1 || { echo "wireguard-go could not make %2$s" >&2; exit 4; }
                     echo wireguard-go
                 else
-                    echo "no WireGuard in this qube: the kernel has none and %4$s is missing (install the Debian package wireguard-go on the host)" >&2
+                    echo "no WireGuard in this qube: the kernel has none and %4$s is missing" >&2
                     exit %5$d
                 fi
                 if ! %3$s setconf %2$s /dev/stdin; then

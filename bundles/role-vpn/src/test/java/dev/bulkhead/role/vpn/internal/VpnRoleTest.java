@@ -88,6 +88,26 @@ class VpnRoleTest {
     }
 
     @Test
+    void aTemplateWithoutWireGuardIsNamedWithThePackages() {
+        VpnStore store = store();
+        store.write("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE));
+        VpnRole role = new VpnRole(store);
+        RecordingRoleContext sysVpn = new RecordingRoleContext("sys-vpn", 3, "vpn", "bulkhead-base", (argv, stdin) -> {
+            if (argv.equals(VpnScripts.tunnelUp(VpnLayout.QUBE))) {
+                return failed(VpnScripts.MISSING, "there is no wg in this qube: /usr/bin/wg is missing");
+            }
+            return argv.get(0).equals("/bin/sh") && argv.contains(VpnScripts.WIREGUARD_GO) ? ok("/usr/bin/wg\n/usr/bin/wireguard-go\n")
+                    : ok("");
+        });
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysVpn));
+
+        assertEquals("sys-vpn's template bulkhead-base has no /usr/bin/wg (Debian package wireguard-tools),"
+                + " no /usr/bin/wireguard-go (Debian package wireguard-go)", e.getMessage());
+        assertEquals(Set.of(), role.running());
+    }
+
+    @Test
     void aTunnelThatCannotBeAddressedIsRemoved() {
         VpnStore store = store();
         store.write("sys-vpn", WgQuickConfig.parse(WgQuickConfigTest.FILE));

@@ -37,10 +37,12 @@ final class RootfsBuilder {
     private static final String PASSWD = """
             root:x:0:0:root:/root:/bin/sh
             user:x:1000:1000:user:/home/user:/bin/sh
+            tor:x:60101:60101:tor:/nonexistent:/bin/false
             """;
     private static final String GROUP = """
             root:x:0:
             user:x:1000:
+            tor:x:60101:
             """;
     private static final String RESOLV_CONF = """
             nameserver 10.139.1.1

@@ -156,7 +156,8 @@ public final class DnsFilterRole implements QubeRole {
         ExecResult r = context.exec(List.of("nft", "-f", "-"),
                 DnsFilterRuleset.render(context.clients()).getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
-            throw new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip());
+            throw Dnsmasq.PROGRAMS.explain(context,
+                    new AdminException("cannot load the packet filter of '" + context.qube().name() + "': " + r.stderrText().strip()));
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.role.QubePrograms;
 import dev.bulkhead.api.role.RoleContext;
 
 /**
@@ -17,6 +18,8 @@ final class Dnsmasq {
     /** Where it keeps its files in the qube: /run is the qube's own tmpfs. */
     static final String DIRECTORY = "/run/dns-filter";
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** What a DNS filter qube runs in its root; named when a command fails for want of one. */
+    static final QubePrograms PROGRAMS = QubePrograms.of("dnsmasq", "dnsmasq-base", "nft", "nftables");
 
     /**
      * Run as {@code sh -c SCRIPT sh start|stop DIRECTORY}; {@code start} reads the configuration
@@ -77,8 +80,8 @@ final class Dnsmasq {
         ExecResult r = context.exec(List.of("/bin/sh", "-c", SCRIPT, "sh", "start", directory),
                 config(blocked).getBytes(StandardCharsets.UTF_8), TIMEOUT);
         if (r.exitStatus() != 0) {
-            AdminException failure = new AdminException("cannot start dnsmasq in '" + context.qube().name() + "': "
-                    + r.stderrText().strip());
+            AdminException failure = PROGRAMS.explain(context, new AdminException("cannot start dnsmasq in '" + context.qube().name()
+                    + "': " + r.stderrText().strip()));
             try {
                 stop(context);
             } catch (AdminException e) {

@@ -18,6 +18,8 @@ import dev.bulkhead.api.ExecResult;
 /** The role against qubes whose shell gives canned answers; its twin is {@link DnsFilterTrafficTest}. */
 class DnsFilterRoleTest {
     private String dnsmasqRefuses;
+    /** What the qube's root lacks, as asked after a command failed: one program a line. */
+    private String lacking = "";
 
     private ExecResult answer(List<String> argv, String stdin) {
         if (argv.equals(List.of("nft", "-f", "-"))) {
@@ -25,6 +27,9 @@ class DnsFilterRoleTest {
         }
         if (argv.get(0).equals("/bin/sh") && argv.get(2).equals(Dnsmasq.SCRIPT)) {
             return argv.get(4).equals("start") && dnsmasqRefuses != null ? TestRoleContext.failed(1, dnsmasqRefuses) : TestRoleContext.ok();
+        }
+        if (argv.get(0).equals("/bin/sh") && argv.contains("dnsmasq")) {
+            return TestRoleContext.ok(lacking);
         }
         throw new AssertionError("unexpected command " + argv);
     }
@@ -116,6 +121,18 @@ class DnsFilterRoleTest {
 
         dnsmasqRefuses = null;
         role.modified(config("ads.test"));
-        assertEquals(List.of("nft", "start", "stop"), sysDns.steps(), "it is not running, so a new list does not touch it");
+        assertEquals(List.of("nft", "start", "/bin/sh", "stop"), sysDns.steps(), "it is not running, so a new list does not touch it");
+    }
+
+    @Test
+    void aTemplateWithoutDnsmasqIsNamedWithItsPackage() {
+        dnsmasqRefuses = "sh: exec: dnsmasq: not found";
+        lacking = "dnsmasq\n";
+        DnsFilterRole role = new DnsFilterRole(config(""));
+        TestRoleContext sysDns = new TestRoleContext("sys-dns", 3, "bulkhead-base", this::answer);
+
+        AdminException e = assertThrows(AdminException.class, () -> role.started(sysDns));
+
+        assertEquals("sys-dns's template bulkhead-base has no dnsmasq (Debian package dnsmasq-base)", e.getMessage());
     }
 }

@@ -14,6 +14,11 @@ final class TestRoleContext extends RecordingRoleContext {
         super(name, qid, DnsFilterRole.ID, shell);
     }
 
+    /** An AppVM of {@code template}. */
+    TestRoleContext(String name, int qid, String template, Shell shell) {
+        super(name, qid, DnsFilterRole.ID, template, shell);
+    }
+
     /** Commands run as in the qube's root, with its capabilities only. */
     static TestRoleContext inNamespace(String name, int qid, String netns) {
         return new TestRoleContext(name, qid, Shell.inNamespace(netns, "setpriv", "--bounding-set=" + QUBE_CAPABILITIES, "--no-new-privs"));
