@@ -61,7 +61,7 @@ public class GuiCommandsIT extends ConsoleTestSupport {
         awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=gui))");
         assertEquals("no qube shows a window\n", shell("qvm:gui list"));
         Exception unknown = assertThrows(Exception.class, () -> shell("qvm:gui list nosuch"));
-        assertEquals("no such qube: 'nosuch'", unknown.getMessage());
+        assertEquals("qvm:gui: no such qube: 'nosuch'", unknown.getMessage());
         JsonNode before = windows(port, token);
         assertEquals(before.toString(), "none", before.path("session").asText());
         assertTrue(before.toString(), before.path("gui_installed").asBoolean());
