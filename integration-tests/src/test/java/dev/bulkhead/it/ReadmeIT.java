@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -151,7 +152,7 @@ public class ReadmeIT {
         assertEquals(copied.stderr(), 0, copied.exitStatus());
         Files.createSymbolicLink(home.resolve("templates"), DistroCopy.DISTRO.resolve("templates"));
         Files.copy(DistroCopy.DISTRO.resolve("etc/dev.bulkhead.setup.cfg"), home.resolve("etc/dev.bulkhead.setup.cfg"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                StandardCopyOption.REPLACE_EXISTING);
         scratch = Files.createTempDirectory(Path.of("/tmp"), "bulkhead-readme-files-");
         Files.createDirectories(scratch.resolve("tmp"));
         buildLan();
