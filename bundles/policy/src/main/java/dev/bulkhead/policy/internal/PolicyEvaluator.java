@@ -145,16 +145,16 @@ final class PolicyEvaluator {
             target = Token.DEFAULT;
         }
         if (target.kind() == Kind.DISPVM_TEMPLATE && !isDispvmTemplate(target.value(), system)) {
-            return deny(rule, "policy defines 'allow' at " + where(rule) + " to " + target + ", which is not a template for disposables", rule.notifyUser());
+            return deny(rule, "policy defines 'allow' at " + where(rule) + " to " + target + ", which is not a template for disposables", true);
         }
         if (target.kind() == Kind.DEFAULT) {
-            return deny(rule, "policy defines 'allow' at " + where(rule) + " but no target is specified by caller or policy", rule.notifyUser());
+            return deny(rule, "policy defines 'allow' at " + where(rule) + " but no target is specified by caller or policy", true);
         }
         if (target.kind() == Kind.DISPVM) {
             target = defaultDispvm(r.source, system);
             if (target == null) {
                 return deny(rule, "policy defines 'allow' to @dispvm at " + where(rule) + " but no disposable template is set for "
-                        + r.source, rule.notifyUser());
+                        + r.source, true);
             }
         }
         String resolved = target.kind() == Kind.ADMINVM ? "dom0" : target.toString();
@@ -162,7 +162,7 @@ final class PolicyEvaluator {
             return deny(rule, "target " + resolved + " is denied because it would require autostart (" + where(rule) + ")", rule.notifyUser());
         }
         if (resolved.equals(r.source)) {
-            return deny(rule, "a qube cannot call a service in itself (" + where(rule) + ")", rule.notifyUser());
+            return deny(rule, "a qube cannot call a service in itself (" + where(rule) + ")", true);
         }
         return new PolicyDecision(PolicyAction.ALLOW, resolved, List.of(), null, rule.user(), rule.autostart(), rule.notifyUser(),
                 rule.origin(), "allowed by policy " + where(rule));
@@ -180,7 +180,7 @@ final class PolicyEvaluator {
             targets.removeIf(t -> !runsWithoutStart(t, system));
         }
         if (targets.isEmpty()) {
-            return deny(rule, "policy defines 'ask' at " + where(rule) + " but no target is available to choose from", rule.notifyUser());
+            return deny(rule, "policy defines 'ask' at " + where(rule) + " but no target is available to choose from", true);
         }
         String defaultTarget = null;
         if (rule.defaultTarget() != null) {
@@ -284,6 +284,10 @@ final class PolicyEvaluator {
         return q != null && q.running();
     }
 
+    /**
+     * A denial; {@code notify} is the rule's {@code notify=} for a deny rule and for a target that would need
+     * autostart, and yes for every other failure, as qrexec's AccessDenied.
+     */
     private static PolicyDecision deny(Rule rule, String reason, boolean notify) {
         return new PolicyDecision(PolicyAction.DENY, null, List.of(), null, null, false, notify, rule == null ? null : rule.origin(), reason);
     }

@@ -184,11 +184,14 @@ final class PolicyFiles {
 
     /** The real path, refused unless it lies in the policy directory. */
     private Path inside(Path path, String file, int line) {
+        if (!path.toAbsolutePath().normalize().startsWith(root)) {
+            throw new PolicySyntaxException(file, line, "include outside the policy directory: " + PolicyNames.printable(path.toString()));
+        }
         Path real;
         try {
             real = path.toRealPath();
         } catch (NoSuchFileException e) {
-            throw new PolicySyntaxException(file, line, "not a file: " + PolicyNames.printable(name(path)));
+            throw new PolicySyntaxException(file, line, "no such file or directory: " + PolicyNames.printable(name(path)));
         } catch (IOException e) {
             throw new PolicySyntaxException(file, line, "cannot read " + PolicyNames.printable(name(path)) + ": " + e.getClass().getSimpleName());
         }
