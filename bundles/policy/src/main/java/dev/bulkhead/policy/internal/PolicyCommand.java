@@ -34,11 +34,13 @@ public final class PolicyCommand {
         this.policy = policy;
     }
 
-    @Descriptor("The qrexec policy (etc/policy.d/*.policy, Qubes' format, first match wins). Usage: " + USAGE
-            + ". list shows the rules in force in the order they are tried, each as FILE:LINE and its text; check shows what"
-            + " the policy decides for a call and the rule that decides it (TARGET as the caller asks: a qube, dom0, @dispvm,"
-            + " @dispvm:NAME or @default); reload reads the files again and puts them in force whole, or refuses them naming"
-            + " FILE:LINE and keeps the rules in force")
+    @Descriptor("The qrexec policy: which qube may call which service in which other qube, from Qubes' policy files"
+            + " (etc/policy.d/*.policy, read in lexical order; the first rule that matches decides, none denies). Usage: " + USAGE
+            + "\n  list    the rules in force, in the order they are tried, each as FILE:LINE and its text"
+            + "\n  check   what the policy decides for a call and the rule that decides it; TARGET as the caller asks:"
+            + " a qube, dom0, @dispvm, @dispvm:NAME or @default"
+            + "\n  reload  reads the files again and puts them in force whole; an error in any file refuses them all, naming"
+            + " FILE:LINE, and the rules in force stay. Files are read only at start and on reload")
     public void policy(@Descriptor("list | check SERVICE[+ARG] SOURCE TARGET | reload") String... args) {
         List<String> words = CommandLine.parse(args, Set.of(), Set.of(), Map.of()).operands();
         String action = words.isEmpty() ? "" : words.get(0);
