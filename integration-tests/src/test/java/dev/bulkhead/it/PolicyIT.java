@@ -82,7 +82,7 @@ public class PolicyIT extends BulkheadTestSupport {
 
         Files.writeString(dir.resolve("50-bad.policy"), "qubes.Filecopy * work personal deny\n\nqubes.Filecopy * work @anyvm alow\n");
         Exception refused = assertThrows(Exception.class, () -> shell("qvm:policy reload"));
-        assertEquals("50-bad.policy:3: invalid action: 'alow' (allow, deny or ask); the policy is refused whole and the 8 rules in"
+        assertEquals("qvm:policy: 50-bad.policy:3: invalid action: 'alow' (allow, deny or ask); the policy is refused whole and the 8 rules in"
                 + " force stay", refused.getMessage());
         assertTrue("the previous policy decides", shell("qvm:policy check qubes.Filecopy work personal")
                 .startsWith("decision    allow\ntarget      personal\n"));
@@ -109,9 +109,9 @@ public class PolicyIT extends BulkheadTestSupport {
         assertTrue(help, help.startsWith("Usage: qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload\n"));
         assertTrue(help, help.contains("reload  reads the files again"));
         Exception unknown = assertThrows(Exception.class, () -> shell("qvm:policy frob"));
-        assertEquals("invalid action 'frob': list, check or reload: qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload",
+        assertEquals("qvm:policy: invalid action 'frob': list, check or reload: qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload",
                 unknown.getMessage());
         Exception bad = assertThrows(Exception.class, () -> shell("qvm:policy check 'a/b' dom0 work"));
-        assertEquals("invalid service 'a/b': it contains invalid characters: '/'", bad.getMessage());
+        assertEquals("qvm:policy: invalid service 'a/b': it contains invalid characters: '/'", bad.getMessage());
     }
 }

@@ -69,7 +69,7 @@ public final class PolicyCommand {
     }
 
     static void list(PolicyStatus status, List<PolicyRule> rules, PrintStream out) {
-        out.println(rules.size() + " rules from " + status.files().size() + " files in " + status.directory() + ", loaded "
+        out.println(count(rules.size(), "rule") + " from " + count(status.files().size(), "file") + " in " + status.directory() + ", loaded "
                 + status.loaded());
         if (status.problem() != null) {
             out.println("last reload refused, these rules stay in force: " + status.problem());
@@ -101,11 +101,15 @@ public final class PolicyCommand {
     private void reload(PrintStream out) {
         try {
             PolicyStatus s = policy.reload();
-            out.println("loaded " + s.rules() + " rules from " + s.files().size() + " files in " + s.directory()
+            out.println("loaded " + count(s.rules(), "rule") + " from " + count(s.files().size(), "file") + " in " + s.directory()
                     + (s.files().isEmpty() ? "" : ": " + String.join(", ", s.files())));
         } catch (PolicySyntaxException e) {
             throw new PolicySyntaxException(e.file(), e.line(), e.problem()
-                    + "; the policy is refused whole and the " + policy.status().rules() + " rules in force stay");
+                    + "; the policy is refused whole and the " + count(policy.status().rules(), "rule") + " in force stay");
         }
+    }
+
+    private static String count(int n, String word) {
+        return n + " " + word + (n == 1 ? "" : "s");
     }
 }

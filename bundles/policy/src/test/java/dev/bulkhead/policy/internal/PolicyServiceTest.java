@@ -104,7 +104,7 @@ class PolicyServiceTest {
                 """, out.toString(StandardCharsets.UTF_8));
         out.reset();
         PolicyCommand.list(service.status(), service.rules(), new PrintStream(out, true, StandardCharsets.UTF_8));
-        assertEquals("1 rules from 1 files in " + dir + ", loaded " + service.status().loaded() + "\n"
+        assertEquals("1 rule from 1 file in " + dir + ", loaded " + service.status().loaded() + "\n"
                 + "50-a.policy:2  qubes.Filecopy * work @anyvm ask default_target=personal\n", out.toString(StandardCharsets.UTF_8));
     }
 
