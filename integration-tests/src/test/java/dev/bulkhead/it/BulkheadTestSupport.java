@@ -256,15 +256,12 @@ public abstract class BulkheadTestSupport {
      * that fails throws, as it does in the console.
      */
     protected String shell(String commandLine) throws Exception {
-        awaitService("(osgi.command.scope=qvm)");
-        CommandProcessor processor = service(CommandProcessor.class, null);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (CommandSession session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, err)) {
-            session.execute(commandLine);
-            session.getConsole().flush();
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return runShell(commandLine, true).out();
+    }
+
+    /** Runs one Gogo command line as {@link #shell} does, a refusal thrown; what it printed on each stream. */
+    protected Outcome shellPrinting(String commandLine) throws Exception {
+        return runShell(commandLine, true);
     }
 
     /** What a Gogo command line printed on each stream, and whether it ended refused (it threw). */
@@ -273,6 +270,10 @@ public abstract class BulkheadTestSupport {
 
     /** Runs a Gogo command line as {@link #shell} does; a refusal is part of the outcome, not thrown. */
     protected Outcome shellOutcome(String commandLine) throws Exception {
+        return runShell(commandLine, false);
+    }
+
+    private Outcome runShell(String commandLine, boolean refusalThrows) throws Exception {
         awaitService("(osgi.command.scope=qvm)");
         CommandProcessor processor = service(CommandProcessor.class, null);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -282,6 +283,9 @@ public abstract class BulkheadTestSupport {
             try {
                 session.execute(commandLine);
             } catch (Exception e) {
+                if (refusalThrows) {
+                    throw e;
+                }
                 message = String.valueOf(e.getMessage());
             }
             session.getConsole().flush();

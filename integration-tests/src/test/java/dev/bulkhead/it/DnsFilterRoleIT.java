@@ -98,14 +98,7 @@ public class DnsFilterRoleIT extends BulkheadTestSupport {
         // held for the whole test: ConfigurationAdmin is a bundle-scoped service
         configAdmin = context.getService(context.getServiceReference(ConfigurationAdmin.class));
         netvmConfig = configAdmin.getConfiguration("dev.bulkhead.role.netvm", "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put("uplink.mode", "veth");
-        props.put("uplink.host_interface", OutsideNetwork.UPLINK);
-        props.put("uplink.host_namespace", outside.netns);
-        props.put("uplink.address", OutsideNetwork.NETVM_ADDRESS);
-        props.put("uplink.gateway", OutsideNetwork.GATEWAY);
-        props.put("dns", OutsideNetwork.DNS);
-        netvmConfig.update(props);
+        netvmConfig.update(new Hashtable<>(outside.netvmUplink()));
         awaitService("(&(objectClass=dev.bulkhead.api.role.QubeRole)(uplink.host_namespace=" + outside.netns + "))");
     }
 

@@ -35,9 +35,7 @@ public abstract class GatewayTestSupport extends BulkheadTestSupport {
     /** The outside, and sys-net (its uplink in the outside) and sys-firewall, created and not started. */
     protected void buildUpstream() throws IOException {
         outside = new OutsideNetwork();
-        configure("dev.bulkhead.role.netvm", Map.of("uplink.mode", "veth", "uplink.host_interface", OutsideNetwork.UPLINK,
-                "uplink.host_namespace", outside.netns, "uplink.address", OutsideNetwork.NETVM_ADDRESS, "uplink.gateway",
-                OutsideNetwork.GATEWAY, "dns", OutsideNetwork.DNS), "(uplink.host_namespace=" + outside.netns + ")");
+        configure("dev.bulkhead.role.netvm", outside.netvmUplink(), "(uplink.host_namespace=" + outside.netns + ")");
         QubeAdmin admin = admin();
         admin.create(new QubeSpec("sys-net", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
         admin.setFeature("sys-net", "role", "netvm");

@@ -7,16 +7,12 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Dictionary;
 import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.List;
@@ -27,8 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.felix.service.command.CommandProcessor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Before;
 import org.junit.Test;
@@ -59,14 +53,7 @@ public class NetworkIT extends BulkheadTestSupport {
         // held for the whole test: ConfigurationAdmin is a bundle-scoped service
         ConfigurationAdmin configAdmin = context.getService(context.getServiceReference(ConfigurationAdmin.class));
         netvmConfig = configAdmin.getConfiguration("dev.bulkhead.role.netvm", "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put("uplink.mode", "veth");
-        props.put("uplink.host_interface", OutsideNetwork.UPLINK);
-        props.put("uplink.host_namespace", outside.netns);
-        props.put("uplink.address", OutsideNetwork.NETVM_ADDRESS);
-        props.put("uplink.gateway", OutsideNetwork.GATEWAY);
-        props.put("dns", OutsideNetwork.DNS);
-        netvmConfig.update(props);
+        netvmConfig.update(new Hashtable<>(outside.netvmUplink()));
         awaitService("(&(objectClass=dev.bulkhead.api.role.QubeRole)(uplink.host_namespace=" + outside.netns + "))");
 
         QubeAdmin admin = admin();
@@ -195,7 +182,7 @@ public class NetworkIT extends BulkheadTestSupport {
     @Test
     public void aRuleWhoseHostDoesNotResolveIsSavedWithAWarningAndAllowsNothing() throws Exception {
         rules("work", "action=accept specialtarget=dns");
-        Printed added = shellPrinting("qvm:firewall work add action=accept dsthost=nonexistent.invalid");
+        Outcome added = shellPrinting("qvm:firewall work add action=accept dsthost=nonexistent.invalid");
         assertTrue("the warning names the host: " + added.err(),
                 added.err().startsWith("warning: ") && added.err().contains("nonexistent.invalid"));
         assertEquals(2, admin().firewallRules("work").size());
@@ -205,7 +192,7 @@ public class NetworkIT extends BulkheadTestSupport {
         assertFetches("work", OutsideNetwork.WEB);
         assertCannotFetch("work", OutsideNetwork.OTHER_WEB);
 
-        Printed drop = shellPrinting("qvm:firewall work add --before 0 action=drop proto=tcp dsthost=nonexistent.invalid");
+        Outcome drop = shellPrinting("qvm:firewall work add --before 0 action=drop proto=tcp dsthost=nonexistent.invalid");
         assertTrue(drop.err(), drop.err().contains("nonexistent.invalid"));
         assertCannotFetch("work", OutsideNetwork.WEB);
         assertFetches("bank", OutsideNetwork.WEB);
@@ -213,7 +200,7 @@ public class NetworkIT extends BulkheadTestSupport {
 
         shellPrinting("qvm:firewall work del 0");
         shellPrinting("qvm:firewall work del 1");
-        Printed clean = shellPrinting("qvm:firewall work list");
+        Outcome clean = shellPrinting("qvm:firewall work list");
         assertEquals("no warning once every rule is in force", "", clean.err());
         assertFetches("work", OutsideNetwork.WEB);
     }
@@ -297,22 +284,6 @@ public class NetworkIT extends BulkheadTestSupport {
             }
         }
         return pids;
-    }
-
-    private record Printed(String out, String err) {
-    }
-
-    /** Runs a Gogo command line; what it printed on each stream. A refused command throws. */
-    private Printed shellPrinting(String commandLine) throws Exception {
-        awaitService("(osgi.command.scope=qvm)");
-        CommandProcessor processor = service(CommandProcessor.class, null);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (CommandSession session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, err)) {
-            session.execute(commandLine);
-            session.getConsole().flush();
-        }
-        return new Printed(out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test

@@ -56,6 +56,12 @@ final class OutsideNetwork implements AutoCloseable {
     final String wgInterface = "bhwgit" + ProcessHandle.current().pid() % 100000;
     private final Path webRoot = network.directory("web");
 
+    /** The netvm role's settings that make this network sys-net's uplink. */
+    Map<String, String> netvmUplink() {
+        return Map.of("uplink.mode", "veth", "uplink.host_interface", UPLINK, "uplink.host_namespace", netns,
+                "uplink.address", NETVM_ADDRESS, "uplink.gateway", GATEWAY, "dns", DNS);
+    }
+
     OutsideNetwork() throws IOException {
         Files.writeString(webRoot.resolve("index.html"), PAGE);
         network.ip(netns, "address add " + WEB + "/32 dev lo",

@@ -18,9 +18,13 @@
  * <p>
  * 2.1: {@link dev.bulkhead.api.hypervisor.DomainChannels}, byte streams between dom0 and an agent in a qube,
  * which finds its end as a unix socket or as a character device.
+ * <p>
+ * 2.2: {@link dev.bulkhead.api.hypervisor.ChannelSocket}, dom0's listening unix socket of a channel, which backends
+ * whose channels are reached through unix sockets share, and {@link dev.bulkhead.api.hypervisor.ConsoleLogs}, how
+ * backends read the end of a domain's console log.
  */
 @Export
-@Version("2.1.0")
+@Version("2.2.0")
 package dev.bulkhead.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
-import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.BeforeEach;
@@ -25,16 +21,15 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import dev.bulkhead.api.Label;
 import dev.bulkhead.api.NoSuchQubeException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.gui.GuiService;
-import dev.bulkhead.api.gui.GuiSession;
 import dev.bulkhead.api.gui.GuiWindow;
 import dev.bulkhead.api.json.JsonMappers;
+import dev.bulkhead.testing.FakeGuiService;
 
 /**
  * {@code GET /api/qubes/NAME/windows}, without a server: the windows of the qube's GUI session as the
@@ -44,37 +39,9 @@ import dev.bulkhead.api.json.JsonMappers;
 class WindowsApiTest {
     private static final ObjectMapper JSON = JsonMappers.create();
 
-    record Session(String qube, List<GuiWindow> windows, Optional<String> endReason) implements GuiSession {
-        @Override
-        public boolean isOpen() {
-            return endReason.isEmpty();
-        }
-
-        @Override
-        public void close() {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     @TempDir
     Path etc;
-    private final Map<String, GuiSession> sessions = new LinkedHashMap<>();
-    private final GuiService daemon = new GuiService() {
-        @Override
-        public GuiSession attach(String qube, Label label, ByteChannel channel) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<GuiSession> session(String qube) {
-            return Optional.ofNullable(sessions.get(qube));
-        }
-
-        @Override
-        public List<GuiSession> sessions() {
-            return List.copyOf(sessions.values());
-        }
-    };
+    private final FakeGuiService daemon = new FakeGuiService();
     /** The daemon the API sees now: null is the gui feature not installed. */
     private GuiService installed = daemon;
     private AdminApi api;
@@ -110,9 +77,9 @@ class WindowsApiTest {
 
     @Test
     void anOpenSessionsWindowsAreListedWithTheQubesOwnTitlesAndTheirGeometry() throws IOException {
-        sessions.put("a", new Session("a", List.of(new GuiWindow("a", 12, "notes <b>&amp;", 30, 40, 200, 150, true, false),
-                new GuiWindow("a", 13, "", -5, 7, 80, 40, false, true)), Optional.empty()));
-        sessions.put("b", new Session("b", List.of(new GuiWindow("b", 1, "b's", 0, 0, 10, 10, true, false)), Optional.empty()));
+        daemon.open("a", new GuiWindow("a", 12, "notes <b>&amp;", 30, 40, 200, 150, true, false),
+                new GuiWindow("a", 13, "", -5, 7, 80, 40, false, true));
+        daemon.open("b", new GuiWindow("b", 1, "b's", 0, 0, 10, 10, true, false));
         ApiResponse answer = get("/qubes/a/windows");
         assertEquals(200, answer.status());
         assertEquals("application/json", answer.contentType());
@@ -127,7 +94,7 @@ class WindowsApiTest {
 
     @Test
     void withoutTheGuiDaemonTheListIsEmptyAndSaysGuiNotInstalled() throws IOException {
-        sessions.put("a", new Session("a", List.of(new GuiWindow("a", 12, "notes", 30, 40, 200, 150, true, false)), Optional.empty()));
+        daemon.open("a", new GuiWindow("a", 12, "notes", 30, 40, 200, 150, true, false));
         installed = null;
         ApiResponse answer = get("/qubes/a/windows");
         assertEquals(200, answer.status());
@@ -144,8 +111,7 @@ class WindowsApiTest {
         assertEquals("none", none.path("session").asText());
         assertEquals("no GUI session: the qube needs the feature gui and to be running", none.path("note").asText());
         assertEquals(0, none.path("windows").size());
-        sessions.put("b", new Session("b", List.of(new GuiWindow("b", 1, "stale", 0, 0, 10, 10, true, false)),
-                Optional.of("protocol violation: window 9 was never created")));
+        daemon.ended("b", "protocol violation: window 9 was never created", new GuiWindow("b", 1, "stale", 0, 0, 10, 10, true, false));
         JsonNode ended = body(get("/qubes/b/windows"));
         assertEquals("ended", ended.path("session").asText());
         assertEquals("the GUI session ended: protocol violation: window 9 was never created", ended.path("note").asText());
@@ -155,7 +121,7 @@ class WindowsApiTest {
     @Test
     void aTitleLongerThanTheDecodersBoundIsCutToIt() throws IOException {
         String title = "\uD83D\uDE00".repeat(Json.MAX_TITLE_CHARS + 50);
-        sessions.put("a", new Session("a", List.of(new GuiWindow("a", 1, title, 0, 0, 10, 10, true, false)), Optional.empty()));
+        daemon.open("a", new GuiWindow("a", 1, title, 0, 0, 10, 10, true, false));
         String shown = body(get("/qubes/a/windows")).path("windows").path(0).path("title").asText();
         assertEquals("\uD83D\uDE00".repeat(Json.MAX_TITLE_CHARS), shown);
     }

@@ -7,60 +7,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
-import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
 import dev.bulkhead.api.InvalidValueException;
-import dev.bulkhead.api.Label;
 import dev.bulkhead.api.NoSuchQubeException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
-import dev.bulkhead.api.gui.GuiService;
-import dev.bulkhead.api.gui.GuiSession;
 import dev.bulkhead.api.gui.GuiWindow;
+import dev.bulkhead.testing.FakeGuiService;
 
 /** {@code qvm:gui list}: what it prints for the sessions the daemon has, and what it refuses. */
 class GuiCommandTest {
     private static final Set<String> QUBES = Set.of("a", "b", "c", "quiet");
 
-    record Session(String qube, List<GuiWindow> windows, Optional<String> endReason) implements GuiSession {
-        @Override
-        public boolean isOpen() {
-            return endReason.isEmpty();
-        }
-
-        @Override
-        public void close() {
-            throw new UnsupportedOperationException();
-        }
-    }
-
-    private final Map<String, GuiSession> sessions = new LinkedHashMap<>();
-    private final GuiService gui = new GuiService() {
-        @Override
-        public GuiSession attach(String qube, Label label, ByteChannel channel) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<GuiSession> session(String qube) {
-            return Optional.ofNullable(sessions.get(qube));
-        }
-
-        @Override
-        public List<GuiSession> sessions() {
-            return List.copyOf(sessions.values());
-        }
-    };
+    private final FakeGuiService daemon = new FakeGuiService();
     /** Knows the qubes in {@link #QUBES}; nothing else of it is used. */
     private final QubeAdmin admin = (QubeAdmin) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] { QubeAdmin.class },
             (proxy, method, args) -> {
@@ -76,12 +43,8 @@ class GuiCommandTest {
 
     private String gui(String... args) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        new GuiCommand(gui, admin).run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        new GuiCommand(daemon, admin).run(args, new PrintStream(bytes, true, StandardCharsets.UTF_8));
         return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private void open(String qube, GuiWindow... windows) {
-        sessions.put(qube, new Session(qube, List.of(windows), Optional.empty()));
     }
 
     @Test
@@ -106,10 +69,9 @@ class GuiCommandTest {
 
     @Test
     void listShowsTheWindowsOfEveryOpenSessionByQubeAndLeavesEndedSessionsOut() {
-        open("b", new GuiWindow("b", 3, "editor", 400, 300, 200, 100, true, false));
-        sessions.put("c", new Session("c", List.of(new GuiWindow("c", 9, "gone", 0, 0, 5, 5, true, false)),
-                Optional.of("protocol violation: window 1 was never created")));
-        open("a", new GuiWindow("a", 11, "notes", 30, 40, 200, 150, true, false),
+        daemon.open("b", new GuiWindow("b", 3, "editor", 400, 300, 200, 100, true, false));
+        daemon.ended("c", "protocol violation: window 1 was never created", new GuiWindow("c", 9, "gone", 0, 0, 5, 5, true, false));
+        daemon.open("a", new GuiWindow("a", 11, "notes", 30, 40, 200, 150, true, false),
                 new GuiWindow("a", 5, "menu", 35, 60, 80, 40, true, true));
         assertEquals("""
                 QUBE  WINDOW  TITLE   GEOMETRY
@@ -128,9 +90,9 @@ class GuiCommandTest {
         assertEquals("no qube shows a window\n", gui("list"));
         assertEquals("qube quiet shows no window: it has no GUI session (that needs the feature gui and a running qube)\n",
                 gui("list", "quiet"));
-        open("a");
+        daemon.open("a");
         assertEquals("qube a shows no window\n", gui("list", "a"));
-        sessions.put("c", new Session("c", List.of(), Optional.of("protocol violation: title \u001b[2J")));
+        daemon.ended("c", "protocol violation: title \u001b[2J");
         assertEquals("qube c shows no window: its GUI session ended (protocol violation: title ?[2J)\n", gui("list", "c"));
     }
 

@@ -8,12 +8,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Proxy;
-import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -21,36 +19,21 @@ import org.junit.jupiter.api.Test;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
-import dev.bulkhead.api.Label;
 import dev.bulkhead.api.NoSuchQubeException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.gui.GuiService;
-import dev.bulkhead.api.gui.GuiSession;
+import dev.bulkhead.testing.FakeGuiService;
 
 /**
  * {@code qvm:run --gui}: how it reads its arguments and what it asks the admin service to run. Qube
  * {@code a} has the feature gui, {@code plain} does not; the launcher "prints" pid 4242.
  */
 class QvmRunCommandTest {
-    private static final GuiService DAEMON = new GuiService() {
-        @Override
-        public GuiSession attach(String qube, Label label, ByteChannel channel) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Optional<GuiSession> session(String qube) {
-            return Optional.empty();
-        }
-
-        @Override
-        public List<GuiSession> sessions() {
-            return List.of();
-        }
-    };
+    /** A GUI daemon with no sessions: qvm:run --gui needs one present. */
+    private final GuiService daemon = new FakeGuiService();
 
     /** Each run: the qube and the command. */
     private final List<Object[]> runs = new ArrayList<>();
@@ -69,7 +52,7 @@ class QvmRunCommandTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     QvmRunCommandTest() {
-        command.bindGui(DAEMON);
+        command.bindGui(daemon);
     }
 
     private static Qube qube(String name) {
@@ -115,11 +98,11 @@ class QvmRunCommandTest {
 
     @Test
     void withoutTheGuiDaemonInDom0AGuiProgramIsRefused() throws IOException {
-        command.unbindGui(DAEMON);
+        command.unbindGui(daemon);
         InvalidStateException e = assertThrows(InvalidStateException.class, () -> run("--gui", "a", "xterm"));
         assertEquals("dom0 has no GUI daemon to show the windows of qube a: feature:install gui", e.getMessage());
         assertEquals(List.of(), runs);
-        command.bindGui(DAEMON);
+        command.bindGui(daemon);
         run("--gui", "a", "xterm");
         assertEquals(1, runs.size());
     }

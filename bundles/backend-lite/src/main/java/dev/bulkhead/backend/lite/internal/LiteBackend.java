@@ -1,10 +1,7 @@
 package dev.bulkhead.backend.lite.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,6 +36,7 @@ import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
+import dev.bulkhead.api.hypervisor.ConsoleLogs;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
@@ -108,7 +106,6 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private static final String PAUSING = "pausing";
     private static final String PAUSED = "paused";
     private static final String STOPPED = "stopped";
-    private static final int CONSOLE_LOG_LIMIT = 1024 * 1024;
 
     private final InstanceLayout layout;
     private final LiteSettings settings;
@@ -364,15 +361,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     @Override
     public String consoleLog(String name) {
         QubeNames.validate(name);
-        Path log = layout.consoleLog(name);
-        try (InputStream in = Files.newInputStream(log)) {
-            in.skipNBytes(Math.max(0, Files.size(log) - CONSOLE_LOG_LIMIT));
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            return "";
-        } catch (IOException e) {
-            throw new AdminException("cannot read the console log of '" + name + "': " + e.getMessage(), e);
-        }
+        return ConsoleLogs.tail(name, layout.consoleLog(name));
     }
 
     @Override

@@ -1,15 +1,7 @@
 package dev.bulkhead.backend.lite.internal;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -17,13 +9,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
-import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeNames;
+import dev.bulkhead.api.hypervisor.ChannelSocket;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.ServiceNames;
 
@@ -131,8 +124,7 @@ final class LiteChannels {
         private final String domain;
         private final String service;
         private final Path socket;
-        private ServerSocketChannel server;
-        private Selector selector;
+        private ChannelSocket listening;
 
         LiteChannel(String key, String domain, String service, Path socket) {
             this.key = key;
@@ -142,21 +134,9 @@ final class LiteChannels {
         }
 
         synchronized void listen() throws IOException {
-            // A socket file a closed channel of an earlier platform run left behind would make bind fail.
-            Files.deleteIfExists(socket);
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            try {
-                server.bind(UnixDomainSocketAddress.of(socket));
-                // Connecting needs write permission on the socket; whoever runs the agent in the qube may.
-                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
-                server.configureBlocking(false);
-                selector = Selector.open();
-                server.register(selector, SelectionKey.OP_ACCEPT);
-            } catch (IOException e) {
-                server.close();
-                Files.deleteIfExists(socket);
-                throw e;
-            }
+            // Connecting needs write permission on the socket; whoever runs the agent in the qube may.
+            listening = ChannelSocket.listen("channel '" + service + "' of '" + domain + "'", socket,
+                    PosixFilePermissions.fromString("rw-rw-rw-"), OptionalInt.empty());
         }
 
         @Override
@@ -176,55 +156,21 @@ final class LiteChannels {
 
         @Override
         public ByteChannel accept(Duration timeout) {
-            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-                throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
-            }
-            Selector waiting;
+            ChannelSocket waiting;
             synchronized (this) {
-                if (selector == null || !server.isOpen()) {
-                    throw new InvalidStateException("channel '" + service + "' of '" + domain + "' is closed");
-                }
-                waiting = selector;
+                waiting = listening;
             }
-            try {
-                long deadline = System.nanoTime() + timeout.toNanos();
-                while (true) {
-                    long left = Math.max(1, Duration.ofNanos(deadline - System.nanoTime()).toMillis());
-                    waiting.select(left);
-                    waiting.selectedKeys().clear();
-                    if (!server.isOpen()) {
-                        throw new InvalidStateException("channel '" + service + "' of '" + domain + "' was closed");
-                    }
-                    SocketChannel accepted = server.accept();
-                    if (accepted != null) {
-                        accepted.configureBlocking(true);
-                        return accepted;
-                    }
-                    if (System.nanoTime() - deadline >= 0) {
-                        throw new InvalidStateException("no agent in '" + domain + "' connected to channel '" + service
-                                + "' within " + timeout.toMillis() + " ms");
-                    }
-                }
-            } catch (ClosedSelectorException | ClosedChannelException e) {
-                throw new InvalidStateException("channel '" + service + "' of '" + domain + "' was closed");
-            } catch (IOException e) {
-                throw new AdminException("cannot accept on channel '" + service + "' of '" + domain + "': " + e.getMessage(), e);
-            }
+            return waiting.accept(timeout).orElseThrow(() -> new InvalidStateException("no agent in '" + domain
+                    + "' connected to channel '" + service + "' within " + timeout.toMillis() + " ms"));
         }
 
         @Override
         public void close() {
             synchronized (this) {
                 try {
-                    if (selector != null) {
-                        selector.close();
+                    if (listening != null) {
+                        listening.close();
                     }
-                    if (server != null) {
-                        server.close();
-                    }
-                    Files.deleteIfExists(socket);
-                } catch (IOException e) {
-                    // the directory goes at the domain's stop, and the socket with it
                 } finally {
                     open.remove(key, this);
                 }

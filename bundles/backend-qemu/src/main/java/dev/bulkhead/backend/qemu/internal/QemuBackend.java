@@ -1,10 +1,8 @@
 package dev.bulkhead.backend.qemu.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,6 +33,7 @@ import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.WatchedProcess;
+import dev.bulkhead.api.hypervisor.ConsoleLogs;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -96,8 +95,6 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
                 description = "How long a qube gets to power off when shutdown is asked without a timeout.", min = "0")
         int shutdownGraceSeconds() default 10;
     }
-
-    private static final int CONSOLE_LOG_LIMIT = 1024 * 1024;
 
     private final DomainLayout layout;
     private final QemuSettings settings;
@@ -397,15 +394,7 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     @Override
     public String consoleLog(String name) {
         QubeNames.validate(name);
-        Path log = layout.consoleLog(name);
-        try (InputStream in = Files.newInputStream(log)) {
-            in.skipNBytes(Math.max(0, Files.size(log) - CONSOLE_LOG_LIMIT));
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            return "";
-        } catch (IOException e) {
-            throw new AdminException("cannot read the console log of '" + name + "': " + e.getMessage(), e);
-        }
+        return ConsoleLogs.tail(name, layout.consoleLog(name));
     }
 
     @Override

@@ -1,14 +1,7 @@
 package dev.bulkhead.backend.qemu.internal;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -26,6 +20,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.hypervisor.ChannelSocket;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 
 /**
@@ -171,8 +166,7 @@ final class QemuChannels {
         private boolean closed;
         /** Whether a stream was taken: the next one connects the port anew. */
         private boolean taken;
-        private ServerSocketChannel server;
-        private Selector selector;
+        private ChannelSocket listening;
 
         QemuChannel(String key, String domain, String service, Path socket, ChannelPorts ports) {
             this.key = key;
@@ -183,16 +177,9 @@ final class QemuChannels {
         }
 
         synchronized void listen(int gid) throws IOException {
-            // a socket file of an earlier platform run would make bind fail
-            Files.deleteIfExists(socket);
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(socket));
             // connecting needs write permission on the socket: root and the qube's QEMU (through its group) only
-            Files.setAttribute(socket, "unix:gid", gid);
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
-            server.configureBlocking(false);
-            selector = Selector.open();
-            server.register(selector, SelectionKey.OP_ACCEPT);
+            listening = ChannelSocket.listen("channel '" + service + "' of '" + domain + "'", socket,
+                    PosixFilePermissions.fromString("rw-rw----"), OptionalInt.of(gid));
         }
 
         @Override
@@ -215,7 +202,7 @@ final class QemuChannels {
             if (timeout == null || timeout.isNegative() || timeout.isZero()) {
                 throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
             }
-            Selector waiting;
+            ChannelSocket waiting;
             synchronized (lockOf.apply(domain)) {
                 synchronized (this) {
                     if (closed) {
@@ -224,38 +211,24 @@ final class QemuChannels {
                     if (taken) {
                         ports.reconnect(service);
                     }
-                    waiting = selector;
+                    waiting = listening;
                 }
             }
+            SocketChannel accepted = waiting.accept(timeout).orElseThrow(() -> new InvalidStateException("QEMU of '" + domain
+                    + "' did not connect channel '" + service + "' within " + timeout.toMillis() + " ms"));
+            synchronized (this) {
+                if (!closed) {
+                    taken = true;
+                    return accepted;
+                }
+            }
+            // closed while it was taken: the stream ends with the channel
             try {
-                long deadline = System.nanoTime() + timeout.toNanos();
-                while (true) {
-                    waiting.select(Math.max(1, Duration.ofNanos(deadline - System.nanoTime()).toMillis()));
-                    waiting.selectedKeys().clear();
-                    SocketChannel accepted;
-                    synchronized (this) {
-                        if (closed) {
-                            throw new InvalidStateException("channel '" + service + "' of '" + domain + "' was closed");
-                        }
-                        accepted = server.accept();
-                        if (accepted != null) {
-                            taken = true;
-                        }
-                    }
-                    if (accepted != null) {
-                        accepted.configureBlocking(true);
-                        return accepted;
-                    }
-                    if (System.nanoTime() - deadline >= 0) {
-                        throw new InvalidStateException("QEMU of '" + domain + "' did not connect channel '" + service
-                                + "' within " + timeout.toMillis() + " ms");
-                    }
-                }
-            } catch (ClosedSelectorException | ClosedChannelException e) {
-                throw new InvalidStateException("channel '" + service + "' of '" + domain + "' was closed");
+                accepted.close();
             } catch (IOException e) {
-                throw new AdminException("cannot accept on channel '" + service + "' of '" + domain + "': " + e.getMessage(), e);
+                // it is gone either way
             }
+            throw new InvalidStateException("channel '" + service + "' of '" + domain + "' was closed");
         }
 
         /** Removes the port, which ends its stream, then the socket. Closing twice, or after the domain stopped, is a no-op. */
@@ -281,13 +254,11 @@ final class QemuChannels {
         synchronized void release() {
             closed = true;
             try {
-                if (selector != null) {
-                    selector.close();
+                if (listening != null) {
+                    listening.close();
+                } else {
+                    Files.deleteIfExists(socket);
                 }
-                if (server != null) {
-                    server.close();
-                }
-                Files.deleteIfExists(socket);
             } catch (IOException e) {
                 // the directory goes at the domain's stop, and the socket with it
             } finally {
