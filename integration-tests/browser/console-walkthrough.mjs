@@ -199,6 +199,7 @@ try {
   await page.waitForFunction(() => document.getElementById('windows-note').textContent === 'GUI not installed');
   report('windows', { note: await page.textContent('#windows-note'),
     rows: await page.$$eval('#windows tbody tr', rs => rs.map(r => r.textContent)) });
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-qube.png'), fullPage: true });
 
   // The page survives a reload, and the back button goes back to the list.
   await page.reload();

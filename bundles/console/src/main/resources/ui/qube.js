@@ -1,6 +1,6 @@
 // A qube's settings page (#/qube/NAME): lifecycle, properties with typed inputs, firewall, features and
 // role, tags, volumes with their revisions, windows and the console log.
-import { $, h, api, apiText, ask, attempt, errorBox, qube, qubeChoices, redraw, say, state, tracked, LABELS, QUBE_NAME } from './core.js';
+import { $, h, api, apiText, ask, attempt, errorBox, qube, qubeChoices, redraw, say, state, tracked, unauthorized, LABELS, QUBE_NAME } from './core.js';
 import { drawFirewall, initFirewall } from './firewall.js';
 import { qubeUrl } from './router.js';
 
@@ -313,10 +313,16 @@ export async function renderWindows(name) {
     : [h('tr', {}, h('td', { colspan: '3' }, 'none'))]));
 }
 
+/** Reads the log quietly: only a failure is said, next to the button that reads it again. */
 async function showLog(name) {
-  await attempt(`${name}: log read`, async () => {
+  const box = $('error-log');
+  try {
     const text = await apiText(`/qubes/${name}/log`);
     if (state.route.name !== name) return;
+    box.textContent = '';
     $('qube-log').textContent = text.length > MAX_LOG ? '…' + text.slice(-MAX_LOG) : text || '(empty)';
-  }, $('error-log'));
+  } catch (e) {
+    if (e.status === 401) unauthorized();
+    else box.textContent = e.message;
+  }
 }
