@@ -122,7 +122,9 @@ try {
   await page.keyboard.press('Enter');
   const shownRule = 'action=accept proto=tcp dsthost=192.0.2.1/32 dstports=443';
   await page.waitForSelector(`#rules tr[data-rule="${shownRule}"]`);
-  report('firewall-rule', { rules: await page.$$eval('#rules tr[data-rule]', rs => rs.map(r => r.dataset.rule)) });
+  // behind the default accept-everything rule it never matches, and the table says so
+  report('firewall-rule', { rules: await page.$$eval('#rules tr[data-rule]', rs => rs.map(r => r.dataset.rule)),
+    shadowed: await page.$$eval('#rules tr[data-rule] .shadowed', ms => ms.map(m => m.getAttribute('aria-label'))) });
 
   // A new rule goes last, after the default accept-everything: moved up, it comes first; edited in
   // place with a port out of range, the platform refuses and says so next to the ports field.
@@ -144,7 +146,8 @@ try {
   await page.keyboard.press('Enter');
   const edited = 'action=accept proto=tcp dsthost=192.0.2.1/32 dstports=8443';
   await page.waitForSelector(`#rules tr[data-rule="${edited}"]`);
-  report('firewall-edit', { refusal, rules: await page.$$eval('#rules tr[data-rule]', rs => rs.map(r => r.dataset.rule)) });
+  report('firewall-edit', { refusal, rules: await page.$$eval('#rules tr[data-rule]', rs => rs.map(r => r.dataset.rule)),
+    shadowed: await page.$$eval('#rules tr[data-rule] .shadowed', ms => ms.length) });
 
   // Typed properties: the label is a select of labels, memory a number; Default takes the value away again.
   await page.selectOption('#prop-label', 'green');

@@ -92,6 +92,12 @@ onRoute(r => {
   if (!$('app').hidden) route(r);
 });
 
+// The skip link moves the focus without changing the page's URL.
+document.querySelector('.skip').addEventListener('click', ev => {
+  ev.preventDefault();
+  $('main-content').focus();
+});
+
 // ---- live updates -------------------------------------------------------------------------------
 
 function startLive() {

@@ -170,7 +170,10 @@ export function drawFirewall(q, r) {
   const active = document.activeElement && document.activeElement.getAttribute('aria-label');
   const n = r.rules.length;
   $('rules').tBodies[0].replaceChildren(...r.rules.map((rule, i) => h('tr', { 'data-rule': rule.text, 'data-index': String(i) },
-    h('td', {}, String(i)), cell(rule.action), cell(rule.specialtarget ? `special: ${rule.specialtarget}` : rule.dsthost || 'anywhere'),
+    h('td', {}, String(i), rule.shadowed_by === undefined ? null
+      : h('span', { class: 'notice shadowed', role: 'img', 'aria-label': `Rule ${i} never matches: rule ${rule.shadowed_by} before it matches all it would`,
+        title: `never matches: rule ${rule.shadowed_by} before it matches all it would; move it up` }, ' ⚠')),
+    cell(rule.action), cell(rule.specialtarget ? `special: ${rule.specialtarget}` : rule.dsthost || 'anywhere'),
     cell(rule.proto || 'any'), cell(rule.dstports ?? rule.icmptype), cell(rule.expire ? new Date(rule.expire).toLocaleString() : ''),
     cell(rule.comment),
     h('td', {}, h('div', { class: 'actions' },
@@ -181,6 +184,9 @@ export function drawFirewall(q, r) {
   if (!n) $('rules').tBodies[0].replaceChildren(h('tr', {}, h('td', { colspan: '8' }, 'no rules: the qube may send nothing')));
   if (active) document.querySelector(`#rules [aria-label="${CSS.escape(active)}"]`)?.focus();
   if (fresh) $('error-fw-list').textContent = '';
+  const problems = r.problems || [];
+  $('firewall-problems').replaceChildren(...problems.map(p => h('li', {}, p)));
+  $('firewall-problems').hidden = problems.length === 0;
   const position = $('fw-position');
   const before = position.value;
   position.replaceChildren(h('option', { value: '' }, 'at the end'),

@@ -182,16 +182,26 @@ function propertyInput(q, d, current) {
   return tracked(h('input', { ...label, maxlength: d.max || undefined, value: current }));
 }
 
+/** The qube's properties in the order they are declared (name, label, memory, ..., as Qubes lists them). */
 function propertyRows(q, fresh) {
-  return Object.entries(q.properties).map(([k, v]) => {
+  const order = name => {
+    const i = state.properties.findIndex(p => p.name === name);
+    return i < 0 ? state.properties.length : i;
+  };
+  const entries = Object.entries(q.properties).sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b));
+  return entries.map(([k, v]) => {
     const d = declaration(k);
-    const from = v.default ? `default, ${v.source}` : 'set on this qube';
+    const halted = q.state === 'Halted';
+    const from = (v.default ? `default, ${v.source}` : 'set on this qube')
+      + (d.changes_while_running === false && !halted ? '; changes only while the qube is halted' : '');
     if (d.read_only || q.qid === 0) {
       return h('div', { class: 'prop', 'data-property': k }, h('span', { class: 'prop-name' }, k),
         h('output', { id: `prop-${k}` }, v.value || '-'), h('span', { class: 'hint' }, d.description));
     }
     const input = propertyInput(q, d, v.value);
     if (fresh) delete input.dataset.dirty;
+    const locked = d.changes_while_running === false && !halted;
+    if (locked) input.disabled = true;
     const box = errorBox(`prop-${q.name}-${k}`, input);
     const hint = h('span', { class: 'hint', id: `prop-${k}-hint` }, `${d.description}. ${from}.`);
     input.setAttribute('aria-describedby', `${box.id} ${hint.id}`);
@@ -206,8 +216,8 @@ function propertyRows(q, fresh) {
         }, box);
       } },
     h('label', { for: input.id, class: 'prop-name' }, k), input,
-    h('button', { type: 'submit', 'aria-label': `Set ${k}` }, 'Set'),
-    h('button', { type: 'button', 'aria-label': `Reset ${k} to its default`, disabled: v.default,
+    h('button', { type: 'submit', 'aria-label': `Set ${k}`, disabled: locked }, 'Set'),
+    h('button', { type: 'button', 'aria-label': `Reset ${k} to its default`, disabled: v.default || locked,
       onclick: () => attempt(`${q.name}: ${k} reset to its default`, async () => {
         await api('DELETE', `/qubes/${q.name}/properties/${k}`);
         delete input.dataset.dirty;

@@ -29,6 +29,9 @@ export function replaceListQuery(query) {
   history.replaceState(null, '', listUrl(query));
 }
 
+/** Calls {@code fn} with each new page; a hash that names no page (an in-page link) is none. */
 export function onRoute(fn) {
-  window.addEventListener('hashchange', () => fn(parse(location.hash)));
+  window.addEventListener('hashchange', () => {
+    if (location.hash === '' || location.hash.startsWith('#/')) fn(parse(location.hash));
+  });
 }

@@ -388,7 +388,7 @@ public class ConsoleApiIT extends ConsoleTestSupport {
     }
 
     @Test
-    public void aFirewallListReplacesOnlyTheRulesItSaysItReplaces() {
+    public void aFirewallListReplacesOnlyTheRulesItSaysItReplacesAndNamesRulesThatNeverMatch() {
         admin().create(new QubeSpec("apifw", QubeClass.AppVM, Label.GREEN, Map.of()));
         String fw = "/api/qubes/apifw/firewall";
         String rule = "action=accept proto=tcp dsthost=192.0.2.0/24 dstports=443";
@@ -408,6 +408,16 @@ public class ConsoleApiIT extends ConsoleTestSupport {
                 .send();
         assertEquals(moved.toString(), 200, moved.status());
         assertEquals(List.of(rule, "action=accept"), admin().firewallRules("apifw").stream().map(Object::toString).toList());
+        assertFalse("nothing before the accept-everything rule matches all it does: " + moved.body(),
+                json(moved).path("rules").get(1).has("shadowed_by"));
+        assertTrue("a halted qube's rules are all in force as far as it goes: " + moved.body(),
+                json(moved).path("problems").isArray() && json(moved).path("problems").isEmpty());
+
+        HttpExchange.Response behind = bearer("PUT", fw).json("{\"rules\": [\"action=accept\", \"" + rule + "\"]}").send();
+        assertEquals(behind.toString(), 200, behind.status());
+        assertEquals("a rule after the accept-everything one never matches, and the list says which rule hides it: " + behind.body(),
+                0, json(behind).path("rules").get(1).path("shadowed_by").asInt(-1));
+        assertFalse(behind.body(), json(behind).path("rules").get(0).has("shadowed_by"));
     }
 
     @Test

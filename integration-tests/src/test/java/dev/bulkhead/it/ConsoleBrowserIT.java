@@ -83,11 +83,14 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
                 list.path("rows").toString());
         assertEquals("#/qube/br-web", steps.get("qube-page").path("url").asText());
 
+        assertEquals("the new rule, behind the accept-everything one, is marked as never matching: " + steps.get("firewall-rule"),
+                "[\"Rule 1 never matches: rule 0 before it matches all it would\"]", steps.get("firewall-rule").path("shadowed").toString());
         JsonNode edit = steps.get("firewall-edit");
         assertTrue("the refusal names the ports: " + edit, edit.path("refusal").path("error").asText().contains("70000"));
         assertEquals("and is announced: " + edit, "alert", edit.path("refusal").path("role").asText());
         assertEquals(edit.toString(), "true", edit.path("refusal").path("invalid").asText());
         assertTrue("the field names its error: " + edit, edit.path("refusal").path("describedBy").asText().contains("error-fw-dstports"));
+        assertEquals("moved first, it hides nothing and nothing hides it: " + edit, 0, edit.path("shadowed").asInt());
         assertEquals("moved up and edited in place: " + edit, "action=accept proto=tcp dsthost=192.0.2.1/32 dstports=8443",
                 edit.path("rules").get(0).asText());
 

@@ -85,7 +85,7 @@ final class FirewallResource {
 
     private ApiResponse rules(String name) {
         List<FirewallRule> rules = admin.firewallRules(name);
-        return ApiResponse.json(200, Json.rules(rules));
+        return ApiResponse.json(200, Json.rules(rules, admin.firewallProblems(name)));
     }
 
     private static FirewallRule parseRule(int index, String text, Instant now) {

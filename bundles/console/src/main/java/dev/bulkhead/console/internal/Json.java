@@ -106,22 +106,29 @@ final class Json {
                 v.revisionsToKeep(), v.revisions().stream().map(r -> new RevisionForm(r.name(), r.time().toString())).toList());
     }
 
-    /** A rule in its text form, and field by field, each left out when the rule does not set it. */
+    /**
+     * A rule in its text form, and field by field, each left out when the rule does not set it;
+     * {@code shadowed_by} is the number of an earlier rule that matches all it would, so that it never decides.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record RuleForm(int index, String text, String action, String proto, String dsthost, String dstports, Integer icmptype,
-            String specialtarget, String expire, String comment) {
+            String specialtarget, String expire, String comment, @JsonProperty("shadowed_by") Integer shadowedBy) {
     }
 
-    record RuleList(List<RuleForm> rules) {
+    /** {@code problems}: what the qube's netvm cannot put in force as written now, one sentence each. */
+    record RuleList(List<RuleForm> rules, List<String> problems) {
     }
 
-    static RuleList rules(List<FirewallRule> rules) {
-        return new RuleList(java.util.stream.IntStream.range(0, rules.size()).mapToObj(i -> rule(i, rules.get(i))).toList());
+    static RuleList rules(List<FirewallRule> rules, List<String> problems) {
+        return new RuleList(java.util.stream.IntStream.range(0, rules.size()).mapToObj(i -> rule(rules, i)).toList(), List.copyOf(problems));
     }
 
-    static RuleForm rule(int index, FirewallRule r) {
+    static RuleForm rule(List<FirewallRule> rules, int index) {
+        FirewallRule r = rules.get(index);
+        java.util.OptionalInt shadowing = FirewallRule.shadowing(rules, index);
         return new RuleForm(index, r.toString(), r.action().toString(), text(r.proto()), text(r.dsthost()), text(r.dstports()),
-                r.icmptype(), text(r.specialtarget()), text(r.expire()), text(r.comment()));
+                r.icmptype(), text(r.specialtarget()), text(r.expire()), text(r.comment()),
+                shadowing.isPresent() ? shadowing.getAsInt() : null);
     }
 
     private static String text(Object value) {
