@@ -255,6 +255,15 @@ try {
   await page.waitForFunction(q => document.getElementById('status').textContent === `Restart: ${q}`, qube);
   report('restarted', { state: await page.textContent('#qube-state') });
 
+  await page.focus(`#qube-actions button[aria-label="Pause ${qube}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('qube-state').textContent.startsWith('Paused'));
+  const paused = await page.textContent('#qube-state');
+  await page.focus(`#qube-actions button[aria-label="Unpause ${qube}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('qube-state').textContent.startsWith('Running'));
+  report('paused', { paused, state: await page.textContent('#qube-state') });
+
   // Kill asks first: Cancel leaves the qube running, Kill in the dialog kills it.
   await page.focus(`#qube-actions button[aria-label="Kill ${qube}"]`);
   await page.keyboard.press('Enter');
@@ -299,6 +308,17 @@ try {
   await page.waitForSelector('#page-list:not([hidden])');
   await page.waitForSelector(`#qubes tr[data-qube="${copy}"]`, { state: 'detached' });
   report('clone-remove', { cloneRefusal, role, url: await page.evaluate(() => location.hash) });
+
+  // Force shut down asks first too.
+  await page.goto(`${url.replace(/\/$/, '')}/#/qube/${netvm}`);
+  await page.waitForSelector(`#page-qube[data-shown="${netvm}"]`);
+  await page.focus(`#qube-actions button[aria-label="Force shut down ${netvm}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#ask[open]');
+  await page.focus('#ask-ok');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.getElementById('qube-state').textContent.startsWith('Halted'));
+  report('force-shutdown', { state: await page.textContent('#qube-state') });
 
   report('done', { consoleErrors, refusals });
 } catch (e) {

@@ -31,8 +31,8 @@ import dev.bulkhead.api.host.HostCommandResult;
  * (a refusal shown next to its field), sets typed properties, features, tags, reads volumes, log and
  * that there is no GUI whose windows it could list, comes back after a reload and with the back
  * button, finds the qube in the network picture (whose nodes open their qube) and its live graphs,
- * sets a global default, kills after a confirmation, clones (a taken name refused in the dialog),
- * gives the clone a role and removes it. The script reports each step; this test checks the steps
+ * sets a global default, restarts, pauses and unpauses, kills after a confirmation, clones (a taken
+ * name refused in the dialog), gives the clone a role and removes it, and force shuts the netvm down. The script reports each step; this test checks the steps
  * and what the platform holds afterwards.
  */
 public class ConsoleBrowserIT extends ConsoleTestSupport {
@@ -63,7 +63,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         Map<String, JsonNode> steps = steps(output);
         assertEquals(output, List.of("logged-in", "created", "notice", "started", "live-update", "started-again", "list-filter",
                 "qube-page", "firewall-rule", "firewall-edit", "properties", "features", "tags", "volumes-log", "windows", "reload-back",
-                "topology", "graphs", "topology-click", "settings", "restarted", "kill-confirmed", "clone-remove", "done"), List.copyOf(steps.keySet()));
+                "topology", "graphs", "topology-click", "settings", "restarted", "paused", "kill-confirmed", "clone-remove", "force-shutdown", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
         JsonNode cookies = steps.get("logged-in").path("cookies");
         assertEquals("Chromium keeps the one __Host- session cookie over http://127.0.0.1: " + cookies, 1, cookies.size());
@@ -117,6 +117,8 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals("br-net", steps.get("settings").path("defaultNetvm").asText());
 
         assertTrue(steps.get("restarted").toString(), steps.get("restarted").path("state").asText().startsWith("Running"));
+        assertTrue(steps.get("paused").toString(), steps.get("paused").path("paused").asText().startsWith("Paused")
+                && steps.get("paused").path("state").asText().startsWith("Running"));
         JsonNode kill = steps.get("kill-confirmed");
         assertEquals("Cancel in the dialog kills nothing: " + kill, "Running", kill.path("stillRunning").asText());
         assertTrue(kill.toString(), kill.path("state").asText().startsWith("Halted"));
@@ -127,6 +129,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals("the two refusals provoked, and no others: " + steps.get("done"), 2, steps.get("done").path("refusals").size());
 
         assertEquals(PowerState.Halted, admin().get("br-web").state());
+        assertEquals("force shut down from its page", PowerState.Halted, admin().get("br-net").state());
         assertEquals(Label.GREEN, admin().get("br-web").label());
         assertEquals("br-net", admin().get("br-web").value(dev.bulkhead.api.QubeProperty.NETVM));
         assertEquals("action=accept proto=tcp dsthost=192.0.2.1/32 dstports=8443", admin().firewallRules("br-web").get(0).toString());
