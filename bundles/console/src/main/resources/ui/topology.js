@@ -1,5 +1,6 @@
 // The network as a picture: each qube is drawn one column to the right of its netvm, and the
-// netvms at the head of a chain connect to the outside. Qubes without a network stand apart.
+// netvms at the head of a chain connect to the outside. Qubes without a network stand apart. Each
+// qube is a link to its settings page; a legend below says what the picture means.
 
 const SVG = 'http://www.w3.org/2000/svg';
 const BOX_W = 130, BOX_H = 34, COL_GAP = 60, ROW_GAP = 14, PAD = 16;
@@ -80,16 +81,55 @@ export function drawTopology(container, qubes) {
     const p = pos.get(q.name);
     const running = q.state === 'Running' || q.state === 'Paused';
     const g = el('g', { class: `node ${running ? 'running' : 'halted'}`, 'data-qube': q.name, 'data-state': q.state });
-    g.append(el('title', {}, `${q.name}: ${q.state}, ${q.klass}`));
+    g.append(el('title', {}, `${q.name}: ${q.state}, ${q.klass}, label ${q.label}`));
     g.append(el('rect', { x: p.x, y: p.y, width: BOX_W, height: BOX_H, rx: 4, stroke: q.color }));
     g.append(el('text', { x: p.x + 8, y: p.y + 21 }, q.name.length > 17 ? q.name.slice(0, 16) + '…' : q.name));
-    svg.append(g);
+    const href = `#/qube/${encodeURIComponent(q.name)}`;
+    const link = el('a', { href, 'aria-label': `Open ${q.name}: ${q.state}${netvmText(q)}` });
+    // Enter follows the link as on an HTML one, whatever the browser does with SVG links
+    link.addEventListener('keydown', ev => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        location.hash = href;
+      }
+    });
+    link.append(g);
+    svg.append(link);
     names.push(q.name + (netvmText(q)));
   }));
   const caption = el('title', { id: 'topology-caption' },
     'Network of the qubes: ' + (names.length ? names.join('; ') : 'no qubes'));
   svg.prepend(caption);
-  container.replaceChildren(svg);
+  container.replaceChildren(svg, legend());
+}
+
+/** What the colours, lines and boxes of the picture mean, as a list a screen reader reads too. */
+function legend() {
+  const item = (cls, text) => {
+    const li = document.createElement('li');
+    const key = document.createElementNS(SVG, 'svg');
+    key.setAttribute('width', '34');
+    key.setAttribute('height', '16');
+    key.setAttribute('aria-hidden', 'true');
+    key.setAttribute('class', `key ${cls}`);
+    key.append(cls === 'key-edge' ? el('line', { class: 'edge', x1: 2, y1: 8, x2: 32, y2: 8 })
+      : el('rect', { x: 2, y: 2, width: 30, height: 12, rx: cls === 'key-outside' ? 6 : 2 }));
+    li.append(key, document.createTextNode(text));
+    return li;
+  };
+  const list = document.createElement('ul');
+  list.className = 'legend';
+  list.setAttribute('aria-label', 'Legend of the network picture');
+  list.append(
+    item('key-running', 'a running (or paused) qube: filled; its border has the colour of its label'),
+    item('key-halted', 'a halted qube: dashed border'),
+    item('key-edge', 'a line: the qube on the right gets its network through the one on the left (its netvm)'),
+    item('key-outside', 'the network: what lies beyond the platform, reached through a NetVM\'s uplink'),
+  );
+  const column = document.createElement('li');
+  column.textContent = '"no network": qubes with no netvm, cut off from everything. Select a qube to open its settings.';
+  list.append(column);
+  return list;
 }
 
 function netvmText(q) {

@@ -13,7 +13,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.StreamSupport;
 
 import org.junit.Before;
@@ -25,7 +28,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.VolumeRevision;
 
 /**
  * The Admin API as a client meets it, over real HTTP on loopback: who gets in, what a change needs,
@@ -333,6 +338,89 @@ public class ConsoleApiIT extends ConsoleTestSupport {
     }
 
     @Test
+    public void thePropertyDeclarationsGiveEachTypeAndItsLimits() {
+        HttpExchange.Response r = bearer("GET", "/api/properties").send();
+        assertEquals(r.toString(), 200, r.status());
+        Map<String, JsonNode> byName = new LinkedHashMap<>();
+        json(r).path("properties").forEach(p -> byName.put(p.path("name").asText(), p));
+        assertEquals(Arrays.stream(QubeProperty.values()).map(QubeProperty::id).toList(),
+                List.copyOf(byName.keySet()));
+        JsonNode memory = byName.get("memory");
+        assertEquals(memory.toString(), "int", memory.path("type").asText());
+        assertEquals(memory.toString(), 1, memory.path("min").asInt());
+        assertEquals(memory.toString(), 1 << 20, memory.path("max").asInt());
+        assertEquals("label", byName.get("label").path("type").asText());
+        assertEquals("qube", byName.get("netvm").path("type").asText());
+        assertEquals("bool", byName.get("autostart").path("type").asText());
+        assertTrue(byName.get("qid").path("read_only").asBoolean());
+        assertFalse("a template changes only while halted", byName.get("template").path("changes_while_running").asBoolean());
+        assertFalse("a bool has no limits: " + byName.get("autostart"), byName.get("autostart").has("max"));
+        assertEquals(1024, byName.get("kernelopts").path("max").asInt());
+    }
+
+    @Test
+    public void volumesAreListedAndAHaltedQubesVolumeIsRevertedThroughTheApi() {
+        admin().create(new QubeSpec("apivol", QubeClass.AppVM, Label.GREEN, Map.of()));
+        admin().setVolumeRevisionsToKeep("apivol", "private", 2);
+        admin().start("apivol");
+        admin().kill("apivol");
+        String vol = "/api/qubes/apivol/volumes";
+
+        HttpExchange.Response list = bearer("GET", vol).send();
+        assertEquals(list.toString(), 200, list.status());
+        assertEquals(list.body(), List.of("root", "private", "volatile"),
+                StreamSupport.stream(json(list).path("volumes").spliterator(), false).map(v -> v.path("name").asText()).toList());
+        JsonNode priv = json(bearer("GET", vol + "/private").send());
+        assertEquals(priv.toString(), 2, priv.path("revisions_to_keep").asInt());
+        List<String> kept = admin().volume("apivol", "private").revisions().stream().map(VolumeRevision::name).toList();
+        assertFalse("a start kept the volume as it was: " + priv, kept.isEmpty());
+        assertEquals(priv.toString(), kept.get(0), priv.path("revisions").get(0).path("name").asText());
+
+        assertProblem(422, bearer("POST", vol + "/private/revert").json("{\"revision\": 7}").send());
+        assertTrue(bearer("POST", vol + "/private/revert").json("{\"revision\": \"no-such-revision\"}").send().status() >= 400);
+        assertProblem(404, bearer("POST", vol + "/private/undo").json("{}").send());
+        assertEquals("a refused revert uses nothing up", kept.size(), admin().volume("apivol", "private").revisions().size());
+
+        HttpExchange.Response reverted = bearer("POST", vol + "/private/revert").json("{\"revision\": \"" + kept.get(0) + "\"}").send();
+        assertEquals(reverted.toString(), 200, reverted.status());
+        assertEquals("the revision is used up", kept.size() - 1, json(reverted).path("revisions").size());
+        assertEquals(kept.size() - 1, admin().volume("apivol", "private").revisions().size());
+    }
+
+    @Test
+    public void aFirewallListReplacesOnlyTheRulesItSaysItReplacesAndNamesRulesThatNeverMatch() {
+        admin().create(new QubeSpec("apifw", QubeClass.AppVM, Label.GREEN, Map.of()));
+        String fw = "/api/qubes/apifw/firewall";
+        String rule = "action=accept proto=tcp dsthost=192.0.2.0/24 dstports=443";
+        assertEquals(List.of("action=accept"), admin().firewallRules("apifw").stream().map(Object::toString).toList());
+
+        HttpExchange.Response stale = bearer("PUT", fw).json("{\"rules\": [\"" + rule + "\"], \"replaces\": [\"action=drop\"]}").send();
+        assertProblem(409, stale);
+        assertEquals("a stale list changes nothing", List.of("action=accept"),
+                admin().firewallRules("apifw").stream().map(Object::toString).toList());
+
+        HttpExchange.Response bad = bearer("PUT", fw).json("{\"rules\": [\"action=accept proto=tcp dstports=70000\"], \"replaces\": [\"action=accept\"]}")
+                .send();
+        assertProblem(422, bad);
+        assertEquals("the refusal names the rule and the field: " + bad, "rule 0 dstports", json(bad).path("subject").asText());
+
+        HttpExchange.Response moved = bearer("PUT", fw).json("{\"rules\": [\"" + rule + "\", \"action=accept\"], \"replaces\": [\"action=accept\"]}")
+                .send();
+        assertEquals(moved.toString(), 200, moved.status());
+        assertEquals(List.of(rule, "action=accept"), admin().firewallRules("apifw").stream().map(Object::toString).toList());
+        assertFalse("nothing before the accept-everything rule matches all it does: " + moved.body(),
+                json(moved).path("rules").get(1).has("shadowed_by"));
+        assertTrue("a halted qube's rules are all in force as far as it goes: " + moved.body(),
+                json(moved).path("problems").isArray() && json(moved).path("problems").isEmpty());
+
+        HttpExchange.Response behind = bearer("PUT", fw).json("{\"rules\": [\"action=accept\", \"" + rule + "\"]}").send();
+        assertEquals(behind.toString(), 200, behind.status());
+        assertEquals("a rule after the accept-everything one never matches, and the list says which rule hides it: " + behind.body(),
+                0, json(behind).path("rules").get(1).path("shadowed_by").asInt(-1));
+        assertFalse(behind.body(), json(behind).path("rules").get(0).has("shadowed_by"));
+    }
+
+    @Test
     public void theOpenApiDocumentIsServed() {
         HttpExchange.Response r = http("GET", "/api/openapi.json").send();
         assertEquals(200, r.status());
@@ -340,5 +428,7 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertTrue(doc.path("openapi").asText().startsWith("3."));
         assertTrue(doc.path("paths").has("/api/qubes"));
         assertTrue(doc.path("paths").has("/api/events"));
+        assertTrue(doc.path("paths").has("/api/properties"));
+        assertTrue(doc.path("paths").has("/api/qubes/{name}/volumes/{volume}/revert"));
     }
 }

@@ -25,11 +25,15 @@ import dev.bulkhead.api.host.HostCommandResult;
 
 /**
  * The console in a real browser: Debian's Chromium, driven by Playwright from a Node script
- * (integration-tests/browser), logs in, creates and starts a qube, sees a change made by another
- * client (a program with an API token) arrive without a reload, adds a firewall rule, reads in the
- * details that there is no GUI whose windows it could list, and finds the new qube in the network
- * picture and its live graphs. The script reports each step; this test checks the steps and what
- * the platform holds afterwards.
+ * (integration-tests/browser), keyboard first: logs in, creates and starts a qube, sees a change made
+ * by another client (a program with an API token) arrive without a reload, filters and sorts the list
+ * (kept in the URL across a reload), opens the qube's own page, adds, moves and edits a firewall rule
+ * (a refusal shown next to its field), sets typed properties, features, tags, reads volumes, log and
+ * that there is no GUI whose windows it could list, comes back after a reload and with the back
+ * button, finds the qube in the network picture (whose nodes open their qube) and its live graphs,
+ * sets a global default, restarts, pauses and unpauses, kills after a confirmation, clones (a taken
+ * name refused in the dialog), gives the clone a role and removes it, and force shuts the netvm down. The script reports each step; this test checks the steps
+ * and what the platform holds afterwards.
  */
 public class ConsoleBrowserIT extends ConsoleTestSupport {
     private static final Duration WALKTHROUGH_TIMEOUT = Duration.ofSeconds(240);
@@ -57,8 +61,9 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals("the walkthrough succeeded:\n" + output, 0, walkthrough.exitStatus());
 
         Map<String, JsonNode> steps = steps(output);
-        assertEquals(output, List.of("logged-in", "created", "notice", "started", "live-update", "started-again", "firewall-rule",
-                "features", "windows", "topology", "graphs", "done"), List.copyOf(steps.keySet()));
+        assertEquals(output, List.of("logged-in", "created", "notice", "started", "live-update", "started-again", "list-filter",
+                "qube-page", "firewall-rule", "firewall-edit", "properties", "features", "tags", "volumes-log", "windows", "reload-back",
+                "topology", "graphs", "topology-click", "settings", "restarted", "paused", "kill-confirmed", "clone-remove", "force-shutdown", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
         JsonNode cookies = steps.get("logged-in").path("cookies");
         assertEquals("Chromium keeps the one __Host- session cookie over http://127.0.0.1: " + cookies, 1, cookies.size());
@@ -69,18 +74,68 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         assertEquals("Halted", steps.get("live-update").path("state").asText());
         assertEquals("the page was not reloaded", "first load", steps.get("live-update").path("marker").asText());
         assertEquals(1, steps.get("live-update").path("navigations").asInt());
+
+        JsonNode list = steps.get("list-filter");
+        assertEquals("the filter and the sort are in the URL: " + list, "#/?q=br-&sort=state", list.path("url").asText());
+        assertEquals("and come back with a reload: " + list, "br-", list.path("filter").asText());
+        assertEquals(list.toString(), "ascending", list.path("sort").asText());
+        assertEquals("only the qubes the filter matches, the running one first: " + list, "[\"br-net\",\"br-web\"]",
+                list.path("rows").toString());
+        assertEquals("#/qube/br-web", steps.get("qube-page").path("url").asText());
+
+        assertEquals("the new rule, behind the accept-everything one, is marked as never matching: " + steps.get("firewall-rule"),
+                "[\"Rule 1 never matches: rule 0 before it matches all it would\"]", steps.get("firewall-rule").path("shadowed").toString());
+        JsonNode edit = steps.get("firewall-edit");
+        assertTrue("the refusal names the ports: " + edit, edit.path("refusal").path("error").asText().contains("70000"));
+        assertEquals("and is announced: " + edit, "alert", edit.path("refusal").path("role").asText());
+        assertEquals(edit.toString(), "true", edit.path("refusal").path("invalid").asText());
+        assertTrue("the field names its error: " + edit, edit.path("refusal").path("describedBy").asText().contains("error-fw-dstports"));
+        assertEquals("moved first, it hides nothing and nothing hides it: " + edit, 0, edit.path("shadowed").asInt());
+        assertEquals("moved up and edited in place: " + edit, "action=accept proto=tcp dsthost=192.0.2.1/32 dstports=8443",
+                edit.path("rules").get(0).asText());
+
+        JsonNode props = steps.get("properties");
+        assertEquals(props.toString(), "green", props.path("label").asText());
+        assertTrue("the netvm is chosen among the qubes that give network, or none: " + props,
+                props.path("netvmChoices").toString().contains("\"br-net\"") && !props.path("netvmChoices").toString().contains("br-web"));
+        assertEquals(props.toString(), "512", props.path("memorySet").asText());
+        assertEquals("the memory field has the declared limit: " + props, "1048576", props.path("memoryMax").asText());
+        assertTrue(steps.get("features").toString(), steps.get("features").path("features").toString().contains("tor.bootstrap"));
+        assertTrue("the roles present are offered: " + steps.get("features"), steps.get("features").path("roles").toString().contains("netvm"));
+        assertEquals("[\"demo-tag\"]", steps.get("tags").path("tagged").toString());
+        assertEquals("[\"root\",\"private\",\"volatile\"]", steps.get("volumes-log").path("volumes").toString());
+        assertEquals("without the gui feature the page lists no window: " + steps.get("windows"), "[\"none\"]",
+                steps.get("windows").path("rows").toString());
+        assertEquals("#/qube/br-web", steps.get("reload-back").path("reloaded").asText());
+        assertTrue(steps.get("reload-back").toString(), steps.get("reload-back").path("back").asText().matches("(#/)?"));
+
         assertTrue(steps.get("topology").path("edges").toString(), steps.get("topology").path("edges").toString()
                 .contains("br-web->br-net"));
-        assertEquals("no script errors in the page", 0, steps.get("done").path("consoleErrors").size());
-        assertTrue(steps.get("features").toString(), steps.get("features").path("features").toString().contains("tor.bootstrap"));
-        assertEquals("without the gui feature the details list no window: " + steps.get("windows"), "[\"none\"]",
-                steps.get("windows").path("rows").toString());
+        assertTrue("the picture has a legend: " + steps.get("topology"), steps.get("topology").path("legend").asInt() >= 4);
+        assertEquals("#/qube/br-net", steps.get("topology-click").path("url").asText());
+        assertEquals("#/settings", steps.get("settings").path("url").asText());
+        assertEquals("br-net", steps.get("settings").path("defaultNetvm").asText());
 
-        assertEquals(PowerState.Running, admin().get("br-web").state());
-        assertEquals(Label.BLUE, admin().get("br-web").label());
+        assertTrue(steps.get("restarted").toString(), steps.get("restarted").path("state").asText().startsWith("Running"));
+        assertTrue(steps.get("paused").toString(), steps.get("paused").path("paused").asText().startsWith("Paused")
+                && steps.get("paused").path("state").asText().startsWith("Running"));
+        JsonNode kill = steps.get("kill-confirmed");
+        assertEquals("Cancel in the dialog kills nothing: " + kill, "Running", kill.path("stillRunning").asText());
+        assertTrue(kill.toString(), kill.path("state").asText().startsWith("Halted"));
+        JsonNode clone = steps.get("clone-remove");
+        assertTrue("a name taken is refused in the dialog: " + clone, clone.path("cloneRefusal").asText().contains("br-net"));
+        assertEquals(clone.toString(), "netvm", clone.path("role").asText());
+        assertEquals("no script errors in the page: " + steps.get("done"), 0, steps.get("done").path("consoleErrors").size());
+        assertEquals("the two refusals provoked, and no others: " + steps.get("done"), 2, steps.get("done").path("refusals").size());
+
+        assertEquals(PowerState.Halted, admin().get("br-web").state());
+        assertEquals("force shut down from its page", PowerState.Halted, admin().get("br-net").state());
+        assertEquals(Label.GREEN, admin().get("br-web").label());
         assertEquals("br-net", admin().get("br-web").value(dev.bulkhead.api.QubeProperty.NETVM));
-        assertTrue(admin().firewallRules("br-web").toString(), admin().firewallRules("br-web").stream()
-                .anyMatch(r -> r.toString().equals("action=accept proto=tcp dsthost=192.0.2.1/32 dstports=443")));
+        assertEquals("action=accept proto=tcp dsthost=192.0.2.1/32 dstports=8443", admin().firewallRules("br-web").get(0).toString());
+        assertEquals("br-net", admin().globalProperties().get("default_netvm").value());
+        assertTrue("the clone was removed", admin().find("br-web-copy").isEmpty());
+        assertTrue("the feature removed in the page is gone", !admin().get("br-web").features().containsKey("demo.flag"));
         assertTrue("a screenshot was taken", Files.size(screenshot) > 0);
     }
 

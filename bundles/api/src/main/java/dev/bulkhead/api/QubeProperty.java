@@ -94,6 +94,16 @@ public enum QubeProperty {
         return classes.contains(klass);
     }
 
+    /**
+     * The largest number an {@code INT} property accepts (the smallest is 1), or the most characters a
+     * {@code STRING} one does (0: no limit); 0 for the other types.
+     *
+     * @since 1.6
+     */
+    public int limit() {
+        return limit;
+    }
+
     /** Whether only the platform sets it. */
     public boolean readOnly() {
         return defaultValue.kind() == PropertyDefault.Kind.PLATFORM;

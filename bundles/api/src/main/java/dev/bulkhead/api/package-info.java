@@ -6,7 +6,7 @@
  * {@link dev.bulkhead.api.QubePreEventHandler} services may refuse a start, a shutdown or a change before it happens.
  */
 @Export
-@Version("1.5.0")
+@Version("1.6.0")
 package dev.bulkhead.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -19,7 +19,7 @@ import dev.bulkhead.api.gui.GuiService;
 
 /**
  * The JSON Admin API below {@code /api}: resources for qubes, their properties, lifecycle, features,
- * tags, firewall rules, stats and windows, the global properties and the roles. Every operation is one call
+ * tags, firewall rules, stats, windows and volumes, the global properties, the property declarations and the roles. Every operation is one call
  * of {@link QubeAdmin}; what it refuses comes back as a problem with the matching status. This
  * class routes and answers the session, index, global and role resources; {@link QubeResources}
  * answers below {@code /api/qubes}.
@@ -77,6 +77,8 @@ final class AdminApi {
                 return global(r, p, m);
             case "roles":
                 return Routes.one(p, 1, m, "GET", this::roles);
+            case "properties":
+                return Routes.one(p, 1, m, "GET", () -> ApiResponse.json(200, Json.declarations()));
             default:
                 throw ApiException.notFound("no API resource /api" + r.path()
                         + "; see /api/openapi.json for what there is");

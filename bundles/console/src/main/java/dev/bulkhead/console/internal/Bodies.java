@@ -58,7 +58,12 @@ final class Bodies {
     record Login(@JsonProperty(required = true) String secret) {
     }
 
-    record RuleList(@JsonProperty(required = true) List<String> rules) {
+    /** {@code replaces}, when given, is the list the client saw: the change is refused if the rules are no longer those. */
+    record RuleList(@JsonProperty(required = true) List<String> rules, List<String> replaces) {
+    }
+
+    /** {@code revision} null: the newest. */
+    record Revert(String revision) {
     }
 
     record NewRule(@JsonProperty(required = true) String rule, @Whole(min = 0, max = Integer.MAX_VALUE) Integer before) {

@@ -11,7 +11,10 @@ import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.firewall.FirewallRule;
 
-/** {@code /api/qubes/NAME/firewall}: a qube's firewall rules, replaced whole, added one at a time or removed by number. */
+/**
+ * {@code /api/qubes/NAME/firewall}: a qube's firewall rules, replaced whole (on condition that they are still
+ * the ones the client saw, when it says which), added one at a time or removed by number.
+ */
 final class FirewallResource {
     private final QubeAdmin admin;
     private final ObjectMapper json;
@@ -27,13 +30,24 @@ final class FirewallResource {
                 case "GET":
                     return rules(name);
                 case "PUT": {
-                    List<String> texts = JsonBody.parse(json, r.body(), "a firewall rule list", true).read(Bodies.RuleList.class).rules();
+                    Bodies.RuleList body = JsonBody.parse(json, r.body(), "a firewall rule list", true).read(Bodies.RuleList.class);
+                    List<String> texts = body.rules();
                     List<FirewallRule> rules = new ArrayList<>();
                     Instant now = Instant.now();
                     for (int i = 0; i < texts.size(); i++) {
                         rules.add(parseRule(i, texts.get(i), now));
                     }
-                    admin.setFirewallRules(name, rules);
+                    if (body.replaces() == null) {
+                        admin.setFirewallRules(name, rules);
+                    } else {
+                        admin.editFirewallRules(name, current -> {
+                            if (!current.stream().map(FirewallRule::toString).toList().equals(body.replaces())) {
+                                throw new ApiException(409, "conflict", "Changed meanwhile", "the firewall rules of '" + name
+                                        + "' are no longer those in field 'replaces': someone changed them; read them again");
+                            }
+                            return rules;
+                        });
+                    }
                     return rules(name);
                 }
                 case "POST": {
@@ -71,7 +85,7 @@ final class FirewallResource {
 
     private ApiResponse rules(String name) {
         List<FirewallRule> rules = admin.firewallRules(name);
-        return ApiResponse.json(200, Json.rules(rules));
+        return ApiResponse.json(200, Json.rules(rules, admin.firewallProblems(name)));
     }
 
     private static FirewallRule parseRule(int index, String text, Instant now) {

@@ -11,11 +11,15 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
+import dev.bulkhead.api.PropertyType;
 import dev.bulkhead.api.PropertyValue;
 import dev.bulkhead.api.Qube;
+import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeEvent;
+import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.RoleInfo;
+import dev.bulkhead.api.VolumeInfo;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.gui.GuiWindow;
 
@@ -61,22 +65,70 @@ final class Json {
     record TagList(List<String> tags) {
     }
 
-    /** A rule in its text form, and field by field, each left out when the rule does not set it. */
+    /**
+     * A property's declaration, for a client to offer the right input: {@code min} and {@code max}
+     * bound an {@code int}'s value, {@code max} a {@code string}'s length (absent: no limit).
+     */
+    record DeclarationForm(String name, String type, String description, String accepts,
+            @JsonProperty("read_only") boolean readOnly, @JsonProperty("changes_while_running") boolean changesWhileRunning,
+            List<String> classes, @JsonInclude(JsonInclude.Include.NON_NULL) Integer min,
+            @JsonInclude(JsonInclude.Include.NON_NULL) Integer max) {
+    }
+
+    record DeclarationList(List<DeclarationForm> properties) {
+    }
+
+    static DeclarationList declarations() {
+        return new DeclarationList(java.util.Arrays.stream(QubeProperty.values()).map(Json::declaration).toList());
+    }
+
+    static DeclarationForm declaration(QubeProperty p) {
+        boolean bounded = p.type() == PropertyType.INT || p.type() == PropertyType.STRING && p.limit() > 0;
+        return new DeclarationForm(p.id(), p.type().name().toLowerCase(java.util.Locale.ROOT), p.description(), p.accepts(),
+                p.readOnly(), p.changesWhileRunning(), p.classes().stream().map(QubeClass::name).sorted().toList(),
+                p.type() == PropertyType.INT ? 1 : null, bounded ? p.limit() : null);
+    }
+
+    /** A volume as {@code qvm-volume info} shows it, its revisions newest first. */
+    record VolumeForm(String name, String pool, String vid, boolean rw, String source, @JsonProperty("save_on_stop") boolean saveOnStop,
+            @JsonProperty("snap_on_start") boolean snapOnStart, long size, long usage,
+            @JsonProperty("revisions_to_keep") int revisionsToKeep, List<RevisionForm> revisions) {
+    }
+
+    record RevisionForm(String name, String time) {
+    }
+
+    record VolumeList(List<VolumeForm> volumes) {
+    }
+
+    static VolumeForm volume(VolumeInfo v) {
+        return new VolumeForm(v.name(), v.pool(), v.vid(), v.rw(), v.source(), v.saveOnStop(), v.snapOnStart(), v.size(), v.usage(),
+                v.revisionsToKeep(), v.revisions().stream().map(r -> new RevisionForm(r.name(), r.time().toString())).toList());
+    }
+
+    /**
+     * A rule in its text form, and field by field, each left out when the rule does not set it;
+     * {@code shadowed_by} is the number of an earlier rule that matches all it would, so that it never decides.
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record RuleForm(int index, String text, String action, String proto, String dsthost, String dstports, Integer icmptype,
-            String specialtarget, String expire, String comment) {
+            String specialtarget, String expire, String comment, @JsonProperty("shadowed_by") Integer shadowedBy) {
     }
 
-    record RuleList(List<RuleForm> rules) {
+    /** {@code problems}: what the qube's netvm cannot put in force as written now, one sentence each. */
+    record RuleList(List<RuleForm> rules, List<String> problems) {
     }
 
-    static RuleList rules(List<FirewallRule> rules) {
-        return new RuleList(java.util.stream.IntStream.range(0, rules.size()).mapToObj(i -> rule(i, rules.get(i))).toList());
+    static RuleList rules(List<FirewallRule> rules, List<String> problems) {
+        return new RuleList(java.util.stream.IntStream.range(0, rules.size()).mapToObj(i -> rule(rules, i)).toList(), List.copyOf(problems));
     }
 
-    static RuleForm rule(int index, FirewallRule r) {
+    static RuleForm rule(List<FirewallRule> rules, int index) {
+        FirewallRule r = rules.get(index);
+        java.util.OptionalInt shadowing = FirewallRule.shadowing(rules, index);
         return new RuleForm(index, r.toString(), r.action().toString(), text(r.proto()), text(r.dsthost()), text(r.dstports()),
-                r.icmptype(), text(r.specialtarget()), text(r.expire()), text(r.comment()));
+                r.icmptype(), text(r.specialtarget()), text(r.expire()), text(r.comment()),
+                shadowing.isPresent() ? shadowing.getAsInt() : null);
     }
 
     private static String text(Object value) {

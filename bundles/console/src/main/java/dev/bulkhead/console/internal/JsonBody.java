@@ -105,7 +105,10 @@ final class JsonBody {
         } else if (type == Map.class) {
             stringMap(field);
         } else if (type == List.class) {
-            stringList(field);
+            JsonNode v = node.get(field);
+            if (required || v != null && !v.isNull()) {
+                stringList(field);
+            }
         } else {
             throw new IllegalArgumentException("no check for a field of type " + type.getName());
         }
@@ -181,7 +184,7 @@ final class JsonBody {
         return map;
     }
 
-    /** An array of strings; required. */
+    /** An array of strings; required when read here, optional fields are checked only when present. */
     List<String> stringList(String field) {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {

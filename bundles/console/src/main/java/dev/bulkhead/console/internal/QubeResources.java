@@ -21,7 +21,8 @@ import dev.bulkhead.api.gui.GuiService;
 
 /**
  * {@code /api/qubes}: the qubes, their lifecycle actions, properties, features, tags, stats, console
- * log and commands; their firewall is {@link FirewallResource}, their windows {@link WindowsResource}.
+ * log and commands; their firewall is {@link FirewallResource}, their windows {@link WindowsResource}, their
+ * volumes {@link VolumesResource}.
  */
 final class QubeResources {
     private static final List<String> ACTIONS = List.of("start", "shutdown", "kill", "pause", "unpause", "restart", "clone");
@@ -30,12 +31,14 @@ final class QubeResources {
     private final ObjectMapper json;
     private final FirewallResource firewall;
     private final WindowsResource windows;
+    private final VolumesResource volumes;
 
     QubeResources(QubeAdmin admin, ObjectMapper json, Supplier<GuiService> gui) {
         this.admin = admin;
         this.json = json;
         this.firewall = new FirewallResource(admin, json);
         this.windows = new WindowsResource(admin, gui);
+        this.volumes = new VolumesResource(admin, json);
     }
 
     ApiResponse handle(ApiRequest r, List<String> p, String m) {
@@ -74,6 +77,8 @@ final class QubeResources {
                 return firewall.handle(r, name, p, m);
             case "stats":
                 return Routes.one(p, 3, m, "GET", () -> stats(name));
+            case "volumes":
+                return volumes.handle(r, name, p, m);
             case "windows":
                 return Routes.one(p, 3, m, "GET", () -> windows.get(name));
             case "log":

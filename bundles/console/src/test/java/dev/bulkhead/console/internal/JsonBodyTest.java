@@ -79,4 +79,15 @@ class JsonBodyTest {
         assertEquals(List.of("ls", "-l"), b.stringList("command"));
         assertTrue(b.optionalText("label").isEmpty());
     }
+
+    @Test
+    void anOptionalListIsNullWhenAbsentAndCheckedWhenGiven() {
+        Bodies.RuleList plain = body("{\"rules\": [\"action=accept\"]}").read(Bodies.RuleList.class);
+        assertEquals(List.of("action=accept"), plain.rules());
+        assertEquals(null, plain.replaces());
+        assertEquals(List.of("action=drop"), body("{\"rules\": [], \"replaces\": [\"action=drop\"]}").read(Bodies.RuleList.class).replaces());
+        assertEquals(422, status(() -> body("{\"rules\": [], \"replaces\": \"action=drop\"}").read(Bodies.RuleList.class)));
+        assertEquals(422, status(() -> body("{\"rules\": [], \"replaces\": [5]}").read(Bodies.RuleList.class)));
+        assertEquals(422, status(() -> body("{\"replaces\": []}").read(Bodies.RuleList.class)), "rules stays required");
+    }
 }

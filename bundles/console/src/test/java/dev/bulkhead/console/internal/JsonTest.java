@@ -1,6 +1,8 @@
 package dev.bulkhead.console.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -41,8 +43,18 @@ class JsonTest {
     void aRuleLeavesOutWhatItDoesNotSet() throws Exception {
         FirewallRule rule = FirewallRule.parse("action=accept proto=tcp dsthost=192.0.2.1 dstports=443", Instant.EPOCH);
         assertEquals("{\"rules\":[{\"index\":0,\"text\":\"" + rule + "\",\"action\":\"accept\",\"proto\":\"tcp\","
-                + "\"dsthost\":\"" + rule.dsthost() + "\",\"dstports\":\"" + rule.dstports() + "\"}]}",
-                json.writeValueAsString(Json.rules(List.of(rule))));
+                + "\"dsthost\":\"" + rule.dsthost() + "\",\"dstports\":\"" + rule.dstports() + "\"}],\"problems\":[]}",
+                json.writeValueAsString(Json.rules(List.of(rule), List.of())));
+    }
+
+    @Test
+    void aRuleBehindOneThatMatchesAllItWouldNamesThatOne() throws Exception {
+        FirewallRule web = FirewallRule.parse("action=accept proto=tcp dsthost=192.0.2.1 dstports=443", Instant.EPOCH);
+        String list = json.writeValueAsString(Json.rules(List.of(FirewallRule.ACCEPT_ALL, web), List.of("a problem")));
+        assertTrue(list.contains("\"dstports\":\"443\",\"shadowed_by\":0}"), list);
+        assertEquals(1, list.split("shadowed_by", -1).length - 1, "the first rule is hidden by none: " + list);
+        assertTrue(list.endsWith("\"problems\":[\"a problem\"]}"), list);
+        assertFalse(json.writeValueAsString(Json.rules(List.of(web, FirewallRule.ACCEPT_ALL), List.of())).contains("shadowed_by"));
     }
 
     @Test
