@@ -1,14 +1,15 @@
 // The Bulkhead console: plain JavaScript, talking to the Admin API on the same origin only.
 import { drawTopology } from './topology.js';
+import { loadHistory, refreshHistory, usageCells } from './charts.js';
+import { showTemplates, hideTemplates, refreshTemplates } from './templates.js';
 
 const LABELS = ['red', 'orange', 'yellow', 'green', 'gray', 'blue', 'purple', 'black'];
 const STATS_PERIOD_MS = 2000;
-const HISTORY = 30;
 // A window title is the qube's text: at most this many characters (as dom0's GUI decoder keeps), shown as text only.
 const MAX_TITLE = 128;
 
 const $ = id => document.getElementById(id);
-const state = { csrf: null, qubes: [], notices: new Map(), selected: null, stats: new Map(), events: null, timer: null, refreshTimer: null };
+const state = { csrf: null, qubes: [], notices: new Map(), selected: null, events: null, timer: null, refreshTimer: null };
 
 function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -88,10 +89,26 @@ async function showApp() {
   const index = await api('GET', '');
   $('backend').textContent = `· backend ${index.backend}`;
   if (index.state_problems.length) say('State file: ' + index.state_problems.join('; '), true);
+  // the platform's history first, so that the table's charts are full when it is first drawn
+  await loadHistory().catch(e => { if (e.status === 401) throw e; });
   await refresh();
   startLive();
-  $('qubes-title').focus();
+  route();
+  if (location.hash !== '#/templates') $('qubes-title').focus();
 }
+
+// ---- pages --------------------------------------------------------------------------------------
+
+// #/templates shows the templates page in place of the qubes; anything else the qubes.
+function route() {
+  const templates = location.hash === '#/templates';
+  $('app').classList.toggle('page-templates', templates);
+  $('templates-page').hidden = !templates;
+  if (templates) showTemplates($('templates-page'), { api, csrf: () => state.csrf, onLogin: showLogin, onChange: scheduleRefresh });
+  else hideTemplates();
+}
+
+window.addEventListener('hashchange', () => { if (!$('app').hidden) route(); });
 
 // ---- live updates -------------------------------------------------------------------------------
 
@@ -140,25 +157,17 @@ async function refresh() {
   renderQubes();
   renderCreateChoices();
   drawTopology($('topology'), state.qubes);
+  refreshTemplates();
   if (state.selected) {
     if (state.qubes.some(q => q.name === state.selected)) await renderDetails();
     else { state.selected = null; $('details').hidden = true; }
   }
 }
 
+// The platform samples every running qube; the page fetches what is new.
 async function pollStats() {
   try {
-    const r = await api('GET', '/stats');
-    const now = Date.parse(r.time);
-    for (const [name, s] of Object.entries(r.qubes)) {
-      const hist = state.stats.get(name) || [];
-      const prev = hist[hist.length - 1];
-      const cpu = prev && s.cpu_ns >= prev.cpu_ns && now > prev.t ? (s.cpu_ns - prev.cpu_ns) / ((now - prev.t) * 1e6) * 100 : null;
-      hist.push({ t: now, cpu_ns: s.cpu_ns, cpu, mem: s.memory_bytes / 1048576 });
-      while (hist.length > HISTORY) hist.shift();
-      state.stats.set(name, hist);
-    }
-    for (const name of [...state.stats.keys()]) if (!(name in r.qubes)) state.stats.delete(name);
+    await refreshHistory();
     renderStats();
   } catch (e) {
     if (e.status === 401) showLogin();
@@ -229,29 +238,13 @@ function noticeMark(q) {
     ' ⚠')] : [];
 }
 
-function spark(values, max) {
-  const w = 60, hgt = 18;
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('class', 'spark');
-  svg.setAttribute('width', w);
-  svg.setAttribute('height', hgt);
-  svg.setAttribute('aria-hidden', 'true');
-  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-  const top = Math.max(max, ...values, 1e-9);
-  line.setAttribute('points', values.map((v, i) => `${(i * w / (HISTORY - 1)).toFixed(1)},${(hgt - 1 - v / top * (hgt - 2)).toFixed(1)}`).join(' '));
-  svg.append(line);
-  return svg;
-}
-
 function renderStats() {
   for (const row of $('qubes').tBodies[0].rows) {
-    const hist = state.stats.get(row.dataset.qube);
+    const cells = usageCells(row.dataset.qube);
     const cpuCell = row.querySelector('.cpu'), memCell = row.querySelector('.mem');
-    if (!hist || !hist.length) { cpuCell.replaceChildren(); memCell.replaceChildren(); continue; }
-    const cpus = hist.map(x => x.cpu).filter(x => x !== null);
-    const last = hist[hist.length - 1];
-    cpuCell.replaceChildren(h('span', { class: 'figure' }, cpus.length ? `${cpus[cpus.length - 1].toFixed(1)} %` : '…'), spark(cpus, 100));
-    memCell.replaceChildren(h('span', { class: 'figure' }, `${last.mem.toFixed(1)} MiB`), spark(hist.map(x => x.mem), 0));
+    if (!cells) { cpuCell.replaceChildren(); memCell.replaceChildren(); continue; }
+    cpuCell.replaceChildren(cells.cpu);
+    memCell.replaceChildren(cells.memory);
   }
 }
 
