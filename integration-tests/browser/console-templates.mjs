@@ -45,7 +45,7 @@ try {
       const cells = document.querySelectorAll(`#qubes tr[data-qube="${qube}"] svg[data-samples]`);
       if (cells.length === 2 && !window.bulkheadFirstPaint) {
         window.bulkheadFirstPaint = { cpu: Number(cells[0].dataset.samples), memory: Number(cells[1].dataset.samples),
-          memoryText: cells[1].closest('td').textContent };
+          memoryText: cells[1].closest('td').querySelector('.figure').textContent };
         observer.disconnect();
       }
     }).observe(document, { childList: true, subtree: true });

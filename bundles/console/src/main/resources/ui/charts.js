@@ -140,7 +140,7 @@ function fmtMib(v) {
 function chart(pts, { width, height, top, limit, label, axis }) {
   const end = store.time || Date.now();
   const start = end - WINDOW_MINUTES * 60000;
-  const pad = axis ? 1 : 1;
+  const pad = 1;
   const x = t => ((t - start) / (end - start) * (width - 2 * pad) + pad).toFixed(1);
   const y = v => (height - pad - Math.min(v, top) / top * (height - 2 * pad)).toFixed(1);
   const svg = el('svg', { class: 'chart', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label,
@@ -154,7 +154,7 @@ function chart(pts, { width, height, top, limit, label, axis }) {
       svg.append(el('line', { class: 'grid', x1: tx, x2: tx, y1: 0, y2: height }));
     }
   }
-  if (limit) svg.append(el('line', { class: 'limit', x1: 0, x2: width, y1: y(limit), y2: y(limit) }));
+  if (limit && limit <= top) svg.append(el('line', { class: 'limit', x1: 0, x2: width, y1: y(limit), y2: y(limit) }));
   const visible = pts.filter(([t]) => t >= start);
   if (visible.length) {
     const line = visible.map(([t, v]) => `${x(t)},${y(v)}`).join(' ');
@@ -168,9 +168,10 @@ function cpuTop(pts) {
   return Math.max(100, ...pts.map(([, v]) => v));
 }
 
-// Memory is drawn against the qube's memory setting (what it gets at start), or its use when higher.
-function memTop(pts, q) {
-  return Math.max(q.memory_mib || 0, ...pts.map(([, v]) => v), 1);
+// Memory is scaled to its use, so that a small one reads too; the memory setting is beside it, and a
+// dashed line where the scale reaches it.
+function memTop(pts) {
+  return Math.max(1, ...pts.map(([, v]) => v * 1.25));
 }
 
 function memoryLimitText(q) {
@@ -189,7 +190,7 @@ export function usageCells(name) {
   const memory = html('div', 'usage');
   const figure = html('span', 'figure', memNow === null ? '…' : fmtMib(memNow));
   figure.append(html('span', 'limit-text', memoryLimitText(q)));
-  memory.append(figure, chart(memPts, { width: 150, height: 34, top: memTop(memPts, q), limit: q.memory_mib,
+  memory.append(figure, chart(memPts, { width: 150, height: 34, top: memTop(memPts), limit: q.memory_mib,
     label: `Memory of ${name}, last ${WINDOW_MINUTES} minutes, against its memory setting` }));
   return { cpu, memory };
 }
@@ -210,11 +211,11 @@ function drawLarge(element, name) {
   cpuFig.append(html('figcaption', '', `CPU ${cpuNow === null ? '…' : cpuNow.toFixed(1) + ' %'} · scale ${cpuTopValue.toFixed(0)} % of one CPU`),
     chart(cpuPts, { width: 480, height: 120, top: cpuTopValue, axis: true, label: `CPU of ${name}, last ${WINDOW_MINUTES} minutes` }));
   const memFig = html('figure', 'usage-chart');
-  const memTopValue = memTop(memPts, q);
+  const memTopValue = memTop(memPts);
   memFig.append(html('figcaption', '', `Memory ${memNow === null ? '…' : fmtMib(memNow)}${memoryLimitText(q)} · scale ${fmtMib(memTopValue)}`),
     chart(memPts, { width: 480, height: 120, top: memTopValue, limit: q.memory_mib, axis: true,
       label: `Memory of ${name}, last ${WINDOW_MINUTES} minutes, against its memory setting` }));
-  box.append(cpuFig, memFig, html('p', 'hint', `Last ${WINDOW_MINUTES} minutes, a line every 2 minutes; the dashed line is the memory setting.`));
+  box.append(cpuFig, memFig, html('p', 'hint', `Last ${WINDOW_MINUTES} minutes, a line every 2 minutes; memory is scaled to its use; a dashed line marks the memory setting when the scale reaches it.`));
   element.replaceChildren(box);
 }
 

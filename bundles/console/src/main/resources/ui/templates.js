@@ -27,6 +27,7 @@ function h(tag, attrs = {}, ...children) {
 
 function bytes(n) {
   if (n < 0) return '?';
+  if (n < 1024) return `${n} B`;
   if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
   if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
   return `${(n / 1024).toFixed(0)} KiB`;
@@ -95,8 +96,15 @@ export function hideTemplates() {
 
 async function load() {
   const r = await page.opts.api('GET', '/templates');
+  // the lists are drawn anew: a button that had the focus gets it back
+  const active = document.activeElement;
+  const focused = active && page.section.contains(active) ? active.getAttribute('aria-label') : null;
   renderInstalled(r.templates);
   renderAvailable(r.available, r.directory);
+  if (focused) {
+    const again = page.section.querySelector(`[aria-label="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
   renderJobs(r.installs);
   for (const job of r.installs) if (job.state === 'queued' || job.state === 'running') follow(job.id);
 }
@@ -183,6 +191,10 @@ function follow(id) {
       renderJob(job);
       if (job.state === 'done' || job.state === 'failed') {
         page.polls.delete(id);
+        if (page.uploadJob === id) {
+          note(page.section.querySelector('#template-upload-note'), job.state === 'done' ? `installed ${job.template}`
+            : `refused: ${job.error}`, job.state === 'failed');
+        }
         await load();
         page.opts.onChange();
         return;
@@ -226,6 +238,7 @@ async function upload(ev) {
       throw err;
     }
     note(result, `uploaded ${file.name}; installing`);
+    page.uploadJob = data.id;
     input.value = '';
     renderJob(data);
     follow(data.id);
