@@ -94,15 +94,13 @@ try {
     new MutationObserver(() => { if (document.querySelector('#template-installs progress')) window.bulkheadProgressSeen = true; })
       .observe(document.getElementById('template-installs'), { childList: true, subtree: true });
   });
-  await page.focus(`button[aria-label="Install ${pkg}"]`);
-  await page.keyboard.press('Enter');
+  await page.press(`#templates-page button[aria-label="Install package ${pkg}"]`, 'Enter');
   await page.waitForSelector(`#templates-installed tr[data-template="${template}"]`);
   report('installed', { progressSeen: await page.evaluate(() => window.bulkheadProgressSeen),
     job: await page.$eval('#template-installs li', li => ({ state: li.dataset.state, text: li.textContent })),
     row: await page.$eval(`#templates-installed tr[data-template="${template}"]`, r => [...r.cells].map(c => c.textContent)) });
 
-  await page.focus(`button[aria-label="Verify ${template}"]`);
-  await page.keyboard.press('Enter');
+  await page.press(`#templates-page button[aria-label="Verify template ${template}"]`, 'Enter');
   await page.waitForSelector(`#templates-installed [data-note="${template}"][data-verified]`);
   report('verified', { note: await page.textContent(`#templates-installed [data-note="${template}"]`) });
 
@@ -118,14 +116,12 @@ try {
   await fromAnotherClient('POST', '/api/qubes', { name: 'tpl-user', label: 'red', klass: 'AppVM', properties: { template } });
   await page.waitForFunction(t => document.querySelector(`#templates-installed tr[data-template="${t}"] td.users`)
     && document.querySelector(`#templates-installed tr[data-template="${t}"] td.users`).textContent.includes('tpl-user'), template);
-  await page.focus(`button[aria-label="Remove ${template}"]`);
-  await page.keyboard.press('Enter');
+  await page.press(`#templates-page button[aria-label="Remove template ${template}"]`, 'Enter');
   await page.waitForFunction(t => /still used/.test(document.querySelector(`#templates-installed [data-note="${t}"]`).textContent), template);
   report('remove-refused', { note: await page.textContent(`#templates-installed [data-note="${template}"]`), dialogs });
 
   await fromAnotherClient('DELETE', '/api/qubes/tpl-user');
-  await page.focus(`button[aria-label="Remove ${template}"]`);
-  await page.keyboard.press('Enter');
+  await page.press(`#templates-page button[aria-label="Remove template ${template}"]`, 'Enter');
   await page.waitForSelector(`#templates-installed tr[data-template="${template}"]`, { state: 'detached' });
   report('removed', { available: await page.$$eval(`#templates-available tr[data-package="${pkg}"] button`, bs => bs.length) });
 
@@ -137,7 +133,8 @@ try {
   report('done', { consoleErrors });
 } catch (e) {
   await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
-  report('failed', { error: String(e && e.stack || e), consoleErrors, status: await page.textContent('#status').catch(() => '') });
+  report('failed', { error: String(e && e.stack || e), consoleErrors, dialogs, status: await page.textContent('#status').catch(() => ''),
+    focused: await page.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)).catch(() => '') });
   process.exitCode = 1;
 } finally {
   await context.close();

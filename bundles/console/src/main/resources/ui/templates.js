@@ -13,7 +13,7 @@
 
 const JOB_POLL_MS = 500;
 // notes: what verify or remove said next to each installed template, kept when the list is drawn again
-const page = { section: null, opts: null, polls: new Map(), built: false, notes: new Map() };
+const page = { section: null, opts: null, polls: new Map(), built: false, notes: new Map(), drawn: {} };
 
 function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -44,10 +44,12 @@ function note(target, text, error) {
   target.classList.toggle('error', !!error);
 }
 
+// The note of an installed template: kept, and shown in its row as drawn now (the row may have been drawn anew meanwhile).
 function templateNote(name, target, text, error, verified) {
   page.notes.set(name, { text, error, verified });
-  note(target, text, error);
-  if (verified) target.dataset.verified = verified;
+  const shown = page.section.querySelector(`#templates-installed [data-note="${CSS.escape(name)}"]`) || target;
+  note(shown, text, error);
+  if (verified) shown.dataset.verified = verified;
 }
 
 function build(section) {
@@ -99,9 +101,12 @@ async function load() {
   // the lists are drawn anew: a button that had the focus gets it back
   const active = document.activeElement;
   const focused = active && page.section.contains(active) ? active.getAttribute('aria-label') : null;
-  renderInstalled(r.templates);
-  renderAvailable(r.available, r.directory);
-  if (focused) {
+  // drawn again only when they changed, so that a control being used is not replaced under the user
+  const installed = JSON.stringify(r.templates), available = JSON.stringify([r.available, r.directory]);
+  if (installed !== page.drawn.installed) renderInstalled(r.templates);
+  if (available !== page.drawn.available) renderAvailable(r.available, r.directory);
+  page.drawn = { installed, available };
+  if (focused && !page.section.contains(document.activeElement)) {
     const again = page.section.querySelector(`[aria-label="${CSS.escape(focused)}"]`);
     if (again) again.focus();
   }
@@ -133,8 +138,8 @@ function renderInstalled(templates) {
       h('td', { class: 'users' }, users.length ? users.join(', ') : 'none'),
       h('td', {},
         h('div', { class: 'actions' },
-          h('button', { type: 'button', 'aria-label': `Verify ${t.name}`, onclick: () => verify(t.name, result) }, 'Verify'),
-          h('button', { type: 'button', class: 'danger', 'aria-label': `Remove ${t.name}`, onclick: () => remove(t.name, result) }, 'Remove')),
+          h('button', { type: 'button', 'aria-label': `Verify template ${t.name}`, onclick: () => verify(t.name, result) }, 'Verify'),
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Remove template ${t.name}`, onclick: () => remove(t.name, result) }, 'Remove')),
         result));
   }));
 }
@@ -150,7 +155,7 @@ function renderAvailable(packages, directory) {
     const result = h('div', { class: 'note', role: 'status' });
     return h('tr', { 'data-package': p.file },
       h('td', {}, p.file), h('td', {}, p.name), h('td', {}, p.version), h('td', {}, bytes(p.size_bytes)),
-      h('td', {}, p.installed ? 'installed' : h('button', { type: 'button', 'aria-label': `Install ${p.file}`,
+      h('td', {}, p.installed ? 'installed' : h('button', { type: 'button', 'aria-label': `Install package ${p.file}`,
         onclick: () => installPackage(p.file, result) }, 'Install'), result));
   }));
 }

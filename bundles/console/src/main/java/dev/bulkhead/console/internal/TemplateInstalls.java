@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,20 +90,22 @@ public final class TemplateInstalls {
     private final long maxUpload;
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, Job> jobs = new LinkedHashMap<>();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "bulkhead-console-template-install");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Runs the installs, one at a time (the store installs one at a time anyway). */
+    private final Executor worker;
 
     @Activate
     public TemplateInstalls(BundleContext context, @Reference TemplateStore store, Config config) throws IOException {
         this(store, directory(context, config), Path.of(required(context, "bulkhead.data")).resolve(SPOOL),
-                (long) Math.max(1, config.max_upload_mb()) << 20);
+                (long) Math.max(1, config.max_upload_mb()) << 20, Executors.newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "bulkhead-console-template-install");
+                    t.setDaemon(true);
+                    return t;
+                }));
     }
 
-    TemplateInstalls(TemplateStore store, Path directory, Path spool, long maxUpload) throws IOException {
+    TemplateInstalls(TemplateStore store, Path directory, Path spool, long maxUpload, Executor worker) throws IOException {
         this.store = store;
+        this.worker = worker;
         this.directory = directory;
         this.spool = Files.createDirectories(spool);
         this.maxUpload = maxUpload;
@@ -132,7 +135,9 @@ public final class TemplateInstalls {
 
     @Deactivate
     void deactivate() {
-        worker.shutdownNow();
+        if (worker instanceof ExecutorService service) {
+            service.shutdownNow();
+        }
     }
 
     TemplateStore store() {
