@@ -112,6 +112,12 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForSelector(`#page-qube[data-shown="${qube}"]`);
   report('qube-page', { url: await page.evaluate(() => location.hash), title: await page.textContent('#qube-title') });
+  // The running qube's CPU and memory over the last minutes, from the platform's history.
+  await page.waitForFunction(() => {
+    const charts = [...document.querySelectorAll('#qube-usage svg[data-samples]')];
+    return charts.length === 2 && charts.every(c => Number(c.dataset.samples) > 0);
+  });
+  report('qube-usage', { samples: await page.$$eval('#qube-usage svg[data-samples]', ss => ss.map(s => Number(s.dataset.samples))) });
 
   // The firewall's fields, one by one; Enter in a field adds the rule.
   await page.selectOption('#fw-proto', 'tcp');

@@ -3,14 +3,15 @@
 // page the URL names (router.js); each page is a module of its own.
 import { $, h, api, say, state, whenUnauthorized } from './core.js';
 import { initList, renderCreateChoices, renderQubes, showFilters } from './list.js';
-import { initQube, renderWindows, showQube, updateQube } from './qube.js';
+import { initQube, leaveQube, renderWindows, showQube, updateQube } from './qube.js';
 import { initSettings, showSettings, updateSettings } from './settings.js';
 import { onRoute, parse } from './router.js';
 import { drawTopology } from './topology.js';
+import { loadHistory, refreshHistory, usageCells } from './charts.js';
+import { showTemplates, hideTemplates, refreshTemplates } from './templates.js';
 
 const STATS_PERIOD_MS = 2000;
-const HISTORY = 30;
-const PAGES = { list: 'page-list', qube: 'page-qube', settings: 'page-settings' };
+const PAGES = { list: 'page-list', qube: 'page-qube', settings: 'page-settings', templates: 'templates-page' };
 
 // ---- login ------------------------------------------------------------------------------------
 
@@ -52,6 +53,8 @@ async function showApp() {
   state.properties = properties.properties;
   $('backend').textContent = `· backend ${index.backend}`;
   if (index.state_problems.length) say('State file: ' + index.state_problems.join('; '), true);
+  // the platform's history first, so that the table's charts are full when it is first drawn
+  await loadHistory().catch(e => { if (e.status === 401) throw e; });
   await refresh();
   startLive();
   await route(parse(location.hash));
@@ -67,6 +70,8 @@ async function route(r) {
     if (a.dataset.page === r.page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  if (r.page !== 'templates') hideTemplates();
+  if (r.page !== 'qube') leaveQube();
   try {
     if (r.page === 'qube') {
       document.title = `${r.name} · Bulkhead console`;
@@ -74,6 +79,9 @@ async function route(r) {
     } else if (r.page === 'settings') {
       document.title = 'Global settings · Bulkhead console';
       await showSettings();
+    } else if (r.page === 'templates') {
+      document.title = 'Templates · Bulkhead console';
+      showTemplates($('templates-page'), { api, csrf: () => state.csrf, onLogin: showLogin, onChange: scheduleRefresh });
     } else {
       document.title = 'Qubes · Bulkhead console';
       showFilters();
@@ -149,21 +157,13 @@ async function refresh() {
   drawTopology($('topology'), state.qubes);
   if (state.route.page === 'qube' && $('page-qube').dataset.shown === state.route.name) await updateQube();
   if (state.route.page === 'settings' && $('page-settings').dataset.shown) await updateSettings();
+  refreshTemplates();
 }
 
+// The platform samples every running qube; the page fetches what is new.
 async function pollStats() {
   try {
-    const r = await api('GET', '/stats');
-    const now = Date.parse(r.time);
-    for (const [name, s] of Object.entries(r.qubes)) {
-      const hist = state.stats.get(name) || [];
-      const prev = hist[hist.length - 1];
-      const cpu = prev && s.cpu_ns >= prev.cpu_ns && now > prev.t ? (s.cpu_ns - prev.cpu_ns) / ((now - prev.t) * 1e6) * 100 : null;
-      hist.push({ t: now, cpu_ns: s.cpu_ns, cpu, mem: s.memory_bytes / 1048576 });
-      while (hist.length > HISTORY) hist.shift();
-      state.stats.set(name, hist);
-    }
-    for (const name of [...state.stats.keys()]) if (!(name in r.qubes)) state.stats.delete(name);
+    await refreshHistory();
     renderStats();
   } catch (e) {
     if (e.status === 401) showLogin();
@@ -180,29 +180,13 @@ async function pollWindows(name) {
 
 // ---- the list's CPU and memory cells ------------------------------------------------------------------
 
-function spark(values, max) {
-  const w = 60, hgt = 18;
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('class', 'spark');
-  svg.setAttribute('width', w);
-  svg.setAttribute('height', hgt);
-  svg.setAttribute('aria-hidden', 'true');
-  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-  const top = Math.max(max, ...values, 1e-9);
-  line.setAttribute('points', values.map((v, i) => `${(i * w / (HISTORY - 1)).toFixed(1)},${(hgt - 1 - v / top * (hgt - 2)).toFixed(1)}`).join(' '));
-  svg.append(line);
-  return svg;
-}
-
 function renderStats() {
   for (const row of $('qubes').tBodies[0].rows) {
-    const hist = state.stats.get(row.dataset.qube);
+    const cells = usageCells(row.dataset.qube);
     const cpuCell = row.querySelector('.cpu'), memCell = row.querySelector('.mem');
-    if (!hist || !hist.length) { cpuCell.replaceChildren(); memCell.replaceChildren(); continue; }
-    const cpus = hist.map(x => x.cpu).filter(x => x !== null);
-    const last = hist[hist.length - 1];
-    cpuCell.replaceChildren(h('span', { class: 'figure' }, cpus.length ? `${cpus[cpus.length - 1].toFixed(1)} %` : '…'), spark(cpus, 100));
-    memCell.replaceChildren(h('span', { class: 'figure' }, `${last.mem.toFixed(1)} MiB`), spark(hist.map(x => x.mem), 0));
+    if (!cells) { cpuCell.replaceChildren(); memCell.replaceChildren(); continue; }
+    cpuCell.replaceChildren(cells.cpu);
+    memCell.replaceChildren(cells.memory);
   }
 }
 

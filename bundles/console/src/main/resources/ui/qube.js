@@ -3,6 +3,7 @@
 import { $, h, api, apiText, ask, attempt, errorBox, qube, qubeChoices, redraw, say, state, tracked, unauthorized, LABELS, QUBE_NAME } from './core.js';
 import { drawFirewall, initFirewall } from './firewall.js';
 import { qubeUrl } from './router.js';
+import { drawUsage } from './charts.js';
 
 // A window title is the qube's text: at most this many characters (as dom0's GUI decoder keeps), shown as text only.
 const MAX_TITLE = 128;
@@ -51,6 +52,14 @@ export function initQube(refresh) {
 }
 
 /** Shows the page of a qube, as the URL names it; a section in the URL gets the focus. */
+let stopUsage = null;
+
+/** Stops what the qube page keeps live (its CPU and memory charts), when another page is shown. */
+export function leaveQube() {
+  if (stopUsage) stopUsage();
+  stopUsage = null;
+}
+
 export async function showQube(name, section) {
   $('qube-name').textContent = name;
   $('page-qube').removeAttribute('data-shown');
@@ -66,6 +75,8 @@ export async function showQube(name, section) {
   }
   $('qube-missing').hidden = true;
   $('qube-body').hidden = false;
+  leaveQube();
+  stopUsage = drawUsage($('qube-usage'), name);
   await updateQube(true);
   await showLog(name);
   $('page-qube').dataset.shown = name;

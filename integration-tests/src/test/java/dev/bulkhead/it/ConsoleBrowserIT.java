@@ -62,9 +62,12 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
 
         Map<String, JsonNode> steps = steps(output);
         assertEquals(output, List.of("logged-in", "created", "notice", "started", "live-update", "started-again", "list-filter",
-                "qube-page", "firewall-rule", "firewall-edit", "properties", "features", "tags", "volumes-log", "windows", "reload-back",
+                "qube-page", "qube-usage", "firewall-rule", "firewall-edit", "properties", "features", "tags", "volumes-log", "windows", "reload-back",
                 "topology", "graphs", "topology-click", "settings", "restarted", "paused", "kill-confirmed", "clone-remove", "force-shutdown", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
+        JsonNode usage = steps.get("qube-usage").path("samples");
+        assertTrue("the qube page shows CPU and memory charts with samples: " + usage, usage.size() == 2
+                && usage.get(0).asInt() > 0 && usage.get(1).asInt() > 0);
         JsonNode cookies = steps.get("logged-in").path("cookies");
         assertEquals("Chromium keeps the one __Host- session cookie over http://127.0.0.1: " + cookies, 1, cookies.size());
         assertEquals(cookies.toString(), "__Host-bulkhead_session", cookies.get(0).path("name").asText());

@@ -30,14 +30,27 @@ final class AdminApi {
     private final ObjectMapper json;
     private final byte[] openApi;
     private final QubeResources qubes;
+    private final StatsHistoryResource history;
+    private final TemplateResources templates;
 
     /** @param gui the GUI daemon now, or null while the gui feature is not installed */
     AdminApi(QubeAdmin admin, ConsoleSecurity security, ObjectMapper json, byte[] openApi, Supplier<GuiService> gui) {
+        this(admin, security, json, openApi, gui, () -> null, () -> null);
+    }
+
+    /**
+     * @param stats     the stats sampler now, or null while it does not run
+     * @param templates the template installs now, or null while the template store does not run
+     */
+    AdminApi(QubeAdmin admin, ConsoleSecurity security, ObjectMapper json, byte[] openApi, Supplier<GuiService> gui,
+            Supplier<StatsSampler> stats, Supplier<TemplateInstalls> templates) {
         this.admin = admin;
         this.security = security;
         this.json = json;
         this.openApi = openApi.clone();
         this.qubes = new QubeResources(admin, json, gui);
+        this.history = new StatsHistoryResource(admin, stats);
+        this.templates = new TemplateResources(admin, json, templates);
     }
 
     ApiResponse handle(ApiRequest r) {
@@ -72,7 +85,12 @@ final class AdminApi {
             case "qubes":
                 return qubes.handle(r, p, m);
             case "stats":
+                if (p.size() == 2 && p.get(1).equals("history")) {
+                    return Routes.only(m, "GET", () -> history.get(r));
+                }
                 return Routes.one(p, 1, m, "GET", this::allStats);
+            case "templates":
+                return templates.handle(r, p, m);
             case "global":
                 return global(r, p, m);
             case "roles":

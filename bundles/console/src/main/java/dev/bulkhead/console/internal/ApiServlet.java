@@ -40,6 +40,9 @@ public final class ApiServlet extends HttpServlet {
     private final transient ObjectMapper json = JsonMappers.create();
     /** dom0's GUI daemon, there while the gui feature is installed. */
     private transient volatile GuiService gui;
+    /** The template installs, there while the template store is. */
+    private transient volatile TemplateInstalls templates;
+    private transient volatile StatsSampler stats;
 
     @Activate
     public ApiServlet(@Reference QubeAdmin admin, @Reference ConsoleSecurity security, BundleContext context) throws IOException {
@@ -48,7 +51,7 @@ public final class ApiServlet extends HttpServlet {
             throw new IllegalStateException("the bundle lacks api/openapi.json");
         }
         try (InputStream in = openApi.openStream()) {
-            this.api = new AdminApi(admin, security, json, in.readAllBytes(), () -> gui);
+            this.api = new AdminApi(admin, security, json, in.readAllBytes(), () -> gui, () -> stats, () -> templates);
         }
     }
 
@@ -60,6 +63,29 @@ public final class ApiServlet extends HttpServlet {
     void unbindGui(GuiService service) {
         if (gui == service) {
             gui = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindTemplates(TemplateInstalls service) {
+        templates = service;
+    }
+
+    void unbindTemplates(TemplateInstalls service) {
+        if (templates == service) {
+            templates = null;
+        }
+    }
+
+    /** Replaced when its configuration changes. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindStats(StatsSampler service) {
+        stats = service;
+    }
+
+    void unbindStats(StatsSampler service) {
+        if (stats == service) {
+            stats = null;
         }
     }
 
@@ -78,7 +104,7 @@ public final class ApiServlet extends HttpServlet {
             answer = api.handle(new ApiRequest(req.getMethod().toUpperCase(java.util.Locale.ROOT),
                     req.getPathInfo() == null ? "" : req.getPathInfo(), body,
                     principal instanceof Principal p ? p : Principal.NONE, ConsoleFilter.cookie(req, ConsoleSecurity.COOKIE),
-                    req.getRemoteAddr()));
+                    req.getRemoteAddr(), req.getQueryString()));
         }
         write(res, answer);
     }
