@@ -40,6 +40,8 @@ public class ReadmeIT {
     private static final Path README = WORKSPACE.resolve("README.adoc");
     private static final Duration FIRST_START = Duration.ofSeconds(240);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(120);
+    /** How long a block's {@code eventually} command may take to show what README shows. */
+    private static final Duration EVENTUALLY = Duration.ofSeconds(60);
     /** A client key pair made with wg genkey and wg pubkey (README shows the public one), and the provider's key. */
     private static final String CLIENT_PRIVATE_KEY = "cN3EbEZ8jZvbT3AmfZZBl0OvyUy4IHRXTf+6+QG2m2o=";
     private static final String CLIENT_PUBLIC_KEY = "Im1peHeqbiQxZdfCgkvrK2v6CJ3LDC8HEonLxOh+NhI=";
@@ -53,6 +55,7 @@ public class ReadmeIT {
     private ScratchNetwork network;
     private Path home;
     private Path scratch;
+    private String display;
 
     @After
     public void tearDown() throws IOException {
@@ -132,6 +135,10 @@ public class ReadmeIT {
                 case "", "substitute" -> {
                     long begin = System.nanoTime();
                     for (ReadmeSessions.Step step : block.steps(block.role().equals("substitute") ? substitutions : Map.of())) {
+                        if (step.kind() == ReadmeSessions.Kind.SHELL && step.command().equals(block.attributes().get("eventually"))) {
+                            // README, "Test it": what such a command shows comes a moment later (a window that opens)
+                            Await.until("README.adoc:" + step.line() + " to show what README shows", EVENTUALLY, () -> attempt(step) == null);
+                        }
                         run(step);
                     }
                     if (block.script()) {
@@ -157,6 +164,7 @@ public class ReadmeIT {
         Files.createDirectories(scratch.resolve("tmp"));
         buildLan();
 
+        display = Dom0Xvfb.display();
         HostCommand.Result started = HostCommand.run(bin("start"));
         assertEquals("bin/start: " + started.stdout() + started.stderr(), 0, started.exitStatus());
         Await.until("the first start to be done", FIRST_START, () -> log().contains("first start: done"));
@@ -203,11 +211,25 @@ public class ReadmeIT {
         return s;
     }
 
+    /** Runs a {@code g!} step once: {@code null} when it printed what README shows, else what it printed. */
+    private String attempt(ReadmeSessions.Step step) {
+        HostCommandResult r = HostCommand.HOST.run(dev.bulkhead.api.host.HostCommand.of(COMMAND_TIMEOUT, bin("client"), "-c", step.command())
+                .withDirectory(home).withEnvironment(environment()));
+        List<String> printed = new ArrayList<>(r.stdoutText().isEmpty() ? List.of() : List.of(r.stdoutText().split("\n")));
+        printed.addAll(List.of(r.stderrText().split("\n")));
+        return ReadmeSessions.matches(step.expected(), printed) ? null : String.join("\n", printed);
+    }
+
+    /** A session's environment: the test's own home, and dom0's display (README's GUI: "the one this terminal runs on"). */
+    private Map<String, String> environment() {
+        return Map.of("HOME", scratch.toString(), "DISPLAY", display);
+    }
+
     private void run(ReadmeSessions.Step step) {
         List<String> command = step.kind() == ReadmeSessions.Kind.SHELL ? List.of(bin("client"), "-c", step.command())
                 : List.of("sh", "-ec", step.command());
         dev.bulkhead.api.host.HostCommand c = dev.bulkhead.api.host.HostCommand.of(COMMAND_TIMEOUT, command)
-                .withDirectory(home).withEnvironment(Map.of("HOME", scratch.toString()));
+                .withDirectory(home).withEnvironment(environment());
         HostCommandResult r = HostCommand.HOST.run(c);
         String where = "README.adoc:" + step.line() + ": " + (step.kind() == ReadmeSessions.Kind.SHELL ? "g! " : "") + step.command();
         assertFalse(where + ": did not finish within " + COMMAND_TIMEOUT.toSeconds() + " s", r.timedOut());
