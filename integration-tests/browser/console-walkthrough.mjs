@@ -5,35 +5,16 @@
 //
 // Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { apiClient, openChromium, report } from './chromium.mjs';
 
 const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken] = process.argv.slice(2);
 const secret = readFileSync(secretFile, 'utf8').trim();
-const STEP_TIMEOUT = 30000;
-
-function report(step, detail = {}) {
-  console.log(JSON.stringify({ step, ...detail }));
-}
 
 // Changes made by another client, a program with an API token: the page must see them arrive over
 // its event stream.
-async function fromAnotherClient(method, path, body) {
-  const res = await fetch(url.replace(/\/$/, '') + path, {
-    method,
-    headers: { Authorization: `Bearer ${apiToken}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-}
+const fromAnotherClient = apiClient(url, apiToken);
 
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-});
-context.setDefaultTimeout(STEP_TIMEOUT);
-const page = context.pages()[0] || await context.newPage();
+const { context, page } = await openChromium(userDataDir);
 const consoleErrors = [];
 // Chromium logs every refused request; those the walkthrough provokes on purpose are counted apart.
 const REFUSED = /^Failed to load resource: the server responded with a status of (409|422) /;
