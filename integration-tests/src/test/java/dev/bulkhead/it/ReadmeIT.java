@@ -213,11 +213,23 @@ public class ReadmeIT {
 
     /** Runs a {@code g!} step once: {@code null} when it printed what README shows, else what it printed. */
     private String attempt(ReadmeSessions.Step step) {
-        HostCommandResult r = HostCommand.HOST.run(dev.bulkhead.api.host.HostCommand.of(COMMAND_TIMEOUT, bin("client"), "-c", step.command())
+        List<String> printed = printed(execute(step));
+        return ReadmeSessions.matches(step.expected(), printed) ? null : String.join("\n", printed);
+    }
+
+    /** Runs a step as README.adoc's "Test it" says: {@code g!} lines through {@code bin/client}, the rest with {@code sh}. */
+    private HostCommandResult execute(ReadmeSessions.Step step) {
+        List<String> command = step.kind() == ReadmeSessions.Kind.SHELL ? List.of(bin("client"), "-c", step.command())
+                : List.of("sh", "-ec", step.command());
+        return HostCommand.HOST.run(dev.bulkhead.api.host.HostCommand.of(COMMAND_TIMEOUT, command)
                 .withDirectory(home).withEnvironment(environment()));
+    }
+
+    /** What a step printed, standard output then standard error, split on newlines only (a carriage return is part of a line). */
+    private static List<String> printed(HostCommandResult r) {
         List<String> printed = new ArrayList<>(r.stdoutText().isEmpty() ? List.of() : List.of(r.stdoutText().split("\n")));
         printed.addAll(List.of(r.stderrText().split("\n")));
-        return ReadmeSessions.matches(step.expected(), printed) ? null : String.join("\n", printed);
+        return printed;
     }
 
     /** A session's environment: the test's own home, and dom0's display (README's GUI: "the one this terminal runs on"). */
@@ -226,20 +238,11 @@ public class ReadmeIT {
     }
 
     private void run(ReadmeSessions.Step step) {
-        List<String> command = step.kind() == ReadmeSessions.Kind.SHELL ? List.of(bin("client"), "-c", step.command())
-                : List.of("sh", "-ec", step.command());
-        dev.bulkhead.api.host.HostCommand c = dev.bulkhead.api.host.HostCommand.of(COMMAND_TIMEOUT, command)
-                .withDirectory(home).withEnvironment(environment());
-        HostCommandResult r = HostCommand.HOST.run(c);
+        HostCommandResult r = execute(step);
         String where = "README.adoc:" + step.line() + ": " + (step.kind() == ReadmeSessions.Kind.SHELL ? "g! " : "") + step.command();
         assertFalse(where + ": did not finish within " + COMMAND_TIMEOUT.toSeconds() + " s", r.timedOut());
-        // split on newlines only: a carriage return is part of what a terminal shows of its line
         List<String> stderr = List.of(r.stderrText().split("\n"));
-        List<String> printed = new ArrayList<>(List.of(r.stdoutText().split("\n")));
-        if (r.stdoutText().isEmpty()) {
-            printed.clear();
-        }
-        printed.addAll(stderr);
+        List<String> printed = printed(r);
         String shown = "\n--- README shows:\n" + String.join("\n", step.expected()) + "\n--- printed (exit " + r.exitStatus() + "):\n"
                 + String.join("\n", printed.stream().map(ReadmeSessions::normalize).toList());
         if (step.kind() == ReadmeSessions.Kind.SCRIPT) {
