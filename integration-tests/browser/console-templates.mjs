@@ -3,33 +3,14 @@
 //
 // Usage: node console-templates.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT RUNNING_QUBE PACKAGE TEMPLATE TAMPERED_FILE API_TOKEN
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { apiClient, openChromium, report } from './chromium.mjs';
 
 const [url, secretFile, userDataDir, screenshot, running, pkg, template, tampered, apiToken] = process.argv.slice(2);
 const secret = readFileSync(secretFile, 'utf8').trim();
-const STEP_TIMEOUT = 30000;
 
-function report(step, detail = {}) {
-  console.log(JSON.stringify({ step, ...detail }));
-}
+const fromAnotherClient = apiClient(url, apiToken);
 
-async function fromAnotherClient(method, path, body) {
-  const res = await fetch(url.replace(/\/$/, '') + path, {
-    method,
-    headers: { Authorization: `Bearer ${apiToken}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-}
-
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-proxy-server'],
-});
-context.setDefaultTimeout(STEP_TIMEOUT);
-const page = context.pages()[0] || await context.newPage();
+const { context, page } = await openChromium(userDataDir);
 const consoleErrors = [];
 page.on('console', m => { if (m.type() === 'error') consoleErrors.push(m.text()); });
 page.on('pageerror', e => consoleErrors.push(String(e)));
@@ -58,6 +39,8 @@ try {
   await page.waitForFunction(() => window.bulkheadFirstPaint !== null);
   const first = await page.evaluate(() => window.bulkheadFirstPaint);
   const row = `#qubes tr[data-qube="${running}"]`;
+  // measured once the list is shown: the row may be drawn before the page that holds it is
+  await page.waitForSelector(`${row} td.mem svg`, { state: 'visible' });
   const size = await page.$eval(`${row} td.mem svg`, s => ({ width: s.getBoundingClientRect().width, height: s.getBoundingClientRect().height }));
   report('history-at-first-paint', { ...first, size });
 
