@@ -188,10 +188,15 @@ int main(int argc, char **argv) {
         }
         if (fds[0].revents & POLLOUT) {
             ssize_t n = write(sock, out + out_off, out_len - out_off);
-            if (n < 0 && errno != EAGAIN && errno != EINTR)
+            if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                /* dom0 reads no more (the service ended): what it sent, the exit status included, is still to read */
+                out_off = out_len;
+                local_in_open = 0;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 die("cannot write to dom0");
-            if (n > 0)
+            } else if (n > 0) {
                 out_off += (size_t)n;
+            }
         }
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(local_in, out + QREXEC_HEADER_BYTES, QREXEC_MAX_PAYLOAD);
