@@ -9,9 +9,10 @@ import { onRoute, parse } from './router.js';
 import { drawTopology } from './topology.js';
 import { loadHistory, refreshHistory, usageCells } from './charts.js';
 import { showTemplates, hideTemplates, refreshTemplates } from './templates.js';
+import { initPolicy, watchPolicy, showPolicy, hidePolicy } from './policy.js';
 
 const STATS_PERIOD_MS = 2000;
-const PAGES = { list: 'page-list', qube: 'page-qube', settings: 'page-settings', templates: 'templates-page' };
+const PAGES = { list: 'page-list', qube: 'page-qube', settings: 'page-settings', templates: 'templates-page', policy: 'policy-page' };
 
 // ---- login ------------------------------------------------------------------------------------
 
@@ -71,6 +72,7 @@ async function route(r) {
     else a.removeAttribute('aria-current');
   }
   if (r.page !== 'templates') hideTemplates();
+  if (r.page !== 'policy') hidePolicy();
   if (r.page !== 'qube') leaveQube();
   try {
     if (r.page === 'qube') {
@@ -79,6 +81,9 @@ async function route(r) {
     } else if (r.page === 'settings') {
       document.title = 'Global settings · Bulkhead console';
       await showSettings();
+    } else if (r.page === 'policy') {
+      document.title = 'Policy · Bulkhead console';
+      showPolicy($('policy-page'));
     } else if (r.page === 'templates') {
       document.title = 'Templates · Bulkhead console';
       showTemplates($('templates-page'), { api, csrf: () => state.csrf, onLogin: showLogin, onChange: scheduleRefresh });
@@ -121,6 +126,7 @@ function startLive() {
     while (list.children.length > 50) list.lastChild.remove();
     scheduleRefresh();
   };
+  watchPolicy(es);
   state.timer = setInterval(pollLive, STATS_PERIOD_MS);
   pollLive();
 }
@@ -195,6 +201,7 @@ function renderStats() {
 initList(() => refresh().catch(e => e.status === 401 ? showLogin() : say(e.message, true)));
 initQube(refresh);
 initSettings(refresh);
+initPolicy({ api, onLogin: showLogin });
 
 (async () => {
   try {

@@ -1,7 +1,7 @@
 // One URL per page, in the hash so that the platform serves one page and a reload stays where it was:
 // #/ the qube list (its filter and sort in the query, #/?q=work&sort=state), #/qube/NAME a qube's
 // settings (#/qube/NAME/firewall opens that section), #/settings the global settings, #/templates the
-// templates.
+// templates, #/policy the qrexec policy (recent calls, its files).
 
 const QUBE = /^\/qube\/([a-zA-Z][a-zA-Z0-9_.-]{0,30})(?:\/([a-z]+))?$/;
 
@@ -14,6 +14,7 @@ export function parse(hash) {
   if (m) return { page: 'qube', name: m[1], section: m[2] || null, query };
   if (path === '/settings') return { page: 'settings', name: null, section: null, query };
   if (path === '/templates') return { page: 'templates', name: null, section: null, query };
+  if (path === '/policy') return { page: 'policy', name: null, section: null, query };
   return { page: 'list', name: null, section: null, query };
 }
 

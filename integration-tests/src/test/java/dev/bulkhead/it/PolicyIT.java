@@ -106,11 +106,16 @@ public class PolicyIT extends BulkheadTestSupport {
     public void theCommandHasHelpAndFailsOnOneLine() throws Exception {
         awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=policy))");
         String help = shell("qvm:policy --help");
-        assertTrue(help, help.startsWith("Usage: qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload\n"));
+        assertTrue(help, help.startsWith("Usage: qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload | ask [list]"
+                + " | ask allow ID TARGET | ask deny ID | log [N]\n"));
         assertTrue(help, help.contains("reload  reads the files again"));
+        assertTrue(help, help.contains("ask     the calls that wait for the user"));
+        assertTrue(help, help.contains("log     the last N calls"));
+        assertEquals("no prompt waits\n", shell("qvm:policy ask"));
+        assertEquals("no calls logged\n", shell("qvm:policy log 5"));
         Exception unknown = assertThrows(Exception.class, () -> shell("qvm:policy frob"));
-        assertEquals("qvm:policy: invalid action 'frob': list, check or reload: qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload",
-                unknown.getMessage());
+        assertEquals("qvm:policy: invalid action 'frob': list, check, reload, ask or log: qvm:policy list | check SERVICE[+ARG] SOURCE"
+                + " TARGET | reload | ask [list] | ask allow ID TARGET | ask deny ID | log [N]", unknown.getMessage());
         Exception bad = assertThrows(Exception.class, () -> shell("qvm:policy check 'a/b' dom0 work"));
         assertEquals("qvm:policy: invalid service 'a/b': it contains invalid characters: '/'", bad.getMessage());
     }

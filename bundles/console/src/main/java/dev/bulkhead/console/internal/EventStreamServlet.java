@@ -28,6 +28,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulkhead.api.QubeEvent;
 import dev.bulkhead.api.QubeEventListener;
 import dev.bulkhead.api.json.JsonMappers;
+import dev.bulkhead.api.policy.CallListener;
+import dev.bulkhead.api.policy.CallRecord;
+import dev.bulkhead.api.policy.Prompt;
+import dev.bulkhead.api.policy.PromptAnswer;
+import dev.bulkhead.api.policy.PromptListener;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -41,11 +46,11 @@ import jakarta.servlet.http.HttpServletResponse;
  * client has a bounded queue written by a thread of its own, so a client that stops reading holds up
  * nobody: when its queue is full it is disconnected (its EventSource reconnects and reloads).
  */
-@Component(service = { Servlet.class, QubeEventListener.class })
+@Component(service = { Servlet.class, QubeEventListener.class, PromptListener.class, CallListener.class })
 @HttpWhiteboardServletPattern("/api/events")
 @HttpWhiteboardServletName("bulkhead-events")
 @HttpWhiteboardServletAsyncSupported
-public final class EventStreamServlet extends HttpServlet implements QubeEventListener {
+public final class EventStreamServlet extends HttpServlet implements QubeEventListener, PromptListener, CallListener {
     private static final long serialVersionUID = 1L;
     private static final System.Logger LOG = System.getLogger(EventStreamServlet.class.getName());
     static final int MAX_CLIENTS = 32;
@@ -110,6 +115,35 @@ public final class EventStreamServlet extends HttpServlet implements QubeEventLi
             return;
         }
         broadcast("id: " + ids.incrementAndGet() + "\ndata: " + buf.toString(StandardCharsets.UTF_8) + "\n\n");
+    }
+
+    /** A prompt opened: event {@code prompt}, for the console's answer dialog. */
+    @Override
+    public void opened(Prompt prompt) {
+        named("prompt", new PolicyForms.PromptEvent("opened", PolicyForms.prompt(prompt), null));
+    }
+
+    @Override
+    public void closed(Prompt prompt, PromptAnswer answer) {
+        named("prompt", new PolicyForms.PromptEvent("closed", PolicyForms.prompt(prompt), PolicyForms.answer(answer)));
+    }
+
+    /** A call the policy decided: event {@code call}, for the policy page's list. */
+    @Override
+    public void recorded(CallRecord call) {
+        named("call", PolicyForms.call(call));
+    }
+
+    /** A named event, which a page's plain message handler does not see: only who listens for that name. */
+    private void named(String event, Object form) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (JsonGenerator g = json.getFactory().createGenerator(buf)) {
+            g.writeObject(form);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot write a " + event + " event as JSON", e);
+            return;
+        }
+        broadcast("event: " + event + "\nid: " + ids.incrementAndGet() + "\ndata: " + buf.toString(StandardCharsets.UTF_8) + "\n\n");
     }
 
     private void broadcast(String chunk) {

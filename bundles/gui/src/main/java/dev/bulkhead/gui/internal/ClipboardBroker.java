@@ -2,13 +2,14 @@ package dev.bulkhead.gui.internal;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * dom0's one clipboard buffer, filled and emptied only by the user's keys: the copy keys in a
  * qube's window ask that qube for its clipboard, whose answer alone fills the buffer; the paste
- * keys in another qube's window hand the buffer to that qube, if the policy allows, and empty it.
- * Every transfer is logged with source, target and size, never the content.
+ * keys in another qube's window hand the buffer to that qube, if {@code clipboard_deny} does not
+ * refuse it and the qrexec policy allows it ({@link ClipboardDecision}; for {@code ask}, once the
+ * user has), and empty it. Every transfer is logged with source, target and size, never the content.
  */
 final class ClipboardBroker {
     private static final System.Logger LOG = System.getLogger(ClipboardBroker.class.getName());
@@ -22,11 +23,16 @@ final class ClipboardBroker {
     }
 
     private ClipboardPolicy policy = ClipboardPolicy.parse(new String[0]);
+    private final ClipboardDecision decision;
     private int maxBytes;
     private final List<Transfer> log = new ArrayList<>();
     private String awaitedSource;
     private String source;
     private byte[] buffer;
+
+    ClipboardBroker(ClipboardDecision decision) {
+        this.decision = decision;
+    }
 
     /** Applies a new policy and size limit to the transfers from now on. */
     synchronized void configure(ClipboardPolicy policy, int maxBytes) {
@@ -55,20 +61,38 @@ final class ClipboardBroker {
         record(new Transfer(qube, null, data.length, "copied"));
     }
 
-    /** The user pressed the paste keys in {@code target}'s window: the buffer to send it, if any and allowed. */
-    synchronized Optional<byte[]> paste(String target) {
-        if (buffer == null) {
-            return Optional.empty();
+    /**
+     * The user pressed the paste keys in {@code target}'s window: the buffer is handed to {@code send} once the
+     * paste is allowed (at once, or when the user answers a prompt), and emptied unless it was filled anew meanwhile.
+     */
+    void paste(String target, Consumer<byte[]> send) {
+        byte[] data;
+        String from;
+        synchronized (this) {
+            if (buffer == null) {
+                return;
+            }
+            data = buffer;
+            from = source;
+            if (!policy.allows(from, target)) {
+                record(new Transfer(from, target, data.length, "denied"));
+                return;
+            }
         }
-        if (!policy.allows(source, target)) {
-            record(new Transfer(source, target, buffer.length, "denied"));
-            return Optional.empty();
-        }
-        byte[] data = buffer;
-        record(new Transfer(source, target, data.length, "pasted"));
-        buffer = null;
-        source = null;
-        return Optional.of(data);
+        decision.decide(from, target, data.length).thenAccept(refused -> {
+            synchronized (this) {
+                if (refused != null) {
+                    record(new Transfer(from, target, data.length, "denied"));
+                    return;
+                }
+                record(new Transfer(from, target, data.length, "pasted"));
+                if (buffer == data) {
+                    buffer = null;
+                    source = null;
+                }
+            }
+            send.accept(data);
+        });
     }
 
     synchronized boolean allows(String source, String target) {

@@ -23,7 +23,8 @@ import dev.bulkhead.gui.protocol.GuiLimits;
             max = "" + GuiLimits.MAX_CLIPBOARD_BYTES)
     int clipboard__max__bytes() default 65000;
 
-    @AttributeDefinition(description = "Clipboard pastes to refuse, each SOURCE:TARGET, * for any qube (e.g. work:*)."
-            + " Every other paste is allowed.", required = false)
+    @AttributeDefinition(description = "Clipboard pastes to refuse, each SOURCE:TARGET, * for any qube (e.g. work:*),"
+            + " whatever the qrexec policy says; every other paste is the policy's call qubes.ClipboardPaste SOURCE -> TARGET"
+            + " (allow, deny, or ask the user), refused while there is no policy service", required = false)
     String[] clipboard__deny() default {};
 }

@@ -13,6 +13,9 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 
 import dev.bulkhead.api.InvalidStateException;
@@ -21,6 +24,9 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.gui.GuiService;
 import dev.bulkhead.api.gui.GuiSession;
+import dev.bulkhead.api.policy.CallLog;
+import dev.bulkhead.api.policy.PolicyPrompts;
+import dev.bulkhead.api.policy.QrexecPolicy;
 import dev.bulkhead.gui.protocol.GuiLimits;
 
 /**
@@ -35,7 +41,10 @@ public final class GuiDaemon implements GuiService {
 
     private final DisplayBinding display = new DisplayBinding();
     private final Map<String, QubeGuiSession> sessions = new ConcurrentHashMap<>();
-    private final ClipboardBroker clipboard = new ClipboardBroker();
+    private volatile QrexecPolicy policy;
+    private volatile PolicyPrompts prompts;
+    private volatile CallLog calls;
+    private final ClipboardBroker clipboard = new ClipboardBroker(new ClipboardDecision(() -> policy, () -> prompts, () -> calls));
     private volatile GuiConfig config;
 
     @Activate
@@ -55,6 +64,39 @@ public final class GuiDaemon implements GuiService {
         ClipboardPolicy policy = ClipboardPolicy.parse(config.clipboard__deny());
         clipboard.configure(policy, config.clipboard__max__bytes());
         this.config = config;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindPolicy(QrexecPolicy s) {
+        policy = s;
+    }
+
+    void unbindPolicy(QrexecPolicy s) {
+        if (policy == s) {
+            policy = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindPrompts(PolicyPrompts s) {
+        prompts = s;
+    }
+
+    void unbindPrompts(PolicyPrompts s) {
+        if (prompts == s) {
+            prompts = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindCalls(CallLog s) {
+        calls = s;
+    }
+
+    void unbindCalls(CallLog s) {
+        if (calls == s) {
+            calls = null;
+        }
     }
 
     @Deactivate
@@ -97,7 +139,7 @@ public final class GuiDaemon implements GuiService {
         return clipboard.transfers();
     }
 
-    /** Whether the clipboard policy in force lets {@code source}'s clipboard be pasted into {@code target}. */
+    /** Whether {@code clipboard_deny} lets {@code source}'s clipboard be pasted into {@code target} (the policy decides next). */
     boolean clipboardAllows(String source, String target) {
         return clipboard.allows(source, target);
     }

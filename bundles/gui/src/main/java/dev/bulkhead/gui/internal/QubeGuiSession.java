@@ -273,6 +273,6 @@ final class QubeGuiSession implements GuiSession, InputSink {
 
     @Override
     public void paste() {
-        clipboard.paste(qube).ifPresent(data -> send(new GuiMessage.ClipboardData(data)));
+        clipboard.paste(qube, data -> send(new GuiMessage.ClipboardData(data)));
     }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.Label;
+import dev.bulkhead.api.policy.PolicyAction;
 import dev.bulkhead.api.gui.GuiSession;
 import dev.bulkhead.api.gui.GuiWindow;
 import dev.bulkhead.gui.protocol.GuiMessage;
@@ -242,7 +243,9 @@ class GuiDaemonTest {
     @Test
     void theClipboardMovesOnlyOnTheUsersKeysUnderThePolicyAndIsLoggedWithoutContent() throws Exception {
         Xvfb dom0 = Dom0Display.get();
-        daemon = new GuiDaemon(config(dom0.display(), new String[] {"a:c"}));
+        // clipboard_deny refuses a to c; the policy allows the rest
+        daemon = new ScriptedPolicy().set("a", "b", PolicyAction.ALLOW).set("a", "c", PolicyAction.ALLOW)
+                .bindTo(new GuiDaemon(config(dom0.display(), new String[] {"a:c"})));
         try (ScriptedQube a = ScriptedQube.connect(dir); ScriptedQube b = ScriptedQube.connect(dir);
                 ScriptedQube c = ScriptedQube.connect(dir)) {
             daemon.attach("a", Label.RED, a.dom0End);

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.Label;
+import dev.bulkhead.api.policy.PolicyAction;
 
 /**
  * Keystroke isolation with real X servers and the real agent: first the control experiment shows
@@ -122,9 +123,10 @@ class GuiEndToEndTest {
     }
 
     @Test
-    void theClipboardGoesFromAToBOnTheUsersKeysUnlessDenied() throws Exception {
+    void theClipboardGoesFromAToBOnTheUsersKeysAsThePolicySays() throws Exception {
         Xvfb dom0 = Dom0Display.get();
-        GuiDaemon daemon = new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0]));
+        ScriptedPolicy policy = new ScriptedPolicy().set("a", "b", PolicyAction.DENY);
+        GuiDaemon daemon = policy.bindTo(new GuiDaemon(GuiDaemonTest.config(dom0.display(), new String[0])));
         cleanup.add(daemon::stop);
         Xvfb a = qube(daemon, "a", Label.RED, dir.resolve("a-typed"));
         Xvfb b = qube(daemon, "b", Label.BLUE, dir.resolve("b-typed"));
@@ -137,13 +139,15 @@ class GuiEndToEndTest {
         GuiDaemonTest.keys(dom0, aWindow, "ctrl+shift+c");
         GuiDaemonTest.await("the copy from a", () -> daemon.clipboardTransfers().toString().contains("copied: 9 bytes from a"));
 
-        daemon.configure(GuiDaemonTest.config(dom0.display(), new String[] {"a:b"}));
         GuiDaemonTest.keys(dom0, bWindow, "ctrl+shift+v");
         GuiDaemonTest.await("the denial", () -> daemon.clipboardTransfers().toString().contains("denied: 9 bytes from a to b"));
         assertEquals("", b.run(java(), "-cp", classpath(), ClipboardTool.class.getName(), "print"), "nothing pasted under deny");
 
-        daemon.configure(GuiDaemonTest.config(dom0.display(), new String[0]));
+        policy.set("a", "b", PolicyAction.ASK);
         GuiDaemonTest.keys(dom0, bWindow, "ctrl+shift+v");
+        GuiDaemonTest.await("the prompt", () -> policy.pending().size() == 1);
+        assertEquals("", b.run(java(), "-cp", classpath(), ClipboardTool.class.getName(), "print"), "nothing pasted before the answer");
+        policy.answer(policy.pending().get(0).id(), true, "b", "gui");
         GuiDaemonTest.await("the paste", () -> daemon.clipboardTransfers().toString().contains("pasted: 9 bytes from a to b"));
         assertEquals("from a \u00e9", awaitOutput(b, "print"), "b's programs read what a copied");
         assertTrue(GuiDaemonTest.typedNothing(dir.resolve("a-typed")) && GuiDaemonTest.typedNothing(dir.resolve("b-typed")),

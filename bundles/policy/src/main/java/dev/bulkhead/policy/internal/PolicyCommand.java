@@ -1,6 +1,9 @@
 package dev.bulkhead.policy.internal;
 
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,26 +15,35 @@ import org.osgi.service.component.annotations.Reference;
 
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.command.CommandLine;
+import dev.bulkhead.api.policy.CallLog;
+import dev.bulkhead.api.policy.CallRecord;
 import dev.bulkhead.api.policy.PolicyAction;
 import dev.bulkhead.api.policy.PolicyDecision;
+import dev.bulkhead.api.policy.PolicyPrompts;
 import dev.bulkhead.api.policy.PolicyRequest;
 import dev.bulkhead.api.policy.PolicyRule;
 import dev.bulkhead.api.policy.PolicyStatus;
 import dev.bulkhead.api.policy.PolicySyntaxException;
+import dev.bulkhead.api.policy.Prompt;
 import dev.bulkhead.api.policy.QrexecPolicy;
 
 /**
- * {@code qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload}: the qrexec policy in force, what it decides for a
- * call, and loading it again from its files.
+ * {@code qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload | ask ... | log [N]}: the qrexec policy in force,
+ * what it decides for a call, loading it again from its files, the prompts waiting for the user, and the recent calls.
  */
 @Component(service = PolicyCommand.class, property = { "osgi.command.scope=qvm", "osgi.command.function=policy" })
 public final class PolicyCommand {
-    static final String USAGE = "qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload";
+    static final String USAGE = "qvm:policy list | check SERVICE[+ARG] SOURCE TARGET | reload | ask [list] | ask allow ID TARGET"
+            + " | ask deny ID | log [N]";
     private final QrexecPolicy policy;
+    private final PolicyPrompts prompts;
+    private final CallLog calls;
 
     @Activate
-    public PolicyCommand(@Reference QrexecPolicy policy) {
+    public PolicyCommand(@Reference QrexecPolicy policy, @Reference PolicyPrompts prompts, @Reference CallLog calls) {
         this.policy = policy;
+        this.prompts = prompts;
+        this.calls = calls;
     }
 
     @Descriptor("The qrexec policy: which qube may call which service in which other qube, from Qubes' policy files"
@@ -40,8 +52,13 @@ public final class PolicyCommand {
             + "\n  check   what the policy decides for a call and the rule that decides it; TARGET as the caller asks:"
             + " a qube, dom0, @dispvm, @dispvm:NAME or @default"
             + "\n  reload  reads the files again and puts them in force whole; an error in any file refuses them all, naming"
-            + " FILE:LINE, and the rules in force stay. Files are read only at start and on reload")
-    public void policy(@Descriptor("list | check SERVICE[+ARG] SOURCE TARGET | reload") String... args) {
+            + " FILE:LINE, and the rules in force stay. Files are read only at start and on reload"
+            + "\n  ask     the calls that wait for the user (the policy said ask): each with its ID, the caller, the"
+            + " service and the targets it may go to, the default marked *; 'ask allow ID TARGET' lets it through to"
+            + " TARGET (one of those listed), 'ask deny ID' refuses it; unanswered, it is refused at its deadline"
+            + "\n  log     the last N calls (default 20), oldest first: time, source -> target, service, decision, why")
+    public void policy(@Descriptor("list | check SERVICE[+ARG] SOURCE TARGET | reload | ask [list | allow ID TARGET | deny ID]"
+            + " | log [N]") String... args) {
         List<String> words = CommandLine.parse(args, Set.of(), Set.of(), Map.of()).operands();
         String action = words.isEmpty() ? "" : words.get(0);
         List<String> operands = words.isEmpty() ? List.of() : words.subList(1, words.size());
@@ -58,7 +75,74 @@ public final class PolicyCommand {
                 expect(operands, 0, "reload takes no operands");
                 reload(System.out);
             }
-            default -> throw new InvalidValueException("action", PolicyNames.printable(action), "list, check or reload: " + USAGE);
+            case "ask" -> ask(operands, System.out);
+            case "log" -> {
+                if (operands.size() > 1) {
+                    expect(operands, 1, "log takes at most N");
+                }
+                log(calls.recent(operands.isEmpty() ? 20 : count(operands.get(0))), System.out);
+            }
+            default -> throw new InvalidValueException("action", PolicyNames.printable(action), "list, check, reload, ask or log: " + USAGE);
+        }
+    }
+
+    private void ask(List<String> operands, PrintStream out) {
+        String what = operands.isEmpty() ? "list" : operands.get(0);
+        switch (what) {
+            case "list" -> {
+                expect(operands.subList(Math.min(1, operands.size()), operands.size()), 0, "ask list takes no operands");
+                prompts(prompts.pending(), Instant.now(), out);
+            }
+            case "allow" -> {
+                expect(operands, 3, "ask allow takes ID TARGET");
+                prompts.answer(operands.get(1), true, operands.get(2), "shell");
+                out.println("allowed: " + PolicyNames.printable(operands.get(2)));
+            }
+            case "deny" -> {
+                expect(operands, 2, "ask deny takes ID");
+                prompts.answer(operands.get(1), false, null, "shell");
+                out.println("denied");
+            }
+            default -> throw new InvalidValueException("ask", PolicyNames.printable(what), "list, allow ID TARGET or deny ID: " + USAGE);
+        }
+    }
+
+    private static int count(String n) {
+        try {
+            int v = Integer.parseInt(n);
+            if (v >= 1 && v <= CallLogService.MAX_SIZE) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new InvalidValueException("N", PolicyNames.printable(n), "a number of calls, 1 to " + CallLogService.MAX_SIZE);
+    }
+
+    static void prompts(List<Prompt> pending, Instant now, PrintStream out) {
+        if (pending.isEmpty()) {
+            out.println("no prompt waits");
+            return;
+        }
+        for (Prompt p : pending) {
+            long left = Math.max(0, Duration.between(now, p.deadline()).toSeconds());
+            out.println(p.id() + "  " + p.source() + " -> " + p.targetAsked() + "  " + p.service()
+                    + (p.argument().equals("+") ? "" : p.argument()) + "  " + left + " s left");
+            out.println("    targets: " + String.join(", ", p.targets().stream()
+                    .map(t -> t.equals(p.defaultTarget()) ? t + "*" : t).toList()));
+        }
+    }
+
+    static void log(List<CallRecord> records, PrintStream out) {
+        if (records.isEmpty()) {
+            out.println("no calls logged");
+            return;
+        }
+        for (CallRecord c : records) {
+            out.println(c.time().truncatedTo(ChronoUnit.SECONDS) + "  " + c.source() + " -> " + c.targetAsked()
+                    + (c.target() == null || c.target().equals(c.targetAsked()) ? "" : " (" + c.target() + ")") + "  " + c.service()
+                    + (c.argument().equals("+") ? "" : c.argument()) + "  " + c.action().word() + " " + (c.allowed() ? "allowed" : "refused")
+                    + "  " + PolicyNames.printable(c.detail()));
         }
     }
 

@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -43,13 +44,16 @@ final class PolicyFiles {
     }
 
     private final Path root;
+    /** Top-level file names whose text is replaced ({@code null}: the file is taken away), for a check in a scratch view. */
+    private final Map<String, String> overlay;
     private final List<Rule> rules = new ArrayList<>();
     private final List<String> files = new ArrayList<>();
     private final Deque<Path> reading = new ArrayDeque<>();
     private long bytes;
 
-    private PolicyFiles(Path root) {
+    private PolicyFiles(Path root, Map<String, String> overlay) {
         this.root = root;
+        this.overlay = overlay;
     }
 
     /**
@@ -59,33 +63,53 @@ final class PolicyFiles {
      * @throws PolicySyntaxException for the first error, naming the file and line
      */
     static Loaded load(Path directory) {
-        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+        return load(directory, Map.of());
+    }
+
+    /**
+     * Reads the policy under {@code directory} as it would be with the top-level files of {@code overlay} holding the
+     * given texts (a {@code null} text: without that file), changing nothing on disk: the check of an editor.
+     *
+     * @throws PolicySyntaxException for the first error, naming the file and line
+     */
+    static Loaded load(Path directory, Map<String, String> overlay) {
+        if (overlay.isEmpty() && !Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
             return new Loaded(List.of(), List.of());
         }
         Path real;
         try {
-            real = directory.toRealPath();
+            real = Files.exists(directory, LinkOption.NOFOLLOW_LINKS) ? directory.toRealPath() : directory.toAbsolutePath().normalize();
         } catch (IOException e) {
             throw new PolicySyntaxException(directory.toString(), 0, "cannot read the policy directory: " + e);
         }
-        if (!Files.isDirectory(real)) {
+        if (Files.exists(real) && !Files.isDirectory(real)) {
             throw new PolicySyntaxException(directory.toString(), 0, "the policy directory is not a directory");
         }
-        PolicyFiles reader = new PolicyFiles(real);
+        PolicyFiles reader = new PolicyFiles(real, overlay);
         reader.directory(real, directory.toString(), 0);
         return new Loaded(List.copyOf(reader.rules), List.copyOf(reader.files));
     }
 
     /** Reads a directory's policy files; {@code shown} and {@code line} name where it was asked for, for errors. */
     private void directory(Path dir, String shown, int line) {
-        List<Path> policies;
-        try (Stream<Path> list = Files.list(dir)) {
-            policies = list.filter(p -> p.getFileName().toString().endsWith(SUFFIX) && !p.getFileName().toString().startsWith("."))
-                    .filter(Files::isRegularFile).sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()))
-                    .toList();
-        } catch (IOException e) {
-            throw new PolicySyntaxException(shown, line, "cannot list the directory: " + e);
+        List<Path> policies = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> list = Files.list(dir)) {
+                list.filter(p -> p.getFileName().toString().endsWith(SUFFIX) && !p.getFileName().toString().startsWith("."))
+                        .filter(Files::isRegularFile).forEach(policies::add);
+            } catch (IOException e) {
+                throw new PolicySyntaxException(shown, line, "cannot list the directory: " + e);
+            }
         }
+        if (dir.equals(root)) {
+            policies.removeIf(p -> overlay.containsKey(p.getFileName().toString()));
+            overlay.forEach((name, text) -> {
+                if (text != null) {
+                    policies.add(root.resolve(name));
+                }
+            });
+        }
+        policies.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
         for (Path p : policies) {
             if (!FILE_NAME.matcher(p.getFileName().toString()).matches()) {
                 throw new PolicySyntaxException(name(p), 0, "invalid file name: only a-z, 0-9, '_', '.' and '-' are allowed");
@@ -176,7 +200,7 @@ final class PolicyFiles {
     /** The real path of the file a directive includes, checked to be a file in the policy directory. */
     private Path includedFile(List<String> params, int count, String file, int line) {
         Path real = inside(resolve(params, count, file, line), file, line);
-        if (!Files.isRegularFile(real)) {
+        if (overlaid(real) == null && !Files.isRegularFile(real)) {
             throw new PolicySyntaxException(file, line, "not a file: " + PolicyNames.printable(params.get(count - 1)));
         }
         return real;
@@ -186,6 +210,13 @@ final class PolicyFiles {
     private Path inside(Path path, String file, int line) {
         if (!path.toAbsolutePath().normalize().startsWith(root)) {
             throw new PolicySyntaxException(file, line, "include outside the policy directory: " + PolicyNames.printable(path.toString()));
+        }
+        String replaced = overlaid(path);
+        if (replaced != null) {
+            if (overlay.get(replaced) == null) {
+                throw new PolicySyntaxException(file, line, "no such file or directory: " + PolicyNames.printable(replaced));
+            }
+            return root.resolve(replaced);
         }
         Path real;
         try {
@@ -201,7 +232,23 @@ final class PolicyFiles {
         return real;
     }
 
+    /** The overlay's name for a top-level file of the policy directory that the overlay replaces, else null. */
+    private String overlaid(Path path) {
+        Path n = path.toAbsolutePath().normalize();
+        if (!root.equals(n.getParent())) {
+            return null;
+        }
+        String name = n.getFileName().toString();
+        return overlay.containsKey(name) ? name : null;
+    }
+
     private String read(Path real, String name) {
+        String replaced = overlaid(real);
+        if (replaced != null) {
+            String text = overlay.get(replaced);
+            bytes += text.getBytes(StandardCharsets.UTF_8).length;
+            return text;
+        }
         if (!Files.isRegularFile(real)) {
             throw new PolicySyntaxException(name, 0, "not a file");
         }

@@ -117,7 +117,7 @@ class PolicyServiceTest {
     }
 
     /** dom0, work (tag t, running), personal, and dvm, a disposable template that the global default_dispvm names. */
-    private static QubeAdmin admin() {
+    static QubeAdmin admin() {
         List<Qube> qubes = List.of(
                 qube("dom0", 0, QubeClass.AdminVM, Set.of(), Map.of()),
                 qube("work", 1, QubeClass.AppVM, Set.of("t"), Map.of("default_dispvm", "dvm")),

@@ -1,0 +1,134 @@
+package dev.bulkhead.console.internal;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.Map;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
+import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.bulkhead.api.json.JsonMappers;
+import dev.bulkhead.api.policy.CallLog;
+import dev.bulkhead.api.policy.PolicyFiles;
+import dev.bulkhead.api.policy.PolicyPrompts;
+import dev.bulkhead.api.policy.QrexecPolicy;
+import jakarta.servlet.Servlet;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+/**
+ * Serves {@link PolicyApi} below {@code /api/policy}; that path takes precedence over the Admin API's {@code /api/*},
+ * and the security filter in front checks the session and, for a change, its CSRF token as for every API call. The
+ * policy's services are optional: while one is missing its resources answer 503.
+ */
+@Component(service = Servlet.class)
+@HttpWhiteboardServletPattern("/api/policy/*")
+@HttpWhiteboardServletName("bulkhead-policy-api")
+public final class PolicyApiServlet extends HttpServlet {
+    private static final long serialVersionUID = 1L;
+    /** A policy file at the editor's size limit, as a JSON string, with room for escapes. */
+    static final int MAX_BODY_BYTES = 4 << 20;
+
+    private final transient ObjectMapper json = JsonMappers.create();
+    private transient volatile PolicyPrompts prompts;
+    private transient volatile CallLog calls;
+    private transient volatile PolicyFiles files;
+    private transient volatile QrexecPolicy policy;
+    private final transient PolicyApi api = new PolicyApi(json, () -> prompts, () -> calls, () -> files, () -> policy);
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindPrompts(PolicyPrompts s) {
+        prompts = s;
+    }
+
+    void unbindPrompts(PolicyPrompts s) {
+        if (prompts == s) {
+            prompts = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindCalls(CallLog s) {
+        calls = s;
+    }
+
+    void unbindCalls(CallLog s) {
+        if (calls == s) {
+            calls = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindFiles(PolicyFiles s) {
+        files = s;
+    }
+
+    void unbindFiles(PolicyFiles s) {
+        if (files == s) {
+            files = null;
+        }
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    void bindPolicy(QrexecPolicy s) {
+        policy = s;
+    }
+
+    void unbindPolicy(QrexecPolicy s) {
+        if (policy == s) {
+            policy = null;
+        }
+    }
+
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
+        ApiResponse answer;
+        byte[] body = null;
+        if (req.getContentLengthLong() <= MAX_BODY_BYTES) {
+            try (InputStream in = req.getInputStream()) {
+                body = in.readNBytes(MAX_BODY_BYTES + 1);
+            }
+        }
+        String type = req.getContentType() == null ? "" : req.getContentType().split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (body == null || body.length > MAX_BODY_BYTES) {
+            answer = ApiResponse.problem(Problem.of(413, "too-large", "Request too large", "the body is larger than " + MAX_BODY_BYTES + " bytes"));
+        } else if (body.length > 0 && !type.equals("application/json")) {
+            answer = ApiResponse.problem(Problem.of(415, "unsupported-media-type", "Unsupported media type",
+                    "the body must be application/json, found '" + TemplateInstalls.Bounded.text(req.getContentType()) + "'"));
+        } else {
+            Object principal = req.getAttribute(ConsoleFilter.PRINCIPAL);
+            answer = api.handle(new ApiRequest(req.getMethod().toUpperCase(Locale.ROOT), req.getPathInfo() == null ? "" : req.getPathInfo(),
+                    body, principal instanceof Principal p ? p : Principal.NONE, ConsoleFilter.cookie(req, ConsoleSecurity.COOKIE),
+                    req.getRemoteAddr(), req.getQueryString()));
+        }
+        res.setStatus(answer.status());
+        for (Map.Entry<String, String> h : answer.headers().entrySet()) {
+            res.addHeader(h.getKey(), h.getValue());
+        }
+        if (answer.contentType() == null) {
+            return;
+        }
+        res.setContentType(answer.contentType());
+        res.setCharacterEncoding("UTF-8");
+        try (OutputStream out = res.getOutputStream()) {
+            if (answer.json() != null) {
+                try (JsonGenerator g = json.getFactory().createGenerator(out)) {
+                    answer.json().write(g);
+                }
+            } else {
+                out.write(answer.text().getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+}
