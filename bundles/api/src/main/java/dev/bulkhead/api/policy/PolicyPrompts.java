@@ -24,7 +24,9 @@ public interface PolicyPrompts {
      * @param timeout how long the prompt waits; positive
      * @return the answer: the user's, or {@link PromptAnswer#timedOut()} when the timeout passed first, or
      *         {@link PromptAnswer#cancelled()} when the prompt was withdrawn (the caller went away, the platform stops).
-     *         The stage never completes exceptionally.
+     *         The stage never completes exceptionally by itself. A caller that no longer needs the answer (its
+     *         caller hung up) cancels it ({@code toCompletableFuture().cancel(false)}): that withdraws the prompt as
+     *         {@link #cancel} does, without the caller having to know its id.
      * @throws dev.bulkhead.api.InvalidValueException when the decision is not an {@code ask} with at least one target,
      *             or the timeout is not positive
      */

@@ -144,6 +144,8 @@ public final class PromptService implements PolicyPrompts {
             executor.execute(() -> tell(l -> l.opened(prompt)));
             waiting.put(prompt.id(), w);
             w.timer = executor.schedule(() -> end(prompt.id(), PromptAnswer.timedOut()), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            // the caller cancelled (or otherwise completed) the stage itself: the prompt is withdrawn
+            w.answer.whenComplete((a, t) -> end(prompt.id(), PromptAnswer.cancelled()));
             return w.answer;
         }
     }

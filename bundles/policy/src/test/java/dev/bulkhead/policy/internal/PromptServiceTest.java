@@ -215,6 +215,17 @@ class PromptServiceTest {
     }
 
     @Test
+    void aCallerThatCancelsItsStageWithdrawsThePromptWithoutKnowingItsId() throws Exception {
+        CompletableFuture<PromptAnswer> answer = ask("work", LONG).toCompletableFuture();
+        String id = prompts.pending().get(0).id();
+        assertTrue(answer.cancel(false));
+        assertEquals(List.of(), prompts.pending());
+        assertThrows(InvalidStateException.class, () -> prompts.answer(id, true, "personal", "console"));
+        Await.until("closed told", Await.DEFAULT_BOUND, () -> events.size() == 2, events::toString);
+        assertEquals("closed " + id + " CANCELLED", events.get(1));
+    }
+
+    @Test
     void stoppingCancelsWhatWaits() throws Exception {
         CompletableFuture<PromptAnswer> answer = ask("work", LONG).toCompletableFuture();
         prompts.deactivate();

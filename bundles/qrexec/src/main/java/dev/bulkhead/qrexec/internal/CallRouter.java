@@ -1,9 +1,8 @@
 package dev.bulkhead.qrexec.internal;
 
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -16,7 +15,6 @@ import dev.bulkhead.api.policy.PolicyAction;
 import dev.bulkhead.api.policy.PolicyDecision;
 import dev.bulkhead.api.policy.PolicyPrompts;
 import dev.bulkhead.api.policy.PolicyRequest;
-import dev.bulkhead.api.policy.Prompt;
 import dev.bulkhead.api.policy.PromptAnswer;
 import dev.bulkhead.api.policy.QrexecPolicy;
 
@@ -45,7 +43,8 @@ final class CallRouter {
 
     /** A prompt this call has open, so that it can be withdrawn when the caller hangs up. */
     interface PromptHandle {
-        void opened(PolicyPrompts prompts, String promptId);
+        /** A prompt is open; {@code withdraw} withdraws it. */
+        void opened(Runnable withdraw);
     }
 
     private final QrexecPolicy policy;
@@ -92,20 +91,13 @@ final class CallRouter {
 
     private Optional<PromptAnswer> ask(PolicyPrompts asker, PolicyRequest request, PolicyDecision decision, Duration timeout,
             PromptHandle handle) throws InterruptedException {
-        Set<String> before = new HashSet<>();
-        asker.pending().forEach(p -> before.add(p.id()));
         var stage = asker.ask(request, decision, timeout).toCompletableFuture();
-        for (Prompt p : asker.pending()) {
-            if (!before.contains(p.id()) && p.source().equals(request.source()) && p.service().equals(request.service())
-                    && p.argument().equals(request.argument())) {
-                handle.opened(asker, p.id());
-                break;
-            }
-        }
+        handle.opened(() -> stage.cancel(false));
         try {
             // the prompt times out by itself; the extra second only guards against one that never answers
             return Optional.of(stage.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS));
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | CancellationException e) {
+            // no answer, or the caller hung up and withdrew the prompt: refused
             return Optional.empty();
         }
     }

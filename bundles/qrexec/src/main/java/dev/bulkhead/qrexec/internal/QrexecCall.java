@@ -21,7 +21,6 @@ import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.hypervisor.DomainProcess;
 import dev.bulkhead.api.policy.CallRecord;
 import dev.bulkhead.api.policy.PolicyAction;
-import dev.bulkhead.api.policy.PolicyPrompts;
 import dev.bulkhead.api.policy.PolicyRequest;
 
 /**
@@ -60,8 +59,7 @@ final class QrexecCall implements Runnable {
     private final Closeable connection;
     private final Consumer<OptionalInt> ended;
     private volatile DomainProcess process;
-    private volatile PolicyPrompts prompts;
-    private volatile String promptId;
+    private volatile Runnable withdrawPrompt;
 
     /**
      * @param ended told the service's exit status when the call ends, or empty when it was refused or broken off
@@ -88,10 +86,7 @@ final class QrexecCall implements Runnable {
             }
             PolicyRequest asked = PolicyRequest.of(request.serviceAndArgument(), source, request.target());
             join.watchCaller(Thread.currentThread().getName() + "-in");
-            CallRouter.Outcome outcome = context.router().route(asked, context.askTimeout(), (p, id) -> {
-                prompts = p;
-                promptId = id;
-            });
+            CallRouter.Outcome outcome = context.router().route(asked, context.askTimeout(), withdraw -> withdrawPrompt = withdraw);
             if (join.callerGone()) {
                 record(asked, null, outcome.route() == null ? outcome.refusal().action() : outcome.route().action(), false,
                         "the caller hung up before its call was answered");
@@ -202,10 +197,9 @@ final class QrexecCall implements Runnable {
 
     /** The caller hung up before the end: withdraw its prompt, kill its service, end the connection. */
     private void callerGone() {
-        PolicyPrompts p = prompts;
-        String id = promptId;
-        if (p != null && id != null) {
-            p.cancel(id);
+        Runnable withdraw = withdrawPrompt;
+        if (withdraw != null) {
+            withdraw.run();
         }
         DomainProcess running = process;
         if (running != null) {
