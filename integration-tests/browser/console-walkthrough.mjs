@@ -26,6 +26,9 @@ page.on('console', m => {
   else consoleErrors.push(m.text());
 });
 page.on('pageerror', e => consoleErrors.push(String(e)));
+// Chromium's console names the status but not the URL: a server error names itself here.
+const serverErrors = [];
+page.on('response', r => { if (r.status() >= 500) serverErrors.push(`${r.request().method()} ${r.url()} ${r.status()}`); });
 const row = `#qubes tr[data-qube="${qube}"]`;
 
 try {
@@ -307,10 +310,10 @@ try {
   await page.waitForFunction(() => document.getElementById('qube-state').textContent.startsWith('Halted'));
   report('force-shutdown', { state: await page.textContent('#qube-state') });
 
-  report('done', { consoleErrors, refusals });
+  report('done', { consoleErrors, serverErrors, refusals });
 } catch (e) {
   await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
-  report('failed', { error: String(e && e.stack || e), consoleErrors, status: await page.textContent('#status').catch(() => '') });
+  report('failed', { error: String(e && e.stack || e), consoleErrors, serverErrors, status: await page.textContent('#status').catch(() => '') });
   process.exitCode = 1;
 } finally {
   await context.close();

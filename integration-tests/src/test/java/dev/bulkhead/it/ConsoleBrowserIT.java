@@ -128,6 +128,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         JsonNode clone = steps.get("clone-remove");
         assertTrue("a name taken is refused in the dialog: " + clone, clone.path("cloneRefusal").asText().contains("br-net"));
         assertEquals(clone.toString(), "netvm", clone.path("role").asText());
+        assertEquals("no request answered with a server error: " + steps.get("done"), 0, steps.get("done").path("serverErrors").size());
         assertEquals("no script errors in the page: " + steps.get("done"), 0, steps.get("done").path("consoleErrors").size());
         assertEquals("the two refusals provoked, and no others: " + steps.get("done"), 2, steps.get("done").path("refusals").size());
 

@@ -51,7 +51,7 @@ public final class TemplateUploadServlet extends HttpServlet {
         try {
             answer = upload(req);
         } catch (RuntimeException e) {
-            answer = ApiResponse.problem(Problem.from(e));
+            answer = ApiResponse.problem(Problem.answering(req.getMethod(), req.getRequestURI(), e));
         }
         write(res, answer);
     }

@@ -167,13 +167,30 @@ final class LiteVolumes implements VolumeStorage {
         if (!Files.isDirectory(volume.source()) || volume.snapshot() || volume.isVolatile()) {
             return 0;
         }
-        HostCommandResult du = commands.run("du", "-s", "-B1", volume.source().toString());
+        // The tree changes while du walks it: a revision is taken or dropped, a running guest writes its root.
+        // (in the C locale, whose messages onlyVanished knows)
+        HostCommandResult du = commands.attempt(commands.command("du", "-s", "-B1", volume.source().toString())
+                .withEnvironment(java.util.Map.of("LC_ALL", "C")));
+        if (du.exitStatus() != 0 && !(du.exitStatus() == 1 && onlyVanished(du.stderrText()))) {
+            throw new AdminException("cannot measure volume " + volume.name() + " in " + volume.source() + ": 'du' exited with "
+                    + du.exitStatus() + ": " + du.stderrText().strip());
+        }
         String first = du.stdoutText().strip().split("\\s+")[0];
         try {
             return Long.parseLong(first);
         } catch (NumberFormatException e) {
             throw new AdminException("'du' printed '" + du.stdoutText().strip() + "' for " + volume.source() + ", not a size");
         }
+    }
+
+    /**
+     * Whether du's complaints are all about entries gone between listing a directory and measuring
+     * them: its total then counts the tree as it was a moment later, which is what a size of a changing
+     * tree can be.
+     */
+    static boolean onlyVanished(String stderr) {
+        List<String> lines = stderr.lines().filter(l -> !l.isBlank()).toList();
+        return !lines.isEmpty() && lines.stream().allMatch(l -> l.startsWith("du: ") && l.endsWith(": No such file or directory"));
     }
 
     @Override
