@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +36,7 @@ import dev.bulkhead.testing.ScratchNetwork;
  */
 public class ReadmeIT {
     private static final Path WORKSPACE = Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath().normalize();
-    private static final Path README = WORKSPACE.resolve("README.adoc");
+    private static final Path README = ReadmeSessions.README;
     private static final Duration FIRST_START = Duration.ofSeconds(240);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(120);
     /** How long a block's {@code eventually} command may take to show what README shows. */
@@ -227,9 +226,7 @@ public class ReadmeIT {
 
     /** What a step printed, standard output then standard error, split on newlines only (a carriage return is part of a line). */
     private static List<String> printed(HostCommandResult r) {
-        List<String> printed = new ArrayList<>(r.stdoutText().isEmpty() ? List.of() : List.of(r.stdoutText().split("\n")));
-        printed.addAll(List.of(r.stderrText().split("\n")));
-        return printed;
+        return ReadmeSessions.printed(r.stdoutText(), r.stderrText());
     }
 
     /** A session's environment: the test's own home, and dom0's display (README's GUI: "the one this terminal runs on"). */
