@@ -3,11 +3,12 @@
 //
 // Pages: #/ the list (filter and sort in the URL), #/qube/NAME a qube's settings, #/settings the global ones.
 //
-// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN
+// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN VOLUME_QUBE
+// (VOLUME_QUBE: a halted qube whose private volume has kept revisions)
 import { readFileSync } from 'node:fs';
 import { apiClient, openChromium, report } from './chromium.mjs';
 
-const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken] = process.argv.slice(2);
+const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken, volumeQube] = process.argv.slice(2);
 const secret = readFileSync(secretFile, 'utf8').trim();
 
 // Changes made by another client, a program with an API token: the page must see them arrive over
@@ -309,6 +310,23 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.getElementById('qube-state').textContent.startsWith('Halted'));
   report('force-shutdown', { state: await page.textContent('#qube-state') });
+
+  // A halted qube's private volume goes back to a kept revision, after a confirmation; that revision is used up.
+  await page.goto(`${url.replace(/\/$/, '')}/#/qube/${volumeQube}`);
+  await page.waitForSelector(`#page-qube[data-shown="${volumeQube}"]`);
+  const revisionsOf = () => page.$$eval('#volumes tr[data-volume="private"] li[data-revision]', ls => ls.map(l => l.dataset.revision));
+  await page.waitForSelector('#volumes tr[data-volume="private"] li[data-revision]');
+  const revisionsBefore = await revisionsOf();
+  await page.focus(`#volumes button[aria-label="Revert private to ${revisionsBefore[0]}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#ask[open]');
+  const revertAsked = await page.textContent('#ask-title');
+  await page.focus('#ask-ok');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#volumes li[data-revision="${revisionsBefore[0]}"]`, { state: 'detached' });
+  await page.waitForFunction(() => / reverted to /.test(document.getElementById('status').textContent));
+  report('volume-revert', { asked: revertAsked, before: revisionsBefore, after: await revisionsOf(),
+    status: await page.textContent('#status') });
 
   report('done', { consoleErrors, serverErrors, refusals });
 } catch (e) {

@@ -429,6 +429,35 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertEquals(kept.size() - 1, admin().volume("apivol", "private").revisions().size());
     }
 
+    /**
+     * A running qube behind a FirewallVM with a rule whose host name its FirewallVM cannot resolve (the NetVM
+     * behind it has no uplink, so nothing answers): the platform keeps the rule and says, through the API,
+     * that it allows nothing until the name resolves.
+     */
+    @Test
+    public void aRuleItsFirewallVmCannotPutInForceIsListedAmongTheProblems() {
+        admin().create(new QubeSpec("pnet", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin().setFeature("pnet", "role", "netvm");
+        admin().create(new QubeSpec("pfw", QubeClass.AppVM, Label.GREEN, Map.of("provides_network", "True", "netvm", "pnet")));
+        admin().setFeature("pfw", "role", "firewall");
+        admin().create(new QubeSpec("pclient", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "pfw")));
+        admin().start("pclient");
+        String fw = "/api/qubes/pclient/firewall";
+        assertEquals("all in force before", 0, json(bearer("GET", fw).send()).path("problems").size());
+
+        HttpExchange.Response set = bearer("PUT", fw).json("{\"rules\": [\"action=accept dsthost=nowhere.test\", \"action=accept specialtarget=dns\"]}")
+                .send();
+        assertEquals(set.toString(), 200, set.status());
+        awaitTrue("the API to list the rule pfw cannot put in force", QUBE_TIMEOUT,
+                () -> json(bearer("GET", fw).send()).path("problems").size() == 1, () -> bearer("GET", fw).send().body());
+        String problem = json(bearer("GET", fw).send()).path("problems").get(0).asText();
+        assertTrue(problem, problem.startsWith("rule 0 of 'pclient' (action=accept dsthost=nowhere.test): host name 'nowhere.test' ")
+                && problem.contains(" in 'pfw'; the rule allows nothing until it resolves"));
+        assertEquals("the qube's rules are kept as given", "action=accept dsthost=nowhere.test",
+                admin().firewallRules("pclient").get(0).toString());
+        assertEquals(admin().firewallProblems("pclient"), List.of(problem));
+    }
+
     @Test
     public void aFirewallListReplacesOnlyTheRulesItSaysItReplacesAndNamesRulesThatNeverMatch() {
         admin().create(new QubeSpec("apifw", QubeClass.AppVM, Label.GREEN, Map.of()));

@@ -175,6 +175,9 @@ final class LiteVolumes implements VolumeStorage {
             throw new AdminException("cannot measure volume " + volume.name() + " in " + volume.source() + ": 'du' exited with "
                     + du.exitStatus() + ": " + du.stderrText().strip());
         }
+        if (du.stdoutText().isBlank() && du.exitStatus() == 1) {
+            return 0; // the whole tree went meanwhile: its qube was removed
+        }
         String first = du.stdoutText().strip().split("\\s+")[0];
         try {
             return Long.parseLong(first);
@@ -196,13 +199,13 @@ final class LiteVolumes implements VolumeStorage {
     @Override
     public List<VolumeRevision> revisions(VolumeSpec volume) {
         Path dir = volume.source().resolve(REVISIONS);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.map(p -> p.getFileName().toString()).filter(n -> REVISION.matcher(n).matches())
                     .map(n -> n.replace(".img", "")).map(n -> new VolumeRevision(n, Instant.ofEpochMilli(Long.parseLong(n))))
                     .sorted(Comparator.comparing(VolumeRevision::time).reversed()).toList();
+        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
+            // none kept yet, or the volume went meanwhile (its qube removed while its volumes were read)
+            return List.of();
         } catch (IOException e) {
             throw new AdminException("cannot list the revisions in " + dir + ": " + e.getMessage(), e);
         }

@@ -310,6 +310,21 @@ class LiteVolumesTest {
     }
 
     @Test
+    void aVolumeRemovedWhileDuWalksItMeasuresNothingAndHasNoRevisions() throws IOException {
+        // its qube removed while a client read its volumes: du finds the tree gone, and so does the revisions' listing
+        Path storage = Files.createDirectories(temp.resolve("qubes/work/private"));
+        executor.answer("du -s -B1", c -> {
+            FileTrees.deleteQuietly(storage);
+            return new dev.bulkhead.api.host.HostCommandResult(1, new byte[0],
+                    ("du: cannot access '" + storage + "': No such file or directory\n").getBytes(), false);
+        });
+        VolumeSpec volume = VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 2);
+
+        assertEquals(0, volumes.usage(volume));
+        assertEquals(List.of(), volumes.revisions(volume));
+    }
+
+    @Test
     void aVolumeDuCannotReadIsAFailureNamingWhy() throws IOException {
         Path storage = Files.createDirectories(temp.resolve("qubes/work/private"));
         executor.answer("du -s -B1", new dev.bulkhead.api.host.HostCommandResult(1, ("4096\t" + storage + "\n").getBytes(),
