@@ -3,12 +3,13 @@
 //
 // Pages: #/ the list (filter and sort in the URL), #/qube/NAME a qube's settings, #/settings the global ones.
 //
-// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN VOLUME_QUBE
-// (VOLUME_QUBE: a halted qube whose private volume has kept revisions)
+// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN VOLUME_QUBE FIREWALL_QUBE
+// (VOLUME_QUBE: a halted qube whose private volume has kept revisions; FIREWALL_QUBE: a running qube behind a
+// FirewallVM with a rule the FirewallVM cannot put in force)
 import { readFileSync } from 'node:fs';
 import { apiClient, openChromium, report } from './chromium.mjs';
 
-const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken, volumeQube] = process.argv.slice(2);
+const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken, volumeQube, firewallQube] = process.argv.slice(2);
 const secret = readFileSync(secretFile, 'utf8').trim();
 
 // Changes made by another client, a program with an API token: the page must see them arrive over
@@ -327,6 +328,12 @@ try {
   await page.waitForFunction(() => / reverted to /.test(document.getElementById('status').textContent));
   report('volume-revert', { asked: revertAsked, before: revisionsBefore, after: await revisionsOf(),
     status: await page.textContent('#status') });
+
+  // What the qube's FirewallVM cannot put in force is said above its rules.
+  await page.goto(`${url.replace(/\/$/, '')}/#/qube/${firewallQube}`);
+  await page.waitForSelector(`#page-qube[data-shown="${firewallQube}"]`);
+  await page.waitForSelector('#firewall-problems:not([hidden]) li');
+  report('firewall-problems', { problems: await page.$$eval('#firewall-problems li', ls => ls.map(l => l.textContent)) });
 
   report('done', { consoleErrors, serverErrors, refusals });
 } catch (e) {
