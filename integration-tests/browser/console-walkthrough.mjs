@@ -3,11 +3,13 @@
 //
 // Pages: #/ the list (filter and sort in the URL), #/qube/NAME a qube's settings, #/settings the global ones.
 //
-// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN
+// Usage: node console-walkthrough.mjs URL SECRET_FILE USER_DATA_DIR SCREENSHOT QUBE NETVM API_TOKEN VOLUME_QUBE FIREWALL_QUBE
+// (VOLUME_QUBE: a halted qube whose private volume has kept revisions; FIREWALL_QUBE: a running qube behind a
+// FirewallVM with a rule the FirewallVM cannot put in force)
 import { readFileSync } from 'node:fs';
 import { apiClient, openChromium, report } from './chromium.mjs';
 
-const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken] = process.argv.slice(2);
+const [url, secretFile, userDataDir, screenshot, qube, netvm, apiToken, volumeQube, firewallQube] = process.argv.slice(2);
 const secret = readFileSync(secretFile, 'utf8').trim();
 
 // Changes made by another client, a program with an API token: the page must see them arrive over
@@ -26,6 +28,9 @@ page.on('console', m => {
   else consoleErrors.push(m.text());
 });
 page.on('pageerror', e => consoleErrors.push(String(e)));
+// Chromium's console names the status but not the URL: a server error names itself here.
+const serverErrors = [];
+page.on('response', r => { if (r.status() >= 500) serverErrors.push(`${r.request().method()} ${r.url()} ${r.status()}`); });
 const row = `#qubes tr[data-qube="${qube}"]`;
 
 try {
@@ -307,10 +312,33 @@ try {
   await page.waitForFunction(() => document.getElementById('qube-state').textContent.startsWith('Halted'));
   report('force-shutdown', { state: await page.textContent('#qube-state') });
 
-  report('done', { consoleErrors, refusals });
+  // A halted qube's private volume goes back to a kept revision, after a confirmation; that revision is used up.
+  await page.goto(`${url.replace(/\/$/, '')}/#/qube/${volumeQube}`);
+  await page.waitForSelector(`#page-qube[data-shown="${volumeQube}"]`);
+  const revisionsOf = () => page.$$eval('#volumes tr[data-volume="private"] li[data-revision]', ls => ls.map(l => l.dataset.revision));
+  await page.waitForSelector('#volumes tr[data-volume="private"] li[data-revision]');
+  const revisionsBefore = await revisionsOf();
+  await page.focus(`#volumes button[aria-label="Revert private to ${revisionsBefore[0]}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#ask[open]');
+  const revertAsked = await page.textContent('#ask-title');
+  await page.focus('#ask-ok');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#volumes li[data-revision="${revisionsBefore[0]}"]`, { state: 'detached' });
+  await page.waitForFunction(() => / reverted to /.test(document.getElementById('status').textContent));
+  report('volume-revert', { asked: revertAsked, before: revisionsBefore, after: await revisionsOf(),
+    status: await page.textContent('#status') });
+
+  // What the qube's FirewallVM cannot put in force is said above its rules.
+  await page.goto(`${url.replace(/\/$/, '')}/#/qube/${firewallQube}`);
+  await page.waitForSelector(`#page-qube[data-shown="${firewallQube}"]`);
+  await page.waitForSelector('#firewall-problems:not([hidden]) li');
+  report('firewall-problems', { problems: await page.$$eval('#firewall-problems li', ls => ls.map(l => l.textContent)) });
+
+  report('done', { consoleErrors, serverErrors, refusals });
 } catch (e) {
   await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
-  report('failed', { error: String(e && e.stack || e), consoleErrors, status: await page.textContent('#status').catch(() => '') });
+  report('failed', { error: String(e && e.stack || e), consoleErrors, serverErrors, status: await page.textContent('#status').catch(() => '') });
   process.exitCode = 1;
 } finally {
   await context.close();

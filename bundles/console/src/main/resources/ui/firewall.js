@@ -7,6 +7,18 @@ import { $, h, api, errorBox, say, state, unauthorized } from './core.js';
 const FIELDS = ['action', 'dsthost', 'specialtarget', 'proto', 'dstports', 'icmptype', 'expire', 'comment'];
 let current = { qube: null, rules: [] };
 let editing = null;
+// Reads of the rules are numbered as they are sent: an answer to an older read than the one drawn
+// (a refresh sent before a change, answered after it) is stale and is not drawn over the newer rules.
+// A read sent while a change is on its way may be answered before or after the change: it gets no
+// number (0) and is not drawn; the change's own answer and the refresh its event brings are.
+let sent = 0;
+let drawn = 0;
+let changing = 0;
+
+/** Numbers a read of the rules about to be sent; its answer goes to drawFirewall with the number. */
+export function firewallRead() {
+  return changing ? 0 : ++sent;
+}
 
 export function initFirewall() {
   for (const f of FIELDS) $(`fw-${f}`).after(errorBox(`fw-${f}`, $(`fw-${f}`)));
@@ -99,12 +111,19 @@ function edit(index) {
 async function replace(what, rules, onError) {
   const name = current.qube;
   try {
-    const r = await api('PUT', `/qubes/${name}/firewall`, { rules, replaces: current.rules.map(x => x.text) });
+    const read = ++sent;
+    changing++;
+    let r;
+    try {
+      r = await api('PUT', `/qubes/${name}/firewall`, { rules, replaces: current.rules.map(x => x.text) });
+    } finally {
+      changing--;
+    }
     clearErrors();
     $('error-fw-list').textContent = '';
     state.errors.delete('fw-list');
     say(what);
-    drawFirewall(state.qubes.find(q => q.name === name), r);
+    drawFirewall(state.qubes.find(q => q.name === name), r, read);
     return true;
   } catch (e) {
     if (e.status === 401) unauthorized();
@@ -159,9 +178,11 @@ function cell(v) {
   return h('td', {}, v === undefined || v === null || v === '' ? '-' : String(v));
 }
 
-/** Draws the rules of a qube; {@code r} is the API's rule list, null for dom0. */
-export function drawFirewall(q, r) {
+/** Draws the rules of a qube; {@code r} is the API's rule list, null for dom0, the answer to read {@code read}. */
+export function drawFirewall(q, r, read) {
   const fresh = current.qube !== q.name;
+  if (!fresh && (read === 0 || read < drawn)) return;
+  drawn = Math.max(read, drawn);
   $('firewall-body').hidden = r === null;
   $('firewall-none').hidden = r !== null;
   if (r === null) return;

@@ -1,7 +1,7 @@
 // A qube's settings page (#/qube/NAME): lifecycle, properties with typed inputs, firewall, features and
 // role, tags, volumes with their revisions, windows and the console log.
 import { $, h, api, apiText, ask, attempt, errorBox, qube, qubeChoices, redraw, say, state, tracked, unauthorized, LABELS, QUBE_NAME } from './core.js';
-import { drawFirewall, initFirewall } from './firewall.js';
+import { drawFirewall, firewallRead, initFirewall } from './firewall.js';
 import { qubeUrl } from './router.js';
 import { drawUsage } from './charts.js';
 
@@ -104,6 +104,7 @@ export async function updateQube(fresh = false) {
   redraw($('props'), () => $('props').replaceChildren(...propertyRows(q, fresh)));
   redraw($('features-body'), () => drawFeatures(q));
   redraw($('tags-body'), () => drawTags(q));
+  const read = firewallRead();
   const [volumes, rules] = await Promise.all([
     q.qid === 0 ? { volumes: [] } : api('GET', `/qubes/${name}/volumes`),
     q.qid === 0 ? null : api('GET', `/qubes/${name}/firewall`),
@@ -111,7 +112,7 @@ export async function updateQube(fresh = false) {
   ]);
   if (state.route.name !== name) return;
   redraw($('volumes-body'), () => drawVolumes(q, volumes.volumes));
-  drawFirewall(q, rules);
+  drawFirewall(q, rules, read);
 }
 
 // ---- lifecycle ------------------------------------------------------------------------------------------

@@ -71,6 +71,12 @@ function build(section) {
     h('h3', {}, 'Upload a package'),
     h('form', { id: 'template-upload', class: 'row' },
       h('label', {}, 'Template package (.bht)', h('input', { id: 'template-file', type: 'file', accept: '.bht', required: true })),
+      // as qvm:template install --allow-unknown-key: off unless asked for, each time, with what it means
+      h('label', {}, h('input', { id: 'template-allow-unknown', type: 'checkbox', 'aria-describedby': 'template-allow-unknown-warning' }),
+        ' Allow a signing key that is not trusted'),
+      h('p', { id: 'template-allow-unknown-warning', class: 'hint warning' }, 'Warning: a package signed by a key that is not in',
+        ' etc/template-keys could have been made by anyone; its root runs in every qube based on it. Its signature and files',
+        ' are still checked.'),
       h('button', { type: 'submit' }, 'Upload and install'),
       h('span', { id: 'template-upload-note', class: 'note', role: 'status', 'aria-live': 'polite' })),
     h('h3', {}, 'Installs'),
@@ -233,7 +239,8 @@ async function upload(ev) {
   note(result, `uploading ${file.name}…`);
   try {
     // the file goes as the body, streamed from disk by the browser
-    const res = await fetch(`/api/templates/uploads?file=${encodeURIComponent(file.name)}`, {
+    const allow = page.section.querySelector('#template-allow-unknown');
+    const res = await fetch(`/api/templates/uploads?file=${encodeURIComponent(file.name)}${allow.checked ? '&allow_unknown_key=true' : ''}`, {
       method: 'POST', credentials: 'same-origin', body: file,
       headers: { 'Content-Type': 'application/octet-stream', 'X-CSRF-Token': page.opts.csrf() } });
     const data = await res.json();
@@ -245,6 +252,7 @@ async function upload(ev) {
     note(result, `uploaded ${file.name}; installing`);
     page.uploadJob = data.id;
     input.value = '';
+    allow.checked = false;
     renderJob(data);
     follow(data.id);
   } catch (e) {

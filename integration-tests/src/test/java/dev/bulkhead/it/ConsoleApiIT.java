@@ -337,6 +337,48 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertTrue(json(bearer("GET", "/api/stats").send()).path("qubes").has("streamed"));
     }
 
+    /**
+     * README's curl session, read from README and run by sh as written but for what it cannot know: the
+     * token it says to take from qvm:console token create, and this console's port for 8137. Its event
+     * stream never ends by itself, so it is given three seconds. Each command must get a success.
+     */
+    @Test
+    public void theReadmesCurlSessionRunsAsWritten() {
+        ReadmeSessions.Block block = ReadmeSessions.testedBy("ConsoleApiIT").get(0);
+        List<String> lines = new java.util.ArrayList<>();
+        StringBuilder pending = new StringBuilder();
+        for (String line : block.lines()) {
+            pending.append(line.endsWith("\\") ? line.substring(0, line.length() - 1) : line + "\n");
+            if (!line.endsWith("\\")) {
+                lines.add(pending.toString().strip());
+                pending.setLength(0);
+            }
+        }
+        assertTrue(block + " starts by naming the token: " + lines, lines.get(0).matches("token=bht_\\.\\.\\.\\s+#.*"));
+        List<String> curls = lines.subList(1, lines.size());
+        assertEquals(block + ": " + curls, 5, curls.size());
+        for (String curl : curls) {
+            assertTrue(block + ": " + curl, curl.startsWith("curl ") && curl.contains("http://127.0.0.1:8137/api/"));
+            boolean stream = curl.contains(" -sN ");
+            String command = "token=" + token + "\n" + curl.replace("http://127.0.0.1:8137", origin())
+                    + (stream ? " --max-time 3" : "") + " -w '\\n%{http_code} %{content_type}'";
+            HostCommand.Result r = HostCommand.run("sh", "-c", command);
+            List<String> printed = r.stdout().lines().toList();
+            String answer = printed.isEmpty() ? "" : printed.get(printed.size() - 1);
+            String where = block + ": " + curl + " printed " + r.stdout() + r.stderr();
+            // curl's exit 28: the time given to the event stream ran out, as it does for every stream left open
+            assertEquals(where, stream ? 28 : 0, r.exitStatus());
+            assertTrue(where, answer.matches("20[01] .*"));
+            if (stream) {
+                assertTrue(where, answer.contains("text/event-stream"));
+            }
+        }
+        assertEquals("the qube README makes and starts", PowerState.Running, admin().get("work").state());
+        assertEquals(Label.BLUE, admin().get("work").label());
+        assertTrue(admin().firewallRules("work").toString(), admin().firewallRules("work").stream().map(Object::toString)
+                .anyMatch(r -> r.equals("action=accept proto=tcp dsthost=192.0.2.1/32 dstports=443")));
+    }
+
     @Test
     public void thePropertyDeclarationsGiveEachTypeAndItsLimits() {
         HttpExchange.Response r = bearer("GET", "/api/properties").send();
@@ -385,6 +427,35 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertEquals(reverted.toString(), 200, reverted.status());
         assertEquals("the revision is used up", kept.size() - 1, json(reverted).path("revisions").size());
         assertEquals(kept.size() - 1, admin().volume("apivol", "private").revisions().size());
+    }
+
+    /**
+     * A running qube behind a FirewallVM with a rule whose host name its FirewallVM cannot resolve (the NetVM
+     * behind it has no uplink, so nothing answers): the platform keeps the rule and says, through the API,
+     * that it allows nothing until the name resolves.
+     */
+    @Test
+    public void aRuleItsFirewallVmCannotPutInForceIsListedAmongTheProblems() {
+        admin().create(new QubeSpec("pnet", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin().setFeature("pnet", "role", "netvm");
+        admin().create(new QubeSpec("pfw", QubeClass.AppVM, Label.GREEN, Map.of("provides_network", "True", "netvm", "pnet")));
+        admin().setFeature("pfw", "role", "firewall");
+        admin().create(new QubeSpec("pclient", QubeClass.AppVM, Label.BLUE, Map.of("netvm", "pfw")));
+        admin().start("pclient");
+        String fw = "/api/qubes/pclient/firewall";
+        assertEquals("all in force before", 0, json(bearer("GET", fw).send()).path("problems").size());
+
+        HttpExchange.Response set = bearer("PUT", fw).json("{\"rules\": [\"action=accept dsthost=nowhere.test\", \"action=accept specialtarget=dns\"]}")
+                .send();
+        assertEquals(set.toString(), 200, set.status());
+        awaitTrue("the API to list the rule pfw cannot put in force", QUBE_TIMEOUT,
+                () -> json(bearer("GET", fw).send()).path("problems").size() == 1, () -> bearer("GET", fw).send().body());
+        String problem = json(bearer("GET", fw).send()).path("problems").get(0).asText();
+        assertTrue(problem, problem.startsWith("rule 0 of 'pclient' (action=accept dsthost=nowhere.test): host name 'nowhere.test' ")
+                && problem.contains(" in 'pfw'; the rule allows nothing until it resolves"));
+        assertEquals("the qube's rules are kept as given", "action=accept dsthost=nowhere.test",
+                admin().firewallRules("pclient").get(0).toString());
+        assertEquals(admin().firewallProblems("pclient"), List.of(problem));
     }
 
     @Test

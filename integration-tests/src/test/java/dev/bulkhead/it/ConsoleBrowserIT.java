@@ -32,7 +32,9 @@ import dev.bulkhead.api.host.HostCommandResult;
  * that there is no GUI whose windows it could list, comes back after a reload and with the back
  * button, finds the qube in the network picture (whose nodes open their qube) and its live graphs,
  * sets a global default, restarts, pauses and unpauses, kills after a confirmation, clones (a taken
- * name refused in the dialog), gives the clone a role and removes it, and force shuts the netvm down. The script reports each step; this test checks the steps
+ * name refused in the dialog), gives the clone a role and removes it, force shuts the netvm down, reverts a halted qube's
+ * private volume to a kept revision after a confirmation, and reads, above a qube's rules, the rule its FirewallVM cannot
+ * put in force. No request may be answered with a server error. The script reports each step; this test checks the steps
  * and what the platform holds afterwards.
  */
 public class ConsoleBrowserIT extends ConsoleTestSupport {
@@ -43,6 +45,24 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         int port = startConsoleOnLoopback();
         admin().create(new QubeSpec("br-net", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
         admin().setFeature("br-net", "role", "netvm");
+        // a halted qube whose private volume keeps two revisions, each taken by a start
+        admin().create(new QubeSpec("rv-vol", QubeClass.AppVM, Label.PURPLE, Map.of()));
+        admin().setVolumeRevisionsToKeep("rv-vol", "private", 2);
+        for (int i = 0; i < 2; i++) {
+            admin().start("rv-vol");
+            admin().kill("rv-vol");
+        }
+        List<String> kept = admin().volume("rv-vol", "private").revisions().stream().map(dev.bulkhead.api.VolumeRevision::name).toList();
+        assertEquals("two starts kept two revisions: " + kept, 2, kept.size());
+        // a running qube behind a FirewallVM whose NetVM has no uplink: a host name in its rules resolves nowhere
+        admin().create(new QubeSpec("pf-net", QubeClass.AppVM, Label.RED, Map.of("provides_network", "True")));
+        admin().setFeature("pf-net", "role", "netvm");
+        admin().create(new QubeSpec("pf-fw", QubeClass.AppVM, Label.GREEN, Map.of("provides_network", "True", "netvm", "pf-net")));
+        admin().setFeature("pf-fw", "role", "firewall");
+        admin().create(new QubeSpec("pf-app", QubeClass.AppVM, Label.YELLOW, Map.of("netvm", "pf-fw")));
+        admin().start("pf-app");
+        admin().setFirewallRules("pf-app", List.of(dev.bulkhead.api.firewall.FirewallRule.parse("action=accept dsthost=nowhere.test", java.time.Instant.now()),
+                dev.bulkhead.api.firewall.FirewallRule.parse("action=accept specialtarget=dns", java.time.Instant.now())));
         Path browser = Path.of(System.getProperty("bulkhead.it.browser", "browser")).toAbsolutePath();
         Path work = Files.createDirectories(Path.of(System.getProperty("bulkhead.it.output", "target")).toAbsolutePath()
                 .resolve("browser"));
@@ -55,7 +75,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         // node and the Chromium it starts run in the background; past the timeout the whole tree is killed
         HostCommandResult walkthrough = HostCommand.HOST.start(dev.bulkhead.api.host.HostCommand.of(WALKTHROUGH_TIMEOUT,
                 "node", browser.resolve("console-walkthrough.mjs").toString(), "http://127.0.0.1:" + port + "/", secretFile().toString(),
-                profile.toString(), screenshot.toString(), "br-web", "br-net", apiToken()).withDirectory(browser).withOutputTo(log)).await();
+                profile.toString(), screenshot.toString(), "br-web", "br-net", apiToken(), "rv-vol", "pf-app").withDirectory(browser).withOutputTo(log)).await();
         String output = Files.readString(log, StandardCharsets.UTF_8);
         assertTrue("the walkthrough finished within " + WALKTHROUGH_TIMEOUT.toSeconds() + " s:\n" + output, !walkthrough.timedOut());
         assertEquals("the walkthrough succeeded:\n" + output, 0, walkthrough.exitStatus());
@@ -63,7 +83,7 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         Map<String, JsonNode> steps = steps(output);
         assertEquals(output, List.of("logged-in", "created", "notice", "started", "live-update", "started-again", "list-filter",
                 "qube-page", "qube-usage", "firewall-rule", "firewall-edit", "properties", "features", "tags", "volumes-log", "windows", "reload-back",
-                "topology", "graphs", "topology-click", "settings", "restarted", "paused", "kill-confirmed", "clone-remove", "force-shutdown", "done"), List.copyOf(steps.keySet()));
+                "topology", "graphs", "topology-click", "settings", "restarted", "paused", "kill-confirmed", "clone-remove", "force-shutdown", "volume-revert", "firewall-problems", "done"), List.copyOf(steps.keySet()));
         assertEquals("live", steps.get("logged-in").path("live").asText());
         JsonNode usage = steps.get("qube-usage").path("samples");
         assertTrue("the qube page shows CPU and memory charts with samples: " + usage, usage.size() == 2
@@ -128,6 +148,20 @@ public class ConsoleBrowserIT extends ConsoleTestSupport {
         JsonNode clone = steps.get("clone-remove");
         assertTrue("a name taken is refused in the dialog: " + clone, clone.path("cloneRefusal").asText().contains("br-net"));
         assertEquals(clone.toString(), "netvm", clone.path("role").asText());
+        JsonNode revert = steps.get("volume-revert");
+        assertEquals("the revert asks first: " + revert, "Revert private of rv-vol?", revert.path("asked").asText());
+        assertEquals("the page listed the kept revisions, newest first: " + revert, kept.toString(), revert.path("before").toString()
+                .replace("\"", "").replace(",", ", "));
+        assertEquals("the revision reverted to is used up, and the page shows so: " + revert, "[\"" + kept.get(1) + "\"]",
+                revert.path("after").toString());
+        assertEquals(revert.toString(), "rv-vol: private reverted to " + kept.get(0), revert.path("status").asText());
+        assertEquals(List.of(kept.get(1)), admin().volume("rv-vol", "private").revisions().stream()
+                .map(dev.bulkhead.api.VolumeRevision::name).toList());
+        JsonNode problems = steps.get("firewall-problems").path("problems");
+        assertEquals("the page says what pf-fw cannot put in force: " + problems, 1, problems.size());
+        assertTrue(problems.toString(), problems.get(0).asText().startsWith("rule 0 of 'pf-app' (action=accept dsthost=nowhere.test): host name"
+                + " 'nowhere.test' ") && problems.get(0).asText().contains(" in 'pf-fw'; the rule allows nothing until it resolves"));
+        assertEquals("no request answered with a server error: " + steps.get("done"), 0, steps.get("done").path("serverErrors").size());
         assertEquals("no script errors in the page: " + steps.get("done"), 0, steps.get("done").path("consoleErrors").size());
         assertEquals("the two refusals provoked, and no others: " + steps.get("done"), 2, steps.get("done").path("refusals").size());
 

@@ -127,6 +127,60 @@ public class ConsoleTemplatesApiIT extends ConsoleTemplatesSupport {
         assertEquals(List.of(), service(TemplateStore.class, null).list());
     }
 
+    /** As qvm:template install: a key that is not trusted is refused, unless the install says allow_unknown_key=true. */
+    @Test
+    public void anUploadSignedByAKeyNotTrustedIsRefusedUnlessTheUploadAllowsItExplicitly() throws Exception {
+        java.security.KeyPair stranger = java.security.KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        byte[] strangers = TestPackages.pack("stranger", TestPackages.rootArchive(TestPackages.minimalRoot()), stranger,
+                java.util.function.UnaryOperator.identity(), java.util.function.UnaryOperator.identity());
+        Set<String> before = dataTree();
+
+        HttpExchange.Response refused = bearer("POST", "/api/templates/uploads?file=stranger-1.0.bht").body(strangers, "application/octet-stream")
+                .send();
+        assertEquals(refused.toString(), 202, refused.status());
+        JsonNode failed = awaitJob(refused.header("Location"), new ArrayList<>());
+        assertEquals(failed.toString(), "failed", failed.path("state").asText());
+        assertTrue("the refusal names the key: " + failed, failed.path("error").asText().contains("which is not trusted"));
+        assertFalse(failed.toString(), failed.path("allow_unknown_key").asBoolean());
+        assertEquals("nothing left behind", before, dataTree());
+        assertTrue(service(TemplateStore.class, null).find("stranger").isEmpty());
+
+        HttpExchange.Response unclear = bearer("POST", "/api/templates/uploads?file=stranger-1.0.bht&allow_unknown_key=yes")
+                .body(strangers, "application/octet-stream").send();
+        assertEquals(unclear.toString(), 422, unclear.status());
+
+        HttpExchange.Response allowed = bearer("POST", "/api/templates/uploads?file=stranger-1.0.bht&allow_unknown_key=true")
+                .body(strangers, "application/octet-stream").send();
+        assertEquals(allowed.toString(), 202, allowed.status());
+        JsonNode done = awaitJob(allowed.header("Location"), new ArrayList<>());
+        assertEquals(done.toString(), "done", done.path("state").asText());
+        assertTrue(done.toString(), done.path("allow_unknown_key").asBoolean());
+        JsonNode installed = find(json(bearer("GET", "/api/templates").send()).path("templates"), "name", "stranger");
+        assertFalse("installed, and marked as signed by a key not trusted: " + installed, installed.path("key_trusted").asBoolean());
+    }
+
+    /**
+     * README, the templates page: install jobs live in memory and a restart forgets them, a running one
+     * included; what is installed is what the template store lists. The console's templates part is
+     * restarted here by a change of its settings.
+     */
+    @Test
+    public void aRestartForgetsTheJobsAndTheStoreListsWhatIsInstalled() {
+        HttpExchange.Response started = bearer("POST", "/api/templates/installs").json("{\"file\": \"" + PACKAGE + "\"}").send();
+        assertEquals(started.toString(), 202, started.status());
+        assertEquals("done", awaitJob(started.header("Location"), new ArrayList<>()).path("state").asText());
+        assertTrue(bearer("GET", "/api/templates/installs").send().body().contains("templates/" + PACKAGE));
+
+        configure(TEMPLATES_PID, "directory", shipped.toString(), "max.upload.mb", 2);
+        awaitTrue("the restarted templates part to take the new setting", QUBE_TIMEOUT,
+                () -> json(bearer("GET", "/api/templates").send()).path("max_upload_bytes").asLong() == 2 << 20,
+                () -> bearer("GET", "/api/templates").send().body());
+        assertEquals("the jobs are forgotten", 0, json(bearer("GET", "/api/templates/installs").send()).size());
+        JsonNode all = json(bearer("GET", "/api/templates").send());
+        assertEquals(all.toString(), "1.0", find(all.path("templates"), "name", TEMPLATE).path("version").asText());
+        assertTrue(all.toString(), find(all.path("available"), "file", PACKAGE).path("installed").asBoolean());
+    }
+
     @Test
     public void aGoodUploadInstallsThroughItsPhases() {
         HttpExchange.Response started = bearer("POST", "/api/templates/uploads?file=uploaded-2.0.bht")

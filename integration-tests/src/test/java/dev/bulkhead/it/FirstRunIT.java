@@ -155,13 +155,17 @@ public class FirstRunIT {
                 versions.contains("Dnsmasq version") && versions.contains("wireguard-tools") && versions.contains("wireguard-go")
                         && versions.lines().anyMatch(l -> l.equals("tor")));
 
-        // A template without tor: the start names the template and the package.
+        // README's session: a template without tor and its user; the start names the template and the packages.
         ok("qvm:kill", "sys-tor");
-        ok("qvm:run", "bulkhead-debian", "mv /usr/bin/tor /usr/bin/tor.away");
+        ok("qvm:run", "bulkhead-debian", "mv /usr/bin/tor /usr/bin/tor.away && sed -i '/^tor:/d' /etc/passwd");
         ok("qvm:shutdown", "--wait", "bulkhead-debian");
+        ReadmeSessions.Step readme = ReadmeSessions.testedBy("FirstRunIT").get(0).steps(Map.of()).get(0);
+        assertEquals("README.adoc:" + readme.line(), "qvm:start sys-tor", readme.command());
         HostCommand.Result refused = client("qvm:start", "sys-tor");
         assertEquals(refused.stderr(), 1, refused.exitStatus());
-        assertTrue(refused.stderr(), refused.stderr().contains("sys-tor's template bulkhead-debian has no /usr/bin/tor (Debian package tor)"));
+        assertTrue("README.adoc:" + readme.line() + " shows what qvm:start prints:\n--- README shows:\n" + String.join("\n", readme.expected())
+                + "\n--- printed:\n" + refused.stdout() + refused.stderr(),
+                ReadmeSessions.matches(readme.expected(), ReadmeSessions.printed(refused.stdout(), refused.stderr())));
 
         // The uplink, given with qvm:setup --uplink, goes to etc/ and ends the warning; none brings it back.
         for (String qube : List.of("sys-firewall", "sys-net")) {

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +25,9 @@ import dev.bulkhead.testing.ScratchNetwork;
 
 /**
  * README.adoc, run: every shell session it shows runs, in README's order, against a copy of the
- * distribution started as README says (its first start sets the Qubes layout up), and what each
+ * distribution started as README says, {@code bin/bulkhead} in the foreground on a terminal (its first
+ * start sets the Qubes layout up; the session after README's first command is typed into its shell,
+ * and Ctrl-D there stops the platform at the end), and what each
  * command prints is compared with what README shows, by the rule README gives under "Test it" (see
  * {@link ReadmeSessions}). A block that is neither run nor marked fails the test, so a new example
  * cannot escape it.
@@ -37,7 +38,7 @@ import dev.bulkhead.testing.ScratchNetwork;
  */
 public class ReadmeIT {
     private static final Path WORKSPACE = Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath().normalize();
-    private static final Path README = WORKSPACE.resolve("README.adoc");
+    private static final Path README = ReadmeSessions.README;
     private static final Duration FIRST_START = Duration.ofSeconds(240);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(120);
     /** How long a block's {@code eventually} command may take to show what README shows. */
@@ -56,10 +57,15 @@ public class ReadmeIT {
     private Path home;
     private Path scratch;
     private String display;
+    /** README's first command, bin/bulkhead, in the foreground on a terminal of the test's own. */
+    private PtyShell foreground;
 
     @After
-    public void tearDown() throws IOException {
+    public void tearDown() throws IOException, InterruptedException {
         try {
+            if (foreground != null) {
+                foreground.close();
+            }
             if (home != null && Files.exists(home.resolve("data/run/bulkhead.pid"))) {
                 for (String line : HostCommand.run(bin("client"), "qvm:ls", "--running", "--raw-list").stdout().lines().toList()) {
                     if (!line.equals("dom0")) {
@@ -121,14 +127,27 @@ public class ReadmeIT {
     }
 
     @Test
-    public void everySessionOfTheReadmeRunsAsShown() throws IOException {
+    public void everySessionOfTheReadmeRunsAsShown() throws IOException, InterruptedException {
         List<ReadmeSessions.Block> blocks = ReadmeSessions.parse(Files.readAllLines(README));
         assertTrue("README.adoc's sessions are checked first", blocks.stream().allMatch(b -> ReadmeSessions.ROLES.contains(b.role())
                 || b.role().isEmpty()));
         startAsReadmeSays();
         Map<String, String> substitutions = substitutions();
         System.out.println("README sessions:");
+        // the session that follows README's first command is typed into the shell that command opened
+        ReadmeSessions.Block first = blocks.stream().filter(b -> b.role().isEmpty() && !b.script()).findFirst().orElseThrow();
         for (ReadmeSessions.Block block : blocks) {
+            if (block == first) {
+                for (ReadmeSessions.Step step : block.steps(Map.of())) {
+                    assertEquals(block + ": g! lines only, typed into the shell", ReadmeSessions.Kind.SHELL, step.kind());
+                    List<String> shown = foreground.line(step.command(), COMMAND_TIMEOUT);
+                    assertTrue("README.adoc:" + step.line() + ": g! " + step.command() + " in bin/bulkhead's shell\n--- README shows:\n"
+                            + String.join("\n", step.expected()) + "\n--- the terminal showed:\n" + String.join("\n", shown),
+                            ReadmeSessions.matches(step.expected(), shown));
+                }
+                System.out.println("  " + block + ": typed into bin/bulkhead's shell");
+                continue;
+            }
             switch (block.role()) {
                 case "ci" -> System.out.println("  " + block + ": run by .ci/run (install, build, the test command)");
                 case "tested-elsewhere" -> System.out.println("  " + block + ": run by " + block.attributes().get("test"));
@@ -150,10 +169,26 @@ public class ReadmeIT {
                 default -> fail(block + ": no such role");
             }
         }
+        endTheForegroundShell();
     }
 
-    /** README's first command builds and starts the distribution; the test starts the one the build made, in the background. */
-    private void startAsReadmeSays() throws IOException {
+    /** Ctrl-D in bin/bulkhead's shell stops the platform (README, "Run it"), with its qubes halted first as in tearDown. */
+    private void endTheForegroundShell() throws IOException, InterruptedException {
+        for (String line : HostCommand.run(bin("client"), "qvm:ls", "--running", "--raw-list").stdout().lines().toList()) {
+            if (!line.equals("dom0")) {
+                HostCommand.run(bin("client"), "qvm:kill", line);
+            }
+        }
+        assertEquals("bin/bulkhead ends with its shell, exit status 0", 0, foreground.endWithCtrlD(Duration.ofSeconds(60)));
+        assertFalse("the platform stopped with it", HostCommand.run("pgrep", "-f", "bulkhead.home=" + home).exitStatus() == 0);
+        assertTrue("nothing answers bin/client any more", HostCommand.run(bin("client"), "qvm:ls").exitStatus() != 0);
+    }
+
+    /**
+     * README's first command builds and starts the distribution (the build is .ci/run's); the test runs the
+     * one the build made as README does, bin/bulkhead in the foreground, on a terminal of its own.
+     */
+    private void startAsReadmeSays() throws IOException, InterruptedException {
         home = DistroCopy.make("bulkhead-readme-");
         HostCommand.Result copied = HostCommand.run("cp", "-a", DistroCopy.DISTRO.resolve("examples").toString(), home.toString());
         assertEquals(copied.stderr(), 0, copied.exitStatus());
@@ -165,8 +200,8 @@ public class ReadmeIT {
         buildLan();
 
         display = Dom0Xvfb.display();
-        HostCommand.Result started = HostCommand.run(bin("start"));
-        assertEquals("bin/start: " + started.stdout() + started.stderr(), 0, started.exitStatus());
+        Map<String, String> env = new LinkedHashMap<>(environment());
+        foreground = PtyShell.start(home, env, FIRST_START);
         Await.until("the first start to be done", FIRST_START, () -> log().contains("first start: done"));
     }
 
@@ -227,9 +262,7 @@ public class ReadmeIT {
 
     /** What a step printed, standard output then standard error, split on newlines only (a carriage return is part of a line). */
     private static List<String> printed(HostCommandResult r) {
-        List<String> printed = new ArrayList<>(r.stdoutText().isEmpty() ? List.of() : List.of(r.stdoutText().split("\n")));
-        printed.addAll(List.of(r.stderrText().split("\n")));
-        return printed;
+        return ReadmeSessions.printed(r.stdoutText(), r.stderrText());
     }
 
     /** A session's environment: the test's own home, and dom0's display (README's GUI: "the one this terminal runs on"). */

@@ -1,5 +1,9 @@
 package dev.bulkhead.it;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +28,8 @@ final class ReadmeSessions {
     /** In an output line, any text; as a whole line, any number of lines. */
     static final String ANY = "…";
     private static final Pattern SPACES = Pattern.compile("\\s+");
+    /** README.adoc of the workspace the tests run in. */
+    static final Path README = Path.of(System.getProperty("bulkhead.it.workspace", "..")).toAbsolutePath().normalize().resolve("README.adoc");
 
     private ReadmeSessions() {
     }
@@ -100,6 +106,30 @@ final class ReadmeSessions {
             i += end + 1;
         }
         return blocks;
+    }
+
+    /**
+     * The session blocks README.adoc marks {@code role=tested-elsewhere} naming {@code test}: the blocks
+     * that test runs itself, reading them from README so that a README that drifts fails it.
+     */
+    static List<Block> testedBy(String test) {
+        try {
+            List<Block> blocks = parse(Files.readAllLines(README)).stream().filter(b -> b.role().equals("tested-elsewhere")
+                    && List.of(b.attributes().getOrDefault("test", "").split(" ")).contains(test)).toList();
+            if (blocks.isEmpty()) {
+                throw new IllegalStateException("README.adoc has no session block with role=tested-elsewhere,test=" + test);
+            }
+            return blocks;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What a command printed as the rule compares it: standard output then standard error, split on newlines only. */
+    static List<String> printed(String stdout, String stderr) {
+        List<String> printed = new ArrayList<>(stdout.isEmpty() ? List.of() : List.of(stdout.split("\n")));
+        printed.addAll(List.of(stderr.split("\n")));
+        return printed;
     }
 
     /** An AsciiDoc block attribute line such as {@code [source,sh,role=ci]}: style, language and named attributes. */

@@ -57,7 +57,7 @@ final class AdminApi {
         try {
             return route(r);
         } catch (RuntimeException e) {
-            ApiResponse answer = ApiResponse.problem(Problem.from(e));
+            ApiResponse answer = ApiResponse.problem(Problem.answering(r.method(), "/api" + r.path(), e));
             if (e instanceof ApiException api) {
                 for (Map.Entry<String, String> h : api.headers().entrySet()) {
                     answer = answer.withHeader(h.getKey(), h.getValue());

@@ -22,12 +22,19 @@ import jakarta.servlet.http.HttpServletResponse;
 @HttpWhiteboardServletName("bulkhead-console-errors")
 public final class ErrorPageServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
+    private static final System.Logger LOG = System.getLogger(ErrorPageServlet.class.getName());
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
         Object code = req.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         int status = code instanceof Integer i ? i : res.getStatus();
         Problem p = ErrorProblems.forStatus(status);
+        if (p.status() >= 500) {
+            // a servlet failed: the client learns nothing of why, the log does
+            Object failure = req.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
+            LOG.log(System.Logger.Level.ERROR, "answered " + req.getMethod() + " " + req.getAttribute(RequestDispatcher.ERROR_REQUEST_URI)
+                    + " with " + p.status() + (failure == null ? " (no exception)" : ""), failure instanceof Throwable t ? t : null);
+        }
         SecurityHeaders.applyToError(res::setHeader);
         res.setStatus(p.status());
         res.setContentType(Problem.MEDIA_TYPE);

@@ -26,6 +26,19 @@ record Problem(int status, String type, String title, String detail, Map<String,
         return new Problem(status, "urn:bulkhead:problem:" + slug, title, detail, Map.of());
     }
 
+    /**
+     * The problem that answers {@code method path} which failed with {@code e}. A server fault (any 5xx) is
+     * never silent: it is logged with the request and the cause's stack trace, since the answer's
+     * detail tells the client only what went wrong, not where.
+     */
+    static Problem answering(String method, String path, RuntimeException e) {
+        Problem p = from(e);
+        if (p.status() >= 500) {
+            LOG.log(Level.ERROR, "answered " + method + " " + path + " with " + p.status() + " " + p.title() + ": " + p.detail(), e);
+        }
+        return p;
+    }
+
     /** The problem an exception from the admin service or from reading a request stands for. */
     static Problem from(RuntimeException e) {
         if (e instanceof ApiException api) {
@@ -47,7 +60,6 @@ record Problem(int status, String type, String title, String detail, Map<String,
             // Refused by the platform for a reason of its own (a backend that failed, a state file it cannot write).
             return of(500, "operation-failed", "The operation failed", e.getMessage());
         }
-        LOG.log(Level.ERROR, "unexpected failure answering an API request", e);
         return of(500, "internal-error", "Internal error", e.getClass().getSimpleName() + ": " + e.getMessage());
     }
 }

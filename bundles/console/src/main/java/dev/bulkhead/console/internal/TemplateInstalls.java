@@ -70,6 +70,8 @@ public final class TemplateInstalls {
     static final class Job {
         final String id;
         final String source;
+        /** Whether a package signed by a key not in etc/template-keys is installed (a valid signature still needed). */
+        final boolean allowUnknownKey;
         final Instant started = Instant.now();
         volatile State state = State.QUEUED;
         volatile InstallListener.Phase phase;
@@ -78,9 +80,10 @@ public final class TemplateInstalls {
         volatile String template;
         volatile String error;
 
-        Job(String id, String source) {
+        Job(String id, String source, boolean allowUnknownKey) {
             this.id = id;
             this.source = source;
+            this.allowUnknownKey = allowUnknownKey;
         }
     }
 
@@ -188,8 +191,8 @@ public final class TemplateInstalls {
         return new Package(file, stem.substring(0, dash), stem.substring(dash + 1), size);
     }
 
-    /** Installs a package of the templates directory. */
-    Job installPackage(String file) {
+    /** Installs a package of the templates directory; signed by an untrusted key only if {@code allowUnknownKey}. */
+    Job installPackage(String file, boolean allowUnknownKey) {
         if (file == null || !PACKAGE.matcher(file).matches()) {
             throw ApiException.invalid("field 'file' must name a package of " + directory + " (NAME-VERSION.bht), found '"
                     + Bounded.text(file) + "'");
@@ -198,14 +201,14 @@ public final class TemplateInstalls {
         if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
             throw ApiException.notFound("there is no package " + file + " in " + directory);
         }
-        return start("templates/" + file, p, false);
+        return start("templates/" + file, p, false, allowUnknownKey);
     }
 
     /**
      * Spools an upload of at most {@link #maxUpload} bytes and installs it; what is larger is refused
-     * and its spool file deleted at once.
+     * and its spool file deleted at once. Signed by an untrusted key, it is installed only if {@code allowUnknownKey}.
      */
-    Job installUpload(String name, InputStream body) throws IOException {
+    Job installUpload(String name, InputStream body, boolean allowUnknownKey) throws IOException {
         Path file = Files.createTempFile(spool, "upload-", ".bht");
         try {
             long copied = 0;
@@ -223,15 +226,15 @@ public final class TemplateInstalls {
             if (copied == 0) {
                 throw ApiException.invalid("the upload is empty: send the template package as the body");
             }
-            return start("upload " + name, file, true);
+            return start("upload " + name, file, true, allowUnknownKey);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(file);
             throw e;
         }
     }
 
-    private synchronized Job start(String source, Path file, boolean deleteAfter) {
-        Job job = new Job(Long.toString(ids.incrementAndGet()), source);
+    private synchronized Job start(String source, Path file, boolean deleteAfter, boolean allowUnknownKey) {
+        Job job = new Job(Long.toString(ids.incrementAndGet()), source, allowUnknownKey);
         jobs.put(job.id, job);
         while (jobs.size() > KEPT_JOBS) {
             Optional<Job> finished = jobs.values().stream().filter(j -> j.state == State.DONE || j.state == State.FAILED).findFirst();
@@ -251,7 +254,7 @@ public final class TemplateInstalls {
                 job.phase = phase;
                 job.done = done;
                 job.total = total;
-            }, false).name();
+            }, job.allowUnknownKey).name();
             job.state = State.DONE;
         } catch (AdminException e) {
             job.error = e.getMessage();

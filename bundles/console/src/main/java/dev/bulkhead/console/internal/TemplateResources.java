@@ -41,7 +41,7 @@ final class TemplateResources {
 
     record JobForm(String id, String source, String state, String phase, long done, long total,
             @JsonInclude(JsonInclude.Include.NON_NULL) String template, @JsonInclude(JsonInclude.Include.NON_NULL) String error,
-            String started) {
+            String started, @JsonProperty("allow_unknown_key") boolean allowUnknownKey) {
     }
 
     record TemplatesForm(List<TemplateForm> templates, List<PackageForm> available, String directory,
@@ -53,7 +53,7 @@ final class TemplateResources {
     }
 
     /** The body of {@code POST /api/templates/installs}. */
-    record NewInstall(@JsonProperty(required = true) String file) {
+    record NewInstall(@JsonProperty(required = true) String file, @JsonProperty("allow_unknown_key") Boolean allowUnknownKey) {
     }
 
     private final QubeAdmin admin;
@@ -84,7 +84,7 @@ final class TemplateResources {
                         case "GET" -> ApiResponse.json(200, t.jobs().stream().map(TemplateResources::job).toList());
                         case "POST" -> {
                             NewInstall body = JsonBody.parse(json, r.body(), "a template install", true).read(NewInstall.class);
-                            TemplateInstalls.Job job = t.installPackage(body.file());
+                            TemplateInstalls.Job job = t.installPackage(body.file(), Boolean.TRUE.equals(body.allowUnknownKey()));
                             yield accepted(job);
                         }
                         default -> Routes.notAllowed(m, "GET, POST");
@@ -177,6 +177,6 @@ final class TemplateResources {
 
     static JobForm job(TemplateInstalls.Job j) {
         return new JobForm(j.id, j.source, j.state.name().toLowerCase(Locale.ROOT), j.phase == null ? null : j.phase.name().toLowerCase(Locale.ROOT),
-                j.done, j.total, j.template, j.error, j.started.toString());
+                j.done, j.total, j.template, j.error, j.started.toString(), j.allowUnknownKey);
     }
 }

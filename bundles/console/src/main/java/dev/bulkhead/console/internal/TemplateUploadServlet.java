@@ -51,7 +51,7 @@ public final class TemplateUploadServlet extends HttpServlet {
         try {
             answer = upload(req);
         } catch (RuntimeException e) {
-            answer = ApiResponse.problem(Problem.from(e));
+            answer = ApiResponse.problem(Problem.answering(req.getMethod(), req.getRequestURI(), e));
         }
         write(res, answer);
     }
@@ -74,8 +74,12 @@ public final class TemplateUploadServlet extends HttpServlet {
             throw ApiException.invalid("parameter 'file' must be the package's file name (letters, digits, '_.+~-', at most 101), found '"
                     + TemplateInstalls.Bounded.text(file) + "'");
         }
+        String allow = parameter(req.getQueryString(), "allow_unknown_key");
+        if (allow != null && !allow.equals("true") && !allow.equals("false")) {
+            throw ApiException.invalid("parameter 'allow_unknown_key' must be true or false, found '" + TemplateInstalls.Bounded.text(allow) + "'");
+        }
         try (InputStream in = req.getInputStream()) {
-            return TemplateResources.accepted(installs.installUpload(file, in));
+            return TemplateResources.accepted(installs.installUpload(file, in, "true".equals(allow)));
         }
     }
 

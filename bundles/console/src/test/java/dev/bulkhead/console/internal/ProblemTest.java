@@ -31,6 +31,39 @@ class ProblemTest {
     }
 
     @Test
+    void aServerFaultIsLoggedWithTheRequestAndItsCauseAndARefusalIsNot() {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(Problem.class.getName());
+        java.util.List<java.util.logging.LogRecord> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(handler);
+        try {
+            AdminException fault = new AdminException("'du' exited with 1");
+            assertEquals(500, Problem.answering("GET", "/api/qubes/work/volumes", fault).status());
+            assertEquals(404, Problem.answering("GET", "/api/qubes/gone", new NoSuchQubeException("gone")).status());
+
+            assertEquals(1, logged.size(), "only the fault is logged");
+            String message = java.text.MessageFormat.format(logged.get(0).getMessage(), logged.get(0).getParameters());
+            assertTrue(message.contains("GET /api/qubes/work/volumes") && message.contains("500"), message);
+            assertEquals(fault, logged.get(0).getThrown(), "with the cause and its stack trace");
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    @Test
     void anInvalidValueNamesItsSubjectAndValue() throws Exception {
         Problem p = Problem.from(assertThrowsInvalid());
         assertEquals(422, p.status());

@@ -1,6 +1,7 @@
 package dev.bulkhead.console.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,6 +28,8 @@ class TemplateInstallsTest {
     private Path spool;
     /** What the store was asked to install, and the bytes of each file then. */
     private final List<String> installed = new ArrayList<>();
+    /** The allowUnknownKey of each install the store was asked for. */
+    private final List<Boolean> allowed = new ArrayList<>();
     private TemplateInstalls installs;
 
     @BeforeEach
@@ -39,6 +42,7 @@ class TemplateInstallsTest {
                         Path file = (Path) args[0];
                         String content = Files.readString(file);
                         installed.add(content);
+                        allowed.add((Boolean) args[2]);
                         ((InstallListener) args[1]).progress(InstallListener.Phase.PAYLOAD, 5, 10);
                         if (content.startsWith("bad")) {
                             throw new AdminException("payload file root.tar.gz has SHA-256 0000, the signed manifest says 1111");
@@ -66,16 +70,16 @@ class TemplateInstallsTest {
     @Test
     void onlyAPackageOfTheDirectoryIsInstalledNeverAPathOutOfIt() {
         for (String file : List.of("../etc/passwd", "/etc/passwd", "sub/x-1.bht", "x-1.bht/..", "")) {
-            ApiException e = assertThrows(ApiException.class, () -> installs.installPackage(file), file);
+            ApiException e = assertThrows(ApiException.class, () -> installs.installPackage(file, false), file);
             assertEquals(422, e.problem().status(), file);
         }
-        assertEquals(404, assertThrows(ApiException.class, () -> installs.installPackage("absent-1.0.bht")).problem().status());
+        assertEquals(404, assertThrows(ApiException.class, () -> installs.installPackage("absent-1.0.bht", false)).problem().status());
         assertEquals(List.of(), installed);
     }
 
     @Test
     void anUploadOverTheLimitIsRefusedAndItsSpoolFileGoes() throws IOException {
-        ApiException e = assertThrows(ApiException.class, () -> installs.installUpload("big-1.bht", new ByteArrayInputStream(new byte[11])));
+        ApiException e = assertThrows(ApiException.class, () -> installs.installUpload("big-1.bht", new ByteArrayInputStream(new byte[11]), false));
         assertEquals(413, e.problem().status());
         assertEquals(List.of(), installed);
         assertEquals(List.of(), spooled());
@@ -83,14 +87,14 @@ class TemplateInstallsTest {
 
     @Test
     void anEmptyUploadIsRefused() throws IOException {
-        assertEquals(422, assertThrows(ApiException.class, () -> installs.installUpload("e-1.bht", new ByteArrayInputStream(new byte[0])))
+        assertEquals(422, assertThrows(ApiException.class, () -> installs.installUpload("e-1.bht", new ByteArrayInputStream(new byte[0]), false))
                 .problem().status());
         assertEquals(List.of(), spooled());
     }
 
     @Test
     void aRefusedUploadFailsItsJobWithTheStoresReasonAndItsSpoolFileGoes() throws IOException {
-        TemplateInstalls.Job job = installs.installUpload("evil-1.bht", new ByteArrayInputStream("bad bytes".getBytes()));
+        TemplateInstalls.Job job = installs.installUpload("evil-1.bht", new ByteArrayInputStream("bad bytes".getBytes()), false);
 
         assertEquals(List.of("bad bytes"), installed, "the store checked what was uploaded");
         assertEquals(TemplateInstalls.State.FAILED, job.state);
@@ -102,9 +106,21 @@ class TemplateInstallsTest {
     }
 
     @Test
+    void anUnknownKeyIsAllowedOnlyForTheInstallThatAsksForIt() throws IOException {
+        Files.writeString(shipped.resolve("shipped-1.bht"), "shipped");
+        TemplateInstalls.Job allowing = installs.installUpload("u-1.bht", new ByteArrayInputStream("stranger".getBytes()), true);
+        TemplateInstalls.Job strict = installs.installPackage("shipped-1.bht", false);
+
+        assertEquals(List.of(true, false), allowed, "what the store was told, install by install");
+        assertTrue(allowing.allowUnknownKey);
+        assertFalse(strict.allowUnknownKey);
+        assertEquals(true, TemplateResources.job(allowing).allowUnknownKey(), "the job says so");
+    }
+
+    @Test
     void onlyTheLastJobsAreKept() throws IOException {
         for (int i = 0; i < TemplateInstalls.KEPT_JOBS + 5; i++) {
-            installs.installUpload("u-1.bht", new ByteArrayInputStream("bad".getBytes()));
+            installs.installUpload("u-1.bht", new ByteArrayInputStream("bad".getBytes()), false);
         }
         assertEquals(TemplateInstalls.KEPT_JOBS, installs.jobs().size());
         assertEquals(Integer.toString(TemplateInstalls.KEPT_JOBS + 5), installs.jobs().get(0).id, "newest first");

@@ -167,7 +167,17 @@ final class LiteVolumes implements VolumeStorage {
         if (!Files.isDirectory(volume.source()) || volume.snapshot() || volume.isVolatile()) {
             return 0;
         }
-        HostCommandResult du = commands.run("du", "-s", "-B1", volume.source().toString());
+        // The tree changes while du walks it: a revision is taken or dropped, a running guest writes its root.
+        // (in the C locale, whose messages onlyVanished knows)
+        HostCommandResult du = commands.attempt(commands.command("du", "-s", "-B1", volume.source().toString())
+                .withEnvironment(java.util.Map.of("LC_ALL", "C")));
+        if (du.exitStatus() != 0 && !(du.exitStatus() == 1 && onlyVanished(du.stderrText()))) {
+            throw new AdminException("cannot measure volume " + volume.name() + " in " + volume.source() + ": 'du' exited with "
+                    + du.exitStatus() + ": " + du.stderrText().strip());
+        }
+        if (du.stdoutText().isBlank() && du.exitStatus() == 1) {
+            return 0; // the whole tree went meanwhile: its qube was removed
+        }
         String first = du.stdoutText().strip().split("\\s+")[0];
         try {
             return Long.parseLong(first);
@@ -176,16 +186,26 @@ final class LiteVolumes implements VolumeStorage {
         }
     }
 
+    /**
+     * Whether du's complaints are all about entries gone between listing a directory and measuring
+     * them: its total then counts the tree as it was a moment later, which is what a size of a changing
+     * tree can be.
+     */
+    static boolean onlyVanished(String stderr) {
+        List<String> lines = stderr.lines().filter(l -> !l.isBlank()).toList();
+        return !lines.isEmpty() && lines.stream().allMatch(l -> l.startsWith("du: ") && l.endsWith(": No such file or directory"));
+    }
+
     @Override
     public List<VolumeRevision> revisions(VolumeSpec volume) {
         Path dir = volume.source().resolve(REVISIONS);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
         try (Stream<Path> entries = Files.list(dir)) {
             return entries.map(p -> p.getFileName().toString()).filter(n -> REVISION.matcher(n).matches())
                     .map(n -> n.replace(".img", "")).map(n -> new VolumeRevision(n, Instant.ofEpochMilli(Long.parseLong(n))))
                     .sorted(Comparator.comparing(VolumeRevision::time).reversed()).toList();
+        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
+            // none kept yet, or the volume went meanwhile (its qube removed while its volumes were read)
+            return List.of();
         } catch (IOException e) {
             throw new AdminException("cannot list the revisions in " + dir + ": " + e.getMessage(), e);
         }

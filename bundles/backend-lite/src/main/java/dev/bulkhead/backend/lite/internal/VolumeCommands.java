@@ -32,6 +32,11 @@ final class VolumeCommands {
         return executor.run(command(argv));
     }
 
+    /** Runs the command; its exit status is the caller's to judge. */
+    HostCommandResult attempt(HostCommand command) {
+        return executor.run(command);
+    }
+
     void makeImage(Path image, long sizeBytes) {
         if (sizeBytes < LiteVolumes.MIN_IMAGE_BYTES) {
             throw new InvalidValueException("size of volume image " + image.getFileName(), Long.toString(sizeBytes),

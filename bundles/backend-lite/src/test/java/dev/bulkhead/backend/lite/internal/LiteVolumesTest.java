@@ -298,6 +298,45 @@ class LiteVolumesTest {
     }
 
     @Test
+    void aVolumeWhoseFilesVanishWhileDuWalksItIsMeasuredAsDuCountedIt() throws IOException {
+        // du exits 1 when an entry it listed is gone before it measures it: a revision renamed or dropped meanwhile
+        Path storage = Files.createDirectories(temp.resolve("qubes/work/private"));
+        executor.answer("du -s -B1", new dev.bulkhead.api.host.HostCommandResult(1, ("73728\t" + storage + "\n").getBytes(),
+                ("du: cannot access '" + storage + "/revisions/.new-1f2e': No such file or directory\n").getBytes(), false));
+
+        assertEquals(73728, volumes.usage(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 2)));
+        assertTrue(executor.commands().stream().anyMatch(c -> c.argv().get(0).equals("du") && "C".equals(c.environment().get("LC_ALL"))),
+                "du speaks the C locale, whose messages are known");
+    }
+
+    @Test
+    void aVolumeRemovedWhileDuWalksItMeasuresNothingAndHasNoRevisions() throws IOException {
+        // its qube removed while a client read its volumes: du finds the tree gone, and so does the revisions' listing
+        Path storage = Files.createDirectories(temp.resolve("qubes/work/private"));
+        executor.answer("du -s -B1", c -> {
+            FileTrees.deleteQuietly(storage);
+            return new dev.bulkhead.api.host.HostCommandResult(1, new byte[0],
+                    ("du: cannot access '" + storage + "': No such file or directory\n").getBytes(), false);
+        });
+        VolumeSpec volume = VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 2);
+
+        assertEquals(0, volumes.usage(volume));
+        assertEquals(List.of(), volumes.revisions(volume));
+    }
+
+    @Test
+    void aVolumeDuCannotReadIsAFailureNamingWhy() throws IOException {
+        Path storage = Files.createDirectories(temp.resolve("qubes/work/private"));
+        executor.answer("du -s -B1", new dev.bulkhead.api.host.HostCommandResult(1, ("4096\t" + storage + "\n").getBytes(),
+                ("du: cannot read directory '" + storage + "/x': Permission denied\n").getBytes(), false));
+
+        AdminException e = assertThrows(AdminException.class,
+                () -> volumes.usage(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 2)));
+
+        assertTrue(e.getMessage().contains("Permission denied") && e.getMessage().contains("private"), e.getMessage());
+    }
+
+    @Test
     void resizeOfAHaltedImageChecksItGrowsTheFileThenTheFileSystem() throws IOException {
         Path storage = Files.createDirectories(temp.resolve("qubes/work/private"));
         Files.write(storage.resolve("private.img"), new byte[1024]);
