@@ -5,6 +5,7 @@ import java.awt.Button;
 import java.awt.Checkbox;
 import java.awt.CheckboxGroup;
 import java.awt.Color;
+import java.awt.Component;
 import java.awt.Dimension;
 import java.awt.FlowLayout;
 import java.awt.Font;
@@ -78,10 +79,14 @@ final class PromptDialog {
             targets.add(c);
             choices.add(c);
         }
-        ScrollPane scroll = new ScrollPane(ScrollPane.SCROLLBARS_AS_NEEDED);
-        scroll.add(choices);
-        int row = Math.max(20, choices.getPreferredSize().height / Math.max(1, targets.size()));
-        scroll.setPreferredSize(new Dimension(320, row * Math.min(VISIBLE_TARGETS, targets.size()) + 6));
+        Component list = choices;
+        if (targets.size() > VISIBLE_TARGETS) {
+            // a long list scrolls; a short one shows whole
+            ScrollPane scroll = new ScrollPane(ScrollPane.SCROLLBARS_AS_NEEDED);
+            scroll.add(choices);
+            scroll.setPreferredSize(new Dimension(320, 24 * VISIBLE_TARGETS));
+            list = scroll;
+        }
 
         timeLeft = new Label();
         allow = new Button("Allow");
@@ -117,7 +122,7 @@ final class PromptDialog {
         Panel content = new Dom0Frame();
         content.setLayout(new BorderLayout(0, 6));
         content.add(text, BorderLayout.NORTH);
-        content.add(scroll, BorderLayout.CENTER);
+        content.add(list, BorderLayout.CENTER);
         content.add(bottom, BorderLayout.SOUTH);
         frame.add(content);
         allowIfChosen();

@@ -130,7 +130,9 @@ class PromptDialogTest {
         Frame dialog = onEdt(() -> dialogs().get(0));
         // ended, and its closed event not yet told: the click's answer is refused
         policy.endQuietly(policy.pending().get(0).id());
-        click(dom0, onEdt(() -> button(dialog, "Allow")));
+        Button allow = onEdt(() -> button(dialog, "Allow"));
+        click(dom0, allow);
+        Await.until("the click is taken", WAIT, () -> onEdt(() -> !allow.isEnabled()));
         GuiDaemonTest.awaitNoWindow(dom0, TITLE, "the dialog whose answer was refused closes");
         assertEquals(PromptAnswer.timedOut(), answer.get(20, TimeUnit.SECONDS), "the answer it had stays");
     }
