@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -26,6 +28,7 @@ import dev.bulkhead.api.gui.GuiService;
 import dev.bulkhead.api.gui.GuiSession;
 import dev.bulkhead.api.policy.CallLog;
 import dev.bulkhead.api.policy.PolicyPrompts;
+import dev.bulkhead.api.policy.PromptListener;
 import dev.bulkhead.api.policy.QrexecPolicy;
 import dev.bulkhead.gui.protocol.GuiLimits;
 
@@ -47,9 +50,19 @@ public final class GuiDaemon implements GuiService {
     private final ClipboardBroker clipboard = new ClipboardBroker(new ClipboardDecision(() -> policy, () -> prompts, () -> calls));
     private volatile GuiConfig config;
 
+    private final BundleContext context;
+    private PromptDialogs dialogs;
+    private ServiceRegistration<PromptListener> dialogsRegistration;
+
     @Activate
-    public GuiDaemon(GuiConfig config) {
+    public GuiDaemon(GuiConfig config, BundleContext context) {
+        this.context = context;
         configure(config);
+    }
+
+    /** A daemon that registers no services: prompts get no dialog unless {@link #promptDialogs()} is told of them. */
+    GuiDaemon(GuiConfig config) {
+        this(config, null);
     }
 
     @Modified
@@ -64,6 +77,36 @@ public final class GuiDaemon implements GuiService {
         ClipboardPolicy policy = ClipboardPolicy.parse(config.clipboard__deny());
         clipboard.configure(policy, config.clipboard__max__bytes());
         this.config = config;
+        showPrompts(hasDisplay(config.display()));
+    }
+
+    private static boolean hasDisplay(String display) {
+        return display != null && !display.isBlank() && !display.equals("none");
+    }
+
+    /**
+     * With a dom0 display, prompts are shown there as dialogs: a {@link PromptListener} is registered (with no
+     * display, none, and prompts are answered in the console or the shell).
+     */
+    private synchronized void showPrompts(boolean show) {
+        if (show && dialogs == null) {
+            dialogs = new PromptDialogs(() -> display.bind(this.config.display()), () -> prompts);
+            if (context != null) {
+                dialogsRegistration = context.registerService(PromptListener.class, dialogs, null);
+            }
+        } else if (!show && dialogs != null) {
+            if (dialogsRegistration != null) {
+                dialogsRegistration.unregister();
+                dialogsRegistration = null;
+            }
+            dialogs.close();
+            dialogs = null;
+        }
+    }
+
+    /** The prompt dialogs on dom0's display, when there is one. */
+    synchronized Optional<PromptDialogs> promptDialogs() {
+        return Optional.ofNullable(dialogs);
     }
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
@@ -101,6 +144,11 @@ public final class GuiDaemon implements GuiService {
 
     @Deactivate
     void stop() {
+        try {
+            showPrompts(false);
+        } catch (IllegalStateException e) {
+            LOG.log(System.Logger.Level.DEBUG, "the prompt dialogs' registration ended with the bundle", e);
+        }
         new ArrayList<>(sessions.values()).forEach(QubeGuiSession::close);
     }
 

@@ -9,6 +9,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.policy.CallLog;
 import dev.bulkhead.api.policy.CallRecord;
 import dev.bulkhead.api.policy.PolicyAction;
@@ -19,6 +21,7 @@ import dev.bulkhead.api.policy.PolicyRule;
 import dev.bulkhead.api.policy.PolicyStatus;
 import dev.bulkhead.api.policy.Prompt;
 import dev.bulkhead.api.policy.PromptAnswer;
+import dev.bulkhead.api.policy.PromptListener;
 import dev.bulkhead.api.policy.QrexecPolicy;
 
 /**
@@ -29,6 +32,7 @@ final class ScriptedPolicy implements QrexecPolicy, PolicyPrompts, CallLog {
     final Map<String, PolicyAction> actions = new ConcurrentHashMap<>();
     final List<Prompt> asked = new CopyOnWriteArrayList<>();
     final List<CallRecord> calls = new CopyOnWriteArrayList<>();
+    final List<PromptListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<String, CompletableFuture<PromptAnswer>> waiting = new ConcurrentHashMap<>();
 
     ScriptedPolicy set(String source, String target, PolicyAction action) {
@@ -67,8 +71,10 @@ final class ScriptedPolicy implements QrexecPolicy, PolicyPrompts, CallLog {
         String id = "p" + asked.size();
         CompletableFuture<PromptAnswer> f = new CompletableFuture<>();
         waiting.put(id, f);
-        asked.add(new Prompt(id, r.source(), r.service(), r.argument(), r.target(), d.targetsForAsk(), d.defaultTarget(), Instant.now(),
-                Instant.now().plus(timeout)));
+        Prompt p = new Prompt(id, r.source(), r.service(), r.argument(), r.target(), d.targetsForAsk(), d.defaultTarget(), Instant.now(),
+                Instant.now().plus(timeout));
+        asked.add(p);
+        listeners.forEach(l -> l.opened(p));
         return f;
     }
 
@@ -79,14 +85,37 @@ final class ScriptedPolicy implements QrexecPolicy, PolicyPrompts, CallLog {
 
     @Override
     public void answer(String promptId, boolean allow, String target, String by) {
-        waiting.remove(promptId).complete(allow ? PromptAnswer.allowed(target, by) : PromptAnswer.denied(by));
+        Prompt p = prompt(promptId);
+        if (allow && !p.targets().contains(target)) {
+            throw new InvalidValueException("target", String.valueOf(target), "one of " + p.targets());
+        }
+        end(promptId, allow ? PromptAnswer.allowed(target, by) : PromptAnswer.denied(by));
     }
 
     @Override
     public void cancel(String promptId) {
+        end(promptId, PromptAnswer.cancelled());
+    }
+
+    /** Ends a prompt without telling the listeners, as one that ended while its closed event is still on its way. */
+    void endQuietly(String promptId) {
         CompletableFuture<PromptAnswer> f = waiting.remove(promptId);
         if (f != null) {
-            f.complete(PromptAnswer.cancelled());
+            f.complete(PromptAnswer.timedOut());
+        }
+    }
+
+    private Prompt prompt(String promptId) {
+        return pending().stream().filter(p -> p.id().equals(promptId)).findFirst()
+                .orElseThrow(() -> new InvalidStateException("no prompt '" + promptId + "' waits"));
+    }
+
+    private void end(String promptId, PromptAnswer answer) {
+        Prompt p = asked.stream().filter(q -> q.id().equals(promptId)).findFirst().orElse(null);
+        CompletableFuture<PromptAnswer> f = waiting.remove(promptId);
+        if (f != null) {
+            f.complete(answer);
+            listeners.forEach(l -> l.closed(p, answer));
         }
     }
 
