@@ -167,6 +167,16 @@ public class ConsoleApiIT extends ConsoleTestSupport {
         assertProblem(401, http("GET", "/api/qubes").header("Cookie", login.cookie()).send());
     }
 
+    /** Every page asks for the prompts: without the policy bundle (not installed here) that is an empty list, not a 5xx. */
+    @Test
+    public void withoutThePolicyBundleNoPromptWaitsAndTheListSaysItIsUnavailable() {
+        HttpExchange.Response r = bearer("GET", "/api/policy/prompts").send();
+        assertEquals(r.toString(), 200, r.status());
+        assertEquals(0, json(r).path("prompts").size());
+        assertEquals(r.toString(), false, json(r).path("available").asBoolean(true));
+        assertProblem(503, bearer("GET", "/api/policy/calls").send());
+    }
+
     @Test
     public void aHostHeaderNamingAnythingElseIsRefused() {
         for (String host : List.of("evil.example:" + port, "evil.example", "127.0.0.1:" + (port == 1 ? 2 : port - 1), "10.0.0.1:" + port)) {

@@ -52,7 +52,7 @@ public class ConsolePolicyApiIT extends ConsoleTestSupport {
     public void startConsole() {
         port = startConsoleOnLoopback();
         token = apiToken();
-        awaitTrue("the policy API to answer", QUBE_TIMEOUT, () -> bearer("GET", "/api/policy/prompts").send().status() == 200,
+        awaitTrue("the policy API to answer", QUBE_TIMEOUT, () -> json(bearer("GET", "/api/policy/prompts").send()).path("available").asBoolean(),
                 () -> bearer("GET", "/api/policy/prompts").send().toString());
     }
 

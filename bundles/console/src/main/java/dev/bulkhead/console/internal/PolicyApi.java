@@ -64,8 +64,12 @@ final class PolicyApi {
         switch (p.get(0)) {
             case "prompts":
                 if (p.size() == 1) {
-                    return Routes.only(m, "GET", () -> ApiResponse.json(200,
-                            new PolicyForms.PromptList(need(prompts, "prompts").pending().stream().map(PolicyForms::prompt).toList())));
+                    // every page asks for this list: with no prompt service, none can wait, and the list says so
+                    return Routes.only(m, "GET", () -> {
+                        PolicyPrompts asker = prompts.get();
+                        return ApiResponse.json(200, asker == null ? new PolicyForms.PromptList(List.of(), false)
+                                : new PolicyForms.PromptList(asker.pending().stream().map(PolicyForms::prompt).toList(), true));
+                    });
                 }
                 return Routes.one(p, 2, m, "POST", () -> {
                     Answer a = JsonBody.parse(json, r.body(), "an answer", true).read(Answer.class);

@@ -32,7 +32,7 @@ final class PolicyForms {
                 p.opened().toString(), p.deadline().toString(), Math.max(0, Duration.between(Instant.now(), p.deadline()).toSeconds()));
     }
 
-    record PromptList(List<PromptForm> prompts) {
+    record PromptList(List<PromptForm> prompts, boolean available) {
     }
 
     record AnswerForm(String outcome, @JsonInclude(JsonInclude.Include.NON_NULL) String target,
