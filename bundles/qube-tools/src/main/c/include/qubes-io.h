@@ -239,10 +239,18 @@ static inline long long qio_limit(const char *env, const char *file, const char 
     return fallback;
 }
 
-/* Copies a message from another qube for printing: at most max bytes, control characters as '?'. */
+/* Copies len bytes of text that may come from another qube for printing: control characters and bytes
+ * that are not well-formed UTF-8 become '?' (out holds len + 1 bytes). */
 static inline void qio_printable(char *out, const unsigned char *in, size_t len) {
-    for (size_t i = 0; i < len; i++)
-        out[i] = (in[i] < 0x20 || in[i] == 0x7f) ? '?' : (char)in[i];
+    for (size_t i = 0; i < len;) {
+        size_t l = (in[i] < 0x20 || in[i] == 0x7f) ? 0 : qio_utf8_char(in + i, len - i);
+        if (l == 0) {
+            out[i++] = '?';
+            continue;
+        }
+        memcpy(out + i, in + i, l);
+        i += l;
+    }
     out[len] = '\0';
 }
 
