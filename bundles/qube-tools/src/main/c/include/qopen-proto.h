@@ -16,7 +16,7 @@
 #define QOPEN_CHANGED 1
 #define QOPEN_FAILED 2
 
-/* Default for both ends: QUBES_OPENINVM_MAX_BYTES or max_bytes= in /etc/bulkhead/openinvm.conf. */
+/* Default for both ends: QUBES_OPENINVM_MAX_BYTES or max_bytes= in openinvm.conf (qubes-io.h). */
 #define QOPEN_DEFAULT_MAX_BYTES (1LL << 30)
 
 static inline long long qopen_max_bytes(void) {

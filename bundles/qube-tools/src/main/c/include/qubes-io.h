@@ -199,8 +199,14 @@ static inline long long qio_parse_size(const char *s) {
     return v << shift;
 }
 
-/* A limit: the environment variable ENV when set, else KEY=VALUE in the first of /usr/local/etc/bulkhead/FILE
- * (the qube's own) and /etc/bulkhead/FILE (its template's) that sets it, else the default. A value that
+/* Where a qube's settings for these services are read, first found first: /rw/config/bulkhead (the qube's
+ * own, on its private volume), /usr/local/etc/bulkhead (the qube's own where /usr/local is kept), /etc/bulkhead
+ * (its template's). */
+static const char *const qio_config_dirs[] = {"/rw/config/bulkhead/", "/usr/local/etc/bulkhead/", "/etc/bulkhead/"};
+#define QIO_CONFIG_DIRS 3
+
+/* A limit: the environment variable ENV when set, else KEY=VALUE in the first FILE of qio_config_dirs
+ * that sets it, else the default. A value that
  * is not a size is an error, never silently the default. */
 static inline long long qio_limit(const char *env, const char *file, const char *key, long long fallback) {
     const char *v = getenv(env);
@@ -212,10 +218,9 @@ static inline long long qio_limit(const char *env, const char *file, const char 
         }
         return n;
     }
-    const char *dirs[] = {"/usr/local/etc/bulkhead/", "/etc/bulkhead/"};
-    for (size_t d = 0; d < 2; d++) {
+    for (size_t d = 0; d < QIO_CONFIG_DIRS; d++) {
         char path[256];
-        snprintf(path, sizeof path, "%s%s", dirs[d], file);
+        snprintf(path, sizeof path, "%s%s", qio_config_dirs[d], file);
         FILE *f = fopen(path, "re");
         if (f == NULL)
             continue;

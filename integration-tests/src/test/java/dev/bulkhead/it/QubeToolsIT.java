@@ -14,7 +14,8 @@ import dev.bulkhead.api.ExecResult;
  * The file services' programs in a real lite qube of the small busybox template: present and
  * executable where Qubes has them, the user's commands print their usage, and the service files
  * run the static programs there (qubes.Filecopy unpacks what the qube's own qfile-agent sends
- * through FIFOs; qubes.OpenInVM opens a file with the qube's opener and sends the change back).
+ * through FIFOs, within the limits of the qube's /rw/config/bulkhead/filecopy.conf; qubes.OpenInVM
+ * opens a file with the qube's opener and sends the change back).
  * Calls between qubes go through dom0's qrexec (qrexec-client-vm), tested where that is built.
  */
 public class QubeToolsIT extends BulkheadTestSupport {
@@ -51,6 +52,17 @@ public class QubeToolsIT extends BulkheadTestSupport {
                 "cd /tmp/home/QubesIncoming/personal/tree && find . -type f | sort | xargs sha256sum > /tmp/received",
                 "cmp /tmp/sent /tmp/received && wc -l < /tmp/received"));
         assertEquals("3", copied.strip());
+
+        ExecResult limited = run("work", "sh", "-c", String.join("\n",
+                "mkdir -p /rw/config/bulkhead && echo max_files=2 > /rw/config/bulkhead/filecopy.conf",
+                "cd /tmp/src && rm -f /tmp/to /tmp/from && mkfifo /tmp/to /tmp/from",
+                "HOME=/tmp/home QREXEC_REMOTE_DOMAIN=vault /etc/qubes-rpc/qubes.Filecopy < /tmp/to > /tmp/from &",
+                "/usr/lib/qubes/qfile-agent tree > /tmp/to < /tmp/from; echo \"agent $?\"",
+                "wait $!; echo \"unpacker $?\"",
+                "rm /rw/config/bulkhead/filecopy.conf",
+                "ls -A /tmp/home/QubesIncoming/vault"));
+        assertEquals(limited.stderrText(), "agent 1\nunpacker 1\n", limited.stdoutText());
+        assertTrue(limited.stderrText(), limited.stderrText().contains("the receiving qube refused the copy: more than 2 files"));
 
         String opened = runOk("work", "sh", "-c", String.join("\n",
                 "set -e",

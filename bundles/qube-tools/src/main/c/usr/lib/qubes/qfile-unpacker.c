@@ -10,9 +10,9 @@
  *   created with O_EXCL|O_NOFOLLOW: no symlink is followed, none is created (symlinks are refused);
  * - only regular files and directories; modes lose setuid, setgid and sticky and pass the umask;
  * - a top-level name that exists already gets a free name NAME.1 .. NAME.999 (nothing is overwritten);
- * - limits: the total of announced sizes (QUBES_FILECOPY_MAX_BYTES or max_bytes= in
- *   /etc/bulkhead/filecopy.conf, default 16G) and the number of entries (QUBES_FILECOPY_MAX_FILES or
- *   max_files=, default 100000), checked before any data of an entry is read.
+ * - limits: the total of announced sizes (QUBES_FILECOPY_MAX_BYTES, else max_bytes= in filecopy.conf of
+ *   /rw/config/bulkhead, /usr/local/etc/bulkhead or /etc/bulkhead; default 16G) and the number of entries
+ *   (QUBES_FILECOPY_MAX_FILES or max_files=, default 100000), checked before any data of an entry is read.
  * All or nothing: on any refusal (a bad header, a limit, a truncated stream, a file system error) it
  * removes every file and directory this call created, reports why to the sender and exits 1.
  */

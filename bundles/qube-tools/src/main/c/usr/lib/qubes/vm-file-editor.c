@@ -5,11 +5,11 @@
  *
  * The caller is another qube and is hostile: its name must be one plain component (no '/', '.', '..',
  * control characters; well-formed UTF-8; at most 255 bytes), its size at most QUBES_OPENINVM_MAX_BYTES
- * (or max_bytes= in /etc/bulkhead/openinvm.conf; default 1G), its data complete.
+ * (or max_bytes= in openinvm.conf, see qubes-io.h; default 1G), its data complete.
  *
- * The opener, the first that is there: $BULKHEAD_OPENER (a program, run without a shell), the
- * executable /usr/local/etc/bulkhead/file-opener (the qube's own), /etc/bulkhead/file-opener (its
- * template's), xdg-open on PATH. It runs as OPENER PATH with stdin from /dev/null and stdout to stderr
+ * The opener, the first that is there: $BULKHEAD_OPENER (a program, run without a shell), an
+ * executable file-opener in /rw/config/bulkhead, /usr/local/etc/bulkhead (the qube's own) or
+ * /etc/bulkhead (its template's), xdg-open on PATH. It runs as OPENER PATH with stdin from /dev/null and stdout to stderr
  * (stdout is the channel back to the caller). A file that is not a regular file after it ran, or an
  * opener that failed, sends nothing back.
  */
@@ -69,10 +69,12 @@ static const char *find_opener(void) {
     const char *env = getenv("BULKHEAD_OPENER");
     if (env != NULL && env[0] != '\0')
         return env;
-    static const char *const files[] = {"/usr/local/etc/bulkhead/file-opener", "/etc/bulkhead/file-opener"};
-    for (size_t i = 0; i < 2; i++)
-        if (access(files[i], X_OK) == 0)
-            return files[i];
+    static char file[64];
+    for (size_t i = 0; i < QIO_CONFIG_DIRS; i++) {
+        snprintf(file, sizeof file, "%sfile-opener", qio_config_dirs[i]);
+        if (access(file, X_OK) == 0)
+            return file;
+    }
     const char *path = getenv("PATH");
     if (path == NULL)
         path = "/usr/local/bin:/usr/bin:/bin";
