@@ -1,5 +1,8 @@
 package dev.bulkhead.testing;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +24,8 @@ import dev.bulkhead.api.host.HostCommands;
  * {@link #otherwise} gives (by default a success with no output). A started or streamed command is recorded
  * the same way, and its answer is what it left when awaited or stopped; a streamed command's lines are its
  * answer's stdout, there at once, and what is written to its stdin is dropped. A fake program never ends by
- * itself: it runs until it is awaited or stopped.
+ * itself: it runs until it is awaited or stopped. A piped command's stdout and stderr are its answer's, to be read
+ * at once, and what is written to its stdin is dropped.
  */
 public class FakeHostCommands implements HostCommands {
     private record Answer(String fragment, Function<HostCommand, HostCommandResult> reply) {
@@ -92,6 +96,65 @@ public class FakeHostCommands implements HostCommands {
                     + ": '" + command.display() + "'");
         }
         return new Program(command, record(command), true);
+    }
+
+    @Override
+    public Piped pipe(HostCommand command) {
+        if (command.output() != null) {
+            throw new IllegalArgumentException("a piped command's output is read by its caller, not sent to " + command.output()
+                    + ": '" + command.display() + "'");
+        }
+        return new PipedProgram(new Program(command, record(command), true));
+    }
+
+    /** A piped program: the streams of its reply, its end that of the program it wraps. */
+    private static final class PipedProgram implements Piped {
+        private final Program program;
+
+        PipedProgram(Program program) {
+            this.program = program;
+        }
+
+        @Override
+        public OutputStream stdin() {
+            return OutputStream.nullOutputStream();
+        }
+
+        @Override
+        public InputStream stdout() {
+            return new ByteArrayInputStream(program.answer().stdout());
+        }
+
+        @Override
+        public InputStream stderr() {
+            return new ByteArrayInputStream(program.answer().stderr());
+        }
+
+        @Override
+        public long pid() {
+            return program.pid();
+        }
+
+        @Override
+        public boolean isAlive() {
+            return program.isAlive();
+        }
+
+        @Override
+        public HostCommandResult await() {
+            HostCommandResult a = program.await();
+            return new HostCommandResult(a.exitStatus(), new byte[0], new byte[0], a.timedOut());
+        }
+
+        @Override
+        public CompletableFuture<HostCommandResult> onExit() {
+            return program.onExit().thenApply(a -> new HostCommandResult(a.exitStatus(), new byte[0], new byte[0], a.timedOut()));
+        }
+
+        @Override
+        public HostCommandResult stop() {
+            return await();
+        }
     }
 
     /** Records the command and picks its reply. */
@@ -185,7 +248,7 @@ public class FakeHostCommands implements HostCommands {
         }
 
         /** The reply, asked for once: the lines and the result both come from it. */
-        private HostCommandResult answer() {
+        synchronized HostCommandResult answer() {
             if (answer == null) {
                 answer = reply.apply(command);
             }

@@ -93,6 +93,26 @@ class FakeHostCommandsTwinTest {
     }
 
     @Test
+    void aPipedProgramsStreamsAndExitStatus() throws Exception {
+        HostCommand command = HostCommand.of(LONG, "sh", "-c", "cat >/dev/null; printf out; printf err >&2; exit 3");
+        HostCommands fake = fake(command, new HostCommandResult(3, "out".getBytes(StandardCharsets.UTF_8),
+                "err".getBytes(StandardCharsets.UTF_8), false));
+
+        try (HostCommands.Piped piped = real.pipe(command); HostCommands.Piped faked = fake.pipe(command)) {
+            for (HostCommands.Piped p : List.of(piped, faked)) {
+                p.stdin().write("dropped".getBytes(StandardCharsets.UTF_8));
+                p.stdin().close();
+            }
+            assertEquals(new String(piped.stdout().readAllBytes(), StandardCharsets.UTF_8),
+                    new String(faked.stdout().readAllBytes(), StandardCharsets.UTF_8));
+            assertEquals(new String(piped.stderr().readAllBytes(), StandardCharsets.UTF_8),
+                    new String(faked.stderr().readAllBytes(), StandardCharsets.UTF_8));
+            assertSame(piped.await(), faked.await());
+            assertEquals(3, faked.onExit().join().exitStatus());
+        }
+    }
+
+    @Test
     void theFakeRecordsWhatItWasAskedInOrder() {
         FakeHostCommands fake = new FakeHostCommands().answer("b", FakeHostCommands.failed(1, "")).answer("b c",
                 FakeHostCommands.ok("latest first"));

@@ -1,5 +1,7 @@
 package dev.bulkhead.api.host;
 
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -63,6 +65,21 @@ public interface HostCommands {
      */
     Streaming stream(HostCommand command);
 
+    /**
+     * Starts the command and returns at once, for a program whose stdin, stdout and stderr are byte streams the
+     * caller joins to others (a service called from another qube): nothing is drained or kept for the caller, who
+     * must read stdout and stderr (or close them) for the program not to block on a full pipe, and whose blocking
+     * writes to stdin wait while the program does not read. Closing {@link Piped#stdin()} gives the program an end
+     * of file. Its timeout bounds {@link Started#await()} as for {@link #start(HostCommand)}; its result holds the
+     * exit status only. {@link Started#stop()} kills it with its descendants. The command's stdin bytes, if any, are
+     * written first, from a thread of their own.
+     *
+     * @throws IllegalArgumentException when the command sends its output to a file
+     * @throws dev.bulkhead.api.AdminException when the program cannot be started at all
+     * @since 1.2
+     */
+    Piped pipe(HostCommand command);
+
     /** A program started by {@link #start(HostCommand)}. */
     @ProviderType
     interface Started extends AutoCloseable {
@@ -87,6 +104,19 @@ public interface HostCommands {
         default void close() {
             stop();
         }
+    }
+
+    /** A program started by {@link #pipe(HostCommand)}: its three streams, for the caller to join. */
+    @ProviderType
+    interface Piped extends Started {
+        /** The program's stdin; closing it gives the program an end of file. */
+        OutputStream stdin();
+
+        /** The program's stdout, read by the caller. */
+        InputStream stdout();
+
+        /** The program's stderr, read by the caller. */
+        InputStream stderr();
     }
 
     /**

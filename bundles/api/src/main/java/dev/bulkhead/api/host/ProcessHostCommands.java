@@ -75,6 +75,19 @@ public final class ProcessHostCommands implements HostCommands {
         return streamed;
     }
 
+    @Override
+    public Piped pipe(HostCommand command) {
+        if (command.output() != null) {
+            throw new IllegalArgumentException("a piped command's output is read by its caller, not sent to " + command.output()
+                    + ": '" + command.display() + "'");
+        }
+        PipedProgram piped = new PipedProgram(command, Running.launch(command.withStdinHeldOpen()));
+        if (command.stdin().length > 0) {
+            Running.feedOpen(piped.process.getOutputStream(), command.stdin());
+        }
+        return piped;
+    }
+
     /** One started program with the threads that drain its output. */
     private static class Running implements Started {
         final HostCommand command;
@@ -85,11 +98,15 @@ public final class ProcessHostCommands implements HostCommands {
         private OutputStream heldStdin;
 
         Running(HostCommand command, Process process, boolean linesRead) {
+            this(command, process, linesRead, true);
+        }
+
+        Running(HostCommand command, Process process, boolean linesRead, boolean stderrKept) {
             this.command = command;
             this.process = process;
             boolean captured = command.output() == null;
             this.stdout = captured && !linesRead ? OutputCollector.start(process.getInputStream(), command.outputCap()) : null;
-            this.stderr = captured ? OutputCollector.start(process.getErrorStream(), command.outputCap()) : null;
+            this.stderr = captured && stderrKept ? OutputCollector.start(process.getErrorStream(), command.outputCap()) : null;
         }
 
         static Running start(HostCommand command) {
@@ -223,6 +240,22 @@ public final class ProcessHostCommands implements HostCommands {
             writer.start();
         }
 
+        /** Writes the input from a thread of its own and leaves the pipe open for the caller. */
+        static void feedOpen(OutputStream stdin, byte[] input) {
+            Thread writer = new Thread(() -> {
+                try {
+                    synchronized (stdin) {
+                        stdin.write(input);
+                        stdin.flush();
+                    }
+                } catch (IOException e) {
+                    // The command closed its stdin or exited without reading everything: that is its choice.
+                }
+            }, "bulkhead-host-stdin");
+            writer.setDaemon(true);
+            writer.start();
+        }
+
         /** Writes the input and keeps the pipe open until the program ends, then closes the platform's end. */
         private void hold() {
             synchronized (this) {
@@ -316,6 +349,28 @@ public final class ProcessHostCommands implements HostCommands {
         @Override
         boolean stdoutTruncated() {
             return lines.truncated();
+        }
+    }
+
+    /** A started program whose three streams its caller reads and writes. */
+    private static final class PipedProgram extends Running implements Piped {
+        PipedProgram(HostCommand command, Process process) {
+            super(command, process, true, false);
+        }
+
+        @Override
+        public OutputStream stdin() {
+            return process.getOutputStream();
+        }
+
+        @Override
+        public InputStream stdout() {
+            return process.getInputStream();
+        }
+
+        @Override
+        public InputStream stderr() {
+            return process.getErrorStream();
         }
     }
 

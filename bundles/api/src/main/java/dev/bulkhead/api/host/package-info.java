@@ -7,9 +7,12 @@
  * that a reused pid is never taken for the process it replaced, and
  * {@link dev.bulkhead.api.host.NetworkNamespaces}, the one helper that makes named network namespaces and
  * the veth pairs between them.
+ * <p>
+ * 1.2: {@link dev.bulkhead.api.host.HostCommands#pipe}, a program whose three streams the caller joins to others as
+ * bytes, with back-pressure both ways.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.bulkhead.api.host;
 
 import org.osgi.annotation.bundle.Export;

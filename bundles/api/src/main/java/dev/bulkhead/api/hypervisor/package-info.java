@@ -7,7 +7,7 @@
  * ({@link dev.bulkhead.api.hypervisor.DomainLinking}, {@link dev.bulkhead.api.hypervisor.DomainUplinking},
  * {@link dev.bulkhead.api.hypervisor.VolumeStoring}, {@link dev.bulkhead.api.hypervisor.ExitNotifying},
  * {@link dev.bulkhead.api.hypervisor.LeftoverReconciling}, {@link dev.bulkhead.api.hypervisor.UsageCounting},
- * {@link dev.bulkhead.api.hypervisor.DomainChannels}),
+ * {@link dev.bulkhead.api.hypervisor.DomainChannels}, {@link dev.bulkhead.api.hypervisor.DomainProcesses}),
  * so that a new ability is a new interface and no backend has to pretend to one it lacks.
  * <p>
  * 2.0: the optional abilities left {@code HypervisorBackend} (where they were default methods that
@@ -22,9 +22,13 @@
  * 2.2: {@link dev.bulkhead.api.hypervisor.ChannelSocket}, dom0's listening unix socket of a channel, which backends
  * whose channels are reached through unix sockets share, and {@link dev.bulkhead.api.hypervisor.ConsoleLogs}, how
  * backends read the end of a domain's console log.
+ * <p>
+ * 2.3: {@link dev.bulkhead.api.hypervisor.DomainProcesses}, a program started in a domain as a given user with its
+ * stdin, stdout and stderr as byte streams to dom0, its exit status and a kill: how a service called from another qube
+ * runs.
  */
 @Export
-@Version("2.2.0")
+@Version("2.3.0")
 package dev.bulkhead.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

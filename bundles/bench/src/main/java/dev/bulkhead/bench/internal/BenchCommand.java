@@ -43,7 +43,8 @@ import dev.bulkhead.api.template.TemplateStore;
  * never the platform's helpers: {@code bare_runc} ({@code ip netns add} and {@code runc run}, here and
  * in {@link DisposableBench}), {@code static_get} ({@link ListingBench}), {@code bare_ip_link_del}
  * ({@link DeadNetvmBench}), {@code bare_veth} and {@code bare_wireguard_go} ({@link NetworkBench}),
- * {@code bundle_install_start} ({@link RoleDeployBench}). What is only set up around a floor and not
+ * {@code bundle_install_start} ({@link RoleDeployBench}), {@code unix_socket_echo} and
+ * {@code unix_socket_copy} ({@link QrexecBench}). What is only set up around a floor and not
  * timed (a namespace, a veth pair) is made with the platform's own helpers.
  */
 @Component(service = BenchCommand.class, property = { "osgi.command.scope=bench", "osgi.command.function=run" })
@@ -109,6 +110,8 @@ public final class BenchCommand {
         new ListingBench(admin, shell, context).measure(qubes, rounds, out);
 
         new DisposableBench(admin, templates, host).measure(out.putObject("disposable_ms"), rounds, template);
+
+        new QrexecBench(admin, templates, context).measure(out.putObject("qrexec"), rounds, template);
 
         new DeadNetvmBench(admin, Path.of(context.getProperty("bulkhead.data")), host)
                 .measure(out.putObject("dead_netvm_links_down_ms"), Math.min(rounds, 10));

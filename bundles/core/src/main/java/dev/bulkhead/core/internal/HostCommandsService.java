@@ -29,4 +29,9 @@ public final class HostCommandsService implements HostCommands {
     public Streaming stream(HostCommand command) {
         return processes.stream(command);
     }
+
+    @Override
+    public Piped pipe(HostCommand command) {
+        return processes.pipe(command);
+    }
 }

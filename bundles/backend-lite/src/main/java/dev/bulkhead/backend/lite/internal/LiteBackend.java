@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,6 +40,8 @@ import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.ConsoleLogs;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.DomainChannels;
+import dev.bulkhead.api.hypervisor.DomainProcess;
+import dev.bulkhead.api.hypervisor.DomainProcesses;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -68,7 +71,7 @@ import dev.bulkhead.api.json.JsonMappers;
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + LiteBackend.NAME)
 @Designate(ocd = LiteBackend.Config.class)
 public final class LiteBackend implements HypervisorBackend, DomainLinking, DomainUplinking, VolumeStoring, ExitNotifying,
-        LeftoverReconciling, UsageCounting, DomainChannels {
+        LeftoverReconciling, UsageCounting, DomainChannels, DomainProcesses {
     static final String NAME = "lite";
     static final String PID = "dev.bulkhead.backend.lite";
     /** Framework property naming the platform's data directory; this backend owns its {@code lite} subdirectory. */
@@ -121,6 +124,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     private final DomainRuntime runtime;
     private final MovedUplinks movedUplinks;
     private final ContainerExec execs;
+    private final LiteProcesses processes;
     private final DomainExits exits;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
@@ -154,6 +158,7 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
         this.movedUplinks = new MovedUplinks(layout);
         this.runtime = new DomainRuntime(layout, runc, netns, new OciConfig(json), volumes, channels, movedUplinks);
         this.execs = new ContainerExec(layout, runc);
+        this.processes = new LiteProcesses(runc, host.proc());
         this.exits = new DomainExits(layout, netns);
         this.inits = new InitWatch(host.proc(), "perl", executor, exits::initDied);
     }
@@ -396,6 +401,13 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
     public void disconnect(LinkSpec link) {
         QubeNames.validate(link.netvm());
         netns.disconnect(link, layout.netnsName(link.netvm()));
+    }
+
+    @Override
+    public DomainProcess startProcess(String domain, String user, List<String> command, Map<String, String> environment) {
+        QubeNames.validate(domain);
+        runtime.requireRunning(domain);
+        return processes.start(domain, user, command, environment);
     }
 
     @Override

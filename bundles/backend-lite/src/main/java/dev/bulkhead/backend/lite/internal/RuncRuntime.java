@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -126,6 +127,22 @@ final class RuncRuntime {
                 OciConfig.PATH, id));
         args.addAll(argv);
         return executor.run(command(args.toArray(String[]::new)).withStdin(stdin).withTimeout(limit).asCancellable());
+    }
+
+    /**
+     * Starts a command in the container as {@code uid:gid} in {@code cwd} (or {@code /} when the container lacks
+     * it: runc would refuse), its three streams piped to the caller.
+     */
+    HostCommands.Piped execPiped(String id, List<String> argv, String user, String cwd, Map<String, String> environment) {
+        List<String> args = new ArrayList<>(List.of("exec", "--user", user, "--cwd", cwd, "--env", OciConfig.PATH));
+        environment.forEach((k, v) -> {
+            args.add("--env");
+            args.add(k + "=" + v);
+        });
+        args.add(id);
+        args.addAll(argv);
+        // no timeout of its own: the call it serves ends it
+        return executor.pipe(command(args.toArray(String[]::new)).withTimeout(Duration.ofDays(3650)));
     }
 
     private HostCommand command(String... args) {

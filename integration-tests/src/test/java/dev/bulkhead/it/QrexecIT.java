@@ -1,0 +1,269 @@
+package dev.bulkhead.it;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.After;
+import org.junit.Test;
+import org.osgi.framework.ServiceRegistration;
+
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.policy.PolicyDecision;
+import dev.bulkhead.api.policy.PolicyPrompts;
+import dev.bulkhead.api.policy.PolicyRequest;
+import dev.bulkhead.api.policy.Prompt;
+import dev.bulkhead.api.policy.PromptAnswer;
+
+/**
+ * Calls between real lite qubes of the bulkhead-base template: {@code qrexec-client-vm} in work reaches a service
+ * in personal through dom0's qrexec daemon and the policy; its stdin is streamed, the service's output and exit status
+ * come back; a denied call and an unknown target look the same; a halted target is started; a disposable made for a
+ * call is removed when the call ends, also when its caller is killed; 100 MB pass whole without growing dom0's heap;
+ * and a hostile qube's connections end without holding up another qube's calls or leaving anything behind.
+ */
+public class QrexecIT extends BulkheadTestSupport {
+    private static final Duration LONG_RUN = Duration.ofMinutes(3);
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    /** Who a service runs as by default in the template: user when its passwd has one, else root. */
+    private String defaultUser;
+
+    @Override
+    protected List<String> bundles() {
+        List<String> bundles = new ArrayList<>(BUNDLES);
+        bundles.add("dev.bulkhead.policy");
+        bundles.add("dev.bulkhead.qrexec");
+        return bundles;
+    }
+
+    @After
+    public void unregister() {
+        registrations.forEach(ServiceRegistration::unregister);
+    }
+
+    /** The template with the test's services in /etc/qubes-rpc, work and personal of it, and the policy. */
+    private void setUp(String policy) throws Exception {
+        awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=call))");
+        shell("qvm:template install " + TemplatesIT.defaultTemplate());
+        String base = TemplatesIT.BASE;
+        runOk(base, "sh", "-c", "cd /etc/qubes-rpc"
+                + " && printf '#!/bin/sh\\necho \"from $QREXEC_REMOTE_DOMAIN arg=$1 full=$QREXEC_SERVICE_FULL_NAME"
+                + " asked=$QREXEC_REQUESTED_TARGET user=$(id -un)\"\\ncat\\necho a-line-for-the-log >&2\\nexit 3\\n' > test.Echo"
+                + " && printf '#!/bin/sh\\nexec cat\\n' > test.Cat"
+                + " && printf '#!/bin/sh\\nhostname\\n' > test.Host"
+                + " && printf '#!/bin/sh\\nhostname\\nexec sleep 600\\n' > test.Sleep"
+                + " && chmod 755 test.Echo test.Cat test.Host test.Sleep");
+        defaultUser = runOk(base, "sh", "-c", "grep -q '^user:' /etc/passwd && echo user || echo root").strip();
+        admin().shutdown(base, false, true, QUBE_TIMEOUT);
+        shell("qvm:create --label red --template " + base + " work");
+        shell("qvm:create --label yellow --template " + base + " personal");
+        Path dir = etcDir().resolve("policy.d");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("30-test.policy"), policy + "\n* * @anyvm @anyvm deny\n");
+        shell("qvm:policy reload");
+    }
+
+    private ExecResult inQube(String qube, String script) {
+        return admin().run(qube, List.of("sh", "-c", script), new byte[0], LONG_RUN);
+    }
+
+    @Test
+    public void aCallStreamsBothWaysReturnsTheExitStatusStartsAHaltedTargetAndRefusalsLookTheSame() throws Exception {
+        setUp("test.Echo * work personal allow\ntest.Cat * work personal allow\ntest.Host * dom0 personal allow\n"
+                + "test.Denied * work personal deny");
+        admin().start("work");
+        assertFalse("personal is halted", admin().get("personal").state().isActive());
+
+        ExecResult echo = inQube("work", "printf 'line1\\nline2\\n' | qrexec-client-vm personal test.Echo+xyz");
+
+        assertEquals(echo.stderrText(), 3, echo.exitStatus());
+        assertEquals("from work arg=xyz full=test.Echo+xyz asked=personal user=" + defaultUser + "\nline1\nline2\n", echo.stdoutText());
+        assertEquals("the service's stderr stays in dom0's log", "", echo.stderrText());
+        assertTrue("autostart started personal", admin().get("personal").state().isActive());
+
+        ExecResult local = inQube("work", "qrexec-client-vm personal test.Cat sh -c"
+                + " 'echo \"to $QREXEC_REMOTE_DOMAIN\"; exec 1>&-; cat > /tmp/back'; echo status=$?; cat /tmp/back");
+        assertEquals(local.stderrText(), "status=0\nto personal\n", local.stdoutText());
+
+        ExecResult denied = inQube("work", "qrexec-client-vm personal test.Denied </dev/null");
+        ExecResult unknown = inQube("work", "qrexec-client-vm nosuch test.Echo </dev/null");
+        for (ExecResult r : List.of(denied, unknown)) {
+            assertEquals(r.stderrText(), 126, r.exitStatus());
+            assertEquals("Request refused\n", r.stderrText());
+            assertEquals("", r.stdoutText());
+        }
+        runOk("personal", "rm", "/etc/qubes-rpc/test.Cat");
+        ExecResult gone = inQube("work", "qrexec-client-vm personal test.Cat </dev/null");
+        assertEquals("no such service is refused like the rest", 126, gone.exitStatus());
+        assertEquals("Request refused\n", gone.stderrText());
+        assertEquals("nothing is left running for the refused calls", "", runOk("personal", "sh", "-c",
+                "ps -o args | grep -e qubes-rpc -e 'test\\.' | grep -v grep || true"));
+
+        assertEquals("personal\n", shell("qvm:call personal test.Host"));
+        Outcome refused = shellOutcome("qvm:call personal test.Echo");
+        assertTrue(refused.err(), refused.refused() && refused.err().contains("Request refused"));
+    }
+
+    @Test
+    public void aDisposableMadeForACallIsRemovedWhenItEndsAlsoWhenTheCallerIsKilled() throws Exception {
+        setUp("test.Host * work @dispvm allow target=@dispvm:work-dvm\ntest.Sleep * work @dispvm allow target=@dispvm:work-dvm");
+        shell("qvm:create --label orange --template " + TemplatesIT.BASE + " --property template_for_dispvms=True work-dvm");
+        admin().start("work");
+
+        ExecResult host = inQube("work", "qrexec-client-vm @dispvm test.Host");
+
+        assertEquals(host.stderrText(), 0, host.exitStatus());
+        assertTrue(host.stdoutText(), host.stdoutText().matches("disp[0-9]+\n"));
+        awaitTrue("the disposable is gone", QUBE_TIMEOUT, () -> disposables().isEmpty(), this::describeQubes);
+
+        String pid = runOk("work", "sh", "-c", "qrexec-client-vm @dispvm test.Sleep </dev/null >/tmp/sleep.out 2>&1 & echo $!").strip();
+        awaitTrue("the service runs in a disposable", QUBE_TIMEOUT, () -> run("work", "cat", "/tmp/sleep.out").stdoutText()
+                .startsWith("disp"), this::describeQubes);
+        assertEquals(1, disposables().size());
+        runOk("work", "kill", "-9", pid);
+        awaitTrue("the disposable of the killed caller is gone", QUBE_TIMEOUT, () -> disposables().isEmpty(), this::describeQubes);
+    }
+
+    @Test
+    public void askIsAnsweredThroughPolicyPromptsAndDeniedWithoutAnswer() throws Exception {
+        setUp("test.Host * work personal ask");
+        admin().start("work");
+        admin().start("personal");
+        ExecResult unanswered = inQube("work", "qrexec-client-vm personal test.Host");
+        assertEquals("no one shows prompts: ask is denied", 126, unanswered.exitStatus());
+
+        List<PromptAnswer> answers = new CopyOnWriteArrayList<>(List.of(PromptAnswer.allowed("personal", "test"),
+                PromptAnswer.denied("test")));
+        registrations.add(context.registerService(PolicyPrompts.class, new PolicyPrompts() {
+            @Override
+            public CompletionStage<PromptAnswer> ask(PolicyRequest request, PolicyDecision decision, Duration timeout) {
+                return CompletableFuture.completedFuture(answers.remove(0));
+            }
+
+            @Override
+            public List<Prompt> pending() {
+                return List.of();
+            }
+
+            @Override
+            public void answer(String promptId, boolean allow, String target, String by) {
+            }
+
+            @Override
+            public void cancel(String promptId) {
+            }
+        }, null));
+
+        awaitTrue("an allowed answer lets the call through", QUBE_TIMEOUT,
+                () -> inQube("work", "qrexec-client-vm personal test.Host").stdoutText().equals("personal\n"), answers::toString);
+        ExecResult denied = inQube("work", "qrexec-client-vm personal test.Host");
+        assertEquals(126, denied.exitStatus());
+        assertEquals("Request refused\n", denied.stderrText());
+    }
+
+    @Test
+    public void aHundredMegabytesPassWholeBothWaysWithoutGrowingDom0sHeap() throws Exception {
+        setUp("test.Cat * work personal allow");
+        admin().start("work");
+        admin().start("personal");
+        runOk("work", "sh", "-c", "head -c 100000000 /dev/urandom > /tmp/big");
+        inQube("work", "echo warm | qrexec-client-vm personal test.Cat");
+        long before = usedHeapAfterGc();
+
+        ExecResult copied = inQube("work", "qrexec-client-vm personal test.Cat < /tmp/big | sha256sum; sha256sum < /tmp/big");
+
+        long after = usedHeapAfterGc();
+        List<String> sums = copied.stdoutText().lines().toList();
+        assertEquals(copied.stderrText(), 2, sums.size());
+        assertEquals("what came back is what went", sums.get(1), sums.get(0));
+        assertTrue("dom0's heap grew by " + (after - before) / 1024 / 1024 + " MB", after - before < 32L * 1024 * 1024);
+    }
+
+    @Test
+    public void aHostileCallerEndsOnlyItsOwnConnectionsAndLeavesNothing() throws Exception {
+        setUp("test.Host * vault personal allow\ntest.Host * work personal allow");
+        shell("qvm:create --label green --template " + TemplatesIT.BASE + " vault");
+        admin().start("work");
+        admin().start("vault");
+        admin().start("personal");
+        assertEquals("personal\n", inQube("vault", "qrexec-client-vm personal test.Host").stdoutText());
+        int threadsBefore = Thread.activeCount();
+        Path socket = Path.of("/run/bulkhead", netnsOfRunning("work"), "qrexec");
+
+        List<SocketChannel> hostile = new ArrayList<>();
+        try {
+            SocketChannel oversized = connect(socket);
+            oversized.write(ByteBuffer.wrap(new byte[] { 1, (byte) 0xFF, (byte) 0xFF }));
+            oversized.write(ByteBuffer.wrap(new byte[65535]));
+            assertEquals("an oversized request ends the connection unanswered", 0, answerBeforeClose(oversized));
+            SocketChannel garbage = connect(socket);
+            garbage.write(ByteBuffer.wrap("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)));
+            assertEquals("garbage ends the connection unanswered", 0, answerBeforeClose(garbage));
+            SocketChannel endless = connect(socket);
+            endless.write(ByteBuffer.wrap(new byte[] { 1, 0 }));
+            assertEquals("a request that never ends is cut at the header timeout", 0, answerBeforeClose(endless));
+            for (int i = 0; i < 200; i++) {
+                SocketChannel c = connect(socket);
+                c.write(ByteBuffer.wrap(new byte[] { 1, 0, 10 }));
+                hostile.add(c);
+            }
+            assertEquals("vault's calls go on meanwhile", "personal\n", inQube("vault", "qrexec-client-vm personal test.Host").stdoutText());
+        } finally {
+            for (SocketChannel c : hostile) {
+                c.close();
+            }
+        }
+        ExecResult endlessAfterExit = inQube("work", "cat /dev/zero | qrexec-client-vm personal test.Host+x; echo status=$?");
+        assertEquals("a caller whose stream never ends gets the service's end", "personal\nstatus=0\n", endlessAfterExit.stdoutText());
+        awaitTrue("no thread of the hostile calls is left", QUBE_TIMEOUT, () -> Thread.activeCount() <= threadsBefore + 2,
+                () -> Thread.activeCount() + " threads, " + threadsBefore + " before");
+        awaitTrue("no service process is left in personal", QUBE_TIMEOUT, () -> run("personal", "sh", "-c",
+                "ps -o args | grep -e qubes-rpc -e 'cat$' | grep -v grep").stdoutText().isEmpty(), () -> run("personal", "ps").stdoutText());
+        awaitTrue("no runc exec of a call is left on the host", QUBE_TIMEOUT, () -> ProcessHandle.current().descendants()
+                .noneMatch(p -> p.info().commandLine().orElse("").contains("qubes-rpc-multiplexer")), () -> "runc exec left");
+        assertEquals("vault's calls still go", "personal\n", inQube("vault", "qrexec-client-vm personal test.Host").stdoutText());
+    }
+
+    private List<String> disposables() {
+        return admin().list().stream().filter(q -> q.klass() == QubeClass.DispVM).map(q -> q.name()).toList();
+    }
+
+    private static SocketChannel connect(Path socket) throws IOException {
+        return SocketChannel.open(UnixDomainSocketAddress.of(socket));
+    }
+
+    /** Reads until dom0 closes the connection; how many bytes it sent before. */
+    private static int answerBeforeClose(SocketChannel c) throws IOException {
+        try (c) {
+            ByteBuffer b = ByteBuffer.allocate(1024);
+            int total = 0;
+            for (int n; (n = c.read(b)) >= 0; b.clear()) {
+                total += n;
+            }
+            return total;
+        }
+    }
+
+    private static long usedHeapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+}
