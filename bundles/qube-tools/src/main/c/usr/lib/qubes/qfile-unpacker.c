@@ -249,6 +249,21 @@ static int open_incoming(const char *source) {
     if (home == NULL)
         refuse(ENOENT, "the receiving user has no home directory");
     int fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        /* A fresh qube's user may have no home yet (lite makes none): make it as a login would. */
+        char *path = dup_str(home);
+        for (char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
+            if (p != NULL)
+                *p = '\0';
+            if (mkdir(path, p != NULL ? 0755 : 0700) != 0 && errno != EEXIST)
+                refuse(errno, "cannot create the home directory %s: %s", path, strerror(errno));
+            if (p == NULL)
+                break;
+            *p = '/';
+        }
+        free(path);
+        fd = open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
     if (fd < 0)
         refuse(errno, "cannot open the home directory: %s", strerror(errno));
     const char *parts[] = {"QubesIncoming", source};

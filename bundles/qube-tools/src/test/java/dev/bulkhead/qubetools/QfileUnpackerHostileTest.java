@@ -196,6 +196,18 @@ class QfileUnpackerHostileTest {
     }
 
     @Test
+    void aMissingHomeIsMadeAsALoginWould() throws Exception {
+        java.nio.file.Path home = box.root.resolve("new/home/user");
+
+        QubeTools.Run run = QubeTools.run(box.scratch, new FilecopyStream().file("a", "a\n").end().bytes(),
+                box.env("HOME", home.toString()), QubeTools.program("usr/lib/qubes/qfile-unpacker").toString());
+
+        assertEquals(0, run.exit(), run.toString());
+        assertEquals("a\n", Files.readString(home.resolve("QubesIncoming/work/a")));
+        assertEquals("700", QubeTools.mode(home));
+    }
+
+    @Test
     void aSenderThatIsNotAQubeNameIsRefused() throws Exception {
         Files.createDirectories(box.home.resolve("QubesIncoming"));
         for (String source : new String[] {"", "..", "../../outside", "a/b", "-x", "x".repeat(32)}) {
