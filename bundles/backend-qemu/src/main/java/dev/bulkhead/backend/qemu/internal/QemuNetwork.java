@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +50,8 @@ final class QemuNetwork {
     static final String CLIENT_INTERFACE = "eth0";
     /** The highest qid a linked client may have: it names the link's address in the netvm. */
     static final int MAX_CLIENT_QID = 0xffffff;
-    private static final String UPLINK_TABLE = "bq_up";
+    /** The client's table on its tap and its link end, in its namespace. */
+    static final String CLIENT_TABLE = "bq_client";
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
 
@@ -153,9 +156,24 @@ final class QemuNetwork {
         return mac(0x76, clientQid);
     }
 
-    /** The address of the uplink of this name inside the guest. */
-    static String uplinkMac(String domainInterface) {
-        return mac(0x75, domainInterface.hashCode());
+    /**
+     * The address of an uplink inside the guest, unique on the host for each domain's namespace and interface name
+     * (every netvm may call its uplink {@code uplink0}, and the uplinks of two netvms may meet on one segment outside):
+     * 40 bits of a SHA-256 of both, under the locally administered prefix {@code 06}, apart from the cards' and the link
+     * ends' {@code 02:62}.
+     */
+    static String uplinkMac(String netns, String domainInterface) {
+        byte[] hash;
+        try {
+            hash = MessageDigest.getInstance("SHA-256").digest((netns + "/" + domainInterface).getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+        StringBuilder mac = new StringBuilder("06");
+        for (int i = 0; i < 5; i++) {
+            mac.append(String.format(":%02x", hash[i] & 0xff));
+        }
+        return mac.toString();
     }
 
     private static String mac(int kind, int number) {
@@ -186,21 +204,8 @@ final class QemuNetwork {
         try {
             nft(netvmNetns, joined("bq_v" + qid, vifMac(qid), vif));
             nft(clientNetns, clientTable(client, mac(qid)));
-            guest(link.client(), """
-                    ip link set eth0 up
-                    ip address flush dev eth0
-                    ip address add %1$s/32 dev eth0
-                    ip route replace %2$s/32 dev eth0 scope link
-                    ip route replace default via %2$s dev eth0
-                    """.formatted(client, gateway));
-            guest(link.netvm(), """
-                    ip link set eth0 up
-                    ip link delete %1$s 2>/dev/null || true
-                    ip link add link eth0 name %1$s address %2$s type macvlan mode private
-                    ip link set %1$s up
-                    ip address add %3$s/32 dev %1$s
-                    ip route replace %4$s/32 dev %1$s scope link
-                    """.formatted(vif, vifMac(qid), gateway, client));
+            guest(link.client(), clientScript(client, gateway));
+            guest(link.netvm(), vifScript(vif, vifMac(qid), gateway, client));
         } catch (AdminException e) {
             try {
                 disconnect(link);
@@ -212,20 +217,69 @@ final class QemuNetwork {
         return endpoint;
     }
 
-    /** Removes the link by its netvm end (the client end goes with it), and its device in the netvm's guest if it runs. */
+    /**
+     * Removes the link by its netvm end (the client end goes with it), its device in the netvm's guest, and the
+     * client's address and routes on {@code eth0}, in each guest that runs: a client linked again later, perhaps to
+     * another netvm, starts from a bare card.
+     */
     void disconnect(LinkSpec link) {
-        String netvmNetns = layout.netnsName(link.netvm());
-        if (!namespaces.exists(netvmNetns)) {
-            return;
-        }
         String vif = "vif" + link.clientQid() + ".0";
-        namespaces.deleteDevice(netvmNetns, vif);
-        deleteTable(netvmNetns, "bq_v" + link.clientQid());
-        try {
-            guest(link.netvm(), "ip link delete " + vif + " 2>/dev/null; true\n");
-        } catch (AdminException e) {
-            // a netvm whose guest does not answer keeps a macvlan device that no frame reaches any more
+        String netvmNetns = layout.netnsName(link.netvm());
+        if (namespaces.exists(netvmNetns)) {
+            namespaces.deleteDevice(netvmNetns, vif);
+            deleteTable(netvmNetns, "bq_v" + link.clientQid());
+            try {
+                guest(link.netvm(), "ip link delete " + vif + " 2>/dev/null; true\n");
+            } catch (AdminException e) {
+                // a netvm whose guest does not answer keeps a macvlan device that no frame reaches any more
+            }
         }
+        if (namespaces.exists(layout.netnsName(link.client()))) {
+            try {
+                guest(link.client(), CLIENT_DISCONNECT);
+            } catch (AdminException e) {
+                // a client that is gone or does not answer: its next link flushes its card first (clientScript)
+            }
+        }
+    }
+
+    /** In the client's guest once its link is gone: no address nor route of it is left on its card. */
+    static final String CLIENT_DISCONNECT = """
+            ip route flush dev eth0
+            ip address flush dev eth0
+            """;
+
+    /** In the client's guest: its card, bare of what an earlier link left, gets the link's address and routes. */
+    static String clientScript(String client, String gateway) {
+        return """
+                ip link set eth0 up
+                ip route flush dev eth0
+                ip address flush dev eth0
+                ip address add %1$s/32 dev eth0
+                ip route replace %2$s/32 dev eth0 scope link
+                ip route replace default via %2$s dev eth0
+                """.formatted(client, gateway);
+    }
+
+    /** In the netvm's guest: the link's end, a macvlan device of the given address on its card, as lite's veth end. */
+    static String vifScript(String vif, String mac, String gateway, String client) {
+        return """
+                ip link set eth0 up
+                ip link delete %1$s 2>/dev/null || true
+                ip link add link eth0 name %1$s address %2$s type macvlan mode private
+                ip link set %1$s up
+                ip address add %3$s/32 dev %1$s
+                ip route replace %4$s/32 dev %1$s scope link
+                """.formatted(vif, mac, gateway, client);
+    }
+
+    /** In the netvm's guest: the uplink, a macvlan device on its card, left down for the role to address. */
+    static String uplinkScript(String inside, String mac) {
+        return """
+                ip link set eth0 up
+                ip link delete %1$s 2>/dev/null || true
+                ip link add link eth0 name %1$s address %2$s type macvlan mode private
+                """.formatted(inside, mac);
     }
 
     /**
@@ -245,16 +299,13 @@ final class QemuNetwork {
             throw new InvalidValueException("uplink host namespace", peerNetns, "an existing network namespace (ip netns list)");
         }
         String netns = layout.netnsName(domain);
+        String mac = uplinkMac(netns, inside);
         namespaces.ip("-n", netns, "link", "add", inside, "type", "veth", "peer", "name", host,
                 "netns", peerNetns == null ? "1" : peerNetns);
         try {
             namespaces.batch(netns, List.of("link set " + inside + " up"));
-            nft(netns, joined(uplinkTable(inside), uplinkMac(inside), inside));
-            guest(domain, """
-                    ip link set eth0 up
-                    ip link delete %1$s 2>/dev/null || true
-                    ip link add link eth0 name %1$s address %2$s type macvlan mode private
-                    """.formatted(inside, uplinkMac(inside)));
+            nft(netns, joined(uplinkTable(inside), mac, inside));
+            guest(domain, uplinkScript(inside, mac));
         } catch (AdminException e) {
             try {
                 detachUplink(domain, uplink);
@@ -327,7 +378,7 @@ final class QemuNetwork {
                     ether daddr set %5$s fwd to "%2$s"
                   }
                 }
-                """.formatted(UPLINK_TABLE, TAP, CLIENT_INTERFACE, clientAddress, mac);
+                """.formatted(CLIENT_TABLE, TAP, CLIENT_INTERFACE, clientAddress, mac);
     }
 
     private void nft(String netns, String ruleset) {
