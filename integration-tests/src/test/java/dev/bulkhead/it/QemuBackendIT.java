@@ -48,12 +48,18 @@ public class QemuBackendIT extends BulkheadTestSupport {
     }
 
     /** The guest image as the build of the backend's module made it. */
-    private static Path guestImage() {
+    static Path guestImage() {
         return workspace().resolve("bundles/backend-qemu/target/guest-image");
     }
 
     @Before
     public void configureQemuBackend() throws Exception {
+        configureQemuBackend(configAdmin);
+        awaitService("(&(objectClass=" + HypervisorBackend.class.getName() + ")(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu))");
+    }
+
+    /** Points the qemu backend at the build's guest image, with a boot timeout for TCG under load. */
+    static void configureQemuBackend(ConfigurationAdmin configAdmin) throws java.io.IOException {
         assertTrue("the guest image is missing in " + guestImage() + ": the build of bundles/backend-qemu makes it",
                 Files.isRegularFile(guestImage().resolve("vmlinuz")) && Files.isRegularFile(guestImage().resolve("initrd.img")));
         Configuration qemu = configAdmin.getConfiguration("dev.bulkhead.backend.qemu", "?");
@@ -61,7 +67,6 @@ public class QemuBackendIT extends BulkheadTestSupport {
         settings.put("imageDirectory", guestImage().toString());
         settings.put("bootTimeoutSeconds", 120);
         qemu.update(settings);
-        awaitService("(&(objectClass=" + HypervisorBackend.class.getName() + ")(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu))");
     }
 
     /** The qubes go while the core still runs them on qemu; then the core is back on its default. */
@@ -76,6 +81,10 @@ public class QemuBackendIT extends BulkheadTestSupport {
     }
 
     private void setCoreBackend(String backend) {
+        setCoreBackend(configAdmin, backend);
+    }
+
+    static void setCoreBackend(ConfigurationAdmin configAdmin, String backend) {
         try {
             Configuration core = configAdmin.getConfiguration(CORE, "?");
             Hashtable<String, Object> settings = new Hashtable<>();
