@@ -151,9 +151,22 @@ class QemuNetworkSystemTest {
         assertEquals(0L, guestCounter("net", "forged"), "no forged packet reached the netvm's kernel");
         assertEquals(2L, scratch.packets(outside, "t", "from_netvm"), "nor the outside");
 
+        // the uplink's address is the one derived from the netvm's namespace and the uplink's name
+        String uplinkMac = QemuNetwork.uplinkMac(new DomainLayout(temp.resolve("data")).netnsName("net"), "uplink0");
+        assertTrue(run("net", "ip -o link show dev uplink0").contains(uplinkMac), () -> "uplink0 has " + uplinkMac);
+
+        // unlinked, the client's card is bare (no address of the old link is left to send from); linked again, it works
+        backend.disconnect(new LinkSpec("app", 5, "net", CLIENT, GATEWAY));
+        assertFalse(run("net", "ip -o link show").contains("vif5.0"), "the netvm's end of the link is gone");
+        String bare = run("app", "ip -o -4 address show dev eth0; ip route show dev eth0");
+        assertTrue(bare.isBlank(), () -> "left on the client's eth0 after its link went: " + bare);
+        backend.connect(new LinkSpec("app", 5, "net", CLIENT, GATEWAY));
+        ExecResult again = ping("app");
+        assertEquals(0, again.exitStatus(), () -> "ping once linked again: " + again.stdoutText() + again.stderrText());
+
         backend.kill("net");
         assertFalse(backend.network().exists("net"), "the killed netvm's namespace is gone");
         assertNotEquals(0, ping("app").exitStatus(), "nothing passes once the netvm is killed");
-        assertEquals(2L, scratch.packets(outside, "t", "from_netvm"), "the outside saw nothing more");
+        assertEquals(4L, scratch.packets(outside, "t", "from_netvm"), "the outside saw nothing more");
     }
 }
