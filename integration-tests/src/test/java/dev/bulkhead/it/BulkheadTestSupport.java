@@ -409,7 +409,7 @@ public abstract class BulkheadTestSupport {
      * SHA-256 of its data directory, in hex; other platforms on this host (another build's tests, say)
      * have other tags.
      */
-    private String instanceTag() {
+    protected String instanceTag() {
         try {
             byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
                     .digest(dataDir().toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));

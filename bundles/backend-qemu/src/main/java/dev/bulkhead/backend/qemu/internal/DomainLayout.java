@@ -1,6 +1,10 @@
 package dev.bulkhead.backend.qemu.internal;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * Where this backend keeps a domain's runtime state: one directory per domain under {@code <data>/qemu/domains},
@@ -10,9 +14,26 @@ import java.nio.file.Path;
  */
 final class DomainLayout {
     private final Path domains;
+    /** Six hex digits naming this data directory in host-wide names (network namespaces). */
+    private final String tag;
 
     DomainLayout(Path dataDirectory) {
-        this.domains = dataDirectory.toAbsolutePath().normalize().resolve("qemu").resolve("domains");
+        Path data = dataDirectory.toAbsolutePath().normalize();
+        this.domains = data.resolve("qemu").resolve("domains");
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(data.toString().getBytes(StandardCharsets.UTF_8));
+            this.tag = HexFormat.of().formatHex(hash, 0, 3);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
+    /**
+     * The host-side network namespace the domain's QEMU runs in, with its tap and link ends: {@code bq-<tag>-<name>},
+     * apart from the lite backend's {@code bh-<tag>-<name>}.
+     */
+    String netnsName(String name) {
+        return "bq-" + tag + "-" + name;
     }
 
     Path domains() {

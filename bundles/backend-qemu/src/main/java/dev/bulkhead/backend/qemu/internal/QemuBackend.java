@@ -32,16 +32,22 @@ import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.host.NetworkNamespaces;
 import dev.bulkhead.api.host.WatchedProcess;
 import dev.bulkhead.api.hypervisor.ConsoleLogs;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.DomainChannels;
+import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.DomainUplinking;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.api.hypervisor.LeftoverReconciling;
+import dev.bulkhead.api.hypervisor.LinkEndpoint;
+import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.ServiceNames;
+import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.json.JsonMappers;
@@ -51,12 +57,15 @@ import dev.bulkhead.api.json.JsonMappers;
  * initramfs with busybox and the QEMU guest agent), run daemonized with KVM where the host has it, TCG otherwise.
  * Commands run in the guest through the guest agent; power operations go through QMP. A domain's QEMU outlives the
  * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
- * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}).
+ * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}). Each QEMU runs in a
+ * network namespace of its own with one tap, joined in the host's kernel to the veth links lite makes
+ * ({@link QemuNetwork}).
  */
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
 @Designate(ocd = QemuBackend.Config.class)
-public final class QemuBackend implements HypervisorBackend, LeftoverReconciling, UsageCounting, DomainChannels {
+public final class QemuBackend implements HypervisorBackend, DomainLinking, DomainUplinking, LeftoverReconciling, UsageCounting,
+        DomainChannels {
     static final String NAME = "qemu";
     static final String PID = "dev.bulkhead.backend.qemu";
     /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
@@ -104,16 +113,21 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
     private final GuestControl control;
     private final PrivateVolumes privateVolumes;
     private final QemuChannels channels;
+    private final QemuNetwork network;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
 
     @Activate
     public QemuBackend(BundleContext context, Config config, @Reference HostCommands commands) {
         this(dataDirectory(context.getProperty(DATA_PROPERTY)), QemuSettings.of(config, context.getProperty(HOME_PROPERTY)),
-                HostPaths.system(), commands);
+                HostPaths.system(), commands, NetworkNamespaces.DIRECTORY);
     }
 
     QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands) {
+        this(dataDirectory, settings, host, commands, NetworkNamespaces.DIRECTORY);
+    }
+
+    QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands, Path netnsDirectory) {
         ObjectMapper json = JsonMappers.create();
         this.layout = new DomainLayout(dataDirectory);
         this.settings = settings;
@@ -125,6 +139,8 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
         this.channels = new QemuChannels(layout, control, settings.commandTimeout(), this::lockOf,
                 name -> processes.running(layout.pidFile(name)).isPresent());
+        this.network = new QemuNetwork(layout, new NetworkNamespaces(commands, netnsDirectory, settings.commandTimeout()), commands,
+                this::exec, settings.commandTimeout());
     }
 
     static Path dataDirectory(String property) {
@@ -200,7 +216,9 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
                 channels.prepare(name, QemuCommandLine.GUEST_UID_BASE + spec.qid());
                 Optional<PrivateVolumes.Disk> disk = privateVolumes.prepare(spec);
                 List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk);
-                launcher.launch(name, argv);
+                network.create(name);
+                launcher.launch(name, network.path(name), argv);
+                network.tapUp(name);
                 awaitAgent(name);
             } catch (RuntimeException e) {
                 try {
@@ -388,7 +406,9 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
 
     @Override
     public List<Leftover> reconcile(Set<String> keep) {
-        return new QemuLeftovers(layout, processes, settings.commandTimeout(), this::lockOf).reconcile(keep);
+        List<Leftover> report = new ArrayList<>(new QemuLeftovers(layout, processes, settings.commandTimeout(), this::lockOf).reconcile(keep));
+        report.addAll(network.reconcile(keep, name -> processes.running(layout.pidFile(name)).isPresent(), this::lockOf));
+        return report;
     }
 
     @Override
@@ -402,6 +422,53 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
         QubeNames.validate(name);
         return processes.running(layout.pidFile(name)).flatMap(qemu -> processes.usage(qemu.pid()))
                 .map(u -> new QubeStats(u[0], u[1], Instant.now()));
+    }
+
+    /** The domains' network namespaces and links, for the tests. */
+    QemuNetwork network() {
+        return network;
+    }
+
+    @Override
+    public LinkEndpoint connect(LinkSpec link) {
+        QubeNames.validate(link.client());
+        QubeNames.validate(link.netvm());
+        if (link.client().equals(link.netvm())) {
+            throw new InvalidValueException("netvm", link.netvm(), "a qube other than the client itself");
+        }
+        if (processes.running(layout.pidFile(link.client())).isEmpty() || !network.exists(link.client())) {
+            throw new InvalidStateException("cannot link '" + link.client() + "': it is not running");
+        }
+        if (processes.running(layout.pidFile(link.netvm())).isEmpty() || !network.exists(link.netvm())) {
+            throw new InvalidStateException("cannot link '" + link.client() + "' to netvm '" + link.netvm()
+                    + "': the netvm is not running");
+        }
+        return network.connect(link);
+    }
+
+    @Override
+    public void disconnect(LinkSpec link) {
+        QubeNames.validate(link.netvm());
+        network.disconnect(link);
+    }
+
+    @Override
+    public void attachUplink(String name, UplinkSpec uplink) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            if (processes.running(layout.pidFile(name)).isEmpty() || !network.exists(name)) {
+                throw new InvalidStateException("cannot give '" + name + "' an uplink: it is not running");
+            }
+            network.attachUplink(name, uplink);
+        }
+    }
+
+    @Override
+    public void detachUplink(String name, UplinkSpec uplink) {
+        QubeNames.validate(name);
+        synchronized (lockOf(name)) {
+            network.detachUplink(name, uplink);
+        }
     }
 
     private Object lockOf(String name) {
@@ -420,6 +487,8 @@ public final class QemuBackend implements HypervisorBackend, LeftoverReconciling
      */
     private void removeRuntime(String name) {
         channels.remove(name);
+        // its link ends and taps go with it: its clients' and netvm's ends of their links vanish at once
+        network.delete(name);
         try {
             Files.deleteIfExists(layout.pidFile(name));
             Files.deleteIfExists(layout.qmpSocket(name));

@@ -56,7 +56,10 @@ final class QemuCommandLine {
                 "-mon", "chardev=qmp,mode=control",
                 "-chardev", "socket,id=agent,path=" + option(layout.agentSocket(name)) + ",server=on,wait=off",
                 "-device", "virtio-serial-pci,id=" + SERIAL_CONTROLLER,
-                "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0"));
+                "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0",
+                // its one network card: QEMU opens the tap, in the domain's own namespace, before it drops to its user
+                "-netdev", "tap,id=net0,ifname=" + QemuNetwork.TAP + ",script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=net0,mac=" + QemuNetwork.mac(spec.qid())));
         privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
         // No -daemonize: it needs setsid, which the sandbox refuses; the backend starts QEMU in a session of its own.
@@ -70,9 +73,13 @@ final class QemuCommandLine {
         return path.toString().replace(",", ",,");
     }
 
-    /** The serial console, no reboot on panic (QEMU then exits), the qube's name, and its own kernelopts last. */
+    /**
+     * The serial console, no reboot on panic (QEMU then exits), the qube's name, forwarding for a network provider (as
+     * lite's sysctl), and its own kernelopts last.
+     */
     static String kernelCommandLine(DomainSpec spec, boolean privateDisk) {
-        String line = "console=ttyS0 quiet panic=-1 bulkhead.name=" + spec.name() + (privateDisk ? " bulkhead.private=1" : "");
+        String line = "console=ttyS0 quiet panic=-1 bulkhead.name=" + spec.name() + (privateDisk ? " bulkhead.private=1" : "")
+                + (spec.networkProvider() ? " sysctl.net.ipv4.ip_forward=1" : "");
         return spec.kernelopts().isBlank() ? line : line + " " + spec.kernelopts().strip();
     }
 }

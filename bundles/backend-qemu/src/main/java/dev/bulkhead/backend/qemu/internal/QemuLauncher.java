@@ -14,7 +14,7 @@ import dev.bulkhead.api.host.HostCommands;
 
 /**
  * Starts a domain's QEMU in a session of its own (so that it outlives the platform, and a signal to the
- * platform's terminal does not reach it) and waits until its monitor listens.
+ * platform's terminal does not reach it), in the domain's network namespace, and waits until its monitor listens.
  */
 final class QemuLauncher {
     private final DomainLayout layout;
@@ -32,7 +32,7 @@ final class QemuLauncher {
      * {@code qemu.log}, whose last line is then the reason. QEMU runs in the domain's channel directory, which
      * must exist: the channels' sockets are named relative to it ({@link DomainLayout#channelDirectory}).
      */
-    void launch(String name, List<String> argv) {
+    void launch(String name, Path netns, List<String> argv) {
         Path log = layout.qemuLog(name);
         Path monitor = layout.qmpSocket(name);
         try {
@@ -42,6 +42,7 @@ final class QemuLauncher {
         }
         List<String> command = new ArrayList<>();
         command.add("setsid");
+        command.addAll(List.of("nsenter", "--net=" + netns, "--"));
         command.addAll(argv);
         // the timeout bounds only the wait below: QEMU runs on after it, outside the platform's process tree
         HostCommands.Started qemu = commands.start(HostCommand.of(timeout, command).withOutputTo(log)

@@ -331,8 +331,8 @@ class QemuBackendSystemTest {
         HypervisorBackend backend = backendOn(temp.resolve("data"));
         assertTrue(backend instanceof LeftoverReconciling, "finds what a crash left");
         assertTrue(backend instanceof UsageCounting, "counts CPU time and memory");
-        assertFalse(backend instanceof DomainLinking, "makes no links yet");
-        assertFalse(backend instanceof DomainUplinking, "gives no uplinks yet");
+        assertTrue(backend instanceof DomainLinking, "links qubes to their netvm (QemuNetworkSystemTest)");
+        assertTrue(backend instanceof DomainUplinking, "gives a netvm an uplink (QemuNetworkSystemTest)");
         assertFalse(backend instanceof VolumeStoring, "has no volume operations yet");
         assertFalse(backend instanceof ExitNotifying, "tells of no exits: the core looks at its domains instead");
         assertTrue(backend instanceof DomainChannels, "gives channels into its domains");

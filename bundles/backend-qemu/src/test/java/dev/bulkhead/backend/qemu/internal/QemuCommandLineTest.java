@@ -68,4 +68,20 @@ class QemuCommandLineTest {
         assertEquals("console=ttyS0 quiet panic=-1 bulkhead.name=work",
                 after(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()), "-append"));
     }
+
+    @Test
+    void itsOneCardIsTheTapInItsNamespaceWithTheQidsAddressAndNoScripts() {
+        List<String> argv = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty());
+        assertEquals("tap,id=net0,ifname=" + QemuNetwork.TAP + ",script=no,downscript=no", after(argv, "-netdev"));
+        assertEquals("virtio-net-pci,netdev=net0,mac=02:62:71:00:00:05", argv.get(argv.indexOf("-netdev") + 3));
+        assertEquals(1, argv.stream().filter("-netdev"::equals).count(), "no other network: " + argv);
+        assertFalse(argv.stream().anyMatch(a -> a.startsWith("user") || a.contains("bridge")), "no user-mode network: " + argv);
+        assertTrue(argv.indexOf("-netdev") < argv.indexOf("-runas"), "the tap is opened before QEMU drops to its user");
+        assertFalse(after(argv, "-append").contains("ip_forward"), "a client forwards nothing");
+        DomainSpec netvm = new DomainSpec("sys-net", 2, QubeClass.AppVM, 400, 4000, 1, "", true, List.of());
+        assertTrue(after(QemuCommandLine.of(SETTINGS, false, LAYOUT, netvm, Optional.empty()), "-append")
+                .contains(" sysctl.net.ipv4.ip_forward=1"), "a network provider forwards, as lite's sysctl");
+        assertEquals("virtio-net-pci,netdev=net0,mac=02:62:71:00:00:02",
+                QemuCommandLine.of(SETTINGS, false, LAYOUT, netvm, Optional.empty()).get(argv.indexOf("-netdev") + 3));
+    }
 }
