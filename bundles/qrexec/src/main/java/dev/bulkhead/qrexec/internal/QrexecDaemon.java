@@ -239,7 +239,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
     public DomainProcess start(String target, String user, List<String> command, Map<String, String> environment) {
         DomainProcesses backend = backendOf(target, DomainProcesses.class);
         if (backend == null) {
-            throw new InvalidStateException("the backend of qube " + target + " cannot run services in it (qemu: issue 16)");
+            throw new InvalidStateException("the backend of qube " + target + " cannot run services in it");
         }
         return backend.startProcess(target, user, command, environment);
     }
