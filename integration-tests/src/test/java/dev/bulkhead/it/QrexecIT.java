@@ -15,21 +15,21 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Hashtable;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.After;
 import org.junit.Test;
 import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.QubeClass;
-import dev.bulkhead.api.policy.PolicyDecision;
 import dev.bulkhead.api.policy.PolicyPrompts;
-import dev.bulkhead.api.policy.PolicyRequest;
 import dev.bulkhead.api.policy.Prompt;
-import dev.bulkhead.api.policy.PromptAnswer;
 
 /**
  * Calls between real lite qubes of the bulkhead-base template: {@code qrexec-client-vm} in work reaches a service
@@ -140,41 +140,46 @@ public class QrexecIT extends BulkheadTestSupport {
         awaitTrue("the disposable of the killed caller is gone", QUBE_TIMEOUT, () -> disposables().isEmpty(), this::describeQubes);
     }
 
+    /**
+     * ask through the policy bundle's own prompts, answered as the console and the shell answer them: allowed to the
+     * target chosen, denied, and unanswered until the daemon's ask timeout, each seen by the caller.
+     */
     @Test
-    public void askIsAnsweredThroughPolicyPromptsAndDeniedWithoutAnswer() throws Exception {
-        setUp("test.Host * work personal ask");
+    public void askIsAnsweredAllowedOrDeniedThroughThePromptsAndDeniedWhenItTimesOut() throws Exception {
+        setUp("test.Host * work @anyvm ask");
         admin().start("work");
         admin().start("personal");
-        ExecResult unanswered = inQube("work", "qrexec-client-vm personal test.Host");
-        assertEquals("no one shows prompts: ask is denied", 126, unanswered.exitStatus());
+        PolicyPrompts prompts = service(PolicyPrompts.class, null);
 
-        List<PromptAnswer> answers = new CopyOnWriteArrayList<>(List.of(PromptAnswer.allowed("personal", "test"),
-                PromptAnswer.denied("test")));
-        registrations.add(context.registerService(PolicyPrompts.class, new PolicyPrompts() {
-            @Override
-            public CompletionStage<PromptAnswer> ask(PolicyRequest request, PolicyDecision decision, Duration timeout) {
-                return CompletableFuture.completedFuture(answers.remove(0));
-            }
+        CompletableFuture<ExecResult> allowed = CompletableFuture.supplyAsync(() -> inQube("work", "qrexec-client-vm @default test.Host"));
+        Prompt first = awaitPrompt(prompts);
+        assertEquals("work", first.source());
+        assertTrue(first.targets().toString(), first.targets().contains("personal"));
+        prompts.answer(first.id(), true, "personal", "test");
+        assertEquals("the call went to the target chosen", "personal\n", allowed.get(LONG_RUN.toSeconds(), TimeUnit.SECONDS).stdoutText());
 
-            @Override
-            public List<Prompt> pending() {
-                return List.of();
-            }
+        CompletableFuture<ExecResult> denied = CompletableFuture.supplyAsync(() -> inQube("work", "qrexec-client-vm personal test.Host"));
+        prompts.answer(awaitPrompt(prompts).id(), false, null, "test");
+        ExecResult refused = denied.get(LONG_RUN.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(126, refused.exitStatus());
+        assertEquals("Request refused\n", refused.stderrText());
 
-            @Override
-            public void answer(String promptId, boolean allow, String target, String by) {
-            }
+        Configuration qrexec = service(ConfigurationAdmin.class, null).getConfiguration("dev.bulkhead.qrexec", "?");
+        qrexec.update(new Hashtable<>(Map.of("askTimeoutSeconds", 2)));
+        try {
+            awaitTrue("the short ask timeout in force", QUBE_TIMEOUT, () -> {
+                ExecResult unanswered = inQube("work", "qrexec-client-vm personal test.Host");
+                return unanswered.exitStatus() == 126 && unanswered.stderrText().equals("Request refused\n");
+            });
+            assertEquals("the prompt ended with its call", List.of(), prompts.pending());
+        } finally {
+            qrexec.delete();
+        }
+    }
 
-            @Override
-            public void cancel(String promptId) {
-            }
-        }, null));
-
-        awaitTrue("an allowed answer lets the call through", QUBE_TIMEOUT,
-                () -> inQube("work", "qrexec-client-vm personal test.Host").stdoutText().equals("personal\n"), answers::toString);
-        ExecResult denied = inQube("work", "qrexec-client-vm personal test.Host");
-        assertEquals(126, denied.exitStatus());
-        assertEquals("Request refused\n", denied.stderrText());
+    private Prompt awaitPrompt(PolicyPrompts prompts) {
+        awaitTrue("a prompt of work waits", QUBE_TIMEOUT, () -> prompts.pending().size() == 1, () -> prompts.pending().toString());
+        return prompts.pending().get(0);
     }
 
     @Test
