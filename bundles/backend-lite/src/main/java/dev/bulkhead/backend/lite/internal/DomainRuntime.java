@@ -37,12 +37,12 @@ final class DomainRuntime {
     }
 
     /** Writes the domain's OCI bundle (config.json); returns the bundle directory. */
-    Path writeBundle(DomainSpec spec, Path rootfs, LiteVolumes.Prepared prepared) {
+    Path writeBundle(DomainSpec spec, LiteVolumes.Prepared prepared) {
         String name = spec.name();
         try {
             Path bundle = layout.domainDirectory(name);
             Files.createDirectories(bundle);
-            ObjectNode config = oci.forDomain(spec, rootfs, prepared.rootReadOnly(), prepared.privateMount(),
+            ObjectNode config = oci.forDomain(spec, prepared.root(), prepared.rootReadOnly(), prepared.privateMount(), prepared.home(),
                     netns.path(layout.netnsName(name)), layout.cgroupsPath(name));
             oci.bindReadOnly(config, channels.prepare(name), LiteChannels.QUBE_DIRECTORY);
             Files.write(layout.configFile(name), oci.toJson(config));

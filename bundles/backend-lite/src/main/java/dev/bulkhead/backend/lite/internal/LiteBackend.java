@@ -215,12 +215,11 @@ public final class LiteBackend implements HypervisorBackend, DomainLinking, Doma
             }
             // What a stopped container or a crashed platform left behind would make the next steps fail.
             runtime.remove(name);
-            LiteVolumes.Prepared prepared = volumes.prepare(spec, layout.volumesDirectory(name));
+            LiteVolumes.Prepared prepared = volumes.prepare(spec, layout.volumesDirectory(name), builtinRoot::ensure);
             Lock shared = cgroupParent.readLock();
             shared.lock();
             try {
-                Path rootfs = prepared.root() == null ? builtinRoot.ensure() : prepared.root();
-                Path bundle = runtime.writeBundle(spec, rootfs, prepared);
+                Path bundle = runtime.writeBundle(spec, prepared);
                 netns.create(layout.netnsName(name));
                 inits.watch(name, runc.run(name, bundle, layout.consoleLog(name)));
             } catch (AdminException e) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -44,8 +45,11 @@ final class LiteVolumes implements VolumeStorage {
     static final String VOLATILE_MOUNT = "volatile";
     private static final Pattern REVISION = Pattern.compile("[0-9]{1,19}(\\.img)?");
 
-    /** What a domain runs on: its root directory, whether that is read-only, and where its private volume is mounted. */
-    record Prepared(Path root, boolean rootReadOnly, Path privateMount) {
+    /**
+     * What a domain runs on: its root directory, whether that is read-only, where its private volume is
+     * mounted ({@code null} for none) and the host directory it sees as {@code /home}.
+     */
+    record Prepared(Path root, boolean rootReadOnly, Path privateMount, Path home) {
     }
 
     private final VolumeCommands commands;
@@ -230,11 +234,11 @@ final class LiteVolumes implements VolumeStorage {
 
     /**
      * Mounts what the domain's volumes need under {@code runtime} and keeps revisions of its kept
-     * volumes. A root of {@code null} asks for the built-in root. On failure, whatever was mounted is
-     * released again.
+     * volumes. A spec without a root volume runs on {@code builtinRoot}. On failure, whatever was
+     * mounted is released again.
      */
-    Prepared prepare(DomainSpec spec, Path runtime) {
-        return running.prepare(spec, runtime);
+    Prepared prepare(DomainSpec spec, Path runtime, Supplier<Path> builtinRoot) {
+        return running.prepare(spec, runtime, builtinRoot);
     }
 
     /** Unmounts everything under the domain's runtime directory and removes the directory. */

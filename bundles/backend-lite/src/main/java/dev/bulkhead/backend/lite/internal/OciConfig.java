@@ -58,10 +58,13 @@ final class OciConfig {
      * @param rootfs       the directory that becomes the qube's root
      * @param rootReadOnly whether the qube sees its root read-only
      * @param privateMount where the private volume is mounted on the host, or {@code null} for none
+     * @param home         the host directory the qube sees as {@code /home}: the private volume's {@code home},
+     *                     or, without a private volume, a directory of the qube's runtime ({@code null}: an empty tmpfs)
      * @param netns        the network namespace the qube joins
      * @param cgroupsPath  the qube's cgroup, under its instance's parent
      */
-    ObjectNode forDomain(DomainSpec spec, Path rootfs, boolean rootReadOnly, Path privateMount, Path netns, String cgroupsPath) {
+    ObjectNode forDomain(DomainSpec spec, Path rootfs, boolean rootReadOnly, Path privateMount, Path home, Path netns,
+            String cgroupsPath) {
         ObjectNode config = json.createObjectNode();
         config.put("ociVersion", "1.0.2");
         config.set("process", process(spec.networkProvider() ? NETWORK_PROVIDER_CAPABILITIES : CAPABILITIES));
@@ -70,7 +73,7 @@ final class OciConfig {
         root.put("readonly", rootReadOnly);
         config.put("hostname", spec.name());
         boolean privateReadOnly = spec.volume(VolumeSpec.PRIVATE).map(VolumeSpec::readOnly).orElse(false);
-        config.set("mounts", mounts(privateMount, privateReadOnly));
+        config.set("mounts", mounts(privateMount, privateReadOnly, home));
         config.set("linux", linux(spec, netns, cgroupsPath));
         return config;
     }
@@ -109,7 +112,7 @@ final class OciConfig {
         return process;
     }
 
-    private ArrayNode mounts(Path privateMount, boolean privateReadOnly) {
+    private ArrayNode mounts(Path privateMount, boolean privateReadOnly, Path home) {
         ArrayNode mounts = json.createArrayNode();
         mount(mounts, "/proc", "proc", "proc");
         mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
@@ -123,11 +126,16 @@ final class OciConfig {
         if (privateMount != null) {
             String access = privateReadOnly ? "ro" : "rw";
             mount(mounts, "/rw", "bind", privateMount.toString(), "bind", access, "nosuid", "nodev");
-            mount(mounts, "/home", "bind", privateMount.resolve("home").toString(), "bind", access, "nosuid", "nodev");
+            mount(mounts, "/home", "bind", (home == null ? privateMount.resolve(VolumeMounts.HOME) : home).toString(), "bind",
+                    access, "nosuid", "nodev");
         } else {
             // Nothing to keep: the qube still finds writable /rw and /home, and they vanish with it.
             mount(mounts, "/rw", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
-            mount(mounts, "/home", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
+            if (home == null) {
+                mount(mounts, "/home", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");
+            } else {
+                mount(mounts, "/home", "bind", home.toString(), "bind", "rw", "nosuid", "nodev");
+            }
         }
         return mounts;
     }

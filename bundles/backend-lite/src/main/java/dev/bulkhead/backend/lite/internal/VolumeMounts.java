@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import dev.bulkhead.api.AdminException;
@@ -20,8 +21,18 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
  * the volatile volume's size, which holds the writable layers of snapshot volumes), {@code root} (an
  * overlay of a snapshot root on its origin's tree) and {@code private} (the image, loop-mounted).
  * Unmounting the tmpfs at stop takes everything the domain wrote outside its kept volumes with it.
+ * <p>
+ * As on Qubes, a qube's {@code /home} starts as its root's {@code /home} (the template's skeleton:
+ * {@code /home/user} with its dot files): copied onto the private volume when that has no
+ * {@code home} yet, and never again after, or, for a qube without a private volume, onto a tmpfs
+ * at each start. The copy keeps owners, modes and times and copies symbolic links as links, never
+ * following one: the template is trusted less than dom0.
  */
 final class VolumeMounts {
+    /** The directory of a private volume that the qube sees as {@code /home}. */
+    static final String HOME = "home";
+    /** Where the root's {@code /home} is copied to before it becomes the private volume's {@code home}. */
+    private static final String HOME_SEEDING = ".home-seeding";
     /** Characters that mount option strings (comma-separated, colon-separated lower dirs) cannot carry. */
     private static final Pattern OPTION_SAFE_PATH = Pattern.compile("[^,:\\s\\\\]+");
 
@@ -45,30 +56,37 @@ final class VolumeMounts {
 
     /**
      * Mounts what the domain's volumes need under {@code runtime} and keeps revisions of its kept
-     * volumes. A root of {@code null} asks for the built-in root. On failure, whatever was mounted is
-     * released again.
+     * volumes. A spec without a root volume runs on {@code builtinRoot}. On failure, whatever was
+     * mounted is released again.
      */
-    LiteVolumes.Prepared prepare(DomainSpec spec, Path runtime) {
+    LiteVolumes.Prepared prepare(DomainSpec spec, Path runtime, Supplier<Path> builtinRoot) {
         try {
             Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
             Optional<VolumeSpec> privateVolume = spec.volume(VolumeSpec.PRIVATE);
             boolean needsScratch = spec.volumes().stream().anyMatch(VolumeSpec::snapshot);
             Path scratch = runtime.resolve(LiteVolumes.VOLATILE_MOUNT);
             Optional<VolumeSpec> volatileVolume = spec.volume(VolumeSpec.VOLATILE);
-            if (needsScratch || volatileVolume.isPresent() || privateVolume.isPresent()) {
-                shareUnmounts(runtime);
-            }
+            shareUnmounts(runtime);
             if (needsScratch || volatileVolume.isPresent()) {
-                mountTmpfs(scratch, volatileVolume.map(VolumeSpec::sizeBytes).filter(s -> s > 0).orElse(LiteVolumes.DEFAULT_SCRATCH_BYTES));
+                mountTmpfs(scratch, volatileVolume.map(VolumeSpec::sizeBytes).filter(s -> s > 0).orElse(LiteVolumes.DEFAULT_SCRATCH_BYTES), "0700");
             }
-            Path rootDir = null;
+            Path rootDir;
             boolean rootReadOnly = true;
             if (root.isPresent()) {
                 rootDir = prepareRoot(root.get(), runtime, scratch);
                 rootReadOnly = root.get().readOnly();
+            } else {
+                rootDir = builtinRoot.get();
             }
-            Path privateMount = privateVolume.isPresent() ? preparePrivate(privateVolume.get(), runtime, scratch) : null;
-            return new LiteVolumes.Prepared(rootDir, rootReadOnly, privateMount);
+            Path templateHome = rootDir.resolve(HOME);
+            if (privateVolume.isPresent()) {
+                Path privateMount = preparePrivate(privateVolume.get(), runtime, scratch, templateHome);
+                return new LiteVolumes.Prepared(rootDir, rootReadOnly, privateMount, privateMount.resolve(HOME));
+            }
+            Path home = runtime.resolve(HOME);
+            mountTmpfs(home, 0, "0755");
+            seedHome(templateHome, home);
+            return new LiteVolumes.Prepared(rootDir, rootReadOnly, null, home);
         } catch (RuntimeException e) {
             try {
                 release(runtime);
@@ -100,7 +118,7 @@ final class VolumeMounts {
         return mountPoint;
     }
 
-    private Path preparePrivate(VolumeSpec volume, Path runtime, Path scratch) {
+    private Path preparePrivate(VolumeSpec volume, Path runtime, Path scratch, Path templateHome) {
         Path image;
         if (volume.snapshot()) {
             storage.ensureImage(volume);
@@ -122,10 +140,32 @@ final class VolumeMounts {
         Path mountPoint = VolumeFiles.createDirectories(runtime.resolve(volume.name()));
         commands.run("mount", "-t", "ext4", "-o", "loop,nosuid,nodev" + (volume.readOnly() ? ",ro" : ""),
                 image.toString(), mountPoint.toString());
-        if (!volume.readOnly()) {
-            VolumeFiles.createDirectories(mountPoint.resolve("home"));
+        Path home = mountPoint.resolve(HOME);
+        if (!Files.exists(home, LinkOption.NOFOLLOW_LINKS) && !volume.readOnly()) {
+            Path seeding = mountPoint.resolve(HOME_SEEDING);
+            // what a start that failed while copying left
+            VolumeFiles.deleteTree(seeding);
+            VolumeFiles.createDirectories(seeding);
+            seedHome(templateHome, seeding);
+            VolumeFiles.move(seeding, home);
+        }
+        if (!Files.isDirectory(home, LinkOption.NOFOLLOW_LINKS)) {
+            // the qube writes its private volume: a link there would make the bind mount of /home reach into dom0
+            throw new InvalidStateException("the private volume " + volume.source() + " has a 'home' that is not a directory"
+                    + " (a symbolic link or a file); a qube's /home must be a directory of its private volume");
         }
         return mountPoint;
+    }
+
+    /**
+     * Copies what the root's {@code /home} holds into {@code target}, an existing directory, which
+     * takes the owner, mode and times of the root's {@code /home}. A root without a {@code /home}
+     * directory (or with a link there) leaves {@code target} empty.
+     */
+    private void seedHome(Path templateHome, Path target) {
+        if (Files.isDirectory(templateHome, LinkOption.NOFOLLOW_LINKS)) {
+            commands.run("cp", "-a", "--no-dereference", "--no-target-directory", templateHome.toString(), target.toString());
+        }
     }
 
     /**
@@ -224,10 +264,11 @@ final class VolumeMounts {
         }
     }
 
-    private void mountTmpfs(Path mountPoint, long sizeBytes) {
+    /** A tmpfs of the size given, or, for 0, of the kernel's default size (half the memory), as a qube's own tmpfs mounts are. */
+    private void mountTmpfs(Path mountPoint, long sizeBytes, String mode) {
         VolumeFiles.createDirectories(mountPoint);
-        commands.run("mount", "-t", "tmpfs", "-o", "size=" + sizeBytes + ",mode=0700,nosuid,nodev",
-                "bulkhead-volatile", mountPoint.toString());
+        commands.run("mount", "-t", "tmpfs", "-o", (sizeBytes > 0 ? "size=" + sizeBytes + "," : "") + "mode=" + mode + ",nosuid,nodev",
+                "bulkhead-" + mountPoint.getFileName(), mountPoint.toString());
     }
 
     private static String optionPath(Path path) {

@@ -98,7 +98,11 @@ final class FakeLiteHost extends FakeHostCommands {
     private static void copy(Path from, Path to) throws IOException {
         try (var walk = Files.walk(from)) {
             for (Path p : walk.toList()) {
-                Files.copy(p, to.resolve(from.relativize(p).toString()), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                Path target = to.resolve(from.relativize(p).toString());
+                // cp --no-target-directory copies a directory into one that exists
+                if (!(Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+                    Files.copy(p, target, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                }
             }
         }
     }

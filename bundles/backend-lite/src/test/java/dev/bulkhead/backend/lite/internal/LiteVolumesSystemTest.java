@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,6 +118,63 @@ class LiteVolumesSystemTest {
 
         assertEquals("kept\n", run("work", "cat", "/rw/home/note").stdoutText());
         assertEquals(0, run("work", "dd", "if=/dev/zero", "of=/rw/big", "bs=1M", "count=40").exitStatus());
+    }
+
+    @Test
+    void aNewPrivateVolumesHomeIsTheTemplatesHomeAndKeepsWhatTheUserWroteThere() throws IOException {
+        Path skeleton = templateHome();
+        VolumeSpec privateVolume = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 32 * MIB, 0);
+        DomainSpec app = domain("work", VolumeSpec.snapshotOf(VolumeSpec.ROOT, templateRoot, 0), privateVolume);
+        start(app);
+
+        // the qube's root may not look into user's files (no CAP_DAC_OVERRIDE): they are checked from dom0, as mounted
+        Path home = new InstanceLayout(data).volumesDirectory("work").resolve("private/home");
+        assertEquals("1000 1000 700\n", run("work", "stat", "-c", "%u %g %a", "/home/user").stdoutText());
+        assertEquals(List.of(1000, "rw-r-----", "from the template\n"), describe(home.resolve("user/.profile")));
+        assertEquals(Path.of("/etc/shadow"), Files.readSymbolicLink(home.resolve("user/link")), "a link is copied as a link");
+        assertEquals(1000, Files.getAttribute(home.resolve("user/link"), "unix:uid", LinkOption.NOFOLLOW_LINKS));
+        assertEquals(Files.getLastModifiedTime(skeleton.resolve("user/.profile")), Files.getLastModifiedTime(home.resolve("user/.profile")),
+                "times are kept");
+        writeAsUser(home.resolve("user/note"), "mine\n");
+        Files.delete(home.resolve("user/.profile"));
+        Files.writeString(skeleton.resolve("user/.later"), "added to the template afterwards\n");
+        backend.shutdown("work", Duration.ofSeconds(5));
+        start(app);
+
+        assertEquals(List.of(1000, "rw-r--r--", "mine\n"), describe(home.resolve("user/note")));
+        assertFalse(Files.exists(home.resolve("user/.profile")), "an existing home is never seeded again");
+        assertFalse(Files.exists(home.resolve("user/.later")));
+    }
+
+    @Test
+    void aQubeWithoutPrivateVolumeFindsTheTemplatesHomeAtEachStart() throws IOException {
+        templateHome();
+        DomainSpec disposable = domain("disp1", VolumeSpec.snapshotOf(VolumeSpec.ROOT, templateRoot, 0));
+        start(disposable);
+        Path home = new InstanceLayout(data).volumesDirectory("disp1").resolve("home");
+        assertEquals("1000 1000 700\n", run("disp1", "stat", "-c", "%u %g %a", "/home/user").stdoutText());
+        assertEquals(List.of(1000, "rw-r-----", "from the template\n"), describe(home.resolve("user/.profile")));
+        writeAsUser(home.resolve("user/note"), "gone\n");
+        backend.shutdown("disp1", Duration.ofSeconds(5));
+        start(disposable);
+
+        assertFalse(Files.exists(home.resolve("user/note")), "the home of a qube without private volume goes with it");
+        assertEquals(List.of(1000, "rw-r-----", "from the template\n"), describe(home.resolve("user/.profile")));
+        assertFalse(Files.exists(templateRoot.resolve("tree/home/user/note")), "the template's tree is never written");
+    }
+
+    @Test
+    void aPrivateVolumeWhoseHomeIsALinkIsRefused() {
+        VolumeSpec privateVolume = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 32 * MIB, 0);
+        DomainSpec app = domain("work", privateVolume);
+        start(app);
+        assertEquals(0, run("work", "sh", "-c", "rm -r /rw/home && ln -s / /rw/home").exitStatus());
+        backend.shutdown("work", Duration.ofSeconds(5));
+
+        InvalidStateException e = assertThrows(InvalidStateException.class, () -> start(app));
+
+        assertTrue(e.getMessage().contains("'home' that is not a directory"), e.getMessage());
+        assertEquals(List.of(), mountsBelow(data.resolve("lite/domains/work")));
     }
 
     @Test
@@ -239,6 +299,34 @@ class LiteVolumesSystemTest {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** The template's /home: a user's home with a dot file and a link that points out of the template. */
+    private Path templateHome() throws IOException {
+        Path home = templateRoot.resolve("tree/home");
+        Path user = Files.createDirectories(home.resolve("user"));
+        Files.writeString(user.resolve(".profile"), "from the template\n");
+        Files.setPosixFilePermissions(user.resolve(".profile"), PosixFilePermissions.fromString("rw-r-----"));
+        Files.setLastModifiedTime(user.resolve(".profile"), FileTime.fromMillis(1_500_000_000_000L));
+        Files.createSymbolicLink(user.resolve("link"), Path.of("/etc/shadow"));
+        Files.setPosixFilePermissions(user, PosixFilePermissions.fromString("rwx------"));
+        for (Path p : List.of(user, user.resolve(".profile"), user.resolve("link"))) {
+            Files.setAttribute(p, "unix:uid", 1000, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(p, "unix:gid", 1000, LinkOption.NOFOLLOW_LINKS);
+        }
+        return home;
+    }
+
+    /** Owner, mode and content of a file. */
+    private static List<Object> describe(Path file) throws IOException {
+        return List.of(Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS),
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)), Files.readString(file));
+    }
+
+    private static void writeAsUser(Path file, String content) throws IOException {
+        Files.writeString(file, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setAttribute(file, "unix:uid", 1000);
     }
 
     private DomainSpec domain(String name, VolumeSpec... volumes) {

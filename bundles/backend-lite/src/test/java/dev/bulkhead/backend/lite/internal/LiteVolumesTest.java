@@ -4,7 +4,6 @@ import static dev.bulkhead.backend.lite.internal.FakeLiteHost.failed;
 import static dev.bulkhead.backend.lite.internal.FakeLiteHost.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,6 +45,7 @@ class LiteVolumesTest {
     private LiteVolumes volumes;
     private Path runtime;
     private Path sysBlock;
+    private Path builtinRoot;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -54,13 +54,14 @@ class LiteVolumesTest {
         sysBlock = Files.createDirectories(temp.resolve("sys/block"));
         volumes = new LiteVolumes(executor, new MountTable(proc), sysBlock, Duration.ofSeconds(1), Clock.fixed(NOW, ZoneOffset.UTC));
         runtime = temp.resolve("domains/work/volumes");
+        builtinRoot = temp.resolve("builtin-root");
     }
 
     @Test
     void aKeptPrivateVolumeIsMadeAtItsFirstStartAsAnExt4ImageOfItsSizeAndLoopMounted() throws IOException {
         Path storage = temp.resolve("qubes/work/private");
 
-        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 0)), runtime);
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 0)), runtime, () -> builtinRoot);
 
         Path image = storage.resolve("private.img");
         assertEquals(64 * MIB, Files.size(image));
@@ -71,7 +72,7 @@ class LiteVolumesTest {
                 lines.toString());
         assertEquals(runtime.resolve("private"), prepared.privateMount());
         assertTrue(Files.isDirectory(runtime.resolve("private/home")));
-        assertNull(prepared.root(), "no root volume: the built-in root");
+        assertEquals(builtinRoot, prepared.root(), "no root volume: the built-in root");
         assertEquals(List.of(runtime.toString(), runtime.resolve("private").toString()), executor.mountPoints());
     }
 
@@ -81,7 +82,7 @@ class LiteVolumesTest {
         executor.answer("losetup --noheadings --output NAME --associated", ok("/dev/loop3\n"));
 
         InvalidStateException e = assertThrows(InvalidStateException.class,
-                () -> volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 0)), runtime));
+                () -> volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 0)), runtime, () -> builtinRoot));
 
         assertTrue(e.getMessage().contains("in use already (/dev/loop3)"), e.getMessage());
         assertTrue(executor.mountPoints().isEmpty());
@@ -94,13 +95,14 @@ class LiteVolumesTest {
         Files.createDirectories(template.resolve("tree"));
 
         LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
-                VolumeSpec.fresh(VolumeSpec.VOLATILE, temp.resolve("qubes/work/volatile"), 256 * MIB)), runtime);
+                VolumeSpec.fresh(VolumeSpec.VOLATILE, temp.resolve("qubes/work/volatile"), 256 * MIB)), runtime, () -> builtinRoot);
 
         assertEquals(List.of(
                 "mount --bind --make-shared D/domains/work/volumes D/domains/work/volumes",
                 "mount -t tmpfs -o size=268435456,mode=0700,nosuid,nodev bulkhead-volatile D/domains/work/volumes/volatile",
                 "mount -t overlay -o lowerdir=D/qubes/tpl/root/tree,upperdir=D/domains/work/volumes/volatile/root-upper,"
-                        + "workdir=D/domains/work/volumes/volatile/root-work bulkhead-root D/domains/work/volumes/root"),
+                        + "workdir=D/domains/work/volumes/volatile/root-work bulkhead-root D/domains/work/volumes/root",
+                "mount -t tmpfs -o mode=0755,nosuid,nodev bulkhead-home D/domains/work/volumes/home"),
                 executor.lines(temp));
         assertEquals(runtime.resolve("root"), prepared.root());
         assertFalse(prepared.rootReadOnly());
@@ -111,7 +113,7 @@ class LiteVolumesTest {
         Path template = temp.resolve("qubes/tpl/root");
         Files.createDirectories(template.resolve("tree"));
 
-        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0)), runtime);
+        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0)), runtime, () -> builtinRoot);
 
         assertTrue(executor.lines(temp).get(1).contains("size=" + LiteVolumes.DEFAULT_SCRATCH_BYTES + ","));
     }
@@ -122,7 +124,7 @@ class LiteVolumesTest {
         Files.createDirectories(origin);
         Files.writeString(origin.resolve("private.img"), "origin image");
 
-        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime);
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime, () -> builtinRoot);
 
         assertEquals("origin image", Files.readString(runtime.resolve("volatile/private.img")));
         assertTrue(executor.lines(temp).contains("cp -a --sparse=always --reflink=auto --no-target-directory "
@@ -140,7 +142,7 @@ class LiteVolumesTest {
         executor.answer("--associated " + origin.resolve("private.img"), ok("/dev/loop7\n"));
         executor.run(HostCommand.of(Duration.ofSeconds(1), List.of("mount", "-t", "ext4", "/dev/loop7", dvmMount.toString())));
 
-        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime);
+        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime, () -> builtinRoot);
 
         List<String> lines = executor.lines(temp);
         int freeze = lines.indexOf("fsfreeze --freeze D/domains/dvm/volumes/private");
@@ -155,7 +157,7 @@ class LiteVolumesTest {
         Path storage = temp.resolve("qubes/work/private");
         VolumeSpec volume = VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 2);
         for (String content : List.of("one", "two", "three")) {
-            volumes.prepare(spec(volume), runtime);
+            volumes.prepare(spec(volume), runtime, () -> builtinRoot);
             Files.writeString(storage.resolve("private.img"), content);
             volumes.release(runtime);
         }
@@ -173,10 +175,10 @@ class LiteVolumesTest {
     void revertPutsTheNewestRevisionBackAndUsesItUp() throws IOException {
         Path storage = temp.resolve("qubes/work/private");
         VolumeSpec volume = VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 3);
-        volumes.prepare(spec(volume), runtime);
+        volumes.prepare(spec(volume), runtime, () -> builtinRoot);
         Files.writeString(storage.resolve("private.img"), "before");
         volumes.release(runtime);
-        volumes.prepare(spec(volume), runtime);
+        volumes.prepare(spec(volume), runtime, () -> builtinRoot);
         Files.writeString(storage.resolve("private.img"), "after");
         volumes.release(runtime);
 
@@ -190,7 +192,7 @@ class LiteVolumesTest {
     void revertToAnUnknownRevisionNamesTheKeptOnesAndChangesNothing() throws IOException {
         Path storage = temp.resolve("qubes/work/private");
         VolumeSpec volume = VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 1);
-        volumes.prepare(spec(volume), runtime);
+        volumes.prepare(spec(volume), runtime, () -> builtinRoot);
         volumes.release(runtime);
         Files.writeString(storage.resolve("private.img"), "now");
         String kept = volumes.revisions(volume).get(0).name();
@@ -213,7 +215,7 @@ class LiteVolumesTest {
         Path origin = temp.resolve("qubes/dvm/private");
         Files.createDirectories(origin);
         Files.writeString(origin.resolve("private.img"), "x");
-        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime);
+        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime, () -> builtinRoot);
 
         volumes.release(runtime);
 
@@ -275,7 +277,7 @@ class LiteVolumesTest {
     @Test
     void whatCannotBeUnmountedIsNeverDeletedThrough() throws IOException {
         Path storage = temp.resolve("qubes/work/private");
-        volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 0)), runtime);
+        volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, storage, 64 * MIB, 0)), runtime, () -> builtinRoot);
         Files.writeString(runtime.resolve("private/home/keep"), "user data");
         executor.answer("umount ", failed(32, "umount: target is busy."));
 
@@ -291,7 +293,7 @@ class LiteVolumesTest {
         Files.createDirectories(template.resolve("tree"));
         executor.answer("-t overlay", failed(32, "mount: wrong fs type"));
 
-        assertThrows(AdminException.class, () -> volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0)), runtime));
+        assertThrows(AdminException.class, () -> volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0)), runtime, () -> builtinRoot));
 
         assertTrue(executor.mountPoints().isEmpty(), executor.mountPoints().toString());
         assertFalse(Files.exists(runtime));
