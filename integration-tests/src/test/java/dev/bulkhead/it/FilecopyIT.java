@@ -26,9 +26,8 @@ import dev.bulkhead.api.QubeClass;
 public class FilecopyIT extends BulkheadTestSupport {
     private static final Duration LONG_RUN = Duration.ofMinutes(3);
     private static final String POLICY = String.join("\n",
-            // As root: on lite a fresh qube's private volume has /home but no /home/user, and the qube's root
-            // cannot make one for user (no CAP_CHOWN), so as user the unpacker could only refuse, saying so.
-            "qubes.Filecopy * work personal allow user=root",
+            // as the qube's default user, user, whose home the qube's /home starts with
+            "qubes.Filecopy * work personal allow",
             "qubes.Filecopy * work vault deny",
             "qubes.OpenInVM * work @dispvm allow target=@dispvm:work-dvm",
             "* * @anyvm @anyvm deny", "");
@@ -57,9 +56,11 @@ public class FilecopyIT extends BulkheadTestSupport {
         return admin().run(qube, List.of("sh", "-c", script), new byte[0], LONG_RUN);
     }
 
-    /** The home of root, whom the policy names as the service's user. */
+    /** The home of user, whom a service runs as by default. */
     private String serviceHome(String qube) {
-        return runOk(qube, "sh", "-c", "grep '^root:' /etc/passwd | cut -d: -f6").strip();
+        String home = runOk(qube, "sh", "-c", "grep '^user:' /etc/passwd | cut -d: -f6").strip();
+        assertEquals("the template's user lives in /home/user", "/home/user", home);
+        return home;
     }
 
     private static final String SHA_LIST = "find . -type f | LC_ALL=C sort | while read -r f; do sha256sum \"$f\"; done";

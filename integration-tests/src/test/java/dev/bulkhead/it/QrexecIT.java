@@ -170,7 +170,7 @@ public class QrexecIT extends BulkheadTestSupport {
             awaitTrue("the short ask timeout in force", QUBE_TIMEOUT, () -> {
                 ExecResult unanswered = inQube("work", "qrexec-client-vm personal test.Host");
                 return unanswered.exitStatus() == 126 && unanswered.stderrText().equals("Request refused\n");
-            });
+            }, () -> prompts.pending().toString());
             assertEquals("the prompt ended with its call", List.of(), prompts.pending());
         } finally {
             qrexec.delete();

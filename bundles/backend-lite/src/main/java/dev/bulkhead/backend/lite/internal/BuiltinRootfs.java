@@ -100,6 +100,7 @@ final class BuiltinRootfs {
             Files.createDirectories(root.resolve(dir));
         }
         Files.setPosixFilePermissions(root.resolve("tmp"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        homeOfUser(root);
         // /var/run is /run, where daemons put their sockets (wireguard-go: /var/run/wireguard); /run is a tmpfs per qube
         Files.createSymbolicLink(root.resolve("var/run"), Path.of("../run"));
         Path bin = root.resolve("bin");
@@ -163,5 +164,21 @@ final class BuiltinRootfs {
             }
         }
         return applets;
+    }
+
+    /**
+     * {@code /home/user}, owned by user (1000) with Debian's mode 755, which a qube's /home starts as: the qube's own
+     * root cannot make it for user, as it may not change owners. The owner is set only where this runs as root
+     * (as the distribution's build and the backend do); a root built by another user keeps that user as owner.
+     */
+    static void homeOfUser(Path root) throws IOException {
+        Path home = Files.createDirectories(root.resolve("home/user"));
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try {
+            Files.setAttribute(home, "unix:uid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(home, "unix:gid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.FileSystemException e) {
+            // not root: the owner stays the builder
+        }
     }
 }

@@ -55,7 +55,7 @@ final class InstanceLayout {
      * or by an older version is never reused.
      */
     Path builtinRootfs(List<String> programs) {
-        return home.resolve("rootfs-5-" + hexDigest(String.join("\n", programs), 4));
+        return home.resolve("rootfs-6-" + hexDigest(String.join("\n", programs), 4));
     }
 
     /** The OCI bundle directory of a domain: config.json and the console log. */

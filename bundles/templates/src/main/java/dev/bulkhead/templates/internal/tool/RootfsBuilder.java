@@ -74,6 +74,7 @@ final class RootfsBuilder {
             Files.createDirectories(root.resolve(dir));
         }
         Files.setAttribute(root.resolve("tmp"), "unix:mode", 01777);
+        homeOfUser(root);
         Files.copy(busybox.toRealPath(), root.resolve("bin/busybox"), StandardCopyOption.COPY_ATTRIBUTES);
         for (String applet : run(busybox.toString(), "--list").lines().map(String::strip).filter(a -> !a.isEmpty()).toList()) {
             if (applet.contains("/") || applet.startsWith(".")) {
@@ -178,6 +179,22 @@ final class RootfsBuilder {
             return host.runOrThrow(HostCommand.of(COMMAND_TIMEOUT, command)).stdoutText();
         } catch (AdminException e) {
             throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code /home/user}, owned by user (1000) with Debian's mode 755, which a qube's /home starts as: the qube's own
+     * root cannot make it for user, as it may not change owners. The owner is set only where this runs as root
+     * (as the distribution's build and the backend do); a root built by another user keeps that user as owner.
+     */
+    static void homeOfUser(Path root) throws IOException {
+        Path home = Files.createDirectories(root.resolve("home/user"));
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try {
+            Files.setAttribute(home, "unix:uid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(home, "unix:gid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.FileSystemException e) {
+            // not root: the owner stays the builder
         }
     }
 }
