@@ -4,16 +4,23 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.Test;
 
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.hypervisor.DomainProcess;
+import dev.bulkhead.api.hypervisor.DomainProcesses;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
 
 /**
  * The file services between real lite qubes of bulkhead-base, through dom0's qrexec and the policy:
@@ -63,6 +70,27 @@ public class FilecopyIT extends BulkheadTestSupport {
         return home;
     }
 
+    /**
+     * What a script prints run as user in the qube, as a service runs: ~/QubesIncoming is user's own (0700), which the
+     * qube's root, without CAP_DAC_OVERRIDE, cannot read.
+     */
+    private String asUser(String qube, String script) throws Exception {
+        DomainProcesses backend = (DomainProcesses) service(HypervisorBackend.class, "(" + HypervisorBackend.BACKEND_PROPERTY + "=lite)");
+        DomainProcess p = backend.startProcess(qube, "user", List.of("sh", "-c", script), Map.of());
+        p.stdin().close();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.stderr().readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        int status = p.onExit().get(LONG_RUN.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(script + " as user in " + qube + ": " + new String(err.get(), StandardCharsets.UTF_8), 0, status);
+        return out;
+    }
+
     private static final String SHA_LIST = "find . -type f | LC_ALL=C sort | while read -r f; do sha256sum \"$f\"; done";
 
     @Test
@@ -84,10 +112,10 @@ public class FilecopyIT extends BulkheadTestSupport {
         assertEquals(copy.stderrText(), 0, copy.exitStatus());
         assertEquals(move.stderrText(), 0, move.exitStatus());
         String incoming = serviceHome("personal") + "/QubesIncoming/work";
-        assertEquals(sent, runOk("personal", "sh", "-c", "cd '" + incoming + "/report 2026' && " + SHA_LIST));
+        assertEquals(sent, asUser("personal", "cd '" + incoming + "/report 2026' && " + SHA_LIST));
         assertEquals("big.bin, empty and the UTF-8 name: " + sent, 3, sent.lines().count());
-        runOk("personal", "test", "-d", incoming + "/report 2026/empty dir");
-        assertEquals("moved\n", runOk("personal", "cat", incoming + "/moved.txt"));
+        asUser("personal", "test -d '" + incoming + "/report 2026/empty dir'");
+        assertEquals("moved\n", asUser("personal", "cat " + incoming + "/moved.txt"));
         assertEquals("the moved file is gone, the copied tree stays", "report 2026\n", runOk("work", "ls", "/tmp/out"));
 
         ExecResult denied = inQube("work", "cd /tmp/out && qvm-copy-to-vm vault 'report 2026'");

@@ -164,7 +164,9 @@ public class QrexecIT extends BulkheadTestSupport {
         assertEquals(126, refused.exitStatus());
         assertEquals("Request refused\n", refused.stderrText());
 
-        Configuration qrexec = service(ConfigurationAdmin.class, null).getConfiguration("dev.bulkhead.qrexec", "?");
+        // held while used: Configuration Admin is a service factory, whose object ends when the last user lets it go
+        awaitService("(objectClass=" + ConfigurationAdmin.class.getName() + ")");
+        Configuration qrexec = context.getService(context.getServiceReference(ConfigurationAdmin.class)).getConfiguration("dev.bulkhead.qrexec", "?");
         qrexec.update(new Hashtable<>(Map.of("askTimeoutSeconds", 2)));
         try {
             awaitTrue("the short ask timeout in force", QUBE_TIMEOUT, () -> {
