@@ -140,14 +140,14 @@ class LiteBackendSystemTest {
         DomainSpec spec = spec("sys-a", privateVolume("sys-a"));
         start(backend, spec);
 
-        assertEquals(0, run("sys-a", "sh", "-c", "echo kept > /rw/note && mkdir /home/user && echo mine > /home/user/f")
+        assertEquals(0, run("sys-a", "sh", "-c", "echo kept > /rw/note && mkdir /home/mine && echo mine > /home/mine/f")
                 .exitStatus());
         backend.shutdown("sys-a", Duration.ofSeconds(5));
         assertEquals(PowerState.Halted, backend.state("sys-a"));
         start(backend, spec);
 
         assertEquals("kept\n", run("sys-a", "cat", "/rw/note").stdoutText());
-        assertEquals("mine\n", run("sys-a", "cat", "/rw/home/user/f").stdoutText());
+        assertEquals("mine\n", run("sys-a", "cat", "/rw/home/mine/f").stdoutText());
     }
 
     @Test
