@@ -1,10 +1,15 @@
 package dev.bulkhead.backend.qemu.internal;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.stream.Stream;
 
 /**
  * Where this backend keeps a domain's runtime state: one directory per domain under {@code <data>/qemu/domains},
@@ -71,5 +76,18 @@ final class DomainLayout {
 
     Path consoleLog(String name) {
         return directory(name).resolve("console.log");
+    }
+
+    /** Removes a domain's directory and all in it, links as links; nothing when it is not there. */
+    void deleteDirectory(String name) throws IOException {
+        Path tree = directory(name);
+        if (!Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(tree)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }

@@ -163,7 +163,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     @Override
     public boolean isSupported() {
         return settings.accelerator() != QemuSettings.Accelerator.TCG && host.kvmUsable() && settings.imagePresent()
-                && onPath(settings.qemu());
+                && HostPaths.onPath(settings.qemu());
     }
 
     private boolean useKvm() {
@@ -376,7 +376,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             stopProcess(name);
             channels.remove(name);
             try {
-                deleteTree(layout.directory(name));
+                layout.deleteDirectory(name);
             } catch (IOException e) {
                 throw new AdminException("cannot remove the files of domain '" + name + "': " + e.getMessage(), e);
             }
@@ -496,24 +496,5 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         } catch (IOException e) {
             throw new AdminException("cannot remove the runtime files of domain '" + name + "': " + e.getMessage(), e);
         }
-    }
-
-    private static void deleteTree(Path tree) throws IOException {
-        if (!Files.exists(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(tree)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
-
-    private static boolean onPath(String program) {
-        if (program.contains("/")) {
-            return Files.isExecutable(Path.of(program));
-        }
-        String path = System.getenv("PATH");
-        return path != null && Stream.of(path.split(":")).anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, program)));
     }
 }
