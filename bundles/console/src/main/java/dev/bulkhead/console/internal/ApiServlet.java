@@ -93,7 +93,7 @@ public final class ApiServlet extends HttpServlet {
     protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
         Object principal = req.getAttribute(ConsoleFilter.PRINCIPAL);
         ApiResponse answer;
-        byte[] body = readBody(req);
+        byte[] body = readBody(req, MAX_BODY_BYTES);
         if (body == null) {
             answer = ApiResponse.problem(Problem.of(413, "too-large", "Request too large",
                     "the body is larger than " + MAX_BODY_BYTES + " bytes"));
@@ -106,17 +106,17 @@ public final class ApiServlet extends HttpServlet {
                     principal instanceof Principal p ? p : Principal.NONE, ConsoleFilter.cookie(req, ConsoleSecurity.COOKIE),
                     req.getRemoteAddr(), req.getQueryString()));
         }
-        write(res, answer);
+        write(res, json, answer);
     }
 
-    /** The body, or null when it is larger than allowed. */
-    private static byte[] readBody(HttpServletRequest req) throws IOException {
-        if (req.getContentLengthLong() > MAX_BODY_BYTES) {
+    /** The body, or null when it is larger than {@code max} bytes. Shared by the console's API servlets. */
+    static byte[] readBody(HttpServletRequest req, int max) throws IOException {
+        if (req.getContentLengthLong() > max) {
             return null;
         }
         try (InputStream in = req.getInputStream()) {
-            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-            return bytes.length > MAX_BODY_BYTES ? null : bytes;
+            byte[] bytes = in.readNBytes(max + 1);
+            return bytes.length > max ? null : bytes;
         }
     }
 
@@ -128,7 +128,8 @@ public final class ApiServlet extends HttpServlet {
         return type.equals("application/json") || type.endsWith("+json");
     }
 
-    private void write(HttpServletResponse res, ApiResponse answer) throws IOException {
+    /** Writes an answer: status, headers and its JSON or text body. Shared by the console's API servlets. */
+    static void write(HttpServletResponse res, ObjectMapper json, ApiResponse answer) throws IOException {
         res.setStatus(answer.status());
         for (Map.Entry<String, String> h : answer.headers().entrySet()) {
             res.addHeader(h.getKey(), h.getValue());

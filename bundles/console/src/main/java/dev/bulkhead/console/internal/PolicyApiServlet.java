@@ -1,11 +1,7 @@
 package dev.bulkhead.console.internal;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.Map;
 
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -14,7 +10,6 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletName;
 import org.osgi.service.servlet.whiteboard.propertytypes.HttpWhiteboardServletPattern;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.bulkhead.api.json.JsonMappers;
@@ -94,14 +89,9 @@ public final class PolicyApiServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
         ApiResponse answer;
-        byte[] body = null;
-        if (req.getContentLengthLong() <= MAX_BODY_BYTES) {
-            try (InputStream in = req.getInputStream()) {
-                body = in.readNBytes(MAX_BODY_BYTES + 1);
-            }
-        }
+        byte[] body = ApiServlet.readBody(req, MAX_BODY_BYTES);
         String type = req.getContentType() == null ? "" : req.getContentType().split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
-        if (body == null || body.length > MAX_BODY_BYTES) {
+        if (body == null) {
             answer = ApiResponse.problem(Problem.of(413, "too-large", "Request too large", "the body is larger than " + MAX_BODY_BYTES + " bytes"));
         } else if (body.length > 0 && !type.equals("application/json")) {
             answer = ApiResponse.problem(Problem.of(415, "unsupported-media-type", "Unsupported media type",
@@ -112,23 +102,6 @@ public final class PolicyApiServlet extends HttpServlet {
                     body, principal instanceof Principal p ? p : Principal.NONE, ConsoleFilter.cookie(req, ConsoleSecurity.COOKIE),
                     req.getRemoteAddr(), req.getQueryString()));
         }
-        res.setStatus(answer.status());
-        for (Map.Entry<String, String> h : answer.headers().entrySet()) {
-            res.addHeader(h.getKey(), h.getValue());
-        }
-        if (answer.contentType() == null) {
-            return;
-        }
-        res.setContentType(answer.contentType());
-        res.setCharacterEncoding("UTF-8");
-        try (OutputStream out = res.getOutputStream()) {
-            if (answer.json() != null) {
-                try (JsonGenerator g = json.getFactory().createGenerator(out)) {
-                    answer.json().write(g);
-                }
-            } else {
-                out.write(answer.text().getBytes(StandardCharsets.UTF_8));
-            }
-        }
+        ApiServlet.write(res, json, answer);
     }
 }
