@@ -120,6 +120,36 @@ public class QrexecIT extends BulkheadTestSupport {
         assertTrue(refused.err(), refused.refused() && refused.err().contains("Request refused"));
     }
 
+    /**
+     * A service of work's own, written into its /usr/local/etc/qubes-rpc (on its private volume), is still there after
+     * work is shut down and started again, and personal calls it; it overrides the template's service of the same
+     * name in work only.
+     */
+    @Test
+    public void aQubesOwnServiceInUsrLocalSurvivesARestartAndOverridesItsTemplates() throws Exception {
+        setUp("test.Own * personal work allow\ntest.Host * personal work allow\ntest.Host * work personal allow");
+        admin().start("work");
+        runOk("work", "sh", "-c", "mkdir -p /usr/local/etc/qubes-rpc && cd /usr/local/etc/qubes-rpc"
+                + " && printf '#!/bin/sh\\necho \"own service of $(hostname) for $QREXEC_REMOTE_DOMAIN\"\\n' > test.Own"
+                + " && printf '#!/bin/sh\\necho \"own test.Host of $(hostname)\"\\n' > test.Host"
+                + " && chmod 755 test.Own test.Host");
+        shell("qvm:shutdown --wait work");
+        assertFalse(admin().get("work").state().isActive());
+        shell("qvm:start work");
+        admin().start("personal");
+
+        ExecResult own = inQube("personal", "qrexec-client-vm work test.Own");
+
+        assertEquals(own.stderrText(), 0, own.exitStatus());
+        assertEquals("own service of work for personal\n", own.stdoutText());
+        assertEquals("work's own test.Host comes before its template's", "own test.Host of work\n",
+                inQube("personal", "qrexec-client-vm work test.Host").stdoutText());
+        assertEquals("personal runs the template's", "personal\n", inQube("work", "qrexec-client-vm personal test.Host").stdoutText());
+        assertEquals("kept on work's private volume", 0, run("work", "test", "-x", "/rw/usrlocal/etc/qubes-rpc/test.Own").exitStatus());
+        assertEquals("not in the template, nor in its other qubes", 1,
+                run("personal", "test", "-e", "/usr/local/etc/qubes-rpc/test.Own").exitStatus());
+    }
+
     @Test
     public void aDisposableMadeForACallIsRemovedWhenItEndsAlsoWhenTheCallerIsKilled() throws Exception {
         setUp("test.Host * work @dispvm allow target=@dispvm:work-dvm\ntest.Sleep * work @dispvm allow target=@dispvm:work-dvm");
