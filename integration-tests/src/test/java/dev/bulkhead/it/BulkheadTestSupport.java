@@ -13,6 +13,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.FileVisitResult;
@@ -24,8 +25,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -55,6 +59,9 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.Qube;
 import dev.bulkhead.api.QubeAdmin;
+import dev.bulkhead.api.hypervisor.DomainProcess;
+import dev.bulkhead.api.hypervisor.DomainProcesses;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.template.TemplateInfo;
 import dev.bulkhead.api.template.TemplateStore;
 
@@ -80,6 +87,7 @@ public abstract class BulkheadTestSupport {
     static final Duration QUBE_TIMEOUT = Duration.ofSeconds(30);
     /** How long a command run in a qube may take. */
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration AS_USER_TIMEOUT = Duration.ofMinutes(3);
 
     /** Installed and started in this order, from the directory the build staged them in. */
     static final List<String> BUNDLES = List.of(
@@ -354,6 +362,36 @@ public abstract class BulkheadTestSupport {
         assertEquals("exit status of " + List.of(command) + " in " + qube + " (stderr: " + r.stderrText() + ")", 0,
                 r.exitStatus());
         return r.stdoutText();
+    }
+
+    /**
+     * What a script prints run as user in a running lite qube, as a service runs by default; fails unless it exits with 0.
+     * A file a service wrote in ~user (such as ~/QubesIncoming, 0700) is user's own, which the qube's root, without
+     * CAP_DAC_OVERRIDE, cannot read.
+     */
+    protected String asUser(String qube, String script) throws Exception {
+        DomainProcesses backend = (DomainProcesses) service(HypervisorBackend.class, "(" + HypervisorBackend.BACKEND_PROPERTY + "=lite)");
+        DomainProcess p = backend.startProcess(qube, "user", List.of("sh", "-c", script), Map.of());
+        p.stdin().close();
+        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.stderr().readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        int status = p.onExit().get(AS_USER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        assertEquals(script + " as user in " + qube + ": " + new String(err.get(), StandardCharsets.UTF_8), 0, status);
+        return out;
+    }
+
+    /** dom0's used heap after a few full collections: what it holds, not what it has yet to collect. */
+    protected static long usedHeapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
     /** One line per qube with everything the admin service tells about it. */

@@ -10,9 +10,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.Before;
 import org.junit.Test;
@@ -20,6 +23,7 @@ import org.junit.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.policy.CallLog;
 import dev.bulkhead.api.policy.CallRecord;
 import dev.bulkhead.api.policy.PolicyAction;
@@ -34,10 +38,13 @@ import dev.bulkhead.api.policy.QrexecPolicy;
  * PolicyPrompts is listed, refused an answer naming a target it does not offer, answered (the caller's stage completes
  * with the console's answer) and then gone (409); a session's answer needs its CSRF token; a recorded call is listed;
  * a policy file with an error is refused naming file:line and nothing is written, the fixed text is saved and in
- * force for {@code qvm:policy check}.
+ * force for {@code qvm:policy check}. And real calls that ask: a {@code qvm-copy} in a lite qube waits while its
+ * prompt is listed, and the console's allow sends the file to the target chosen; its deny refuses the call (126, nothing
+ * arrives), and so does the daemon's ask timeout for a prompt left unanswered.
  */
 public class ConsolePolicyApiIT extends ConsoleTestSupport {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration LONG_RUN = Duration.ofMinutes(3);
     private int port;
     private String token;
 
@@ -45,6 +52,7 @@ public class ConsolePolicyApiIT extends ConsoleTestSupport {
     protected List<String> bundles() {
         List<String> bundles = new ArrayList<>(BUNDLES);
         bundles.add("dev.bulkhead.policy");
+        bundles.add("dev.bulkhead.qrexec");
         return bundles;
     }
 
@@ -96,6 +104,85 @@ public class ConsolePolicyApiIT extends ConsoleTestSupport {
         assertEquals("[]", json(bearer("GET", "/api/policy/prompts").send()).path("prompts").toString());
         HttpExchange.Response again = bearer("POST", "/api/policy/prompts/" + id).json("{\"allow\": false}").send();
         assertEquals(again.toString(), 409, again.status());
+    }
+
+    @Test
+    public void aRealCallThatAsksIsAllowedDeniedOrTimedOutThroughTheApi() throws Exception {
+        QrexecPolicy policy = service(QrexecPolicy.class, null);
+        Path mine = Path.of(policy.status().directory()).resolve("10-ask.policy");
+        Files.createDirectories(mine.getParent());
+        Files.writeString(mine, "qubes.Filecopy * work @anyvm ask default_target=personal\n* * @anyvm @anyvm deny\n");
+        policy.reload();
+        org.osgi.service.cm.Configuration qrexec = configAdmin().getConfiguration("dev.bulkhead.qrexec", "?");
+        try {
+            awaitService("(&(osgi.command.scope=qvm)(osgi.command.function=call))");
+            shell("qvm:template install " + TemplatesIT.defaultTemplate());
+            shell("qvm:create --label red --template " + TemplatesIT.BASE + " work");
+            shell("qvm:create --label yellow --template " + TemplatesIT.BASE + " personal");
+            admin().start("work");
+            admin().start("personal");
+            runOk("work", "sh", "-c", "echo 'the allowed copy' > /tmp/allowed.txt && echo no > /tmp/denied.txt && echo no > /tmp/late.txt");
+            String incoming = "/home/user/QubesIncoming/work";
+
+            CompletableFuture<ExecResult> allowed = inQubeLater("work", "qvm-copy /tmp/allowed.txt");
+            JsonNode first = awaitApiPrompt();
+            assertEquals("work", first.path("source").asText());
+            assertEquals("qubes.Filecopy", first.path("service").asText());
+            assertEquals("@default", first.path("target_asked").asText());
+            assertEquals("the default first", "personal", first.path("targets").get(0).asText());
+            assertFalse("the call waits for the answer", allowed.isDone());
+            HttpExchange.Response allow = bearer("POST", "/api/policy/prompts/" + first.path("id").asText())
+                    .json("{\"allow\": true, \"target\": \"personal\"}").send();
+            assertEquals(allow.toString(), 204, allow.status());
+            ExecResult copied = allowed.get(LONG_RUN.toSeconds(), TimeUnit.SECONDS);
+            assertEquals(copied.stderrText(), 0, copied.exitStatus());
+            assertEquals("the allowed copy\n", asUser("personal", "cat " + incoming + "/allowed.txt"));
+
+            CompletableFuture<ExecResult> denied = inQubeLater("work", "qvm-copy-to-vm personal /tmp/denied.txt");
+            JsonNode second = awaitApiPrompt();
+            assertEquals("personal", second.path("target_asked").asText());
+            HttpExchange.Response deny = bearer("POST", "/api/policy/prompts/" + second.path("id").asText()).json("{\"allow\": false}").send();
+            assertEquals(deny.toString(), 204, deny.status());
+            assertRefused(denied.get(LONG_RUN.toSeconds(), TimeUnit.SECONDS));
+            assertEquals("nothing arrived", "", asUser("personal", "ls " + incoming + " | grep -v allowed.txt || true"));
+
+            qrexec.update(new Hashtable<>(Map.of("askTimeoutSeconds", 5)));
+            AtomicReference<CompletableFuture<ExecResult>> late = new AtomicReference<>();
+            // the daemon takes its new setting a moment later: a prompt of the old timeout is denied and the call made again
+            awaitTrue("a prompt with the short ask timeout", QUBE_TIMEOUT, () -> {
+                late.set(inQubeLater("work", "qvm-copy-to-vm personal /tmp/late.txt"));
+                JsonNode prompt = awaitApiPrompt();
+                if (prompt.path("seconds_left").asInt() <= 5) {
+                    return true;
+                }
+                bearer("POST", "/api/policy/prompts/" + prompt.path("id").asText()).json("{\"allow\": false}").send();
+                assertRefused(late.get().join());
+                return false;
+            }, () -> json(bearer("GET", "/api/policy/prompts").send()).toString());
+            assertRefused(late.get().get(LONG_RUN.toSeconds(), TimeUnit.SECONDS));
+            assertEquals("the prompt ended with its call", "[]", json(bearer("GET", "/api/policy/prompts").send()).path("prompts").toString());
+            assertEquals("nothing arrived", "", asUser("personal", "ls " + incoming + " | grep -v allowed.txt || true"));
+        } finally {
+            qrexec.delete();
+            Files.deleteIfExists(mine);
+            policy.reload();
+        }
+    }
+
+    private CompletableFuture<ExecResult> inQubeLater(String qube, String script) {
+        return CompletableFuture.supplyAsync(() -> admin().run(qube, List.of("sh", "-c", script), new byte[0], LONG_RUN));
+    }
+
+    /** The one prompt listed at GET /api/policy/prompts, once there is one. */
+    private JsonNode awaitApiPrompt() {
+        awaitTrue("a prompt listed by the API", QUBE_TIMEOUT, () -> json(bearer("GET", "/api/policy/prompts").send()).path("prompts").size() == 1,
+                () -> bearer("GET", "/api/policy/prompts").send().toString());
+        return json(bearer("GET", "/api/policy/prompts").send()).path("prompts").get(0);
+    }
+
+    private static void assertRefused(ExecResult r) {
+        assertEquals(r.stderrText(), 126, r.exitStatus());
+        assertTrue(r.stderrText(), r.stderrText().startsWith("Request refused\n"));
     }
 
     @Test

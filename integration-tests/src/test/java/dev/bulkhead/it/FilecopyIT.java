@@ -4,23 +4,16 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.Test;
 
 import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.QubeClass;
-import dev.bulkhead.api.hypervisor.DomainProcess;
-import dev.bulkhead.api.hypervisor.DomainProcesses;
-import dev.bulkhead.api.hypervisor.HypervisorBackend;
 
 /**
  * The file services between real lite qubes of bulkhead-base, through dom0's qrexec and the policy:
@@ -28,7 +21,7 @@ import dev.bulkhead.api.hypervisor.HypervisorBackend;
  * {@code qvm-move-to-vm} removes the originals once they arrived, a denied copy leaves nothing in the
  * target and the originals in place, and {@code qvm-open-in-dvm} opens a file in a disposable (the
  * opener kept in the disposable template's /rw/config/bulkhead), writes the change back and leaves no
- * disposable behind.
+ * disposable behind; 100 MB copied arrive whole without growing dom0's heap.
  */
 public class FilecopyIT extends BulkheadTestSupport {
     private static final Duration LONG_RUN = Duration.ofMinutes(3);
@@ -70,27 +63,6 @@ public class FilecopyIT extends BulkheadTestSupport {
         return home;
     }
 
-    /**
-     * What a script prints run as user in the qube, as a service runs: ~/QubesIncoming is user's own (0700), which the
-     * qube's root, without CAP_DAC_OVERRIDE, cannot read.
-     */
-    private String asUser(String qube, String script) throws Exception {
-        DomainProcesses backend = (DomainProcesses) service(HypervisorBackend.class, "(" + HypervisorBackend.BACKEND_PROPERTY + "=lite)");
-        DomainProcess p = backend.startProcess(qube, "user", List.of("sh", "-c", script), Map.of());
-        p.stdin().close();
-        CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> {
-            try {
-                return p.stderr().readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
-        String out = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
-        int status = p.onExit().get(LONG_RUN.toSeconds(), TimeUnit.SECONDS);
-        assertEquals(script + " as user in " + qube + ": " + new String(err.get(), StandardCharsets.UTF_8), 0, status);
-        return out;
-    }
-
     private static final String SHA_LIST = "find . -type f | LC_ALL=C sort | while read -r f; do sha256sum \"$f\"; done";
 
     @Test
@@ -128,6 +100,27 @@ public class FilecopyIT extends BulkheadTestSupport {
         assertFalse("a denied target is not started", admin().get("vault").state().isActive());
         assertEquals("nothing arrived in vault", "", runOk("vault", "sh", "-c", "ls -A " + serviceHome("vault") + " | grep QubesIncoming || true"));
         assertEquals("a refused move keeps the originals", "report 2026\n", runOk("work", "ls", "/tmp/out"));
+    }
+
+    /** qvm-copy-to-vm of 100 MB: what arrives has the SHA-256 of what was sent, and dom0's heap does not grow with it. */
+    @Test
+    public void aHundredMegabytesCopiedWithQvmCopyArriveWholeWithoutGrowingDom0sHeap() throws Exception {
+        setUp();
+        admin().start("work");
+        admin().start("personal");
+        String sent = runOk("work", "sh", "-c", "head -c 100000000 /dev/urandom > /tmp/big.bin && sha256sum < /tmp/big.bin");
+        ExecResult warm = inQube("work", "echo warm > /tmp/warm && qvm-copy-to-vm personal /tmp/warm");
+        assertEquals(warm.stderrText(), 0, warm.exitStatus());
+        long before = usedHeapAfterGc();
+
+        ExecResult copy = inQube("work", "qvm-copy-to-vm personal /tmp/big.bin");
+
+        long after = usedHeapAfterGc();
+        assertEquals(copy.stderrText(), 0, copy.exitStatus());
+        String incoming = serviceHome("personal") + "/QubesIncoming/work";
+        assertEquals("100000000\n", asUser("personal", "wc -c < " + incoming + "/big.bin"));
+        assertEquals(sent, asUser("personal", "sha256sum < " + incoming + "/big.bin"));
+        assertTrue("dom0's heap grew by " + (after - before) / 1024 / 1024 + " MB", after - before < 32L * 1024 * 1024);
     }
 
     @Test

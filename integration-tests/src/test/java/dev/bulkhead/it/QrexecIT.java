@@ -5,7 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -118,6 +117,36 @@ public class QrexecIT extends BulkheadTestSupport {
         assertEquals("personal\n", shell("qvm:call personal test.Host"));
         Outcome refused = shellOutcome("qvm:call personal test.Echo");
         assertTrue(refused.err(), refused.refused() && refused.err().contains("Request refused"));
+    }
+
+    /**
+     * A service of work's own, written into its /usr/local/etc/qubes-rpc (on its private volume), is still there after
+     * work is shut down and started again, and personal calls it; it overrides the template's service of the same
+     * name in work only.
+     */
+    @Test
+    public void aQubesOwnServiceInUsrLocalSurvivesARestartAndOverridesItsTemplates() throws Exception {
+        setUp("test.Own * personal work allow\ntest.Host * personal work allow\ntest.Host * work personal allow");
+        admin().start("work");
+        runOk("work", "sh", "-c", "mkdir -p /usr/local/etc/qubes-rpc && cd /usr/local/etc/qubes-rpc"
+                + " && printf '#!/bin/sh\\necho \"own service of $(hostname) for $QREXEC_REMOTE_DOMAIN\"\\n' > test.Own"
+                + " && printf '#!/bin/sh\\necho \"own test.Host of $(hostname)\"\\n' > test.Host"
+                + " && chmod 755 test.Own test.Host");
+        shell("qvm:shutdown --wait work");
+        assertFalse(admin().get("work").state().isActive());
+        shell("qvm:start work");
+        admin().start("personal");
+
+        ExecResult own = inQube("personal", "qrexec-client-vm work test.Own");
+
+        assertEquals(own.stderrText(), 0, own.exitStatus());
+        assertEquals("own service of work for personal\n", own.stdoutText());
+        assertEquals("work's own test.Host comes before its template's", "own test.Host of work\n",
+                inQube("personal", "qrexec-client-vm work test.Host").stdoutText());
+        assertEquals("personal runs the template's", "personal\n", inQube("work", "qrexec-client-vm personal test.Host").stdoutText());
+        assertEquals("kept on work's private volume", 0, run("work", "test", "-x", "/rw/usrlocal/etc/qubes-rpc/test.Own").exitStatus());
+        assertEquals("not in the template, nor in its other qubes", 1,
+                run("personal", "test", "-e", "/usr/local/etc/qubes-rpc/test.Own").exitStatus());
     }
 
     @Test
@@ -265,12 +294,5 @@ public class QrexecIT extends BulkheadTestSupport {
             }
             return total;
         }
-    }
-
-    private static long usedHeapAfterGc() {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-        }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }

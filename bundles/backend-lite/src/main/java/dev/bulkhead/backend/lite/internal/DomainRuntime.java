@@ -43,6 +43,7 @@ final class DomainRuntime {
             Path bundle = layout.domainDirectory(name);
             Files.createDirectories(bundle);
             ObjectNode config = oci.forDomain(spec, prepared.root(), prepared.rootReadOnly(), prepared.privateMount(), prepared.home(),
+                    prepared.usrLocal(),
                     netns.path(layout.netnsName(name)), layout.cgroupsPath(name));
             oci.bindReadOnly(config, channels.prepare(name), LiteChannels.QUBE_DIRECTORY);
             Files.write(layout.configFile(name), oci.toJson(config));

@@ -47,9 +47,10 @@ final class LiteVolumes implements VolumeStorage {
 
     /**
      * What a domain runs on: its root directory, whether that is read-only, where its private volume is
-     * mounted ({@code null} for none) and the host directory it sees as {@code /home}.
+     * mounted ({@code null} for none), the host directory it sees as {@code /home}, and the one it sees as
+     * {@code /usr/local} ({@code null}: its root's own).
      */
-    record Prepared(Path root, boolean rootReadOnly, Path privateMount, Path home) {
+    record Prepared(Path root, boolean rootReadOnly, Path privateMount, Path home, Path usrLocal) {
     }
 
     private final VolumeCommands commands;

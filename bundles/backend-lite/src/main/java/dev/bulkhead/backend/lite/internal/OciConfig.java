@@ -60,11 +60,13 @@ final class OciConfig {
      * @param privateMount where the private volume is mounted on the host, or {@code null} for none
      * @param home         the host directory the qube sees as {@code /home}: the private volume's {@code home},
      *                     or, without a private volume, a directory of the qube's runtime ({@code null}: an empty tmpfs)
+     * @param usrLocal     the host directory the qube sees as {@code /usr/local}, the private volume's
+     *                     {@code usrlocal}, or {@code null}: its root's own
      * @param netns        the network namespace the qube joins
      * @param cgroupsPath  the qube's cgroup, under its instance's parent
      */
-    ObjectNode forDomain(DomainSpec spec, Path rootfs, boolean rootReadOnly, Path privateMount, Path home, Path netns,
-            String cgroupsPath) {
+    ObjectNode forDomain(DomainSpec spec, Path rootfs, boolean rootReadOnly, Path privateMount, Path home, Path usrLocal,
+            Path netns, String cgroupsPath) {
         ObjectNode config = json.createObjectNode();
         config.put("ociVersion", "1.0.2");
         config.set("process", process(spec.networkProvider() ? NETWORK_PROVIDER_CAPABILITIES : CAPABILITIES));
@@ -73,7 +75,7 @@ final class OciConfig {
         root.put("readonly", rootReadOnly);
         config.put("hostname", spec.name());
         boolean privateReadOnly = spec.volume(VolumeSpec.PRIVATE).map(VolumeSpec::readOnly).orElse(false);
-        config.set("mounts", mounts(privateMount, privateReadOnly, home));
+        config.set("mounts", mounts(privateMount, privateReadOnly, home, usrLocal));
         config.set("linux", linux(spec, netns, cgroupsPath));
         return config;
     }
@@ -112,7 +114,7 @@ final class OciConfig {
         return process;
     }
 
-    private ArrayNode mounts(Path privateMount, boolean privateReadOnly, Path home) {
+    private ArrayNode mounts(Path privateMount, boolean privateReadOnly, Path home, Path usrLocal) {
         ArrayNode mounts = json.createArrayNode();
         mount(mounts, "/proc", "proc", "proc");
         mount(mounts, "/dev", "tmpfs", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k");
@@ -128,6 +130,9 @@ final class OciConfig {
             mount(mounts, "/rw", "bind", privateMount.toString(), "bind", access, "nosuid", "nodev");
             mount(mounts, "/home", "bind", (home == null ? privateMount.resolve(VolumeMounts.HOME) : home).toString(), "bind",
                     access, "nosuid", "nodev");
+            if (usrLocal != null) {
+                mount(mounts, "/usr/local", "bind", usrLocal.toString(), "bind", access, "nosuid", "nodev");
+            }
         } else {
             // Nothing to keep: the qube still finds writable /rw and /home, and they vanish with it.
             mount(mounts, "/rw", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=755");

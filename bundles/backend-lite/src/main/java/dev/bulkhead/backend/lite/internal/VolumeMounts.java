@@ -27,12 +27,22 @@ import dev.bulkhead.api.hypervisor.VolumeSpec;
  * {@code home} yet, and never again after, or, for a qube without a private volume, onto a tmpfs
  * at each start. The copy keeps owners, modes and times and copies symbolic links as links, never
  * following one: the template is trusted less than dom0.
+ * <p>
+ * A qube whose root is a snapshot of its template's (an AppVM, a DispVM) has a {@code /usr/local} of
+ * its own too, as on Qubes ({@code /rw/usrlocal}): the private volume's {@code usrlocal}, seeded from
+ * the root's {@code /usr/local} in the same way when the volume has none. That is where a qube keeps
+ * what it adds to its template, its own qrexec services in {@code /usr/local/etc/qubes-rpc} among
+ * them. A TemplateVM or StandaloneVM keeps its root's, which is its own; a DispVM's goes with its
+ * private volume, a snapshot; a qube on the built-in root keeps that root's.
  */
 final class VolumeMounts {
     /** The directory of a private volume that the qube sees as {@code /home}. */
     static final String HOME = "home";
     /** Where the root's {@code /home} is copied to before it becomes the private volume's {@code home}. */
     private static final String HOME_SEEDING = ".home-seeding";
+    /** The directory of a private volume that a qube on a snapshot root sees as {@code /usr/local}. */
+    static final String USR_LOCAL = "usrlocal";
+    private static final String USR_LOCAL_SEEDING = ".usrlocal-seeding";
     /** Characters that mount option strings (comma-separated, colon-separated lower dirs) cannot carry. */
     private static final Pattern OPTION_SAFE_PATH = Pattern.compile("[^,:\\s\\\\]+");
 
@@ -81,12 +91,14 @@ final class VolumeMounts {
             Path templateHome = rootDir.resolve(HOME);
             if (privateVolume.isPresent()) {
                 Path privateMount = preparePrivate(privateVolume.get(), runtime, scratch, templateHome);
-                return new LiteVolumes.Prepared(rootDir, rootReadOnly, privateMount, privateMount.resolve(HOME));
+                boolean templatesRoot = root.isPresent() && root.get().snapshot();
+                Path usrLocal = templatesRoot ? keptUsrLocal(privateVolume.get(), privateMount, rootDir) : null;
+                return new LiteVolumes.Prepared(rootDir, rootReadOnly, privateMount, privateMount.resolve(HOME), usrLocal);
             }
             Path home = runtime.resolve(HOME);
             mountTmpfs(home, 0, "0755");
-            seedHome(templateHome, home);
-            return new LiteVolumes.Prepared(rootDir, rootReadOnly, null, home);
+            seedFrom(templateHome, home);
+            return new LiteVolumes.Prepared(rootDir, rootReadOnly, null, home, null);
         } catch (RuntimeException e) {
             try {
                 release(runtime);
@@ -140,15 +152,8 @@ final class VolumeMounts {
         Path mountPoint = VolumeFiles.createDirectories(runtime.resolve(volume.name()));
         commands.run("mount", "-t", "ext4", "-o", "loop,nosuid,nodev" + (volume.readOnly() ? ",ro" : ""),
                 image.toString(), mountPoint.toString());
+        seedOnce(volume, mountPoint, HOME, HOME_SEEDING, templateHome);
         Path home = mountPoint.resolve(HOME);
-        if (!Files.exists(home, LinkOption.NOFOLLOW_LINKS) && !volume.readOnly()) {
-            Path seeding = mountPoint.resolve(HOME_SEEDING);
-            // what a start that failed while copying left
-            VolumeFiles.deleteTree(seeding);
-            VolumeFiles.createDirectories(seeding);
-            seedHome(templateHome, seeding);
-            VolumeFiles.move(seeding, home);
-        }
         if (!Files.isDirectory(home, LinkOption.NOFOLLOW_LINKS)) {
             // the qube writes its private volume: a link there would make the bind mount of /home reach into dom0
             throw new InvalidStateException("the private volume " + volume.source() + " has a 'home' that is not a directory"
@@ -158,13 +163,54 @@ final class VolumeMounts {
     }
 
     /**
-     * Copies what the root's {@code /home} holds into {@code target}, an existing directory, which
-     * takes the owner, mode and times of the root's {@code /home}. A root without a {@code /home}
+     * The private volume's {@code usrlocal}, seeded from the root's {@code /usr/local} when the volume
+     * has none; {@code null} (the root's own stays) for a read-only volume that has none.
+     */
+    private Path keptUsrLocal(VolumeSpec volume, Path mountPoint, Path rootDir) {
+        Path usr = rootDir.resolve("usr");
+        // never through a link of the template's: /usr or /usr/local a link would make the copy read dom0's files
+        Path rootUsrLocal = Files.isDirectory(usr, LinkOption.NOFOLLOW_LINKS) ? usr.resolve("local") : null;
+        seedOnce(volume, mountPoint, USR_LOCAL, USR_LOCAL_SEEDING, rootUsrLocal);
+        Path usrLocal = mountPoint.resolve(USR_LOCAL);
+        if (volume.readOnly() && !Files.exists(usrLocal, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        if (!Files.isDirectory(usrLocal, LinkOption.NOFOLLOW_LINKS)) {
+            // as for home: a link there would make the bind mount of /usr/local reach into dom0
+            throw new InvalidStateException("the private volume " + volume.source() + " has a 'usrlocal' that is not a directory"
+                    + " (a symbolic link or a file); a qube's /usr/local must be a directory of its private volume");
+        }
+        return usrLocal;
+    }
+
+    /**
+     * Makes the directory {@code name} of a writable private volume that has none, with what
+     * {@code source} holds (nothing when it is {@code null} or not a directory): copied under a
+     * temporary name first, so that a start that fails while copying leaves no half-seeded directory
+     * that a later start would keep.
+     */
+    private void seedOnce(VolumeSpec volume, Path mountPoint, String name, String seedingName, Path source) {
+        Path target = mountPoint.resolve(name);
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !volume.readOnly()) {
+            Path seeding = mountPoint.resolve(seedingName);
+            // what a start that failed while copying left
+            VolumeFiles.deleteTree(seeding);
+            VolumeFiles.createDirectories(seeding);
+            if (source != null) {
+                seedFrom(source, seeding);
+            }
+            VolumeFiles.move(seeding, target);
+        }
+    }
+
+    /**
+     * Copies what a directory of the root ({@code /home}, {@code /usr/local}) holds into {@code target},
+     * an existing directory, which takes the owner, mode and times of the root's. A root without that
      * directory (or with a link there) leaves {@code target} empty.
      */
-    private void seedHome(Path templateHome, Path target) {
-        if (Files.isDirectory(templateHome, LinkOption.NOFOLLOW_LINKS)) {
-            commands.run("cp", "-a", "--no-dereference", "--no-target-directory", templateHome.toString(), target.toString());
+    private void seedFrom(Path rootDirectory, Path target) {
+        if (Files.isDirectory(rootDirectory, LinkOption.NOFOLLOW_LINKS)) {
+            commands.run("cp", "-a", "--no-dereference", "--no-target-directory", rootDirectory.toString(), target.toString());
         }
     }
 

@@ -17,8 +17,9 @@ import dev.bulkhead.testing.FakeHostCommands;
  * The recording fake, acting out the few effects the backend looks for on disk for every command no
  * scripted answer matches: {@code ip netns add/delete} create and remove the namespace file,
  * {@code runc run} and {@code runc delete} create and remove the container's state directory, {@code cp}
- * copies, and, given a proc directory, {@code mount} and {@code umount} add and remove lines of its
- * {@code self/mountinfo}.
+ * copies, {@code mount -t overlay} copies its lower directory onto the mount point (what the qube sees
+ * there at first), and, given a proc directory, {@code mount} and {@code umount} add and remove lines of
+ * its {@code self/mountinfo}.
  */
 final class FakeLiteHost extends FakeHostCommands {
     private final Path netnsDirectory;
@@ -78,6 +79,10 @@ final class FakeLiteHost extends FakeHostCommands {
             } else if (argv.get(0).equals("cp")) {
                 copy(Path.of(argv.get(argv.size() - 2)), Path.of(argv.get(argv.size() - 1)));
             } else if (argv.get(0).equals("mount") && mountinfo != null) {
+                if (argv.contains("overlay")) {
+                    String lower = argv.get(argv.indexOf("-o") + 1).split(",")[0].substring("lowerdir=".length());
+                    copy(Path.of(lower), Path.of(argv.get(argv.size() - 1)));
+                }
                 String type = argv.contains("-t") ? argv.get(argv.indexOf("-t") + 1) : "none";
                 Files.writeString(mountinfo, (mountIds++) + " 22 0:99 / " + argv.get(argv.size() - 1) + " rw shared:9 - " + type
                         + " " + argv.get(argv.size() - 2) + " rw\n", StandardOpenOption.APPEND);

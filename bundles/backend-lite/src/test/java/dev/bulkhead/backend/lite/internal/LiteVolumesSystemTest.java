@@ -147,6 +147,38 @@ class LiteVolumesSystemTest {
     }
 
     @Test
+    void anAppVmsUsrLocalIsOnItsPrivateVolumeSeededFromTheTemplatesAndKeptAcrossStarts() throws IOException {
+        Path services = Files.createDirectories(templateRoot.resolve("tree/usr/local/etc/qubes-rpc"));
+        Files.writeString(services.resolve("tpl.Service"), "from the template\n");
+        VolumeSpec privateVolume = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 32 * MIB, 0);
+        DomainSpec app = domain("work", VolumeSpec.snapshotOf(VolumeSpec.ROOT, templateRoot, 0), privateVolume);
+        start(app);
+
+        assertEquals("from the template\n", run("work", "cat", "/usr/local/etc/qubes-rpc/tpl.Service").stdoutText());
+        assertEquals(0, run("work", "sh", "-c", "echo mine > /usr/local/etc/qubes-rpc/own.Service").exitStatus());
+        Files.writeString(services.resolve("later.Service"), "added to the template afterwards\n");
+        backend.shutdown("work", Duration.ofSeconds(5));
+        start(app);
+
+        assertEquals("mine\n", run("work", "cat", "/usr/local/etc/qubes-rpc/own.Service").stdoutText());
+        assertEquals("mine\n", run("work", "cat", "/rw/usrlocal/etc/qubes-rpc/own.Service").stdoutText());
+        assertEquals(1, run("work", "test", "-e", "/usr/local/etc/qubes-rpc/later.Service").exitStatus(), "seeded once only");
+        assertFalse(Files.exists(services.resolve("own.Service")), "the template's tree is never written");
+    }
+
+    @Test
+    void aTemplateWritesItsOwnRootsUsrLocal() throws IOException {
+        VolumeSpec privateVolume = VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/tpl/private"), 32 * MIB, 0);
+        DomainSpec template = domain("tpl", VolumeSpec.persistent(VolumeSpec.ROOT, templateRoot, 0, 0), privateVolume);
+        start(template);
+
+        assertEquals(0, run("tpl", "sh", "-c", "mkdir -p /usr/local/etc && echo for every qube > /usr/local/etc/note").exitStatus());
+
+        assertEquals("for every qube\n", Files.readString(templateRoot.resolve("tree/usr/local/etc/note")));
+        assertEquals(1, run("tpl", "test", "-e", "/rw/usrlocal").exitStatus());
+    }
+
+    @Test
     void aQubeWithoutPrivateVolumeFindsTheTemplatesHomeAtEachStart() throws IOException {
         templateHome();
         DomainSpec disposable = domain("disp1", VolumeSpec.snapshotOf(VolumeSpec.ROOT, templateRoot, 0));

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,6 +75,107 @@ class LiteVolumesTest {
         assertTrue(Files.isDirectory(runtime.resolve("private/home")));
         assertEquals(builtinRoot, prepared.root(), "no root volume: the built-in root");
         assertEquals(List.of(runtime.toString(), runtime.resolve("private").toString()), executor.mountPoints());
+    }
+
+    @Test
+    void anAppVmsUsrLocalIsTheUsrlocalOfItsPrivateVolumeSeededFromItsTemplatesAtTheFirstStart() throws IOException {
+        Path template = temp.resolve("qubes/tpl/root");
+        Path service = Files.createDirectories(template.resolve("tree/usr/local/etc/qubes-rpc")).resolve("tpl.Service");
+        Files.writeString(service, "#!/bin/sh\necho from the template\n");
+
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
+                VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 64 * MIB, 0)), runtime, () -> builtinRoot);
+
+        assertEquals(runtime.resolve("private/usrlocal"), prepared.usrLocal());
+        assertEquals("#!/bin/sh\necho from the template\n", Files.readString(runtime.resolve("private/usrlocal/etc/qubes-rpc/tpl.Service")));
+        assertTrue(executor.lines(temp).contains("cp -a --no-dereference --no-target-directory D/domains/work/volumes/root/usr/local "
+                + "D/domains/work/volumes/private/.usrlocal-seeding"), executor.lines(temp).toString());
+        assertFalse(Files.exists(runtime.resolve("private/.usrlocal-seeding")));
+    }
+
+    @Test
+    void aUsrlocalThePrivateVolumeHasAlreadyIsKeptAsItIs() throws IOException {
+        Path template = temp.resolve("qubes/tpl/root");
+        Files.createDirectories(template.resolve("tree/usr/local/etc/qubes-rpc")).resolve("tpl.Service");
+        Files.writeString(template.resolve("tree/usr/local/etc/qubes-rpc/tpl.Service"), "later in the template\n");
+        // what the qube wrote at an earlier start, there as the image is mounted
+        Path own = Files.createDirectories(runtime.resolve("private/usrlocal/etc/qubes-rpc")).resolve("own.Service");
+        Files.writeString(own, "the qube's own\n");
+
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
+                VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 64 * MIB, 0)), runtime, () -> builtinRoot);
+
+        assertEquals(runtime.resolve("private/usrlocal"), prepared.usrLocal());
+        assertEquals("the qube's own\n", Files.readString(own));
+        assertFalse(Files.exists(runtime.resolve("private/usrlocal/etc/qubes-rpc/tpl.Service")), "never seeded again");
+    }
+
+    @Test
+    void aTemplateOrStandaloneQubeKeepsItsRootsOwnUsrLocal() throws IOException {
+        Path root = temp.resolve("qubes/tpl/root");
+        Files.createDirectories(root.resolve("tree/usr/local/etc/qubes-rpc"));
+
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.ROOT, root, 0, 0),
+                VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/tpl/private"), 64 * MIB, 0)), runtime, () -> builtinRoot);
+
+        assertEquals(null, prepared.usrLocal());
+        assertFalse(Files.exists(runtime.resolve("private/usrlocal")));
+    }
+
+    @Test
+    void aQubeOnTheBuiltinRootKeepsThatRootsUsrLocal() {
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"),
+                64 * MIB, 0)), runtime, () -> builtinRoot);
+
+        assertEquals(null, prepared.usrLocal());
+    }
+
+    @Test
+    void aDisposablesUsrLocalIsInItsSnapshotOfTheDvmTemplatesPrivateVolume() throws IOException {
+        Path template = temp.resolve("qubes/tpl/root");
+        Files.createDirectories(template.resolve("tree/usr/local"));
+        Path origin = Files.createDirectories(temp.resolve("qubes/work-dvm/private"));
+        Files.writeString(origin.resolve("private.img"), "origin image");
+
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
+                VolumeSpec.snapshotOf(VolumeSpec.PRIVATE, origin, 64 * MIB)), runtime, () -> builtinRoot);
+
+        assertEquals(runtime.resolve("private/usrlocal"), prepared.usrLocal());
+        assertTrue(executor.lines(temp).contains("mount -t ext4 -o loop,nosuid,nodev D/domains/work/volumes/volatile/private.img "
+                + "D/domains/work/volumes/private"), "the copy in the volatile tmpfs, gone at stop");
+    }
+
+    @Test
+    void aTemplateWhoseUsrIsALinkSeedsNothingThroughIt() throws IOException {
+        Path template = temp.resolve("qubes/tpl/root");
+        Path outside = Files.createDirectories(temp.resolve("dom0/local"));
+        Files.writeString(outside.resolve("secret"), "dom0's\n");
+        Files.createDirectories(template.resolve("tree"));
+        Files.createSymbolicLink(template.resolve("tree/usr"), outside.getParent());
+
+        LiteVolumes.Prepared prepared = volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
+                VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 64 * MIB, 0)), runtime, () -> builtinRoot);
+
+        assertTrue(Files.isDirectory(prepared.usrLocal(), LinkOption.NOFOLLOW_LINKS));
+        try (var entries = Files.list(prepared.usrLocal())) {
+            assertEquals(List.of(), entries.toList(), "an empty usrlocal");
+        }
+        assertFalse(executor.lines(temp).stream().anyMatch(l -> l.contains("usr/local")), executor.lines(temp).toString());
+    }
+
+    @Test
+    void aPrivateVolumeWhoseUsrlocalIsALinkIsRefusedAndNothingStaysMounted() throws IOException {
+        Path template = temp.resolve("qubes/tpl/root");
+        Files.createDirectories(template.resolve("tree/usr/local"));
+        Files.createDirectories(runtime.resolve("private"));
+        Files.createSymbolicLink(runtime.resolve("private/usrlocal"), Path.of("/"));
+
+        InvalidStateException e = assertThrows(InvalidStateException.class, () -> volumes.prepare(spec(
+                VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
+                VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 64 * MIB, 0)), runtime, () -> builtinRoot));
+
+        assertTrue(e.getMessage().contains("'usrlocal' that is not a directory"), e.getMessage());
+        assertTrue(executor.mountPoints().isEmpty(), executor.mountPoints().toString());
     }
 
     @Test

@@ -50,7 +50,7 @@ class OciConfigTest {
         Path overlay = Path.of("/data/lite/domains/work/volumes/root");
         DomainSpec spec = spec(400, VolumeSpec.snapshotOf(VolumeSpec.ROOT, Path.of("/data/qubes/tpl/root"), 0));
 
-        JsonNode root = json.valueToTree(oci.forDomain(spec, overlay, false, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), NETNS, "/bulkhead-abcdef/work"))
+        JsonNode root = json.valueToTree(oci.forDomain(spec, overlay, false, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), null, NETNS, "/bulkhead-abcdef/work"))
                 .path("root");
 
         assertEquals(overlay.toString(), root.path("path").asText());
@@ -69,6 +69,23 @@ class OciConfigTest {
     }
 
     @Test
+    void aQubesOwnUsrLocalIsTheUsrlocalOfItsPrivateVolumeWritableAfterTheRoot() {
+        Path usrLocal = PRIVATE_MOUNT.resolve("usrlocal");
+        JsonNode config = oci.forDomain(spec(400), ROOTFS, true, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), usrLocal, NETNS,
+                "/bulkhead-abcdef/work");
+
+        JsonNode mount = mount(config, "/usr/local");
+        assertEquals(usrLocal.toString(), mount.path("source").asText());
+        assertEquals(List.of("bind", "rw", "nosuid", "nodev"), texts(mount.path("options")));
+        assertEquals("/usr/local", texts(config.path("mounts"), "destination").get(10));
+    }
+
+    @Test
+    void withoutAUsrlocalTheRootsOwnUsrLocalStays() {
+        assertFalse(texts(config(spec(400)).path("mounts"), "destination").contains("/usr/local"));
+    }
+
+    @Test
     void aReadOnlyPrivateVolumeIsMountedReadOnly() {
         DomainSpec spec = new DomainSpec("work", 5, QubeClass.DispVM, 400, 400, 1, "", false,
                 List.of(new VolumeSpec(VolumeSpec.PRIVATE, PRIVATE, true, false, 0)));
@@ -79,7 +96,7 @@ class OciConfigTest {
     @Test
     void withoutAPrivateVolumeRwAndHomeAreThrowaway() {
         DomainSpec spec = new DomainSpec("work", 5, QubeClass.DispVM, 400, 400, 1, "", false, List.of());
-        JsonNode config = oci.forDomain(spec, ROOTFS, true, null, null, NETNS, "/bulkhead-abcdef/work");
+        JsonNode config = oci.forDomain(spec, ROOTFS, true, null, null, null, NETNS, "/bulkhead-abcdef/work");
 
         assertEquals("tmpfs", mount(config, "/rw").path("type").asText());
         assertEquals("tmpfs", mount(config, "/home").path("type").asText());
@@ -162,7 +179,7 @@ class OciConfigTest {
 
     @Test
     void theJsonIsWhatRuncReads() throws Exception {
-        JsonNode parsed = json.readTree(oci.toJson(oci.forDomain(spec(400), ROOTFS, true, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), NETNS,
+        JsonNode parsed = json.readTree(oci.toJson(oci.forDomain(spec(400), ROOTFS, true, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), null, NETNS,
                 "/bulkhead-abcdef/work")));
 
         assertEquals("1.0.2", parsed.path("ociVersion").asText());
@@ -170,7 +187,7 @@ class OciConfigTest {
     }
 
     private JsonNode config(DomainSpec spec) {
-        return oci.forDomain(spec, ROOTFS, true, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), NETNS, "/bulkhead-abcdef/work");
+        return oci.forDomain(spec, ROOTFS, true, PRIVATE_MOUNT, PRIVATE_MOUNT.resolve("home"), null, NETNS, "/bulkhead-abcdef/work");
     }
 
     private static DomainSpec spec(int memoryMiB, VolumeSpec... extra) {
