@@ -43,6 +43,8 @@ final class VolumeMounts {
     /** The directory of a private volume that a qube on a snapshot root sees as {@code /usr/local}. */
     static final String USR_LOCAL = "usrlocal";
     private static final String USR_LOCAL_SEEDING = ".usrlocal-seeding";
+    /** Where the root is seen, read-only and following no link, while a directory of it is copied. */
+    private static final String SEED_VIEW = ".seed-view";
     /** Characters that mount option strings (comma-separated, colon-separated lower dirs) cannot carry. */
     private static final Pattern OPTION_SAFE_PATH = Pattern.compile("[^,:\\s\\\\]+");
 
@@ -88,16 +90,15 @@ final class VolumeMounts {
             } else {
                 rootDir = builtinRoot.get();
             }
-            Path templateHome = rootDir.resolve(HOME);
             if (privateVolume.isPresent()) {
-                Path privateMount = preparePrivate(privateVolume.get(), runtime, scratch, templateHome);
+                Path privateMount = preparePrivate(privateVolume.get(), runtime, scratch, rootDir);
                 boolean templatesRoot = root.isPresent() && root.get().snapshot();
-                Path usrLocal = templatesRoot ? keptUsrLocal(privateVolume.get(), privateMount, rootDir) : null;
+                Path usrLocal = templatesRoot ? keptUsrLocal(privateVolume.get(), runtime, privateMount, rootDir) : null;
                 return new LiteVolumes.Prepared(rootDir, rootReadOnly, privateMount, privateMount.resolve(HOME), usrLocal);
             }
             Path home = runtime.resolve(HOME);
             mountTmpfs(home, 0, "0755");
-            seedFrom(templateHome, home);
+            seedFrom(rootDir, HOME, runtime, home);
             return new LiteVolumes.Prepared(rootDir, rootReadOnly, null, home, null);
         } catch (RuntimeException e) {
             try {
@@ -130,7 +131,7 @@ final class VolumeMounts {
         return mountPoint;
     }
 
-    private Path preparePrivate(VolumeSpec volume, Path runtime, Path scratch, Path templateHome) {
+    private Path preparePrivate(VolumeSpec volume, Path runtime, Path scratch, Path rootDir) {
         Path image;
         if (volume.snapshot()) {
             storage.ensureImage(volume);
@@ -152,7 +153,7 @@ final class VolumeMounts {
         Path mountPoint = VolumeFiles.createDirectories(runtime.resolve(volume.name()));
         commands.run("mount", "-t", "ext4", "-o", "loop,nosuid,nodev" + (volume.readOnly() ? ",ro" : ""),
                 image.toString(), mountPoint.toString());
-        seedOnce(volume, mountPoint, HOME, HOME_SEEDING, templateHome);
+        seedOnce(volume, mountPoint, HOME, HOME_SEEDING, rootDir, HOME, runtime);
         Path home = mountPoint.resolve(HOME);
         if (!Files.isDirectory(home, LinkOption.NOFOLLOW_LINKS)) {
             // the qube writes its private volume: a link there would make the bind mount of /home reach into dom0
@@ -166,11 +167,9 @@ final class VolumeMounts {
      * The private volume's {@code usrlocal}, seeded from the root's {@code /usr/local} when the volume
      * has none; {@code null} (the root's own stays) for a read-only volume that has none.
      */
-    private Path keptUsrLocal(VolumeSpec volume, Path mountPoint, Path rootDir) {
-        Path usr = rootDir.resolve("usr");
+    private Path keptUsrLocal(VolumeSpec volume, Path runtime, Path mountPoint, Path rootDir) {
         // never through a link of the template's: /usr or /usr/local a link would make the copy read dom0's files
-        Path rootUsrLocal = Files.isDirectory(usr, LinkOption.NOFOLLOW_LINKS) ? usr.resolve("local") : null;
-        seedOnce(volume, mountPoint, USR_LOCAL, USR_LOCAL_SEEDING, rootUsrLocal);
+        seedOnce(volume, mountPoint, USR_LOCAL, USR_LOCAL_SEEDING, rootDir, "usr/local", runtime);
         Path usrLocal = mountPoint.resolve(USR_LOCAL);
         if (volume.readOnly() && !Files.exists(usrLocal, LinkOption.NOFOLLOW_LINKS)) {
             return null;
@@ -184,33 +183,48 @@ final class VolumeMounts {
     }
 
     /**
-     * Makes the directory {@code name} of a writable private volume that has none, with what
-     * {@code source} holds (nothing when it is {@code null} or not a directory): copied under a
+     * Makes the directory {@code name} of a writable private volume that has none, with what the
+     * root's directory {@code relative} holds (nothing when the root has none): copied under a
      * temporary name first, so that a start that fails while copying leaves no half-seeded directory
      * that a later start would keep.
      */
-    private void seedOnce(VolumeSpec volume, Path mountPoint, String name, String seedingName, Path source) {
+    private void seedOnce(VolumeSpec volume, Path mountPoint, String name, String seedingName, Path rootDir, String relative,
+            Path runtime) {
         Path target = mountPoint.resolve(name);
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !volume.readOnly()) {
             Path seeding = mountPoint.resolve(seedingName);
             // what a start that failed while copying left
             VolumeFiles.deleteTree(seeding);
             VolumeFiles.createDirectories(seeding);
-            if (source != null) {
-                seedFrom(source, seeding);
-            }
+            seedFrom(rootDir, relative, runtime, seeding);
             VolumeFiles.move(seeding, target);
         }
     }
 
     /**
-     * Copies what a directory of the root ({@code /home}, {@code /usr/local}) holds into {@code target},
-     * an existing directory, which takes the owner, mode and times of the root's. A root without that
-     * directory (or with a link there) leaves {@code target} empty.
+     * Copies what a directory of the root ({@code /home}, {@code /usr/local}: {@code relative} to
+     * {@code rootDir}) holds into {@code target}, an existing directory, which takes the owner, mode and
+     * times of the root's. A root without that directory (or with a link on the way) leaves
+     * {@code target} empty. The copy reads the root through a read-only view of it mounted
+     * {@code nosymfollow}: a template that is running while the qube starts may turn a directory on the
+     * way into a link between the look and the copy, and the kernel then refuses the link instead of
+     * letting the copy read dom0's files.
      */
-    private void seedFrom(Path rootDirectory, Path target) {
-        if (Files.isDirectory(rootDirectory, LinkOption.NOFOLLOW_LINKS)) {
-            commands.run("cp", "-a", "--no-dereference", "--no-target-directory", rootDirectory.toString(), target.toString());
+    private void seedFrom(Path rootDir, String relative, Path runtime, Path target) {
+        Path source = rootDir;
+        for (String part : relative.split("/")) {
+            source = source.resolve(part);
+            if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+        }
+        Path view = VolumeFiles.createDirectories(runtime.resolve(SEED_VIEW));
+        commands.run("mount", "--bind", "-o", "ro,nosymfollow", rootDir.toString(), view.toString());
+        try {
+            commands.run("cp", "-a", "--no-dereference", "--no-target-directory", view.resolve(relative).toString(), target.toString());
+        } finally {
+            commands.run("umount", view.toString());
+            VolumeFiles.deleteTree(view);
         }
     }
 

@@ -26,6 +26,8 @@ final class FakeLiteHost extends FakeHostCommands {
     private final Path runcRoot;
     private Path mountinfo;
     private int mountIds = 100;
+    /** Bind mounts made: mount point to the directory bound there. */
+    private final java.util.Map<Path, Path> binds = new java.util.HashMap<>();
 
     FakeLiteHost(Path netnsDirectory, Path runcRoot) {
         this.netnsDirectory = netnsDirectory;
@@ -77,7 +79,9 @@ final class FakeLiteHost extends FakeHostCommands {
             } else if (argv.size() == 4 && argv.subList(0, 3).equals(List.of("ip", "netns", "delete"))) {
                 Files.delete(netnsDirectory.resolve(argv.get(3)));
             } else if (argv.get(0).equals("cp")) {
-                copy(Path.of(argv.get(argv.size() - 2)), Path.of(argv.get(argv.size() - 1)));
+                copy(throughBinds(Path.of(argv.get(argv.size() - 2))), Path.of(argv.get(argv.size() - 1)));
+            } else if (argv.get(0).equals("mount") && argv.contains("--bind") && !argv.contains("--make-shared")) {
+                binds.put(Path.of(argv.get(argv.size() - 1)), Path.of(argv.get(argv.size() - 2)));
             } else if (argv.get(0).equals("mount") && mountinfo != null) {
                 if (argv.contains("overlay")) {
                     String lower = argv.get(argv.indexOf("-o") + 1).split(",")[0].substring("lowerdir=".length());
@@ -86,7 +90,10 @@ final class FakeLiteHost extends FakeHostCommands {
                 String type = argv.contains("-t") ? argv.get(argv.indexOf("-t") + 1) : "none";
                 Files.writeString(mountinfo, (mountIds++) + " 22 0:99 / " + argv.get(argv.size() - 1) + " rw shared:9 - " + type
                         + " " + argv.get(argv.size() - 2) + " rw\n", StandardOpenOption.APPEND);
+            } else if (argv.get(0).equals("umount") && mountinfo == null) {
+                argv.subList(1, argv.size()).forEach(m -> binds.remove(Path.of(m)));
             } else if (argv.get(0).equals("umount") && mountinfo != null) {
+                argv.subList(1, argv.size()).forEach(m -> binds.remove(Path.of(m)));
                 List<String> lines = new ArrayList<>(Files.readAllLines(mountinfo));
                 lines.removeIf(l -> argv.subList(1, argv.size()).contains(l.split(" ")[4]));
                 Files.write(mountinfo, lines);
@@ -98,6 +105,16 @@ final class FakeLiteHost extends FakeHostCommands {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A path below a bind mount's mount point, as the path below the directory bound there. */
+    private Path throughBinds(Path path) {
+        for (var bind : binds.entrySet()) {
+            if (path.startsWith(bind.getKey())) {
+                return bind.getValue().resolve(bind.getKey().relativize(path).toString());
+            }
+        }
+        return path;
     }
 
     private static void copy(Path from, Path to) throws IOException {

@@ -88,9 +88,28 @@ class LiteVolumesTest {
 
         assertEquals(runtime.resolve("private/usrlocal"), prepared.usrLocal());
         assertEquals("#!/bin/sh\necho from the template\n", Files.readString(runtime.resolve("private/usrlocal/etc/qubes-rpc/tpl.Service")));
-        assertTrue(executor.lines(temp).contains("cp -a --no-dereference --no-target-directory D/domains/work/volumes/root/usr/local "
+        assertTrue(executor.lines(temp).contains("cp -a --no-dereference --no-target-directory D/domains/work/volumes/.seed-view/usr/local "
                 + "D/domains/work/volumes/private/.usrlocal-seeding"), executor.lines(temp).toString());
         assertFalse(Files.exists(runtime.resolve("private/.usrlocal-seeding")));
+    }
+
+    @Test
+    void theSeedingCopyReadsTheRootThroughAReadOnlyViewThatFollowsNoLink() throws IOException {
+        // a running template may turn /usr into a link between the look at it and the copy: the kernel must refuse it then
+        Path template = temp.resolve("qubes/tpl/root");
+        Files.createDirectories(template.resolve("tree/usr/local/etc"));
+
+        volumes.prepare(spec(VolumeSpec.snapshotOf(VolumeSpec.ROOT, template, 0),
+                VolumeSpec.persistent(VolumeSpec.PRIVATE, temp.resolve("qubes/work/private"), 64 * MIB, 0)), runtime, () -> builtinRoot);
+
+        List<String> lines = executor.lines(temp);
+        int view = lines.indexOf("mount --bind -o ro,nosymfollow D/domains/work/volumes/root D/domains/work/volumes/.seed-view");
+        int copy = lines.indexOf("cp -a --no-dereference --no-target-directory D/domains/work/volumes/.seed-view/usr/local "
+                + "D/domains/work/volumes/private/.usrlocal-seeding");
+        int release = lines.indexOf("umount D/domains/work/volumes/.seed-view");
+        assertTrue(view >= 0 && view < copy && copy < release, lines.toString());
+        assertFalse(lines.stream().anyMatch(l -> l.startsWith("cp ") && !l.contains(".seed-view/")), lines.toString());
+        assertFalse(Files.exists(runtime.resolve(".seed-view")));
     }
 
     @Test
