@@ -85,7 +85,8 @@ final class QemuVolumes implements VolumeStorage {
         kept.ensureImage(volume);
         Path image = kept.current(volume);
         if (inUse.test(image)) {
-            throw new InvalidStateException("volume image " + image + " is in use by another QEMU; is its qube running in another instance?");
+            throw new InvalidStateException("volume image " + image + " is in use by another QEMU: a disposable started from this"
+                    + " qube, or the qube running in another platform instance");
         }
         kept.keepRevision(volume);
         return image;
