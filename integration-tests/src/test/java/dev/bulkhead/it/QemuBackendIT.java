@@ -138,6 +138,14 @@ public class QemuBackendIT extends BulkheadTestSupport {
 
         admin().shutdown("vm", false, true, QUBE_TIMEOUT);
         assertEquals(PowerState.Halted, admin().get("vm").state());
+        // qvm:volume and qvm:clone reach the backend's volume storage (QemuVolumesSystemTest boots what they did)
+        Path image = dataDir().resolve("qubes/vm/private/private.img");
+        long grown = Files.size(image) + (64L << 20);
+        admin().resizeVolume("vm", "private", grown);
+        assertEquals("the image grew", grown, Files.size(image));
+        admin().clone("vm", "vm-copy");
+        assertTrue("the clone has its copy of the image", Files.isRegularFile(dataDir().resolve("qubes/vm-copy/private/private.img")));
+        admin().remove("vm-copy");
         admin().remove("vm");
         assertFalse("files of vm left in " + domain, Files.exists(domain));
     }

@@ -17,6 +17,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.volume.store.FileTrees;
 
 /**
  * The minimal root a qube gets when its spec has no root volume: the host's static busybox with its

@@ -58,6 +58,7 @@ import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
 import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.json.JsonMappers;
+import dev.bulkhead.volume.store.FileTrees;
 
 /**
  * The lite backend: each qube is a runc container with its own pid, mount, uts and ipc namespaces, joined

@@ -19,6 +19,7 @@ import dev.bulkhead.api.QubeNames;
 import dev.bulkhead.api.hypervisor.ChannelSocket;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.ServiceNames;
+import dev.bulkhead.volume.store.FileTrees;
 
 /**
  * Channels into lite domains: a host directory per running domain, bind-mounted read-only into that

@@ -15,6 +15,8 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.volume.store.VolumeCommands;
+import dev.bulkhead.volume.store.VolumeFiles;
 
 /**
  * A domain's volumes while it runs, mounted under its runtime directory: {@code volatile} (a tmpfs of
@@ -140,7 +142,7 @@ final class VolumeMounts {
         } else if (volume.saveOnStop()) {
             storage.ensureImage(volume);
             image = LiteVolumes.current(volume);
-            List<String> inUse = commands.loopDevicesOf(image);
+            List<String> inUse = LiteVolumes.loopDevicesOf(commands, image);
             if (!inUse.isEmpty()) {
                 throw new InvalidStateException("volume image " + image + " is in use already (" + String.join(", ", inUse)
                         + "); is its qube running in another instance?");
@@ -310,7 +312,7 @@ final class VolumeMounts {
     private void copyFrozen(Path image, Path target) {
         List<Path> frozen = new ArrayList<>();
         try {
-            for (String device : commands.loopDevicesOf(image)) {
+            for (String device : LiteVolumes.loopDevicesOf(commands, image)) {
                 for (Path mountPoint : mounts.mountPointsOf(device)) {
                     commands.run("fsfreeze", "--freeze", mountPoint.toString());
                     frozen.add(mountPoint);

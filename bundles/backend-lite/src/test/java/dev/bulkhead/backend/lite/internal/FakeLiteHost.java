@@ -12,6 +12,7 @@ import java.util.function.Function;
 import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.testing.FakeHostCommands;
+import dev.bulkhead.volume.store.FileTrees;
 
 /**
  * The recording fake, acting out the few effects the backend looks for on disk for every command no

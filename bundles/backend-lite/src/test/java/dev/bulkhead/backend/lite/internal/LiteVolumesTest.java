@@ -31,6 +31,7 @@ import dev.bulkhead.api.VolumeRevision;
 import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.volume.store.FileTrees;
 
 /**
  * The volume logic with the host's mount, mkfs, cp and losetup acted out by a fake; the same

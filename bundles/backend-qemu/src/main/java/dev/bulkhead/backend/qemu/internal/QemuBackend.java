@@ -50,6 +50,8 @@ import dev.bulkhead.api.hypervisor.ServiceNames;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.UsageCounting;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.json.JsonMappers;
 
 /**
@@ -65,7 +67,7 @@ import dev.bulkhead.api.json.JsonMappers;
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
 @Designate(ocd = QemuBackend.Config.class)
 public final class QemuBackend implements HypervisorBackend, DomainLinking, DomainUplinking, LeftoverReconciling, UsageCounting,
-        DomainChannels {
+        DomainChannels, VolumeStoring {
     static final String NAME = "qemu";
     static final String PID = "dev.bulkhead.backend.qemu";
     /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
@@ -383,6 +385,11 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         }
         domainLocks.remove(name);
         control.forget(name);
+    }
+
+    @Override
+    public VolumeStorage volumes() {
+        return privateVolumes.storage();
     }
 
     @Override

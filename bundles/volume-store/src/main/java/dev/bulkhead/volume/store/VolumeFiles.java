@@ -1,4 +1,4 @@
-package dev.bulkhead.backend.lite.internal;
+package dev.bulkhead.volume.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,11 +9,11 @@ import java.nio.file.StandardCopyOption;
 import dev.bulkhead.api.AdminException;
 
 /** File operations on volume storage that report failure as the platform's errors. */
-final class VolumeFiles {
+public final class VolumeFiles {
     private VolumeFiles() {
     }
 
-    static Path createDirectories(Path dir) {
+    public static Path createDirectories(Path dir) {
         try {
             return Files.createDirectories(dir);
         } catch (IOException e) {
@@ -21,7 +21,7 @@ final class VolumeFiles {
         }
     }
 
-    static void move(Path from, Path to) {
+    public static void move(Path from, Path to) {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -29,7 +29,7 @@ final class VolumeFiles {
         }
     }
 
-    static void deleteTree(Path tree) {
+    public static void deleteTree(Path tree) {
         try {
             FileTrees.deleteRecursively(tree);
         } catch (IOException | UncheckedIOException e) {
@@ -37,7 +37,7 @@ final class VolumeFiles {
         }
     }
 
-    static long size(Path file) {
+    public static long size(Path file) {
         try {
             return Files.size(file);
         } catch (IOException e) {

@@ -1,4 +1,4 @@
-package dev.bulkhead.backend.lite.internal;
+package dev.bulkhead.volume.store;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -12,58 +12,56 @@ import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
 
-/** The host programs the lite backend's volumes are made, copied and inspected with, each bounded by the command timeout. */
-final class VolumeCommands {
+/** The host programs volumes are made, copied and inspected with, each bounded by the command timeout. */
+public final class VolumeCommands {
+    /** ext4 needs some room for its own structures. */
+    public static final long MIN_IMAGE_BYTES = 16L << 20;
+
     private final HostCommands executor;
     private final Duration timeout;
 
-    VolumeCommands(HostCommands executor, Duration timeout) {
+    public VolumeCommands(HostCommands executor, Duration timeout) {
         this.executor = executor;
         this.timeout = timeout;
     }
 
     /** Runs the program; fails when it fails. */
-    HostCommandResult run(String... argv) {
+    public HostCommandResult run(String... argv) {
         return executor.runOrThrow(command(argv));
     }
 
     /** Runs the program; its exit status is the caller's to judge. */
-    HostCommandResult attempt(String... argv) {
+    public HostCommandResult attempt(String... argv) {
         return executor.run(command(argv));
     }
 
     /** Runs the command; its exit status is the caller's to judge. */
-    HostCommandResult attempt(HostCommand command) {
+    public HostCommandResult attempt(HostCommand command) {
         return executor.run(command);
     }
 
-    void makeImage(Path image, long sizeBytes) {
-        if (sizeBytes < LiteVolumes.MIN_IMAGE_BYTES) {
+    /** Makes an empty ext4 file system of {@code sizeBytes} in the (sparse) file {@code image}. */
+    public void makeImage(Path image, long sizeBytes) {
+        if (sizeBytes < MIN_IMAGE_BYTES) {
             throw new InvalidValueException("size of volume image " + image.getFileName(), Long.toString(sizeBytes),
-                    "at least " + LiteVolumes.MIN_IMAGE_BYTES + " bytes");
+                    "at least " + MIN_IMAGE_BYTES + " bytes");
         }
         setLength(image, sizeBytes);
         run("mkfs.ext4", "-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1",
                 image.toString());
     }
 
-    /** The loop devices backed by the image. */
-    List<String> loopDevicesOf(Path image) {
-        HostCommandResult r = run("losetup", "--noheadings", "--output", "NAME", "--associated", image.toString());
-        return r.stdoutText().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
-    }
-
     /** Copies a tree or an image with what it holds: owners, modes, links, holes; instantly where the file system can share blocks. */
-    void copyContent(Path from, Path to) {
+    public void copyContent(Path from, Path to) {
         run("cp", "-a", "--sparse=always", "--reflink=auto", "--no-target-directory",
                 from.toString(), to.toString());
     }
 
-    HostCommand command(String... argv) {
+    public HostCommand command(String... argv) {
         return HostCommand.of(timeout, List.of(argv));
     }
 
-    static void setLength(Path image, long sizeBytes) {
+    public static void setLength(Path image, long sizeBytes) {
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength(sizeBytes);
         } catch (IOException e) {

@@ -1,4 +1,4 @@
-package dev.bulkhead.backend.lite.internal;
+package dev.bulkhead.volume.store;
 
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -9,12 +9,12 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** Removing directory trees this backend made. Symbolic links are removed, never followed. */
-final class FileTrees {
+/** Removing directory trees a backend made. Symbolic links are removed, never followed. */
+public final class FileTrees {
     private FileTrees() {
     }
 
-    static void deleteRecursively(Path tree) throws IOException {
+    public static void deleteRecursively(Path tree) throws IOException {
         if (!Files.exists(tree, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -45,7 +45,7 @@ final class FileTrees {
     }
 
     /** For cleanup after a failure that is already being reported. */
-    static void deleteQuietly(Path tree) {
+    public static void deleteQuietly(Path tree) {
         try {
             deleteRecursively(tree);
         } catch (IOException e) {
