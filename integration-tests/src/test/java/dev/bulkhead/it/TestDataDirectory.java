@@ -50,6 +50,7 @@ final class TestDataDirectory {
     private static void remove(Path dir) {
         try {
             stopLeftoverContainers(dir);
+            stopLeftoverVirtualMachines(dir);
             List<String> mounts = mountsBelow(dir);
             if (!mounts.isEmpty()) {
                 System.err.println("not removing " + dir + ": still mounted below it: " + mounts);
@@ -91,6 +92,44 @@ final class TestDataDirectory {
                 }
             }
             removeCgroup(linux.path("cgroupsPath").asText(""));
+        }
+    }
+
+    /**
+     * Kills every QEMU the qemu backend left running from this directory (a shared qube of a test class run only in
+     * part, say), found by its pid file and checked by its command line, then deletes the host-side network namespace
+     * it ran in, {@code bq-<tag>-<qube>}, with the ends of its links.
+     */
+    private static void stopLeftoverVirtualMachines(Path dir) throws IOException {
+        Path domains = dir.resolve("qemu").resolve("domains");
+        if (!Files.isDirectory(domains)) {
+            return;
+        }
+        try (Stream<Path> all = Files.list(domains)) {
+            for (Path domain : all.toList()) {
+                Path pidFile = domain.resolve("qemu.pid");
+                if (!Files.isRegularFile(pidFile)) {
+                    continue;
+                }
+                String pid = Files.readString(pidFile).strip();
+                Path cmdline = Path.of("/proc", pid, "cmdline");
+                if (pid.matches("[0-9]{1,9}") && Files.isReadable(cmdline) && Files.readString(cmdline).contains(domain.toString())) {
+                    System.err.println("killing QEMU " + pid + " left running in " + dir);
+                    HostCommand.run("kill", "-KILL", pid);
+                }
+                HostCommand.run("ip", "netns", "delete", "bq-" + tag(dir) + "-" + domain.getFileName());
+            }
+        }
+    }
+
+    /** The tag the backends put in host-wide names for this data directory: the first three bytes of its path's SHA-256. */
+    private static String tag(Path dir) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(dir.toAbsolutePath().normalize().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 3);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 
