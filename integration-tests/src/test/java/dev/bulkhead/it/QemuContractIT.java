@@ -13,14 +13,14 @@ import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * The backend contract on the qemu backend, every qube a QEMU virtual machine booting the build's guest image (TCG
- * here). It claims no volume revisions (yet): the contract asserts their clear refusal.
+ * here). It claims volume revisions, as lite does.
  */
 public class QemuContractIT extends BackendContract {
     @Inject
     private ConfigurationAdmin configAdmin;
 
     public QemuContractIT() {
-        super("qemu");
+        super("qemu", Ability.VOLUME_REVISIONS);
     }
 
     @Override
