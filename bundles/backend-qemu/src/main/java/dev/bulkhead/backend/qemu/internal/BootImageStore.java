@@ -96,14 +96,17 @@ final class BootImageStore {
         return Files.isRegularFile(root.source().resolve(DISK));
     }
 
-    /** The domain's boot disk and ISO, their formats checked again. */
+    /**
+     * The domain's boot disk and ISO, their formats checked again. The disk may hold anything the guest wrote (an
+     * installer's target starts empty): only whether it is qcow2, and a safe one, matters.
+     */
     Boot boot(String domain, VolumeSpec root) {
         Path disk = root.source().resolve(DISK);
         if (!Files.isRegularFile(disk)) {
             throw new InvalidValueException("root volume of '" + domain + "'", root.source().toString(), "a boot image: install one"
                     + " with qvm:volume import " + domain + ":root FILE (a bootable disk image or ISO)");
         }
-        Format format = detect(disk);
+        Format format = diskFormat(disk);
         Path iso = root.source().resolve(ISO);
         if (Files.isRegularFile(iso) && detect(iso) == Format.ISO) {
             return new Boot(disk, format, Optional.of(iso));
@@ -166,8 +169,25 @@ final class BootImageStore {
         }
     }
 
+    /** A disk's format at boot: qcow2 by its magic (checked as at install), raw otherwise. */
+    static Format diskFormat(Path disk) {
+        try (FileChannel channel = FileChannel.open(disk, StandardOpenOption.READ)) {
+            ByteBuffer head = read(channel, 0, 512);
+            if (startsWith(head, 0, QCOW2_MAGIC)) {
+                checkQcow2(disk, head);
+                return Format.QCOW2;
+            }
+            return Format.RAW;
+        } catch (IOException e) {
+            throw new InvalidValueException("boot disk", disk.toString(), "a readable file (" + e.getMessage() + ")");
+        }
+    }
+
     /** Version 2 or 3, no backing file, and none of the incompatible features but those QEMU reads inside the image. */
     private static void checkQcow2(Path image, ByteBuffer head) {
+        if (head.limit() < 104) {
+            throw new InvalidValueException("boot image", image.toString(), "a whole qcow2 header (104 bytes)");
+        }
         int version = head.getInt(4);
         if (version != 2 && version != 3) {
             throw new InvalidValueException("boot image", image.toString(), "a qcow2 image of version 2 or 3, not " + version);
