@@ -60,7 +60,8 @@ import dev.bulkhead.api.json.JsonMappers;
  * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
  * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}). Each QEMU runs in a
  * network namespace of its own with one tap, joined in the host's kernel to the veth links lite makes
- * ({@link QemuNetwork}).
+ * ({@link QemuNetwork}). A qube with {@code virt_mode=hvm} boots the disk image or ISO kept in its root's storage
+ * ({@link BootImageStore}) through QEMU's firmware, with no agent ({@link HvmDomains}).
  */
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
