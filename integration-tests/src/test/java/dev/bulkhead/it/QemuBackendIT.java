@@ -150,7 +150,10 @@ public class QemuBackendIT extends BulkheadTestSupport {
         assertFalse("files of vm left in " + domain, Files.exists(domain));
     }
 
-    /** A qube with a netvm runs on qemu: both are VMs, linked in the host's kernel, and the client reaches its netvm's kernel. */
+    /**
+     * A qube with a netvm runs on qemu: both are VMs, linked in the host's kernel, and the client reaches its netvm's
+     * kernel and has lite's resolv.conf.
+     */
     @Test
     public void aQubeWithANetvmRunsOnQemuAndReachesItsNetvm() throws Exception {
         setCoreBackend("qemu");
@@ -168,5 +171,7 @@ public class QemuBackendIT extends BulkheadTestSupport {
         assertTrue(runOk("sys-net", "ip", "-o", "address", "show").contains(gateway + "/32"));
         ExecResult ping = run("client", "ping", "-c", "2", "-W", "5", gateway);
         assertEquals(ping.stdoutText() + ping.stderrText(), 0, ping.exitStatus());
+        assertEquals("the virtual DNS addresses, as lite's qubes have them", "nameserver 10.139.1.1\nnameserver 10.139.1.2\n",
+                runOk("client", "cat", "/etc/resolv.conf"));
     }
 }

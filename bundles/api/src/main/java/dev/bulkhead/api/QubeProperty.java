@@ -42,7 +42,10 @@ public enum QubeProperty {
     TEMPLATE_FOR_DISPVMS("template_for_dispvms", PropertyType.BOOL, Classes.NOT_DOM0, PropertyDefault.fixed("False"), true, 0,
             "Whether disposables may be based on this qube"),
     AUTO_CLEANUP("auto_cleanup", PropertyType.BOOL, Classes.DISPOSABLE, PropertyDefault.fixed("False"), true, 0,
-            "DispVM: remove the qube and everything it had when it stops");
+            "DispVM: remove the qube and everything it had when it stops"),
+    VIRT_MODE("virt_mode", PropertyType.STRING, Classes.STANDALONE, PropertyDefault.fixed("pvh"), false, 0,
+            "pvh: the backend's own boot; hvm: an operating system of its own from its root disk, booted by the firmware,"
+                    + " with no Bulkhead agent (qemu backend)", "pvh", "hvm");
 
     /** The sets of classes the declarations name; an enum's constants cannot refer to its own static fields. */
     private static final class Classes {
@@ -50,6 +53,7 @@ public enum QubeProperty {
         static final Set<QubeClass> NOT_DOM0 = EnumSet.complementOf(EnumSet.of(QubeClass.AdminVM));
         static final Set<QubeClass> TEMPLATED = EnumSet.of(QubeClass.AppVM, QubeClass.DispVM);
         static final Set<QubeClass> DISPOSABLE = EnumSet.of(QubeClass.DispVM);
+        static final Set<QubeClass> STANDALONE = EnumSet.of(QubeClass.StandaloneVM);
     }
 
     private final String id;
@@ -59,10 +63,12 @@ public enum QubeProperty {
     private final boolean changesWhileRunning;
     private final int limit;
     private final String description;
+    /** The only values a {@code STRING} property with choices takes; empty: any text within its limit. */
+    private final java.util.List<String> choices;
 
     /** @param limit the largest number ({@code INT}) or the most characters ({@code STRING}) accepted */
     QubeProperty(String id, PropertyType type, Set<QubeClass> classes, PropertyDefault defaultValue,
-            boolean changesWhileRunning, int limit, String description) {
+            boolean changesWhileRunning, int limit, String description, String... choices) {
         this.id = id;
         this.type = type;
         this.classes = classes;
@@ -70,6 +76,7 @@ public enum QubeProperty {
         this.changesWhileRunning = changesWhileRunning;
         this.limit = limit;
         this.description = description;
+        this.choices = java.util.List.of(choices);
     }
 
     /** The name as the shell and the Admin API spell it. */
@@ -145,7 +152,8 @@ public enum QubeProperty {
             case LABEL -> "a label: red, orange, yellow, green, gray, blue, purple, black";
             case CLASS -> "a class of qube";
             case QUBE -> "the name of a qube, or none";
-            case STRING -> limit > 0 ? "printable text of at most " + limit + " characters" : "printable text";
+            case STRING -> !choices.isEmpty() ? "one of " + String.join(", ", choices)
+                    : limit > 0 ? "printable text of at most " + limit + " characters" : "printable text";
         };
     }
 
@@ -175,6 +183,14 @@ public enum QubeProperty {
     }
 
     private String parseString(String text) {
+        if (!choices.isEmpty()) {
+            String choice = text.trim().toLowerCase(Locale.ROOT);
+            if (!choices.contains(choice)) {
+                throw new InvalidValueException(id, text.length() > 32 ? text.substring(0, 32) + "..." : text.replaceAll("\\p{Cntrl}", "?"),
+                        accepts());
+            }
+            return choice;
+        }
         if (limit > 0 && text.length() > limit) {
             throw new InvalidValueException(id, text.substring(0, 32) + "...", "at most " + limit + " characters");
         }

@@ -42,7 +42,9 @@ class QubePropertyTest {
                     "x".repeat(1025), "at most 1024 characters"),
             new Expected(QubeProperty.DEFAULT_DISPVM, NOT_DOM0, "global default_dispvm", true, "none", "", null, null),
             new Expected(QubeProperty.TEMPLATE_FOR_DISPVMS, NOT_DOM0, "False", true, "1", "True", "", "True or False"),
-            new Expected(QubeProperty.AUTO_CLEANUP, EnumSet.of(QubeClass.DispVM), "False", true, "True", "True", "tru", "True or False"));
+            new Expected(QubeProperty.AUTO_CLEANUP, EnumSet.of(QubeClass.DispVM), "False", true, "True", "True", "tru", "True or False"),
+            new Expected(QubeProperty.VIRT_MODE, EnumSet.of(QubeClass.StandaloneVM), "pvh", false, " HVM ", "hvm", "pv",
+                    "one of pvh, hvm"));
 
     @Test
     void everyPropertyIsExpected() {

@@ -26,9 +26,12 @@
  * 2.3: {@link dev.bulkhead.api.hypervisor.DomainProcesses}, a program started in a domain as a given user with its
  * stdin, stdout and stderr as byte streams to dom0, its exit status and a kill: how a service called from another qube
  * runs.
+ * <p>
+ * 2.4: {@link dev.bulkhead.api.hypervisor.DomainSpec#virtMode()} and {@link dev.bulkhead.api.hypervisor.BootImages}, qubes
+ * that boot an operating system of their own through the domain's firmware, with no agent.
  */
 @Export
-@Version("2.3.0")
+@Version("2.4.0")
 package dev.bulkhead.api.hypervisor;
 
 import org.osgi.annotation.bundle.Export;

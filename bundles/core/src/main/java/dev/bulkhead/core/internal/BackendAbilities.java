@@ -4,6 +4,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.hypervisor.BootImages;
 import dev.bulkhead.api.hypervisor.DomainLinking;
 import dev.bulkhead.api.hypervisor.DomainUplinking;
 import dev.bulkhead.api.hypervisor.ExitNotifying;
@@ -26,6 +27,7 @@ final class BackendAbilities {
     private final ExitNotifying exits;
     private final LeftoverReconciling leftovers;
     private final UsageCounting usage;
+    private final BootImages bootImages;
 
     private BackendAbilities(HypervisorBackend backend) {
         this.backend = Objects.requireNonNull(backend, "backend");
@@ -35,6 +37,7 @@ final class BackendAbilities {
         this.exits = backend instanceof ExitNotifying e ? e : null;
         this.leftovers = backend instanceof LeftoverReconciling r ? r : null;
         this.usage = backend instanceof UsageCounting c ? c : null;
+        this.bootImages = backend instanceof BootImages i ? i : null;
     }
 
     static BackendAbilities of(HypervisorBackend backend) {
@@ -82,6 +85,11 @@ final class BackendAbilities {
     /** Without it, qubes have no statistics. */
     Optional<UsageCounting> usage() {
         return Optional.ofNullable(usage);
+    }
+
+    /** How the backend keeps the boot images of qubes with virt_mode=hvm; {@code refused} as for {@link #links(String)}. */
+    BootImages bootImages(String refused) {
+        return require(bootImages, refused, "boot an operating system of the qube's own (virt_mode=hvm; the qemu backend can)");
     }
 
     private <T> T require(T ability, String refused, String what) {

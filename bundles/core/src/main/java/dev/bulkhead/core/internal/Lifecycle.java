@@ -208,12 +208,16 @@ final class Lifecycle {
     }
 
     private DomainSpec domainSpec(Model m, QubeRecord q) {
+        String virtMode = QubeVolumes.hvm(q) ? DomainSpec.HVM : DomainSpec.PVH;
+        if (QubeVolumes.hvm(q)) {
+            state.abilities().bootImages("cannot start '" + q.name + "'");
+        }
         return new DomainSpec(q.name, q.qid, q.klass,
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MEMORY).value()),
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.MAXMEM).value()),
                 Integer.parseInt(PropertyRules.effective(m, q, QubeProperty.VCPUS).value()),
                 PropertyRules.effective(m, q, QubeProperty.KERNELOPTS).value(),
-                PropertyRules.providesNetwork(m, q), volumes.specs(m, q));
+                PropertyRules.providesNetwork(m, q), volumes.specs(m, q), virtMode);
     }
 
     /** Takes the qube's link to its netvm down after its start failed; logs rather than throws what fails. */

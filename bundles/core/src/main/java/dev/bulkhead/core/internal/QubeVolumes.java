@@ -12,7 +12,9 @@ import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeEvent;
+import dev.bulkhead.api.QubeProperty;
 import dev.bulkhead.api.VolumeInfo;
+import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.hypervisor.VolumeStorage;
@@ -70,8 +72,19 @@ final class QubeVolumes {
         return volumes;
     }
 
+    /**
+     * Whether the qube boots an operating system of its own (virt_mode=hvm, a StandaloneVM's property): its root is
+     * always its own, the boot image kept in its storage.
+     */
+    static boolean hvm(QubeRecord q) {
+        return q.klass == QubeClass.StandaloneVM && DomainSpec.HVM.equals(q.own(QubeProperty.VIRT_MODE.id()));
+    }
+
     /** Whether a template or standalone qube has a root of its own, rather than the backend's built-in one. */
     boolean hasOwnRoot(QubeRecord q) {
+        if (hvm(q)) {
+            return true;
+        }
         HypervisorBackend b = state.adopted();
         if (b == null || (q.klass != QubeClass.TemplateVM && q.klass != QubeClass.StandaloneVM)) {
             return false;
@@ -224,7 +237,11 @@ final class QubeVolumes {
             if (state.isActive(name)) {
                 throw new InvalidStateException("'" + name + "' is " + state.stateOf(q) + "; shut it down before importing " + name + ":" + volume);
             }
-            state.abilities().volumes("cannot import " + name + ":" + volume).importContent(rules.keptSpec(q, volume), content);
+            if (hvm(q) && volume.equals(VolumeSpec.ROOT)) {
+                state.abilities().bootImages("cannot import " + name + ":" + volume).installBootImage(rules.keptSpec(q, volume), content);
+            } else {
+                state.abilities().volumes("cannot import " + name + ":" + volume).importContent(rules.keptSpec(q, volume), content);
+            }
         } finally {
             lifecycle.unlock();
         }

@@ -1,5 +1,6 @@
 package dev.bulkhead.shell.internal;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,12 +41,15 @@ public final class QvmCommands {
         this.admin = admin;
     }
 
-    @Descriptor("Create a qube. Usage: qvm:create --label LABEL [--class CLASS] [--template TEMPLATE]"
-            + " [--property PROPERTY=VALUE]... NAME")
-    public void create(@Descriptor("--label LABEL [--class CLASS] [--template T] [--property K=V]... NAME") String... args) {
-        CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--label", "--class", "--template", "--property"),
+    @Descriptor("Create a qube; --install-from copies a bootable disk image or ISO in as the root of a StandaloneVM with"
+            + " virt_mode=hvm. Usage: qvm:create --label LABEL [--class CLASS] [--template TEMPLATE]"
+            + " [--property PROPERTY=VALUE]... [--install-from FILE] NAME")
+    public void create(@Descriptor("--label LABEL [--class CLASS] [--template T] [--property K=V]... [--install-from FILE] NAME")
+            String... args) {
+        CommandLine cl = CommandLine.parse(args, Set.of(), Set.of("--label", "--class", "--template", "--property", "--install-from"),
                 Map.of("-l", "--label", "-C", "--class", "-t", "--template", "-P", "--property", "--prop", "--property"));
-        String name = cl.operands(1, 1, "qvm:create --label LABEL [--class CLASS] [--template TEMPLATE] [--property PROPERTY=VALUE]... NAME").get(0);
+        String name = cl.operands(1, 1, "qvm:create --label LABEL [--class CLASS] [--template TEMPLATE] [--property PROPERTY=VALUE]..."
+                + " [--install-from FILE] NAME").get(0);
         String label = cl.value("--label", null);
         if (label == null) {
             throw new InvalidValueException("label", "", "--label is required: one of red, orange, yellow, green, gray, blue, purple, black");
@@ -64,7 +68,29 @@ public final class QvmCommands {
         if (template != null && props.put(QubeProperty.TEMPLATE.id(), template) != null) {
             throw new InvalidValueException("--template", template, "give the template once, not also as --property template=");
         }
+        String installFrom = cl.value("--install-from", null);
+        if (installFrom != null && !"hvm".equalsIgnoreCase(props.getOrDefault(QubeProperty.VIRT_MODE.id(), "").strip())) {
+            throw new InvalidValueException("--install-from", installFrom, "a StandaloneVM with --property virt_mode=hvm,"
+                    + " whose root the image becomes");
+        }
         admin.create(new QubeSpec(name, QubeClass.parse(cl.value("--class", "AppVM")), Label.parse(label), props));
+        if (installFrom != null) {
+            installBootImage(name, installFrom);
+        }
+    }
+
+    /** The new qube's root becomes the image; a qube whose image is refused goes again, with nothing of it left. */
+    private void installBootImage(String name, String file) {
+        try {
+            admin.importVolume(name, "root", Path.of(file).toAbsolutePath());
+        } catch (RuntimeException e) {
+            try {
+                admin.remove(name);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     @Descriptor("Remove halted qubes and everything they had on the host. Usage: qvm:remove NAME...")

@@ -61,6 +61,26 @@ class QvmCommandsTest {
     }
 
     @Test
+    void installFromCopiesTheImageInAsTheNewQubesRootAndARefusedImageLeavesNoQube() {
+        QvmShell.Result ok = shell.run("qvm:create --class StandaloneVM --label red --property virt_mode=hvm --install-from /i/os.iso other");
+        assertEquals(0, ok.status(), ok.err());
+        assertEquals(List.of("create other StandaloneVM {virt_mode=hvm}", "importVolume other:root /i/os.iso"), admin.calls);
+
+        admin.calls.clear();
+        admin.refusals.put("importVolume", new dev.bulkhead.api.InvalidValueException("boot image", "/i/notes.txt", "a bootable disk image or ISO"));
+        QvmShell.Result refused = shell.run("qvm:create --class StandaloneVM --label red --property virt_mode=hvm --install-from /i/notes.txt two");
+        assertEquals(1, refused.status());
+        assertTrue(refused.err().contains("a bootable disk image or ISO"), refused.err());
+        assertEquals(List.of("create two StandaloneVM {virt_mode=hvm}", "importVolume two:root /i/notes.txt", "remove two"), admin.calls);
+
+        admin.calls.clear();
+        QvmShell.Result notHvm = shell.run("qvm:create --class StandaloneVM --label red --install-from /i/os.iso three");
+        assertEquals(1, notHvm.status());
+        assertTrue(notHvm.err().contains("--property virt_mode=hvm"), notHvm.err());
+        assertEquals(List.of(), admin.calls, "nothing made");
+    }
+
+    @Test
     void aWrongUsageRunsNothing() {
         QvmShell.Result r = shell.run("qvm:kill a --force b");
 

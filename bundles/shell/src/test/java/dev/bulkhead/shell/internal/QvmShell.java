@@ -28,7 +28,7 @@ final class QvmShell implements AutoCloseable {
         threadIO.start();
         processor = new CommandProcessorImpl(threadIO);
         QvmCommands commands = new QvmCommands(admin);
-        for (String function : new String[] {"start", "shutdown", "kill", "pause", "unpause", "restart", "remove"}) {
+        for (String function : new String[] {"start", "shutdown", "kill", "pause", "unpause", "restart", "remove", "create"}) {
             processor.addCommand("qvm", commands, function);
         }
         processor.addCommand("qvm", new QvmLsCommand(admin), "ls");

@@ -104,6 +104,20 @@ final class RecordingAdmin implements InvocationHandler {
                 require((String) args[0]);
                 yield firewallProblems.get();
             }
+            case "create" -> {
+                dev.bulkhead.api.QubeSpec spec = (dev.bulkhead.api.QubeSpec) args[0];
+                calls.add("create " + spec.name() + " " + spec.klass() + " " + new java.util.TreeMap<>(spec.properties()));
+                qubes.put(spec.name(), PowerState.Halted);
+                yield null;
+            }
+            case "importVolume" -> {
+                calls.add("importVolume " + args[0] + ":" + args[1] + " " + args[2]);
+                RuntimeException refusal = refusals.get("importVolume");
+                if (refusal != null) {
+                    throw refusal;
+                }
+                yield null;
+            }
             default -> throw new UnsupportedOperationException("RecordingAdmin has no " + op);
         };
     }

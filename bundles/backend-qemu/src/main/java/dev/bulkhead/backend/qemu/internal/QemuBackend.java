@@ -34,6 +34,7 @@ import dev.bulkhead.api.QubeStats;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.NetworkNamespaces;
 import dev.bulkhead.api.host.WatchedProcess;
+import dev.bulkhead.api.hypervisor.BootImages;
 import dev.bulkhead.api.hypervisor.ConsoleLogs;
 import dev.bulkhead.api.hypervisor.DomainChannel;
 import dev.bulkhead.api.hypervisor.DomainChannels;
@@ -61,13 +62,14 @@ import dev.bulkhead.api.json.JsonMappers;
  * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
  * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}). Each QEMU runs in a
  * network namespace of its own with one tap, joined in the host's kernel to the veth links lite makes
- * ({@link QemuNetwork}).
+ * ({@link QemuNetwork}). A qube with {@code virt_mode=hvm} boots the disk image or ISO kept in its root's storage
+ * ({@link BootImageStore}) through QEMU's firmware, with no agent ({@link HvmDomains}).
  */
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
 @Designate(ocd = QemuBackend.Config.class)
 public final class QemuBackend implements HypervisorBackend, DomainLinking, DomainUplinking, LeftoverReconciling, UsageCounting,
-        DomainChannels, VolumeStoring {
+        DomainChannels, VolumeStoring, BootImages {
     static final String NAME = "qemu";
     static final String PID = "dev.bulkhead.backend.qemu";
     /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
@@ -116,6 +118,9 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     private final PrivateVolumes privateVolumes;
     private final QemuChannels channels;
     private final QemuNetwork network;
+    private final BootImageStore bootImages;
+    private final HvmDomains hvm;
+    private final BootCompletion boot;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
 
@@ -141,8 +146,11 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
         this.channels = new QemuChannels(layout, control, settings.commandTimeout(), this::lockOf,
                 name -> processes.running(layout.pidFile(name)).isPresent());
+        this.bootImages = new BootImageStore(commands);
+        this.hvm = new HvmDomains(layout, bootImages);
+        this.boot = new BootCompletion(layout, processes, control, settings.bootTimeout(), this::consoleLog);
         this.network = new QemuNetwork(layout, new NetworkNamespaces(commands, netnsDirectory, settings.commandTimeout()), commands,
-                this::exec, settings.commandTimeout());
+                this::exec, settings.commandTimeout(), hvm::isHvm);
     }
 
     static Path dataDirectory(String property) {
@@ -179,7 +187,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     @Override
     public void start(DomainSpec spec) {
         String name = QubeNames.validate(spec.name());
-        if (spec.volume(VolumeSpec.ROOT).isPresent()) {
+        if (!spec.hvm() && spec.volume(VolumeSpec.ROOT).isPresent()) {
             throw new InvalidValueException("root volume of '" + name + "'", spec.volume(VolumeSpec.ROOT).get().source().toString(),
                     "none: the qemu backend boots its built-in guest image only (qubes of the template minimal)");
         }
@@ -216,12 +224,13 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             }
             try {
                 channels.prepare(name, QemuCommandLine.GUEST_UID_BASE + spec.qid());
-                Optional<PrivateVolumes.Disk> disk = privateVolumes.prepare(spec);
-                List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk);
+                hvm.mark(name, spec.hvm());
+                List<String> argv = spec.hvm() ? hvm.commandLine(settings, useKvm(), spec)
+                        : QemuCommandLine.of(settings, useKvm(), layout, spec, privateVolumes.prepare(spec));
                 network.create(name);
                 launcher.launch(name, network.path(name), argv);
                 network.tapUp(name);
-                awaitAgent(name);
+                boot.await(name, spec.hvm());
             } catch (RuntimeException e) {
                 try {
                     stopProcess(name);
@@ -232,30 +241,6 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
                 throw e;
             }
         }
-    }
-
-    /** Waits until the guest agent answers: from then on the qube takes commands. */
-    private void awaitAgent(String name) {
-        long deadline = System.nanoTime() + settings.bootTimeout().toNanos();
-        while (true) {
-            if (processes.running(layout.pidFile(name)).isEmpty()) {
-                throw new AdminException("QEMU of '" + name + "' ended while the guest booted; its console said: "
-                        + tail(consoleLog(name)));
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new AdminException("the guest agent of '" + name + "' did not answer within "
-                        + settings.bootTimeout().toSeconds() + " s of its start; its console said: " + tail(consoleLog(name)));
-            }
-            if (control.agentAnswers(name, Duration.ofNanos(Math.min(left, Duration.ofSeconds(1).toNanos())))) {
-                return;
-            }
-        }
-    }
-
-    private static String tail(String log) {
-        String s = log.strip();
-        return s.isEmpty() ? "(nothing)" : s.substring(Math.max(0, s.length() - 300)).replace('\n', ' ');
     }
 
     @Override
@@ -344,6 +329,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             throw new InvalidValueException("timeout", String.valueOf(timeout), "a positive duration");
         }
         requireRunning(name);
+        hvm.requireAgent(name, "run " + command.get(0));
         // a paused guest's agent would not answer until the request's timeout
         if (stateOf(name) == PowerState.Paused) {
             throw new InvalidStateException("domain '" + name + "' is paused: unpause it to run commands");
@@ -363,6 +349,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             if (processes.running(layout.pidFile(domain)).isEmpty()) {
                 throw new InvalidStateException("cannot open channel '" + service + "' of '" + domain + "': it is not running");
             }
+            hvm.requireAgent(domain, "open channel '" + service + "'");
             if (stateOf(domain) == PowerState.Paused) {
                 throw new InvalidStateException("cannot open channel '" + service + "' of '" + domain + "': it is paused,"
                         + " and its guest must take the port: unpause it first");
@@ -429,6 +416,16 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         QubeNames.validate(name);
         return processes.running(layout.pidFile(name)).flatMap(qemu -> processes.usage(qemu.pid()))
                 .map(u -> new QubeStats(u[0], u[1], Instant.now()));
+    }
+
+    @Override
+    public String installBootImage(VolumeSpec root, java.nio.file.Path image) {
+        return bootImages.install(root, image);
+    }
+
+    @Override
+    public boolean hasBootImage(VolumeSpec root) {
+        return bootImages.installed(root);
     }
 
     /** The domains' network namespaces and links, for the tests. */

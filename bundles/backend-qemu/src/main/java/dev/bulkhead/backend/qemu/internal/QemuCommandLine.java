@@ -68,6 +68,38 @@ final class QemuCommandLine {
         return argv;
     }
 
+    /**
+     * The command line of a domain with {@code virt_mode=hvm}: an operating system of its own that QEMU's firmware
+     * (SeaBIOS) boots from its disk, or else from its installer ISO, both on IDE, which every system can read. No
+     * kernel of ours, no guest agent port, no virtio-serial controller (no channels), no private volume; a standard
+     * VGA card that no display shows, and an e1000 card on the same tap and address as other domains'. The serial
+     * console goes to the console log, as for every domain, and the sandbox and the user of its own are the same.
+     */
+    static List<String> hvm(QemuSettings settings, boolean kvm, DomainLayout layout, DomainSpec spec, BootImageStore.Boot boot) {
+        String name = spec.name();
+        List<String> argv = new ArrayList<>(List.of(settings.qemu(),
+                "-name", "guest=" + name + ",process=bulkhead-qemu:" + name,
+                "-machine", "pc,accel=" + (kvm ? "kvm" : "tcg"),
+                "-cpu", kvm ? "host" : "max",
+                "-m", spec.memoryMiB() + "M",
+                "-smp", Integer.toString(spec.vcpus()),
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-vga", "std",
+                "-chardev", "file,id=console,path=" + option(layout.consoleLog(name)),
+                "-serial", "chardev:console",
+                "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
+                "-mon", "chardev=qmp,mode=control",
+                "-drive", "file=" + option(boot.disk()) + ",if=ide,index=0,media=disk,format=" + boot.diskFormat().qemuFormat
+                        + ",cache=writeback"));
+        boot.iso().ifPresent(iso -> argv.addAll(List.of(
+                "-drive", "file=" + option(iso) + ",if=ide,index=2,media=cdrom,readonly=on,format=raw")));
+        argv.addAll(List.of("-boot", boot.iso().isPresent() ? "order=cd" : "order=c",
+                "-netdev", "tap,id=net0,ifname=" + QemuNetwork.TAP + ",script=no,downscript=no",
+                "-device", "e1000,netdev=net0,mac=" + QemuNetwork.mac(spec.qid())));
+        long uid = GUEST_UID_BASE + spec.qid();
+        argv.addAll(List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(name).toString()));
+        return argv;
+    }
+
     /** A path as a value in QEMU's comma-separated options, where a comma is written twice. */
     static String option(Path path) {
         return path.toString().replace(",", ",,");

@@ -65,8 +65,12 @@ final class QemuNetwork {
     private final HostCommands commands;
     private final Guests guests;
     private final Duration timeout;
+    /** Whether a domain runs an operating system of its own, with no agent: its guest configures its own network. */
+    private final Predicate<String> agentless;
 
-    QemuNetwork(DomainLayout layout, NetworkNamespaces namespaces, HostCommands commands, Guests guests, Duration timeout) {
+    QemuNetwork(DomainLayout layout, NetworkNamespaces namespaces, HostCommands commands, Guests guests, Duration timeout,
+            Predicate<String> agentless) {
+        this.agentless = agentless;
         this.layout = layout;
         this.namespaces = namespaces;
         this.commands = commands;
@@ -193,6 +197,10 @@ final class QemuNetwork {
         if (qid < 1 || qid > MAX_CLIENT_QID) {
             throw new InvalidValueException("clientQid", Integer.toString(qid), "a qid from 1 to " + MAX_CLIENT_QID + " on the qemu backend");
         }
+        if (agentless.test(link.netvm())) {
+            throw new InvalidValueException("netvm", link.netvm(), "a qube with an agent: '" + link.netvm() + "' runs an operating"
+                    + " system of its own (virt_mode=hvm), whose network the backend cannot set up");
+        }
         String vif = "vif" + qid + ".0";
         String clientNetns = layout.netnsName(link.client());
         String netvmNetns = layout.netnsName(link.netvm());
@@ -204,7 +212,10 @@ final class QemuNetwork {
         try {
             nft(netvmNetns, joined("bq_v" + qid, vifMac(qid), vif));
             nft(clientNetns, clientTable(client, mac(qid)));
-            guest(link.client(), clientScript(client, gateway));
+            // another operating system configures its own address; the host's table lets only that one through
+            if (!agentless.test(link.client())) {
+                guest(link.client(), clientScript(client, gateway));
+            }
             guest(link.netvm(), vifScript(vif, vifMac(qid), gateway, client));
         } catch (AdminException e) {
             try {
@@ -234,7 +245,7 @@ final class QemuNetwork {
                 // a netvm whose guest does not answer keeps a macvlan device that no frame reaches any more
             }
         }
-        if (namespaces.exists(layout.netnsName(link.client()))) {
+        if (namespaces.exists(layout.netnsName(link.client())) && !agentless.test(link.client())) {
             try {
                 guest(link.client(), CLIENT_DISCONNECT);
             } catch (AdminException e) {
@@ -249,7 +260,13 @@ final class QemuNetwork {
             ip address flush dev eth0
             """;
 
-    /** In the client's guest: its card, bare of what an earlier link left, gets the link's address and routes. */
+    /** Qubes' virtual DNS addresses, as lite's qubes have them: the netvm forwards them to its resolvers. */
+    static final String RESOLV_CONF = "nameserver 10.139.1.1\nnameserver 10.139.1.2\n";
+
+    /**
+     * In the client's guest: its card, bare of what an earlier link left, gets the link's address and routes, and its
+     * {@code /etc/resolv.conf} the virtual DNS addresses.
+     */
     static String clientScript(String client, String gateway) {
         return """
                 ip link set eth0 up
@@ -258,7 +275,8 @@ final class QemuNetwork {
                 ip address add %1$s/32 dev eth0
                 ip route replace %2$s/32 dev eth0 scope link
                 ip route replace default via %2$s dev eth0
-                """.formatted(client, gateway);
+                printf '%3$s' > /etc/resolv.conf
+                """.formatted(client, gateway, RESOLV_CONF.replace("\n", "\\n"));
     }
 
     /** In the netvm's guest: the link's end, a macvlan device of the given address on its card, as lite's veth end. */

@@ -84,4 +84,28 @@ class QemuCommandLineTest {
         assertEquals("virtio-net-pci,netdev=net0,mac=02:62:71:00:00:02",
                 QemuCommandLine.of(SETTINGS, false, LAYOUT, netvm, Optional.empty()).get(argv.indexOf("-netdev") + 3));
     }
+
+    @Test
+    void anHvmDomainBootsItsDiskOrInstallerThroughTheFirmwareWithNoKernelAgentOrVirtio() {
+        DomainSpec hvm = new DomainSpec("other", 6, QubeClass.StandaloneVM, 512, 512, 1, "", false, List.of(), DomainSpec.HVM);
+        BootImageStore.Boot installer = new BootImageStore.Boot(Path.of("/q/root/disk.img"), BootImageStore.Format.RAW,
+                Optional.of(Path.of("/q/root/boot.iso")));
+        List<String> argv = QemuCommandLine.hvm(SETTINGS, false, LAYOUT, hvm, installer);
+        assertFalse(argv.contains("-kernel") || argv.contains("-initrd") || argv.contains("-append"), "the firmware boots it: " + argv);
+        assertFalse(argv.stream().anyMatch(a -> a.contains("virtio") || a.contains("agent")), "no agent, no virtio: " + argv);
+        assertEquals("512M", after(argv, "-m"));
+        assertEquals("file=/q/root/disk.img,if=ide,index=0,media=disk,format=raw,cache=writeback", argv.get(argv.indexOf("-drive") + 1));
+        assertTrue(argv.contains("file=/q/root/boot.iso,if=ide,index=2,media=cdrom,readonly=on,format=raw"), argv.toString());
+        assertEquals("order=cd", after(argv, "-boot"), "its disk once installed, else the installer");
+        assertEquals("chardev:console", after(argv, "-serial"));
+        assertEquals("e1000,netdev=net0,mac=02:62:71:00:00:06", argv.get(argv.indexOf("-netdev") + 3));
+        assertEquals(QemuCommandLine.SANDBOX, after(argv, "-sandbox"));
+        assertEquals("2100000006:2100000006", after(argv, "-runas"));
+
+        List<String> disk = QemuCommandLine.hvm(SETTINGS, false, LAYOUT, hvm,
+                new BootImageStore.Boot(Path.of("/q/root/disk.img"), BootImageStore.Format.QCOW2, Optional.empty()));
+        assertEquals("order=c", after(disk, "-boot"));
+        assertEquals(1, disk.stream().filter("-drive"::equals).count());
+        assertTrue(after(disk, "-drive").contains(",format=qcow2"), "never left to QEMU to guess: " + disk);
+    }
 }

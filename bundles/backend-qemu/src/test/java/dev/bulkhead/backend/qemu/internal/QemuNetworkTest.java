@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The pieces of QemuNetwork that are pure: addresses, the nftables rulesets that join a tap to its links and keep a
@@ -92,6 +95,17 @@ class QemuNetworkTest {
         assertTrue(script.contains("ip route replace default via 10.137.0.1 dev eth0"), script);
         assertTrue(QemuNetwork.CLIENT_DISCONNECT.contains("ip address flush dev eth0"));
         assertTrue(QemuNetwork.CLIENT_DISCONNECT.contains("ip route flush dev eth0"));
+    }
+
+    /** The line of the client's script that writes resolv.conf, run by a shell as the guest's would, writes lite's file. */
+    @Test
+    void theClientsScriptGivesItLitesResolvConf(@TempDir Path temp) throws Exception {
+        String script = QemuNetwork.clientScript("10.137.0.5", "10.137.0.1");
+        String line = script.lines().filter(l -> l.contains("/etc/resolv.conf")).findFirst().orElseThrow(() -> new AssertionError(script));
+        Path file = temp.resolve("resolv.conf");
+        Process sh = new ProcessBuilder("/bin/sh", "-ec", line.replace("/etc/resolv.conf", file.toString())).start();
+        assertEquals(0, sh.waitFor());
+        assertEquals("nameserver 10.139.1.1\nnameserver 10.139.1.2\n", Files.readString(file));
     }
 
     @Test
