@@ -151,6 +151,12 @@ public final class PackageReader {
             throw new InvalidValueException("template payload", used.stream().map(PayloadFile::name).toList().toString(),
                     "exactly one rootfs archive for the lite backend");
         }
+        for (String kind : List.of(PayloadFile.ROOT_IMAGE, PayloadFile.KERNEL, PayloadFile.INITRAMFS)) {
+            if (used.stream().filter(f -> f.kind().equals(kind)).count() > 1) {
+                throw new InvalidValueException("template payload", used.stream().map(PayloadFile::name).toList().toString(),
+                        "at most one " + kind + " for the " + backend + " backend");
+            }
+        }
         if (manifest.payloadSize() > limits.maxPayloadBytes()) {
             throw new AdminException("the payload of " + manifest.payloadSize() + " bytes is more than the " + limits.maxPayloadBytes()
                     + " allowed (max.payload.mb)");
