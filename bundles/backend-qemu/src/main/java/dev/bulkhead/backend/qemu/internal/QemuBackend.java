@@ -49,23 +49,22 @@ import dev.bulkhead.api.hypervisor.LinkSpec;
 import dev.bulkhead.api.hypervisor.ServiceNames;
 import dev.bulkhead.api.hypervisor.UplinkSpec;
 import dev.bulkhead.api.hypervisor.UsageCounting;
-import dev.bulkhead.api.hypervisor.VolumeSpec;
+import dev.bulkhead.api.hypervisor.VolumeStorage;
+import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.json.JsonMappers;
 
 /**
- * The qemu backend: each qube is a QEMU virtual machine booting the built-in guest image (a Debian kernel and an
- * initramfs with busybox and the QEMU guest agent), run daemonized with KVM where the host has it, TCG otherwise.
- * Commands run in the guest through the guest agent; power operations go through QMP. A domain's QEMU outlives the
- * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
- * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}). Each QEMU runs in a
- * network namespace of its own with one tap, joined in the host's kernel to the veth links lite makes
- * ({@link QemuNetwork}).
+ * The qemu backend: each qube is a QEMU virtual machine (KVM where the host has it, TCG otherwise) booting the built-in
+ * guest image (a Debian kernel, an initramfs with busybox and the QEMU guest agent), on its template's root disk where it
+ * has one ({@link QemuRootDisks}). Commands go through the guest agent, power operations through QMP. A QEMU outlives the
+ * platform and is found again through its pid file ({@link #domains()}). Channels are virtio-serial ports
+ * ({@link QemuChannels}); each QEMU has a network namespace with one tap, joined to lite's veth links ({@link QemuNetwork}).
  */
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
 @Designate(ocd = QemuBackend.Config.class)
 public final class QemuBackend implements HypervisorBackend, DomainLinking, DomainUplinking, LeftoverReconciling, UsageCounting,
-        DomainChannels {
+        DomainChannels, VolumeStoring {
     static final String NAME = "qemu";
     static final String PID = "dev.bulkhead.backend.qemu";
     /** Framework property naming the platform's data directory; this backend owns its {@code qemu} subdirectory. */
@@ -112,6 +111,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     private final QemuLauncher launcher;
     private final GuestControl control;
     private final PrivateVolumes privateVolumes;
+    private final QemuRootDisks rootDisks;
     private final QemuChannels channels;
     private final QemuNetwork network;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
@@ -137,6 +137,8 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         this.control = new GuestControl(layout, new QmpClient(json, settings.commandTimeout()), new GuestAgentClient(json),
                 settings.commandTimeout());
         this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
+        this.rootDisks = new QemuRootDisks(layout, commands, settings.commandTimeout(),
+                name -> processes.running(layout.pidFile(name)).isPresent());
         this.channels = new QemuChannels(layout, control, settings.commandTimeout(), this::lockOf,
                 name -> processes.running(layout.pidFile(name)).isPresent());
         this.network = new QemuNetwork(layout, new NetworkNamespaces(commands, netnsDirectory, settings.commandTimeout()), commands,
@@ -177,10 +179,6 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     @Override
     public void start(DomainSpec spec) {
         String name = QubeNames.validate(spec.name());
-        if (spec.volume(VolumeSpec.ROOT).isPresent()) {
-            throw new InvalidValueException("root volume of '" + name + "'", spec.volume(VolumeSpec.ROOT).get().source().toString(),
-                    "none: the qemu backend boots its built-in guest image only (qubes of the template minimal)");
-        }
         if (spec.memoryMiB() < 64) {
             throw new InvalidValueException("memory of '" + name + "'", spec.memoryMiB() + " MiB", "at least 64 MiB for a QEMU guest");
         }
@@ -215,7 +213,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             try {
                 channels.prepare(name, QemuCommandLine.GUEST_UID_BASE + spec.qid());
                 Optional<PrivateVolumes.Disk> disk = privateVolumes.prepare(spec);
-                List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk);
+                List<String> argv = QemuCommandLine.of(settings, useKvm(), layout, spec, disk, rootDisks.prepare(spec));
                 network.create(name);
                 launcher.launch(name, network.path(name), argv);
                 network.tapUp(name);
@@ -471,6 +469,11 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         }
     }
 
+    @Override
+    public VolumeStorage volumes() {
+        return new QemuVolumeStorage(rootDisks);
+    }
+
     private Object lockOf(String name) {
         return domainLocks.computeIfAbsent(name, n -> new Object());
     }
@@ -489,6 +492,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         channels.remove(name);
         // its link ends and taps go with it: its clients' and netvm's ends of their links vanish at once
         network.delete(name);
+        rootDisks.discard(name);
         try {
             Files.deleteIfExists(layout.pidFile(name));
             Files.deleteIfExists(layout.qmpSocket(name));
