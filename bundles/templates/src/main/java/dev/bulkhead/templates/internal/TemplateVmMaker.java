@@ -39,8 +39,9 @@ final class TemplateVmMaker {
         String name = manifest.name();
         admin.create(new QubeSpec(name, QubeClass.TemplateVM, Label.BLACK, Map.of()));
         try {
+            String backend = admin.backendName();
             Path root = Files.isDirectory(staging.resolve(PackageReader.ROOT)) ? staging.resolve(PackageReader.ROOT)
-                    : vmRoot(manifest, staging, admin.backendName());
+                    : vmRoot(manifest, staging, backend);
             if (root != null) {
                 admin.importVolume(name, VolumeSpec.ROOT, root);
             }
@@ -67,6 +68,8 @@ final class TemplateVmMaker {
             installed.put("key", checked.signature().keyId());
             installed.put("trusted", checked.trusted());
             installed.put("allow_unknown_key", allowUnknownKey);
+            // the payload kept is this backend's
+            installed.put("backend", backend);
             StoreFiles.writeSynced(record.resolve(TemplateRecords.RECORD), JSON.writeValueAsBytes(installed));
             Files.move(staging.resolve(PackageReader.PAYLOAD), record.resolve(PackageReader.PAYLOAD), StandardCopyOption.ATOMIC_MOVE);
             Files.move(record, templates.resolve(name), StandardCopyOption.ATOMIC_MOVE);

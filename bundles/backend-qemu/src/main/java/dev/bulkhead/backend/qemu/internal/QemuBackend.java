@@ -185,6 +185,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         if (spec.vcpus() < 1) {
             throw new InvalidValueException("vcpus of '" + name + "'", Integer.toString(spec.vcpus()), "at least 1");
         }
+        rootDisks.check(spec);
         if (!settings.imagePresent()) {
             throw new AdminException("qemu backend: " + settings.imageProblem());
         }

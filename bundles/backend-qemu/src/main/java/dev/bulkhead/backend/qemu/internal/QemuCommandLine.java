@@ -31,6 +31,8 @@ final class QemuCommandLine {
     static final String SERIAL_BUS = SERIAL_CONTROLLER + ".0";
     /** On the kernel command line of a domain with a root disk: its init makes that disk {@code /}. */
     static final String ROOT_OPTION = "bulkhead.root=1";
+    /** The PCI slot of the root disk: the last of the bus, away from the devices QEMU numbers from the first free one. */
+    static final String ROOT_SLOT = "0x1f";
 
     private QemuCommandLine() {
     }
@@ -81,12 +83,13 @@ final class QemuCommandLine {
     }
 
     /**
-     * The root disk after the private volume's, so that the private volume stays the first virtio disk; the guest's
-     * init finds the root by its serial. Its cache is QEMU's default (writeback), flushed when the guest asks.
+     * The root disk in the last PCI slot, after the private volume's (QEMU adds an {@code if=virtio} drive's device after
+     * every {@code -device}), so that the private volume stays the guest's first virtio disk; the guest's init finds the
+     * root by its serial. Its cache is QEMU's default (writeback), flushed when the guest asks.
      */
     static List<String> rootDrive(QemuRootDisks.RootDisk root) {
         return List.of("-drive", "file=" + option(root.image()) + ",if=none,id=root,format=" + root.format() + ",discard=unmap",
-                "-device", "virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL);
+                "-device", "virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL + ",addr=" + ROOT_SLOT);
     }
 
     /** A path as a value in QEMU's comma-separated options, where a comma is written twice. */

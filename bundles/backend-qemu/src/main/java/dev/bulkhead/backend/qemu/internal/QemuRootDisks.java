@@ -63,9 +63,37 @@ final class QemuRootDisks {
      * alone). A root without an image for this backend is refused, naming the qube whose root it is.
      */
     Optional<RootDisk> prepare(DomainSpec spec) {
+        check(spec);
         Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
         if (root.isEmpty()) {
             return Optional.empty();
+        }
+        VolumeSpec volume = root.get();
+        Path image = volume.source().resolve(IMAGE);
+        Optional<Path> kernel = bootFile(volume, KERNEL);
+        Optional<Path> initramfs = bootFile(volume, INITRAMFS);
+        if (!volume.snapshot()) {
+            return Optional.of(new RootDisk(image, "raw", kernel, initramfs));
+        }
+        Path overlay = layout.directory(spec.name()).resolve(OVERLAY);
+        try {
+            Files.deleteIfExists(overlay);
+        } catch (IOException e) {
+            throw new AdminException("cannot remove the old root overlay " + overlay + ": " + e.getMessage(), e);
+        }
+        commands.runOrThrow(HostCommand.of(commandTimeout, "qemu-img", "create", "-q", "-f", "qcow2", "-b", image.toString(),
+                "-F", "raw", overlay.toString()));
+        return Optional.of(new RootDisk(overlay, "qcow2", kernel, initramfs));
+    }
+
+    /**
+     * Refuses, before anything is made, a root the spec cannot boot on: one without an image for this backend, with
+     * half of its boot files, or (for an AppVM) whose template runs and writes it.
+     */
+    void check(DomainSpec spec) {
+        Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
+        if (root.isEmpty()) {
+            return;
         }
         VolumeSpec volume = root.get();
         Path image = volume.source().resolve(IMAGE);
@@ -83,23 +111,11 @@ final class QemuRootDisks {
             throw new InvalidValueException("boot files of " + owner + ":root", volume.source().toString(),
                     "both " + KERNEL + " and " + INITRAMFS + ", or neither (the built-in ones then boot it)");
         }
-        if (!volume.snapshot()) {
-            return Optional.of(new RootDisk(image, "raw", kernel, initramfs));
-        }
         // QEMU would refuse the image anyway (the template's QEMU holds its write lock): say why
-        if (running.test(owner)) {
+        if (volume.snapshot() && running.test(owner)) {
             throw new InvalidStateException("cannot start '" + spec.name() + "': its template " + owner
                     + " runs and writes its root image; shut " + owner + " down first (its changes reach '" + spec.name() + "' then)");
         }
-        Path overlay = layout.directory(spec.name()).resolve(OVERLAY);
-        try {
-            Files.deleteIfExists(overlay);
-        } catch (IOException e) {
-            throw new AdminException("cannot remove the old root overlay " + overlay + ": " + e.getMessage(), e);
-        }
-        commands.runOrThrow(HostCommand.of(commandTimeout, "qemu-img", "create", "-q", "-f", "qcow2", "-b", image.toString(),
-                "-F", "raw", overlay.toString()));
-        return Optional.of(new RootDisk(overlay, "qcow2", kernel, initramfs));
     }
 
     /** The qube whose storage holds a root volume: the name of the directory above the volume's. */

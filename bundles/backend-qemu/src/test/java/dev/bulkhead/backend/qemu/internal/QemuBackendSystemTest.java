@@ -333,7 +333,7 @@ class QemuBackendSystemTest {
         assertTrue(backend instanceof UsageCounting, "counts CPU time and memory");
         assertTrue(backend instanceof DomainLinking, "links qubes to their netvm (QemuNetworkSystemTest)");
         assertTrue(backend instanceof DomainUplinking, "gives a netvm an uplink (QemuNetworkSystemTest)");
-        assertFalse(backend instanceof VolumeStoring, "has no volume operations yet");
+        assertTrue(backend instanceof VolumeStoring, "imports and copies templates' roots (QemuRootDisksTest)");
         assertFalse(backend instanceof ExitNotifying, "tells of no exits: the core looks at its domains instead");
         assertTrue(backend instanceof DomainChannels, "gives channels into its domains");
     }

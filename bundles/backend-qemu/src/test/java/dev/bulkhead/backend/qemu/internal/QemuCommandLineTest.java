@@ -97,7 +97,8 @@ class QemuCommandLineTest {
         int privateDrive = argv.indexOf("file=/v/private.img,if=virtio,format=raw,cache=writeback,discard=unmap");
         int rootDrive = argv.indexOf("file=/d/work/root.qcow2,if=none,id=root,format=qcow2,discard=unmap");
         assertTrue(privateDrive > 0 && rootDrive > privateDrive, "the private volume stays the first virtio disk: " + argv);
-        assertEquals("virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL, argv.get(rootDrive + 2));
+        assertEquals("virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL + ",addr=0x1f", argv.get(rootDrive + 2),
+                "in the last slot: QEMU puts the private drive's device after every -device, and the guest names disks in slot order");
         assertTrue(rootDrive < argv.indexOf("-runas"), "the disk is opened before QEMU drops to its user");
 
         QemuRootDisks.RootDisk own = new QemuRootDisks.RootDisk(Path.of("/q/tpl,1/root/root.img"), "raw", Optional.empty(), Optional.empty());
