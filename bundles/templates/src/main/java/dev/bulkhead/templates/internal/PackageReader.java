@@ -86,8 +86,8 @@ public final class PackageReader {
     }
 
     /**
-     * Checks the package and unpacks what {@code backend} uses into {@code staging}: the payload
-     * files into {@value #PAYLOAD}/, a root archive into {@value #ROOT}/.
+     * Checks the package and unpacks what {@code backend} uses into {@code staging}: its payload
+     * files into {@value #PAYLOAD}/ (the other backends' are checked, not kept), a root archive into {@value #ROOT}/.
      */
     public Checked read(Path file, String backend, boolean allowUnknownKey, Path staging, InstallListener listener, boolean applyOwners) {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
@@ -118,7 +118,8 @@ public final class PackageReader {
                     throw new AdminException("the package holds " + (e == null ? "nothing more" : "'" + e.name() + "'")
                             + " where the manifest lists the payload file '" + f.name() + "' next");
                 }
-                copyChecked(f, e, tar.content(), payloadDir.resolve(f.name()), bytes -> {
+                // a file for other backends is checked as well, but not kept: a lite install keeps no root image
+                copyChecked(f, e, tar.content(), f.backends().contains(backend) ? payloadDir.resolve(f.name()) : null, bytes -> {
                     done[0] += bytes;
                     listener.progress(InstallListener.Phase.PAYLOAD, done[0], total);
                 });
@@ -150,6 +151,12 @@ public final class PackageReader {
         if (backend.equals("lite") && used.stream().filter(f -> f.kind().equals(PayloadFile.ROOTFS)).count() != 1) {
             throw new InvalidValueException("template payload", used.stream().map(PayloadFile::name).toList().toString(),
                     "exactly one rootfs archive for the lite backend");
+        }
+        for (String kind : List.of(PayloadFile.ROOT_IMAGE, PayloadFile.KERNEL, PayloadFile.INITRAMFS)) {
+            if (used.stream().filter(f -> f.kind().equals(kind)).count() > 1) {
+                throw new InvalidValueException("template payload", used.stream().map(PayloadFile::name).toList().toString(),
+                        "at most one " + kind + " for the " + backend + " backend");
+            }
         }
         if (manifest.payloadSize() > limits.maxPayloadBytes()) {
             throw new AdminException("the payload of " + manifest.payloadSize() + " bytes is more than the " + limits.maxPayloadBytes()
@@ -185,7 +192,8 @@ public final class PackageReader {
                     + f.size());
         }
         MessageDigest sha256 = sha256();
-        try (OutputStream out = new DigestOutputStream(Files.newOutputStream(target, StandardOpenOption.CREATE_NEW), sha256)) {
+        try (OutputStream out = new DigestOutputStream(target == null ? OutputStream.nullOutputStream()
+                : Files.newOutputStream(target, StandardOpenOption.CREATE_NEW), sha256)) {
             byte[] buffer = new byte[64 * 1024];
             for (int n; (n = content.read(buffer)) > 0;) {
                 out.write(buffer, 0, n);

@@ -1,5 +1,6 @@
 package dev.bulkhead.templates.internal;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -94,6 +96,19 @@ public final class PackageWriter {
                         + " directories and links");
             }
         }
+    }
+
+    /** Describes a file taken into a package as it is (a kernel, an initramfs, a root image) as a payload file of {@code kind}. */
+    public static PayloadFile describe(Path file, String name, String kind, List<String> backends) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new AdminException(kind + " " + file + " is not a file");
+        }
+        MessageDigest sha256 = PackageReader.sha256();
+        try (InputStream in = new DigestInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16), sha256)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        long size = Files.size(file);
+        return new PayloadFile(name, kind, backends, size, HexFormat.of().formatHex(sha256.digest()), size);
     }
 
     /** Writes a package: the manifest, its signature, then the payload files in the manifest's order. */

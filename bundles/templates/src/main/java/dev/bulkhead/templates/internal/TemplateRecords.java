@@ -85,6 +85,11 @@ final class TemplateRecords {
         }
     }
 
+    /** The backend a record's template was installed for, whose payload it keeps; empty for records that kept all of it. */
+    static String backendOf(Path dir) throws IOException {
+        return JSON.readTree(Files.readAllBytes(dir.resolve(RECORD))).path("backend").asText("");
+    }
+
     private TemplateInfo read(Path dir) {
         try {
             TemplateManifest manifest = Manifests.parse(Files.readAllBytes(dir.resolve(Manifests.MANIFEST)));

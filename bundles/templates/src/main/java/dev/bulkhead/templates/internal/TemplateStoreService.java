@@ -265,7 +265,9 @@ public final class TemplateStoreService implements TemplateStore {
                 problems.add("the kept signature does not match the kept manifest: it was changed after install");
             }
             TemplateManifest manifest = Manifests.parse(manifestBytes);
-            for (PayloadFile f : manifest.files()) {
+            // only the backend's payload is kept at install (records before that kept all of it)
+            String backend = TemplateRecords.backendOf(dir);
+            for (PayloadFile f : backend.isEmpty() ? manifest.files() : manifest.filesFor(backend)) {
                 Path kept = dir.resolve(PackageReader.PAYLOAD).resolve(f.name());
                 if (!Files.isRegularFile(kept, LinkOption.NOFOLLOW_LINKS)) {
                     problems.add("payload file " + f.name() + " is missing from " + kept.getParent());

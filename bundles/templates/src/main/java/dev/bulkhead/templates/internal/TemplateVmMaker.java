@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +18,7 @@ import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.api.json.JsonMappers;
+import dev.bulkhead.api.template.PayloadFile;
 import dev.bulkhead.api.template.TemplateManifest;
 
 /** The last step of an install: a checked, unpacked package becomes a TemplateVM and the store's record of it. */
@@ -37,7 +39,12 @@ final class TemplateVmMaker {
         String name = manifest.name();
         admin.create(new QubeSpec(name, QubeClass.TemplateVM, Label.BLACK, Map.of()));
         try {
-            admin.importVolume(name, VolumeSpec.ROOT, staging.resolve(PackageReader.ROOT));
+            String backend = admin.backendName();
+            Path root = Files.isDirectory(staging.resolve(PackageReader.ROOT)) ? staging.resolve(PackageReader.ROOT)
+                    : vmRoot(manifest, staging, backend);
+            if (root != null) {
+                admin.importVolume(name, VolumeSpec.ROOT, root);
+            }
             Long privateSize = manifest.sizes().get(VolumeSpec.PRIVATE);
             if (privateSize != null && privateSize > admin.volume(name, VolumeSpec.PRIVATE).size()) {
                 admin.resizeVolume(name, VolumeSpec.PRIVATE, privateSize);
@@ -61,6 +68,8 @@ final class TemplateVmMaker {
             installed.put("key", checked.signature().keyId());
             installed.put("trusted", checked.trusted());
             installed.put("allow_unknown_key", allowUnknownKey);
+            // the payload kept is this backend's
+            installed.put("backend", backend);
             StoreFiles.writeSynced(record.resolve(TemplateRecords.RECORD), JSON.writeValueAsBytes(installed));
             Files.move(staging.resolve(PackageReader.PAYLOAD), record.resolve(PackageReader.PAYLOAD), StandardCopyOption.ATOMIC_MOVE);
             Files.move(record, templates.resolve(name), StandardCopyOption.ATOMIC_MOVE);
@@ -73,5 +82,26 @@ final class TemplateVmMaker {
             }
             throw e;
         }
+    }
+
+    /**
+     * A VM backend's root: a directory with copies of the root image, kernel and initramfs the manifest gives that
+     * backend, named root.img, vmlinuz and initrd.img (the payload stays as it came, for verify); null without a
+     * root image for it.
+     */
+    private static Path vmRoot(TemplateManifest manifest, Path staging, String backend) throws IOException {
+        Map<String, String> names = Map.of(PayloadFile.ROOT_IMAGE, "root.img", PayloadFile.KERNEL, "vmlinuz", PayloadFile.INITRAMFS, "initrd.img");
+        List<PayloadFile> files = manifest.filesFor(backend);
+        if (files.stream().noneMatch(f -> f.kind().equals(PayloadFile.ROOT_IMAGE))) {
+            return null;
+        }
+        Path root = Files.createDirectory(staging.resolve("vm-root"));
+        for (PayloadFile f : files) {
+            String target = names.get(f.kind());
+            if (target != null) {
+                Files.copy(staging.resolve(PackageReader.PAYLOAD).resolve(f.name()), root.resolve(target));
+            }
+        }
+        return root;
     }
 }

@@ -22,16 +22,16 @@ import dev.bulkhead.volume.store.VolumeCommands;
 final class PrivateVolumes {
     private final QemuVolumes storage;
 
-    PrivateVolumes(HostCommands commands, Duration commandTimeout) {
+    PrivateVolumes(HostCommands commands, Duration commandTimeout, QemuRootDisks roots) {
         this(new QemuVolumes(new KeptVolumes(new VolumeCommands(commands, commandTimeout), Clock.systemUTC(), v -> false),
-                DiskLocks::inUse));
+                DiskLocks::inUse, roots));
     }
 
     PrivateVolumes(QemuVolumes storage) {
         this.storage = storage;
     }
 
-    /** The volumes' storage, for {@code qvm-volume} and {@code qvm-clone}. */
+    /** The volumes' storage, for {@code qvm-volume} and {@code qvm-clone}: roots' too. */
     VolumeStorage storage() {
         return storage;
     }

@@ -56,14 +56,13 @@ import dev.bulkhead.api.hypervisor.VolumeStoring;
 import dev.bulkhead.api.json.JsonMappers;
 
 /**
- * The qemu backend: each qube is a QEMU virtual machine booting the built-in guest image (a Debian kernel and an
- * initramfs with busybox and the QEMU guest agent), run daemonized with KVM where the host has it, TCG otherwise.
- * Commands run in the guest through the guest agent; power operations go through QMP. A domain's QEMU outlives the
- * platform: a new instance on the same data directory finds it again through its pid file ({@link #domains()}).
- * Channels into a domain are virtio-serial ports added while it runs ({@link QemuChannels}). Each QEMU runs in a
- * network namespace of its own with one tap, joined in the host's kernel to the veth links lite makes
- * ({@link QemuNetwork}). A qube with {@code virt_mode=hvm} boots the disk image or ISO kept in its root's storage
- * ({@link BootImageStore}) through QEMU's firmware, with no agent ({@link HvmDomains}).
+ * The qemu backend: each qube is a QEMU virtual machine (KVM where the host has it, TCG otherwise) booting the built-in
+ * guest image (a Debian kernel, an initramfs with busybox and the QEMU guest agent), on its template's root disk where it
+ * has one ({@link QemuRootDisks}). Commands go through the guest agent, power operations through QMP. A QEMU outlives the
+ * platform and is found again through its pid file ({@link #domains()}). Channels are virtio-serial ports
+ * ({@link QemuChannels}); each QEMU has a network namespace with one tap, joined to lite's veth links ({@link QemuNetwork}).
+ * A qube with {@code virt_mode=hvm} boots the disk image or ISO kept in its root's storage ({@link BootImageStore})
+ * through QEMU's firmware, with no agent ({@link HvmDomains}).
  */
 @Component(service = HypervisorBackend.class, configurationPid = QemuBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + QemuBackend.NAME)
@@ -116,6 +115,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     private final QemuLauncher launcher;
     private final GuestControl control;
     private final PrivateVolumes privateVolumes;
+    private final QemuRootDisks rootDisks;
     private final QemuChannels channels;
     private final QemuNetwork network;
     private final BootImageStore bootImages;
@@ -143,7 +143,9 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         this.launcher = new QemuLauncher(layout, commands, settings.commandTimeout());
         this.control = new GuestControl(layout, new QmpClient(json, settings.commandTimeout()), new GuestAgentClient(json),
                 settings.commandTimeout());
-        this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout());
+        this.rootDisks = new QemuRootDisks(layout, commands, settings.commandTimeout(),
+                name -> processes.running(layout.pidFile(name)).isPresent());
+        this.privateVolumes = new PrivateVolumes(commands, settings.commandTimeout(), rootDisks);
         this.channels = new QemuChannels(layout, control, settings.commandTimeout(), this::lockOf,
                 name -> processes.running(layout.pidFile(name)).isPresent());
         this.bootImages = new BootImageStore(commands);
@@ -187,15 +189,14 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     @Override
     public void start(DomainSpec spec) {
         String name = QubeNames.validate(spec.name());
-        if (!spec.hvm() && spec.volume(VolumeSpec.ROOT).isPresent()) {
-            throw new InvalidValueException("root volume of '" + name + "'", spec.volume(VolumeSpec.ROOT).get().source().toString(),
-                    "none: the qemu backend boots its built-in guest image only (qubes of the template minimal)");
-        }
         if (spec.memoryMiB() < 64) {
             throw new InvalidValueException("memory of '" + name + "'", spec.memoryMiB() + " MiB", "at least 64 MiB for a QEMU guest");
         }
         if (spec.vcpus() < 1) {
             throw new InvalidValueException("vcpus of '" + name + "'", Integer.toString(spec.vcpus()), "at least 1");
+        }
+        if (!spec.hvm()) {
+            rootDisks.check(spec);
         }
         if (!settings.imagePresent()) {
             throw new AdminException("qemu backend: " + settings.imageProblem());
@@ -226,7 +227,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
                 channels.prepare(name, QemuCommandLine.GUEST_UID_BASE + spec.qid());
                 hvm.mark(name, spec.hvm());
                 List<String> argv = spec.hvm() ? hvm.commandLine(settings, useKvm(), spec)
-                        : QemuCommandLine.of(settings, useKvm(), layout, spec, privateVolumes.prepare(spec));
+                        : QemuCommandLine.of(settings, useKvm(), layout, spec, privateVolumes.prepare(spec), rootDisks.prepare(spec));
                 network.create(name);
                 launcher.launch(name, network.path(name), argv);
                 network.tapUp(name);
@@ -493,6 +494,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         channels.remove(name);
         // its link ends and taps go with it: its clients' and netvm's ends of their links vanish at once
         network.delete(name);
+        rootDisks.discard(name);
         try {
             Files.deleteIfExists(layout.pidFile(name));
             Files.deleteIfExists(layout.qmpSocket(name));

@@ -29,6 +29,10 @@ final class QemuCommandLine {
     /** The virtio-serial controller's id; its bus, {@value #SERIAL_BUS}, holds the guest agent's port and the channels'. */
     static final String SERIAL_CONTROLLER = "virtio-serial0";
     static final String SERIAL_BUS = SERIAL_CONTROLLER + ".0";
+    /** On the kernel command line of a domain with a root disk: its init makes that disk {@code /}. */
+    static final String ROOT_OPTION = "bulkhead.root=1";
+    /** The PCI slot of the root disk: the last of the bus, away from the devices QEMU numbers from the first free one. */
+    static final String ROOT_SLOT = "0x1f";
 
     private QemuCommandLine() {
     }
@@ -39,6 +43,15 @@ final class QemuCommandLine {
      */
     static List<String> of(QemuSettings settings, boolean kvm, DomainLayout layout, DomainSpec spec,
             Optional<PrivateVolumes.Disk> privateDisk) {
+        return of(settings, kvm, layout, spec, privateDisk, Optional.empty());
+    }
+
+    /**
+     * @param rootDisk the template's root disk the domain boots on, with that template's kernel and initramfs when it
+     *                 has its own; empty for the built-in image alone
+     */
+    static List<String> of(QemuSettings settings, boolean kvm, DomainLayout layout, DomainSpec spec,
+            Optional<PrivateVolumes.Disk> privateDisk, Optional<QemuRootDisks.RootDisk> rootDisk) {
         String name = spec.name();
         List<String> argv = new ArrayList<>(List.of(settings.qemu(),
                 "-name", "guest=" + name + ",process=bulkhead-qemu:" + name,
@@ -47,9 +60,9 @@ final class QemuCommandLine {
                 "-m", spec.memoryMiB() + "M",
                 "-smp", Integer.toString(spec.vcpus()),
                 "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
-                "-kernel", settings.kernel().toString(),
-                "-initrd", settings.initramfs().toString(),
-                "-append", kernelCommandLine(spec, privateDisk.isPresent()),
+                "-kernel", rootDisk.flatMap(QemuRootDisks.RootDisk::kernel).orElse(settings.kernel()).toString(),
+                "-initrd", rootDisk.flatMap(QemuRootDisks.RootDisk::initramfs).orElse(settings.initramfs()).toString(),
+                "-append", kernelCommandLine(spec, privateDisk.isPresent()) + (rootDisk.isPresent() ? " " + ROOT_OPTION : ""),
                 "-chardev", "file,id=console,path=" + option(layout.consoleLog(name)),
                 "-serial", "chardev:console",
                 "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
@@ -62,6 +75,7 @@ final class QemuCommandLine {
                 "-device", "virtio-net-pci,netdev=net0,mac=" + QemuNetwork.mac(spec.qid())));
         privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
+        rootDisk.ifPresent(r -> argv.addAll(rootDrive(r)));
         // No -daemonize: it needs setsid, which the sandbox refuses; the backend starts QEMU in a session of its own.
         long uid = GUEST_UID_BASE + spec.qid();
         argv.addAll(List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(name).toString()));
@@ -98,6 +112,16 @@ final class QemuCommandLine {
         long uid = GUEST_UID_BASE + spec.qid();
         argv.addAll(List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(name).toString()));
         return argv;
+    }
+
+    /**
+     * The root disk in the last PCI slot, after the private volume's (QEMU adds an {@code if=virtio} drive's device after
+     * every {@code -device}), so that the private volume stays the guest's first virtio disk; the guest's init finds the
+     * root by its serial. Its cache is QEMU's default (writeback), flushed when the guest asks.
+     */
+    static List<String> rootDrive(QemuRootDisks.RootDisk root) {
+        return List.of("-drive", "file=" + option(root.image()) + ",if=none,id=root,format=" + root.format() + ",discard=unmap",
+                "-device", "virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL + ",addr=" + ROOT_SLOT);
     }
 
     /** A path as a value in QEMU's comma-separated options, where a comma is written twice. */

@@ -17,25 +17,36 @@ import dev.bulkhead.volume.store.KeptVolumes;
  * each start. So a qube's private volume, revisions included, is the same on either backend. An image a QEMU has open
  * ({@link DiskLocks}) is neither grown nor copied: a copy of a disk a running guest writes would be a torn file
  * system, and the guest image has no {@code resize2fs} to grow its own while it runs. A grown volume is seen at its
- * qube's next start. Root volumes are not kept by this backend: its qubes boot the built-in guest image.
+ * qube's next start. A root volume (a template's image, or a StandaloneVM's) is {@link QemuRootDisks}': it exists,
+ * is imported from a template's VM payload, copied for {@code qvm:clone} and counted there; it keeps no revisions and
+ * is neither grown nor reverted on this backend.
  */
 final class QemuVolumes implements VolumeStorage {
     private final KeptVolumes kept;
     private final Predicate<Path> inUse;
+    private final QemuRootDisks roots;
 
-    /** @param inUse whether a QEMU has the image open */
-    QemuVolumes(KeptVolumes kept, Predicate<Path> inUse) {
+    /**
+     * @param inUse whether a QEMU has the image open
+     * @param roots the root disks, for root volumes
+     */
+    QemuVolumes(KeptVolumes kept, Predicate<Path> inUse, QemuRootDisks roots) {
         this.kept = kept;
         this.inUse = inUse;
+        this.roots = roots;
     }
 
     @Override
     public boolean exists(VolumeSpec volume) {
-        return !isRoot(volume) && kept.exists(volume);
+        return isRoot(volume) ? roots.exists(volume) : kept.exists(volume);
     }
 
     @Override
     public void copy(VolumeSpec from, VolumeSpec to) {
+        if (isRoot(from) && isRoot(to)) {
+            roots.copy(from, to);
+            return;
+        }
         requireImage(from, "copy");
         requireImage(to, "copy");
         if (kept.exists(from)) {
@@ -46,7 +57,10 @@ final class QemuVolumes implements VolumeStorage {
 
     @Override
     public void importContent(VolumeSpec volume, Path content) {
-        requireImage(volume, "import");
+        if (isRoot(volume)) {
+            roots.importContent(volume, content);
+            return;
+        }
         throw new InvalidValueException("volume", volume.name(),
                 "the qemu backend makes the ext4 image of '" + volume.name() + "' itself and imports none");
     }
@@ -62,7 +76,7 @@ final class QemuVolumes implements VolumeStorage {
 
     @Override
     public long usage(VolumeSpec volume) {
-        return isRoot(volume) ? 0 : kept.usage(volume);
+        return isRoot(volume) ? roots.usage(volume) : kept.usage(volume);
     }
 
     @Override
@@ -110,8 +124,8 @@ final class QemuVolumes implements VolumeStorage {
 
     private static void requireImage(VolumeSpec volume, String operation) {
         if (isRoot(volume)) {
-            throw new InvalidValueException("volume", volume.name(), "cannot " + operation + " it: the qemu backend keeps no root"
-                    + " volume of a qube's own yet (its qubes boot the built-in guest image)");
+            throw new InvalidValueException("volume", volume.name(), "cannot " + operation + " it: the qemu backend keeps no"
+                    + " revisions of a root image, neither grows nor reverts one, and copies one only to another root");
         }
     }
 }

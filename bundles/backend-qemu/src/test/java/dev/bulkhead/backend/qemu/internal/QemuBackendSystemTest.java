@@ -333,7 +333,8 @@ class QemuBackendSystemTest {
         assertTrue(backend instanceof UsageCounting, "counts CPU time and memory");
         assertTrue(backend instanceof DomainLinking, "links qubes to their netvm (QemuNetworkSystemTest)");
         assertTrue(backend instanceof DomainUplinking, "gives a netvm an uplink (QemuNetworkSystemTest)");
-        assertTrue(backend instanceof VolumeStoring, "keeps, copies, grows and reverts private volumes (QemuVolumesSystemTest)");
+        assertTrue(backend instanceof VolumeStoring, "keeps, copies, grows and reverts private volumes (QemuVolumesSystemTest),"
+                + " imports and copies templates' roots (QemuRootDisksTest)");
         assertFalse(backend instanceof ExitNotifying, "tells of no exits: the core looks at its domains instead");
         assertTrue(backend instanceof DomainChannels, "gives channels into its domains");
     }

@@ -108,4 +108,28 @@ class QemuCommandLineTest {
         assertEquals(1, disk.stream().filter("-drive"::equals).count());
         assertTrue(after(disk, "-drive").contains(",format=qcow2"), "never left to QEMU to guess: " + disk);
     }
+
+    @Test
+    void aRootDiskFollowsThePrivateDiskWithItsSerialAndItsTemplatesKernelBoots() {
+        QemuRootDisks.RootDisk overlay = new QemuRootDisks.RootDisk(Path.of("/d/work/root.qcow2"), "qcow2",
+                Optional.of(Path.of("/q/debian/root/vmlinuz")), Optional.of(Path.of("/q/debian/root/initrd.img")));
+        List<String> argv = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""),
+                Optional.of(new PrivateVolumes.Disk(Path.of("/v/private.img"), false)), Optional.of(overlay));
+        assertEquals("/q/debian/root/vmlinuz", after(argv, "-kernel"));
+        assertEquals("/q/debian/root/initrd.img", after(argv, "-initrd"));
+        assertTrue(after(argv, "-append").endsWith(" " + QemuCommandLine.ROOT_OPTION), after(argv, "-append"));
+        int privateDrive = argv.indexOf("file=/v/private.img,if=virtio,format=raw,cache=writeback,discard=unmap");
+        int rootDrive = argv.indexOf("file=/d/work/root.qcow2,if=none,id=root,format=qcow2,discard=unmap");
+        assertTrue(privateDrive > 0 && rootDrive > privateDrive, "the private volume stays the first virtio disk: " + argv);
+        assertEquals("virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL + ",addr=0x1f", argv.get(rootDrive + 2),
+                "in the last slot: QEMU puts the private drive's device after every -device, and the guest names disks in slot order");
+        assertTrue(rootDrive < argv.indexOf("-runas"), "the disk is opened before QEMU drops to its user");
+
+        QemuRootDisks.RootDisk own = new QemuRootDisks.RootDisk(Path.of("/q/tpl,1/root/root.img"), "raw", Optional.empty(), Optional.empty());
+        List<String> template = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty(), Optional.of(own));
+        assertEquals("/images/qemu/vmlinuz", after(template, "-kernel"), "without boot files of its own, the built-in kernel");
+        assertEquals("file=/q/tpl,,1/root/root.img,if=none,id=root,format=raw,discard=unmap", after(template, "-drive"));
+        assertFalse(after(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()), "-append")
+                .contains(QemuCommandLine.ROOT_OPTION), "the built-in image alone has no root disk");
+    }
 }

@@ -53,7 +53,8 @@ class QemuVolumesTest {
 
     @BeforeEach
     void setUp() {
-        volumes = new QemuVolumes(new KeptVolumes(new VolumeCommands(host, TIMEOUT), clock, v -> false), open::contains);
+        volumes = new QemuVolumes(new KeptVolumes(new VolumeCommands(host, TIMEOUT), clock, v -> false), open::contains,
+                new QemuRootDisks(new DomainLayout(temp.resolve("data")), host, TIMEOUT, name -> false));
         privateVolumes = new PrivateVolumes(volumes);
     }
 
@@ -187,19 +188,23 @@ class QemuVolumesTest {
     }
 
     @Test
-    void rootVolumesAreNotKeptByThisBackendAndPrivateImagesAreNotImported() {
+    void aRootImageIsCountedButNeitherRevertedNorGrownAndPrivateImagesAreNotImported() throws IOException {
         VolumeSpec root = VolumeSpec.persistent(VolumeSpec.ROOT, temp.resolve("tpl/root"), 1L << 30, 0);
         assertFalse(volumes.exists(root));
         assertEquals(0, volumes.usage(root));
+        Files.createDirectories(root.source());
+        Files.write(root.source().resolve(QemuRootDisks.IMAGE), new byte[4096]);
+        assertTrue(volumes.exists(root), "a root with its image exists");
+        assertEquals(4096, volumes.usage(root));
         assertTrue(volumes.revisions(root).isEmpty());
         for (Runnable op : List.<Runnable>of(() -> volumes.revert(root, null), () -> volumes.resize("tpl", root, 2L << 30),
-                () -> volumes.importContent(root, temp), () -> volumes.copy(root, kept("x", 0)))) {
+                () -> volumes.copy(root, kept("x", 0)))) {
             InvalidValueException e = assertThrows(InvalidValueException.class, op::run);
-            assertTrue(e.getMessage().contains("keeps no root volume"), e.getMessage());
+            assertTrue(e.getMessage().contains("keeps no revisions of a root image"), e.getMessage());
         }
         InvalidValueException e = assertThrows(InvalidValueException.class, () -> volumes.importContent(kept("work", 0), temp));
         assertTrue(e.getMessage().contains("imports none"), e.getMessage());
-        assertFalse(Files.exists(temp.resolve("tpl")), "nothing was made");
+        assertFalse(Files.exists(temp.resolve("x")), "nothing was made");
     }
 
     private String blkid(Path image) {

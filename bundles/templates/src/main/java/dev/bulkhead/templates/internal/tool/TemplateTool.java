@@ -40,7 +40,8 @@ public final class TemplateTool {
             "                                                  (an optional program this host lacks is left out)",
             "       template pack --name NAME --version VERSION --key KEY.key --root DIR [--summary TEXT]",
             "                     (KEY.pub must lie beside KEY.key)",
-            "                     [--backend NAME]... [--private-size BYTES] FILE",
+            "                     [--backend NAME]... [--private-size BYTES]",
+            "                     [--root-image IMG --kernel VMLINUZ --initramfs INITRD] FILE",
             "                                                  archive and sign a root directory as a template package",
             "       template sign --key KEY.key IN OUT        sign a package again with another key",
             "       template verify [--keys DIR] [--backend NAME] FILE   (keys: etc/template-keys)",
@@ -135,17 +136,34 @@ public final class TemplateTool {
         PublicKey publicKey = publicKeyOf(keyFile);
         Path payload = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".template-payload-");
         try {
-            PayloadFile rootfs = PackageWriter.packRoot(root, payload.resolve("root.tar.gz"), "root.tar.gz", backends);
+            // With a VM payload (root image, kernel, initramfs), the root tree is lite's and the VM files the other backends'.
+            boolean vm = a.value("--root-image", null) != null;
+            List<String> vmBackends = backends.stream().filter(b -> !b.equals("lite")).toList();
+            if (vm && (vmBackends.isEmpty() || a.value("--kernel", null) == null || a.value("--initramfs", null) == null)) {
+                throw new UsageException("--root-image needs --kernel, --initramfs and a --backend other than lite (qemu)");
+            }
+            PayloadFile rootfs = PackageWriter.packRoot(root, payload.resolve("root.tar.gz"), "root.tar.gz",
+                    vm ? backends.stream().filter(b -> b.equals("lite")).toList() : backends);
+            List<PayloadFile> files = new ArrayList<>(List.of(rootfs));
+            Map<String, Path> payloadFiles = new LinkedHashMap<>(Map.of(rootfs.name(), payload.resolve(rootfs.name())));
+            if (vm) {
+                for (String[] f : new String[][] { { "--root-image", "root.img", PayloadFile.ROOT_IMAGE },
+                        { "--kernel", "vmlinuz", PayloadFile.KERNEL }, { "--initramfs", "initrd.img", PayloadFile.INITRAMFS } }) {
+                    Path file = Path.of(a.value(f[0], null));
+                    files.add(PackageWriter.describe(file, f[1], f[2], vmBackends));
+                    payloadFiles.put(f[1], file);
+                }
+            }
             Map<String, Long> sizes = new LinkedHashMap<>();
             if (a.value("--private-size", null) != null) {
                 sizes.put("private", Long.parseLong(a.value("--private-size", null)));
             }
             TemplateManifest manifest = new TemplateManifest(TemplateManifest.FORMAT, a.required("--name"), a.required("--version"),
-                    a.value("--summary", ""), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), backends, sizes, List.of(rootfs));
+                    a.value("--summary", ""), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), backends, sizes, files);
             byte[] manifestBytes = Manifests.write(manifest);
             TemplateManifest checked = Manifests.parse(manifestBytes);
             ManifestSignature signature = ManifestSignature.sign(manifestBytes, key, publicKey);
-            PackageWriter.writePackage(manifestBytes, signature, Map.of(rootfs.name(), payload.resolve(rootfs.name())), checked, out);
+            PackageWriter.writePackage(manifestBytes, signature, payloadFiles, checked, out);
             this.out.println("template " + checked.name() + " " + checked.version() + " signed by " + signature.keyId() + ": " + out);
         } catch (NumberFormatException e) {
             throw new AdminException("--private-size '" + a.value("--private-size", null) + "' is not a number of bytes");

@@ -10,11 +10,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.template.PayloadFile;
+import dev.bulkhead.api.template.TemplateManifest;
+import dev.bulkhead.templates.internal.Manifests;
+import dev.bulkhead.templates.internal.PackageReader;
 
 /** The tool end to end with this host's busybox, ldd and dpkg, as the build uses it. */
 class TemplateToolTest {
@@ -47,6 +52,31 @@ class TemplateToolTest {
         run("sign", "--key", keys2.resolve("two.key").toString(), pkg.toString(), resigned.toString());
         assertEquals(0, run("verify", "--keys", keys2.toString(), resigned.toString()));
         assertTrue(printed.toString(StandardCharsets.UTF_8).contains("template base 2.0 signed by"), printed.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aPackageWithAVmPayloadGivesTheRootTreeToLiteAndTheImageKernelAndInitramfsToQemu() throws Exception {
+        run("keygen", temp.resolve("k").toString());
+        Path root = Files.createDirectories(temp.resolve("root/etc"));
+        Files.writeString(root.resolve("hostname"), "x\n");
+        Files.write(temp.resolve("root.img"), new byte[4096]);
+        Files.writeString(temp.resolve("vmlinuz"), "kernel");
+        Files.writeString(temp.resolve("initrd.img"), "initramfs");
+        Path pkg = temp.resolve("vm.bht");
+        run("pack", "--name", "vm", "--version", "1", "--key", temp.resolve("k.key").toString(), "--root", temp.resolve("root").toString(),
+                "--backend", "lite", "--backend", "qemu", "--root-image", temp.resolve("root.img").toString(),
+                "--kernel", temp.resolve("vmlinuz").toString(), "--initramfs", temp.resolve("initrd.img").toString(), pkg.toString());
+
+        TemplateManifest manifest = Manifests.parse(PackageReader.header(pkg).manifestBytes());
+        assertEquals(List.of("lite", "qemu"), manifest.backends());
+        assertEquals(List.of(PayloadFile.ROOTFS), manifest.filesFor("lite").stream().map(PayloadFile::kind).toList());
+        assertEquals(List.of(PayloadFile.ROOT_IMAGE, PayloadFile.KERNEL, PayloadFile.INITRAMFS),
+                manifest.filesFor("qemu").stream().map(PayloadFile::kind).toList());
+        assertEquals(4096, manifest.filesFor("qemu").get(0).size());
+        assertEquals(0, run("verify", "--keys", temp.toString(), "--backend", "qemu", pkg.toString()));
+        assertThrows(TemplateTool.UsageException.class, () -> run("pack", "--name", "vm", "--version", "1", "--key",
+                temp.resolve("k.key").toString(), "--root", temp.resolve("root").toString(), "--root-image", temp.resolve("root.img").toString(),
+                temp.resolve("lite-only.bht").toString()), "a root image needs a VM backend, a kernel and an initramfs");
     }
 
     @Test
