@@ -90,4 +90,13 @@ final class DomainLayout {
             }
         }
     }
+
+    /** The platform's data directory, from the framework property {@value QemuBackend#DATA_PROPERTY}: an absolute path. */
+    static Path dataDirectory(String property) {
+        if (property == null || property.isBlank() || !Path.of(property).isAbsolute()) {
+            throw new IllegalStateException("framework property " + QemuBackend.DATA_PROPERTY + " must name the platform's data"
+                    + " directory as an absolute path, found: " + property);
+        }
+        return Path.of(property);
+    }
 }

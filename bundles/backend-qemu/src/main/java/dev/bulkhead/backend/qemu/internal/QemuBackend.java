@@ -126,7 +126,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
 
     @Activate
     public QemuBackend(BundleContext context, Config config, @Reference HostCommands commands) {
-        this(dataDirectory(context.getProperty(DATA_PROPERTY)), QemuSettings.of(config, context.getProperty(HOME_PROPERTY)),
+        this(DomainLayout.dataDirectory(context.getProperty(DATA_PROPERTY)), QemuSettings.of(config, context.getProperty(HOME_PROPERTY)),
                 HostPaths.system(), commands, NetworkNamespaces.DIRECTORY);
     }
 
@@ -153,14 +153,6 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         this.boot = new BootCompletion(layout, processes, control, settings.bootTimeout(), this::consoleLog);
         this.network = new QemuNetwork(layout, new NetworkNamespaces(commands, netnsDirectory, settings.commandTimeout()), commands,
                 this::exec, settings.commandTimeout(), hvm::isHvm);
-    }
-
-    static Path dataDirectory(String property) {
-        if (property == null || property.isBlank() || !Path.of(property).isAbsolute()) {
-            throw new IllegalStateException("framework property " + DATA_PROPERTY + " must name the platform's data"
-                    + " directory as an absolute path, found: " + property);
-        }
-        return Path.of(property);
     }
 
     @Override
@@ -420,7 +412,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     }
 
     @Override
-    public String installBootImage(VolumeSpec root, java.nio.file.Path image) {
+    public String installBootImage(VolumeSpec root, Path image) {
         return bootImages.install(root, image);
     }
 
