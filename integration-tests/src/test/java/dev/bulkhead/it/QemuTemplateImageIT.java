@@ -73,7 +73,11 @@ public class QemuTemplateImageIT extends BulkheadTestSupport {
         }
         assertFalse("no lite tree on qemu", Files.exists(root.resolve("tree")));
         Path payload = dataDir().resolve("templates").resolve(DEBIAN).resolve("payload");
-        assertTrue("the qemu payload is kept for verify", Files.isRegularFile(payload.resolve("root.img")));
+        assertTrue("the qemu payload is kept for verify, compressed as it came", Files.isRegularFile(payload.resolve("root.img.gz")));
+        String[] stat = HostCommand.run("stat", "-c", "%b %B", root.resolve("root.img").toString()).stdout().strip().split(" ");
+        long allocated = Long.parseLong(stat[0]) * Long.parseLong(stat[1]);
+        assertTrue("the root image is unpacked sparse: " + allocated + " bytes allocated of " + Files.size(root.resolve("root.img")),
+                allocated < Files.size(root.resolve("root.img")));
         assertFalse("lite's root archive is checked, not kept", Files.exists(payload.resolve("root.tar.gz")));
         String verified = shell("qvm:template verify " + DEBIAN);
         assertFalse(verified, verified.contains("missing"));

@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
 import dev.bulkhead.api.AdminException;
@@ -109,6 +110,30 @@ public final class PackageWriter {
         }
         long size = Files.size(file);
         return new PayloadFile(name, kind, backends, size, HexFormat.of().formatHex(sha256.digest()), size);
+    }
+
+    /**
+     * Compresses a raw disk image into {@code compressed} (gzip, fastest level: the image is mostly file data that
+     * the root archive's gzip compresses the same way, and its free blocks are zeros) and describes it as the
+     * {@value PayloadFile#ROOT_IMAGE} payload file: its size and SHA-256 are the compressed file's, its unpacked
+     * size the image's.
+     */
+    public static PayloadFile packImage(Path image, Path compressed, String name, List<String> backends) throws IOException {
+        if (!Files.isRegularFile(image, LinkOption.NOFOLLOW_LINKS)) {
+            throw new AdminException(PayloadFile.ROOT_IMAGE + " " + image + " is not a file");
+        }
+        MessageDigest sha256 = PackageReader.sha256();
+        try (InputStream in = Files.newInputStream(image, LinkOption.NOFOLLOW_LINKS);
+                OutputStream file = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(compressed), 1 << 16), sha256);
+                OutputStream gzip = new GZIPOutputStream(file, 1 << 16) {
+                    {
+                        def.setLevel(Deflater.BEST_SPEED);
+                    }
+                }) {
+            in.transferTo(gzip);
+        }
+        return new PayloadFile(name, PayloadFile.ROOT_IMAGE, backends, Files.size(compressed), HexFormat.of().formatHex(sha256.digest()),
+                Files.size(image));
     }
 
     /** Writes a package: the manifest, its signature, then the payload files in the manifest's order. */

@@ -85,7 +85,7 @@ final class TemplateVmMaker {
     }
 
     /**
-     * A VM backend's root: a directory with copies of the root image, kernel and initramfs the manifest gives that
+     * A VM backend's root: a directory with the root image (unpacked), kernel and initramfs the manifest gives that
      * backend, named root.img, vmlinuz and initrd.img (the payload stays as it came, for verify); null without a
      * root image for it.
      */
@@ -98,7 +98,9 @@ final class TemplateVmMaker {
         Path root = Files.createDirectory(staging.resolve("vm-root"));
         for (PayloadFile f : files) {
             String target = names.get(f.kind());
-            if (target != null) {
+            if (f.kind().equals(PayloadFile.ROOT_IMAGE)) {
+                RootImages.unpack(staging.resolve(PackageReader.PAYLOAD).resolve(f.name()), root.resolve(target), f.unpackedSize());
+            } else if (target != null) {
                 Files.copy(staging.resolve(PackageReader.PAYLOAD).resolve(f.name()), root.resolve(target));
             }
         }

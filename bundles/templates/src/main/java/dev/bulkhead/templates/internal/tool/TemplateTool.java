@@ -147,8 +147,12 @@ public final class TemplateTool {
             List<PayloadFile> files = new ArrayList<>(List.of(rootfs));
             Map<String, Path> payloadFiles = new LinkedHashMap<>(Map.of(rootfs.name(), payload.resolve(rootfs.name())));
             if (vm) {
-                for (String[] f : new String[][] { { "--root-image", "root.img", PayloadFile.ROOT_IMAGE },
-                        { "--kernel", "vmlinuz", PayloadFile.KERNEL }, { "--initramfs", "initrd.img", PayloadFile.INITRAMFS } }) {
+                PayloadFile image = PackageWriter.packImage(Path.of(a.value("--root-image", null)), payload.resolve("root.img.gz"),
+                        "root.img.gz", vmBackends);
+                files.add(image);
+                payloadFiles.put(image.name(), payload.resolve(image.name()));
+                for (String[] f : new String[][] { { "--kernel", "vmlinuz", PayloadFile.KERNEL },
+                        { "--initramfs", "initrd.img", PayloadFile.INITRAMFS } }) {
                     Path file = Path.of(a.value(f[0], null));
                     files.add(PackageWriter.describe(file, f[1], f[2], vmBackends));
                     payloadFiles.put(f[1], file);
