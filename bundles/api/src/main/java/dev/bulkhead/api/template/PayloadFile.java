@@ -8,11 +8,12 @@ import java.util.Objects;
  *
  * @param name         the file's name in the package
  * @param kind         {@value #ROOTFS} (a gzip-compressed tar of a root directory tree), {@value #KERNEL},
- *                     {@value #INITRAMFS} or {@value #ROOT_IMAGE} (a disk image)
+ *                     {@value #INITRAMFS} or {@value #ROOT_IMAGE} (a raw disk image, gzip-compressed)
  * @param backends     the backends that use it
  * @param size         its size in bytes
  * @param sha256       its SHA-256, in lower-case hex
- * @param unpackedSize for an archive, the bytes of the files it unpacks to; otherwise its size
+ * @param unpackedSize for an archive, the bytes of the files it unpacks to; for a root image, the image's own size;
+ *                     otherwise its size
  */
 public record PayloadFile(String name, String kind, List<String> backends, long size, String sha256, long unpackedSize) {
     public static final String ROOTFS = "rootfs";
