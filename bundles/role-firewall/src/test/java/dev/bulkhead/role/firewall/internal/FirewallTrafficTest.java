@@ -90,6 +90,8 @@ class FirewallTrafficTest {
         network.start(outside, "busybox", "httpd", "-f", "-p", WEB + ":80", "-h", files.toString());
         network.start(outside, "busybox", "httpd", "-f", "-p", OTHER_WEB + ":80", "-h", files.toString());
         network.start(outside, "busybox", "nc", "-ll", "-p", Integer.toString(STREAM_PORT), "-e", stream.toString());
+        awaitListening(outside, 80);
+        awaitListening(outside, STREAM_PORT);
         HostCommands.Streaming dns = network.start(outside, ProcessHandle.current().info().command().orElseThrow(), "-cp",
                 Path.of(TinyDnsServer.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),
                 TinyDnsServer.class.getName(), "10.139.1.1", "a.test=" + WEB);
@@ -114,6 +116,12 @@ class FirewallTrafficTest {
 
     private ScratchNetwork.Result fetch(String netns, String address) {
         return network.exec(netns, null, "timeout", "5", "busybox", "wget", "-q", "-O", "-", "http://" + address + "/");
+    }
+
+    /** A server started in the background takes a moment to listen: a connection before that would be refused. */
+    private void awaitListening(String netns, int port) {
+        Await.until("a server in " + netns + " to listen on TCP port " + port, Await.DEFAULT_BOUND,
+                () -> network.exec(netns, null, "ss", "-Hltn", "sport = :" + port).output().contains(":" + port));
     }
 
     private void assertFetches(String netns, String address) {
@@ -316,6 +324,7 @@ class FirewallTrafficTest {
         }
 
         network.start(bank, "busybox", "httpd", "-f", "-p", "8080", "-h", files.toString());
+        awaitListening(bank, 8080);
         ScratchNetwork.Result across = network.exec(work, null, "timeout", "2", "busybox", "wget", "-q", "-O", "-", "http://10.137.0.5:8080/");
         assertNotEquals(0, across.exitStatus(), "work reached bank: " + across.output());
         ScratchNetwork.check(network.exec(work, null, "busybox", "ping", "-c", "1", "-W", "2", "10.137.0.3"));
@@ -324,6 +333,7 @@ class FirewallTrafficTest {
     @Test
     void nothingFromUpstreamConnectsIntoAClient() {
         network.start(work, "busybox", "httpd", "-f", "-p", "8081", "-h", files.toString());
+        awaitListening(work, 8081);
         assertFetches(work, "127.0.0.1:8081");
         network.ip(outside, "route replace 10.137.0.4/32 via 10.137.0.3 dev vif3.0");
         ScratchNetwork.Result in = network.exec(outside, null, "timeout", "2", "busybox", "wget", "-q", "-O", "-", "http://10.137.0.4:8081/");
