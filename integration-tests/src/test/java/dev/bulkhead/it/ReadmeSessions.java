@@ -109,6 +109,24 @@ final class ReadmeSessions {
     }
 
     /**
+     * The session blocks of one section of README.adoc: those between its heading line ({@code == Networking}, say)
+     * and the next heading of any level, in order.
+     */
+    static List<Block> section(List<String> readme, String heading) {
+        int start = readme.indexOf(heading);
+        if (start < 0) {
+            throw new IllegalArgumentException("README.adoc has no heading '" + heading + "'");
+        }
+        int end = start + 1;
+        while (end < readme.size() && !readme.get(end).matches("={2,} \\S.*")) {
+            end++;
+        }
+        int first = start + 1;
+        int last = end;
+        return parse(readme).stream().filter(b -> b.line() > first && b.line() <= last).toList();
+    }
+
+    /**
      * The session blocks README.adoc marks {@code role=tested-elsewhere} naming {@code test}: the blocks
      * that test runs itself, reading them from README so that a README that drifts fails it.
      */

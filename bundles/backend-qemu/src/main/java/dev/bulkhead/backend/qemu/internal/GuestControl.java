@@ -125,10 +125,10 @@ final class GuestControl {
         }
     }
 
-    /** The agent has no request to end a command: a kill in the guest does, and the agent then reaps it. */
+    /** The agent has no request to end a command: a kill in the guest does ({@link GuestKill}), and the agent then reaps it. */
     private void killInGuest(String name, Path socket, long guestPid) {
         synchronized (agentLockOf(name)) {
-            long killer = agent.exec(socket, List.of("kill", "-KILL", Long.toString(guestPid)), new byte[0], requestTimeout);
+            long killer = agent.exec(socket, GuestKill.command(guestPid), new byte[0], requestTimeout);
             long deadline = System.nanoTime() + requestTimeout.toNanos();
             while (!agent.execStatus(socket, killer, requestTimeout).exited() && System.nanoTime() - deadline < 0) {
                 sleep(FIRST_POLL);

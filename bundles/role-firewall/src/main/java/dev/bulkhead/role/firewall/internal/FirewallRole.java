@@ -48,8 +48,11 @@ public final class FirewallRole implements QubeRole {
     /** What a FirewallVM runs in its root; named when a command fails for want of one. */
     static final QubePrograms PROGRAMS = QubePrograms.of("nft", "nftables", "conntrack", "conntrack", "nslookup", "busybox");
     private static final System.Logger LOG = System.getLogger(FirewallRole.class.getName());
-    /** Bounds each command in the qube (nft, conntrack), which a transition of the core may wait for. */
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Bounds each command in the qube (nft, conntrack), which a transition of the core may wait for: as long as the NetVM
+     * role's, since a VM's first nft loads its netfilter modules, which takes more than 10 s in a TCG guest under load.
+     */
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /** How long a change of a client's rules waits, holding nothing, for the first answers of its new host names. */
     static final Duration ANSWER_WAIT = Duration.ofSeconds(15);
     /** How often each FirewallVM checks which of its names are due to be looked up again. */
