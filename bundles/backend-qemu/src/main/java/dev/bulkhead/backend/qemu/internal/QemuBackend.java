@@ -248,6 +248,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
                 if (!qemu.get().awaitExit(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
                     stopProcess(name);
                 }
+                processes.awaitThreadsGone(qemu.get(), settings.commandTimeout());
             }
             removeRuntime(name);
         }
@@ -270,6 +271,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             if (!qemu.get().awaitExit(settings.commandTimeout())) {
                 throw new AdminException("QEMU of '" + name + "' (pid " + qemu.get().pid() + ") did not end after SIGKILL");
             }
+            processes.awaitThreadsGone(qemu.get(), settings.commandTimeout());
         }
     }
 

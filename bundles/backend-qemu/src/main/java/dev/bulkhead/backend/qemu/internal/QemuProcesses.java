@@ -28,6 +28,32 @@ final class QemuProcesses {
         this.proc = proc;
     }
 
+    /**
+     * Waits, at most {@code timeout}, until every thread of a QEMU that ended is gone. Its main thread shows as a zombie
+     * while the others are still ending, and the files they share, its disk images with their locks among them, are
+     * closed only once the last one has: a start that probes such an image's lock before then finds it held. A pid
+     * reused meanwhile ends the wait at the timeout at worst.
+     */
+    void awaitThreadsGone(WatchedProcess qemu, java.time.Duration timeout) {
+        Path tasks = proc.resolve(Long.toString(qemu.pid())).resolve("task");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            try (Stream<Path> threads = Files.list(tasks)) {
+                if (threads.limit(2).count() <= 1) {
+                    return;
+                }
+            } catch (IOException e) {
+                return; // reaped: nothing of it is left
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** The live QEMU process of the domain whose pid file this is, watched by pid and start time. */
     Optional<WatchedProcess> running(Path pidFile) {
         long pid;

@@ -50,4 +50,29 @@ class QemuProcessesTest {
         assertEquals(Optional.empty(), processes.running(pidFile));
         assertEquals(Optional.empty(), processes.running(temp.resolve("none.pid")));
     }
+
+    @Test
+    void anEndedQemuIsAwaitedUntilItsLastThreadIsGoneNotJustItsMainThread() throws Exception {
+        // procfs as a QEMU whose main thread is a zombie while an I/O thread still ends, holding its images' locks
+        Path tasks = Files.createDirectories(temp.resolve("proc/4242/task"));
+        Files.createDirectory(tasks.resolve("4242"));
+        Path ioThread = Files.createDirectory(tasks.resolve("4250"));
+        QemuProcesses fake = new QemuProcesses(temp.resolve("proc"));
+        WatchedProcess qemu = WatchedProcess.of(4242, java.time.Instant.EPOCH);
+        Thread ending = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+                Files.delete(ioThread);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        ending.start();
+
+        fake.awaitThreadsGone(qemu, Duration.ofSeconds(20));
+
+        assertFalse(Files.exists(ioThread), "returned before its last thread was gone");
+        ending.join();
+        fake.awaitThreadsGone(WatchedProcess.of(4343, java.time.Instant.EPOCH), Duration.ofSeconds(20)); // reaped: at once
+    }
 }
