@@ -53,20 +53,13 @@ final class QemuCommandLine {
     static List<String> of(QemuSettings settings, boolean kvm, DomainLayout layout, DomainSpec spec,
             Optional<PrivateVolumes.Disk> privateDisk, Optional<QemuRootDisks.RootDisk> rootDisk) {
         String name = spec.name();
-        List<String> argv = new ArrayList<>(List.of(settings.qemu(),
-                "-name", "guest=" + name + ",process=bulkhead-qemu:" + name,
-                "-machine", "pc,accel=" + (kvm ? "kvm" : "tcg"),
-                "-cpu", kvm ? "host" : "max",
-                "-m", spec.memoryMiB() + "M",
-                "-smp", Integer.toString(spec.vcpus()),
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+        List<String> argv = machine(settings, kvm, spec);
+        argv.addAll(List.of(
                 "-kernel", rootDisk.flatMap(QemuRootDisks.RootDisk::kernel).orElse(settings.kernel()).toString(),
                 "-initrd", rootDisk.flatMap(QemuRootDisks.RootDisk::initramfs).orElse(settings.initramfs()).toString(),
-                "-append", kernelCommandLine(spec, privateDisk.isPresent()) + (rootDisk.isPresent() ? " " + ROOT_OPTION : ""),
-                "-chardev", "file,id=console,path=" + option(layout.consoleLog(name)),
-                "-serial", "chardev:console",
-                "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
-                "-mon", "chardev=qmp,mode=control",
+                "-append", kernelCommandLine(spec, privateDisk.isPresent()) + (rootDisk.isPresent() ? " " + ROOT_OPTION : "")));
+        argv.addAll(consoleAndMonitor(layout, name));
+        argv.addAll(List.of(
                 "-chardev", "socket,id=agent,path=" + option(layout.agentSocket(name)) + ",server=on,wait=off",
                 "-device", "virtio-serial-pci,id=" + SERIAL_CONTROLLER,
                 "-device", "virtserialport,chardev=agent,name=org.qemu.guest_agent.0",
@@ -77,8 +70,7 @@ final class QemuCommandLine {
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
         rootDisk.ifPresent(r -> argv.addAll(rootDrive(r)));
         // No -daemonize: it needs setsid, which the sandbox refuses; the backend starts QEMU in a session of its own.
-        long uid = GUEST_UID_BASE + spec.qid();
-        argv.addAll(List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(name).toString()));
+        argv.addAll(confinement(layout, spec));
         return argv;
     }
 
@@ -91,17 +83,10 @@ final class QemuCommandLine {
      */
     static List<String> hvm(QemuSettings settings, boolean kvm, DomainLayout layout, DomainSpec spec, BootImageStore.Boot boot) {
         String name = spec.name();
-        List<String> argv = new ArrayList<>(List.of(settings.qemu(),
-                "-name", "guest=" + name + ",process=bulkhead-qemu:" + name,
-                "-machine", "pc,accel=" + (kvm ? "kvm" : "tcg"),
-                "-cpu", kvm ? "host" : "max",
-                "-m", spec.memoryMiB() + "M",
-                "-smp", Integer.toString(spec.vcpus()),
-                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot", "-vga", "std",
-                "-chardev", "file,id=console,path=" + option(layout.consoleLog(name)),
-                "-serial", "chardev:console",
-                "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
-                "-mon", "chardev=qmp,mode=control",
+        List<String> argv = machine(settings, kvm, spec);
+        argv.addAll(List.of("-vga", "std"));
+        argv.addAll(consoleAndMonitor(layout, name));
+        argv.addAll(List.of(
                 "-drive", "file=" + option(boot.disk()) + ",if=ide,index=0,media=disk,format=" + boot.diskFormat().qemuFormat
                         + ",cache=writeback"));
         boot.iso().ifPresent(iso -> argv.addAll(List.of(
@@ -109,8 +94,7 @@ final class QemuCommandLine {
         argv.addAll(List.of("-boot", boot.iso().isPresent() ? "order=cd" : "order=c",
                 "-netdev", "tap,id=net0,ifname=" + QemuNetwork.TAP + ",script=no,downscript=no",
                 "-device", "e1000,netdev=net0,mac=" + QemuNetwork.mac(spec.qid())));
-        long uid = GUEST_UID_BASE + spec.qid();
-        argv.addAll(List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(name).toString()));
+        argv.addAll(confinement(layout, spec));
         return argv;
     }
 
@@ -122,6 +106,33 @@ final class QemuCommandLine {
     static List<String> rootDrive(QemuRootDisks.RootDisk root) {
         return List.of("-drive", "file=" + option(root.image()) + ",if=none,id=root,format=" + root.format() + ",discard=unmap",
                 "-device", "virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL + ",addr=" + ROOT_SLOT);
+    }
+
+    /** What every domain's QEMU starts with: its names, machine, processor, memory and no device of QEMU's own choosing. */
+    private static List<String> machine(QemuSettings settings, boolean kvm, DomainSpec spec) {
+        String name = spec.name();
+        return new ArrayList<>(List.of(settings.qemu(),
+                "-name", "guest=" + name + ",process=bulkhead-qemu:" + name,
+                "-machine", "pc,accel=" + (kvm ? "kvm" : "tcg"),
+                "-cpu", kvm ? "host" : "max",
+                "-m", spec.memoryMiB() + "M",
+                "-smp", Integer.toString(spec.vcpus()),
+                "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
+    }
+
+    /** The serial console into the console log, and the QMP monitor's socket. */
+    private static List<String> consoleAndMonitor(DomainLayout layout, String name) {
+        return List.of(
+                "-chardev", "file,id=console,path=" + option(layout.consoleLog(name)),
+                "-serial", "chardev:console",
+                "-chardev", "socket,id=qmp,path=" + option(layout.qmpSocket(name)) + ",server=on,wait=off",
+                "-mon", "chardev=qmp,mode=control");
+    }
+
+    /** Last: the seccomp sandbox, the user of the domain's own it drops to once its files are open, and its pid file. */
+    private static List<String> confinement(DomainLayout layout, DomainSpec spec) {
+        long uid = GUEST_UID_BASE + spec.qid();
+        return List.of("-sandbox", SANDBOX, "-runas", uid + ":" + uid, "-pidfile", layout.pidFile(spec.name()).toString());
     }
 
     /** A path as a value in QEMU's comma-separated options, where a comma is written twice. */
