@@ -75,7 +75,7 @@ public class DebianTemplateIT extends GatewayTestSupport {
         awaitTrue("deb's own display :0", QUBE_TIMEOUT, () -> run("deb", "xdpyinfo", "-display", ":0").exitStatus() == 0,
                 () -> run("deb", "cat", "/tmp/Xvfb.log").stdoutText());
         String processes = runOk("deb", "sh", "-c", "for p in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $p; echo; done");
-        assertTrue(processes, processes.contains("Xvfb :0 -nolisten tcp"));
+        assertTrue(processes, processes.contains("Xvfb :0 -noreset -nolisten tcp"));
         admin().create(new QubeSpec("deb2", QubeClass.AppVM, Label.RED, Map.of()));
         admin().start("deb2");
         assertNotEquals("deb2 has no display of its own and reaches none of deb's", 0,

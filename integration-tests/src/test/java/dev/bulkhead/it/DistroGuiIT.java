@@ -43,7 +43,7 @@ public class DistroGuiIT {
     public void copyTheDistributionAndStartDom0sDisplay() throws IOException {
         home = DistroCopy.make("bulkhead-gui-");
         // Xvfb writes the display number it took once it accepts clients; it dies with its input, this JVM's pipe.
-        dom0 = new ProcessBuilder("sh", "-c", "Xvfb -displayfd 1 -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x")
+        dom0 = new ProcessBuilder("sh", "-c", "Xvfb -displayfd 1 -noreset -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String number = new BufferedReader(new InputStreamReader(dom0.getInputStream(), StandardCharsets.US_ASCII)).readLine();
         if (number == null || !number.strip().matches("[0-9]+")) {

@@ -34,7 +34,7 @@ final class Dom0Xvfb {
             if (display != null) {
                 return display;
             }
-            Process p = new ProcessBuilder("sh", "-c", "Xvfb -displayfd 1 -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x")
+            Process p = new ProcessBuilder("sh", "-c", "Xvfb -displayfd 1 -noreset -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x")
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String number = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII)).readLine();
             if (number == null || !number.strip().matches("[0-9]+")) {

@@ -175,7 +175,7 @@ public class GuiIT extends BulkheadTestSupport {
         if (dom0 == null) {
             // never closed: the JVM's end of the held stdin closes when the JVM exits
             HostCommands.Streaming xvfb = HostCommand.HOST.stream(dev.bulkhead.api.host.HostCommand.of(QUBE_TIMEOUT, "sh", "-c",
-                    "Xvfb -displayfd 1 -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x").withStdinHeldOpen()
+                    "Xvfb -displayfd 1 -noreset -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x").withStdinHeldOpen()
                     .withOutputCap(64 * 1024));
             String number = xvfb.nextLine(QUBE_TIMEOUT).orElse("").strip();
             if (!number.matches("[0-9]+")) {

@@ -46,7 +46,7 @@ final class XDisplays {
         Path number = Files.createTempFile("bulkhead-bench-xvfb", ".display");
         // Xvfb writes the number of the display it took to fd 3 once it accepts clients.
         HostCommands.Started xvfb = host.start(HostCommand.of(LIMIT, "sh", "-c",
-                "exec Xvfb -displayfd 3 -nolisten tcp -screen 0 1280x1024x24 3>\"$0\" >/dev/null 2>&1", number.toString()));
+                "exec Xvfb -displayfd 3 -noreset -nolisten tcp -screen 0 1280x1024x24 3>\"$0\" >/dev/null 2>&1", number.toString()));
         try {
             long deadline = System.nanoTime() + LIMIT.toNanos();
             String text;

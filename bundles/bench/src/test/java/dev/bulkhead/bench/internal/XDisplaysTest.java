@@ -8,10 +8,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.bulkhead.api.host.HostCommand;
 import dev.bulkhead.api.host.HostCommandResult;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.host.ProcessHostCommands;
@@ -54,6 +56,24 @@ class XDisplaysTest {
                 long arrived = stamps.get(XDisplays.WARM_UP_KEYS + i)[0];
                 assertTrue(arrived >= sent.get(i), "measured key " + i + " arrived after it was typed");
             }
+        }
+    }
+
+    /**
+     * An X server resets when its last client leaves, unless told not to, and refuses a client that connects
+     * during the reset: the key client, started while the window search's short connections came and went,
+     * could not open the display. A reset drops the root window's properties, which shows it deterministically.
+     */
+    @Test
+    void theServerDoesNotResetWhenItsLastClientLeaves() throws Exception {
+        HostCommands host = new ProcessHostCommands();
+        try (XDisplays.Server server = x.startServer()) {
+            Map<String, String> env = Map.of("DISPLAY", server.display());
+            HostCommandResult set = host.run(HostCommand.of(Duration.ofSeconds(30), "xprop", "-root", "-f", "BULKHEAD_MARK", "8s", "-set",
+                    "BULKHEAD_MARK", "kept").withEnvironment(env));
+            assertTrue(set.succeeded(), set.stderrText());
+            HostCommandResult read = host.run(HostCommand.of(Duration.ofSeconds(30), "xprop", "-root", "BULKHEAD_MARK").withEnvironment(env));
+            assertEquals("BULKHEAD_MARK(STRING) = \"kept\"", read.stdoutText().strip(), "the root window's property after its client left");
         }
     }
 

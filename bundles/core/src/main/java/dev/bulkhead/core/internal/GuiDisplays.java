@@ -31,7 +31,7 @@ public final class GuiDisplays {
     /** The X server outlives this shell: the qube's init adopts it, and it ends with the qube. */
     static final List<String> START_XVFB = List.of("/bin/sh", "-c",
             "command -v Xvfb >/dev/null || { echo 'Xvfb is missing: use a template with the package xvfb' >&2; exit 127; }; "
-                    + "Xvfb :0 -nolisten tcp </dev/null >/tmp/Xvfb.log 2>&1 &");
+                    + "Xvfb :0 -noreset -nolisten tcp </dev/null >/tmp/Xvfb.log 2>&1 &");
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final QubeAdmin admin;

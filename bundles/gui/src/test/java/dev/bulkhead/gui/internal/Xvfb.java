@@ -19,7 +19,7 @@ final class Xvfb implements AutoCloseable {
     }
 
     static Xvfb start() throws IOException {
-        return start(new ProcessBuilder("Xvfb", "-displayfd", "1", "-nolisten", "tcp", "-screen", "0", "1024x768x24"));
+        return start(new ProcessBuilder("Xvfb", "-displayfd", "1", "-noreset", "-nolisten", "tcp", "-screen", "0", "1024x768x24"));
     }
 
     /**
@@ -28,7 +28,7 @@ final class Xvfb implements AutoCloseable {
      */
     static Xvfb startUntilJvmExit() throws IOException {
         return start(new ProcessBuilder("sh", "-c",
-                "Xvfb -displayfd 1 -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x"));
+                "Xvfb -displayfd 1 -noreset -nolisten tcp -screen 0 1024x768x24 & x=$!; read -r _; kill $x"));
     }
 
     private static Xvfb start(ProcessBuilder command) throws IOException {
