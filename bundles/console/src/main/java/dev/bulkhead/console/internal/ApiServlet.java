@@ -39,9 +39,13 @@ public final class ApiServlet extends HttpServlet {
     private final transient AdminApi api;
     private final transient ObjectMapper json = JsonMappers.create();
     /** dom0's GUI daemon, there while the gui feature is installed. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile GuiService gui;
     /** The template installs, there while the template store is. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile TemplateInstalls templates;
+    /** Replaced when its configuration changes. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile StatsSampler stats;
 
     @Activate
@@ -52,40 +56,6 @@ public final class ApiServlet extends HttpServlet {
         }
         try (InputStream in = openApi.openStream()) {
             this.api = new AdminApi(admin, security, json, in.readAllBytes(), () -> gui, () -> stats, () -> templates);
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindGui(GuiService service) {
-        gui = service;
-    }
-
-    void unbindGui(GuiService service) {
-        if (gui == service) {
-            gui = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindTemplates(TemplateInstalls service) {
-        templates = service;
-    }
-
-    void unbindTemplates(TemplateInstalls service) {
-        if (templates == service) {
-            templates = null;
-        }
-    }
-
-    /** Replaced when its configuration changes. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindStats(StatsSampler service) {
-        stats = service;
-    }
-
-    void unbindStats(StatsSampler service) {
-        if (stats == service) {
-            stats = null;
         }
     }
 

@@ -36,55 +36,15 @@ public final class PolicyApiServlet extends HttpServlet {
     static final int MAX_BODY_BYTES = 4 << 20;
 
     private final transient ObjectMapper json = JsonMappers.create();
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile PolicyPrompts prompts;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile CallLog calls;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile PolicyFiles files;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private transient volatile QrexecPolicy policy;
     private final transient PolicyApi api = new PolicyApi(json, () -> prompts, () -> calls, () -> files, () -> policy);
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindPrompts(PolicyPrompts s) {
-        prompts = s;
-    }
-
-    void unbindPrompts(PolicyPrompts s) {
-        if (prompts == s) {
-            prompts = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindCalls(CallLog s) {
-        calls = s;
-    }
-
-    void unbindCalls(CallLog s) {
-        if (calls == s) {
-            calls = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindFiles(PolicyFiles s) {
-        files = s;
-    }
-
-    void unbindFiles(PolicyFiles s) {
-        if (files == s) {
-            files = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindPolicy(QrexecPolicy s) {
-        policy = s;
-    }
-
-    void unbindPolicy(QrexecPolicy s) {
-        if (policy == s) {
-            policy = null;
-        }
-    }
 
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {

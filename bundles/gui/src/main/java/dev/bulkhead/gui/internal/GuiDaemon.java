@@ -44,9 +44,12 @@ public final class GuiDaemon implements GuiService {
 
     private final DisplayBinding display = new DisplayBinding();
     private final Map<String, QubeGuiSession> sessions = new ConcurrentHashMap<>();
-    private volatile QrexecPolicy policy;
-    private volatile PolicyPrompts prompts;
-    private volatile CallLog calls;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile QrexecPolicy policy;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile PolicyPrompts prompts;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile CallLog calls;
     private final ClipboardBroker clipboard = new ClipboardBroker(new ClipboardDecision(() -> policy, () -> prompts, () -> calls));
     private volatile GuiConfig config;
 
@@ -107,39 +110,6 @@ public final class GuiDaemon implements GuiService {
     /** The prompt dialogs on dom0's display, when there is one. */
     synchronized Optional<PromptDialogs> promptDialogs() {
         return Optional.ofNullable(dialogs);
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindPolicy(QrexecPolicy s) {
-        policy = s;
-    }
-
-    void unbindPolicy(QrexecPolicy s) {
-        if (policy == s) {
-            policy = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindPrompts(PolicyPrompts s) {
-        prompts = s;
-    }
-
-    void unbindPrompts(PolicyPrompts s) {
-        if (prompts == s) {
-            prompts = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindCalls(CallLog s) {
-        calls = s;
-    }
-
-    void unbindCalls(CallLog s) {
-        if (calls == s) {
-            calls = null;
-        }
     }
 
     @Deactivate

@@ -131,9 +131,9 @@ final class ScriptedPolicy implements QrexecPolicy, PolicyPrompts, CallLog {
 
     /** The daemon's clipboard decided by this policy. */
     GuiDaemon bindTo(GuiDaemon daemon) {
-        daemon.bindPolicy(this);
-        daemon.bindPrompts(this);
-        daemon.bindCalls(this);
+        daemon.policy = this;
+        daemon.prompts = this;
+        daemon.calls = this;
         return daemon;
     }
 }

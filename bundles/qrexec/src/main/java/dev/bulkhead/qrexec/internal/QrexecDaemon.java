@@ -63,7 +63,9 @@ public final class QrexecDaemon implements QrexecCall.Context {
         t.setDaemon(true);
         return t;
     });
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile PolicyPrompts prompts;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
     private volatile CallLog callLog;
     private volatile QrexecConfig config;
     private final ServiceRegistration<QubeEventListener> listener;
@@ -96,28 +98,6 @@ public final class QrexecDaemon implements QrexecCall.Context {
 
     void removeBackend(HypervisorBackend backend) {
         backends.remove(backend);
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setPrompts(PolicyPrompts p) {
-        prompts = p;
-    }
-
-    void unsetPrompts(PolicyPrompts p) {
-        if (prompts == p) {
-            prompts = null;
-        }
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void setCallLog(CallLog log) {
-        callLog = log;
-    }
-
-    void unsetCallLog(CallLog log) {
-        if (callLog == log) {
-            callLog = null;
-        }
     }
 
     @Deactivate

@@ -48,22 +48,12 @@ public final class QvmRunCommand {
     private static final Map<String, String> ALIASES = Map.of("-h", "--help");
     private final QubeAdmin admin;
     /** dom0's GUI daemon, there while the gui feature is installed. */
-    private volatile GuiService gui;
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    volatile GuiService gui;
 
     @Activate
     public QvmRunCommand(@Reference QubeAdmin admin) {
         this.admin = admin;
-    }
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    void bindGui(GuiService service) {
-        gui = service;
-    }
-
-    void unbindGui(GuiService service) {
-        if (gui == service) {
-            gui = null;
-        }
     }
 
     @Descriptor("Run a command in a qube's shell (starting the qube if halted), or in a new disposable that is destroyed"

@@ -52,7 +52,7 @@ class QvmRunCommandTest {
     private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
     QvmRunCommandTest() {
-        command.bindGui(daemon);
+        command.gui = daemon;
     }
 
     private static Qube qube(String name) {
@@ -98,11 +98,11 @@ class QvmRunCommandTest {
 
     @Test
     void withoutTheGuiDaemonInDom0AGuiProgramIsRefused() throws IOException {
-        command.unbindGui(daemon);
+        command.gui = null;
         InvalidStateException e = assertThrows(InvalidStateException.class, () -> run("--gui", "a", "xterm"));
         assertEquals("dom0 has no GUI daemon to show the windows of qube a: feature:install gui", e.getMessage());
         assertEquals(List.of(), runs);
-        command.bindGui(daemon);
+        command.gui = daemon;
         run("--gui", "a", "xterm");
         assertEquals(1, runs.size());
     }
