@@ -42,9 +42,7 @@ public class QemuBackendIT extends BulkheadTestSupport {
 
     @Override
     protected List<String> bundles() {
-        List<String> bundles = new ArrayList<>(BUNDLES);
-        bundles.add(bundles.indexOf(BACKEND_LITE) + 1, BACKEND_QEMU);
-        return bundles;
+        return withQemu(BUNDLES);
     }
 
     /** The guest image as the build of the backend's module made it. */
@@ -67,6 +65,22 @@ public class QemuBackendIT extends BulkheadTestSupport {
         settings.put("imageDirectory", guestImage().toString());
         settings.put("bootTimeoutSeconds", 120);
         qemu.update(settings);
+    }
+
+    /** The distribution's bundles with the qemu backend's next to lite's. */
+    static List<String> withQemu(List<String> bundles) {
+        List<String> all = new ArrayList<>(bundles);
+        all.add(all.indexOf(BACKEND_LITE) + 1, BACKEND_QEMU);
+        return all;
+    }
+
+    /** Points the qemu backend at the build's guest image and, once it is there, the core at it. */
+    static void moveCoreToQemu(BulkheadTestSupport test, ConfigurationAdmin configAdmin) throws java.io.IOException {
+        configureQemuBackend(configAdmin);
+        test.awaitService("(&(objectClass=" + HypervisorBackend.class.getName() + ")(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu))");
+        setCoreBackend(configAdmin, "qemu");
+        awaitTrue("the core to adopt the qemu backend", QUBE_TIMEOUT, () -> "qemu".equals(test.admin().backendName()),
+                () -> "backendName() is '" + test.admin().backendName() + "'");
     }
 
     /** The qubes go while the core still runs them on qemu; then the core is back on its default. */

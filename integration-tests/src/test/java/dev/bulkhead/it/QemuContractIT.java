@@ -3,7 +3,6 @@ package dev.bulkhead.it;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import javax.inject.Inject;
@@ -25,9 +24,7 @@ public class QemuContractIT extends BackendContract {
 
     @Override
     protected List<String> bundles() {
-        List<String> bundles = new ArrayList<>(BUNDLES);
-        bundles.add(bundles.indexOf(BACKEND_LITE) + 1, QemuBackendIT.BACKEND_QEMU);
-        return bundles;
+        return QemuBackendIT.withQemu(BUNDLES);
     }
 
     /** Configures the backend and points the core at it, once: a configuration updated again would restart them. */

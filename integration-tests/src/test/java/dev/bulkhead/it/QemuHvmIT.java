@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import javax.inject.Inject;
@@ -19,7 +18,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.QubeAddress;
 import dev.bulkhead.api.QubeClass;
-import dev.bulkhead.api.hypervisor.HypervisorBackend;
 
 /**
  * Another operating system in a qube (virt_mode=hvm), as a user makes one: {@code qvm:create --class StandaloneVM
@@ -36,9 +34,7 @@ public class QemuHvmIT extends BulkheadTestSupport {
 
     @Override
     protected List<String> bundles() {
-        List<String> bundles = new ArrayList<>(BUNDLES);
-        bundles.add(bundles.indexOf(BACKEND_LITE) + 1, QemuBackendIT.BACKEND_QEMU);
-        return bundles;
+        return QemuBackendIT.withQemu(BUNDLES);
     }
 
     static Path testIso() {
@@ -69,11 +65,7 @@ public class QemuHvmIT extends BulkheadTestSupport {
         assertTrue(lite.err(), lite.refused() && lite.err().contains("backend lite cannot boot an operating system of the qube's own"));
         assertFalse(describeQubes(), admin().list().stream().anyMatch(q -> q.name().equals("other")));
 
-        QemuBackendIT.configureQemuBackend(configAdmin);
-        awaitService("(&(objectClass=" + HypervisorBackend.class.getName() + ")(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu))");
-        QemuBackendIT.setCoreBackend(configAdmin, "qemu");
-        awaitTrue("the core to adopt the qemu backend", QUBE_TIMEOUT, () -> "qemu".equals(admin().backendName()),
-                () -> "backendName() is '" + admin().backendName() + "'");
+        QemuBackendIT.moveCoreToQemu(this, configAdmin);
         shell(create);
         assertEquals("hvm", shell("qvm:prefs other virt_mode").strip());
         Path root = dataDir().resolve("qubes/other/root");

@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -24,7 +23,6 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.firewall.FirewallRule;
-import dev.bulkhead.api.hypervisor.HypervisorBackend;
 
 /**
  * The Qubes chain work → sys-firewall → sys-net → the outside with the real roles, every qube a QEMU virtual machine
@@ -42,18 +40,12 @@ public class QemuNetworkIT extends GatewayTestSupport {
 
     @Override
     protected List<String> bundles() {
-        List<String> bundles = new ArrayList<>(BUNDLES);
-        bundles.add(bundles.indexOf(BACKEND_LITE) + 1, QemuBackendIT.BACKEND_QEMU);
-        return bundles;
+        return QemuBackendIT.withQemu(BUNDLES);
     }
 
     @Before
     public void onQemu() throws Exception {
-        QemuBackendIT.configureQemuBackend(configAdmin);
-        awaitService("(&(objectClass=" + HypervisorBackend.class.getName() + ")(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu))");
-        QemuBackendIT.setCoreBackend(configAdmin, "qemu");
-        awaitTrue("the core to adopt the qemu backend", QUBE_TIMEOUT, () -> "qemu".equals(admin().backendName()),
-                () -> "backendName() is '" + admin().backendName() + "'");
+        QemuBackendIT.moveCoreToQemu(this, configAdmin);
     }
 
     /** The qubes go while the core still runs them on qemu; then the core is back on its default. */

@@ -8,7 +8,6 @@ import static org.junit.Assert.fail;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,7 +22,6 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
-import dev.bulkhead.api.hypervisor.HypervisorBackend;
 
 /**
  * Templates as VM images on the qemu backend (TCG here): the distribution's bulkhead-debian, installed while
@@ -39,18 +37,12 @@ public class QemuTemplateImageIT extends BulkheadTestSupport {
 
     @Override
     protected List<String> bundles() {
-        List<String> bundles = new ArrayList<>(BUNDLES);
-        bundles.add(bundles.indexOf(BACKEND_LITE) + 1, QemuBackendIT.BACKEND_QEMU);
-        return bundles;
+        return QemuBackendIT.withQemu(BUNDLES);
     }
 
     @Before
     public void onQemu() throws Exception {
-        QemuBackendIT.configureQemuBackend(configAdmin);
-        awaitService("(&(objectClass=" + HypervisorBackend.class.getName() + ")(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu))");
-        QemuBackendIT.setCoreBackend(configAdmin, "qemu");
-        awaitTrue("the core to adopt the qemu backend", QUBE_TIMEOUT, () -> "qemu".equals(admin().backendName()),
-                () -> "backendName() is '" + admin().backendName() + "'");
+        QemuBackendIT.moveCoreToQemu(this, configAdmin);
     }
 
     @After
