@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.host.NetworkNamespaces;
+import dev.bulkhead.api.hypervisor.Leftover;
 import dev.bulkhead.testing.FakeHostCommands;
 
 /**
@@ -26,7 +28,6 @@ import dev.bulkhead.testing.FakeHostCommands;
  * card from being lost, with recorded host commands. UplinkCardsSystemTest and QemuUplinkSystemTest run them for real.
  */
 class UplinkCardsTest {
-    private static final String NETNS = "bq-abcdef-net";
     private static final String VETH_LINE = "7: eth1@if6: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default"
             + " qlen 1000\\    link/ether 56:7f:08:9f:fe:a7 brd ff:ff:ff:ff:ff:ff link-netns lan\n";
 
@@ -34,31 +35,35 @@ class UplinkCardsTest {
     Path temp;
     private final FakeHostCommands commands = new FakeHostCommands();
     private DomainLayout layout;
+    private NetworkNamespaces namespaces;
     private UplinkCards cards;
+    private String netns;
 
     @BeforeEach
     void setUp() throws Exception {
         layout = new DomainLayout(temp.resolve("data"));
         Path netnsDirectory = Files.createDirectories(temp.resolve("netns"));
-        Files.createFile(netnsDirectory.resolve(NETNS));
-        cards = new UplinkCards(layout, new NetworkNamespaces(commands, netnsDirectory, Duration.ofSeconds(5)), commands,
+        netns = layout.netnsName("net");
+        Files.createFile(netnsDirectory.resolve(netns));
+        namespaces = new NetworkNamespaces(commands, netnsDirectory, Duration.ofSeconds(5));
+        cards = new UplinkCards(layout, namespaces, commands,
                 Duration.ofSeconds(5), 4242);
         commands.answer("-o link show dev eth1", FakeHostCommands.ok(VETH_LINE));
-        commands.answer("-n " + NETNS + " link show", FakeHostCommands.failed(1, "Device \"uplink0\" does not exist."));
+        commands.answer("-n " + netns + " link show", FakeHostCommands.failed(1, "Device \"uplink0\" does not exist."));
     }
 
     @Test
     void aCardMovesInAndBackWithItsRenameInOneStepEach() {
-        assertEquals(List.of("link", "set", "dev", "eth1", "netns", NETNS, "name", "uplink0"),
-                List.of(UplinkCards.moveInCommand("eth1", NETNS, "uplink0")));
-        assertEquals(List.of("-n", NETNS, "link", "set", "dev", "uplink0", "netns", "4242", "name", "eth1"),
-                List.of(UplinkCards.giveBackCommand(NETNS, "uplink0", 4242, "eth1")));
+        assertEquals(List.of("link", "set", "dev", "eth1", "netns", netns, "name", "uplink0"),
+                List.of(UplinkCards.moveInCommand("eth1", netns, "uplink0")));
+        assertEquals(List.of("-n", netns, "link", "set", "dev", "uplink0", "netns", "4242", "name", "eth1"),
+                List.of(UplinkCards.giveBackCommand(netns, "uplink0", 4242, "eth1")));
     }
 
     @Test
     void aMacvlanIsMadeInTheDomainsNamespaceWithTheGuestUplinksAddressInLitesMode() {
-        assertEquals(List.of("link", "add", "link", "eth1", "name", "uplink0", "netns", NETNS, "address", "06:01:02:03:04:05",
-                "type", "macvlan", "mode", "bridge"), List.of(UplinkCards.macvlanCommand("eth1", NETNS, "uplink0", "06:01:02:03:04:05")));
+        assertEquals(List.of("link", "add", "link", "eth1", "name", "uplink0", "netns", netns, "address", "06:01:02:03:04:05",
+                "type", "macvlan", "mode", "bridge"), List.of(UplinkCards.macvlanCommand("eth1", netns, "uplink0", "06:01:02:03:04:05")));
     }
 
     @Test
@@ -76,11 +81,11 @@ class UplinkCardsTest {
     @Test
     void aCardIsRecordedBeforeItMovesSoThatNoCrashLosesIt() {
         boolean[] recordedAtMove = new boolean[1];
-        commands.answer("netns " + NETNS + " name uplink0", c -> {
+        commands.answer("netns " + netns + " name uplink0", c -> {
             recordedAtMove[0] = cards.moved("net").equals(Map.of("uplink0", "eth1"));
             return FakeHostCommands.ok("");
         });
-        assertEquals("56:7f:08:9f:fe:a7", cards.moveIn("net", NETNS, "uplink0", "eth1"));
+        assertEquals("56:7f:08:9f:fe:a7", cards.moveIn("net", netns, "uplink0", "eth1"));
         assertTrue(recordedAtMove[0], "recorded when it moved");
         assertEquals(Map.of("uplink0", "eth1"), cards.moved("net"));
         assertTrue(Files.isRegularFile(layout.directory("net").resolve(UplinkCards.RECORD)));
@@ -88,35 +93,35 @@ class UplinkCardsTest {
 
     @Test
     void aMoveThatFailsLeavesNoRecord() {
-        commands.answer("netns " + NETNS + " name uplink0", FakeHostCommands.failed(2, "RTNETLINK answers: Invalid argument"));
-        assertThrows(AdminException.class, () -> cards.moveIn("net", NETNS, "uplink0", "eth1"));
+        commands.answer("netns " + netns + " name uplink0", FakeHostCommands.failed(2, "RTNETLINK answers: Invalid argument"));
+        assertThrows(AdminException.class, () -> cards.moveIn("net", netns, "uplink0", "eth1"));
         assertEquals(Map.of(), cards.moved("net"));
     }
 
     @Test
     void aCardIsNotMovedInOverADeviceOfTheUplinksName() {
-        commands.answer("-n " + NETNS + " link show uplink0", FakeHostCommands.ok(""));
-        assertThrows(InvalidStateException.class, () -> cards.moveIn("net", NETNS, "uplink0", "eth1"));
-        assertFalse(commands.lines(temp).stream().anyMatch(l -> l.contains("netns " + NETNS)), () -> "moved: " + commands.lines(temp));
+        commands.answer("-n " + netns + " link show uplink0", FakeHostCommands.ok(""));
+        assertThrows(InvalidStateException.class, () -> cards.moveIn("net", netns, "uplink0", "eth1"));
+        assertFalse(commands.lines(temp).stream().anyMatch(l -> l.contains("netns " + netns)), () -> "moved: " + commands.lines(temp));
         assertEquals(Map.of(), cards.moved("net"));
     }
 
     @Test
     void aNonEthernetDeviceIsRefusedBeforeItMoves() {
         commands.answer("-o link show dev wg0", FakeHostCommands.ok("5: wg0: <POINTOPOINT,NOARP> mtu 1420\\    link/none \n"));
-        assertThrows(InvalidValueException.class, () -> cards.moveIn("net", NETNS, "uplink0", "wg0"));
-        assertFalse(commands.lines(temp).stream().anyMatch(l -> l.contains("netns " + NETNS)), () -> "moved: " + commands.lines(temp));
+        assertThrows(InvalidValueException.class, () -> cards.moveIn("net", netns, "uplink0", "wg0"));
+        assertFalse(commands.lines(temp).stream().anyMatch(l -> l.contains("netns " + netns)), () -> "moved: " + commands.lines(temp));
     }
 
     @Test
     void aRecordedCardGoesBackUnderItsOwnNameAndAnUnrecordedDeviceStays() {
-        cards.moveIn("net", NETNS, "uplink0", "eth1");
-        commands.answer("-n " + NETNS + " link show uplink0", FakeHostCommands.ok(""));
-        commands.answer("-n " + NETNS + " link show uplink1", FakeHostCommands.ok(""));
-        cards.giveBack("net", NETNS, "uplink1");
+        cards.moveIn("net", netns, "uplink0", "eth1");
+        commands.answer("-n " + netns + " link show uplink0", FakeHostCommands.ok(""));
+        commands.answer("-n " + netns + " link show uplink1", FakeHostCommands.ok(""));
+        cards.giveBack("net", netns, "uplink1");
         assertFalse(commands.lines(temp).stream().anyMatch(l -> l.contains("dev uplink1 netns")), () -> "taken out: " + commands.lines(temp));
-        cards.giveBack("net", NETNS, "uplink0");
-        assertTrue(commands.lines(temp).contains("ip -n " + NETNS + " link set dev uplink0 netns 4242 name eth1"), () -> "" + commands.lines(temp));
+        cards.giveBack("net", netns, "uplink0");
+        assertTrue(commands.lines(temp).contains("ip -n " + netns + " link set dev uplink0 netns 4242 name eth1"), () -> "" + commands.lines(temp));
         assertEquals(Map.of(), cards.moved("net"));
         assertFalse(Files.exists(layout.directory("net").resolve(UplinkCards.RECORD)));
     }
@@ -124,12 +129,12 @@ class UplinkCardsTest {
     @Test
     void everyMovedCardGoesBackBeforeTheNamespaceGoesEvenWhenOneCannot() {
         commands.answer("-o link show dev eth2", FakeHostCommands.ok(VETH_LINE));
-        cards.moveIn("net", NETNS, "uplink0", "eth1");
-        cards.moveIn("net", NETNS, "uplink1", "eth2");
-        commands.answer("-n " + NETNS + " link show", FakeHostCommands.ok(""));
+        cards.moveIn("net", netns, "uplink0", "eth1");
+        cards.moveIn("net", netns, "uplink1", "eth2");
+        commands.answer("-n " + netns + " link show", FakeHostCommands.ok(""));
         commands.answer("dev uplink0 netns 4242", FakeHostCommands.failed(2, "RTNETLINK answers: File exists"));
-        assertEquals(List.of("eth2"), cards.giveBackAll("net", NETNS));
-        assertTrue(commands.lines(temp).contains("ip -n " + NETNS + " link set dev uplink1 netns 4242 name eth2"), () -> "" + commands.lines(temp));
+        assertEquals(List.of("eth2"), cards.giveBackAll("net", netns));
+        assertTrue(commands.lines(temp).contains("ip -n " + netns + " link set dev uplink1 netns 4242 name eth2"), () -> "" + commands.lines(temp));
         assertEquals(Map.of(), cards.moved("net"), "the namespace goes next: nothing is left to give back");
     }
 
@@ -138,5 +143,35 @@ class UplinkCardsTest {
         Files.createDirectories(layout.directory("net"));
         Files.writeString(layout.directory("net").resolve(UplinkCards.RECORD), "uplink0 eth1\nuplink1 eth 2\nuplink2 a;b\n\nuplink3\n");
         assertEquals(Map.of("uplink0", "eth1"), cards.moved("net"));
+    }
+
+    /** What stops, kills, starts and removes a domain: its moved card goes back before its namespace goes. */
+    @Test
+    void aDomainsMovedCardGoesBackBeforeItsNamespaceIsDeleted() {
+        cards.moveIn("net", netns, "uplink0", "eth1");
+        commands.answer("-n " + netns + " link show uplink0", FakeHostCommands.ok(""));
+        network().delete("net");
+        List<String> lines = commands.lines(temp);
+        int back = lines.indexOf("ip -n " + netns + " link set dev uplink0 netns " + ProcessHandle.current().pid() + " name eth1");
+        assertTrue(back >= 0 && back < lines.indexOf("ip netns delete " + netns), () -> "" + lines);
+    }
+
+    /** What a crash left: the namespace of a domain with no live QEMU gives its moved card back, and says so. */
+    @Test
+    void theLeftoverCheckGivesAMovedCardBackBeforeItRemovesANamespace() {
+        cards.moveIn("net", netns, "uplink0", "eth1");
+        commands.answer("-n " + netns + " link show uplink0", FakeHostCommands.ok(""));
+        List<Leftover> report = network().reconcile(Set.of("net"), name -> false, name -> new Object());
+        List<String> lines = commands.lines(temp);
+        int back = lines.indexOf("ip -n " + netns + " link set dev uplink0 netns " + ProcessHandle.current().pid() + " name eth1");
+        assertTrue(back >= 0 && back < lines.indexOf("ip netns delete " + netns), () -> "" + lines);
+        assertEquals(List.of("eth1", netns), report.stream().map(Leftover::item).toList(), () -> "" + report);
+    }
+
+    /** The domain "net" of this test's layout, whose namespace is {@link #netns}. */
+    private QemuNetwork network() {
+        return new QemuNetwork(layout, namespaces, commands, (domain, command, stdin, timeout) -> {
+            throw new AssertionError("no guest runs");
+        }, Duration.ofSeconds(5), domain -> false);
     }
 }
