@@ -28,7 +28,7 @@ import dev.bulkhead.api.hypervisor.UplinkSpec;
  * the domain's namespace, so nothing of it is ever in the host's.
  * <p>
  * A moved card must come back when the uplink is taken out, and also when its QEMU stops, is killed or dies: with its
- * namespace a physical card would return to the host's first namespace by itself but under the uplink's name, and a
+ * namespace a physical card would return to the host's initial namespace by itself but under the uplink's name, and a
  * virtual one (a veth) would be destroyed. So the cards moved into each domain are kept in its directory (which its
  * qube cannot reach and which outlives a restart of the platform), and every removal of the namespace gives them back
  * first ({@link #giveBackAll}). A macvlan goes with the namespace.
