@@ -359,6 +359,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         synchronized (lockOf(name)) {
             stopProcess(name);
             channels.remove(name);
+            network.delete(name); // a card moved in as an uplink goes back before its record goes with the directory
             try {
                 layout.deleteDirectory(name);
             } catch (IOException e) {

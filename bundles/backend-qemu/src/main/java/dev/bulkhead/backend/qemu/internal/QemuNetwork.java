@@ -67,6 +67,7 @@ final class QemuNetwork {
     private final Duration timeout;
     /** Whether a domain runs an operating system of its own, with no agent: its guest configures its own network. */
     private final Predicate<String> agentless;
+    private final UplinkCards cards;
 
     QemuNetwork(DomainLayout layout, NetworkNamespaces namespaces, HostCommands commands, Guests guests, Duration timeout,
             Predicate<String> agentless) {
@@ -76,6 +77,7 @@ final class QemuNetwork {
         this.commands = commands;
         this.guests = guests;
         this.timeout = timeout;
+        this.cards = new UplinkCards(layout, namespaces, commands, timeout, ProcessHandle.current().pid());
     }
 
     boolean exists(String domain) {
@@ -92,9 +94,11 @@ final class QemuNetwork {
         namespaces.create(layout.netnsName(domain));
     }
 
-    /** Removes the namespace with its tap (if QEMU still holds it) and its link ends. */
+    /** Removes the namespace with its tap (if QEMU still holds it) and its link ends; a card moved in goes back first. */
     void delete(String domain) {
-        namespaces.delete(layout.netnsName(domain));
+        String netns = layout.netnsName(domain);
+        cards.giveBackAll(domain, netns);
+        namespaces.delete(netns);
     }
 
     /**
@@ -123,6 +127,9 @@ final class QemuNetwork {
                 }
                 String reason = keep.contains(domain) ? "domain '" + domain + "' has no live QEMU" : "the platform runs no qube '" + domain + "'";
                 try {
+                    for (String card : cards.giveBackAll(domain, netns)) {
+                        report.add(Leftover.removed("uplink card moved into a VM", card, reason + ": back in the host's namespace"));
+                    }
                     namespaces.delete(netns);
                     report.add(Leftover.removed("network namespace", netns, reason));
                 } catch (AdminException e) {
@@ -301,27 +308,33 @@ final class QemuNetwork {
     }
 
     /**
-     * Gives the domain's guest an uplink: a veth pair from the domain's namespace to the host namespace it names,
-     * joined to a macvlan device on the guest's card under the uplink's name, left down as in lite (the role addresses
-     * it). Only {@link UplinkSpec.Mode#VETH} for now.
+     * Gives the domain's guest an uplink: a device in the domain's namespace under the uplink's name, joined to a macvlan
+     * device of the same name on the guest's card, left down as in lite (the role addresses it). The device is a new veth
+     * pair's end whose peer goes to the host namespace the uplink names ({@link UplinkSpec.Mode#VETH}), the host's card
+     * itself ({@link UplinkSpec.Mode#MOVE}), whose address the guest's device then takes, or a macvlan on the host's
+     * card ({@link UplinkSpec.Mode#MACVLAN}) with the guest device's address ({@link UplinkCards}).
      */
     void attachUplink(String domain, UplinkSpec uplink) {
-        if (uplink.mode() != UplinkSpec.Mode.VETH) {
-            throw new InvalidValueException("uplink mode", uplink.mode().name(), "veth: the qemu backend does not yet move a host"
-                    + " interface (move) or put a macvlan (macvlan) into a VM");
-        }
         String inside = NetworkNamespaces.deviceName("domainInterface", uplink.domainInterface());
         String host = NetworkNamespaces.deviceName("hostInterface", uplink.hostInterface());
-        String peerNetns = uplink.hostNamespace();
-        if (peerNetns != null && !namespaces.exists(peerNetns)) {
-            throw new InvalidValueException("uplink host namespace", peerNetns, "an existing network namespace (ip netns list)");
-        }
         String netns = layout.netnsName(domain);
         String mac = uplinkMac(netns, inside);
-        namespaces.ip("-n", netns, "link", "add", inside, "type", "veth", "peer", "name", host,
-                "netns", peerNetns == null ? "1" : peerNetns);
+        switch (uplink.mode()) {
+            case VETH -> {
+                String peerNetns = uplink.hostNamespace();
+                if (peerNetns != null && !namespaces.exists(peerNetns)) {
+                    throw new InvalidValueException("uplink host namespace", peerNetns, "an existing network namespace (ip netns list)");
+                }
+                namespaces.ip("-n", netns, "link", "add", inside, "type", "veth", "peer", "name", host,
+                        "netns", peerNetns == null ? "1" : peerNetns);
+            }
+            case MOVE -> mac = cards.moveIn(domain, netns, inside, host);
+            case MACVLAN -> cards.macvlanIn(netns, inside, host, mac);
+        }
         try {
-            namespaces.batch(netns, List.of("link set " + inside + " up"));
+            // no IPv6 address of its own: the namespace's kernel says nothing on the segment (a card gets its host's
+            // setting back when it leaves, with every per-device IPv6 setting)
+            namespaces.batch(netns, List.of("link set " + inside + " addrgenmode none", "link set " + inside + " up"));
             nft(netns, joined(uplinkTable(inside), mac, inside));
             guest(domain, uplinkScript(inside, mac));
         } catch (AdminException e) {
@@ -334,13 +347,19 @@ final class QemuNetwork {
         }
     }
 
+    /** Takes the uplink out: a moved card goes back to the host's namespace under its own name, another device goes. */
     void detachUplink(String domain, UplinkSpec uplink) {
         String netns = layout.netnsName(domain);
         String inside = NetworkNamespaces.deviceName("domainInterface", uplink.domainInterface());
+        if (uplink.mode() == UplinkSpec.Mode.MOVE) {
+            cards.giveBack(domain, netns, inside);
+        }
         if (!namespaces.exists(netns)) {
             return;
         }
-        namespaces.deleteDevice(netns, inside);
+        if (uplink.mode() != UplinkSpec.Mode.MOVE) {
+            namespaces.deleteDevice(netns, inside);
+        }
         deleteTable(netns, uplinkTable(inside));
         try {
             guest(domain, "ip link delete " + inside + " 2>/dev/null; true\n");
