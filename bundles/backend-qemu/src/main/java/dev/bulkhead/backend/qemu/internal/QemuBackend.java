@@ -481,10 +481,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         }
     }
 
-    /**
-     * What a QEMU that ended leaves: its pid file and sockets (QEMU removes them itself when it exits cleanly), and
-     * dom0's ends of its channels.
-     */
+    /** What a QEMU that ended leaves: its pid file and sockets (removed by a QEMU that exits cleanly), its channels. */
     private void removeRuntime(String name) {
         channels.remove(name);
         // its link ends and taps go with it: its clients' and netvm's ends of their links vanish at once
