@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,9 +34,8 @@ class NestedXenTest {
     @Test
     void hostVirshRunsPvGuestInNestedXenThroughLoopbackPort(@TempDir Path dir) throws IOException {
         Path image = Path.of(System.getProperty("bulkhead.xen.dom0-image", "target/dom0-image"));
-        Optional<String> skipped = NestedXen.skipped(image);
-        Assumptions.assumeTrue(skipped.isEmpty(), () -> "the nested Xen image was not built: " + skipped.orElse(""));
-
+        // an image whose build was skipped (no Debian packages to be had) fails here, saying why: no system test is
+        // ever skipped
         try (NestedXen xen = NestedXen.boot(host, image, dir.resolve("console.log"), Duration.ofMinutes(6))) {
             System.out.println("nested Xen: dom0's libvirtd answered " + xen.readyAfter().toMillis()
                     + " ms after QEMU's start, at " + xen.uri());
