@@ -55,6 +55,8 @@ final class MemoryBalancer implements AutoCloseable {
     /** The qubes whose balloon reports statistics at the period: QEMU keeps that setting while it runs. */
     private final Set<String> polling = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> requested = new ConcurrentHashMap<>();
+    /** When (s since the epoch, the host's clock) each domain's requested size last changed. */
+    private final Map<String, Long> changed = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
 
     /**
@@ -94,6 +96,7 @@ final class MemoryBalancer implements AutoCloseable {
         String name = spec.name();
         polling.remove(name);
         requested.remove(name);
+        changed.remove(name);
         long plug = QemuCommandLine.hotplugBytes(spec);
         Path limits = layout.directory(name).resolve(LIMITS);
         try {
@@ -132,7 +135,8 @@ final class MemoryBalancer implements AutoCloseable {
 
     /**
      * One domain: its statistics, its device's sizes, and a new requested size where the policy asks for one. While
-     * the guest is still plugging what it was asked for, nothing changes.
+     * the guest is still plugging what it was asked for, or its statistics are older than the last change (QEMU stamps
+     * them with the host's time when they arrive), nothing changes.
      *
      * @return the requested size in bytes after this round, empty when the domain has no limits or told nothing usable
      */
@@ -160,12 +164,17 @@ final class MemoryBalancer implements AutoCloseable {
         if (plugged < asked) {
             return Optional.of(asked);
         }
-        JsonNode stats = control.monitor(name, "qom-get", property(STATS_PATH, "guest-stats")).path("stats");
+        JsonNode reported = control.monitor(name, "qom-get", property(STATS_PATH, "guest-stats"));
+        if (figure(reported.path("last-update")) <= changed.getOrDefault(name, 0L)) {
+            return Optional.of(asked);
+        }
+        JsonNode stats = reported.path("stats");
         MemoryPolicy.Sample sample = new MemoryPolicy.Sample(figure(stats.path("stat-total-memory")),
                 figure(stats.path("stat-available-memory")));
         long target = policy.target(new MemoryPolicy.Device(base, asked, maxPlug, QemuCommandLine.MEMORY_BLOCK), sample);
         if (target != asked) {
             control.monitor(name, "qom-set", property(DEVICE_PATH, "requested-size").put("value", target));
+            changed.put(name, System.currentTimeMillis() / 1000);
         }
         requested.put(name, target);
         return Optional.of(target);

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,12 +47,17 @@ class MemoryBalancerTest {
 
     /** A monitor whose device has {@code size} plugged of {@code requested}, and whose guest reports {@code stats}. */
     private FakeJsonServer qemu(long size, long requested, String stats) throws Exception {
+        return qemu(size, requested, stats, new AtomicLong(Long.MAX_VALUE / 2));
+    }
+
+    /** The same, with the statistics stamped {@code lastUpdate} (s since the epoch). */
+    private FakeJsonServer qemu(long size, long requested, String stats, AtomicLong lastUpdate) throws Exception {
         String device = "{\"return\": [{\"type\": \"virtio-mem\", \"data\": {\"id\": \"vmem0\", \"size\": " + size
                 + ", \"requested-size\": " + requested + ", \"max-size\": " + 512 * MiB + ", \"block-size\": 2097152}}]}\n";
         return new FakeJsonServer(layout.qmpSocket("mem"), GREETING, r -> switch (r.path("execute").asText()) {
             case "qmp_capabilities", "qom-set" -> "{\"return\": {}}\n";
             case "query-memory-devices" -> device;
-            case "qom-get" -> "{\"return\": {\"stats\": " + stats + ", \"last-update\": 1}}\n";
+            case "qom-get" -> "{\"return\": {\"stats\": " + stats + ", \"last-update\": " + lastUpdate.get() + "}}\n";
             default -> "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\n";
         });
     }
@@ -79,6 +85,23 @@ class MemoryBalancerTest {
 
             balancer.balance("mem");
             assertEquals(1, sets(qemu, "guest-stats-polling-interval").size(), "the polling interval is set once");
+        }
+    }
+
+    @Test
+    void statisticsOlderThanTheLastChangeChangeNothing() throws Exception {
+        AtomicLong lastUpdate = new AtomicLong(System.currentTimeMillis() / 1000 - 5);
+        try (FakeJsonServer qemu = qemu(0, 0, stats(Long.toString(200 * MiB), Long.toString(32 * MiB)), lastUpdate)) {
+            assertEquals(Optional.of(32 * MiB), balancer.balance("mem"));
+            assertEquals(1, sets(qemu, "requested-size").size());
+        }
+        Files.deleteIfExists(layout.qmpSocket("mem"));
+        // the guest has plugged the 32 MiB; the statistics QEMU holds are still those from before
+        try (FakeJsonServer qemu = qemu(32 * MiB, 32 * MiB, stats(Long.toString(200 * MiB), Long.toString(32 * MiB)), lastUpdate)) {
+            assertEquals(Optional.of(32 * MiB), balancer.balance("mem"));
+            assertEquals(List.of(), sets(qemu, "requested-size"), "stale statistics grow nothing");
+            lastUpdate.set(System.currentTimeMillis() / 1000 + 5);
+            assertEquals(Optional.of(64 * MiB), balancer.balance("mem"), "newer ones, as short, do");
         }
     }
 
