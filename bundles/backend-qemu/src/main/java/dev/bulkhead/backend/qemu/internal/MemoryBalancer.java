@@ -54,7 +54,6 @@ final class MemoryBalancer implements AutoCloseable {
     private final Duration period;
     /** The qubes whose balloon reports statistics at the period: QEMU keeps that setting while it runs. */
     private final Set<String> polling = ConcurrentHashMap.newKeySet();
-    private final Map<String, Long> requested = new ConcurrentHashMap<>();
     /** When (s since the epoch, the host's clock) each domain's requested size last changed. */
     private final Map<String, Long> changed = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
@@ -95,7 +94,6 @@ final class MemoryBalancer implements AutoCloseable {
     void prepare(DomainSpec spec) {
         String name = spec.name();
         polling.remove(name);
-        requested.remove(name);
         changed.remove(name);
         long plug = QemuCommandLine.hotplugBytes(spec);
         Path limits = layout.directory(name).resolve(LIMITS);
@@ -176,13 +174,7 @@ final class MemoryBalancer implements AutoCloseable {
             control.monitor(name, "qom-set", property(DEVICE_PATH, "requested-size").put("value", target));
             changed.put(name, System.currentTimeMillis() / 1000);
         }
-        requested.put(name, target);
         return Optional.of(target);
-    }
-
-    /** The size this balancer last asked of a domain's device, in bytes. */
-    Optional<Long> requested(String name) {
-        return Optional.ofNullable(requested.get(name));
     }
 
     /** The entry of the domain's memory device in {@code query-memory-devices}, or null. */
