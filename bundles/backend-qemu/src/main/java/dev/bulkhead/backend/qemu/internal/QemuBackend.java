@@ -1,7 +1,6 @@
 package dev.bulkhead.backend.qemu.internal;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +16,7 @@ import java.util.stream.Stream;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
@@ -106,6 +106,11 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         @AttributeDefinition(name = "Shutdown grace (s)",
                 description = "How long a qube gets to power off when shutdown is asked without a timeout.", min = "0")
         int shutdownGraceSeconds() default 10;
+
+        @AttributeDefinition(name = "Memory balance period (s)", description = MemoryBalancer.PERIOD_HELP, min = "0")
+        int memoryBalanceSeconds() default MemoryBalancer.DEFAULT_PERIOD_SECONDS;
+        @AttributeDefinition(name = "Memory free margin (%)", description = MemoryBalancer.MARGIN_HELP, min = "1", max = "90")
+        int memoryFreePercent() default MemoryBalancer.DEFAULT_FREE_PERCENT;
     }
 
     private final DomainLayout layout;
@@ -121,13 +126,20 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     private final BootImageStore bootImages;
     private final HvmDomains hvm;
     private final BootCompletion boot;
+    private final MemoryBalancer memory;
     /** Operations on one domain run one at a time; different domains proceed in parallel. */
     private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
 
     @Activate
     public QemuBackend(BundleContext context, Config config, @Reference HostCommands commands) {
         this(DomainLayout.dataDirectory(context.getProperty(DATA_PROPERTY)), QemuSettings.of(config, context.getProperty(HOME_PROPERTY)),
-                HostPaths.system(), commands, NetworkNamespaces.DIRECTORY);
+                HostPaths.system(), commands, NetworkNamespaces.DIRECTORY, MemoryBalancer.policy(config.memoryFreePercent()),
+                Duration.ofSeconds(config.memoryBalanceSeconds()));
+    }
+
+    @Deactivate
+    void deactivate() {
+        memory.close();
     }
 
     QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands) {
@@ -135,6 +147,12 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     }
 
     QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands, Path netnsDirectory) {
+        this(dataDirectory, settings, host, commands, netnsDirectory, MemoryBalancer.policy(MemoryBalancer.DEFAULT_FREE_PERCENT),
+                Duration.ofSeconds(MemoryBalancer.DEFAULT_PERIOD_SECONDS));
+    }
+
+    QemuBackend(Path dataDirectory, QemuSettings settings, HostPaths host, HostCommands commands, Path netnsDirectory,
+            MemoryPolicy memoryPolicy, Duration memoryPeriod) {
         ObjectMapper json = JsonMappers.create();
         this.layout = new DomainLayout(dataDirectory);
         this.settings = settings;
@@ -153,6 +171,8 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
         this.boot = new BootCompletion(layout, processes, control, settings.bootTimeout(), this::consoleLog);
         this.network = new QemuNetwork(layout, new NetworkNamespaces(commands, netnsDirectory, settings.commandTimeout()), commands,
                 this::exec, settings.commandTimeout(), hvm::isHvm);
+        this.memory = new MemoryBalancer(layout, control, name -> processes.running(layout.pidFile(name)).isPresent(), memoryPolicy,
+                memoryPeriod);
     }
 
     @Override
@@ -181,27 +201,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
     @Override
     public void start(DomainSpec spec) {
         String name = QubeNames.validate(spec.name());
-        if (spec.memoryMiB() < 64) {
-            throw new InvalidValueException("memory of '" + name + "'", spec.memoryMiB() + " MiB", "at least 64 MiB for a QEMU guest");
-        }
-        if (spec.vcpus() < 1) {
-            throw new InvalidValueException("vcpus of '" + name + "'", Integer.toString(spec.vcpus()), "at least 1");
-        }
-        if (!spec.hvm()) {
-            rootDisks.check(spec);
-        }
-        if (!settings.imagePresent()) {
-            throw new AdminException("qemu backend: " + settings.imageProblem());
-        }
-        if (settings.accelerator() == QemuSettings.Accelerator.KVM && !host.kvmUsable()) {
-            throw new AdminException("accelerator kvm is configured but KVM is not usable on this host"
-                    + " (" + host.kvmDevice() + " and the kvm_intel or kvm_amd module are needed)");
-        }
-        Path socketPath = layout.agentSocket(name);
-        if (socketPath.toString().getBytes(StandardCharsets.UTF_8).length > JsonChannel.MAX_SOCKET_PATH) {
-            throw new AdminException("the socket path " + socketPath + " is longer than " + JsonChannel.MAX_SOCKET_PATH
-                    + " bytes, the most a unix socket takes: use a shorter data directory");
-        }
+        StartChecks.check(spec, settings, host, layout, rootDisks);
         synchronized (lockOf(name)) {
             if (processes.running(layout.pidFile(name)).isPresent()) {
                 throw new InvalidStateException("domain '" + name + "' is already running");
@@ -218,6 +218,7 @@ public final class QemuBackend implements HypervisorBackend, DomainLinking, Doma
             try {
                 channels.prepare(name, QemuCommandLine.GUEST_UID_BASE + spec.qid());
                 hvm.mark(name, spec.hvm());
+                memory.prepare(spec);
                 List<String> argv = spec.hvm() ? hvm.commandLine(settings, useKvm(), spec)
                         : QemuCommandLine.of(settings, useKvm(), layout, spec, privateVolumes.prepare(spec), rootDisks.prepare(spec));
                 network.create(name);

@@ -33,6 +33,19 @@ final class QemuCommandLine {
     static final String ROOT_OPTION = "bulkhead.root=1";
     /** The PCI slot of the root disk: the last of the bus, away from the devices QEMU numbers from the first free one. */
     static final String ROOT_SLOT = "0x1f";
+    /** The id of a qube's virtio-mem device (memory beyond {@code memory}, up to {@code maxmem}): {@link MemoryBalancer}. */
+    static final String MEMORY_DEVICE = "vmem0";
+    /** The id of the virtio balloon that only reports the guest's memory statistics (never inflated). */
+    static final String STATS_DEVICE = "balloon0";
+    /** The virtio-mem device's block: every size it plugs is a multiple of it (QEMU's default on x86, a huge page). */
+    static final long MEMORY_BLOCK = 2L * 1024 * 1024;
+    /**
+     * On the kernel command line of a guest with a memory device: hot-plugged memory is onlined at once, into the
+     * movable zone (the kernel's auto-movable policy, as long as movable memory stays within three times the rest), which
+     * holds no kernel allocations, so that it can be unplugged again. No bounce buffers: the device's memory lies above
+     * 4 GiB, for which the kernel would otherwise set aside 64 MiB of {@code memory} (swiotlb) that no virtio device uses.
+     */
+    static final String HOTPLUG_OPTIONS = "memhp_default_state=online memory_hotplug.online_policy=auto-movable swiotlb=noforce";
 
     private QemuCommandLine() {
     }
@@ -69,6 +82,7 @@ final class QemuCommandLine {
         privateDisk.ifPresent(d -> argv.addAll(List.of("-drive", "file=" + option(d.image()) + ",if=virtio,format=raw"
                 + ",cache=writeback,discard=unmap" + (d.snapshot() ? ",snapshot=on" : ""))));
         rootDisk.ifPresent(r -> argv.addAll(rootDrive(r)));
+        argv.addAll(memoryHotplug(spec));
         // No -daemonize: it needs setsid, which the sandbox refuses; the backend starts QEMU in a session of its own.
         argv.addAll(confinement(layout, spec));
         return argv;
@@ -108,6 +122,36 @@ final class QemuCommandLine {
                 "-device", "virtio-blk-pci,drive=root,serial=" + QemuRootDisks.SERIAL + ",addr=" + ROOT_SLOT);
     }
 
+    /**
+     * How much memory a domain's device may plug beyond its {@code memory}: {@code maxmem - memory} in whole blocks, 0
+     * when {@code maxmem} is not above {@code memory} or the domain boots through the firmware ({@code virt_mode=hvm},
+     * whose system may have no virtio-mem driver).
+     */
+    static long hotplugBytes(DomainSpec spec) {
+        long extra = ((long) spec.maxmemMiB() - spec.memoryMiB()) * 1024 * 1024;
+        return spec.hvm() || extra < MEMORY_BLOCK ? 0 : extra / MEMORY_BLOCK * MEMORY_BLOCK;
+    }
+
+    /**
+     * Memory up to {@code maxmem}: a second {@code -m} (QEMU merges it into the first) sets the most the machine may
+     * have, a RAM backend of {@code maxmem - memory} that QEMU does not preallocate (the host pays only for what is
+     * plugged) and a virtio-mem device on it asked for nothing at first, which {@link MemoryBalancer} then grows and
+     * shrinks; and a virtio balloon for the guest's memory statistics, never inflated. None for a domain without
+     * {@link #hotplugBytes}.
+     */
+    static List<String> memoryHotplug(DomainSpec spec) {
+        long plug = hotplugBytes(spec);
+        if (plug == 0) {
+            return List.of();
+        }
+        long plugMiB = plug / (1024 * 1024);
+        return List.of("-m", "maxmem=" + (spec.memoryMiB() + plugMiB) + "M",
+                "-object", "memory-backend-ram,id=hotplug-memory,size=" + plugMiB + "M,prealloc=off",
+                "-device", "virtio-mem-pci,id=" + MEMORY_DEVICE + ",memdev=hotplug-memory,block-size=" + MEMORY_BLOCK / 1024 / 1024
+                        + "M,requested-size=0",
+                "-device", "virtio-balloon-pci,id=" + STATS_DEVICE + ",deflate-on-oom=off,free-page-reporting=off");
+    }
+
     /** What every domain's QEMU starts with: its names, machine, processor, memory and no device of QEMU's own choosing. */
     private static List<String> machine(QemuSettings settings, boolean kvm, DomainSpec spec) {
         String name = spec.name();
@@ -142,11 +186,12 @@ final class QemuCommandLine {
 
     /**
      * The serial console, no reboot on panic (QEMU then exits), the qube's name, forwarding for a network provider (as
-     * lite's sysctl), and its own kernelopts last.
+     * lite's sysctl), how hot-plugged memory is onlined where the qube has a memory device, and its own kernelopts last.
      */
     static String kernelCommandLine(DomainSpec spec, boolean privateDisk) {
         String line = "console=ttyS0 quiet panic=-1 bulkhead.name=" + spec.name() + (privateDisk ? " bulkhead.private=1" : "")
-                + (spec.networkProvider() ? " sysctl.net.ipv4.ip_forward=1" : "");
+                + (spec.networkProvider() ? " sysctl.net.ipv4.ip_forward=1" : "")
+                + (hotplugBytes(spec) > 0 ? " " + HOTPLUG_OPTIONS : "");
         return spec.kernelopts().isBlank() ? line : line + " " + spec.kernelopts().strip();
     }
 }

@@ -20,8 +20,9 @@ class QemuCommandLineTest {
             QemuSettings.Accelerator.AUTO, Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(10));
     private static final DomainLayout LAYOUT = new DomainLayout(Path.of("/var/lib/bh,data"));
 
+    /** With maxmem = memory: no memory device (memoryUpToMaxmemIsAVirtioMemDevice...). */
     private static DomainSpec spec(String kernelopts) {
-        return new DomainSpec("work", 5, QubeClass.AppVM, 400, 4000, 2, kernelopts, false, List.of());
+        return new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 2, kernelopts, false, List.of());
     }
 
     private static String after(List<String> argv, String option) {
@@ -131,5 +132,37 @@ class QemuCommandLineTest {
         assertEquals("file=/q/tpl,,1/root/root.img,if=none,id=root,format=raw,discard=unmap", after(template, "-drive"));
         assertFalse(after(QemuCommandLine.of(SETTINGS, false, LAYOUT, spec(""), Optional.empty()), "-append")
                 .contains(QemuCommandLine.ROOT_OPTION), "the built-in image alone has no root disk");
+    }
+
+    @Test
+    void memoryUpToMaxmemIsAVirtioMemDeviceOfTheDifferenceAskedForNothingWithABalloonForStatisticsOnly() {
+        DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, 4000, 2, "nosmt", false, List.of());
+        List<String> argv = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec, Optional.empty());
+        assertEquals("400M", after(argv, "-m"), "the guest boots with memory");
+        int second = argv.lastIndexOf("-m");
+        assertTrue(second > argv.indexOf("-m"), "a second -m, which QEMU merges into the first");
+        assertEquals("maxmem=4000M", argv.get(second + 1));
+        assertEquals("memory-backend-ram,id=hotplug-memory,size=3600M,prealloc=off", after(argv, "-object"));
+        assertTrue(argv.contains("virtio-mem-pci,id=vmem0,memdev=hotplug-memory,block-size=2M,requested-size=0"), argv.toString());
+        assertTrue(argv.contains("virtio-balloon-pci,id=balloon0,deflate-on-oom=off,free-page-reporting=off"), argv.toString());
+        assertTrue(argv.indexOf("-object") < argv.indexOf("-sandbox"), "the memory is there before QEMU drops to its user");
+        assertEquals("console=ttyS0 quiet panic=-1 bulkhead.name=work " + QemuCommandLine.HOTPLUG_OPTIONS + " nosmt", after(argv, "-append"),
+                "hot-plugged memory is onlined movable; kernelopts still come last");
+        assertEquals(3600L << 20, QemuCommandLine.hotplugBytes(spec));
+    }
+
+    @Test
+    void noMemoryDeviceWithoutRoomAboveMemoryNorForAnHvmDomain() {
+        for (int maxmem : new int[] { 0, 300, 400, 401 }) {
+            DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, maxmem, 2, "", false, List.of());
+            List<String> argv = QemuCommandLine.of(SETTINGS, false, LAYOUT, spec, Optional.empty());
+            assertEquals(1, argv.stream().filter("-m"::equals).count(), "maxmem " + maxmem + ": " + argv);
+            assertFalse(String.join(" ", argv).contains("virtio-mem") || String.join(" ", argv).contains("balloon"), argv.toString());
+            assertFalse(after(argv, "-append").contains("memhp"), after(argv, "-append"));
+        }
+        assertEquals(2L << 20, QemuCommandLine.hotplugBytes(new DomainSpec("w", 5, QubeClass.AppVM, 400, 403, 1, "", false, List.of())),
+                "whole blocks of 2 MiB");
+        DomainSpec hvm = new DomainSpec("w", 5, QubeClass.StandaloneVM, 400, 4000, 1, "", false, List.of(), DomainSpec.HVM);
+        assertEquals(0, QemuCommandLine.hotplugBytes(hvm));
     }
 }
