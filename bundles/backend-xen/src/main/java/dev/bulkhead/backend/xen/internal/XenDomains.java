@@ -78,7 +78,8 @@ final class XenDomains {
     XenDomain of(DomainSpec spec, List<LinkSpec> links, boolean bootIso) {
         String name = DomainValues.name("name", spec.name());
         Mode mode = spec.hvm() ? Mode.HVM : paravirt;
-        long maxmem = spec.maxmemMiB() <= 0 ? spec.memoryMiB() : spec.maxmemMiB();
+        // As Qubes: maxmem 0 is no ballooning.
+        long maxmem = spec.maxmemMiB() == 0 ? spec.memoryMiB() : spec.maxmemMiB();
         List<Disk> disks = new ArrayList<>();
         Optional<VolumeSpec> root = spec.volume(VolumeSpec.ROOT);
         root.ifPresent(v -> disks.add(disk(name, v, ROOT_IMAGE, "xvda")));
