@@ -135,11 +135,16 @@ final class DomainValues {
      * and the length when it was cut.
      */
     static String shown(String value) {
+        return shown(value, SHOWN);
+    }
+
+    /** A value as a message shows it, at most {@code max} characters of it. */
+    static String shown(String value, int max) {
         if (value == null) {
             return "null";
         }
         StringBuilder out = new StringBuilder();
-        int end = Math.min(value.length(), SHOWN);
+        int end = Math.min(value.length(), max);
         for (int i = 0; i < end; i++) {
             char c = value.charAt(i);
             if (c >= 0x20 && c < 0x7f && c != '\\') {
@@ -148,7 +153,7 @@ final class DomainValues {
                 out.append(String.format("\\u%04x", (int) c));
             }
         }
-        if (value.length() > SHOWN) {
+        if (value.length() > max) {
             out.append("... (").append(value.length()).append(" characters)");
         }
         return out.toString();
