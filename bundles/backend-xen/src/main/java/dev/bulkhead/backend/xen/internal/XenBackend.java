@@ -140,14 +140,14 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     public void start(DomainSpec spec) {
         String domainXml = xml.write(domains.of(spec, List.of(), false));
         String name = spec.name();
+        if (!settings.local()) {
+            throw new AdminException("the xen backend makes the disk files of '" + name + "' on this host only: "
+                    + settings.uri() + " is a remote dom0");
+        }
         synchronized (lockOf(name)) {
             LibvirtConnection libvirt = connection();
             if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
                 throw new InvalidStateException("domain '" + name + "' is already running");
-            }
-            if (!settings.local()) {
-                throw new AdminException("the xen backend makes the disk files of '" + name + "' on this host only: "
-                        + settings.uri() + " is a remote dom0");
             }
             storage.prepare(spec);
             try {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.event.DomainEventType;
 
+import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -28,7 +29,11 @@ class XenBackendTest {
     Path dir;
 
     private XenBackend backend(Path capabilities) {
-        XenSettings settings = new XenSettings("xen:///system", dir.resolve("kernels"), Mode.PVH, Duration.ofSeconds(5), 3,
+        return backend(capabilities, "xen:///system");
+    }
+
+    private XenBackend backend(Path capabilities, String uri) {
+        XenSettings settings = new XenSettings(uri, dir.resolve("kernels"), Mode.PVH, Duration.ofSeconds(5), 3,
                 Duration.ofSeconds(1));
         return new XenBackend(dir.resolve("data"), settings, new FakeHostCommands(), capabilities);
     }
@@ -57,6 +62,16 @@ class XenBackendTest {
         assertEquals("name", e.subject());
         DomainSpec opts = new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "a\nb", false, List.of());
         assertEquals("kernelopts", assertThrows(InvalidValueException.class, () -> xen.start(opts)).subject());
+    }
+
+    @Test
+    void aStartOnARemoteDom0IsRefusedBeforeAnythingIsMade() {
+        XenBackend xen = backend(dir.resolve("none"), "xen+tcp://127.0.0.1:1/system");
+        DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false, List.of());
+
+        AdminException e = assertThrows(AdminException.class, () -> xen.start(spec));
+        assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system is a remote dom0"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("data/xen/domains/work")));
     }
 
     @Test
