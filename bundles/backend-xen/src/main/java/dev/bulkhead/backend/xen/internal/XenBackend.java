@@ -149,8 +149,8 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
             if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
                 throw new InvalidStateException("domain '" + name + "' is already running");
             }
-            storage.prepare(spec);
             try {
+                storage.prepare(spec);
                 libvirt.define(domainXml);
                 stopped.put(name, new CompletableFuture<>());
                 libvirt.start(name);
