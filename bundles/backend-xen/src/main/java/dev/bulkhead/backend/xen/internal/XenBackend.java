@@ -1,0 +1,324 @@
+package dev.bulkhead.backend.xen.internal;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.libvirt.event.DomainEventType;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.osgi.service.metatype.annotations.Option;
+
+import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.ExecResult;
+import dev.bulkhead.api.InvalidStateException;
+import dev.bulkhead.api.PowerState;
+import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.hypervisor.DomainExitListener;
+import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.DomainStatus;
+import dev.bulkhead.api.hypervisor.ExitNotifying;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
+
+/**
+ * The xen backend: each qube is a Xen domain that libvirt's libxl driver runs, on this host's Xen or on a remote
+ * dom0 through libvirt's remote protocol ({@link XenSettings#uri()}). A start defines the domain from
+ * {@link DomainXml} and starts it; a stop ends it and removes libvirt's definition, so that libvirt's list of domains
+ * is the list of running qubes. Domains that stop by themselves are told by libvirt's lifecycle events, not found by
+ * polling. Not yet: commands in a domain (no agent channel), links between domains, a remote dom0's disk files.
+ */
+@Component(service = HypervisorBackend.class, configurationPid = XenBackend.PID,
+        property = HypervisorBackend.BACKEND_PROPERTY + "=" + XenBackend.NAME)
+@Designate(ocd = XenBackend.Config.class)
+public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoCloseable {
+    static final String NAME = "xen";
+    static final String PID = "dev.bulkhead.backend.xen";
+    static final String DATA_PROPERTY = "bulkhead.data";
+    static final String HOME_PROPERTY = "bulkhead.home";
+    /** Xen's own account of what this kernel is: {@code control_d} in it on dom0 only. */
+    static final Path XEN_CAPABILITIES = Path.of("/proc/xen/capabilities");
+
+    @ObjectClassDefinition(name = "Bulkhead xen backend",
+            description = "Runs qubes as Xen domains through libvirt's libxl driver, locally or on a remote dom0.")
+    @interface Config {
+        @AttributeDefinition(name = "libvirt URI",
+                description = "The libxl driver's connection: xen:///system on dom0 itself; xen+ssh://root@host/system,"
+                        + " xen+tls://host/system or xen+tcp://host/system for a remote dom0.")
+        String uri() default XenSettings.DEFAULT_URI;
+
+        @AttributeDefinition(name = "Kernel directory",
+                description = "Directory on dom0 holding the kernel (vmlinuz) and initramfs (initrd.img) of PV and PVH qubes;"
+                        + " empty means images/xen of the installation.")
+        String kernelDirectory() default "";
+
+        @AttributeDefinition(name = "Paravirtualised mode",
+                description = "What virt_mode pvh runs as: Xen's PVH, or PV where the processor or Xen lacks PVH.",
+                options = { @Option(value = "pvh"), @Option(value = "pv") })
+        String paravirtMode() default "pvh";
+
+        @AttributeDefinition(name = "Keepalive interval (s)",
+                description = "How often libvirt checks that a remote connection answers.", min = "1", max = "600")
+        int keepaliveSeconds() default 5;
+
+        @AttributeDefinition(name = "Keepalive count",
+                description = "How many unanswered checks close a remote connection.", min = "1", max = "100")
+        int keepaliveCount() default 3;
+
+        @AttributeDefinition(name = "Shutdown grace (s)",
+                description = "How long a qube gets to power off when shutdown is asked without a timeout.", min = "0")
+        int shutdownGraceSeconds() default 10;
+    }
+
+    private final XenSettings settings;
+    private final Path capabilities;
+    private final XenDomains domains;
+    private final DomainXml xml;
+    private final XenStorage storage;
+    private final List<DomainExitListener> exitListeners = new CopyOnWriteArrayList<>();
+    /** Domains this backend is stopping: their stop is no exit of their own. */
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
+    private final ConcurrentMap<String, CompletableFuture<Void>> stopped = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Object> domainLocks = new ConcurrentHashMap<>();
+    private LibvirtConnection connection;
+
+    @Activate
+    public XenBackend(BundleContext context, Config config, @Reference HostCommands commands) {
+        this(dataDirectory(context.getProperty(DATA_PROPERTY)), XenSettings.of(config, context.getProperty(HOME_PROPERTY)),
+                commands, XEN_CAPABILITIES);
+    }
+
+    XenBackend(Path dataDirectory, XenSettings settings, HostCommands commands, Path capabilities) {
+        Path data = dataDirectory.toAbsolutePath().normalize();
+        this.settings = settings;
+        this.capabilities = capabilities;
+        this.domains = new XenDomains(data.resolve("xen").resolve("domains"), settings.kernelDirectory(), settings.paravirt());
+        this.xml = new DomainXml(List.of(data, settings.kernelDirectory()));
+        this.storage = new XenStorage(domains, commands, Duration.ofSeconds(60));
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /**
+     * Only on a Xen dom0 ({@value #XEN_CAPABILITIES} says {@code control_d}): {@code backend=auto} picks this backend
+     * nowhere else. A remote dom0 is used by configuring {@code backend=xen}.
+     */
+    @Override
+    public boolean isSupported() {
+        return isDom0(capabilities);
+    }
+
+    static boolean isDom0(Path capabilities) {
+        try {
+            return Files.isRegularFile(capabilities)
+                    && new String(Files.readAllBytes(capabilities), StandardCharsets.US_ASCII).contains("control_d");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void start(DomainSpec spec) {
+        String domainXml = xml.write(domains.of(spec, List.of(), false));
+        String name = spec.name();
+        if (!settings.local()) {
+            throw new AdminException("the xen backend makes the disk files of '" + name + "' on this host only: "
+                    + settings.uri() + " is a remote dom0");
+        }
+        synchronized (lockOf(name)) {
+            LibvirtConnection libvirt = connection();
+            if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
+                throw new InvalidStateException("domain '" + name + "' is already running");
+            }
+            try {
+                storage.prepare(spec);
+                libvirt.define(domainXml);
+                stopped.put(name, new CompletableFuture<>());
+                libvirt.start(name);
+            } catch (RuntimeException e) {
+                try {
+                    remove(libvirt, name);
+                    storage.discard(name);
+                } catch (RuntimeException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public void shutdown(String name, Duration timeout) {
+        Duration grace = timeout == null ? settings.shutdownGrace() : timeout;
+        synchronized (lockOf(name)) {
+            LibvirtConnection libvirt = connection();
+            stopping.add(name);
+            try {
+                if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
+                    CompletableFuture<Void> off = stopped.computeIfAbsent(name, n -> new CompletableFuture<>());
+                    libvirt.shutdown(name);
+                    if (!awaitOff(libvirt, name, off, grace)) {
+                        libvirt.destroy(name);
+                    }
+                }
+                remove(libvirt, name);
+            } finally {
+                stopping.remove(name);
+            }
+        }
+    }
+
+    @Override
+    public void kill(String name) {
+        synchronized (lockOf(name)) {
+            LibvirtConnection libvirt = connection();
+            stopping.add(name);
+            try {
+                remove(libvirt, name);
+            } finally {
+                stopping.remove(name);
+            }
+        }
+    }
+
+    @Override
+    public void pause(String name) {
+        connection().suspend(name);
+    }
+
+    @Override
+    public void unpause(String name) {
+        connection().resume(name);
+    }
+
+    @Override
+    public PowerState state(String name) {
+        return connection().state(name).orElse(PowerState.Halted);
+    }
+
+    @Override
+    public ExecResult exec(String name, List<String> command, byte[] stdin, Duration timeout) {
+        throw new AdminException("the xen backend runs no commands in domains yet: it has no agent channel");
+    }
+
+    @Override
+    public void destroy(String name) {
+        kill(name);
+        storage.discard(name);
+    }
+
+    @Override
+    public List<DomainStatus> domains() {
+        return connection().domains();
+    }
+
+    @Override
+    public String consoleLog(String name) {
+        return "";
+    }
+
+    @Override
+    public void addExitListener(DomainExitListener listener) {
+        exitListeners.add(listener);
+    }
+
+    @Override
+    public void removeExitListener(DomainExitListener listener) {
+        exitListeners.remove(listener);
+    }
+
+    @Deactivate
+    @Override
+    public synchronized void close() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    /** A libvirt lifecycle event: a domain that stopped by itself is told to the exit listeners. */
+    void lifecycle(String name, DomainEventType type) {
+        if (type != DomainEventType.STOPPED && type != DomainEventType.CRASHED) {
+            return;
+        }
+        CompletableFuture<Void> off = stopped.remove(name);
+        if (off != null) {
+            off.complete(null);
+        }
+        if (!stopping.contains(name)) {
+            exitListeners.forEach(l -> l.exited(name));
+        }
+    }
+
+    private boolean awaitOff(LibvirtConnection libvirt, String name, CompletableFuture<Void> off, Duration grace) {
+        // One look after asking: an event that came before the future was there is not lost.
+        if (!libvirt.state(name).map(PowerState::isActive).orElse(false)) {
+            return true;
+        }
+        try {
+            off.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Ends the domain if it runs and removes libvirt's definition of it. */
+    private static void remove(LibvirtConnection libvirt, String name) {
+        java.util.Optional<PowerState> state = libvirt.state(name);
+        if (state.isEmpty()) {
+            return;
+        }
+        if (state.get().isActive() || state.get() == PowerState.Crashed) {
+            libvirt.destroy(name);
+        }
+        libvirt.undefine(name);
+    }
+
+    private synchronized LibvirtConnection connection() {
+        if (connection != null && !connection.alive()) {
+            connection.close();
+            connection = null;
+        }
+        if (connection == null) {
+            connection = LibvirtConnection.open(settings.uri(), settings.keepalive(), settings.keepaliveCount(), this::lifecycle);
+        }
+        return connection;
+    }
+
+    private Object lockOf(String name) {
+        return domainLocks.computeIfAbsent(DomainValues.name("name", name), n -> new Object());
+    }
+
+    static Path dataDirectory(String property) {
+        if (property == null || property.isBlank() || !Path.of(property).isAbsolute()) {
+            throw new IllegalStateException("framework property " + DATA_PROPERTY + " must name the platform's data"
+                    + " directory as an absolute path, found: " + property);
+        }
+        return Path.of(property);
+    }
+}
