@@ -155,7 +155,7 @@ public final class BenchCommand {
         if (qemuSkip.isEmpty()) {
             try {
                 new QemuBench(admin, configurations, host, hostCommands).measure(qemuFigures, rounds, outside);
-            } catch (AdminException e) {
+            } catch (AdminException | IOException e) {
                 // as for the GUI: the figures measured so far stay
                 qemuFigures.put("error", e.getMessage());
             }

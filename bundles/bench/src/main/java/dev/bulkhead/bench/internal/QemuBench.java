@@ -104,8 +104,12 @@ final class QemuBench {
         long deadline = System.nanoTime() + SWITCH.toNanos();
         while (!adopted.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
+                String runs = admin.backendName();
+                // the core is left as it was
+                settings.put("backend", former == null ? "auto" : former);
+                core.update(settings);
                 throw new AdminException("the core did not adopt the " + backend + " backend within " + SWITCH.toSeconds()
-                        + " s (it runs '" + admin.backendName() + "')");
+                        + " s (it runs '" + runs + "')");
             }
             Thread.sleep(50);
         }
