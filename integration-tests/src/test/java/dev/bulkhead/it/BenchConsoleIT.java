@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code bench:run} measures the console's {@code GET /api/qubes} with an API token it makes through
  * {@code qvm:console token create} (the console refuses its login secret as a bearer token) and
  * revokes afterwards, so that the figure is a measurement and no token outlives the run. Without the gui
- * feature, its GUI figures say why they are missing.
+ * feature, its GUI figures say why they are missing; without the qemu feature, so do its qemu figures.
  */
 public class BenchConsoleIT extends ConsoleTestSupport {
     @Override
@@ -39,10 +39,13 @@ public class BenchConsoleIT extends ConsoleTestSupport {
     }
 
     @Test
-    public void withoutTheGuiFeatureTheGuiFiguresSayWhyTheyAreMissing() throws Exception {
+    public void withoutTheGuiAndQemuFeaturesTheirFiguresSayWhyTheyAreMissing() throws Exception {
         awaitService("(&(osgi.command.scope=bench)(osgi.command.function=run))");
-        String out = shell("bench:run --rounds 1 --qubes 2 --gui-display :99");
-        JsonNode gui = new ObjectMapper().readTree(out.substring(out.indexOf('{'))).path("gui");
+        String out = shell("bench:run --rounds 1 --qubes 2 --gui-display :99 --qemu");
+        JsonNode figures = new ObjectMapper().readTree(out.substring(out.indexOf('{')));
+        JsonNode gui = figures.path("gui");
         assertEquals(gui.toString(), "the gui feature is not installed (feature:install gui)", gui.path("skipped").asText());
+        JsonNode qemu = figures.path("qemu");
+        assertEquals(qemu.toString(), "the qemu feature is not installed (feature:install qemu)", qemu.path("skipped").asText());
     }
 }

@@ -17,6 +17,7 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -31,6 +32,7 @@ import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.json.JsonMappers;
 import dev.bulkhead.api.template.TemplateStore;
 
@@ -44,7 +46,7 @@ import dev.bulkhead.api.template.TemplateStore;
  * in {@link DisposableBench}), {@code static_get} ({@link ListingBench}), {@code bare_ip_link_del}
  * ({@link DeadNetvmBench}), {@code bare_veth} and {@code bare_wireguard_go} ({@link NetworkBench}),
  * {@code bundle_install_start} ({@link RoleDeployBench}), {@code unix_socket_echo} and
- * {@code unix_socket_copy} ({@link QrexecBench}). What is only set up around a floor and not
+ * {@code unix_socket_copy} ({@link QrexecBench}), {@code bare_qemu} ({@link QemuFloor}). What is only set up around a floor and not
  * timed (a namespace, a veth pair) is made with the platform's own helpers.
  */
 @Component(service = BenchCommand.class, property = { "osgi.command.scope=bench", "osgi.command.function=run" })
@@ -59,12 +61,14 @@ public final class BenchCommand {
     private final TemplateStore templates;
     private final BenchHost host;
     private final HostCommands hostCommands;
+    private final ConfigurationAdmin configurations;
 
     @Activate
     public BenchCommand(BundleContext context, @Reference QubeAdmin admin, @Reference CommandProcessor shell,
-            @Reference TemplateStore templates, @Reference HostCommands hostCommands) {
+            @Reference TemplateStore templates, @Reference HostCommands hostCommands, @Reference ConfigurationAdmin configurations) {
         this.host = new BenchHost(hostCommands);
         this.hostCommands = hostCommands;
+        this.configurations = configurations;
         this.context = context;
         this.admin = admin;
         this.shell = shell;
@@ -72,7 +76,7 @@ public final class BenchCommand {
     }
 
     @Descriptor("Measure qube start and disposables against bare runc, qvm:ls and the console's qube list over many qubes, the network"
-            + " and the GUI against their bare floors; print JSON")
+            + ", the GUI and the qemu backend's start and chain against their bare floors; print JSON")
     public void run(
             @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
             @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
@@ -93,7 +97,11 @@ public final class BenchCommand {
             @Descriptor("this bundle's jar, whose X clients the GUI figures run") @Parameter(names = "--probe-jar", absentValue = "") String probeJar,
             @Descriptor("JNA's jar, for those clients on the host") @Parameter(names = "--jna-jar", absentValue = "") String jnaJar,
             @Descriptor("why bin/bench leaves the GUI figures out, printed in their place")
-            @Parameter(names = "--gui-skipped", absentValue = "") String guiSkipped)
+            @Parameter(names = "--gui-skipped", absentValue = "") String guiSkipped,
+            @Descriptor("measure the qemu figures too, switching the core to the qemu backend after the others")
+            @Parameter(names = "--qemu", presentValue = "true", absentValue = "false") boolean qemu,
+            @Descriptor("why bin/bench leaves the qemu figures out, printed in their place")
+            @Parameter(names = "--qemu-skipped", absentValue = "") String qemuSkipped)
             throws Exception {
         ObjectMapper json = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
@@ -139,6 +147,20 @@ public final class BenchCommand {
             }
         } else {
             gui.put("skipped", skipped);
+        }
+
+        ObjectNode qemuFigures = out.putObject("qemu");
+        String qemuSkip = QemuBench.skipReason(qemuSkipped, qemu,
+                context.getServiceReferences(HypervisorBackend.class, "(" + HypervisorBackend.BACKEND_PROPERTY + "=qemu)").size() > 0);
+        if (qemuSkip.isEmpty()) {
+            try {
+                new QemuBench(admin, configurations, host, hostCommands).measure(qemuFigures, rounds, outside);
+            } catch (AdminException | IOException e) {
+                // as for the GUI: the figures measured so far stay
+                qemuFigures.put("error", e.getMessage());
+            }
+        } else {
+            qemuFigures.put("skipped", qemuSkip);
         }
 
         ObjectNode boot = out.putObject("platform");

@@ -34,4 +34,22 @@ final class BenchFigures {
         out.put("floor_" + floorName + "_p50", ms(percentile(floor, 50)));
         out.put("ratio_p50", ratio(percentile(measured, 50), percentile(floor, 50)));
     }
+
+    /** Megabytes (10^6 bytes) a second of a stream of this many MiB that took this long, to two decimals. */
+    static double mbPerSecond(int mib, long nanos) {
+        return Math.round(100.0 * mib * 1.048576 / (nanos / 1e9)) / 100.0;
+    }
+
+    /**
+     * Puts the throughput of a stream through a chain of qubes under {@code chainName} and of the same bytes through
+     * the floor as {@code floor_<floorName>}, both in MB/s, the chain's throughput as a share of the floor's ({@code ratio},
+     * as the other throughput figures, to four decimals: a chain of emulated guests runs at a small share of a veth pair)
+     * and the stream's size.
+     */
+    static void putThroughput(ObjectNode out, String chainName, int mib, long chainNanos, String floorName, long floorNanos) {
+        out.put(chainName, mbPerSecond(mib, chainNanos));
+        out.put("floor_" + floorName, mbPerSecond(mib, floorNanos));
+        out.put("ratio", Math.round(10_000.0 * floorNanos / chainNanos) / 10_000.0);
+        out.put("stream_mib", mib);
+    }
 }

@@ -74,7 +74,7 @@ final class NetworkBench {
             if (r.exitStatus() != 0) {
                 throw new AdminException("the stream through the chain failed: " + r.stderrText());
             }
-            long floor = bareVethStream();
+            long floor = bareVethStream(host, STREAM_MIB);
             ObjectNode tp = out.putObject("tcp_throughput_mbit_s");
             tp.put("chain_appvm_firewall_netvm", mbit(chain));
             tp.put("floor_bare_veth", mbit(floor));
@@ -194,15 +194,15 @@ final class NetworkBench {
         }
     }
 
-    /** The same stream between two namespaces joined by a bare veth pair. */
-    private long bareVethStream() throws IOException, InterruptedException {
+    /** A stream of this many MiB between two namespaces joined by a bare veth pair (after one to warm up). */
+    static long bareVethStream(BenchHost host, int mib) throws IOException, InterruptedException {
         String a = "bhbench-a-" + ProcessHandle.current().pid();
         String b = "bhbench-b-" + ProcessHandle.current().pid();
         host.vethPair(a, b);
         HostCommands.Started sink = null;
         try {
             sink = host.startSink(b);
-            return host.timedStream(a, BenchHost.PAIR_B, STREAM_MIB);
+            return host.timedStream(a, BenchHost.PAIR_B, mib);
         } finally {
             if (sink != null) {
                 sink.stop();

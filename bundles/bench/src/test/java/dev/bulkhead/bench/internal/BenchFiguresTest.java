@@ -25,4 +25,15 @@ class BenchFiguresTest {
         BenchFigures.putAgainstFloor(out, List.of(3 * MS, 9 * MS), 100, List.of(3 * MS), "bare_ip_link_del");
         assertEquals("{\"p50\":3.0,\"max\":9.0,\"floor_bare_ip_link_del_p50\":3.0,\"ratio_p50\":1.0}", out.toString());
     }
+
+    @Test
+    void aThroughputAgainstAFloorReportsMegabytesASecondTheShareOfTheFloorAndTheStreamsSize() {
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        BenchFigures.putThroughput(out, "chain_appvm_firewall_netvm", 16, 8_000 * MS, "bare_veth", 20 * MS);
+        assertEquals("{\"chain_appvm_firewall_netvm\":2.1,\"floor_bare_veth\":838.86,\"ratio\":0.0025,\"stream_mib\":16}", out.toString());
+        ObjectNode close = new ObjectMapper().createObjectNode();
+        BenchFigures.putThroughput(close, "chain", 1, 1_000 * MS, "bare_veth", 800 * MS);
+        assertEquals(0.8, close.path("ratio").asDouble());
+        assertEquals(1.05, close.path("chain").asDouble());
+    }
 }
