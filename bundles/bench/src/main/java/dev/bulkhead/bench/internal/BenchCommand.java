@@ -31,6 +31,7 @@ import dev.bulkhead.api.Label;
 import dev.bulkhead.api.QubeAdmin;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.QubeSpec;
+import dev.bulkhead.api.gui.GuiService;
 import dev.bulkhead.api.host.HostCommands;
 import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.json.JsonMappers;
@@ -53,8 +54,6 @@ import dev.bulkhead.api.template.TemplateStore;
 public final class BenchCommand {
     /** Every qube the bench makes starts with it. */
     static final String PREFIX = "bench-";
-    /** The GUI daemon's service, named rather than imported: the bench runs without the gui feature too. */
-    private static final String GUI_SERVICE = "dev.bulkhead.gui.GuiService";
     private final BundleContext context;
     private final QubeAdmin admin;
     private final CommandProcessor shell;
@@ -133,10 +132,7 @@ public final class BenchCommand {
         }
 
         ObjectNode gui = out.putObject("gui");
-        String skipped = !guiSkipped.isEmpty() ? guiSkipped
-                : guiDisplay.isEmpty() ? "no dom0 display was given (--gui-display)"
-                : context.getServiceReference(GUI_SERVICE) == null ? "the gui feature is not installed (feature:install gui)"
-                : "";
+        String skipped = guiSkipReason(context, guiSkipped, guiDisplay);
         if (skipped.isEmpty()) {
             try {
                 new GuiBench(admin, templates, new XDisplays(hostCommands))
@@ -212,5 +208,13 @@ public final class BenchCommand {
         } finally {
             admin.remove(name);
         }
+    }
+
+    /** Why the GUI figures are left out ({@code bin/bench}'s own reason first), or empty when they are measured. */
+    static String guiSkipReason(BundleContext context, String guiSkipped, String guiDisplay) {
+        return !guiSkipped.isEmpty() ? guiSkipped
+                : guiDisplay.isEmpty() ? "no dom0 display was given (--gui-display)"
+                : context.getServiceReference(GuiService.class) == null ? "the gui feature is not installed (feature:install gui)"
+                : "";
     }
 }
