@@ -42,7 +42,8 @@ import dev.bulkhead.api.hypervisor.HypervisorBackend;
  * dom0 through libvirt's remote protocol ({@link XenSettings#uri()}). A start defines the domain from
  * {@link DomainXml} and starts it; a stop ends it and removes libvirt's definition, so that libvirt's list of domains
  * is the list of running qubes. Domains that stop by themselves are told by libvirt's lifecycle events, not found by
- * polling. Not yet: commands in a domain (no agent channel), links between domains, a remote dom0's disk files.
+ * polling. Not yet: commands in a domain (no agent channel), links between domains, a remote dom0's disk files (a remote
+ * start is refused for a qube with disks).
  */
 @Component(service = HypervisorBackend.class, configurationPid = XenBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + XenBackend.NAME)
@@ -54,6 +55,8 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     static final String HOME_PROPERTY = "bulkhead.home";
     /** Xen's own account of what this kernel is: {@code control_d} in it on dom0 only. */
     static final Path XEN_CAPABILITIES = Path.of("/proc/xen/capabilities");
+    /** How long a destroy waits for its stop event. */
+    static final Duration DESTROY_EVENT_BOUND = Duration.ofSeconds(10);
 
     @ObjectClassDefinition(name = "Bulkhead xen backend",
             description = "Runs qubes as Xen domains through libvirt's libxl driver, locally or on a remote dom0.")
@@ -138,11 +141,16 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
 
     @Override
     public void start(DomainSpec spec) {
-        String domainXml = xml.write(domains.of(spec, List.of(), false));
+        XenDomain domain = domains.of(spec, List.of(), false);
+        String domainXml = xml.write(domain);
         String name = spec.name();
-        if (!settings.local()) {
+        // A remote dom0 gets no disk files from here: only a qube without disks (its kernel and initramfs in the
+        // kernel directory on that dom0) starts there.
+        boolean local = settings.local();
+        if (!local && !domain.disks().isEmpty()) {
             throw new AdminException("the xen backend makes the disk files of '" + name + "' on this host only: "
-                    + settings.uri() + " is a remote dom0");
+                    + settings.uri() + " is a remote dom0, and '" + name + "' has the volumes "
+                    + domain.disks().stream().map(XenDomain.Disk::volume).toList());
         }
         synchronized (lockOf(name)) {
             LibvirtConnection libvirt = connection();
@@ -150,14 +158,18 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
                 throw new InvalidStateException("domain '" + name + "' is already running");
             }
             try {
-                storage.prepare(spec);
+                if (local) {
+                    storage.prepare(spec);
+                }
                 libvirt.define(domainXml);
                 stopped.put(name, new CompletableFuture<>());
                 libvirt.start(name);
             } catch (RuntimeException e) {
                 try {
                     remove(libvirt, name);
-                    storage.discard(name);
+                    if (local) {
+                        storage.discard(name);
+                    }
                 } catch (RuntimeException cleanup) {
                     e.addSuppressed(cleanup);
                 }
@@ -176,7 +188,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
                 if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
                     CompletableFuture<Void> off = stopped.computeIfAbsent(name, n -> new CompletableFuture<>());
                     libvirt.shutdown(name);
-                    if (!awaitOff(libvirt, name, off, grace)) {
+                    if (!awaitOff(off, grace) && libvirt.state(name).map(PowerState::isActive).orElse(false)) {
                         libvirt.destroy(name);
                     }
                 }
@@ -269,11 +281,13 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
         }
     }
 
-    private boolean awaitOff(LibvirtConnection libvirt, String name, CompletableFuture<Void> off, Duration grace) {
-        // One look after asking: an event that came before the future was there is not lost.
-        if (!libvirt.state(name).map(PowerState::isActive).orElse(false)) {
-            return true;
-        }
+    /**
+     * Waits for libvirt's stop event, not for a state that says shut off: on Xen that state comes before libvirt has
+     * cleaned the domain up and sent the event, so that the definition removed then outlives the stop for a moment,
+     * and the event comes after the stop has ended, as if the domain had stopped by itself. The future is there
+     * before the stop is asked for (made at the start, or by the stop), so no event is missed.
+     */
+    private static boolean awaitOff(CompletableFuture<Void> off, Duration grace) {
         try {
             off.get(grace.toMillis(), TimeUnit.MILLISECONDS);
             return true;
@@ -287,13 +301,21 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
         }
     }
 
-    /** Ends the domain if it runs and removes libvirt's definition of it. */
-    private static void remove(LibvirtConnection libvirt, String name) {
+    /**
+     * Ends the domain if it runs and removes libvirt's definition of it. The stop event of a destroy comes through
+     * libvirt's event loop, on Xen after the destroy has returned: it is waited for (at most
+     * {@link #DESTROY_EVENT_BOUND}), so that it comes while the domain is {@link #stopping} and is not told as an exit.
+     */
+    private void remove(LibvirtConnection libvirt, String name) {
         java.util.Optional<PowerState> state = libvirt.state(name);
         if (state.isEmpty()) {
             return;
         }
-        if (state.get().isActive() || state.get() == PowerState.Crashed) {
+        if (state.get().isActive()) {
+            CompletableFuture<Void> off = stopped.computeIfAbsent(name, n -> new CompletableFuture<>());
+            libvirt.destroy(name);
+            awaitOff(off, DESTROY_EVENT_BOUND);
+        } else if (state.get() == PowerState.Crashed) {
             libvirt.destroy(name);
         }
         libvirt.undefine(name);

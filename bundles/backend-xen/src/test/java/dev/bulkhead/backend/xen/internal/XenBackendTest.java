@@ -20,6 +20,7 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.backend.xen.internal.XenDomain.Mode;
 import dev.bulkhead.testing.FakeHostCommands;
 
@@ -65,12 +66,27 @@ class XenBackendTest {
     }
 
     @Test
-    void aStartOnARemoteDom0IsRefusedBeforeAnythingIsMade() {
+    void aStartOnARemoteDom0WithDisksIsRefusedBeforeAnythingIsMade() {
+        XenBackend xen = backend(dir.resolve("none"), "xen+tcp://127.0.0.1:1/system");
+        DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false,
+                List.of(VolumeSpec.snapshotOf(VolumeSpec.ROOT, dir.resolve("data/templates/debian"), 1 << 30),
+                        VolumeSpec.fresh(VolumeSpec.VOLATILE, dir.resolve("data/qubes/work"), 1 << 30)));
+
+        AdminException e = assertThrows(AdminException.class, () -> xen.start(spec));
+        assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system is a remote dom0, and 'work' has the volumes [root, volatile]"),
+                e.getMessage());
+        assertFalse(Files.exists(dir.resolve("data/xen/domains/work")));
+    }
+
+    @Test
+    void aStartOnARemoteDom0WithoutDisksGoesToLibvirtAndMakesNoFilesHere() {
         XenBackend xen = backend(dir.resolve("none"), "xen+tcp://127.0.0.1:1/system");
         DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false, List.of());
 
+        // Nothing listens on port 1: the refusal is libvirt's, no longer the backend's about disk files.
         AdminException e = assertThrows(AdminException.class, () -> xen.start(spec));
-        assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system is a remote dom0"), e.getMessage());
+        assertFalse(e.getMessage().contains("disk files"), e.getMessage());
+        assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("data/xen/domains/work")));
     }
 
