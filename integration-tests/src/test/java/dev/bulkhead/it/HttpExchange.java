@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -105,7 +106,13 @@ final class HttpExchange {
         OutputStream out = socket.getOutputStream();
         out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
         if (body != null) {
-            out.write(body);
+            try {
+                out.write(body);
+            } catch (SocketException e) {
+                // a server may answer before it has read the whole body (an upload refused for its length) and close,
+                // so that the rest of the body finds no reader: its answer is still there to be read
+                return socket;
+            }
         }
         out.flush();
         return socket;
