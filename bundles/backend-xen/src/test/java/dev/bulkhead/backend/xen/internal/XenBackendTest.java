@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.event.DomainEventType;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
 import dev.bulkhead.api.hypervisor.DomainSpec;
@@ -88,6 +89,19 @@ class XenBackendTest {
         assertFalse(e.getMessage().contains("disk files"), e.getMessage());
         assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("data/xen/domains/work")));
+    }
+
+    @Test
+    void aChannelOnARemoteDom0IsRefusedSayingWhyAfterItsNamesAreChecked() {
+        XenSettings settings = new XenSettings("xen+tcp://127.0.0.1:1/system", dir.resolve("kernels"), Mode.PVH,
+                Duration.ofSeconds(5), 3, Duration.ofSeconds(1));
+        XenBackend xen = new XenBackend(dir.resolve("data"), settings, new FakeHostCommands(), dir.resolve("none"),
+                XenChannels.DEFAULT_DIRECTORY, List.of("gui", "qrexec"));
+
+        assertEquals("service", assertThrows(InvalidValueException.class, () -> xen.openChannel("work", "../gui")).subject());
+        assertEquals("domain", assertThrows(InvalidValueException.class, () -> xen.openChannel("work</name>", "gui")).subject());
+        InvalidStateException e = assertThrows(InvalidStateException.class, () -> xen.openChannel("work", "gui"));
+        assertTrue(e.getMessage().contains("remote dom0 of xen+tcp://127.0.0.1:1/system"), e.getMessage());
     }
 
     @Test
