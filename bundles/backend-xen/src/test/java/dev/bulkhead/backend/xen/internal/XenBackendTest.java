@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,9 @@ import dev.bulkhead.api.AdminException;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.backend.xen.internal.XenDomain.Mode;
 import dev.bulkhead.testing.FakeHostCommands;
@@ -102,6 +105,20 @@ class XenBackendTest {
         assertEquals("domain", assertThrows(InvalidValueException.class, () -> xen.openChannel("work</name>", "gui")).subject());
         InvalidStateException e = assertThrows(InvalidStateException.class, () -> xen.openChannel("work", "gui"));
         assertTrue(e.getMessage().contains("remote dom0 of xen+tcp://127.0.0.1:1/system"), e.getMessage());
+    }
+
+    @Test
+    void theProvidersBackendDeclaresTheChannelsOfItsSettings() {
+        XenBackendProvider provider = new XenBackendProvider();
+        HypervisorBackend defaults = provider.open(dir.resolve("data"),
+                Map.of("uri", "xen+tcp://127.0.0.1:1/system", "kernelDirectory", "/usr/lib/xen-kernels"));
+        HypervisorBackend one = provider.open(dir.resolve("data"),
+                Map.of("uri", "xen+tcp://127.0.0.1:1/system", "kernelDirectory", "/usr/lib/xen-kernels", "channels", new String[] { "gui" }));
+
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> ((DomainChannels) defaults).openChannel("work", "other"));
+        assertTrue(e.getMessage().contains("[gui, qrexec, qrexec-agent]"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> ((DomainChannels) one).openChannel("work", "qrexec"));
+        assertTrue(e.getMessage().contains("[gui]"), e.getMessage());
     }
 
     @Test
