@@ -4,6 +4,7 @@ import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 import javax.xml.stream.XMLOutputFactory;
@@ -11,6 +12,7 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
 
 import dev.bulkhead.api.InvalidValueException;
+import dev.bulkhead.api.hypervisor.ServiceNames;
 import dev.bulkhead.backend.xen.internal.XenDomain.Disk;
 import dev.bulkhead.backend.xen.internal.XenDomain.KernelBoot;
 import dev.bulkhead.backend.xen.internal.XenDomain.Mode;
@@ -27,6 +29,13 @@ import dev.bulkhead.backend.xen.internal.XenDomain.Vif;
  * end (power off, reboot, crash) destroys the domain, for the platform decides what happens next.
  */
 final class DomainXml {
+    /** Before each channel's service name, as the guest sees it: apart from any other Xen console's name. */
+    static final String CHANNEL_PREFIX = "dev.bulkhead.";
+    /** Most channels of one domain. */
+    static final int MAX_CHANNELS = 16;
+    /** Longest unix socket path: a {@code sockaddr_un}'s 108 bytes with the terminating NUL. */
+    static final int MAX_SOCKET_PATH = 107;
+
     /** The script dom0 (or the netvm) runs for a vif: routes, no bridge, as Qubes' vif-route-qubes. */
     static final String VIF_SCRIPT = "vif-route";
 
@@ -41,8 +50,36 @@ final class DomainXml {
 
     /** The domain's XML, for {@code virDomainDefineXML}. */
     String write(XenDomain d) {
+        return write(d, List.of());
+    }
+
+    /**
+     * The domain's XML with a Xen PV channel per {@link Channel}: the guest sees each as a console of its own
+     * ({@code /dev/hvc1}, {@code /dev/hvc2}... in the order given, its name in xenstore's {@code device/console/N/name}),
+     * which QEMU in dom0 serves as a unix socket it listens on.
+     */
+    String write(XenDomain d, List<Channel> channels) {
         check(d);
-        return document(w -> domain(w, d));
+        checkChannels(channels);
+        return document(w -> domain(w, d, channels));
+    }
+
+    /**
+     * A channel of the domain.
+     *
+     * @param service the platform's service name ({@link ServiceNames}); the guest sees {@value #CHANNEL_PREFIX}SERVICE
+     * @param socket  the unix socket QEMU listens on in dom0, under one of the file roots
+     */
+    record Channel(String service, Path socket) {
+        Channel {
+            Objects.requireNonNull(service, "service");
+            Objects.requireNonNull(socket, "socket");
+        }
+
+        /** The channel's name as the guest reads it in xenstore. */
+        String name() {
+            return CHANNEL_PREFIX + service;
+        }
     }
 
     /** One network interface's XML, for attaching it to a running domain. */
@@ -93,6 +130,31 @@ final class DomainXml {
         d.interfaces().forEach(this::check);
     }
 
+    private void checkChannels(List<Channel> channels) {
+        if (channels.size() > MAX_CHANNELS) {
+            throw new InvalidValueException("channels", Integer.toString(channels.size()), "at most " + MAX_CHANNELS);
+        }
+        Set<String> services = new HashSet<>();
+        for (Channel channel : channels) {
+            try {
+                ServiceNames.validate(channel.service());
+            } catch (InvalidValueException e) {
+                throw new InvalidValueException("channel", DomainValues.shown(channel.service()),
+                        "a service name: 1 to " + ServiceNames.MAX_LENGTH + " letters, digits, '.', '_', '+' or '-', not starting with '.'");
+            }
+            if (!services.add(channel.service())) {
+                throw new InvalidValueException("channel", channel.service(), "a service no other channel has");
+            }
+            String subject = "socket of channel " + channel.service();
+            DomainValues.path(subject, channel.socket(), fileRoots);
+            if (channel.socket().toString().length() > MAX_SOCKET_PATH) {
+                throw new InvalidValueException(subject, DomainValues.shown(channel.socket().toString()),
+                        "at most " + MAX_SOCKET_PATH + " characters (a unix socket's address), this has "
+                                + channel.socket().toString().length());
+            }
+        }
+    }
+
     private void check(Vif vif) {
         DomainValues.mac(vif.mac());
         DomainValues.ipv4("ip", vif.address());
@@ -101,7 +163,7 @@ final class DomainXml {
         }
     }
 
-    private static void domain(XMLStreamWriter w, XenDomain d) throws XMLStreamException {
+    private static void domain(XMLStreamWriter w, XenDomain d, List<Channel> channels) throws XMLStreamException {
         w.writeStartElement("domain");
         w.writeAttribute("type", "xen");
         text(w, "name", d.name());
@@ -145,7 +207,23 @@ final class DomainXml {
         w.writeAttribute("type", "xen");
         w.writeAttribute("port", "0");
         w.writeEndElement();
+        for (Channel channel : channels) {
+            channel(w, channel);
+        }
         w.writeEndElement();
+        w.writeEndElement();
+    }
+
+    /** libxl serves it through QEMU in dom0, which listens on the socket (the guest's console is the other end). */
+    private static void channel(XMLStreamWriter w, Channel channel) throws XMLStreamException {
+        w.writeStartElement("channel");
+        w.writeAttribute("type", "unix");
+        w.writeEmptyElement("source");
+        w.writeAttribute("mode", "bind");
+        w.writeAttribute("path", channel.socket().toString());
+        w.writeEmptyElement("target");
+        w.writeAttribute("type", "xen");
+        w.writeAttribute("name", channel.name());
         w.writeEndElement();
     }
 

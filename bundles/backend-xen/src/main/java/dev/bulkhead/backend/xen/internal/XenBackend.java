@@ -31,6 +31,8 @@ import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.PowerState;
 import dev.bulkhead.api.host.HostCommands;
+import dev.bulkhead.api.hypervisor.DomainChannel;
+import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainExitListener;
 import dev.bulkhead.api.hypervisor.DomainSpec;
 import dev.bulkhead.api.hypervisor.DomainStatus;
@@ -42,13 +44,14 @@ import dev.bulkhead.api.hypervisor.HypervisorBackend;
  * dom0 through libvirt's remote protocol ({@link XenSettings#uri()}). A start defines the domain from
  * {@link DomainXml} and starts it; a stop ends it and removes libvirt's definition, so that libvirt's list of domains
  * is the list of running qubes. Domains that stop by themselves are told by libvirt's lifecycle events, not found by
- * polling. Not yet: commands in a domain (no agent channel), links between domains, a remote dom0's disk files (a remote
- * start is refused for a qube with disks).
+ * polling. Channels are Xen PV channels that QEMU in dom0 serves ({@link XenChannels}), opened on dom0 itself only. Not
+ * yet: commands in a domain (no agent), links between domains, a remote dom0's disk files (a remote start is refused
+ * for a qube with disks).
  */
 @Component(service = HypervisorBackend.class, configurationPid = XenBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + XenBackend.NAME)
 @Designate(ocd = XenBackend.Config.class)
-public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoCloseable {
+public final class XenBackend implements HypervisorBackend, ExitNotifying, DomainChannels, AutoCloseable {
     static final String NAME = "xen";
     static final String PID = "dev.bulkhead.backend.xen";
     static final String DATA_PROPERTY = "bulkhead.data";
@@ -84,6 +87,15 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
                 description = "How many unanswered checks close a remote connection.", min = "1", max = "100")
         int keepaliveCount() default 3;
 
+        @AttributeDefinition(name = "Channels",
+                description = "The services each qube is started with a Xen PV channel for (QEMU in dom0 serves them): the GUI"
+                        + " daemon's gui, the qrexec daemon's qrexec. Empty: qubes start without channels.")
+        String[] channels() default { "gui", "qrexec", "qrexec-agent" };
+
+        @AttributeDefinition(name = "Channel directory",
+                description = "Where QEMU in dom0 listens on the channels' unix sockets; libvirtd makes its default.")
+        String channelDirectory() default "/var/lib/libvirt/libxl/channel/target";
+
         @AttributeDefinition(name = "Shutdown grace (s)",
                 description = "How long a qube gets to power off when shutdown is asked without a timeout.", min = "0")
         int shutdownGraceSeconds() default 10;
@@ -94,6 +106,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     private final XenDomains domains;
     private final DomainXml xml;
     private final XenStorage storage;
+    private final XenChannels channels;
     private final List<DomainExitListener> exitListeners = new CopyOnWriteArrayList<>();
     /** Domains this backend is stopping: their stop is no exit of their own. */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
@@ -104,15 +117,27 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     @Activate
     public XenBackend(BundleContext context, Config config, @Reference HostCommands commands) {
         this(dataDirectory(context.getProperty(DATA_PROPERTY)), XenSettings.of(config, context.getProperty(HOME_PROPERTY)),
-                commands, XEN_CAPABILITIES);
+                commands, XEN_CAPABILITIES, channelDirectory(config.channelDirectory()), List.of(config.channels()));
     }
 
+    /** A backend whose qubes have no channels. */
     XenBackend(Path dataDirectory, XenSettings settings, HostCommands commands, Path capabilities) {
+        this(dataDirectory, settings, commands, capabilities, XenChannels.DEFAULT_DIRECTORY, List.of());
+    }
+
+    /**
+     * @param channelDirectory where QEMU in dom0 listens on the channels' sockets
+     * @param channelServices  the services each qube is started with a channel for
+     */
+    XenBackend(Path dataDirectory, XenSettings settings, HostCommands commands, Path capabilities, Path channelDirectory,
+            List<String> channelServices) {
         Path data = dataDirectory.toAbsolutePath().normalize();
         this.settings = settings;
         this.capabilities = capabilities;
         this.domains = new XenDomains(data.resolve("xen").resolve("domains"), settings.kernelDirectory(), settings.paravirt());
-        this.xml = new DomainXml(List.of(data, settings.kernelDirectory()));
+        this.channels = new XenChannels(channelDirectory, channelServices, settings.local(), settings.uri(), this::lockOf,
+                name -> state(name).isActive());
+        this.xml = new DomainXml(List.of(data, settings.kernelDirectory(), channelDirectory));
         this.storage = new XenStorage(domains, commands, Duration.ofSeconds(60));
     }
 
@@ -142,7 +167,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     @Override
     public void start(DomainSpec spec) {
         XenDomain domain = domains.of(spec, List.of(), false);
-        String domainXml = xml.write(domain);
+        String domainXml = xml.write(domain, channels.declared(spec.name()));
         String name = spec.name();
         // A remote dom0 gets no disk files from here: only a qube without disks (its kernel and initramfs in the
         // kernel directory on that dom0) starts there.
@@ -195,6 +220,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
                 remove(libvirt, name);
             } finally {
                 stopping.remove(name);
+                channels.release(name);
             }
         }
     }
@@ -208,8 +234,17 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
                 remove(libvirt, name);
             } finally {
                 stopping.remove(name);
+                channels.release(name);
             }
         }
+    }
+
+    /**
+     * A channel of a running qube, through its Xen PV channel: on dom0 itself only (see {@link XenChannels}).
+     */
+    @Override
+    public DomainChannel openChannel(String domain, String service) {
+        return channels.open(domain, service);
     }
 
     @Override
@@ -276,6 +311,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
         if (off != null) {
             off.complete(null);
         }
+        channels.release(name);
         if (!stopping.contains(name)) {
             exitListeners.forEach(l -> l.exited(name));
         }
@@ -334,6 +370,15 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
 
     private Object lockOf(String name) {
         return domainLocks.computeIfAbsent(DomainValues.name("name", name), n -> new Object());
+    }
+
+    static Path channelDirectory(String setting) {
+        Path directory = Path.of(setting.strip());
+        if (!directory.isAbsolute() || !directory.normalize().equals(directory)) {
+            throw new IllegalArgumentException("channelDirectory '" + DomainValues.shown(setting)
+                    + "': an absolute path in normal form is required");
+        }
+        return directory;
     }
 
     static Path dataDirectory(String property) {

@@ -38,6 +38,34 @@ class DomainXmlFuzzTest {
         Fuzz.forAll(20261205L, 3000, DomainXmlFuzzTest::input, DomainXmlFuzzTest::check);
     }
 
+    /** A random service name for a channel: refused naming the channel, or the channel's name in the XML, as data. */
+    @Test
+    void anyChannelServiceIsRefusedNamingTheChannelOrWrittenAsData() {
+        XenDomain domain = new XenDomains(DomainXmlTest.DOMAINS, DomainXmlTest.KERNELS, Mode.PV)
+                .of(new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false, List.of()), List.of(), false);
+        DomainXml writer = DomainXmlTest.channelWriter();
+        Fuzz.forAll(20261206L, 2000, r -> field(r, "gui"), service -> {
+            Path socket;
+            try {
+                socket = DomainXmlTest.CHANNELS.resolve("work." + service);
+            } catch (InvalidPathException e) {
+                return;
+            }
+            String xml;
+            try {
+                xml = writer.write(domain, List.of(new DomainXml.Channel(service, socket)));
+            } catch (InvalidValueException e) {
+                assertTrue(e.subject().equals("channel") || e.subject().startsWith("socket of channel "), e.subject());
+                DomainXmlHostileTest.assertBounded(e);
+                return;
+            }
+            ParsedXml parsed = new ParsedXml(xml);
+            assertEquals(1, parsed.count("/domain/devices/channel"));
+            assertEquals(DomainXml.CHANNEL_PREFIX + service, parsed.text("/domain/devices/channel/target/@name"));
+            assertEquals(socket.toString(), parsed.text("/domain/devices/channel/source/@path"));
+        });
+    }
+
     private static Input input(Random r) {
         return new Input(field(r, "work"), field(r, "sys-net"), field(r, "10.137.0.12"), field(r, "quiet"), field(r, "work"),
                 number(r, 400), number(r, 4000), number(r, 2), number(r, 12), Fuzz.oneOf(r, Mode.PV, Mode.PVH));

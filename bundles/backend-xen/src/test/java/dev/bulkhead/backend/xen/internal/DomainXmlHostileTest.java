@@ -85,6 +85,59 @@ class DomainXmlHostileTest {
     }
 
     @Test
+    void aHostileChannelServiceIsRefusedNamingChannel() {
+        XenDomain domain = DOMAINS.of(Case.base().spec(), Case.base().links(), false);
+        DomainXml writer = DomainXmlTest.channelWriter();
+        List<String> structure = new ParsedXml(writer.write(domain, List.of(channel("gui")))).structure();
+        int written = 0;
+        for (String value : HOSTILE) {
+            String xml;
+            try {
+                xml = writer.write(domain, List.of(channel(value)));
+            } catch (InvalidPathException e) {
+                continue; // Java refuses the path itself (a NUL): it never reaches the backend.
+            } catch (InvalidValueException e) {
+                assertTrue(e.subject().equals("channel") || e.subject().equals("socket of channel " + value),
+                        "the refusal of " + DomainValues.shown(value) + " names the channel: " + e.getMessage());
+                assertBounded(e);
+                continue;
+            }
+            ParsedXml parsed = new ParsedXml(xml);
+            assertEquals(structure, parsed.structure(), "the structure with " + DomainValues.shown(value));
+            assertEquals(DomainXml.CHANNEL_PREFIX + value, parsed.text("/domain/devices/channel/target/@name"));
+            written++;
+        }
+        assertEquals(1, written, "of the hostile values only '-' is a service name");
+    }
+
+    @Test
+    void aHostileChannelSocketIsRefusedNamingTheChannel() {
+        XenDomain domain = DOMAINS.of(Case.base().spec(), Case.base().links(), false);
+        int written = 0;
+        for (String value : HOSTILE) {
+            Path socket;
+            try {
+                socket = DomainXmlTest.CHANNELS.resolve(value);
+            } catch (InvalidPathException e) {
+                continue; // Java refuses the path itself (a NUL): it never reaches the backend.
+            }
+            try {
+                String xml = DomainXmlTest.channelWriter().write(domain, List.of(new DomainXml.Channel("gui", socket)));
+                assertEquals(socket.toString(), new ParsedXml(xml).text("/domain/devices/channel/source/@path"));
+                written++;
+            } catch (InvalidValueException e) {
+                assertEquals("socket of channel gui", e.subject(), e.getMessage());
+                assertBounded(e);
+            }
+        }
+        assertEquals(1, written, "of the hostile values only '-' makes a path in the channel directory");
+    }
+
+    private static DomainXml.Channel channel(String service) {
+        return new DomainXml.Channel(service, DomainXmlTest.CHANNELS.resolve("work." + service));
+    }
+
+    @Test
     void aPathOutsideTheExpectedDirectoriesIsRefused() {
         DomainSpec spec = new DomainSpec("work", 12, QubeClass.AppVM, 400, 400, 1, "", false,
                 List.of(VolumeSpec.persistent("private", Path.of("/etc"), 1 << 30, 0)));

@@ -48,6 +48,23 @@ class DomainXmlSchemaTest {
         assertEquals(0, validate(xml), xml);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("modes")
+    void aDomainWithChannelsIsAValidLibvirtDomain(String mode) throws Exception {
+        DomainSpec spec = new DomainSpec("work", 12, DomainXmlTest.klass(DomainXmlTest.Kind.APPVM), 400, 400, 1, "", false,
+                DomainXmlTest.volumes(DomainXmlTest.Kind.APPVM, "work"), mode.equals("hvm") ? DomainSpec.HVM : DomainSpec.PVH);
+        List<DomainXml.Channel> channels = List.of(new DomainXml.Channel("gui", DomainXmlTest.CHANNELS.resolve("work.gui")),
+                new DomainXml.Channel("qrexec-agent", DomainXmlTest.CHANNELS.resolve("work.qrexec-agent")));
+
+        String xml = DomainXmlTest.channelWriter().write(DomainXmlTest.domains(mode).of(spec, List.of(), false), channels);
+
+        assertEquals(0, validate(xml), xml);
+    }
+
+    static List<String> modes() {
+        return List.of("pv", "pvh", "hvm");
+    }
+
     @Test
     void anInterfaceIsAValidLibvirtInterfaceOfADomain() throws Exception {
         String vif = DomainXmlTest.writer().writeInterface(

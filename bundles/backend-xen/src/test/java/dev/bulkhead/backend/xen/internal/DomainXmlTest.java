@@ -217,6 +217,50 @@ class DomainXmlTest {
         assertEquals("00:16:3e:5e:01:2c", xml.text("/interface/mac/@address"));
     }
 
+    static final Path CHANNELS = DATA.resolve("channels");
+
+    @Test
+    void eachChannelIsAXenPvChannelOnAUnixSocketInDeclaredOrder() {
+        DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false, List.of());
+        List<DomainXml.Channel> channels = List.of(new DomainXml.Channel("gui", CHANNELS.resolve("work.gui")),
+                new DomainXml.Channel("qrexec", CHANNELS.resolve("work.qrexec")));
+
+        ParsedXml xml = new ParsedXml(channelWriter().write(domains("pv").of(spec, List.of(), false), channels));
+
+        assertEquals(2, xml.count("/domain/devices/channel"));
+        assertEquals(2, xml.count("/domain/devices/channel[@type='unix']/source[@mode='bind']"));
+        assertEquals("dev.bulkhead.gui", xml.text("/domain/devices/channel[1]/target[@type='xen']/@name"));
+        assertEquals(CHANNELS.resolve("work.gui").toString(), xml.text("/domain/devices/channel[1]/source/@path"));
+        assertEquals("dev.bulkhead.qrexec", xml.text("/domain/devices/channel[2]/target[@type='xen']/@name"));
+        assertEquals(CHANNELS.resolve("work.qrexec").toString(), xml.text("/domain/devices/channel[2]/source/@path"));
+        assertEquals(1, xml.count("/domain/devices/console"), "the channels are no consoles of libvirt's");
+        assertEquals(0, new ParsedXml(channelWriter().write(domains("pv").of(spec, List.of(), false))).count("/domain/devices/channel"));
+    }
+
+    @Test
+    void channelsAreRefusedNamingWhatIsWrong() {
+        XenDomain domain = domains("pv").of(new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false, List.of()),
+                List.of(), false);
+        DomainXml.Channel gui = new DomainXml.Channel("gui", CHANNELS.resolve("work.gui"));
+
+        assertEquals("channel", assertThrows(InvalidValueException.class,
+                () -> channelWriter().write(domain, List.of(gui, new DomainXml.Channel("gui", CHANNELS.resolve("work.gui2"))))).subject());
+        assertEquals("socket of channel gui", assertThrows(InvalidValueException.class,
+                () -> channelWriter().write(domain, List.of(new DomainXml.Channel("gui", Path.of("/etc/work.gui"))))).subject());
+        Path long108 = CHANNELS.resolve("x".repeat(108 - CHANNELS.toString().length()));
+        assertEquals("socket of channel gui", assertThrows(InvalidValueException.class,
+                () -> channelWriter().write(domain, List.of(new DomainXml.Channel("gui", long108)))).subject());
+        List<DomainXml.Channel> many = new ArrayList<>();
+        for (int i = 0; i <= DomainXml.MAX_CHANNELS; i++) {
+            many.add(new DomainXml.Channel("s" + i, CHANNELS.resolve("work.s" + i)));
+        }
+        assertEquals("channels", assertThrows(InvalidValueException.class, () -> channelWriter().write(domain, many)).subject());
+    }
+
+    static DomainXml channelWriter() {
+        return new DomainXml(List.of(DOMAINS, KERNELS, DATA.resolve("qubes"), CHANNELS));
+    }
+
     @Test
     void theSameNameHasTheSameUuidAndAnotherNameAnother() {
         assertEquals(XenDomains.uuid("work"), XenDomains.uuid("work"));

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
@@ -17,9 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.event.DomainEventType;
 
 import dev.bulkhead.api.AdminException;
+import dev.bulkhead.api.InvalidStateException;
 import dev.bulkhead.api.InvalidValueException;
 import dev.bulkhead.api.QubeClass;
+import dev.bulkhead.api.hypervisor.DomainChannels;
 import dev.bulkhead.api.hypervisor.DomainSpec;
+import dev.bulkhead.api.hypervisor.HypervisorBackend;
 import dev.bulkhead.api.hypervisor.VolumeSpec;
 import dev.bulkhead.backend.xen.internal.XenDomain.Mode;
 import dev.bulkhead.testing.FakeHostCommands;
@@ -88,6 +92,33 @@ class XenBackendTest {
         assertFalse(e.getMessage().contains("disk files"), e.getMessage());
         assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("data/xen/domains/work")));
+    }
+
+    @Test
+    void aChannelOnARemoteDom0IsRefusedSayingWhyAfterItsNamesAreChecked() {
+        XenSettings settings = new XenSettings("xen+tcp://127.0.0.1:1/system", dir.resolve("kernels"), Mode.PVH,
+                Duration.ofSeconds(5), 3, Duration.ofSeconds(1));
+        XenBackend xen = new XenBackend(dir.resolve("data"), settings, new FakeHostCommands(), dir.resolve("none"),
+                XenChannels.DEFAULT_DIRECTORY, List.of("gui", "qrexec"));
+
+        assertEquals("service", assertThrows(InvalidValueException.class, () -> xen.openChannel("work", "../gui")).subject());
+        assertEquals("domain", assertThrows(InvalidValueException.class, () -> xen.openChannel("work</name>", "gui")).subject());
+        InvalidStateException e = assertThrows(InvalidStateException.class, () -> xen.openChannel("work", "gui"));
+        assertTrue(e.getMessage().contains("remote dom0 of xen+tcp://127.0.0.1:1/system"), e.getMessage());
+    }
+
+    @Test
+    void theProvidersBackendDeclaresTheChannelsOfItsSettings() {
+        XenBackendProvider provider = new XenBackendProvider();
+        HypervisorBackend defaults = provider.open(dir.resolve("data"),
+                Map.of("uri", "xen+tcp://127.0.0.1:1/system", "kernelDirectory", "/usr/lib/xen-kernels"));
+        HypervisorBackend one = provider.open(dir.resolve("data"),
+                Map.of("uri", "xen+tcp://127.0.0.1:1/system", "kernelDirectory", "/usr/lib/xen-kernels", "channels", new String[] { "gui" }));
+
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> ((DomainChannels) defaults).openChannel("work", "other"));
+        assertTrue(e.getMessage().contains("[gui, qrexec, qrexec-agent]"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> ((DomainChannels) one).openChannel("work", "qrexec"));
+        assertTrue(e.getMessage().contains("[gui]"), e.getMessage());
     }
 
     @Test
