@@ -33,6 +33,17 @@ public final class NestedXen implements AutoCloseable {
     public static final String GUEST_INITRD = "/var/lib/bulkhead/guest/initrd.img";
     /** The start of the line the guest's init prints on its console. */
     public static final String GUEST_BANNER = "bulkhead-xen-guest: up";
+    /**
+     * The start of the line the guest's init prints when its disk {@code xvda} holds an ext4 file system: the
+     * content of its file {@code /marker} follows (its first 200 bytes, of the characters {@code A-Za-z0-9._-} only).
+     */
+    public static final String GUEST_ROOT_MARKER = "bulkhead-xen-guest: root marker: ";
+    /**
+     * The start of the line the guest's init prints when it has a disk {@code xvdb} (given an ext2 file system when
+     * it has none): the number of boots its file {@code /boots} counts, then its lines, each after " | ". The guest
+     * then adds a line and says {@code bulkhead-xen-guest: private written: boot N}.
+     */
+    public static final String GUEST_PRIVATE_BOOTS = "bulkhead-xen-guest: private boots: ";
     /** Where dom0 listens for libvirt's remote protocol (TCP, no TLS). */
     public static final int LIBVIRTD_PORT = 16509;
     private static final Duration QEMU_LIFETIME = Duration.ofHours(2);
