@@ -42,8 +42,8 @@ import dev.bulkhead.api.hypervisor.HypervisorBackend;
  * dom0 through libvirt's remote protocol ({@link XenSettings#uri()}). A start defines the domain from
  * {@link DomainXml} and starts it; a stop ends it and removes libvirt's definition, so that libvirt's list of domains
  * is the list of running qubes. Domains that stop by themselves are told by libvirt's lifecycle events, not found by
- * polling. Not yet: commands in a domain (no agent channel), links between domains, a remote dom0's disk files (a remote
- * start is refused for a qube with disks).
+ * polling. On a remote dom0 the disks are volumes of a libvirt storage pool there ({@link XenPool}), on this host
+ * files ({@link XenStorage}). Not yet: commands in a domain (no agent channel), links between domains.
  */
 @Component(service = HypervisorBackend.class, configurationPid = XenBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + XenBackend.NAME)
@@ -94,6 +94,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     private final XenDomains domains;
     private final DomainXml xml;
     private final XenStorage storage;
+    private final XenPool pool;
     private final List<DomainExitListener> exitListeners = new CopyOnWriteArrayList<>();
     /** Domains this backend is stopping: their stop is no exit of their own. */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
@@ -112,8 +113,10 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
         this.settings = settings;
         this.capabilities = capabilities;
         this.domains = new XenDomains(data.resolve("xen").resolve("domains"), settings.kernelDirectory(), settings.paravirt());
-        this.xml = new DomainXml(List.of(data, settings.kernelDirectory()));
+        this.xml = new DomainXml(settings.local() ? List.of(data, settings.kernelDirectory())
+                : List.of(data, settings.kernelDirectory(), XenPool.DIRECTORY));
         this.storage = new XenStorage(domains, commands, Duration.ofSeconds(60));
+        this.pool = new XenPool();
     }
 
     @Override
@@ -142,16 +145,10 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     @Override
     public void start(DomainSpec spec) {
         XenDomain domain = domains.of(spec, List.of(), false);
+        // checked before anything is made; on a remote dom0 the disks are then its pool's volumes, checked again
         String domainXml = xml.write(domain);
         String name = spec.name();
-        // A remote dom0 gets no disk files from here: only a qube without disks (its kernel and initramfs in the
-        // kernel directory on that dom0) starts there.
         boolean local = settings.local();
-        if (!local && !domain.disks().isEmpty()) {
-            throw new AdminException("the xen backend makes the disk files of '" + name + "' on this host only: "
-                    + settings.uri() + " is a remote dom0, and '" + name + "' has the volumes "
-                    + domain.disks().stream().map(XenDomain.Disk::volume).toList());
-        }
         synchronized (lockOf(name)) {
             LibvirtConnection libvirt = connection();
             if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
@@ -160,6 +157,8 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
             try {
                 if (local) {
                     storage.prepare(spec);
+                } else if (!domain.disks().isEmpty()) {
+                    domainXml = xml.write(pool.prepare(libvirt, spec, domain));
                 }
                 libvirt.define(domainXml);
                 stopped.put(name, new CompletableFuture<>());
@@ -167,9 +166,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
             } catch (RuntimeException e) {
                 try {
                     remove(libvirt, name);
-                    if (local) {
-                        storage.discard(name);
-                    }
+                    discard(libvirt, name);
                 } catch (RuntimeException cleanup) {
                     e.addSuppressed(cleanup);
                 }
@@ -193,6 +190,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
                     }
                 }
                 remove(libvirt, name);
+                discardRemote(libvirt, name);
             } finally {
                 stopping.remove(name);
             }
@@ -206,6 +204,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
             stopping.add(name);
             try {
                 remove(libvirt, name);
+                discardRemote(libvirt, name);
             } finally {
                 stopping.remove(name);
             }
@@ -235,7 +234,25 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, AutoC
     @Override
     public void destroy(String name) {
         kill(name);
-        storage.discard(name);
+        if (settings.local()) {
+            storage.discard(name);
+        }
+    }
+
+    /** Removes what a domain has only while it runs: this host's files, or the remote dom0's volumes. */
+    private void discard(LibvirtConnection libvirt, String name) {
+        if (settings.local()) {
+            storage.discard(name);
+        } else {
+            pool.discard(libvirt, name);
+        }
+    }
+
+    /** A remote dom0's snapshot and volatile volumes go at stop; this host's files are made afresh at each start. */
+    private void discardRemote(LibvirtConnection libvirt, String name) {
+        if (!settings.local()) {
+            pool.discard(libvirt, name);
+        }
     }
 
     @Override
