@@ -143,6 +143,20 @@ final class LibvirtConnection implements AutoCloseable {
         onDomain(name, "undefine", Domain::undefine);
     }
 
+    /** Runs calls on libvirt's connection itself (storage pools and volumes, {@link XenPool}), its failure named. */
+    <T> T withConnect(String what, ConnectCall<T> call) {
+        return call(what, () -> call.run(connect));
+    }
+
+    interface ConnectCall<T> {
+        T run(Connect connect) throws LibvirtException;
+    }
+
+    /** Whether libvirt's error is the one numbered {@code number} (no such pool, no such volume...). */
+    static boolean is(LibvirtException e, org.libvirt.Error.ErrorNumber number) {
+        return e.getError() != null && e.getError().getCode() == number;
+    }
+
     /** The domain's state, or empty when libvirt has no domain of that name. */
     Optional<PowerState> state(String name) {
         return call("read the state of '" + name + "'", () -> {

@@ -44,9 +44,9 @@ import dev.bulkhead.api.hypervisor.HypervisorBackend;
  * dom0 through libvirt's remote protocol ({@link XenSettings#uri()}). A start defines the domain from
  * {@link DomainXml} and starts it; a stop ends it and removes libvirt's definition, so that libvirt's list of domains
  * is the list of running qubes. Domains that stop by themselves are told by libvirt's lifecycle events, not found by
- * polling. Channels are Xen PV channels that QEMU in dom0 serves ({@link XenChannels}), opened on dom0 itself only. Not
- * yet: commands in a domain (no agent), links between domains, a remote dom0's disk files (a remote start is refused
- * for a qube with disks).
+ * polling. On a remote dom0 the disks are volumes of a libvirt storage pool there ({@link XenPool}), on this host
+ * files ({@link XenStorage}). Channels are Xen PV channels that QEMU in dom0 serves ({@link XenChannels}), opened on
+ * dom0 itself only. Not yet: commands in a domain (no agent channel on a remote dom0), links between domains.
  */
 @Component(service = HypervisorBackend.class, configurationPid = XenBackend.PID,
         property = HypervisorBackend.BACKEND_PROPERTY + "=" + XenBackend.NAME)
@@ -107,6 +107,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
     private final DomainXml xml;
     private final XenStorage storage;
     private final XenChannels channels;
+    private final XenPool pool;
     private final List<DomainExitListener> exitListeners = new CopyOnWriteArrayList<>();
     /** Domains this backend is stopping: their stop is no exit of their own. */
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
@@ -137,8 +138,10 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
         this.domains = new XenDomains(data.resolve("xen").resolve("domains"), settings.kernelDirectory(), settings.paravirt());
         this.channels = new XenChannels(channelDirectory, channelServices, settings.local(), settings.uri(), this::lockOf,
                 name -> state(name).isActive());
-        this.xml = new DomainXml(List.of(data, settings.kernelDirectory(), channelDirectory));
+        this.xml = new DomainXml(settings.local() ? List.of(data, settings.kernelDirectory(), channelDirectory)
+                : List.of(data, settings.kernelDirectory(), channelDirectory, XenPool.DIRECTORY));
         this.storage = new XenStorage(domains, commands, Duration.ofSeconds(60));
+        this.pool = new XenPool();
     }
 
     @Override
@@ -167,16 +170,10 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
     @Override
     public void start(DomainSpec spec) {
         XenDomain domain = domains.of(spec, List.of(), false);
+        // checked before anything is made; on a remote dom0 the disks are then its pool's volumes, checked again
         String domainXml = xml.write(domain, channels.declared(spec.name()));
         String name = spec.name();
-        // A remote dom0 gets no disk files from here: only a qube without disks (its kernel and initramfs in the
-        // kernel directory on that dom0) starts there.
         boolean local = settings.local();
-        if (!local && !domain.disks().isEmpty()) {
-            throw new AdminException("the xen backend makes the disk files of '" + name + "' on this host only: "
-                    + settings.uri() + " is a remote dom0, and '" + name + "' has the volumes "
-                    + domain.disks().stream().map(XenDomain.Disk::volume).toList());
-        }
         synchronized (lockOf(name)) {
             LibvirtConnection libvirt = connection();
             if (libvirt.state(name).map(PowerState::isActive).orElse(false)) {
@@ -185,6 +182,8 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
             try {
                 if (local) {
                     storage.prepare(spec);
+                } else if (!domain.disks().isEmpty()) {
+                    domainXml = xml.write(pool.prepare(libvirt, spec, domain), channels.declared(name));
                 }
                 libvirt.define(domainXml);
                 stopped.put(name, new CompletableFuture<>());
@@ -192,9 +191,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
             } catch (RuntimeException e) {
                 try {
                     remove(libvirt, name);
-                    if (local) {
-                        storage.discard(name);
-                    }
+                    discard(libvirt, name);
                 } catch (RuntimeException cleanup) {
                     e.addSuppressed(cleanup);
                 }
@@ -218,6 +215,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
                     }
                 }
                 remove(libvirt, name);
+                discardRemote(libvirt, name);
             } finally {
                 stopping.remove(name);
                 channels.release(name);
@@ -232,6 +230,7 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
             stopping.add(name);
             try {
                 remove(libvirt, name);
+                discardRemote(libvirt, name);
             } finally {
                 stopping.remove(name);
                 channels.release(name);
@@ -270,7 +269,25 @@ public final class XenBackend implements HypervisorBackend, ExitNotifying, Domai
     @Override
     public void destroy(String name) {
         kill(name);
-        storage.discard(name);
+        if (settings.local()) {
+            storage.discard(name);
+        }
+    }
+
+    /** Removes what a domain has only while it runs: this host's files, or the remote dom0's volumes. */
+    private void discard(LibvirtConnection libvirt, String name) {
+        if (settings.local()) {
+            storage.discard(name);
+        } else {
+            pool.discard(libvirt, name);
+        }
+    }
+
+    /** A remote dom0's snapshot and volatile volumes go at stop; this host's files are made afresh at each start. */
+    private void discardRemote(LibvirtConnection libvirt, String name) {
+        if (!settings.local()) {
+            pool.discard(libvirt, name);
+        }
     }
 
     @Override

@@ -70,15 +70,16 @@ class XenBackendTest {
     }
 
     @Test
-    void aStartOnARemoteDom0WithDisksIsRefusedBeforeAnythingIsMade() {
+    void aStartOnARemoteDom0WithDisksGoesToLibvirtForItsVolumesAndMakesNoFilesHere() {
         XenBackend xen = backend(dir.resolve("none"), "xen+tcp://127.0.0.1:1/system");
         DomainSpec spec = new DomainSpec("work", 5, QubeClass.AppVM, 400, 400, 1, "", false,
                 List.of(VolumeSpec.snapshotOf(VolumeSpec.ROOT, dir.resolve("data/templates/debian"), 1 << 30),
                         VolumeSpec.fresh(VolumeSpec.VOLATILE, dir.resolve("data/qubes/work"), 1 << 30)));
 
+        // Nothing listens on port 1: the volumes are the remote dom0's, asked of libvirt, which cannot be reached.
         AdminException e = assertThrows(AdminException.class, () -> xen.start(spec));
-        assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system is a remote dom0, and 'work' has the volumes [root, volatile]"),
-                e.getMessage());
+        assertFalse(e.getMessage().contains("disk files"), e.getMessage());
+        assertTrue(e.getMessage().contains("xen+tcp://127.0.0.1:1/system"), e.getMessage());
         assertFalse(Files.exists(dir.resolve("data/xen/domains/work")));
     }
 
