@@ -78,6 +78,24 @@ class ComparisonTest {
     }
 
     @Test
+    void twoResultsThatBinBenchRecordedCompareWithEveryFigureKnown() throws Exception {
+        BenchFile first = resource("recorded-1.json");
+        BenchFile second = resource("recorded-2.json");
+        for (BenchFile f : List.of(first, second)) {
+            Figures.numbers(f.root()).keySet().forEach(path -> assertFalse(Figures.direction(path) == Direction.UNKNOWN, path + " of " + f.name()));
+            assertEquals("4b2cccaadb78c7af03f08b4e96491503cbf0cd56", f.run().path("commit").asText());
+        }
+        Comparison c = new Comparison(first, second, 10);
+        assertEquals(17, c.worse().size(), c.render());
+        assertEquals(Mark.WORSE, row(c, "qube_start_ms.ratio_p50").mark(), "2.65 -> 4.01");
+        assertEquals(Mark.NONE, row(c, "qube_start_ms.floor_bare_runc_p50").mark(), "a floor: 203.73 -> 644.2, never marked");
+        String text = c.render();
+        assertTrue(text.contains("only in the new result:\n  scale.* (29 figures)\n"), text);
+        assertTrue(text.contains("scale.skipped: \"left out (--scale 0)\" -> (none)"), text);
+        assertFalse(text.contains("note: the runs differ"), "the same machine: " + text);
+    }
+
+    @Test
     void directionsFollowTheNames() {
         assertEquals(Direction.SETTING, Figures.direction("qube_start_ms.rounds"));
         assertEquals(Direction.SETTING, Figures.direction("qube_start_ms.target_p50"));
