@@ -47,5 +47,26 @@ public class BenchConsoleIT extends ConsoleTestSupport {
         assertEquals(gui.toString(), "the gui feature is not installed (feature:install gui)", gui.path("skipped").asText());
         JsonNode qemu = figures.path("qemu");
         assertEquals(qemu.toString(), "the qemu feature is not installed (feature:install qemu)", qemu.path("skipped").asText());
+        assertEquals("without --scale the scale figures are left out", "left out (--scale 0)", figures.path("scale").path("skipped").asText());
+    }
+
+    @Test
+    public void theScaleFiguresStartEveryQubeCountFailuresAndLeaveNoQubeBehind() throws Exception {
+        awaitService("(&(osgi.command.scope=bench)(osgi.command.function=scale))");
+        String out = shell("bench:scale --qubes 3 --rounds 1");
+        JsonNode scale = new ObjectMapper().readTree(out.substring(out.indexOf('{'))).path("scale");
+        for (String way : List.of("one_command", "concurrent_clients")) {
+            JsonNode starts = scale.path("parallel_start").path(way);
+            assertEquals(way + ": " + starts, 25, starts.path("started").asInt());
+            assertEquals(way + ": " + starts, 0, starts.path("failed").asInt());
+        }
+        assertEquals(scale.toString(), 2, scale.path("fill").path("started").asInt());
+        assertEquals(scale.toString(), 2, scale.path("running_at_n").asInt());
+        for (String figure : List.of("qvm_ls_ms", "start_ms", "stop_ms", "firewall_change_ms")) {
+            assertTrue(figure + ": " + scale, scale.path(figure).path("at_1_p50").isNumber() && scale.path(figure).path("at_n_p50").isNumber());
+        }
+        assertTrue(scale.toString(), scale.path("platform_rss_mb").path("at_n").isNumber());
+        assertEquals("every qube the bench made is gone", List.of(),
+                admin().list().stream().map(q -> q.name()).filter(n -> n.startsWith("bench-")).toList());
     }
 }

@@ -75,7 +75,7 @@ public final class BenchCommand {
     }
 
     @Descriptor("Measure qube start and disposables against bare runc, qvm:ls and the console's qube list over many qubes, the network"
-            + ", the GUI and the qemu backend's start and chain against their bare floors; print JSON")
+            + ", scale (with --scale N), the GUI and the qemu backend's start and chain against their bare floors; print JSON")
     public void run(
             @Descriptor("start/stop rounds") @Parameter(names = "--rounds", absentValue = "20") int rounds,
             @Descriptor("qubes defined for the listing figure") @Parameter(names = "--qubes", absentValue = "1000") int qubes,
@@ -100,7 +100,9 @@ public final class BenchCommand {
             @Descriptor("measure the qemu figures too, switching the core to the qemu backend after the others")
             @Parameter(names = "--qemu", presentValue = "true", absentValue = "false") boolean qemu,
             @Descriptor("why bin/bench leaves the qemu figures out, printed in their place")
-            @Parameter(names = "--qemu-skipped", absentValue = "") String qemuSkipped)
+            @Parameter(names = "--qemu-skipped", absentValue = "") String qemuSkipped,
+            @Descriptor("running lite qubes for the scale figures; 0: no scale figures")
+            @Parameter(names = "--scale", absentValue = "0") int scale)
             throws Exception {
         ObjectMapper json = JsonMappers.create().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode out = json.createObjectNode();
@@ -129,6 +131,13 @@ public final class BenchCommand {
 
         if (!roleJar.isEmpty()) {
             new RoleDeployBench(admin, context).measure(out.putObject("role_deploy_ms"), Path.of(roleJar), Path.of(deploy), deployPollMs);
+        }
+
+        ObjectNode scaleFigures = out.putObject("scale");
+        if (scale > 0) {
+            new ScaleBench(admin, shell).measure(scaleFigures, scale, Math.min(rounds, ScaleBench.MAX_ROUNDS));
+        } else {
+            scaleFigures.put("skipped", "left out (--scale 0)");
         }
 
         ObjectNode gui = out.putObject("gui");
