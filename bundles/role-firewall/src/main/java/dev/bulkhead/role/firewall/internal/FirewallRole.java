@@ -1,7 +1,6 @@
 package dev.bulkhead.role.firewall.internal;
 
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,7 +26,6 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 
 import dev.bulkhead.api.AdminException;
-import dev.bulkhead.api.ExecResult;
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.api.hypervisor.LinkEndpoint;
 import dev.bulkhead.api.role.QubePrograms;
@@ -39,7 +37,9 @@ import dev.bulkhead.api.role.RoleContext;
  * Host names in rules are resolved inside the FirewallVM (dom0 has no network), in the background
  * and never while the core waits for the role: until a name has addresses, its rules allow nothing
  * (an accept rule matches nothing, a drop rule matches every address), and the filter is reloaded
- * when the answers come or change. Every change reloads the whole filter in one transaction.
+ * when the answers come or change. The first load puts the whole filter in place; each change after
+ * it, in one transaction, replaces only the chains and elements of the clients it concerns
+ * ({@link FilterLoader}).
  */
 @Component(service = QubeRole.class, configurationPid = FirewallConfig.PID)
 @Designate(ocd = FirewallConfig.class)
@@ -57,7 +57,6 @@ public final class FirewallRole implements QubeRole {
     static final Duration ANSWER_WAIT = Duration.ofSeconds(15);
     /** How often each FirewallVM checks which of its names are due to be looked up again. */
     private static final Duration TICK = Duration.ofSeconds(2);
-    private static final byte[] NO_INPUT = new byte[0];
 
     private final Map<String, Firewall> firewalls = new ConcurrentHashMap<>();
     /** Ticks of every FirewallVM's cache. */
@@ -111,12 +110,14 @@ public final class FirewallRole implements QubeRole {
         final String name;
         final RoleContext context;
         final HostNameCache names;
+        final FilterLoader filter;
         final ScheduledFuture<?> refresh;
 
         Firewall(RoleContext context) {
             this.name = context.qube().name();
             this.context = context;
             this.names = new HostNameCache(n -> HostNameLookup.answers(context, n), lookups, () -> reapply(this));
+            this.filter = new FilterLoader(context, TIMEOUT);
             this.refresh = timer.scheduleWithFixedDelay(this::refresh, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
         }
 
@@ -156,7 +157,7 @@ public final class FirewallRole implements QubeRole {
         if (before != null) {
             before.refresh.cancel(false);
         }
-        apply(fresh, null);
+        apply(fresh, null, null);
     }
 
     @Override
@@ -170,12 +171,12 @@ public final class FirewallRole implements QubeRole {
 
     @Override
     public void clientAttached(RoleContext context, LinkEndpoint link) {
-        apply(firewall(context), link.link().client());
+        apply(firewall(context), link.link().client(), null);
     }
 
     @Override
     public void clientDetached(RoleContext context, LinkEndpoint link) {
-        apply(firewall(context), null);
+        apply(firewall(context), null, null);
     }
 
     /**
@@ -193,24 +194,7 @@ public final class FirewallRole implements QubeRole {
         unanswered.removeAll(firewall.names.known(unanswered).keySet());
         // names already on their way came with an earlier change, whose caller was told about them
         unanswered.removeIf(firewall.names::pending);
-        AdminException problem = null;
-        try {
-            apply(firewall, client);
-        } catch (AdminException e) {
-            problem = e;
-        }
-        try {
-            forgetConnections(context, link);
-        } catch (AdminException e) {
-            if (problem == null) {
-                problem = e;
-            } else {
-                problem.addSuppressed(e);
-            }
-        }
-        if (problem != null) {
-            throw problem;
-        }
+        apply(firewall, client, link);
         if (!unanswered.isEmpty()) {
             try {
                 firewall.names.lookUp(unanswered).get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -255,46 +239,47 @@ public final class FirewallRole implements QubeRole {
         return firewalls.computeIfAbsent(context.qube().name(), n -> new Firewall(context));
     }
 
-    private static void forgetConnections(RoleContext context, LinkEndpoint link) {
-        ExecResult r = context.exec(List.of("conntrack", "-D", "-s", link.link().clientAddress()), NO_INPUT, TIMEOUT);
-        // it exits 1 also when there was nothing to forget, and then says how many it deleted: 0
-        boolean done = r.exitStatus() == 0 || r.exitStatus() == 1 && r.stderrText().contains("flow entries have been deleted");
-        if (!done) {
-            throw PROGRAMS.explain(context, new AdminException("the open connections of '" + link.link().client() + "' in '"
-                    + context.qube().name() + "' could not be cut: " + r.stderrText().strip()));
-        }
-    }
-
     /** New answers for the names: the filter follows, unless the qube has stopped meanwhile. */
     private void reapply(Firewall firewall) {
         if (firewalls.get(firewall.name) != firewall) {
             return;
         }
         try {
-            apply(firewall, null);
+            apply(firewall, null, null);
         } catch (AdminException e) {
             LOG.log(Level.WARNING, "cannot reload the firewall of '" + firewall.name + "' with new answers: " + e.getMessage());
         }
     }
 
     /**
-     * Reloads the whole filter from the answers known now; names without one are looked up in the
-     * background, and the {@code concerned} client's all again. When the concerned client cannot be
-     * given its rules, the filter is loaded with it blocked and the reason is thrown to the caller.
+     * Puts the filter in force from the answers known now; names without one are looked up in the background, and
+     * the {@code concerned} client's all again. Given a {@code cut} link, its client's open connections are forgotten
+     * too. When the concerned client cannot be given its rules, the filter is loaded with it blocked and the reason is
+     * thrown to the caller; so is a failure to cut (after the filter is in force).
      */
-    private void apply(Firewall firewall, String concerned) {
+    private void apply(Firewall firewall, String concerned, LinkEndpoint cut) {
         List<ClientPolicy> policies;
+        AdminException notCut;
         synchronized (firewall) {
             policies = policies(firewall, concerned);
-            load(firewall.context, policies);
+            notCut = firewall.filter.load(policies, cut);
         }
+        AdminException problem = null;
         for (ClientPolicy policy : policies) {
             if (policy.blockedBecause() != null) {
                 LOG.log(Level.WARNING, policy.blockedBecause());
                 if (policy.client().equals(concerned)) {
-                    throw new AdminException(policy.blockedBecause());
+                    problem = new AdminException(policy.blockedBecause());
                 }
             }
+        }
+        if (problem == null) {
+            problem = notCut;
+        } else if (notCut != null) {
+            problem.addSuppressed(notCut);
+        }
+        if (problem != null) {
+            throw problem;
         }
     }
 
@@ -329,27 +314,5 @@ public final class FirewallRole implements QubeRole {
             policies.add(ClientPolicy.of(link, rules, resolved));
         }
         return policies;
-    }
-
-    /**
-     * Loads the filter. Should the kernel refuse it, the filter that blocks every client is loaded
-     * instead, so that a failed change never leaves the previous, possibly wider, rules in force.
-     */
-    private static void load(RoleContext context, List<ClientPolicy> policies) {
-        String refused = nft(context, FirewallRuleset.render(policies));
-        if (refused == null) {
-            return;
-        }
-        String reason = "cannot load the firewall of '" + context.qube().name() + "': " + refused;
-        String closed = nft(context, FirewallRuleset.render(policies.stream()
-                .map(p -> ClientPolicy.blocked(p.link(), p.rules(), reason)).toList()));
-        throw PROGRAMS.explain(context, new AdminException(reason + (closed == null ? "; all its clients are cut off"
-                : "; cutting its clients off failed too: " + closed)));
-    }
-
-    /** Loads a ruleset; returns why the kernel refused it, or {@code null}. */
-    private static String nft(RoleContext context, String ruleset) {
-        ExecResult r = context.exec(List.of("nft", "-f", "-"), ruleset.getBytes(StandardCharsets.UTF_8), TIMEOUT);
-        return r.exitStatus() == 0 ? null : r.stderrText().strip();
     }
 }

@@ -2,10 +2,12 @@ package dev.bulkhead.role.firewall.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 import dev.bulkhead.api.firewall.FirewallRule;
@@ -14,14 +16,16 @@ import dev.bulkhead.api.firewall.FirewallRule.PortRange;
 import dev.bulkhead.api.firewall.FirewallRule.Proto;
 
 /**
- * The FirewallVM's packet filter as one nftables transaction that replaces its table whole, so a
- * reload never passes through an open state. Each client has a chain of its own with its rules in
- * order and a final reject; the forward chain jumps to it through a verdict map keyed by the
- * client's link and address, so the cost per packet does not grow with the number of clients and a
- * packet from a forged address finds no chain. Every packet from a client goes through its chain
- * (not just the first of a connection); only answers from upstream are let through as established,
- * so a rule change cuts the connections it no longer allows. Consecutive rules with the same action
- * that differ in one field only become one rule with an anonymous set, so a long policy stays cheap.
+ * The FirewallVM's packet filter as nftables transactions, so a change never passes through an open
+ * state: the first load replaces its table whole ({@link #render}), each change after it touches
+ * only the chains and elements of the clients it concerns ({@link #update}). Each client has a chain
+ * of its own with its rules in order and a final reject; the forward chain jumps to it through a
+ * verdict map keyed by the client's link and address, so the cost per packet does not grow with the
+ * number of clients and a packet from a forged address finds no chain. Every packet from a client
+ * goes through its chain (not just the first of a connection); only answers from upstream are let
+ * through as established, so a rule change cuts the connections it no longer allows. Consecutive
+ * rules with the same action that differ in one field only become one rule with an anonymous set,
+ * so a long policy stays cheap.
  */
 final class FirewallRuleset {
     static final String TABLE = "bulkhead";
@@ -33,26 +37,42 @@ final class FirewallRuleset {
     private FirewallRuleset() {
     }
 
+    /**
+     * What the filter holds for one client: the key of its elements ({@code "vif4.0" . 10.137.0.4}), its name (the
+     * comment of its chain) and the statements of its chain.
+     */
+    record ClientChain(String key, String client, List<String> statements) {
+        ClientChain {
+            statements = List.copyOf(statements);
+        }
+    }
+
+    /** Each client's chain by its qid (the number in the chain's name), in the order of the qids. */
+    static SortedMap<Integer, ClientChain> chains(List<ClientPolicy> clients) {
+        SortedMap<Integer, ClientChain> chains = new TreeMap<>();
+        for (ClientPolicy client : clients) {
+            chains.put(client.link().link().clientQid(), new ClientChain(linkKey(client), client.link().link().client(), chain(client)));
+        }
+        return Collections.unmodifiableSortedMap(chains);
+    }
+
     static String render(List<ClientPolicy> clients) {
-        List<ClientPolicy> sorted = clients.stream().sorted(Comparator.comparingInt(c -> c.link().link().clientQid())).toList();
+        return render(chains(clients));
+    }
+
+    /** The whole filter, in one transaction that replaces the table. */
+    static String render(SortedMap<Integer, ClientChain> chains) {
         StringBuilder nft = new StringBuilder();
         nft.append("table inet ").append(TABLE).append(" {}\n");
         nft.append("delete table inet ").append(TABLE).append('\n');
         nft.append("table inet ").append(TABLE).append(" {\n");
         nft.append("  set clients {\n    type ifname . ipv4_addr\n");
-        elements(nft, sorted.stream().map(FirewallRuleset::linkKey).toList());
+        elements(nft, chains.values().stream().map(ClientChain::key).toList());
         nft.append("  }\n");
         nft.append("  map client_chains {\n    type ifname . ipv4_addr : verdict\n");
-        elements(nft, sorted.stream().map(c -> linkKey(c) + " : jump " + chainName(c)).toList());
+        elements(nft, chains.entrySet().stream().map(e -> mapping(e.getKey(), e.getValue())).toList());
         nft.append("  }\n");
-        for (ClientPolicy client : sorted) {
-            nft.append("  chain ").append(chainName(client)).append(" {\n");
-            nft.append("    comment \"").append(client.link().link().client()).append("\"\n");
-            for (String statement : chain(client)) {
-                nft.append("    ").append(statement).append('\n');
-            }
-            nft.append("  }\n");
-        }
+        chains.forEach((qid, chain) -> chain(nft, qid, chain, true));
         nft.append("""
                   chain forward {
                     type filter hook forward priority filter; policy drop;
@@ -76,6 +96,68 @@ final class FirewallRuleset {
         return nft.toString();
     }
 
+    /**
+     * The change from the filter {@code before} (as {@link #render} loaded it, or an update since) to the one of
+     * {@code after}, in one transaction that touches only what differs: a client whose statements changed has its
+     * chain flushed and refilled; a client that left loses its elements and chain; a new client gets them; one whose
+     * link or name changed is both. Other clients' chains, rules and elements stay as they are. Empty when nothing
+     * differs.
+     */
+    static String update(SortedMap<Integer, ClientChain> before, SortedMap<Integer, ClientChain> after) {
+        StringBuilder gone = new StringBuilder();
+        StringBuilder refilled = new StringBuilder();
+        StringBuilder added = new StringBuilder();
+        List<String> newElements = new ArrayList<>();
+        List<String> newMappings = new ArrayList<>();
+        before.forEach((qid, old) -> {
+            ClientChain now = after.get(qid);
+            if (now == null || !now.key().equals(old.key()) || !now.client().equals(old.client())) {
+                gone.append("delete element inet ").append(TABLE).append(" client_chains { ").append(old.key()).append(" }\n");
+                gone.append("delete element inet ").append(TABLE).append(" clients { ").append(old.key()).append(" }\n");
+                gone.append("delete chain inet ").append(TABLE).append(' ').append(chainName(qid)).append('\n');
+            } else if (!now.statements().equals(old.statements())) {
+                refilled.append("flush chain inet ").append(TABLE).append(' ').append(chainName(qid)).append('\n');
+                chain(added, qid, now, false);
+            }
+        });
+        after.forEach((qid, now) -> {
+            ClientChain old = before.get(qid);
+            if (old == null || !now.key().equals(old.key()) || !now.client().equals(old.client())) {
+                chain(added, qid, now, true);
+                newElements.add(now.key());
+                newMappings.add(mapping(qid, now));
+            }
+        });
+        if (gone.isEmpty() && added.isEmpty()) {
+            return "";
+        }
+        StringBuilder nft = new StringBuilder(gone).append(refilled);
+        if (!added.isEmpty()) {
+            nft.append("table inet ").append(TABLE).append(" {\n").append(added).append("}\n");
+        }
+        if (!newElements.isEmpty()) {
+            nft.append("add element inet ").append(TABLE).append(" clients { ").append(String.join(", ", newElements)).append(" }\n");
+            nft.append("add element inet ").append(TABLE).append(" client_chains { ").append(String.join(", ", newMappings)).append(" }\n");
+        }
+        return nft.toString();
+    }
+
+    /** A client's chain in a table block; its comment (the client's name) only where the chain is made. */
+    private static void chain(StringBuilder nft, int qid, ClientChain chain, boolean comment) {
+        nft.append("  chain ").append(chainName(qid)).append(" {\n");
+        if (comment) {
+            nft.append("    comment \"").append(chain.client()).append("\"\n");
+        }
+        for (String statement : chain.statements()) {
+            nft.append("    ").append(statement).append('\n');
+        }
+        nft.append("  }\n");
+    }
+
+    private static String mapping(int qid, ClientChain chain) {
+        return chain.key() + " : jump " + chainName(qid);
+    }
+
     private static void elements(StringBuilder nft, List<String> elements) {
         if (!elements.isEmpty()) {
             nft.append("    elements = { ").append(String.join(", ", elements)).append(" }\n");
@@ -86,8 +168,8 @@ final class FirewallRuleset {
         return "\"" + client.link().backendInterface() + "\" . " + client.link().link().clientAddress();
     }
 
-    static String chainName(ClientPolicy client) {
-        return "client-" + client.link().link().clientQid();
+    static String chainName(int qid) {
+        return "client-" + qid;
     }
 
     /**

@@ -38,6 +38,8 @@ class FirewallRoleTest {
     /** Host names the FirewallVM's resolver knows. */
     final Map<String, String> dns = new ConcurrentHashMap<>(Map.of("a.test", "203.0.113.10", "b.test", "203.0.113.20"));
     final AtomicInteger nftRefusals = new AtomicInteger();
+    /** What the FirewallVM's filter holds, after the rulesets it accepted. */
+    final LoadedFilter filter = new LoadedFilter();
     volatile boolean lookupBroken;
     /** Lookups wait for it: a resolver that does not answer until it is opened. */
     volatile CountDownLatch lookupGate = new CountDownLatch(0);
@@ -60,8 +62,15 @@ class FirewallRoleTest {
     }
 
     private ExecResult answer(List<String> argv, String stdin) {
+        return answer(argv, stdin, filter);
+    }
+
+    private ExecResult answer(List<String> argv, String stdin, LoadedFilter filter) {
         if (argv.equals(List.of("nft", "-f", "-"))) {
-            return nftRefusals.getAndDecrement() > 0 ? failed(1, "Error: syntax error") : ok("");
+            return load(stdin, filter) ? ok("") : failed(1, "Error: syntax error");
+        }
+        if (argv.size() == 5 && argv.get(0).equals("/bin/sh") && argv.get(2).equals(FilterLoader.LOAD_THEN_CUT)) {
+            return load(stdin, filter) ? forgetting : failed(FilterLoader.NFT_REFUSED, "Error: syntax error");
         }
         if (argv.get(0).equals("conntrack")) {
             return forgetting;
@@ -91,22 +100,31 @@ class FirewallRoleTest {
         throw new AssertionError("unexpected command " + argv);
     }
 
+    /** Whether the kernel takes the ruleset; if it does, the filter holds it. */
+    private boolean load(String ruleset, LoadedFilter filter) {
+        if (nftRefusals.getAndDecrement() > 0) {
+            return false;
+        }
+        filter.accept(ruleset);
+        return true;
+    }
+
     /** The names each lookup asked for, in order. */
     private List<List<String>> lookups() {
-        return firewall.commands.stream().filter(c -> c.argv().get(0).equals("/bin/sh")).map(c -> c.argv().subList(4, c.argv().size()))
+        return firewall.commands.stream().filter(c -> c.argv().get(0).equals("/bin/sh") && c.argv().get(2).equals(HostNameLookup.SCRIPT)).map(c -> c.argv().subList(4, c.argv().size()))
                 .toList();
     }
 
     @Test
     void startingLoadsAFilterWithoutClientsAndAClientGetsItsChain() {
         role.started(firewall);
-        assertFalse(firewall.lastLoaded().contains("chain client-"));
+        assertFalse(filter.now().contains("chain client-"));
         firewall.attachClient(role, WORK);
-        assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    accept\n  }"),
-                "the core's default rule list accepts all: " + firewall.lastLoaded());
+        assertTrue(filter.now().contains("chain client-4 {\n    comment \"work\"\n    accept\n  }"),
+                "the core's default rule list accepts all: " + filter.now());
         firewall.rules.put("work", rules("action=accept proto=tcp dstports=443"));
         role.clientChanged(firewall, WORK);
-        assertTrue(firewall.lastLoaded().contains("    tcp dport 443 accept\n    " + REJECT + "\n  }"), firewall.lastLoaded());
+        assertTrue(filter.now().contains("    tcp dport 443 accept\n    " + REJECT + "\n  }"), filter.now());
         assertEquals(List.of(), lookups(), "no host names, no lookups");
     }
 
@@ -116,19 +134,19 @@ class FirewallRoleTest {
         firewall.rules.put("work", rules("action=accept dsthost=a.test"));
         firewall.rules.put("bank", rules("action=accept dsthost=b.test"));
         firewall.attachClient(role, WORK);
-        Await.until("work's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
+        Await.until("work's name to be in force", () -> filter.now().contains("ip daddr 203.0.113.10 accept"));
         firewall.attachClient(role, BANK);
-        Await.until("bank's name to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.20 accept"));
+        Await.until("bank's name to be in force", () -> filter.now().contains("ip daddr 203.0.113.20 accept"));
         dns.put("b.test", "203.0.113.99");
         firewall.rules.put("work", rules("action=accept dsthost=a.test proto=tcp"));
         role.clientChanged(firewall, WORK);
         Await.until("work's name to be looked up again", () -> lookups().size() == 3);
         assertEquals(List.of(List.of("a.test"), List.of("b.test"), List.of("a.test")), lookups());
-        String nft = firewall.lastLoaded();
+        String nft = filter.now();
         assertTrue(nft.contains("ip daddr 203.0.113.10 meta l4proto tcp accept") && nft.contains("ip daddr 203.0.113.20 accept"),
                 "bank keeps what was looked up for it: " + nft);
         role.clientChanged(firewall, BANK);
-        Await.until("bank's new answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.99 accept"));
+        Await.until("bank's new answer to be in force", () -> filter.now().contains("ip daddr 203.0.113.99 accept"));
     }
 
     /**
@@ -143,10 +161,10 @@ class FirewallRoleTest {
         firewall.attachClient(role, BANK);
         firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=accept dsthost=nowhere.test", "action=accept proto=udp"));
         role.clientChanged(firewall, WORK);
-        String nft = firewall.lastLoaded();
+        String nft = filter.now();
         assertTrue(nft.contains("comment \"work\"\n    ip daddr 203.0.113.10 accept\n    meta l4proto udp accept\n    " + REJECT + "\n  }"), nft);
         assertTrue(nft.contains("chain client-5 {\n    comment \"bank\"\n    accept\n  }"), nft);
-        assertTrue(firewall.commands.stream().anyMatch(c -> c.argv().equals(List.of("conntrack", "-D", "-s", "10.137.0.4"))),
+        assertTrue(firewall.commands.stream().anyMatch(c -> c.argv().equals(List.of("/bin/sh", "-c", FilterLoader.LOAD_THEN_CUT, "sh", "10.137.0.4"))),
                 "its open connections are cut as well");
         List<String> problems = role.clientProblems(firewall, WORK);
         assertEquals(1, problems.size(), problems.toString());
@@ -156,13 +174,13 @@ class FirewallRoleTest {
 
         firewall.rules.put("work", rules("action=drop dsthost=nowhere.test", "action=accept"));
         role.clientChanged(firewall, WORK);
-        assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    " + REJECT + "\n  }"), firewall.lastLoaded());
+        assertTrue(filter.now().contains("comment \"work\"\n    " + REJECT + "\n  }"), filter.now());
         assertTrue(role.clientProblems(firewall, WORK).get(0).contains("drops to every address"), role.clientProblems(firewall, WORK).toString());
         Await.until("the name to be looked up again after the change", () -> lookups().size() == 2);
 
         dns.put("nowhere.test", "198.51.100.7");
         role.clientChanged(firewall, WORK);
-        Await.until("the name to be in force once it resolves", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.7 " + REJECT));
+        Await.until("the name to be in force once it resolves", () -> filter.now().contains("ip daddr 198.51.100.7 " + REJECT));
         assertEquals(List.of(), role.clientProblems(firewall, WORK));
     }
 
@@ -171,7 +189,7 @@ class FirewallRoleTest {
         role.started(firewall);
         firewall.rules.put("work", rules("action=accept dsthost=nowhere.test"));
         firewall.attachClient(role, WORK);
-        assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
+        assertTrue(filter.now().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
         Await.until("the lookup to end", () -> !role.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
         assertTrue(role.clientProblems(firewall, WORK).get(0).contains("'nowhere.test' does not resolve"));
     }
@@ -182,7 +200,7 @@ class FirewallRoleTest {
         lookupBroken = true;
         firewall.rules.put("work", rules("action=accept dsthost=a.test", "action=accept proto=tcp dstports=22"));
         firewall.attachClient(role, WORK);
-        assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    tcp dport 22 accept\n    " + REJECT + "\n  }"), firewall.lastLoaded());
+        assertTrue(filter.now().contains("comment \"work\"\n    tcp dport 22 accept\n    " + REJECT + "\n  }"), filter.now());
         Await.until("the lookup to fail", () -> role.clientProblems(firewall, WORK).get(0).contains("No space left on device"));
     }
 
@@ -205,14 +223,14 @@ class FirewallRoleTest {
             // a change bringing no new name (as when expired rules go) does not wait for the pending answer
             core.submit(() -> role.clientChanged(firewall, WORK)).get(FirewallRole.ANSWER_WAIT.toSeconds() / 2, TimeUnit.SECONDS);
             assertEquals(1, lookupGate.getCount(), "the lookup is still pending");
-            assertTrue(firewall.lastLoaded().contains("comment \"work\"\n    meta l4proto udp accept\n    " + REJECT + "\n  }"),
-                    firewall.lastLoaded());
+            assertTrue(filter.now().contains("comment \"work\"\n    meta l4proto udp accept\n    " + REJECT + "\n  }"),
+                    filter.now());
             assertTrue(role.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
         } finally {
             core.shutdownNow();
         }
         lookupGate.countDown();
-        Await.until("the answer to be in force", () -> firewall.lastLoaded().contains("ip daddr 203.0.113.10 accept"));
+        Await.until("the answer to be in force", () -> filter.now().contains("ip daddr 203.0.113.10 accept"));
         assertEquals(List.of(), role.clientProblems(firewall, WORK));
     }
 
@@ -226,7 +244,7 @@ class FirewallRoleTest {
             firewall.attachClient(eager, WORK);
             Await.until("the first lookup to end", () -> !eager.clientProblems(firewall, WORK).get(0).contains("still being looked up"));
             dns.put("later.test", "198.51.100.8");
-            Await.until("the name to be in force", () -> firewall.lastLoaded().contains("ip daddr 198.51.100.8 accept"));
+            Await.until("the name to be in force", () -> filter.now().contains("ip daddr 198.51.100.8 accept"));
             assertEquals(List.of(), eager.clientProblems(firewall, WORK));
         } finally {
             eager.deactivate();
@@ -245,19 +263,70 @@ class FirewallRoleTest {
     }
 
     private RecordingRoleContext otherFirewall() {
-        return new RecordingRoleContext("sys-firewall2", 6, "firewall", this::answer);
+        LoadedFilter its = new LoadedFilter();
+        return new RecordingRoleContext("sys-firewall2", 6, "firewall", (argv, stdin) -> answer(argv, stdin, its));
     }
 
     @Test
     void whenTheKernelRefusesAFilterEveryClientIsCutOffRatherThanLeftOnTheOldRules() {
         role.started(firewall);
         firewall.attachClient(role, WORK);
-        nftRefusals.set(1);
+        // the change, then the whole filter
+        nftRefusals.set(2);
         firewall.rules.put("work", rules("action=drop proto=tcp dstports=25", "action=accept"));
         AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
         assertTrue(e.getMessage().contains("syntax error") && e.getMessage().contains("cut off"), e.getMessage());
-        String nft = firewall.lastLoaded();
+        String nft = filter.now();
         assertTrue(nft.contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"), nft);
+    }
+
+    /**
+     * A change to one client is one command in the FirewallVM: a transaction that flushes and refills that client's
+     * chain alone, then the cut of its connections. The other client's chain and elements are not in it.
+     */
+    @Test
+    void aChangeToOneClientReplacesItsChainAloneInOneCommand() {
+        role.started(firewall);
+        firewall.attachClient(role, WORK);
+        firewall.attachClient(role, BANK);
+        int before = firewall.commands.size();
+        firewall.rules.put("work", rules("action=accept proto=tcp dstports=443"));
+        role.clientChanged(firewall, WORK);
+
+        assertEquals(1, firewall.commands.size() - before, firewall.commands.subList(before, firewall.commands.size()).toString());
+        String change = filter.loads().get(filter.loads().size() - 1);
+        assertEquals("flush chain inet bulkhead client-4\ntable inet bulkhead {\n  chain client-4 {\n    tcp dport 443 accept\n    " + REJECT
+                + "\n  }\n}\n", change);
+        String nft = filter.now();
+        assertTrue(nft.contains("chain client-4 {\n    comment \"work\"\n    tcp dport 443 accept\n    " + REJECT + "\n  }"), nft);
+        assertTrue(nft.contains("chain client-5 {\n    comment \"bank\"\n    accept\n  }"), nft);
+    }
+
+    /** A change the kernel refuses (the table altered inside the qube, say) is loaded again as the whole filter. */
+    @Test
+    void aChangeTheKernelRefusesIsLoadedWhole() {
+        role.started(firewall);
+        firewall.attachClient(role, WORK);
+        firewall.attachClient(role, BANK);
+        nftRefusals.set(1);
+        firewall.rules.put("work", rules("action=accept proto=udp"));
+        role.clientChanged(firewall, WORK);
+        String last = filter.loads().get(filter.loads().size() - 1);
+        assertTrue(last.startsWith("table inet bulkhead {}\ndelete table inet bulkhead\n"), last);
+        assertTrue(last.contains("chain client-4 {\n    comment \"work\"\n    meta l4proto udp accept\n    " + REJECT + "\n  }"), last);
+        assertTrue(last.contains("chain client-5 {\n    comment \"bank\"\n    accept\n  }"), last);
+        assertTrue(firewall.commands.stream().filter(c -> c.argv().get(0).equals("/bin/sh") && c.argv().get(2).equals(FilterLoader.LOAD_THEN_CUT))
+                .count() == 2, "the cut comes with the whole filter: " + firewall.commands);
+    }
+
+    /** Answers that change nothing in the filter, or a client attached again as it was, load nothing. */
+    @Test
+    void aReloadThatChangesNothingRunsNothing() {
+        role.started(firewall);
+        firewall.attachClient(role, WORK);
+        int before = firewall.commands.size();
+        role.clientAttached(firewall, WORK);
+        assertEquals(before, firewall.commands.size(), firewall.commands.toString());
     }
 
     @Test
@@ -266,7 +335,7 @@ class FirewallRoleTest {
         firewall.attachClient(role, WORK);
         firewall.attachClient(role, BANK);
         firewall.detachClient(role, WORK);
-        String nft = firewall.lastLoaded();
+        String nft = filter.now();
         assertFalse(nft.contains("vif4.0") || nft.contains("client-4"), nft);
         assertTrue(nft.contains("\"vif5.0\" . 10.137.0.5 : jump client-5"), nft);
     }
@@ -279,7 +348,7 @@ class FirewallRoleTest {
         firewall.rules.put("work", rules("action=drop"));
         AdminException e = assertThrows(AdminException.class, () -> role.clientChanged(firewall, WORK));
         assertTrue(e.getMessage().contains("could not be cut") && e.getMessage().contains("Permission denied"), e.getMessage());
-        assertTrue(firewall.lastLoaded().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
+        assertTrue(filter.now().contains("chain client-4 {\n    comment \"work\"\n    " + REJECT + "\n  }"));
     }
 
     @Test

@@ -9,11 +9,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.bulkhead.api.firewall.FirewallRule;
 import dev.bulkhead.testing.ScratchNetwork;
@@ -77,5 +85,73 @@ class FirewallRulesetKernelTest {
         assertEquals(2, FirewallRuleset.chain(merged).size());
         String listed = load(FirewallRuleset.render(List.of(merged, new ClientPolicy(BANK, alternating, Map.of(), null))));
         assertEquals(1001, listed.lines().filter(l -> l.contains("tcp dport 443")).count(), "bank's 1,000 and work's one: " + listed);
+    }
+
+    /**
+     * A change on top of a loaded filter leaves the kernel with what the whole filter of the new policies gives, and
+     * touches nothing of the clients it does not concern: their chains keep their rules as they were (the same
+     * handles, which a reload would renumber).
+     */
+    @Test
+    void aChangeComesToTheSameAsTheWholeFilterAndLeavesTheOtherClientsAlone() {
+        List<ClientPolicy> first = List.of(policy(WORK, "action=accept proto=tcp dstports=443", "action=drop"), policy(BANK, "action=accept"));
+        List<List<ClientPolicy>> steps = List.of(
+                List.of(policy(WORK, "action=accept proto=udp"), policy(BANK, "action=accept")),
+                List.of(policy(WORK, "action=accept proto=udp")),
+                List.of(policy(WORK, "action=accept proto=udp"), policy(BANK, "action=drop proto=icmp", "action=accept")),
+                List.of(policy(FirewallRulesetTest.WORK_AGAIN, "action=accept"), policy(BANK, "action=drop proto=icmp", "action=accept")),
+                List.of(ClientPolicy.blocked(FirewallRulesetTest.WORK_AGAIN, List.of(), "test"), policy(BANK, "action=drop proto=icmp",
+                        "action=accept")));
+        load(FirewallRuleset.render(first));
+        List<ClientPolicy> before = first;
+        for (List<ClientPolicy> after : steps) {
+            String bank = before.stream().anyMatch(p -> p.client().equals("bank")) ? handles("client-5") : null;
+            ScratchNetwork.check(network.exec(netns, FirewallRuleset.update(FirewallRuleset.chains(before), FirewallRuleset.chains(after)),
+                    "nft", "-f", "-"));
+            String changed = contents();
+            ClientPolicy bankAfter = policyOf(after, "bank");
+            if (bank != null && bankAfter != null && before.contains(bankAfter)) {
+                assertEquals(bank, handles("client-5"), "bank's chain was not touched");
+            }
+            load(FirewallRuleset.render(after));
+            assertEquals(contents(), changed, "the change and the whole filter of " + after);
+            before = after;
+        }
+    }
+
+    private static ClientPolicy policyOf(List<ClientPolicy> policies, String client) {
+        return policies.stream().filter(p -> p.client().equals(client)).findFirst().orElse(null);
+    }
+
+    /**
+     * What the table holds, whatever order its chains were made in and its elements added: each set, map and chain
+     * without its handle, elements sorted, and each chain's rules in order.
+     */
+    private String contents() {
+        try {
+            JsonNode listed = new ObjectMapper().readTree(network.nft(netns, "-j", "list", "table", "inet", FirewallRuleset.TABLE));
+            SortedMap<String, String> parts = new TreeMap<>();
+            for (JsonNode item : listed.path("nftables")) {
+                String kind = item.fieldNames().next();
+                ObjectNode object = item.get(kind).deepCopy();
+                object.remove("handle");
+                if (object.has("elem")) {
+                    List<String> elements = new ArrayList<>();
+                    object.get("elem").forEach(e -> elements.add(e.toString()));
+                    Collections.sort(elements);
+                    object.put("elem", String.join(",", elements));
+                }
+                String key = kind.equals("rule") ? "chain " + object.path("chain").asText() + " rules" : kind + " " + object.path("name").asText();
+                parts.merge(key, object.toString(), (a, b) -> a + "\n" + b);
+            }
+            return String.join("\n", parts.values());
+        } catch (JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A client chain as listed with its rules' handles. */
+    private String handles(String chain) {
+        return network.nft(netns, "-a", "list", "chain", "inet", FirewallRuleset.TABLE, chain);
     }
 }

@@ -175,4 +175,69 @@ class FirewallRulesetTest {
         assertTrue(nft.contains("  set clients {\n    type ifname . ipv4_addr\n  }\n"), nft);
         assertTrue(!nft.contains("chain client-"), nft);
     }
+
+    static final LinkEndpoint WORK_AGAIN = new LinkEndpoint(new LinkSpec("work", 4, "sys-firewall", "10.137.0.4", "10.137.0.3"),
+            "vif4.1", "eth0");
+
+    private static String update(List<ClientPolicy> before, List<ClientPolicy> after) {
+        return FirewallRuleset.update(FirewallRuleset.chains(before), FirewallRuleset.chains(after));
+    }
+
+    @Test
+    void aChangeOfOneClientsRulesFlushesAndRefillsItsChainAlone() {
+        assertEquals("""
+                flush chain inet bulkhead client-4
+                table inet bulkhead {
+                  chain client-4 {
+                    tcp dport 443 accept
+                    reject with icmpx type admin-prohibited
+                  }
+                }
+                """, update(List.of(policy(WORK, "action=accept"), policy(BANK, "action=drop")),
+                List.of(policy(WORK, "action=accept proto=tcp dstports=443"), policy(BANK, "action=drop"))));
+    }
+
+    @Test
+    void aClientThatComesOrGoesBringsOrTakesItsChainAndElements() {
+        assertEquals("""
+                table inet bulkhead {
+                  chain client-5 {
+                    comment "bank"
+                    accept
+                  }
+                }
+                add element inet bulkhead clients { "vif5.0" . 10.137.0.5 }
+                add element inet bulkhead client_chains { "vif5.0" . 10.137.0.5 : jump client-5 }
+                """, update(List.of(policy(WORK, "action=accept")), List.of(policy(WORK, "action=accept"), policy(BANK, "action=accept"))));
+        assertEquals("""
+                delete element inet bulkhead client_chains { "vif4.0" . 10.137.0.4 }
+                delete element inet bulkhead clients { "vif4.0" . 10.137.0.4 }
+                delete chain inet bulkhead client-4
+                """, update(List.of(policy(WORK, "action=accept"), policy(BANK, "action=accept")), List.of(policy(BANK, "action=accept"))));
+    }
+
+    @Test
+    void aClientOnANewLinkIsTakenOutAndPutBack() {
+        assertEquals("""
+                delete element inet bulkhead client_chains { "vif4.0" . 10.137.0.4 }
+                delete element inet bulkhead clients { "vif4.0" . 10.137.0.4 }
+                delete chain inet bulkhead client-4
+                table inet bulkhead {
+                  chain client-4 {
+                    comment "work"
+                    accept
+                  }
+                }
+                add element inet bulkhead clients { "vif4.1" . 10.137.0.4 }
+                add element inet bulkhead client_chains { "vif4.1" . 10.137.0.4 : jump client-4 }
+                """, update(List.of(policy(WORK, "action=accept")), List.of(policy(WORK_AGAIN, "action=accept"))));
+    }
+
+    @Test
+    void nothingChangedIsNothingToLoad() {
+        List<ClientPolicy> same = List.of(policy(WORK, "action=accept proto=tcp dstports=443"), policy(BANK, "action=drop"));
+        assertEquals("", update(same, same));
+        assertEquals("", update(List.of(policy(WORK, "action=accept proto=tcp dstports=443")),
+                List.of(policy(WORK, "action=accept proto=tcp dstports=443", "action=drop"))), "the same chain from other rules");
+    }
 }

@@ -310,6 +310,28 @@ class FirewallTrafficTest {
         }
     }
 
+    /**
+     * A change to work's rules leaves bank's chain as it was in the kernel, rules and handles alike (a table loaded
+     * again renumbers them), and its elements in the verdict map; bank's traffic goes on as before.
+     */
+    @Test
+    void aChangeToOneClientLeavesTheOtherClientsChainAndElementsUntouched() {
+        setRules("bank", "action=accept proto=tcp dsthost=" + OTHER_WEB + " dstports=80");
+        String bankChain = network.nft(fw, "-j", "list", "chain", "inet", FirewallRuleset.TABLE, "client-5");
+        String workChain = network.nft(fw, "-j", "list", "chain", "inet", FirewallRuleset.TABLE, "client-4");
+        String map = network.nft(fw, "-j", "list", "map", "inet", FirewallRuleset.TABLE, "client_chains");
+
+        setRules("work", "action=accept proto=tcp dsthost=" + WEB + " dstports=80");
+
+        assertEquals(bankChain, network.nft(fw, "-j", "list", "chain", "inet", FirewallRuleset.TABLE, "client-5"), "bank's chain changed");
+        assertEquals(map, network.nft(fw, "-j", "list", "map", "inet", FirewallRuleset.TABLE, "client_chains"), "the verdict map changed");
+        assertNotEquals(workChain, network.nft(fw, "-j", "list", "chain", "inet", FirewallRuleset.TABLE, "client-4"), "work's chain did not");
+        assertFetches(bank, OTHER_WEB);
+        assertRefused(bank, WEB);
+        assertFetches(work, WEB);
+        assertRefused(work, OTHER_WEB);
+    }
+
     @Test
     void aForgedSourceAddressGetsNothingThroughAndClientsCannotReachEachOther() {
         network.ip(work, "address add 10.137.0.99/32 dev eth0");
