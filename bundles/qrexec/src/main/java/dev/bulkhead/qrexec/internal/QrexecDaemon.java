@@ -58,6 +58,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
     private final CallRouter router;
     private final List<HypervisorBackend> backends = new CopyOnWriteArrayList<>();
     private final Map<String, DomainChannel> channels = new ConcurrentHashMap<>();
+    private final Agents agents = new Agents(name -> backendOf(name, DomainChannels.class));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "qrexec-timer");
         t.setDaemon(true);
@@ -105,6 +106,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
         listener.unregister();
         command.unregister();
         channels.keySet().forEach(this::close);
+        agents.closeAll();
         timer.shutdownNow();
     }
 
@@ -130,6 +132,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
     }
 
     private void open(String name) {
+        agents.open(name);
         if (channels.containsKey(name)) {
             return;
         }
@@ -155,6 +158,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
     }
 
     private void close(String name) {
+        agents.close(name);
         DomainChannel channel = channels.remove(name);
         if (channel != null) {
             channel.close();
@@ -215,11 +219,34 @@ public final class QrexecDaemon implements QrexecCall.Context {
         return admin;
     }
 
+    /**
+     * Starts a service through the qube's qrexec agent when it is connected, else through the backend's
+     * {@link DomainProcesses}. A qube whose agent channel opened a moment ago may not have its agent yet: the call waits
+     * for it up to {@code agentWaitSeconds} when the backend has no other way (qemu), and only while the channel is
+     * younger than {@code agentGraceMillis} when it has one (lite, whose old templates have no agent).
+     */
     @Override
     public DomainProcess start(String target, String user, List<String> command, Map<String, String> environment) {
         DomainProcesses backend = backendOf(target, DomainProcesses.class);
+        Duration wait = Duration.ofSeconds(Math.max(0, config.agentWaitSeconds()));
+        if (backend != null) {
+            Duration open = agents.openFor(target);
+            Duration grace = Duration.ofMillis(Math.max(0, config.agentGraceMillis()));
+            wait = open == null || open.compareTo(grace) >= 0 ? Duration.ZERO : grace.minus(open);
+        }
+        AgentConnection agent;
+        try {
+            agent = agents.await(target, wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InvalidStateException("interrupted while waiting for the qrexec agent of qube " + target);
+        }
+        if (agent != null) {
+            return agent.start(user, command, environment, Duration.ofSeconds(Math.max(1, config.agentWaitSeconds())));
+        }
         if (backend == null) {
-            throw new InvalidStateException("the backend of qube " + target + " cannot run services in it");
+            throw new InvalidStateException("qube " + target + " has no qrexec agent connected, and its backend cannot run"
+                    + " services in it otherwise");
         }
         return backend.startProcess(target, user, command, environment);
     }
