@@ -26,7 +26,7 @@
  *   STDIN    1..32768 bytes for the program's stdin, at most the agent's credit
  *   STDIN_EOF empty: the program's stdin is closed once what came before is written
  *   KILL     empty: SIGKILL to the program's process group
- *   CREDIT   stream:u8 (1, 2), bytes:u32: the agent may send that many more bytes of that stream
+ *   GRANT    stream:u8 (1, 2), bytes:u32: the agent may send that many more bytes of that stream
  *
  * Flow control: each of a process's three streams has a window of QAGENT_WINDOW bytes, open at START; a receiver
  * grants credit back as it hands bytes on (the agent once they are written to the program's stdin or dropped because
