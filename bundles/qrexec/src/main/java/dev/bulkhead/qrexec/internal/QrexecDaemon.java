@@ -228,6 +228,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
     @Override
     public DomainProcess start(String target, String user, List<String> command, Map<String, String> environment) {
         DomainProcesses backend = backendOf(target, DomainProcesses.class);
+        agents.open(target); // a target started for this call may be here before its start event
         Duration wait = Duration.ofSeconds(Math.max(0, config.agentWaitSeconds()));
         if (backend != null) {
             Duration open = agents.openFor(target);
