@@ -10,7 +10,9 @@
  * id is the process's, 0..63, chosen by dom0; HELLO's is 0.
  *
  * agent to dom0
- *   HELLO    first, on every (re)connection: version:u8 (1), max_processes:u8 (64)
+ *   HELLO    first, on every (re)connection: version:u8 (1), max_processes:u8 (64), flags:u8 (bit 0: it can run
+ *            programs as any user of the qube), then, when it cannot, the name of the one user it runs them as
+ *            (at most 32 bytes: an agent that is not root, as lite starts it)
  *   STARTED  empty: START's program runs (in its own process group)
  *   FAILED   text (at most 512 bytes): START's program could not start; the id is free again
  *   STDOUT   1..32768 bytes of the program's stdout, at most dom0's credit for it
@@ -65,6 +67,8 @@
 #define QAGENT_MAX_STRINGS 64
 #define QAGENT_MAX_FAILED 512
 #define QAGENT_WINDOW 65536
+
+#define QAGENT_SWITCHES_USERS 0x01
 
 #define QAGENT_STREAM_STDOUT 1
 #define QAGENT_STREAM_STDERR 2

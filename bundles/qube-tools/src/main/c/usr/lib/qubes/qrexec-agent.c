@@ -7,7 +7,8 @@
  * read only while dom0 has granted credit for it, its stdin holds at most one window, so one slow caller never
  * stalls another and nothing grows without bound. Each program runs as the user START names (from this qube's
  * /etc/passwd and /etc/group, or the directory QREXEC_AGENT_ETC names), in its own session and process group,
- * which KILL and the stream's end kill. When the stream ends it connects again, every 250 ms until it can.
+ * which KILL and the stream's end kill. An agent that is not root (on lite, whose qubes cannot change user, dom0
+ * starts it as the qube's default user) runs everything as its own user and refuses any other. When the stream ends it connects again, every 250 ms until it can.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -180,6 +181,29 @@ static int find_user(const char *passwd, const char *name, struct user *u) {
     return 0;
 }
 
+/* Fills u with the passwd line of uid (the agent's own user); "" and "/" when there is none. */
+static void own_user(const char *passwd, uid_t uid, struct user *u) {
+    memset(u, 0, sizeof *u);
+    u->uid = uid;
+    u->gid = getegid();
+    strcpy(u->home, "/");
+    for (const char *line = passwd; line != NULL && *line != '\0';) {
+        const char *colon = strchr(line, ':');
+        const char *end = strchr(line, '\n');
+        if (colon != NULL && (end == NULL || colon < end) && (size_t)(colon - line) < sizeof u->name) {
+            char name[sizeof u->name];
+            memcpy(name, line, (size_t)(colon - line));
+            name[colon - line] = '\0';
+            struct user found;
+            if (find_user(line, name, &found) && found.uid == uid) {
+                *u = found;
+                return;
+            }
+        }
+        line = end != NULL ? end + 1 : NULL;
+    }
+}
+
 /* The user's groups: the primary one and those /etc/group lists it in, at most MAX_GROUPS. */
 static int user_groups(const struct user *u, gid_t *groups) {
     int n = 0;
@@ -291,10 +315,21 @@ static void start(struct proc *p, const unsigned char *payload, size_t len) {
     struct user u;
     char *passwd = read_etc("passwd");
     int found = 0;
-    if (user_name[0] != '\0')
+    if (geteuid() != 0) {
+        /* an agent that is not root runs everything as its own user, the default (lite starts it so) */
+        own_user(passwd != NULL ? passwd : "", geteuid(), &u);
+        found = user_name[0] == '\0' || strcmp(user_name, u.name) == 0;
+        if (!found) {
+            free(passwd);
+            snprintf(p->failed, sizeof p->failed, "the agent runs as '%s' and cannot switch to '%.64s'", u.name, user_name);
+            p->failed_pending = 1;
+            return;
+        }
+    } else if (user_name[0] != '\0') {
         found = passwd != NULL && find_user(passwd, user_name, &u);
-    else
+    } else {
         found = passwd != NULL && (find_user(passwd, "user", &u) || find_user(passwd, "root", &u));
+    }
     free(passwd);
     if (!found && user_name[0] == '\0') {
         memset(&u, 0, sizeof u);
@@ -575,8 +610,18 @@ static void serve(int chan, int sigfd) {
     out_off = out_len = 0;
     r_have = 0;
     r_need = QAGENT_HEADER_BYTES;
-    unsigned char hello[2] = {QAGENT_VERSION, QAGENT_MAX_PROCESSES};
-    emit(QAGENT_HELLO, 0, hello, sizeof hello);
+    unsigned char hello[3 + 32] = {QAGENT_VERSION, QAGENT_MAX_PROCESSES, geteuid() == 0 ? QAGENT_SWITCHES_USERS : 0};
+    size_t hello_len = 3;
+    if (geteuid() != 0) {
+        char *passwd = read_etc("passwd");
+        struct user self;
+        own_user(passwd != NULL ? passwd : "", geteuid(), &self);
+        free(passwd);
+        size_t n = strlen(self.name);
+        memcpy(hello + 3, self.name, n);
+        hello_len += n;
+    }
+    emit(QAGENT_HELLO, 0, hello, hello_len);
     set_nonblocking(chan);
     for (;;) {
         reap();

@@ -58,6 +58,8 @@ class QrexecAgentTest {
     private Process agent;
     private SocketChannel stream;
     private BlockingQueue<Frame> frames;
+    /** The user the agent runs as when it is not root (lite's), or null. */
+    private String asUser;
 
     @BeforeEach
     void startAgent() throws Exception {
@@ -69,12 +71,22 @@ class QrexecAgentTest {
         Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\n"
                 + "user:x:65534:65534:user:" + home + ":/bin/sh\n");
         Files.writeString(etc.resolve("group"), "root:x:0:\nnogroup:x:65534:\nextra:x:4242:user\n");
+        launch();
+    }
+
+    /** Starts the agent, as root or as {@link #asUser} (uid 65534, as lite starts it as the qube's default user). */
+    private void launch() throws Exception {
         Path socket = dir.resolve("qrexec-agent");
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        ProcessBuilder pb = new ProcessBuilder(QubeTools.program("usr/lib/qubes/qrexec-agent").toString(), socket.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
-        pb.environment().put("QREXEC_AGENT_ETC", etc.toString());
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        List<String> command = new ArrayList<>();
+        if (asUser != null) {
+            command.addAll(List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"));
+        }
+        command.addAll(List.of(QubeTools.program("usr/lib/qubes/qrexec-agent").toString(), socket.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile());
+        pb.environment().put("QREXEC_AGENT_ETC", dir.resolve("etc").toString());
         agent = pb.start();
         connect();
     }
@@ -90,6 +102,8 @@ class QrexecAgentTest {
         Frame hello = next(HELLO);
         assertEquals(1, hello.payload()[0], "protocol version");
         assertEquals(64, hello.payload()[1], "processes at most");
+        assertEquals(asUser == null ? 1 : 0, hello.payload()[2], "whether it can switch users: as root it can");
+        assertEquals(asUser == null ? "" : asUser, new String(hello.payload(), 3, hello.payload().length - 3, StandardCharsets.UTF_8));
     }
 
     @AfterEach
@@ -220,6 +234,26 @@ class QrexecAgentTest {
         assertTrue(failed.text().contains("/no/such/program") && failed.text().contains("No such file"), failed.text());
         start(0, "root", List.of(), "relative");
         assertEquals(FAILED, next().type());
+    }
+
+    @Test
+    void anAgentThatIsNotRootRunsProgramsAsItsOwnUserAndRefusesAnyOther() throws Exception {
+        stopAgent();
+        dir = Files.createTempDirectory("bulkhead-agent-");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.writeString(Files.createDirectory(dir.resolve("etc")).resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\n"
+                + "user:x:65534:65534:user:/:/bin/sh\n");
+        asUser = "user";
+        launch();
+
+        start(0, "", List.of(), "/bin/sh", "-c", "id -u");
+        next(STARTED);
+        assertEquals("65534\n", collect(0).stdout());
+        start(0, "user", List.of(), "/bin/sh", "-c", "echo $USER");
+        next(STARTED);
+        assertEquals("user\n", collect(0).stdout());
+        start(0, "root", List.of(), "/bin/true");
+        assertTrue(next(FAILED).text().contains("cannot switch to 'root'"));
     }
 
     @Test

@@ -38,6 +38,8 @@ final class AgentConnection implements Closeable {
     private final Object writeLock = new Object();
     private final AgentProcess[] processes = new AgentProcess[AgentFrames.MAX_PROCESSES];
     private boolean ready;
+    private boolean switchesUsers;
+    private String agentUser;
     private String ended;
 
     AgentConnection(String qube, ByteChannel stream) {
@@ -105,9 +107,14 @@ final class AgentConnection implements Closeable {
     private String check(int type, int id, ByteBuffer payload, List<Runnable> after) {
         int length = payload.remaining();
         if (type == AgentFrames.HELLO) {
-            if (id != 0 || length != 2 || payload.get(0) != AgentFrames.VERSION) {
+            String user = length < 3 ? "" : AgentFrames.text(payload.position(3));
+            if (id != 0 || length < 3 || length > 3 + 32 || payload.get(0) != AgentFrames.VERSION
+                    || (payload.get(2) & ~AgentFrames.SWITCHES_USERS) != 0
+                    || ((payload.get(2) & AgentFrames.SWITCHES_USERS) == 0) != AgentFrames.USER.matcher(user).matches()) {
                 return "a malformed HELLO";
             }
+            switchesUsers = (payload.get(2) & AgentFrames.SWITCHES_USERS) != 0;
+            agentUser = switchesUsers ? null : user;
             if (ready) {
                 for (int i = 0; i < processes.length; i++) {
                     AgentProcess gone = processes[i];
@@ -179,6 +186,16 @@ final class AgentConnection implements Closeable {
     boolean ready() {
         synchronized (lock) {
             return ready && ended == null;
+        }
+    }
+
+    /**
+     * Whether the agent can run a program as {@code user} (null: the qube's default): one that runs as root can, one
+     * that runs as a user (lite's) only as that user, which is its qube's default.
+     */
+    boolean runs(String user) {
+        synchronized (lock) {
+            return switchesUsers || user == null || user.equals(agentUser);
         }
     }
 

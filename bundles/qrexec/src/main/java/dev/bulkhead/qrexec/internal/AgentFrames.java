@@ -22,7 +22,8 @@ import dev.bulkhead.api.InvalidValueException;
  * frame := type:u8  id:u16 (big-endian)  length:u16 (big-endian)  payload[length]     (length at most 32768)
  *
  * agent to dom0 (id: the process's, 0..63, chosen by dom0; HELLO's is 0)
- *   0x01 HELLO    first, on every (re)connection: version:u8 (1), max_processes:u8
+ *   0x01 HELLO    first, on every (re)connection: version:u8 (1), max_processes:u8, flags:u8 (bit 0: it runs programs
+ *                 as any user), then, when it cannot, the one user it runs them as (an agent that is not root: lite's)
  *   0x02 STARTED  empty: START's program runs, in its own process group
  *   0x03 FAILED   text (at most 512 bytes): it could not start; the id is free again
  *   0x04 STDOUT   1..32768 bytes of its stdout, within dom0's credit
@@ -70,10 +71,11 @@ final class AgentFrames {
     static final int MAX_STRINGS = 64;
     static final int MAX_FAILED = 512;
     static final int WINDOW = 65536;
+    static final int SWITCHES_USERS = 0x01;
     static final int STREAM_STDOUT = 1;
     static final int STREAM_STDERR = 2;
 
-    private static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
+    static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
 
     /** What ends the agent's stream: it broke the protocol. */

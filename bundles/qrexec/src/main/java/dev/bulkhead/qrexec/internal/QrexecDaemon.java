@@ -58,7 +58,8 @@ public final class QrexecDaemon implements QrexecCall.Context {
     private final CallRouter router;
     private final List<HypervisorBackend> backends = new CopyOnWriteArrayList<>();
     private final Map<String, DomainChannel> channels = new ConcurrentHashMap<>();
-    private final Agents agents = new Agents(name -> backendOf(name, DomainChannels.class));
+    private final Agents agents = new Agents(name -> backendOf(name, DomainChannels.class),
+            name -> backendOf(name, DomainProcesses.class));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "qrexec-timer");
         t.setDaemon(true);
@@ -220,8 +221,8 @@ public final class QrexecDaemon implements QrexecCall.Context {
     }
 
     /**
-     * Starts a service through the qube's qrexec agent when it is connected, else through the backend's
-     * {@link DomainProcesses}. A qube whose agent channel opened a moment ago may not have its agent yet: the call waits
+     * Starts a service through the qube's qrexec agent when it is connected and can run it as that user, else through
+     * the backend's {@link DomainProcesses}. A qube whose agent channel opened a moment ago may not have its agent yet: the call waits
      * for it up to {@code agentWaitSeconds} when the backend has no other way (qemu), and only while the channel is
      * younger than {@code agentGraceMillis} when it has one (lite, whose old templates have no agent).
      */
@@ -242,7 +243,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
             Thread.currentThread().interrupt();
             throw new InvalidStateException("interrupted while waiting for the qrexec agent of qube " + target);
         }
-        if (agent != null) {
+        if (agent != null && (backend == null || agent.runs(user))) {
             return agent.start(user, command, environment, Duration.ofSeconds(Math.max(1, config.agentWaitSeconds())));
         }
         if (backend == null) {

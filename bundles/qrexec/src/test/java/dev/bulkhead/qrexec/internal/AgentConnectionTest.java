@@ -207,7 +207,10 @@ class AgentConnectionTest {
                     a.send(AgentFrames.STDOUT, 0, "after EOF");
                 },
                 a -> a.send(AgentFrames.STDOUT, 0, new byte[0]),
-                a -> a.send(AgentFrames.HELLO, 0, new byte[] {9, 64}))) {
+                a -> a.send(AgentFrames.HELLO, 0, new byte[] {9, 64, 1}),
+                a -> a.send(AgentFrames.HELLO, 0, new byte[] {1, 64, 0, 'B', 'a', 'd', ' ', 'u'}),
+                a -> a.send(AgentFrames.HELLO, 0, new byte[] {1, 64, 1, 'r', 'o', 'o', 't'}),
+                a -> a.send(AgentFrames.HELLO, 0, new byte[] {1, 64}))) {
             try (FakeAgent agent = ready()) {
                 DomainProcess p = started(agent, null, List.of("/bin/a"), Map.of());
                 hostile.send(agent);
@@ -219,7 +222,21 @@ class AgentConnectionTest {
                         "a broken stream starts nothing more");
             }
         }
-        assertEquals(13, reasons.size(), String.join("\n", reasons));
+        assertEquals(16, reasons.size(), String.join("\n", reasons));
+    }
+
+    @Test
+    void anAgentThatIsNotRootRunsOnlyItsOwnUsersPrograms() throws Exception {
+        try (FakeAgent agent = new FakeAgent()) {
+            agent.send(AgentFrames.HELLO, 0, new byte[] {AgentFrames.VERSION, AgentFrames.MAX_PROCESSES, 0, 'u', 's', 'e', 'r'});
+            assertTrue(agent.connection.awaitReady(START_WAIT));
+            assertTrue(agent.connection.runs(null), "the qube's default user, which lite starts it as");
+            assertTrue(agent.connection.runs("user"));
+            assertFalse(agent.connection.runs("root"));
+        }
+        try (FakeAgent root = ready()) {
+            assertTrue(root.connection.runs("root") && root.connection.runs("user") && root.connection.runs(null));
+        }
     }
 
     @Test

@@ -42,7 +42,7 @@ class AgentFramesFuzzTest {
     /** HELLO; both processes start; the first writes, ends and exits; the second is granted stdin credit back. */
     private static byte[] transcript() {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
-        frame(b, AgentFrames.HELLO, 0, new byte[] {1, 64});
+        frame(b, AgentFrames.HELLO, 0, new byte[] {1, 64, 0, 'u', 's', 'e', 'r'});
         frame(b, AgentFrames.STARTED, 0, new byte[0]);
         frame(b, AgentFrames.STARTED, 1, new byte[0]);
         frame(b, AgentFrames.STDOUT, 0, "output".getBytes());

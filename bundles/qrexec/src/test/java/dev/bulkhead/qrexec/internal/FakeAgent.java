@@ -77,8 +77,9 @@ final class FakeAgent implements AutoCloseable {
         send(type, id, text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** HELLO of an agent that runs as root (qemu's): it runs programs as any user. */
     void hello() throws IOException {
-        send(AgentFrames.HELLO, 0, new byte[] {AgentFrames.VERSION, AgentFrames.MAX_PROCESSES});
+        send(AgentFrames.HELLO, 0, new byte[] {AgentFrames.VERSION, AgentFrames.MAX_PROCESSES, AgentFrames.SWITCHES_USERS});
     }
 
     static byte[] u32(long v) {

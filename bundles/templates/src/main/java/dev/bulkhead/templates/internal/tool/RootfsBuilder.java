@@ -24,17 +24,11 @@ import dev.bulkhead.api.host.HostCommands;
  * The Debian packages the programs come from are listed in {@code /usr/share/bulkhead/packages}.
  */
 final class RootfsBuilder {
-    /**
-     * pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM; keeps the qrexec agent
-     * running when the qube tools are there (it serves the services other qubes call here).
-     */
+    /** pid 1: stays up, reaps orphans (ash's wait collects any child), and ends at once on SIGTERM. */
     static final String INIT_SCRIPT = """
             #!/bin/sh
             trap 'exit 0' TERM INT
             echo "qube $(hostname) up"
-            if [ -x /usr/lib/qubes/qrexec-agent ]; then
-                (while :; do /usr/lib/qubes/qrexec-agent </dev/null; sleep 1; done) &
-            fi
             while :; do
                 sleep 2147483647 &
                 wait $!
