@@ -36,8 +36,9 @@ import dev.bulkhead.api.template.TemplateStore;
  * the caller qube's channel to the exit status, and the throughput of 64 MB copied into a service that discards it
  * ({@code bench.Sink}), next to a plain unix-socket echo (connect, one byte there and back, close) and a plain
  * unix-socket copy of as many bytes in the same run. The calls speak the channel's protocol from dom0's side of the
- * caller's socket, as qrexec-client-vm does from inside: the figure is dom0's daemon, the policy, {@code runc exec},
- * the multiplexer and the service, without the in-qube client's start.
+ * caller's socket, as qrexec-client-vm does from inside: the figure is dom0's daemon, the policy, the start of the
+ * multiplexer in the target (through its qrexec agent when the template has one, else {@code runc exec}) and the
+ * service, without the in-qube client's start.
  */
 final class QrexecBench {
     private static final int COPY_BYTES = 64 * 1024 * 1024;
