@@ -150,14 +150,20 @@ final class QrexecBench {
                 throw new AdminException("the call to " + service + " was refused");
             }
             ByteBuffer data = ByteBuffer.allocate(3 + CHUNK);
-            for (long left = bytes; left > 0;) {
-                int n = (int) Math.min(CHUNK, left);
-                data.clear();
-                data.put((byte) 2).putShort((short) n).position(3 + n).flip();
-                writeAll(c, data);
-                left -= n;
+            try {
+                for (long left = bytes; left > 0;) {
+                    int n = (int) Math.min(CHUNK, left);
+                    data.clear();
+                    data.put((byte) 2).putShort((short) n).position(3 + n).flip();
+                    writeAll(c, data);
+                    left -= n;
+                }
+                writeAll(c, ByteBuffer.wrap(new byte[] { 3, 0, 0 }));
+            } catch (IOException e) {
+                // the service ended before it read all (an empty one may be done before the EOF is written): dom0 has
+                // closed its reading end, and what it sent, the exit status included, is still to be read, as
+                // qrexec-client-vm reads it
             }
-            writeAll(c, ByteBuffer.wrap(new byte[] { 3, 0, 0 }));
             for (int type; (type = frame(c, header, payload)) != 0x13;) {
                 if (type < 0) {
                     throw new AdminException("the call to " + service + " ended without an exit status");
