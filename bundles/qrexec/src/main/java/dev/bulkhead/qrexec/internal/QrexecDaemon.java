@@ -45,7 +45,9 @@ import dev.bulkhead.api.policy.QrexecPolicy;
  * dom0's qrexec daemon: opens the {@value #SERVICE} channel of every running qube (at its start, and of those running
  * when the daemon starts) and serves each connection on it as one call from that qube ({@link QrexecCall}). A qube has
  * at most {@code maxCallsPerQube} calls at once: further connections wait in its own socket's backlog, so a qube that
- * floods its channel slows only its own calls. Also offers {@code qvm:call}, a call from dom0.
+ * floods its channel slows only its own calls. A called service starts through the target's qrexec agent
+ * ({@link Agents}, {@link AgentConnection}) when it can run it, else through the backend's {@link DomainProcesses}.
+ * Also offers {@code qvm:call}, a call from dom0.
  */
 @Component(immediate = true, configurationPid = QrexecConfig.PID)
 @Designate(ocd = QrexecConfig.class)
