@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -46,6 +47,8 @@ final class Agents {
     }
 
     private final Map<String, Slot> slots = new ConcurrentHashMap<>();
+    /** Qubes whose channel is being opened (by their start event or by a call that came first). */
+    private final Set<String> opening = ConcurrentHashMap.newKeySet();
     private final Function<String, DomainChannels> backendOf;
     private final Function<String, DomainProcesses> launcherOf;
 
@@ -60,9 +63,17 @@ final class Agents {
 
     /** Opens the qube's agent channel and starts taking its streams; a no-op when it is open or the backend has none. */
     void open(String qube) {
-        if (slots.containsKey(qube)) {
+        if (slots.containsKey(qube) || !opening.add(qube)) {
             return;
         }
+        try {
+            openOnce(qube);
+        } finally {
+            opening.remove(qube);
+        }
+    }
+
+    private void openOnce(String qube) {
         DomainChannels backend = backendOf.apply(qube);
         if (backend == null) {
             return;
@@ -179,11 +190,11 @@ final class Agents {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             Slot slot = slots.get(qube);
-            if (slot == null) {
+            if (slot == null && !opening.contains(qube)) {
                 return null;
             }
-            AgentConnection current = slot.current;
-            DomainProcess launched = slot.launched;
+            AgentConnection current = slot == null ? null : slot.current;
+            DomainProcess launched = slot == null ? null : slot.launched;
             if (current == null && launched != null && launched.onExit().isDone()) {
                 return null; // the agent dom0 started has ended (a template without it): none is coming
             }

@@ -135,7 +135,11 @@ public final class QrexecDaemon implements QrexecCall.Context {
     }
 
     private void open(String name) {
-        agents.open(name);
+        openQrexec(name);
+        agents.open(name); // after the qube's own channel, which its calls may use as soon as it runs
+    }
+
+    private void openQrexec(String name) {
         if (channels.containsKey(name)) {
             return;
         }
