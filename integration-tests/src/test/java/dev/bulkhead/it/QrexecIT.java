@@ -67,7 +67,8 @@ public class QrexecIT extends BulkheadTestSupport {
                 + " && printf '#!/bin/sh\\nexec cat\\n' > test.Cat"
                 + " && printf '#!/bin/sh\\nhostname\\n' > test.Host"
                 + " && printf '#!/bin/sh\\nhostname\\nexec sleep 600\\n' > test.Sleep"
-                + " && chmod 755 test.Echo test.Cat test.Host test.Sleep");
+                + " && printf '#!/bin/sh\\ncat /proc/$PPID/comm\\n' > test.Parent"
+                + " && chmod 755 test.Echo test.Cat test.Host test.Sleep test.Parent");
         defaultUser = runOk(base, "sh", "-c", "grep -q '^user:' /etc/passwd && echo user || echo root").strip();
         admin().shutdown(base, false, true, QUBE_TIMEOUT);
         shell("qvm:create --label red --template " + base + " work");
@@ -85,7 +86,7 @@ public class QrexecIT extends BulkheadTestSupport {
     @Test
     public void aCallStreamsBothWaysReturnsTheExitStatusStartsAHaltedTargetAndRefusalsLookTheSame() throws Exception {
         setUp("test.Echo * work personal allow\ntest.Cat * work personal allow\ntest.Host * dom0 personal allow\n"
-                + "test.Denied * work personal deny");
+                + "test.Denied * work personal deny\ntest.Parent * work personal allow");
         admin().start("work");
         assertFalse("personal is halted", admin().get("personal").state().isActive());
 
@@ -95,6 +96,8 @@ public class QrexecIT extends BulkheadTestSupport {
         assertEquals("from work arg=xyz full=test.Echo+xyz asked=personal user=" + defaultUser + "\nline1\nline2\n", echo.stdoutText());
         assertEquals("the service's stderr stays in dom0's log", "", echo.stderrText());
         assertTrue("autostart started personal", admin().get("personal").state().isActive());
+        assertEquals("the service runs under personal's qrexec agent (the multiplexer execs it), not runc exec",
+                "qrexec-agent\n", inQube("work", "qrexec-client-vm personal test.Parent </dev/null").stdoutText());
 
         ExecResult local = inQube("work", "qrexec-client-vm personal test.Cat sh -c"
                 + " 'echo \"to $QREXEC_REMOTE_DOMAIN\"; exec 1>&-; cat > /tmp/back'; echo status=$?; cat /tmp/back");

@@ -36,8 +36,9 @@ import dev.bulkhead.api.template.TemplateStore;
  * the caller qube's channel to the exit status, and the throughput of 64 MB copied into a service that discards it
  * ({@code bench.Sink}), next to a plain unix-socket echo (connect, one byte there and back, close) and a plain
  * unix-socket copy of as many bytes in the same run. The calls speak the channel's protocol from dom0's side of the
- * caller's socket, as qrexec-client-vm does from inside: the figure is dom0's daemon, the policy, {@code runc exec},
- * the multiplexer and the service, without the in-qube client's start.
+ * caller's socket, as qrexec-client-vm does from inside: the figure is dom0's daemon, the policy, the start of the
+ * multiplexer in the target (through its qrexec agent when the template has one, else {@code runc exec}) and the
+ * service, without the in-qube client's start.
  */
 final class QrexecBench {
     private static final int COPY_BYTES = 64 * 1024 * 1024;
@@ -149,14 +150,20 @@ final class QrexecBench {
                 throw new AdminException("the call to " + service + " was refused");
             }
             ByteBuffer data = ByteBuffer.allocate(3 + CHUNK);
-            for (long left = bytes; left > 0;) {
-                int n = (int) Math.min(CHUNK, left);
-                data.clear();
-                data.put((byte) 2).putShort((short) n).position(3 + n).flip();
-                writeAll(c, data);
-                left -= n;
+            try {
+                for (long left = bytes; left > 0;) {
+                    int n = (int) Math.min(CHUNK, left);
+                    data.clear();
+                    data.put((byte) 2).putShort((short) n).position(3 + n).flip();
+                    writeAll(c, data);
+                    left -= n;
+                }
+                writeAll(c, ByteBuffer.wrap(new byte[] { 3, 0, 0 }));
+            } catch (IOException e) {
+                // the service ended before it read all (an empty one may be done before the EOF is written): dom0 has
+                // closed its reading end, and what it sent, the exit status included, is still to be read, as
+                // qrexec-client-vm reads it
             }
-            writeAll(c, ByteBuffer.wrap(new byte[] { 3, 0, 0 }));
             for (int type; (type = frame(c, header, payload)) != 0x13;) {
                 if (type < 0) {
                     throw new AdminException("the call to " + service + " ended without an exit status");

@@ -21,4 +21,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
     @AttributeDefinition(description = "Bytes of a service's stderr kept for dom0's log, per call; the rest is dropped")
     int stderrLogBytes() default 4096;
+
+    @AttributeDefinition(description = "Seconds a call waits for the target's qrexec agent to connect when its backend"
+            + " has no other way to start a service (qemu), and for the agent to start it")
+    int agentWaitSeconds() default 60;
+
+    @AttributeDefinition(description = "Milliseconds after a qube's start during which a call waits for its qrexec agent"
+            + " when the backend could start the service itself (lite); later, a qube without an agent gets the backend's way")
+    int agentGraceMillis() default 5000;
 }

@@ -45,7 +45,9 @@ import dev.bulkhead.api.policy.QrexecPolicy;
  * dom0's qrexec daemon: opens the {@value #SERVICE} channel of every running qube (at its start, and of those running
  * when the daemon starts) and serves each connection on it as one call from that qube ({@link QrexecCall}). A qube has
  * at most {@code maxCallsPerQube} calls at once: further connections wait in its own socket's backlog, so a qube that
- * floods its channel slows only its own calls. Also offers {@code qvm:call}, a call from dom0.
+ * floods its channel slows only its own calls. A called service starts through the target's qrexec agent
+ * ({@link Agents}, {@link AgentConnection}) when it can run it, else through the backend's {@link DomainProcesses}.
+ * Also offers {@code qvm:call}, a call from dom0.
  */
 @Component(immediate = true, configurationPid = QrexecConfig.PID)
 @Designate(ocd = QrexecConfig.class)
@@ -58,6 +60,8 @@ public final class QrexecDaemon implements QrexecCall.Context {
     private final CallRouter router;
     private final List<HypervisorBackend> backends = new CopyOnWriteArrayList<>();
     private final Map<String, DomainChannel> channels = new ConcurrentHashMap<>();
+    private final Agents agents = new Agents(name -> backendOf(name, DomainChannels.class),
+            name -> backendOf(name, DomainProcesses.class));
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "qrexec-timer");
         t.setDaemon(true);
@@ -105,6 +109,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
         listener.unregister();
         command.unregister();
         channels.keySet().forEach(this::close);
+        agents.closeAll();
         timer.shutdownNow();
     }
 
@@ -130,6 +135,11 @@ public final class QrexecDaemon implements QrexecCall.Context {
     }
 
     private void open(String name) {
+        openQrexec(name);
+        agents.open(name); // after the qube's own channel, which its calls may use as soon as it runs
+    }
+
+    private void openQrexec(String name) {
         if (channels.containsKey(name)) {
             return;
         }
@@ -155,6 +165,7 @@ public final class QrexecDaemon implements QrexecCall.Context {
     }
 
     private void close(String name) {
+        agents.close(name);
         DomainChannel channel = channels.remove(name);
         if (channel != null) {
             channel.close();
@@ -215,11 +226,35 @@ public final class QrexecDaemon implements QrexecCall.Context {
         return admin;
     }
 
+    /**
+     * Starts a service through the qube's qrexec agent when it is connected and can run it as that user, else through
+     * the backend's {@link DomainProcesses}. A qube whose agent channel opened a moment ago may not have its agent yet: the call waits
+     * for it up to {@code agentWaitSeconds} when the backend has no other way (qemu), and only while the channel is
+     * younger than {@code agentGraceMillis} when it has one (lite, whose old templates have no agent).
+     */
     @Override
     public DomainProcess start(String target, String user, List<String> command, Map<String, String> environment) {
         DomainProcesses backend = backendOf(target, DomainProcesses.class);
+        agents.open(target); // a target started for this call may be here before its start event
+        Duration wait = Duration.ofSeconds(Math.max(0, config.agentWaitSeconds()));
+        if (backend != null) {
+            Duration open = agents.openFor(target);
+            Duration grace = Duration.ofMillis(Math.max(0, config.agentGraceMillis()));
+            wait = open == null || open.compareTo(grace) >= 0 ? Duration.ZERO : grace.minus(open);
+        }
+        AgentConnection agent;
+        try {
+            agent = agents.await(target, wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InvalidStateException("interrupted while waiting for the qrexec agent of qube " + target);
+        }
+        if (agent != null && (backend == null || agent.runs(user))) {
+            return agent.start(user, command, environment, Duration.ofSeconds(Math.max(1, config.agentWaitSeconds())));
+        }
         if (backend == null) {
-            throw new InvalidStateException("the backend of qube " + target + " cannot run services in it");
+            throw new InvalidStateException("qube " + target + " has no qrexec agent connected, and its backend cannot run"
+                    + " services in it otherwise");
         }
         return backend.startProcess(target, user, command, environment);
     }
