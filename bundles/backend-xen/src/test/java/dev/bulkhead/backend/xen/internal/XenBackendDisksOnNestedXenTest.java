@@ -118,7 +118,7 @@ class XenBackendDisksOnNestedXenTest {
         Optional<String> said = xen.awaitConsoleLine(l -> l.startsWith(line), Duration.ofMinutes(3));
         assertTrue(said.isPresent(), () -> "no '" + line + "' on the console; " + guestLines(xen));
         System.out.println("nested Xen: '" + said.get().strip() + "' " + millisSince(start) + " ms after the start began");
-        return said.get().strip().substring(line.length());
+        return said.get().substring(line.length()).strip();
     }
 
     private static String guestLines(NestedXen xen) {
