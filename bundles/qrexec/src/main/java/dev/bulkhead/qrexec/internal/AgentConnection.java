@@ -81,7 +81,7 @@ final class AgentConnection implements Closeable {
                     break;
                 }
             }
-        } catch (AgentFrames.ProtocolException e) {
+        } catch (Frames.ProtocolException e) {
             why = "the agent broke the protocol: " + e.getMessage();
             LOG.log(System.Logger.Level.WARNING, "qube " + qube + ": " + why);
         } catch (IOException e) {

@@ -78,15 +78,6 @@ final class AgentFrames {
     static final Pattern USER = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
 
-    /** What ends the agent's stream: it broke the protocol. */
-    static final class ProtocolException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        ProtocolException(String message) {
-            super(message);
-        }
-    }
-
     private AgentFrames() {
     }
 
@@ -95,23 +86,23 @@ final class AgentFrames {
      * {@code payload} (cleared, flipped for reading).
      *
      * @return the frame's type, or -1 when the stream ended cleanly between frames
-     * @throws ProtocolException for a frame longer than {@link #MAX_PAYLOAD} or a stream that ends inside a frame
+     * @throws Frames.ProtocolException for a frame longer than {@link #MAX_PAYLOAD} or a stream that ends inside a frame
      */
-    static int read(ReadableByteChannel in, ByteBuffer header, ByteBuffer payload) throws IOException, ProtocolException {
+    static int read(ReadableByteChannel in, ByteBuffer header, ByteBuffer payload) throws IOException, Frames.ProtocolException {
         header.clear();
-        if (!fill(in, header)) {
+        if (!Frames.fill(in, header)) {
             if (header.position() == 0) {
                 return -1;
             }
-            throw new ProtocolException("the stream ended inside a frame header");
+            throw new Frames.ProtocolException("the stream ended inside a frame header");
         }
         int length = header.getShort(3) & 0xFFFF;
         if (length > MAX_PAYLOAD) {
-            throw new ProtocolException("a frame of " + length + " bytes, more than " + MAX_PAYLOAD);
+            throw new Frames.ProtocolException("a frame of " + length + " bytes, more than " + MAX_PAYLOAD);
         }
         payload.clear().limit(length);
-        if (!fill(in, payload)) {
-            throw new ProtocolException("the stream ended inside a frame");
+        if (!Frames.fill(in, payload)) {
+            throw new Frames.ProtocolException("the stream ended inside a frame");
         }
         payload.flip();
         return header.get(0) & 0xFF;
@@ -119,15 +110,6 @@ final class AgentFrames {
 
     static int id(ByteBuffer header) {
         return header.getShort(1) & 0xFFFF;
-    }
-
-    private static boolean fill(ReadableByteChannel in, ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (in.read(buffer) < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Writes one frame; blocks until it is written. */

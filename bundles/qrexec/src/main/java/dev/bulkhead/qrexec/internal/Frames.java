@@ -53,7 +53,7 @@ final class Frames {
     record Request(String target, String serviceAndArgument) {
     }
 
-    /** What ends one connection: a caller that broke the protocol. */
+    /** What ends one connection: a peer (a caller, or a qube's agent) that broke the protocol. */
     static final class ProtocolException extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -131,7 +131,8 @@ final class Frames {
         return type;
     }
 
-    private static boolean fill(ReadableByteChannel in, ByteBuffer buffer) throws IOException {
+    /** Reads until {@code buffer} is full; false when the stream ended first. */
+    static boolean fill(ReadableByteChannel in, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             if (in.read(buffer) < 0) {
                 return false;

@@ -55,7 +55,7 @@ final class FakeAgent implements AutoCloseable {
                 payload.get(bytes);
                 received.add(new Frame(type, AgentFrames.id(header), bytes));
             }
-        } catch (IOException | AgentFrames.ProtocolException e) {
+        } catch (IOException | Frames.ProtocolException e) {
             // dom0 closed its end
         }
     }

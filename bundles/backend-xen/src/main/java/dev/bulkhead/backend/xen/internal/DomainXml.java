@@ -300,17 +300,24 @@ final class DomainXml {
         w.writeEndElement();
     }
 
-    private static void text(XMLStreamWriter w, String element, String value) throws XMLStreamException {
+    /** An element holding {@code value} as its text (escaped by the writer). */
+    static void text(XMLStreamWriter w, String element, String value) throws XMLStreamException {
         w.writeStartElement(element);
         w.writeCharacters(value);
         w.writeEndElement();
     }
 
-    private interface Body {
+    /** What writes a document's elements. */
+    interface Body {
         void write(XMLStreamWriter w) throws XMLStreamException;
     }
 
     private static String document(Body body) {
+        return document("domain XML", body);
+    }
+
+    /** A document written by {@code body}; {@code what} names it in the error of a writer that fails. */
+    static String document(String what, Body body) {
         StringWriter out = new StringWriter();
         try {
             XMLStreamWriter w = XMLOutputFactory.newDefaultFactory().createXMLStreamWriter(out);
@@ -318,7 +325,7 @@ final class DomainXml {
             w.writeEndDocument();
             w.close();
         } catch (XMLStreamException e) {
-            throw new IllegalStateException("cannot write domain XML: " + e.getMessage(), e);
+            throw new IllegalStateException("cannot write " + what + ": " + e.getMessage(), e);
         }
         return out.toString();
     }

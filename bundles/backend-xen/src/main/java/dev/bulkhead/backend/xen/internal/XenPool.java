@@ -2,7 +2,6 @@ package dev.bulkhead.backend.xen.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,9 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
-import javax.xml.stream.XMLOutputFactory;
-import javax.xml.stream.XMLStreamException;
-import javax.xml.stream.XMLStreamWriter;
 
 import org.libvirt.Connect;
 import org.libvirt.Error.ErrorNumber;
@@ -287,12 +283,12 @@ final class XenPool {
     }
 
     static String poolXml() {
-        return document(w -> {
+        return DomainXml.document("volume XML", w -> {
             w.writeStartElement("pool");
             w.writeAttribute("type", "dir");
-            text(w, "name", POOL);
+            DomainXml.text(w, "name", POOL);
             w.writeStartElement("target");
-            text(w, "path", DIRECTORY.toString());
+            DomainXml.text(w, "path", DIRECTORY.toString());
             w.writeEndElement();
             w.writeEndElement();
         });
@@ -308,9 +304,9 @@ final class XenPool {
             throw new IllegalArgumentException("format " + format);
         }
         backingRaw.ifPresent(p -> DomainValues.path("backing file of " + name, p, List.of(DIRECTORY)));
-        return document(w -> {
+        return DomainXml.document("volume XML", w -> {
             w.writeStartElement("volume");
-            text(w, "name", name);
+            DomainXml.text(w, "name", name);
             w.writeStartElement("capacity");
             w.writeAttribute("unit", "bytes");
             w.writeCharacters(Long.toString(capacityBytes));
@@ -325,7 +321,7 @@ final class XenPool {
             w.writeEndElement();
             if (backingRaw.isPresent()) {
                 w.writeStartElement("backingStore");
-                text(w, "path", backingRaw.get().toString());
+                DomainXml.text(w, "path", backingRaw.get().toString());
                 w.writeEmptyElement("format");
                 w.writeAttribute("type", "raw");
                 w.writeEndElement();
@@ -400,28 +396,5 @@ final class XenPool {
             throw new InvalidValueException(v.name() + " of '" + qube + "'", image.toString(),
                     "an existing raw image on this host, to upload to the remote dom0");
         }
-    }
-
-    private interface Body {
-        void write(XMLStreamWriter w) throws XMLStreamException;
-    }
-
-    private static void text(XMLStreamWriter w, String element, String value) throws XMLStreamException {
-        w.writeStartElement(element);
-        w.writeCharacters(value);
-        w.writeEndElement();
-    }
-
-    private static String document(Body body) {
-        StringWriter out = new StringWriter();
-        try {
-            XMLStreamWriter w = XMLOutputFactory.newDefaultFactory().createXMLStreamWriter(out);
-            body.write(w);
-            w.writeEndDocument();
-            w.close();
-        } catch (XMLStreamException e) {
-            throw new IllegalStateException("cannot write volume XML: " + e.getMessage(), e);
-        }
-        return out.toString();
     }
 }
